@@ -1,0 +1,88 @@
+/* tern-connection-private.h: what tern-connection.c (TCP, buffers, I/O) and
+ * tern-connection-tls.c (GnuTLS session, verification, pinning) share.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gnutls/gnutls.h>
+
+#include "tern-connection.h"
+
+G_BEGIN_DECLS
+
+/* One TLS record's worth: a read never needs more than one call to fill it,
+ * and lines or literals are copied out of it. */
+#define TERN_CONNECTION_BUFFER_SIZE (16 * 1024)
+
+struct _TernConnection
+{
+  GObject parent_instance;
+
+  /* Where to, fixed at construction */
+  char *host;
+  guint16 port;
+  TernTlsMode mode;
+  char *label;               /* "host:port" or "[v6]:port", for messages */
+
+  /* Settings */
+  char *ca_file;
+  char *pinned_fingerprint;  /* canonical form */
+  guint connect_timeout;
+  guint io_timeout;
+
+  /* Owned references, NULL while not connected */
+  GSocketConnection *connection;
+  GSocket *socket;
+  gnutls_certificate_credentials_t credentials;
+  gnutls_session_t session;
+  char *tls_description;
+
+  /* The transport under GnuTLS: the cancellable of the running call, and
+   * the real cause when a push or pull fails, so the caller sees "timed
+   * out" or "cancelled" rather than GnuTLS's "pull error". */
+  GCancellable *io_cancellable;
+  GError *transport_error;
+  gboolean transport_eof;
+
+  /* What the last handshake saw, kept after a failure for the UI */
+  GBytes *peer_der;
+  char *peer_fingerprint;
+  char *peer_description;
+  guint verify_status;       /* gnutls_certificate_status_t bits */
+  gboolean peer_verified;    /* the verify callback accepted the chain */
+
+  /* Read buffer: bytes [rbuf_start, rbuf_end) are unread */
+  guint8 *rbuf;
+  gsize rbuf_start;
+  gsize rbuf_end;
+
+  /* Queued writes, sent by tern_connection_flush() */
+  GByteArray *wbuf;
+};
+
+void      _tern_connection_drop            (TernConnection  *self);
+void      _tern_connection_set_io_error    (TernConnection  *self,
+                                            GError          *io_error,
+                                            const char      *during,
+                                            GError         **error);
+
+gboolean  _tern_connection_tls_handshake   (TernConnection  *self,
+                                            GCancellable    *cancellable,
+                                            GError         **error);
+gssize    _tern_connection_tls_recv        (TernConnection  *self,
+                                            void            *buffer,
+                                            gsize            n,
+                                            GCancellable    *cancellable,
+                                            GError         **error);
+gssize    _tern_connection_tls_send        (TernConnection  *self,
+                                            const void      *data,
+                                            gsize            n,
+                                            GCancellable    *cancellable,
+                                            GError         **error);
+void      _tern_connection_tls_bye         (TernConnection  *self,
+                                            GCancellable    *cancellable);
+void      _tern_connection_tls_free        (TernConnection  *self);
+void      _tern_connection_clear_peer      (TernConnection  *self);
+
+G_END_DECLS

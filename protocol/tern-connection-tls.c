@@ -1,0 +1,576 @@
+/* tern-connection-tls.c: the GnuTLS session of a TernConnection, certificate
+ * verification, pinning, and the messages a user sees when it fails.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "tern-connection"
+
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <gnutls/x509.h>
+
+#include "tern-connection-private.h"
+
+/* TLS 1.2 is the floor: older versions have known attacks, and every mail
+ * server that matters speaks 1.2 by now. */
+#define TERN_TLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC (gnutls_x509_crt_t, gnutls_x509_crt_deinit, NULL)
+
+/* Transport: GnuTLS reads and writes through the GSocket, so timeouts and
+ * cancellation behave as for clear text.  A failure keeps GIO's error for
+ * the caller and tells GnuTLS only that it failed. */
+
+static void
+stash_transport_error (TernConnection *self,
+                       GError         *transport_error)
+{
+  g_clear_error (&self->transport_error);
+  self->transport_error = transport_error;
+  gnutls_transport_set_errno (self->session, EIO);
+}
+
+static ssize_t
+push_cb (gnutls_transport_ptr_t  ptr,
+         const void             *data,
+         size_t                  len)
+{
+  TernConnection *self = ptr;
+  GError *local_error = NULL;
+  gssize sent;
+
+  sent = g_socket_send (self->socket, data, len, self->io_cancellable, &local_error);
+  if (sent < 0)
+    stash_transport_error (self, local_error);
+
+  return sent;
+}
+
+static ssize_t
+pull_cb (gnutls_transport_ptr_t  ptr,
+         void                   *data,
+         size_t                  len)
+{
+  TernConnection *self = ptr;
+  GError *local_error = NULL;
+  gssize got;
+
+  got = g_socket_receive (self->socket, data, len, self->io_cancellable, &local_error);
+  if (got < 0)
+    stash_transport_error (self, local_error);
+  else if (got == 0)
+    self->transport_eof = TRUE;
+
+  return got;
+}
+
+/* GnuTLS asks this when it wants to wait for data with a time limit of its
+ * own; the default would treat our pointer as a file descriptor. */
+static int
+pull_timeout_cb (gnutls_transport_ptr_t ptr,
+                 unsigned int           ms)
+{
+  TernConnection *self = ptr;
+  GError *local_error = NULL;
+  gint64 timeout_us;
+
+  if (ms == 0)
+    return (g_socket_condition_check (self->socket, G_IO_IN) & G_IO_IN) != 0;
+
+  timeout_us = ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (gint64) ms * 1000;
+  if (g_socket_condition_timed_wait (self->socket, G_IO_IN, timeout_us,
+                                     self->io_cancellable, &local_error))
+    return 1;
+
+  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    {
+      g_error_free (local_error);
+      return 0;
+    }
+
+  stash_transport_error (self, local_error);
+  return -1;
+}
+
+/* The presented certificate */
+
+void
+_tern_connection_clear_peer (TernConnection *self)
+{
+  g_clear_pointer (&self->peer_der, g_bytes_unref);
+  g_clear_pointer (&self->peer_fingerprint, g_free);
+  g_clear_pointer (&self->peer_description, g_free);
+  self->verify_status = 0;
+  self->peer_verified = FALSE;
+}
+
+static char *
+format_time (time_t when)
+{
+  g_autoptr(GDateTime) date = g_date_time_new_from_unix_utc (when);
+
+  return date != NULL ? g_date_time_format (date, "%Y-%m-%d") : g_strdup ("?");
+}
+
+static char *
+get_dn (gnutls_x509_crt_t crt,
+        gboolean          issuer)
+{
+  gnutls_datum_t dn = { NULL, 0 };
+  char *result;
+  int ret;
+
+  ret = issuer ? gnutls_x509_crt_get_issuer_dn3 (crt, &dn, 0)
+               : gnutls_x509_crt_get_dn3 (crt, &dn, 0);
+  if (ret < 0)
+    return g_strdup ("(unknown)");
+
+  result = g_strndup ((const char *) dn.data, dn.size);
+  gnutls_free (dn.data);
+  return result;
+}
+
+static void
+append_san (GPtrArray         *names,
+            int                type,
+            const char        *data,
+            gsize              size)
+{
+  g_autoptr(GInetAddress) address = NULL;
+
+  if (type == GNUTLS_SAN_DNSNAME)
+    g_ptr_array_add (names, g_strndup (data, size));
+  else if (type == GNUTLS_SAN_IPADDRESS && (size == 4 || size == 16))
+    {
+      address = g_inet_address_new_from_bytes ((const guint8 *) data,
+                                               size == 4 ? G_SOCKET_FAMILY_IPV4
+                                                         : G_SOCKET_FAMILY_IPV6);
+      g_ptr_array_add (names, g_inet_address_to_string (address));
+    }
+}
+
+/* The names the certificate is valid for: DNS and IP subjectAltNames, or
+ * the common name when there are none (as RFC 6125 allows old ones). */
+static char *
+get_names (gnutls_x509_crt_t crt)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new_null_terminated (4, g_free, TRUE);
+
+  for (guint i = 0;; i++)
+    {
+      char data[512];
+      size_t size = sizeof data - 1;
+      int type = gnutls_x509_crt_get_subject_alt_name (crt, i, data, &size, NULL);
+
+      if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+        break;
+      if (type >= 0)
+        append_san (names, type, data, size);
+    }
+
+  if (names->len == 0)
+    {
+      char cn[256];
+      size_t size = sizeof cn;
+
+      if (gnutls_x509_crt_get_dn_by_oid (crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
+                                         cn, &size) == 0)
+        g_ptr_array_add (names, g_strdup (cn));
+    }
+
+  if (names->len == 0)
+    return g_strdup ("no name");
+
+  return g_strjoinv (", ", (char **) names->pdata);
+}
+
+static char *
+describe (gnutls_x509_crt_t  crt,
+          const char        *fingerprint)
+{
+  g_autofree char *subject = get_dn (crt, FALSE);
+  g_autofree char *issuer = get_dn (crt, TRUE);
+  g_autofree char *names = get_names (crt);
+  g_autofree char *from = format_time (gnutls_x509_crt_get_activation_time (crt));
+  g_autofree char *until = format_time (gnutls_x509_crt_get_expiration_time (crt));
+
+  return g_strdup_printf ("Subject: %s\nIssuer: %s\nNames: %s\n"
+                          "Valid from %s until %s\nSHA-256: %s",
+                          subject, issuer, names, from, until, fingerprint);
+}
+
+static gboolean
+remember_peer (TernConnection       *self,
+               const gnutls_datum_t *der)
+{
+  g_auto(gnutls_x509_crt_t) crt = NULL;
+
+  if (gnutls_x509_crt_init (&crt) < 0 ||
+      gnutls_x509_crt_import (crt, der, GNUTLS_X509_FMT_DER) < 0)
+    return FALSE;
+
+  self->peer_der = g_bytes_new (der->data, der->size);
+  self->peer_fingerprint = tern_fingerprint_from_der (der->data, der->size);
+  self->peer_description = describe (crt, self->peer_fingerprint);
+  return TRUE;
+}
+
+/* Called by GnuTLS once the server's certificate has arrived, so a refused
+ * certificate aborts the handshake before any application data.  A chain
+ * that does not verify is accepted only when its leaf is the very
+ * certificate the user accepted for this host and port. */
+static int
+verify_cb (gnutls_session_t session)
+{
+  TernConnection *self = gnutls_session_get_ptr (session);
+  const gnutls_datum_t *chain;
+  unsigned int chain_len = 0;
+  unsigned int status = 0;
+
+  _tern_connection_clear_peer (self);
+
+  chain = gnutls_certificate_get_peers (session, &chain_len);
+  if (chain == NULL || chain_len == 0 || !remember_peer (self, &chain[0]))
+    return GNUTLS_E_CERTIFICATE_ERROR;
+
+  /* verify_peers3 checks the chain against our trust list and the host:
+   * DNS names per RFC 6125, IP literals against IP subjectAltNames. */
+  if (gnutls_certificate_verify_peers3 (session, self->host, &status) < 0)
+    status = GNUTLS_CERT_INVALID;
+  self->verify_status = status;
+
+  if (status != 0 &&
+      g_strcmp0 (self->pinned_fingerprint, self->peer_fingerprint) != 0)
+    return GNUTLS_E_CERTIFICATE_ERROR;
+
+  self->peer_verified = TRUE;
+  return 0;
+}
+
+/* Error messages */
+
+static void
+set_cert_error (TernConnection     *self,
+                GError            **error,
+                TernConnectionError code,
+                const char         *what)
+{
+  g_set_error (error, TERN_CONNECTION_ERROR, code,
+               "The certificate of %s %s. Its SHA-256 fingerprint is %s",
+               self->label, what, self->peer_fingerprint);
+}
+
+static void
+set_untrusted_error (TernConnection     *self,
+                     gnutls_x509_crt_t   crt,
+                     GError            **error)
+{
+  g_autofree char *issuer = get_dn (crt, TRUE);
+  g_autofree char *what = NULL;
+
+  if (gnutls_x509_crt_check_issuer (crt, crt))
+    what = g_strdup_printf ("is self-signed, not signed by a trusted authority "
+                            "(issuer: %s)", issuer);
+  else
+    what = g_strdup_printf ("is not signed by a trusted authority (issuer: %s)",
+                            issuer);
+  set_cert_error (self, error, TERN_CONNECTION_ERROR_CERT_UNTRUSTED, what);
+}
+
+static void
+set_time_error (TernConnection     *self,
+                gnutls_x509_crt_t   crt,
+                gboolean            expired,
+                GError            **error)
+{
+  g_autofree char *date = NULL;
+  g_autofree char *what = NULL;
+
+  if (expired)
+    {
+      date = format_time (gnutls_x509_crt_get_expiration_time (crt));
+      what = g_strdup_printf ("expired on %s", date);
+      set_cert_error (self, error, TERN_CONNECTION_ERROR_CERT_EXPIRED, what);
+    }
+  else
+    {
+      date = format_time (gnutls_x509_crt_get_activation_time (crt));
+      what = g_strdup_printf ("is not valid before %s", date);
+      set_cert_error (self, error, TERN_CONNECTION_ERROR_CERT_NOT_YET_VALID, what);
+    }
+}
+
+static void
+set_identity_error (TernConnection     *self,
+                    gnutls_x509_crt_t   crt,
+                    GError            **error)
+{
+  g_autofree char *names = get_names (crt);
+  g_autofree char *what = g_strdup_printf ("is for %s, not %s", names, self->host);
+
+  set_cert_error (self, error, TERN_CONNECTION_ERROR_CERT_BAD_IDENTITY, what);
+}
+
+/* When several things are wrong, the most fundamental one is named: a
+ * certificate nobody vouches for is untrusted before it is expired. */
+static void
+set_verify_error (TernConnection  *self,
+                  GError         **error)
+{
+  g_auto(gnutls_x509_crt_t) crt = NULL;
+  gnutls_datum_t der;
+  guint status = self->verify_status;
+
+  der.data = (unsigned char *) g_bytes_get_data (self->peer_der, NULL);
+  der.size = g_bytes_get_size (self->peer_der);
+  gnutls_x509_crt_init (&crt);
+  gnutls_x509_crt_import (crt, &der, GNUTLS_X509_FMT_DER);
+
+  if (self->pinned_fingerprint != NULL)
+    set_cert_error (self, error, TERN_CONNECTION_ERROR_CERT_PIN_MISMATCH,
+                    "is not the one you accepted for it: it may have been "
+                    "replaced by the server's owner, or by an attacker");
+  else if (status & GNUTLS_CERT_REVOKED)
+    set_cert_error (self, error, TERN_CONNECTION_ERROR_CERT_REVOKED,
+                    "has been revoked by its issuer");
+  else if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA))
+    set_untrusted_error (self, crt, error);
+  else if (status & GNUTLS_CERT_INSECURE_ALGORITHM)
+    set_cert_error (self, error, TERN_CONNECTION_ERROR_CERT_INSECURE,
+                    "is signed with an insecure algorithm");
+  else if (status & GNUTLS_CERT_EXPIRED)
+    set_time_error (self, crt, TRUE, error);
+  else if (status & GNUTLS_CERT_NOT_ACTIVATED)
+    set_time_error (self, crt, FALSE, error);
+  else if (status & GNUTLS_CERT_UNEXPECTED_OWNER)
+    set_identity_error (self, crt, error);
+  else
+    set_cert_error (self, error, TERN_CONNECTION_ERROR_CERT_UNTRUSTED,
+                    "could not be verified");
+}
+
+static gboolean
+is_version_error (TernConnection *self,
+                  int             ret)
+{
+  if (ret == GNUTLS_E_UNSUPPORTED_VERSION_PACKET)
+    return TRUE;
+
+  return ret == GNUTLS_E_FATAL_ALERT_RECEIVED &&
+         gnutls_alert_get (self->session) == GNUTLS_A_PROTOCOL_VERSION;
+}
+
+static void
+set_handshake_error (TernConnection  *self,
+                     int              ret,
+                     GError         **error)
+{
+  if (self->transport_error != NULL)
+    _tern_connection_set_io_error (self, g_steal_pointer (&self->transport_error),
+                                   "during the TLS handshake", error);
+  else if (self->peer_der != NULL && !self->peer_verified)
+    set_verify_error (self, error);
+  else if (is_version_error (self, ret))
+    g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TLS_VERSION_TOO_OLD,
+                 "%s only offers TLS versions older than 1.2, which are no "
+                 "longer secure", self->label);
+  else if (self->transport_eof)
+    g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TLS_HANDSHAKE_FAILED,
+                 "%s closed the connection during the TLS handshake", self->label);
+  else if (ret == GNUTLS_E_FATAL_ALERT_RECEIVED)
+    g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TLS_HANDSHAKE_FAILED,
+                 "The TLS handshake with %s failed: the server reported “%s”",
+                 self->label, gnutls_alert_get_name (gnutls_alert_get (self->session)));
+  else
+    g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TLS_HANDSHAKE_FAILED,
+                 "The TLS handshake with %s failed: %s",
+                 self->label, gnutls_strerror (ret));
+}
+
+/* Session setup */
+
+static gboolean
+load_credentials (TernConnection  *self,
+                  GError         **error)
+{
+  int ret;
+
+  if (gnutls_certificate_allocate_credentials (&self->credentials) < 0)
+    g_error ("out of memory");
+
+  /* The system store may legitimately be empty (containers); a CA file or
+   * a pin can still make the connection work. */
+  ret = gnutls_certificate_set_x509_system_trust (self->credentials);
+  if (ret < 0)
+    g_debug ("No system trust store: %s", gnutls_strerror (ret));
+
+  if (self->ca_file != NULL &&
+      gnutls_certificate_set_x509_trust_file (self->credentials, self->ca_file,
+                                              GNUTLS_X509_FMT_PEM) <= 0)
+    {
+      g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TLS_HANDSHAKE_FAILED,
+                   "No certificate authority could be read from %s", self->ca_file);
+      return FALSE;
+    }
+
+  gnutls_certificate_set_verify_function (self->credentials, verify_cb);
+  return TRUE;
+}
+
+static gboolean
+create_session (TernConnection  *self,
+                GError         **error)
+{
+  if (!load_credentials (self, error))
+    return FALSE;
+
+  if (gnutls_init (&self->session, GNUTLS_CLIENT) < 0)
+    g_error ("out of memory");
+
+  gnutls_priority_set_direct (self->session, TERN_TLS_PRIORITY, NULL);
+  gnutls_credentials_set (self->session, GNUTLS_CRD_CERTIFICATE, self->credentials);
+  /* SNI is for names only (RFC 6066 §3). */
+  if (!g_hostname_is_ip_address (self->host))
+    gnutls_server_name_set (self->session, GNUTLS_NAME_DNS, self->host, strlen (self->host));
+
+  gnutls_session_set_ptr (self->session, self);
+  gnutls_transport_set_ptr (self->session, self);
+  gnutls_transport_set_push_function (self->session, push_cb);
+  gnutls_transport_set_pull_function (self->session, pull_cb);
+  gnutls_transport_set_pull_timeout_function (self->session, pull_timeout_cb);
+  /* The socket's own timeout bounds each wait. */
+  gnutls_handshake_set_timeout (self->session, 0);
+  return TRUE;
+}
+
+void
+_tern_connection_tls_free (TernConnection *self)
+{
+  g_clear_pointer (&self->session, gnutls_deinit);
+  g_clear_pointer (&self->credentials, gnutls_certificate_free_credentials);
+  g_clear_pointer (&self->tls_description, g_free);
+}
+
+static void
+begin_io (TernConnection *self,
+          GCancellable   *cancellable)
+{
+  g_clear_error (&self->transport_error);
+  self->transport_eof = FALSE;
+  self->io_cancellable = cancellable;
+}
+
+gboolean
+_tern_connection_tls_handshake (TernConnection  *self,
+                                GCancellable    *cancellable,
+                                GError         **error)
+{
+  char *description;
+  int ret;
+
+  _tern_connection_clear_peer (self);
+  if (!create_session (self, error))
+    {
+      _tern_connection_drop (self);
+      return FALSE;
+    }
+
+  begin_io (self, cancellable);
+  do
+    ret = gnutls_handshake (self->session);
+  while (ret < 0 && !gnutls_error_is_fatal (ret));
+  self->io_cancellable = NULL;
+
+  /* Belt and braces: a handshake without a verified certificate (anonymous
+   * suites are not in our priority string) must never count as secure. */
+  if (ret == 0 && !self->peer_verified)
+    ret = GNUTLS_E_CERTIFICATE_ERROR;
+
+  if (ret < 0)
+    {
+      set_handshake_error (self, ret, error);
+      _tern_connection_drop (self);
+      return FALSE;
+    }
+
+  description = gnutls_session_get_desc (self->session);
+  self->tls_description = g_strdup (description);
+  gnutls_free (description);
+  return TRUE;
+}
+
+/* Record I/O */
+
+static void
+set_record_error (TernConnection  *self,
+                  int              ret,
+                  const char      *during,
+                  GError         **error)
+{
+  if (self->transport_error != NULL)
+    _tern_connection_set_io_error (self, g_steal_pointer (&self->transport_error),
+                                   during, error);
+  else
+    g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_IO_FAILED,
+                 "TLS error on the connection to %s %s: %s",
+                 self->label, during, gnutls_strerror (ret));
+}
+
+/* Returns 0 when the server closed, with or without close_notify: mail
+ * protocols detect truncation themselves (tagged replies, "." lines). */
+gssize
+_tern_connection_tls_recv (TernConnection  *self,
+                           void            *buffer,
+                           gsize            n,
+                           GCancellable    *cancellable,
+                           GError         **error)
+{
+  ssize_t ret;
+
+  begin_io (self, cancellable);
+  do
+    ret = gnutls_record_recv (self->session, buffer, n);
+  while (ret < 0 && !gnutls_error_is_fatal ((int) ret));
+  self->io_cancellable = NULL;
+
+  if (ret >= 0 || (ret == GNUTLS_E_PREMATURE_TERMINATION && self->transport_error == NULL))
+    return ret < 0 ? 0 : ret;
+
+  set_record_error (self, (int) ret, "while receiving", error);
+  return -1;
+}
+
+gssize
+_tern_connection_tls_send (TernConnection  *self,
+                           const void      *data,
+                           gsize            n,
+                           GCancellable    *cancellable,
+                           GError         **error)
+{
+  ssize_t ret;
+
+  begin_io (self, cancellable);
+  do
+    ret = gnutls_record_send (self->session, data, n);
+  while (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED);
+  self->io_cancellable = NULL;
+
+  if (ret >= 0)
+    return ret;
+
+  set_record_error (self, (int) ret, "while sending", error);
+  return -1;
+}
+
+void
+_tern_connection_tls_bye (TernConnection *self,
+                          GCancellable   *cancellable)
+{
+  begin_io (self, cancellable);
+  gnutls_bye (self->session, GNUTLS_SHUT_WR);
+  self->io_cancellable = NULL;
+  g_clear_error (&self->transport_error);
+}

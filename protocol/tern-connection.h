@@ -1,0 +1,116 @@
+/* tern-connection.h: one TCP connection to a mail server, in clear, with
+ * implicit TLS, or upgraded with STARTTLS; certificate verification and
+ * pinning; buffered line and literal I/O.
+ *
+ * The API is blocking and meant for one worker thread at a time.  Every call
+ * that may wait takes a GCancellable, which may be cancelled from any thread
+ * and unblocks the call.  A failing I/O call closes the connection.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "tern-protocol-error.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  TERN_TLS_MODE_IMPLICIT, /* TLS handshake right after TCP connect (993, 995, 465) */
+  TERN_TLS_MODE_STARTTLS, /* clear first; tern_connection_start_tls() upgrades */
+  TERN_TLS_MODE_PLAIN,    /* never TLS (tests, local servers) */
+} TernTlsMode;
+
+#define TERN_TYPE_TLS_MODE (tern_tls_mode_get_type ())
+GType tern_tls_mode_get_type (void);
+
+#define TERN_TYPE_CONNECTION (tern_connection_get_type ())
+G_DECLARE_FINAL_TYPE (TernConnection, tern_connection, TERN, CONNECTION, GObject)
+
+/* Seconds; the default of both the connect and the I/O timeout.  0 means
+ * no timeout. */
+#define TERN_CONNECTION_DEFAULT_TIMEOUT 60
+
+TernConnection *tern_connection_new                   (const char      *host,
+                                                       guint16          port,
+                                                       TernTlsMode      mode);
+
+/* Settings; they take effect at the next connect. */
+void            tern_connection_set_ca_file           (TernConnection  *self,
+                                                       const char      *ca_file);
+const char     *tern_connection_get_ca_file           (TernConnection  *self);
+void            tern_connection_set_pinned_fingerprint (TernConnection *self,
+                                                       const char      *fingerprint);
+const char     *tern_connection_get_pinned_fingerprint (TernConnection *self);
+void            tern_connection_set_connect_timeout   (TernConnection  *self,
+                                                       guint            seconds);
+guint           tern_connection_get_connect_timeout   (TernConnection  *self);
+void            tern_connection_set_io_timeout        (TernConnection  *self,
+                                                       guint            seconds);
+guint           tern_connection_get_io_timeout        (TernConnection  *self);
+
+const char     *tern_connection_get_host              (TernConnection  *self);
+guint16         tern_connection_get_port              (TernConnection  *self);
+TernTlsMode     tern_connection_get_mode              (TernConnection  *self);
+gboolean        tern_connection_is_connected          (TernConnection  *self);
+gboolean        tern_connection_is_tls                (TernConnection  *self);
+/* e.g. "(TLS1.3)-(ECDHE-SECP256R1)-(RSA-PSS-RSAE-SHA256)-(AES-256-GCM)";
+ * NULL before TLS is up. */
+const char     *tern_connection_get_tls_description   (TernConnection  *self);
+
+/* The leaf certificate the server presented in the last handshake, kept
+ * after a failed handshake so the UI can offer to accept it.  NULL when no
+ * certificate was seen. */
+const char     *tern_connection_get_peer_fingerprint     (TernConnection *self);
+GBytes         *tern_connection_get_peer_certificate_der (TernConnection *self);
+const char     *tern_connection_get_peer_description     (TernConnection *self);
+
+gboolean        tern_connection_connect               (TernConnection  *self,
+                                                       GCancellable    *cancellable,
+                                                       GError         **error);
+gboolean        tern_connection_start_tls             (TernConnection  *self,
+                                                       GCancellable    *cancellable,
+                                                       GError         **error);
+
+char           *tern_connection_read_line             (TernConnection  *self,
+                                                       gsize            max_len,
+                                                       gsize           *len_out,
+                                                       GCancellable    *cancellable,
+                                                       GError         **error);
+gboolean        tern_connection_read_exact            (TernConnection  *self,
+                                                       void            *buffer,
+                                                       gsize            n,
+                                                       GCancellable    *cancellable,
+                                                       GError         **error);
+gboolean        tern_connection_read_to_stream        (TernConnection  *self,
+                                                       GOutputStream   *stream,
+                                                       gsize            n,
+                                                       GCancellable    *cancellable,
+                                                       GError         **error);
+
+void            tern_connection_queue                 (TernConnection  *self,
+                                                       const void      *data,
+                                                       gsize            n);
+gboolean        tern_connection_flush                 (TernConnection  *self,
+                                                       GCancellable    *cancellable,
+                                                       GError         **error);
+gboolean        tern_connection_write_all             (TernConnection  *self,
+                                                       const void      *data,
+                                                       gsize            n,
+                                                       GCancellable    *cancellable,
+                                                       GError         **error);
+
+gboolean        tern_connection_close                 (TernConnection  *self,
+                                                       GCancellable    *cancellable,
+                                                       GError         **error);
+
+/* Fingerprints are SHA-256 of the DER certificate, written as uppercase hex
+ * pairs joined by colons ("AB:01:…", 95 characters).  Input may also be
+ * plain hex, either case, with or without colons or spaces.  Returns NULL
+ * when @fingerprint is not 32 bytes of hex. */
+char           *tern_fingerprint_normalize            (const char      *fingerprint);
+char           *tern_fingerprint_from_der             (const guint8    *der,
+                                                       gsize            len);
+
+G_END_DECLS
