@@ -1,0 +1,367 @@
+/* tern-account-manager.c
+ *
+ * Accounts live in the store; their passwords do not.  Adding an account
+ * writes the row and the keyring entry, and undoes the row when the keyring
+ * refuses, so an account never exists without a way to get its password.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "tern-accounts"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "tern-account-manager.h"
+#include "tern-account-private.h"
+#include "tern-app-error.h"
+
+struct _TernAccountManager
+{
+  GObject parent_instance;
+
+  TernStore *store;
+  GPtrArray *accounts;
+};
+
+static void list_model_iface_init (GListModelInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TernAccountManager, tern_account_manager, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, list_model_iface_init))
+
+#define ACCOUNT_COLUMNS                                                          \
+  "id, uuid, display_name, address, incoming_protocol, "                         \
+  "incoming_host, incoming_port, incoming_security, incoming_username, incoming_auth, " \
+  "smtp_host, smtp_port, smtp_security, smtp_username, smtp_auth, password_command"
+
+static GType
+get_item_type (GListModel *model)
+{
+  return TERN_TYPE_ACCOUNT;
+}
+
+static guint
+get_n_items (GListModel *model)
+{
+  return TERN_ACCOUNT_MANAGER (model)->accounts->len;
+}
+
+static gpointer
+get_item (GListModel *model,
+          guint       position)
+{
+  TernAccountManager *self = TERN_ACCOUNT_MANAGER (model);
+
+  if (position >= self->accounts->len)
+    return NULL;
+  return g_object_ref (g_ptr_array_index (self->accounts, position));
+}
+
+static void
+list_model_iface_init (GListModelInterface *iface)
+{
+  iface->get_item_type = get_item_type;
+  iface->get_n_items = get_n_items;
+  iface->get_item = get_item;
+}
+
+/* Reads a server from five columns starting at @first; NULL when the host
+ * column is NULL (an account without SMTP). */
+static TernServer *
+server_from_row (sqlite3_stmt *stmt,
+                 int           first)
+{
+  TernServer *server;
+  TernTlsMode mode = TERN_TLS_MODE_IMPLICIT;
+
+  if (sqlite3_column_type (stmt, first) == SQLITE_NULL)
+    return NULL;
+
+  /* The schema's CHECK constraint only admits known names. */
+  tern_tls_mode_from_string ((const char *) sqlite3_column_text (stmt, first + 2), &mode);
+  server = tern_server_new ((const char *) sqlite3_column_text (stmt, first),
+                            sqlite3_column_int (stmt, first + 1), mode);
+  server->username = tern_store_dup_text (stmt, first + 3);
+  server->auth = tern_store_dup_text (stmt, first + 4);
+  return server;
+}
+
+static TernAccount *
+account_from_row (sqlite3_stmt *stmt)
+{
+  g_autoptr(TernServer) incoming = server_from_row (stmt, 5);
+  g_autoptr(TernServer) outgoing = server_from_row (stmt, 10);
+  const char *protocol = (const char *) sqlite3_column_text (stmt, 4);
+  TernAccount *account;
+
+  account = g_object_new (TERN_TYPE_ACCOUNT,
+                          "uuid", sqlite3_column_text (stmt, 1),
+                          "display-name", sqlite3_column_text (stmt, 2),
+                          "address", sqlite3_column_text (stmt, 3),
+                          "protocol", g_str_equal (protocol, "pop3") ? TERN_ACCOUNT_PROTOCOL_POP3
+                                                                     : TERN_ACCOUNT_PROTOCOL_IMAP,
+                          "incoming", incoming,
+                          "outgoing", outgoing,
+                          "password-command", sqlite3_column_text (stmt, 15),
+                          NULL);
+  _tern_account_set_id (account, sqlite3_column_int64 (stmt, 0));
+  return account;
+}
+
+static gboolean
+load_accounts (sqlite3  *db,
+               gpointer  user_data,
+               GError  **error)
+{
+  GPtrArray *accounts = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = tern_store_prepare (db, "SELECT " ACCOUNT_COLUMNS " FROM accounts ORDER BY position, id",
+                             error);
+  if (stmt == NULL)
+    return FALSE;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (accounts, account_from_row (stmt));
+
+  return rc == SQLITE_DONE || tern_store_set_error (db, error);
+}
+
+static void
+bind_server (sqlite3_stmt     *stmt,
+             int               first,
+             const TernServer *server)
+{
+  if (server == NULL)
+    return; /* unbound parameters are NULL */
+
+  tern_store_bind_text (stmt, first, server->host);
+  sqlite3_bind_int (stmt, first + 1, server->port);
+  tern_store_bind_text (stmt, first + 2, tern_tls_mode_to_string (server->security));
+  tern_store_bind_text (stmt, first + 3, server->username);
+  tern_store_bind_text (stmt, first + 4, server->auth);
+}
+
+static gboolean
+insert_account (sqlite3  *db,
+                gpointer  user_data,
+                GError  **error)
+{
+  TernAccount *account = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = tern_store_prepare (db,
+                             "INSERT INTO accounts (uuid, display_name, address, incoming_protocol, "
+                             "incoming_host, incoming_port, incoming_security, incoming_username, "
+                             "incoming_auth, smtp_host, smtp_port, smtp_security, smtp_username, "
+                             "smtp_auth, password_command, position, created) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+                             "?15, (SELECT IFNULL(MAX(position) + 1, 0) FROM accounts), ?16)",
+                             error);
+  if (stmt == NULL)
+    return FALSE;
+
+  tern_store_bind_text (stmt, 1, tern_account_get_uuid (account));
+  tern_store_bind_text (stmt, 2, tern_account_get_display_name (account));
+  tern_store_bind_text (stmt, 3, tern_account_get_address (account));
+  tern_store_bind_text (stmt, 4, tern_account_protocol_to_string (tern_account_get_protocol (account)));
+  bind_server (stmt, 5, tern_account_get_incoming (account));
+  bind_server (stmt, 10, tern_account_get_outgoing (account));
+  tern_store_bind_text (stmt, 15, tern_account_get_password_command (account));
+  sqlite3_bind_int64 (stmt, 16, g_get_real_time () / G_USEC_PER_SEC);
+
+  if (!tern_store_step_done (stmt, error))
+    return FALSE;
+
+  _tern_account_set_id (account, sqlite3_last_insert_rowid (db));
+  return TRUE;
+}
+
+static gboolean
+delete_account (sqlite3  *db,
+                gpointer  user_data,
+                GError  **error)
+{
+  TernAccount *account = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = tern_store_prepare (db, "DELETE FROM accounts WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, tern_account_get_id (account));
+  return tern_store_step_done (stmt, error);
+}
+
+static void
+tern_account_manager_finalize (GObject *object)
+{
+  TernAccountManager *self = TERN_ACCOUNT_MANAGER (object);
+
+  g_clear_pointer (&self->accounts, g_ptr_array_unref);
+  g_clear_object (&self->store);
+
+  G_OBJECT_CLASS (tern_account_manager_parent_class)->finalize (object);
+}
+
+static void
+tern_account_manager_class_init (TernAccountManagerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = tern_account_manager_finalize;
+}
+
+static void
+tern_account_manager_init (TernAccountManager *self)
+{
+  self->accounts = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
+TernAccountManager *
+tern_account_manager_new (TernStore  *store,
+                          GError    **error)
+{
+  g_autoptr(TernAccountManager) self = NULL;
+
+  g_return_val_if_fail (TERN_IS_STORE (store), NULL);
+
+  self = g_object_new (TERN_TYPE_ACCOUNT_MANAGER, NULL);
+  self->store = g_object_ref (store);
+  if (!tern_store_read (store, load_accounts, self->accounts, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+/* Finds an account by its id, its UUID or its address. */
+TernAccount *
+tern_account_manager_lookup (TernAccountManager *self,
+                             const char         *key)
+{
+  guint64 id = 0;
+  gboolean numeric;
+
+  g_return_val_if_fail (TERN_IS_ACCOUNT_MANAGER (self), NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+
+  numeric = g_ascii_string_to_unsigned (key, 10, 1, G_MAXINT64, &id, NULL);
+  for (guint i = 0; i < self->accounts->len; i++)
+    {
+      TernAccount *account = g_ptr_array_index (self->accounts, i);
+
+      if ((numeric && (guint64) tern_account_get_id (account) == id) ||
+          g_str_equal (key, tern_account_get_uuid (account)) ||
+          g_ascii_strcasecmp (key, tern_account_get_address (account)) == 0)
+        return account;
+    }
+  return NULL;
+}
+
+static char *
+secret_label (TernAccount *account)
+{
+  /* TRANSLATORS: the label of the keyring entry; %s is an email address. */
+  return g_strdup_printf (_("Tern password for %s"), tern_account_get_address (account));
+}
+
+/* Adds @account, whose password is @password (kept in the Secret Service)
+ * or comes from its password command when @password is NULL. */
+gboolean
+tern_account_manager_add (TernAccountManager  *self,
+                          TernAccount         *account,
+                          const char          *password,
+                          GCancellable        *cancellable,
+                          GError             **error)
+{
+  g_autofree char *label = NULL;
+
+  g_return_val_if_fail (TERN_IS_ACCOUNT_MANAGER (self), FALSE);
+  g_return_val_if_fail (TERN_IS_ACCOUNT (account), FALSE);
+  g_return_val_if_fail (tern_account_get_id (account) == 0, FALSE);
+
+  if (!tern_account_validate (account, error))
+    return FALSE;
+  if (password == NULL && tern_account_get_password_command (account) == NULL)
+    {
+      g_set_error_literal (error, TERN_APP_ERROR, TERN_APP_ERROR_NO_PASSWORD,
+                           _("The account needs a password or a password command"));
+      return FALSE;
+    }
+
+  if (!tern_store_write (self->store, insert_account, account, error))
+    return FALSE;
+
+  label = secret_label (account);
+  if (password != NULL &&
+      !tern_secrets_store (tern_account_get_uuid (account), TERN_SECRET_ROLE_INCOMING, label,
+                           password, cancellable, error))
+    {
+      /* Without its password the account is useless: take the row back. */
+      tern_store_write (self->store, delete_account, account, NULL);
+      _tern_account_set_id (account, 0);
+      return FALSE;
+    }
+
+  g_ptr_array_add (self->accounts, g_object_ref (account));
+  g_list_model_items_changed (G_LIST_MODEL (self), self->accounts->len - 1, 0, 1);
+  return TRUE;
+}
+
+gboolean
+tern_account_manager_remove (TernAccountManager  *self,
+                             TernAccount         *account,
+                             GCancellable        *cancellable,
+                             GError             **error)
+{
+  guint position;
+
+  g_return_val_if_fail (TERN_IS_ACCOUNT_MANAGER (self), FALSE);
+  g_return_val_if_fail (TERN_IS_ACCOUNT (account), FALSE);
+
+  if (!g_ptr_array_find (self->accounts, account, &position))
+    {
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND,
+                   _("No account %s"), tern_account_get_address (account));
+      return FALSE;
+    }
+
+  /* The keyring first: an account row left behind without its password is
+   * visible and can be removed again; a password left behind is not. */
+  if (!tern_secrets_clear (tern_account_get_uuid (account), cancellable, error) ||
+      !tern_store_write (self->store, delete_account, account, error))
+    return FALSE;
+
+  g_ptr_array_remove_index (self->accounts, position);
+  g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
+  return TRUE;
+}
+
+/* Blocking: call from a worker thread (or tern-cli). */
+char *
+tern_account_manager_get_password (TernAccountManager  *self,
+                                   TernAccount         *account,
+                                   TernSecretRole       role,
+                                   GCancellable        *cancellable,
+                                   GError             **error)
+{
+  const char *command = tern_account_get_password_command (account);
+  g_autoptr(GError) local_error = NULL;
+  char *password;
+
+  if (command != NULL)
+    return tern_password_command_run (command, cancellable, error);
+
+  password = tern_secrets_lookup (tern_account_get_uuid (account), role, cancellable, &local_error);
+  if (password == NULL && local_error == NULL && role == TERN_SECRET_ROLE_OUTGOING)
+    password = tern_secrets_lookup (tern_account_get_uuid (account), TERN_SECRET_ROLE_INCOMING,
+                                    cancellable, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  if (password == NULL)
+    g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NO_PASSWORD,
+                 _("The keyring has no password for %s"), tern_account_get_address (account));
+  return password;
+}

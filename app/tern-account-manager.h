@@ -1,0 +1,39 @@
+/* tern-account-manager.h: the configured accounts, as a GListModel.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "tern-account.h"
+#include "tern-secrets.h"
+#include "tern-store.h"
+
+G_BEGIN_DECLS
+
+#define TERN_TYPE_ACCOUNT_MANAGER (tern_account_manager_get_type ())
+G_DECLARE_FINAL_TYPE (TernAccountManager, tern_account_manager, TERN, ACCOUNT_MANAGER, GObject)
+
+/* The manager and its list belong to the thread that made them (the main
+ * thread in the GUI): add and remove there. */
+TernAccountManager *tern_account_manager_new          (TernStore           *store,
+                                                       GError             **error);
+TernAccount        *tern_account_manager_lookup       (TernAccountManager  *self,
+                                                       const char          *key);
+gboolean            tern_account_manager_add          (TernAccountManager  *self,
+                                                       TernAccount         *account,
+                                                       const char          *password,
+                                                       GCancellable        *cancellable,
+                                                       GError             **error);
+gboolean            tern_account_manager_remove       (TernAccountManager  *self,
+                                                       TernAccount         *account,
+                                                       GCancellable        *cancellable,
+                                                       GError             **error);
+char               *tern_account_manager_get_password (TernAccountManager  *self,
+                                                       TernAccount         *account,
+                                                       TernSecretRole       role,
+                                                       GCancellable        *cancellable,
+                                                       GError             **error);
+
+G_END_DECLS

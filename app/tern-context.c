@@ -1,0 +1,175 @@
+/* tern-context.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "tern-context"
+
+#include "config.h"
+
+#include "tern-context.h"
+
+#define DATABASE_NAME "tern.db"
+
+struct _TernContext
+{
+  GObject parent_instance;
+
+  char *profile_dir;
+  char *ca_file;
+  TernStore *store;
+  TernAccountManager *accounts;
+};
+
+G_DEFINE_FINAL_TYPE (TernContext, tern_context, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_CA_FILE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* TERN_PROFILE, else $XDG_DATA_HOME/tern. */
+char *
+tern_context_get_default_profile_dir (void)
+{
+  const char *env = g_getenv ("TERN_PROFILE");
+
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+  return g_build_filename (g_get_user_data_dir (), "tern", NULL);
+}
+
+static void
+tern_context_finalize (GObject *object)
+{
+  TernContext *self = TERN_CONTEXT (object);
+
+  g_clear_object (&self->accounts);
+  g_clear_object (&self->store);
+  g_free (self->profile_dir);
+  g_free (self->ca_file);
+
+  G_OBJECT_CLASS (tern_context_parent_class)->finalize (object);
+}
+
+static void
+tern_context_get_property (GObject    *object,
+                           guint       prop_id,
+                           GValue     *value,
+                           GParamSpec *pspec)
+{
+  TernContext *self = TERN_CONTEXT (object);
+
+  switch (prop_id)
+    {
+    case PROP_CA_FILE:
+      g_value_set_string (value, self->ca_file);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+tern_context_set_property (GObject      *object,
+                           guint         prop_id,
+                           const GValue *value,
+                           GParamSpec   *pspec)
+{
+  TernContext *self = TERN_CONTEXT (object);
+
+  switch (prop_id)
+    {
+    case PROP_CA_FILE:
+      tern_context_set_ca_file (self, g_value_get_string (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+tern_context_class_init (TernContextClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = tern_context_finalize;
+  object_class->get_property = tern_context_get_property;
+  object_class->set_property = tern_context_set_property;
+
+  /* An extra PEM file of trusted CAs, for private CAs and for tests. */
+  properties[PROP_CA_FILE] =
+    g_param_spec_string ("ca-file", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+tern_context_init (TernContext *self)
+{
+}
+
+TernContext *
+tern_context_new (const char  *profile_dir,
+                  GError     **error)
+{
+  g_autoptr(TernContext) self = g_object_new (TERN_TYPE_CONTEXT, NULL);
+  g_autofree char *db_path = NULL;
+
+  self->profile_dir = profile_dir ? g_strdup (profile_dir) : tern_context_get_default_profile_dir ();
+  db_path = g_build_filename (self->profile_dir, DATABASE_NAME, NULL);
+
+  self->store = tern_store_open (db_path, error);
+  if (self->store == NULL)
+    return NULL;
+  self->accounts = tern_account_manager_new (self->store, error);
+  if (self->accounts == NULL)
+    return NULL;
+
+  return g_steal_pointer (&self);
+}
+
+const char *
+tern_context_get_profile_dir (TernContext *self)
+{
+  g_return_val_if_fail (TERN_IS_CONTEXT (self), NULL);
+  return self->profile_dir;
+}
+
+TernStore *
+tern_context_get_store (TernContext *self)
+{
+  g_return_val_if_fail (TERN_IS_CONTEXT (self), NULL);
+  return self->store;
+}
+
+TernAccountManager *
+tern_context_get_accounts (TernContext *self)
+{
+  g_return_val_if_fail (TERN_IS_CONTEXT (self), NULL);
+  return self->accounts;
+}
+
+const char *
+tern_context_get_ca_file (TernContext *self)
+{
+  g_return_val_if_fail (TERN_IS_CONTEXT (self), NULL);
+  return self->ca_file;
+}
+
+void
+tern_context_set_ca_file (TernContext *self,
+                          const char  *ca_file)
+{
+  g_return_if_fail (TERN_IS_CONTEXT (self));
+
+  if (ca_file != NULL && *ca_file == '\0')
+    ca_file = NULL;
+  if (g_strcmp0 (self->ca_file, ca_file) == 0)
+    return;
+  g_free (self->ca_file);
+  self->ca_file = g_strdup (ca_file);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CA_FILE]);
+}

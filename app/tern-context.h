@@ -1,0 +1,30 @@
+/* tern-context.h: one running engine: a profile, its store and accounts.
+ *
+ * The UI and tern-cli each make one and hand it to whoever needs it; there
+ * are no globals.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "tern-account-manager.h"
+#include "tern-store.h"
+
+G_BEGIN_DECLS
+
+#define TERN_TYPE_CONTEXT (tern_context_get_type ())
+G_DECLARE_FINAL_TYPE (TernContext, tern_context, TERN, CONTEXT, GObject)
+
+char               *tern_context_get_default_profile_dir (void);
+TernContext        *tern_context_new                     (const char   *profile_dir,
+                                                          GError      **error);
+const char         *tern_context_get_profile_dir         (TernContext  *self);
+TernStore          *tern_context_get_store               (TernContext  *self);
+TernAccountManager *tern_context_get_accounts            (TernContext  *self);
+const char         *tern_context_get_ca_file             (TernContext  *self);
+void                tern_context_set_ca_file             (TernContext  *self,
+                                                          const char   *ca_file);
+
+G_END_DECLS

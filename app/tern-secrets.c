@@ -1,0 +1,161 @@
+/* tern-secrets.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "tern-secrets"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <libsecret/secret.h>
+
+#include "tern-app-error.h"
+#include "tern-secrets.h"
+
+/* A password command may print a long token, never megabytes. */
+#define MAX_PASSWORD_OUTPUT 8192
+
+static const SecretSchema *
+get_schema (void)
+{
+  static const SecretSchema schema = {
+    "org.ternmail.Tern.Password",
+    SECRET_SCHEMA_NONE,
+    {
+      { "account", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { "role", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { NULL, 0 },
+    },
+    0, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  };
+  return &schema;
+}
+
+static const char *
+role_name (TernSecretRole role)
+{
+  return role == TERN_SECRET_ROLE_OUTGOING ? "outgoing" : "incoming";
+}
+
+static gboolean
+secret_service_error (GError  *cause,
+                      GError **error)
+{
+  g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_SECRET_SERVICE,
+               _("The keyring (Secret Service) is not available: %s"), cause->message);
+  g_error_free (cause);
+  return FALSE;
+}
+
+gboolean
+tern_secrets_store (const char      *account_uuid,
+                    TernSecretRole   role,
+                    const char      *label,
+                    const char      *password,
+                    GCancellable    *cancellable,
+                    GError         **error)
+{
+  GError *local_error = NULL;
+
+  g_return_val_if_fail (account_uuid != NULL, FALSE);
+  g_return_val_if_fail (password != NULL, FALSE);
+
+  if (!secret_password_store_sync (get_schema (), SECRET_COLLECTION_DEFAULT, label, password,
+                                   cancellable, &local_error,
+                                   "account", account_uuid,
+                                   "role", role_name (role),
+                                   NULL))
+    return secret_service_error (local_error, error);
+  return TRUE;
+}
+
+char *
+tern_secrets_lookup (const char      *account_uuid,
+                     TernSecretRole   role,
+                     GCancellable    *cancellable,
+                     GError         **error)
+{
+  GError *local_error = NULL;
+  char *secret;
+  char *password;
+
+  secret = secret_password_lookup_sync (get_schema (), cancellable, &local_error,
+                                        "account", account_uuid,
+                                        "role", role_name (role),
+                                        NULL);
+  if (local_error != NULL)
+    {
+      secret_service_error (local_error, error);
+      return NULL;
+    }
+
+  /* libsecret hands out non-pageable memory; the rest of the engine frees
+   * with g_free, so copy once here and wipe the original. */
+  password = g_strdup (secret);
+  secret_password_free (secret);
+  return password;
+}
+
+gboolean
+tern_secrets_clear (const char    *account_uuid,
+                    GCancellable  *cancellable,
+                    GError       **error)
+{
+  GError *local_error = NULL;
+
+  secret_password_clear_sync (get_schema (), cancellable, &local_error,
+                              "account", account_uuid, NULL);
+  if (local_error != NULL)
+    return secret_service_error (local_error, error);
+  return TRUE;
+}
+
+static char *
+first_line (const char *text)
+{
+  return g_strndup (text, strcspn (text, "\r\n"));
+}
+
+/* Runs the user's command (as mbsync's PassCmd) through /bin/sh and takes
+ * the first line it prints.  The error never quotes the output: it may be
+ * the password. */
+char *
+tern_password_command_run (const char    *command,
+                           GCancellable  *cancellable,
+                           GError       **error)
+{
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *err_line = NULL;
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                              &local_error, "/bin/sh", "-c", command, NULL);
+  if (process == NULL ||
+      !g_subprocess_communicate_utf8 (process, NULL, cancellable, &out, &err, &local_error))
+    {
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_PASSWORD_COMMAND,
+                   _("The password command could not be run: %s"), local_error->message);
+      return NULL;
+    }
+
+  if (!g_subprocess_get_successful (process))
+    {
+      err_line = first_line (err ? err : "");
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_PASSWORD_COMMAND,
+                   _("The password command failed (exit status %d)%s%s"),
+                   g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process) : -1,
+                   *err_line ? ": " : "", err_line);
+      return NULL;
+    }
+
+  if (out == NULL || strlen (out) > MAX_PASSWORD_OUTPUT || strcspn (out, "\r\n") == 0)
+    {
+      g_set_error_literal (error, TERN_APP_ERROR, TERN_APP_ERROR_PASSWORD_COMMAND,
+                           _("The password command printed no password"));
+      return NULL;
+    }
+
+  return first_line (out);
+}

@@ -1,0 +1,56 @@
+/* tern-store.h: the SQLite profile database.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <sqlite3.h>
+
+G_BEGIN_DECLS
+
+#define TERN_TYPE_STORE (tern_store_get_type ())
+G_DECLARE_FINAL_TYPE (TernStore, tern_store, TERN, STORE, GObject)
+
+/* Work done inside one transaction, on whichever thread called
+ * tern_store_read() or tern_store_write().  Return FALSE and set @error to
+ * roll the transaction back. */
+typedef gboolean (*TernStoreFunc) (sqlite3  *db,
+                                   gpointer  user_data,
+                                   GError  **error);
+
+TernStore  *tern_store_open               (const char     *path,
+                                           GError        **error);
+const char *tern_store_get_path           (TernStore      *self);
+int         tern_store_get_schema_version (TernStore      *self);
+int         tern_store_get_latest_version (void);
+
+gboolean    tern_store_write              (TernStore      *self,
+                                           TernStoreFunc   func,
+                                           gpointer        user_data,
+                                           GError        **error);
+gboolean    tern_store_read               (TernStore      *self,
+                                           TernStoreFunc   func,
+                                           gpointer        user_data,
+                                           GError        **error);
+
+/* Helpers for TernStoreFuncs. */
+sqlite3_stmt *tern_store_prepare          (sqlite3        *db,
+                                           const char     *sql,
+                                           GError        **error);
+gboolean    tern_store_exec               (sqlite3        *db,
+                                           const char     *sql,
+                                           GError        **error);
+gboolean    tern_store_step_done          (sqlite3_stmt   *stmt,
+                                           GError        **error);
+gboolean    tern_store_set_error          (sqlite3        *db,
+                                           GError        **error);
+void        tern_store_bind_text          (sqlite3_stmt   *stmt,
+                                           int             index,
+                                           const char     *text);
+char       *tern_store_dup_text           (sqlite3_stmt   *stmt,
+                                           int             column);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+
+G_END_DECLS

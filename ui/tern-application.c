@@ -1,0 +1,178 @@
+/* tern-application.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "tern-application"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "tern-application.h"
+#include "tern-ui-resources.h"
+#include "tern-window.h"
+
+struct _TernApplication
+{
+  AdwApplication parent_instance;
+
+  TernContext *context;
+  GSettings *settings;
+};
+
+G_DEFINE_FINAL_TYPE (TernApplication, tern_application, ADW_TYPE_APPLICATION)
+
+void
+tern_ui_register_resources (void)
+{
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once))
+    {
+      tern_ui_register_resource ();
+      g_once_init_leave (&once, 1);
+    }
+}
+
+/* Installed builds always have the schema; a build run from its tree
+ * without GSETTINGS_SCHEMA_DIR does not, and should still start. */
+static GSettings *
+new_settings (void)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, APPLICATION_ID, TRUE);
+  if (schema == NULL)
+    {
+      g_warning ("GSettings schema %s is not installed; settings will not be kept", APPLICATION_ID);
+      return NULL;
+    }
+  return g_settings_new_full (schema, NULL, NULL);
+}
+
+static void
+show_startup_error (TernApplication *self,
+                    GError          *error)
+{
+  GtkWidget *dialog;
+
+  dialog = adw_message_dialog_new (NULL, _("Tern Cannot Open Your Mail"), error->message);
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  gtk_window_set_application (GTK_WINDOW (dialog), GTK_APPLICATION (self));
+  g_signal_connect_swapped (dialog, "response", G_CALLBACK (gtk_window_destroy), dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+tern_application_startup (GApplication *app)
+{
+  TernApplication *self = TERN_APPLICATION (app);
+  const char *quit_accels[] = { "<Control>q", NULL };
+
+  tern_ui_register_resources ();
+  G_APPLICATION_CLASS (tern_application_parent_class)->startup (app);
+  self->settings = new_settings ();
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+}
+
+static gboolean
+ensure_context (TernApplication  *self,
+                GError          **error)
+{
+  g_autofree char *ca_file = NULL;
+
+  if (self->context != NULL)
+    return TRUE;
+
+  self->context = tern_context_new (NULL, error);
+  if (self->context == NULL)
+    return FALSE;
+
+  if (self->settings != NULL)
+    {
+      ca_file = g_settings_get_string (self->settings, "ca-file");
+      tern_context_set_ca_file (self->context, ca_file);
+      g_settings_bind (self->settings, "ca-file", self->context, "ca-file", G_SETTINGS_BIND_GET);
+    }
+  return TRUE;
+}
+
+static void
+tern_application_activate (GApplication *app)
+{
+  TernApplication *self = TERN_APPLICATION (app);
+  g_autoptr(GError) error = NULL;
+  GtkWindow *window;
+
+  window = gtk_application_get_active_window (GTK_APPLICATION (app));
+  if (window == NULL)
+    {
+      if (!ensure_context (self, &error))
+        {
+          show_startup_error (self, error);
+          return;
+        }
+      window = GTK_WINDOW (tern_window_new (self, self->context, self->settings));
+    }
+  gtk_window_present (window);
+}
+
+static void
+quit_activated (GSimpleAction *action,
+                GVariant      *parameter,
+                gpointer       user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+}
+
+static const GActionEntry app_actions[] = {
+  { "quit", quit_activated },
+};
+
+static void
+tern_application_dispose (GObject *object)
+{
+  TernApplication *self = TERN_APPLICATION (object);
+
+  g_clear_object (&self->context);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (tern_application_parent_class)->dispose (object);
+}
+
+static void
+tern_application_class_init (TernApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  object_class->dispose = tern_application_dispose;
+  app_class->startup = tern_application_startup;
+  app_class->activate = tern_application_activate;
+}
+
+static void
+tern_application_init (TernApplication *self)
+{
+  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
+                                   self);
+}
+
+TernApplication *
+tern_application_new (void)
+{
+  return g_object_new (TERN_TYPE_APPLICATION,
+                       "application-id", APPLICATION_ID,
+                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "resource-base-path", "/org/ternmail/Tern",
+                       NULL);
+}
+
+TernContext *
+tern_application_get_context (TernApplication *self)
+{
+  g_return_val_if_fail (TERN_IS_APPLICATION (self), NULL);
+  return self->context;
+}
