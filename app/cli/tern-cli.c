@@ -190,7 +190,7 @@ account_add (GlobalOptions *globals,
 
   account = account_from_options (&options, &error);
   if (account == NULL)
-    return fail (g_steal_pointer (&error));
+    return usage_error (context, error->message);
   if (options.password_stdin && (password = read_password_stdin (&error)) == NULL)
     return fail (g_steal_pointer (&error));
 

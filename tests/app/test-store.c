@@ -1,0 +1,374 @@
+/* test-store.c: TernStore against a real SQLite file.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tern-app-error.h"
+#include "tern-store.h"
+#include "tern-test-util.h"
+
+#define BATCH 100
+
+typedef struct
+{
+  char *dir;
+  char *path;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  data)
+{
+  fixture->dir = tern_test_make_tmpdir ("tern-store-XXXXXX");
+  fixture->path = g_build_filename (fixture->dir, "profile", "tern.db", NULL);
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  tern_test_remove_tree (fixture->dir);
+  g_free (fixture->dir);
+  g_free (fixture->path);
+}
+
+static gint64
+query_int (sqlite3    *db,
+           const char *sql)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  return sqlite3_column_int64 (stmt, 0);
+}
+
+static char *
+query_text (sqlite3    *db,
+            const char *sql)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  return g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+}
+
+/* An account and a folder for messages to belong to. */
+static gboolean
+insert_folder (sqlite3  *db,
+               gpointer  data,
+               GError  **error)
+{
+  return tern_store_exec (db,
+                          "INSERT INTO accounts (id, uuid, display_name, address, incoming_protocol, "
+                          "incoming_host, incoming_port, incoming_security, incoming_username, created) "
+                          "VALUES (1, 'u1', 'Ann', 'ann@example.org', 'imap', 'imap.example.org', 993, "
+                          "'tls', 'ann', 0);"
+                          "INSERT INTO folders (id, account_id, name, role) VALUES (1, 1, 'INBOX', 'inbox');",
+                          error);
+}
+
+/* Inserts one batch of messages; the count is always a multiple of BATCH
+ * for anyone who sees the result of whole transactions. */
+static gboolean
+insert_batch (sqlite3  *db,
+              gpointer  data,
+              GError  **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gsize blob_size = GPOINTER_TO_SIZE (data);
+  g_autofree guint8 *blob = g_malloc0 (blob_size + 1);
+
+  stmt = tern_store_prepare (db,
+                             "INSERT INTO messages (folder_id, uid, subject, bodystructure) "
+                             "VALUES (1, (SELECT IFNULL(MAX(uid), 0) + 1 FROM messages), 'hello', ?1)",
+                             error);
+  if (stmt == NULL)
+    return FALSE;
+  for (int i = 0; i < BATCH; i++)
+    {
+      sqlite3_bind_blob (stmt, 1, blob, blob_size, SQLITE_STATIC);
+      if (!tern_store_step_done (stmt, error))
+        return FALSE;
+      sqlite3_reset (stmt);
+    }
+  return TRUE;
+}
+
+static gboolean
+count_messages (sqlite3  *db,
+                gpointer  data,
+                GError  **error)
+{
+  *(gint64 *) data = query_int (db, "SELECT COUNT(*) FROM messages");
+  return TRUE;
+}
+
+static gint64
+message_count (TernStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 count = -1;
+
+  g_assert_true (tern_store_read (store, count_messages, &count, &error));
+  g_assert_no_error (error);
+  return count;
+}
+
+static void
+test_migrate_empty (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernStore) store = NULL;
+  sqlite3 *db = NULL;
+  const char *tables[] = { "accounts", "folders", "threads", "messages", "bodies", "parts",
+                           "outbox", "pending_operations", "certificate_pins", "messages_fts" };
+  g_autofree char *journal = NULL;
+
+  store = tern_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (store);
+  g_assert_cmpint (tern_store_get_schema_version (store), ==, tern_store_get_latest_version ());
+  g_assert_cmpint (tern_store_get_latest_version (), >=, 1);
+
+  g_assert_cmpint (sqlite3_open (fixture->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (query_int (db, "PRAGMA user_version"), ==, tern_store_get_latest_version ());
+  journal = query_text (db, "PRAGMA journal_mode");
+  g_assert_cmpstr (journal, ==, "wal");
+  for (guint i = 0; i < G_N_ELEMENTS (tables); i++)
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT COUNT(*) FROM sqlite_master WHERE name = '%s'",
+                                              tables[i]);
+      g_assert_cmpint (query_int (db, sql), ==, 1);
+    }
+  sqlite3_close (db);
+
+  g_assert_finalize_object (g_steal_pointer (&store));
+}
+
+static void
+test_reopen (Fixture       *fixture,
+             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  TernStore *store;
+
+  store = tern_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  g_assert_true (tern_store_write (store, insert_folder, NULL, &error));
+  g_assert_true (tern_store_write (store, insert_batch, GSIZE_TO_POINTER (16), &error));
+  g_assert_no_error (error);
+  g_assert_finalize_object (store);
+
+  store = tern_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (message_count (store), ==, BATCH);
+  g_assert_cmpint (tern_store_get_schema_version (store), ==, tern_store_get_latest_version ());
+  g_assert_finalize_object (store);
+}
+
+static gboolean
+insert_then_fail (sqlite3  *db,
+                  gpointer  data,
+                  GError  **error)
+{
+  if (!insert_batch (db, GSIZE_TO_POINTER (1), error))
+    return FALSE;
+  g_set_error_literal (error, TERN_APP_ERROR, TERN_APP_ERROR_FAILED, "changed my mind");
+  return FALSE;
+}
+
+static gboolean
+delete_account_with_messages (sqlite3  *db,
+                              gpointer  data,
+                              GError  **error)
+{
+  return tern_store_exec (db, "DELETE FROM accounts WHERE id = 1", error);
+}
+
+static void
+test_rollback_and_cascade (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernStore) store = tern_store_open (fixture->path, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (tern_store_write (store, insert_folder, NULL, &error));
+
+  g_assert_false (tern_store_write (store, insert_then_fail, NULL, &error));
+  g_assert_error (error, TERN_APP_ERROR, TERN_APP_ERROR_FAILED);
+  g_clear_error (&error);
+  g_assert_cmpint (message_count (store), ==, 0);
+
+  /* Foreign keys are on: removing the account removes its mail. */
+  g_assert_true (tern_store_write (store, insert_batch, GSIZE_TO_POINTER (1), &error));
+  g_assert_cmpint (message_count (store), ==, BATCH);
+  g_assert_true (tern_store_write (store, delete_account_with_messages, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (message_count (store), ==, 0);
+}
+
+static void
+test_too_new (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  TernStore *store;
+  sqlite3 *db = NULL;
+
+  store = tern_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  g_assert_finalize_object (store);
+
+  g_assert_cmpint (sqlite3_open (fixture->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "PRAGMA user_version = 9999", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  store = tern_store_open (fixture->path, &error);
+  g_assert_null (store);
+  g_assert_error (error, TERN_APP_ERROR, TERN_APP_ERROR_STORE_TOO_NEW);
+  g_assert_nonnull (strstr (error->message, "newer version"));
+}
+
+typedef struct
+{
+  TernStore *store;
+  gint stop;
+  gint bad_snapshots;
+  gint reads;
+} ThreadData;
+
+static gpointer
+writer_thread (gpointer user_data)
+{
+  ThreadData *td = user_data;
+
+  for (int i = 0; i < 20; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_assert_true (tern_store_write (td->store, insert_batch, GSIZE_TO_POINTER (64), &error));
+    }
+  g_atomic_int_set (&td->stop, 1);
+  return NULL;
+}
+
+static gpointer
+reader_thread (gpointer user_data)
+{
+  ThreadData *td = user_data;
+  gint64 last = 0;
+
+  /* Every snapshot shows whole batches and never goes backwards. */
+  while (!g_atomic_int_get (&td->stop))
+    {
+      gint64 count = message_count (td->store);
+
+      if (count % BATCH != 0 || count < last)
+        g_atomic_int_inc (&td->bad_snapshots);
+      last = count;
+      g_atomic_int_inc (&td->reads);
+    }
+  return NULL;
+}
+
+static void
+test_threads (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernStore) store = tern_store_open (fixture->path, &error);
+  ThreadData td = { store, 0, 0, 0 };
+  GThread *readers[6];
+  GThread *writer;
+
+  g_assert_no_error (error);
+  g_assert_true (tern_store_write (store, insert_folder, NULL, &error));
+
+  /* More readers than the pool holds, so some wait for a connection. */
+  for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
+    readers[i] = g_thread_new ("reader", reader_thread, &td);
+  writer = g_thread_new ("writer", writer_thread, &td);
+
+  g_thread_join (writer);
+  for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
+    g_thread_join (readers[i]);
+
+  g_assert_cmpint (td.bad_snapshots, ==, 0);
+  g_assert_cmpint (td.reads, >, 0);
+  g_assert_cmpint (message_count (store), ==, 20 * BATCH);
+}
+
+/* The child writes batches until it is killed; whatever moment the kill
+ * lands on, the database must open consistent with whole batches only. */
+static void
+test_killed_writer (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  TernStore *store;
+  g_autofree char *integrity = NULL;
+  sqlite3 *db = NULL;
+  pid_t pid;
+  int status = 0;
+  gint64 count = 0;
+
+  store = tern_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  g_assert_true (tern_store_write (store, insert_folder, NULL, &error));
+
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      TernStore *child_store = tern_store_open (fixture->path, NULL);
+
+      for (;;)
+        tern_store_write (child_store, insert_batch, GSIZE_TO_POINTER (8192), NULL);
+    }
+
+  /* Let it commit a few batches, then kill it in the middle of another. */
+  while ((count = message_count (store)) < 5 * BATCH)
+    g_usleep (2000);
+  g_usleep (g_random_int_range (0, 20000));
+  g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFSIGNALED (status));
+  g_assert_finalize_object (store);
+
+  store = tern_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  count = message_count (store);
+  g_assert_cmpint (count, >=, 5 * BATCH);
+  g_assert_cmpint (count % BATCH, ==, 0);
+  g_assert_finalize_object (store);
+
+  g_assert_cmpint (sqlite3_open (fixture->path, &db), ==, SQLITE_OK);
+  integrity = query_text (db, "PRAGMA integrity_check");
+  g_assert_cmpstr (integrity, ==, "ok");
+  g_assert_cmpint (query_int (db, "SELECT COUNT(*) FROM pragma_foreign_key_check"), ==, 0);
+  sqlite3_close (db);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add ("/tern/store/migrate-empty", Fixture, NULL, fixture_setup, test_migrate_empty, fixture_teardown);
+  g_test_add ("/tern/store/reopen", Fixture, NULL, fixture_setup, test_reopen, fixture_teardown);
+  g_test_add ("/tern/store/rollback-and-cascade", Fixture, NULL, fixture_setup, test_rollback_and_cascade, fixture_teardown);
+  g_test_add ("/tern/store/too-new", Fixture, NULL, fixture_setup, test_too_new, fixture_teardown);
+  g_test_add ("/tern/store/threads", Fixture, NULL, fixture_setup, test_threads, fixture_teardown);
+  g_test_add ("/tern/store/killed-writer", Fixture, NULL, fixture_setup, test_killed_writer, fixture_teardown);
+
+  return g_test_run ();
+}

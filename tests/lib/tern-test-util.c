@@ -1,0 +1,77 @@
+/* tern-test-util.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "tern-test-util.h"
+
+char *
+tern_test_make_tmpdir (const char *template)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp (template, &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+typedef gboolean (*VisitFunc) (const char *path,
+                               gpointer    user_data);
+
+/* Calls @func on each regular file below @path (depth first) and, when
+ * @remove, removes everything after visiting.  Stops early when @func
+ * returns TRUE, and then returns TRUE. */
+static gboolean
+walk (const char *path,
+      gboolean    remove,
+      VisitFunc   func,
+      gpointer    user_data)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+  gboolean found = FALSE;
+
+  while (!found && dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        found = walk (child, remove, func, user_data);
+      else if (func != NULL && g_file_test (child, G_FILE_TEST_IS_REGULAR))
+        found = func (child, user_data);
+      if (remove && !g_file_test (child, G_FILE_TEST_IS_DIR))
+        g_unlink (child);
+    }
+  if (remove)
+    g_rmdir (path);
+  return found;
+}
+
+void
+tern_test_remove_tree (const char *path)
+{
+  walk (path, TRUE, NULL, NULL);
+}
+
+static gboolean
+file_contains (const char *path,
+               gpointer    user_data)
+{
+  const char *needle = user_data;
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (path, &contents, &len, NULL))
+    return FALSE;
+  return memmem (contents, len, needle, strlen (needle)) != NULL;
+}
+
+gboolean
+tern_test_tree_contains (const char *path,
+                         const char *needle)
+{
+  return walk (path, FALSE, file_contains, (gpointer) needle);
+}

@@ -1,0 +1,21 @@
+/* tern-test-util.h: small helpers shared by Tern's test programs.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* A fresh directory under the temporary directory; aborts the test on
+ * failure. */
+char     *tern_test_make_tmpdir     (const char *template);
+/* Removes @path and everything below it. */
+void      tern_test_remove_tree     (const char *path);
+/* Whether any file below @path contains @needle (as bytes): how tests
+ * prove a secret was not written to disk. */
+gboolean  tern_test_tree_contains   (const char *path,
+                                     const char *needle);
+
+G_END_DECLS
