@@ -1,0 +1,95 @@
+/* test-fake-server.h: scripted servers for what a real server cannot be made
+ * to do (inject bytes, stall, speak only TLS 1.0), and certificates made on
+ * the fly so these tests need nothing outside the process.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+G_BEGIN_DECLS
+
+/* A CA, a private key, and leaf certificates for 127.0.0.1 in each state
+ * the client must tell apart.  ca_file is the CA as PEM in a temp dir. */
+typedef struct {
+  char *dir;
+  char *ca_file;
+  gnutls_x509_privkey_t ca_key;
+  gnutls_x509_privkey_t key;
+  gnutls_x509_crt_t ca;
+  gnutls_x509_crt_t good;        /* by the CA, for localhost and 127.0.0.1 */
+  gnutls_x509_crt_t expired;     /* by the CA, expired yesterday */
+  gnutls_x509_crt_t wrong_host;  /* by the CA, for wrong.example only */
+  gnutls_x509_crt_t self_signed; /* for 127.0.0.1, signed by itself */
+} TestCerts;
+
+TestCerts *test_certs_new  (void);
+void       test_certs_free (TestCerts *certs);
+char      *test_cert_fingerprint (gnutls_x509_crt_t crt);
+
+typedef struct _FakeServer FakeServer;
+
+/* Runs in the server's thread with a blocking socket to the one client. */
+typedef void (*FakeScript) (FakeServer *server,
+                            int         fd);
+
+struct _FakeServer {
+  GSocketListener *listener;
+  guint16 port;
+  GThread *thread;
+  FakeScript script;
+  gpointer data;
+  /* Everything the client sent in clear (TLS records stay encrypted). */
+  GByteArray *received;
+  /* Lets a test and its script take turns: test_step_* below. */
+  GMutex lock;
+  GCond cond;
+  guint step;
+};
+
+FakeServer *fake_server_start (FakeScript  script,
+                               gpointer    data);
+/* Waits for the script to finish, then frees nothing: assert on
+ * server->received, then fake_server_free(). */
+void        fake_server_join  (FakeServer *server);
+void        fake_server_free  (FakeServer *server);
+
+/* Script helpers; each records what it reads. */
+char       *fake_read_line    (FakeServer *server,
+                               int         fd);
+gsize       fake_read_some    (FakeServer *server,
+                               int         fd,
+                               gsize       max);
+void        fake_drain        (FakeServer *server,
+                               int         fd);
+void        fake_write        (int         fd,
+                               const char *text);
+
+/* One side announces it has reached @step; the other waits for it. */
+void        fake_step_signal  (FakeServer *server,
+                               guint       step);
+void        fake_step_wait    (FakeServer *server,
+                               guint       step);
+
+/* A TLS server session over @fd; returns the handshake's result. */
+typedef struct {
+  gnutls_certificate_credentials_t credentials;
+  gnutls_session_t session;
+} FakeTls;
+
+int         fake_tls_start    (FakeTls              *tls,
+                               int                   fd,
+                               gnutls_x509_crt_t     crt,
+                               gnutls_x509_privkey_t key,
+                               const char           *priority);
+char       *fake_tls_read_line (FakeTls             *tls);
+void        fake_tls_write    (FakeTls              *tls,
+                               const char           *text);
+void        fake_tls_finish   (FakeTls              *tls);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FakeServer, fake_server_free)
+
+G_END_DECLS
