@@ -229,6 +229,10 @@ verify_cb (gnutls_session_t session)
   const gnutls_datum_t *chain;
   unsigned int chain_len = 0;
   unsigned int status = 0;
+  gnutls_typed_vdata_st checks[] = {
+    { GNUTLS_DT_DNS_HOSTNAME, (unsigned char *) self->host, 0 },
+    { GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *) GNUTLS_KP_TLS_WWW_SERVER, 0 },
+  };
 
   _tern_connection_clear_peer (self);
 
@@ -236,9 +240,10 @@ verify_cb (gnutls_session_t session)
   if (chain == NULL || chain_len == 0 || !remember_peer (self, &chain[0]))
     return GNUTLS_E_CERTIFICATE_ERROR;
 
-  /* verify_peers3 checks the chain against our trust list and the host:
-   * DNS names per RFC 6125, IP literals against IP subjectAltNames. */
-  if (gnutls_certificate_verify_peers3 (session, self->host, &status) < 0)
+  /* The chain against our trust list; the host per RFC 6125 (DNS names,
+   * IP literals against IP subjectAltNames); and, when the certificate
+   * restricts its purpose, that TLS servers are among them. */
+  if (gnutls_certificate_verify_peers (session, checks, G_N_ELEMENTS (checks), &status) < 0)
     status = GNUTLS_CERT_INVALID;
   self->verify_status = status;
 
@@ -347,6 +352,9 @@ set_verify_error (TernConnection  *self,
     set_time_error (self, crt, FALSE, error);
   else if (status & GNUTLS_CERT_UNEXPECTED_OWNER)
     set_identity_error (self, crt, error);
+  else if (status & GNUTLS_CERT_PURPOSE_MISMATCH)
+    set_cert_error (self, error, TERN_CONNECTION_ERROR_CERT_UNTRUSTED,
+                    "is not issued for use by a server");
   else
     set_cert_error (self, error, TERN_CONNECTION_ERROR_CERT_UNTRUSTED,
                     "could not be verified");

@@ -800,7 +800,16 @@ tern_connection_flush (TernConnection  *self,
     return TRUE;
 
   ok = send_all (self, self->wbuf->data, self->wbuf->len, cancellable, error);
-  g_byte_array_set_size (self->wbuf, 0);
+
+  /* Do not keep the memory of a large upload for the connection's life. */
+  if (self->wbuf->len > TERN_CONNECTION_BUFFER_SIZE * 4)
+    {
+      g_byte_array_unref (self->wbuf);
+      self->wbuf = g_byte_array_new ();
+    }
+  else
+    g_byte_array_set_size (self->wbuf, 0);
+
   return ok;
 }
 

@@ -527,6 +527,13 @@ test_tls_self_signed (void)
 }
 
 static void
+test_tls_client_only (void)
+{
+  assert_refused (certs->client_only, TRUE, NULL, TERN_CONNECTION_ERROR_CERT_UNTRUSTED,
+                  "not issued for use by a server");
+}
+
+static void
 test_tls_pin_accepted (void)
 {
   TlsScript script = { certs->self_signed, certs->key, MODERN };
@@ -556,8 +563,8 @@ test_tls_pin_mismatch (void)
                   "not the one you accepted");
 }
 
-/* A pin must not excuse a certificate for some other problem... it does
- * not need to: a valid certificate is accepted whatever the pin says. */
+/* A pin only ever adds trust: a certificate that verifies is accepted even
+ * when the server has since replaced the one the user once accepted. */
 static void
 test_tls_pin_ignored_when_valid (void)
 {
@@ -788,6 +795,7 @@ main (int   argc,
   g_test_add_func ("/tern/connection/tls/expired", test_tls_expired);
   g_test_add_func ("/tern/connection/tls/wrong-host", test_tls_wrong_host);
   g_test_add_func ("/tern/connection/tls/self-signed", test_tls_self_signed);
+  g_test_add_func ("/tern/connection/tls/client-only", test_tls_client_only);
   g_test_add_func ("/tern/connection/tls/pin-accepted", test_tls_pin_accepted);
   g_test_add_func ("/tern/connection/tls/pin-mismatch", test_tls_pin_mismatch);
   g_test_add_func ("/tern/connection/tls/pin-ignored-when-valid", test_tls_pin_ignored_when_valid);

@@ -94,10 +94,11 @@ make_leaf (TestCerts  *certs,
            guint       serial)
 {
   gnutls_x509_crt_t crt = make_cert (dn, certs->key, from, until, serial);
+  const char *purpose = serial == 6 ? GNUTLS_KP_TLS_WWW_CLIENT : GNUTLS_KP_TLS_WWW_SERVER;
 
   gnutls_x509_crt_set_basic_constraints (crt, 0, -1);
   gnutls_x509_crt_set_key_usage (crt, GNUTLS_KEY_DIGITAL_SIGNATURE);
-  gnutls_x509_crt_set_key_purpose_oid (crt, GNUTLS_KP_TLS_WWW_SERVER, 0);
+  gnutls_x509_crt_set_key_purpose_oid (crt, purpose, 0);
   add_dns_san (crt, dns_name);
   if (g_str_equal (dns_name, "localhost"))
     add_ip_san (crt, "127.0.0.1");
@@ -142,6 +143,9 @@ test_certs_new (void)
   sign (certs->wrong_host, certs->ca, certs->ca_key);
   certs->self_signed = make_leaf (certs, "CN=localhost,O=Self", "localhost", -1, 365, 5);
   sign (certs->self_signed, certs->self_signed, certs->key);
+  /* Serial 6 is the one make_leaf() gives the client purpose. */
+  certs->client_only = make_leaf (certs, "CN=localhost,OU=Client", "localhost", -1, 365, 6);
+  sign (certs->client_only, certs->ca, certs->ca_key);
 
   write_ca_file (certs);
   return certs;
@@ -159,6 +163,7 @@ test_certs_free (TestCerts *certs)
   gnutls_x509_crt_deinit (certs->expired);
   gnutls_x509_crt_deinit (certs->wrong_host);
   gnutls_x509_crt_deinit (certs->self_signed);
+  gnutls_x509_crt_deinit (certs->client_only);
   gnutls_x509_privkey_deinit (certs->ca_key);
   gnutls_x509_privkey_deinit (certs->key);
   g_free (certs);

@@ -24,6 +24,7 @@ typedef struct {
   gnutls_x509_crt_t expired;     /* by the CA, expired yesterday */
   gnutls_x509_crt_t wrong_host;  /* by the CA, for wrong.example only */
   gnutls_x509_crt_t self_signed; /* for 127.0.0.1, signed by itself */
+  gnutls_x509_crt_t client_only; /* by the CA, for TLS clients only */
 } TestCerts;
 
 TestCerts *test_certs_new  (void);
