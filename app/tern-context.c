@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include "tern-certificate-pins.h"
 #include "tern-context.h"
 
 #define DATABASE_NAME "tern.db"
@@ -172,4 +173,32 @@ tern_context_set_ca_file (TernContext *self,
   g_free (self->ca_file);
   self->ca_file = g_strdup (ca_file);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CA_FILE]);
+}
+
+/* A connection to @server that trusts what this profile trusts: the system's
+ * CAs, the extra CA file, and the one certificate the user accepted for
+ * exactly this host and port. */
+TernConnection *
+tern_context_new_connection (TernContext       *self,
+                             const TernServer  *server,
+                             GError           **error)
+{
+  g_autoptr(TernConnection) connection = NULL;
+  g_autofree char *pin = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (TERN_IS_CONTEXT (self), NULL);
+  g_return_val_if_fail (server != NULL, NULL);
+
+  pin = tern_certificate_pins_lookup (self->store, server->host, server->port, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  connection = tern_connection_new (server->host, server->port, server->security);
+  tern_connection_set_ca_file (connection, self->ca_file);
+  tern_connection_set_pinned_fingerprint (connection, pin);
+  return g_steal_pointer (&connection);
 }

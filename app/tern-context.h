@@ -10,6 +10,8 @@
 #include <gio/gio.h>
 
 #include "tern-account-manager.h"
+#include "tern-connection.h"
+#include "tern-server.h"
 #include "tern-store.h"
 
 G_BEGIN_DECLS
@@ -26,5 +28,8 @@ TernAccountManager *tern_context_get_accounts            (TernContext  *self);
 const char         *tern_context_get_ca_file             (TernContext  *self);
 void                tern_context_set_ca_file             (TernContext  *self,
                                                           const char   *ca_file);
+TernConnection     *tern_context_new_connection          (TernContext       *self,
+                                                          const TernServer  *server,
+                                                          GError           **error);
 
 G_END_DECLS

@@ -14,6 +14,8 @@
 #include <locale.h>
 #include <stdio.h>
 
+#include "tern-app-error.h"
+#include "tern-certificate-pins.h"
 #include "tern-context.h"
 #include "tern-json.h"
 
@@ -37,12 +39,17 @@ typedef struct
   const char *summary;
 } Command;
 
+/* Prints @error as the one line a script shows its user.  A value the user
+ * gave that does not parse is a usage error; anything else is operational. */
 static int
 fail (GError *error)
 {
+  int status = g_error_matches (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID) ? EXIT_USAGE
+                                                                               : EXIT_FAILURE;
+
   g_printerr ("tern-cli: %s\n", error->message);
   g_error_free (error);
-  return EXIT_FAILURE;
+  return status;
 }
 
 static int
@@ -346,6 +353,115 @@ account_remove (GlobalOptions *globals,
   return EXIT_SUCCESS;
 }
 
+/* HOST:PORT, with an IPv6 host in brackets: the same form as a server
+ * without its security. */
+static gboolean
+parse_host_port (const char  *text,
+                 char       **host,
+                 guint16     *port,
+                 GError     **error)
+{
+  g_autofree char *spec = g_strconcat (text, ":tls", NULL);
+  g_autoptr(TernServer) server = tern_server_parse (spec, NULL);
+
+  if (server == NULL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("“%s” is not HOST:PORT"), text);
+      return FALSE;
+    }
+  *host = g_steal_pointer (&server->host);
+  *port = server->port;
+  return TRUE;
+}
+
+static int
+certificate_accept (GlobalOptions *globals,
+                    int            argc,
+                    char         **argv)
+{
+  g_autoptr(GOptionContext) context =
+    g_option_context_new (_("HOST:PORT FINGERPRINT — trust this one certificate for this server"));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernContext) tern = NULL;
+  g_autofree char *host = NULL;
+  guint16 port = 0;
+
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (context, error->message);
+  if (argc != 3)
+    return usage_error (context, _("Give the server and the certificate’s SHA-256 fingerprint"));
+  if (!parse_host_port (argv[1], &host, &port, &error))
+    return usage_error (context, error->message);
+
+  tern = open_context (globals, &error);
+  if (tern == NULL ||
+      !tern_certificate_pins_accept (tern_context_get_store (tern), host, port, argv[2], &error))
+    return fail (g_steal_pointer (&error));
+  return EXIT_SUCCESS;
+}
+
+static int
+certificate_forget (GlobalOptions *globals,
+                    int            argc,
+                    char         **argv)
+{
+  g_autoptr(GOptionContext) context =
+    g_option_context_new (_("HOST:PORT — stop trusting the certificate accepted for this server"));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernContext) tern = NULL;
+  g_autofree char *host = NULL;
+  guint16 port = 0;
+
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (context, error->message);
+  if (argc != 2 || !parse_host_port (argv[1], &host, &port, &error))
+    return usage_error (context, error ? error->message : _("Give the server as HOST:PORT"));
+
+  tern = open_context (globals, &error);
+  if (tern == NULL ||
+      !tern_certificate_pins_forget (tern_context_get_store (tern), host, port, &error))
+    return fail (g_steal_pointer (&error));
+  return EXIT_SUCCESS;
+}
+
+static int
+certificate_list (GlobalOptions *globals,
+                  int            argc,
+                  char         **argv)
+{
+  g_autoptr(GOptionContext) context =
+    g_option_context_new (_("— list the certificates accepted for servers"));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernContext) tern = NULL;
+  g_autoptr(GPtrArray) pins = NULL;
+
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (context, error->message);
+  if (argc != 1)
+    return usage_error (context, _("Unexpected arguments"));
+
+  tern = open_context (globals, &error);
+  if (tern == NULL || (pins = tern_certificate_pins_list (tern_context_get_store (tern), &error)) == NULL)
+    return fail (g_steal_pointer (&error));
+
+  for (guint i = 0; i < pins->len; i++)
+    {
+      TernCertificatePin *pin = g_ptr_array_index (pins, i);
+      gboolean ipv6 = strchr (pin->host, ':') != NULL;
+
+      g_print ("%s%s%s:%u\t%s\n", ipv6 ? "[" : "", pin->host, ipv6 ? "]" : "", pin->port,
+               pin->fingerprint);
+    }
+  return EXIT_SUCCESS;
+}
+
+static const Command certificate_commands[] = {
+  { "accept", certificate_accept, N_("Trust one certificate for one server") },
+  { "forget", certificate_forget, N_("Stop trusting an accepted certificate") },
+  { "list", certificate_list, N_("List accepted certificates") },
+};
+
 static const Command account_commands[] = {
   { "add", account_add, N_("Add an account") },
   { "list", account_list, N_("List the accounts") },
@@ -391,8 +507,18 @@ account_command (GlobalOptions *globals,
                    argc - 1, argv + 1);
 }
 
+static int
+certificate_command (GlobalOptions *globals,
+                     int            argc,
+                     char         **argv)
+{
+  return dispatch (certificate_commands, G_N_ELEMENTS (certificate_commands), "certificate",
+                   globals, argc - 1, argv + 1);
+}
+
 static const Command commands[] = {
   { "account", account_command, N_("Add, list and remove accounts") },
+  { "certificate", certificate_command, N_("Accept, list and forget server certificates") },
 };
 
 int

@@ -203,6 +203,45 @@ test_account_lifecycle (Fixture       *fixture,
   g_assert_cmpstr (list_after.out, ==, "");
 }
 
+static void
+test_certificates (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  const char *hex = "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF";
+  g_auto(Run) accept = { 0 };
+  g_auto(Run) accept_v6 = { 0 };
+  g_auto(Run) bad = { 0 };
+  g_auto(Run) list = { 0 };
+  g_auto(Run) forget = { 0 };
+  g_auto(Run) list_after = { 0 };
+
+  run_cli (&accept, NULL, NULL, "--profile", fixture->profile, "certificate", "accept",
+           "Mail.Example.ORG:993", hex, NULL);
+  g_assert_cmpint (accept.status, ==, 0);
+  run_cli (&accept_v6, NULL, NULL, "--profile", fixture->profile, "certificate", "accept",
+           "[::1]:10993", hex, NULL);
+  g_assert_cmpint (accept_v6.status, ==, 0);
+  run_cli (&bad, NULL, NULL, "--profile", fixture->profile, "certificate", "accept",
+           "mail.example.org:995", "AB:CD", NULL);
+  g_assert_cmpint (bad.status, ==, 2);
+  g_assert_nonnull (strstr (bad.err, "AB:CD"));
+
+  run_cli (&list, NULL, NULL, "--profile", fixture->profile, "certificate", "list", NULL);
+  g_assert_cmpint (list.status, ==, 0);
+  g_assert_cmpstr (list.out, ==,
+                   "[::1]:10993\t00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
+                   "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\n"
+                   "mail.example.org:993\t00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
+                   "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\n");
+
+  run_cli (&forget, NULL, NULL, "--profile", fixture->profile, "certificate", "forget",
+           "mail.example.org:993", NULL);
+  g_assert_cmpint (forget.status, ==, 0);
+  run_cli (&list_after, NULL, NULL, "--profile", fixture->profile, "certificate", "list", NULL);
+  g_assert_true (g_str_has_prefix (list_after.out, "[::1]:10993\t"));
+  g_assert_cmpuint (count_lines (list_after.out), ==, 1);
+}
+
 /* Without a keyring the account is refused, and nothing is left behind:
  * not the account, and certainly not the password in a file. */
 static void
@@ -234,6 +273,7 @@ main (int    argc,
   g_test_add ("/tern/cli/version-and-usage", Fixture, NULL, fixture_setup, test_version_and_usage, fixture_teardown);
   g_test_add ("/tern/cli/account-lifecycle", Fixture, NULL, fixture_setup, test_account_lifecycle, fixture_teardown);
 
+  g_test_add ("/tern/cli/certificates", Fixture, NULL, fixture_setup, test_certificates, fixture_teardown);
   g_test_add ("/tern/cli/no-keyring", Fixture, NULL, fixture_setup, test_no_keyring, fixture_teardown);
 
   return g_test_run ();
