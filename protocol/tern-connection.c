@@ -660,8 +660,9 @@ tern_connection_read_line (TernConnection  *self,
       if (newline != NULL)
         break;
 
-      /* One byte of slack: it may be the CR of a CRLF. */
-      if (line->len > max_len + 1)
+      /* One byte of slack: it may be the CR of a CRLF.  Written so that
+       * max_len = G_MAXSIZE cannot overflow. */
+      if (line->len > max_len && line->len - max_len > 1)
         return fail_line_too_long (self, max_len, error);
     }
 

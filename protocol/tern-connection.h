@@ -36,7 +36,17 @@ TernConnection *tern_connection_new                   (const char      *host,
                                                        guint16          port,
                                                        TernTlsMode      mode);
 
-/* Settings; they take effect at the next connect. */
+/* Settings; they take effect at the next connect.
+ *
+ * ca_file: a PEM file of extra authorities, trusted besides the system's.
+ * pinned_fingerprint: the SHA-256 of the certificate the user accepted for
+ * exactly this host and port (see tern_fingerprint_normalize() for the
+ * format; anything else is a programming error).  It makes a certificate
+ * that fails verification acceptable only when it is that very one; a
+ * different failing certificate is then reported as
+ * %TERN_CONNECTION_ERROR_CERT_PIN_MISMATCH.  A certificate that verifies is
+ * accepted whatever the pin.  Callers store pins per host:port and must
+ * never hand one to a connection to another host or port. */
 void            tern_connection_set_ca_file           (TernConnection  *self,
                                                        const char      *ca_file);
 const char     *tern_connection_get_ca_file           (TernConnection  *self);
@@ -66,18 +76,32 @@ const char     *tern_connection_get_peer_fingerprint     (TernConnection *self);
 GBytes         *tern_connection_get_peer_certificate_der (TernConnection *self);
 const char     *tern_connection_get_peer_description     (TernConnection *self);
 
+/* Resolves the host (IPv6 and IPv4), connects within the connect timeout,
+ * sets TCP_NODELAY, and in IMPLICIT mode runs the TLS handshake.  On a
+ * certificate error the peer certificate getters describe what was shown. */
 gboolean        tern_connection_connect               (TernConnection  *self,
                                                        GCancellable    *cancellable,
                                                        GError         **error);
+/* Called right after reading the server's go-ahead (IMAP "OK Begin TLS",
+ * POP3 "+OK", SMTP "220").  If the server sent anything after that line,
+ * it fails with %TERN_CONNECTION_ERROR_STARTTLS_INJECTION and closes;
+ * otherwise the only bytes sent before the handshake are GnuTLS's
+ * ClientHello.  The write queue must be empty. */
 gboolean        tern_connection_start_tls             (TernConnection  *self,
                                                        GCancellable    *cancellable,
                                                        GError         **error);
 
+/* Reads one line ended by CRLF or LF and returns it without the ending,
+ * NUL-terminated (it may contain NULs: @len_out gives the length).  A line
+ * longer than @max_len bytes fails with LINE_TOO_LONG after reading at most
+ * @max_len + 16 KiB, and closes the connection. */
 char           *tern_connection_read_line             (TernConnection  *self,
                                                        gsize            max_len,
                                                        gsize           *len_out,
                                                        GCancellable    *cancellable,
                                                        GError         **error);
+/* Exactly @n bytes (an IMAP literal), into @buffer or, in chunks, to
+ * @stream.  The peer closing before the end is CLOSED. */
 gboolean        tern_connection_read_exact            (TernConnection  *self,
                                                        void            *buffer,
                                                        gsize            n,
@@ -89,6 +113,9 @@ gboolean        tern_connection_read_to_stream        (TernConnection  *self,
                                                        GCancellable    *cancellable,
                                                        GError         **error);
 
+/* tern_connection_queue() appends without I/O; flush sends the queue;
+ * write_all sends the queue and then @data, in as few segments as the
+ * kernel allows.  Pipelining clients queue many commands, then flush. */
 void            tern_connection_queue                 (TernConnection  *self,
                                                        const void      *data,
                                                        gsize            n);
@@ -101,6 +128,8 @@ gboolean        tern_connection_write_all             (TernConnection  *self,
                                                        GCancellable    *cancellable,
                                                        GError         **error);
 
+/* Sends TLS close_notify (best effort) and closes.  Finalizing closes too,
+ * without the goodbye. */
 gboolean        tern_connection_close                 (TernConnection  *self,
                                                        GCancellable    *cancellable,
                                                        GError         **error);
