@@ -61,10 +61,18 @@ struct _TernConnection
   GByteArray *wbuf;
 };
 
+/* What the connection was doing when an I/O error struck; each has its
+ * own whole sentences, so that translations can be grammatical. */
+typedef enum {
+  TERN_IO_PHASE_RECEIVING,
+  TERN_IO_PHASE_SENDING,
+  TERN_IO_PHASE_HANDSHAKE,
+} TernIoPhase;
+
 void      _tern_connection_drop            (TernConnection  *self);
 void      _tern_connection_set_io_error    (TernConnection  *self,
                                             GError          *io_error,
-                                            const char      *during,
+                                            TernIoPhase      phase,
                                             GError         **error);
 
 gboolean  _tern_connection_tls_handshake   (TernConnection  *self,

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include <gnutls/x509.h>
@@ -197,8 +198,8 @@ describe (gnutls_x509_crt_t  crt,
   g_autofree char *from = format_time (gnutls_x509_crt_get_activation_time (crt));
   g_autofree char *until = format_time (gnutls_x509_crt_get_expiration_time (crt));
 
-  return g_strdup_printf ("Subject: %s\nIssuer: %s\nNames: %s\n"
-                          "Valid from %s until %s\nSHA-256: %s",
+  return g_strdup_printf (_("Subject: %s\nIssuer: %s\nNames: %s\n"
+                            "Valid from %s until %s\nSHA-256: %s"),
                           subject, issuer, names, from, until, fingerprint);
 }
 
@@ -257,15 +258,41 @@ verify_cb (gnutls_session_t session)
 
 /* Error messages */
 
+/* @sentence names the server and what is wrong; the fingerprint follows, so
+ * that the user can compare it with what the server's owner publishes. */
 static void
 set_cert_error (TernConnection     *self,
                 GError            **error,
                 TernConnectionError code,
-                const char         *what)
+                const char         *sentence)
 {
-  g_set_error (error, TERN_CONNECTION_ERROR, code,
-               "The certificate of %s %s. Its SHA-256 fingerprint is %s",
-               self->label, what, self->peer_fingerprint);
+  g_autofree char *fingerprint = g_strdup_printf (_("Its SHA-256 fingerprint is %s."),
+                                                  self->peer_fingerprint);
+
+  g_set_error (error, TERN_CONNECTION_ERROR, code, "%s %s", sentence, fingerprint);
+}
+
+static void
+set_cert_error_printf (TernConnection     *self,
+                       GError            **error,
+                       TernConnectionError code,
+                       const char         *format,
+                       ...) G_GNUC_PRINTF (4, 5);
+
+static void
+set_cert_error_printf (TernConnection     *self,
+                       GError            **error,
+                       TernConnectionError code,
+                       const char         *format,
+                       ...)
+{
+  g_autofree char *sentence = NULL;
+  va_list args;
+
+  va_start (args, format);
+  sentence = g_strdup_vprintf (format, args);
+  va_end (args);
+  set_cert_error (self, error, code, sentence);
 }
 
 static void
@@ -274,15 +301,17 @@ set_untrusted_error (TernConnection     *self,
                      GError            **error)
 {
   g_autofree char *issuer = get_dn (crt, TRUE);
-  g_autofree char *what = NULL;
 
   if (gnutls_x509_crt_check_issuer (crt, crt))
-    what = g_strdup_printf ("is self-signed, not signed by a trusted authority "
-                            "(issuer: %s)", issuer);
+    set_cert_error_printf (self, error, TERN_CONNECTION_ERROR_CERT_UNTRUSTED,
+                           _("The certificate of %s is self-signed, not signed by a trusted "
+                             "authority (issuer: %s)."),
+                           self->label, issuer);
   else
-    what = g_strdup_printf ("is not signed by a trusted authority (issuer: %s)",
-                            issuer);
-  set_cert_error (self, error, TERN_CONNECTION_ERROR_CERT_UNTRUSTED, what);
+    set_cert_error_printf (self, error, TERN_CONNECTION_ERROR_CERT_UNTRUSTED,
+                           _("The certificate of %s is not signed by a trusted authority "
+                             "(issuer: %s)."),
+                           self->label, issuer);
 }
 
 static void
@@ -292,19 +321,19 @@ set_time_error (TernConnection     *self,
                 GError            **error)
 {
   g_autofree char *date = NULL;
-  g_autofree char *what = NULL;
 
   if (expired)
     {
       date = format_time (gnutls_x509_crt_get_expiration_time (crt));
-      what = g_strdup_printf ("expired on %s", date);
-      set_cert_error (self, error, TERN_CONNECTION_ERROR_CERT_EXPIRED, what);
+      set_cert_error_printf (self, error, TERN_CONNECTION_ERROR_CERT_EXPIRED,
+                             _("The certificate of %s expired on %s."), self->label, date);
     }
   else
     {
       date = format_time (gnutls_x509_crt_get_activation_time (crt));
-      what = g_strdup_printf ("is not valid before %s", date);
-      set_cert_error (self, error, TERN_CONNECTION_ERROR_CERT_NOT_YET_VALID, what);
+      set_cert_error_printf (self, error, TERN_CONNECTION_ERROR_CERT_NOT_YET_VALID,
+                             _("The certificate of %s is not valid before %s."), self->label,
+                             date);
     }
 }
 
@@ -314,9 +343,10 @@ set_identity_error (TernConnection     *self,
                     GError            **error)
 {
   g_autofree char *names = get_names (crt);
-  g_autofree char *what = g_strdup_printf ("is for %s, not %s", names, self->host);
 
-  set_cert_error (self, error, TERN_CONNECTION_ERROR_CERT_BAD_IDENTITY, what);
+  set_cert_error_printf (self, error, TERN_CONNECTION_ERROR_CERT_BAD_IDENTITY,
+                         _("The certificate of %s is for %s, not %s."), self->label, names,
+                         self->host);
 }
 
 /* When several things are wrong, the most fundamental one is named: a
@@ -335,17 +365,20 @@ set_verify_error (TernConnection  *self,
   gnutls_x509_crt_import (crt, &der, GNUTLS_X509_FMT_DER);
 
   if (self->pinned_fingerprint != NULL)
-    set_cert_error (self, error, TERN_CONNECTION_ERROR_CERT_PIN_MISMATCH,
-                    "is not the one you accepted for it: it may have been "
-                    "replaced by the server's owner, or by an attacker");
+    set_cert_error_printf (self, error, TERN_CONNECTION_ERROR_CERT_PIN_MISMATCH,
+                           _("The certificate of %s is not the one you accepted for it: it may "
+                             "have been replaced by the server’s owner, or by an attacker."),
+                           self->label);
   else if (status & GNUTLS_CERT_REVOKED)
-    set_cert_error (self, error, TERN_CONNECTION_ERROR_CERT_REVOKED,
-                    "has been revoked by its issuer");
+    set_cert_error_printf (self, error, TERN_CONNECTION_ERROR_CERT_REVOKED,
+                           _("The certificate of %s has been revoked by its issuer."),
+                           self->label);
   else if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA))
     set_untrusted_error (self, crt, error);
   else if (status & GNUTLS_CERT_INSECURE_ALGORITHM)
-    set_cert_error (self, error, TERN_CONNECTION_ERROR_CERT_INSECURE,
-                    "is signed with an insecure algorithm");
+    set_cert_error_printf (self, error, TERN_CONNECTION_ERROR_CERT_INSECURE,
+                           _("The certificate of %s is signed with an insecure algorithm."),
+                           self->label);
   else if (status & GNUTLS_CERT_EXPIRED)
     set_time_error (self, crt, TRUE, error);
   else if (status & GNUTLS_CERT_NOT_ACTIVATED)
@@ -353,11 +386,12 @@ set_verify_error (TernConnection  *self,
   else if (status & GNUTLS_CERT_UNEXPECTED_OWNER)
     set_identity_error (self, crt, error);
   else if (status & GNUTLS_CERT_PURPOSE_MISMATCH)
-    set_cert_error (self, error, TERN_CONNECTION_ERROR_CERT_UNTRUSTED,
-                    "is not issued for use by a server");
+    set_cert_error_printf (self, error, TERN_CONNECTION_ERROR_CERT_UNTRUSTED,
+                           _("The certificate of %s is not issued for use by a server."),
+                           self->label);
   else
-    set_cert_error (self, error, TERN_CONNECTION_ERROR_CERT_UNTRUSTED,
-                    "could not be verified");
+    set_cert_error_printf (self, error, TERN_CONNECTION_ERROR_CERT_UNTRUSTED,
+                           _("The certificate of %s could not be verified."), self->label);
 }
 
 static gboolean
@@ -378,23 +412,23 @@ set_handshake_error (TernConnection  *self,
 {
   if (self->transport_error != NULL)
     _tern_connection_set_io_error (self, g_steal_pointer (&self->transport_error),
-                                   "during the TLS handshake", error);
+                                   TERN_IO_PHASE_HANDSHAKE, error);
   else if (self->peer_der != NULL && !self->peer_verified)
     set_verify_error (self, error);
   else if (is_version_error (self, ret))
     g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TLS_VERSION_TOO_OLD,
-                 "%s only offers TLS versions older than 1.2, which are no "
-                 "longer secure", self->label);
+                 _("%s only offers TLS versions older than 1.2, which are no longer secure"),
+                 self->label);
   else if (self->transport_eof)
     g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TLS_HANDSHAKE_FAILED,
-                 "%s closed the connection during the TLS handshake", self->label);
+                 _("%s closed the connection during the TLS handshake"), self->label);
   else if (ret == GNUTLS_E_FATAL_ALERT_RECEIVED)
     g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TLS_HANDSHAKE_FAILED,
-                 "The TLS handshake with %s failed: the server reported “%s”",
+                 _("The TLS handshake with %s failed: the server reported “%s”"),
                  self->label, gnutls_alert_get_name (gnutls_alert_get (self->session)));
   else
     g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TLS_HANDSHAKE_FAILED,
-                 "The TLS handshake with %s failed: %s",
+                 _("The TLS handshake with %s failed: %s"),
                  self->label, gnutls_strerror (ret));
 }
 
@@ -420,7 +454,7 @@ load_credentials (TernConnection  *self,
                                               GNUTLS_X509_FMT_PEM) <= 0)
     {
       g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TLS_HANDSHAKE_FAILED,
-                   "No certificate authority could be read from %s", self->ca_file);
+                   _("No certificate authority could be read from %s"), self->ca_file);
       return FALSE;
     }
 
@@ -515,16 +549,16 @@ _tern_connection_tls_handshake (TernConnection  *self,
 static void
 set_record_error (TernConnection  *self,
                   int              ret,
-                  const char      *during,
+                  TernIoPhase      phase,
                   GError         **error)
 {
   if (self->transport_error != NULL)
     _tern_connection_set_io_error (self, g_steal_pointer (&self->transport_error),
-                                   during, error);
+                                   phase, error);
   else
     g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_IO_FAILED,
-                 "TLS error on the connection to %s %s: %s",
-                 self->label, during, gnutls_strerror (ret));
+                 _("TLS error on the connection to %s: %s"),
+                 self->label, gnutls_strerror (ret));
 }
 
 /* Returns 0 when the server closed, with or without close_notify: mail
@@ -547,7 +581,7 @@ _tern_connection_tls_recv (TernConnection  *self,
   if (ret >= 0 || (ret == GNUTLS_E_PREMATURE_TERMINATION && self->transport_error == NULL))
     return ret < 0 ? 0 : ret;
 
-  set_record_error (self, (int) ret, "while receiving", error);
+  set_record_error (self, (int) ret, TERN_IO_PHASE_RECEIVING, error);
   return -1;
 }
 
@@ -569,7 +603,7 @@ _tern_connection_tls_send (TernConnection  *self,
   if (ret >= 0)
     return ret;
 
-  set_record_error (self, (int) ret, "while sending", error);
+  set_record_error (self, (int) ret, TERN_IO_PHASE_SENDING, error);
   return -1;
 }
 

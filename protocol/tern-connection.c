@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <glib/gi18n-lib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -381,25 +382,38 @@ tern_connection_get_peer_description (TernConnection *self)
 void
 _tern_connection_set_io_error (TernConnection  *self,
                                GError          *io_error,
-                               const char      *during,
+                               TernIoPhase      phase,
                                GError         **error)
 {
   g_autoptr(GError) owned = io_error;
+  gboolean handshake = phase == TERN_IO_PHASE_HANDSHAKE;
 
   if (g_error_matches (owned, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_propagate_error (error, g_steal_pointer (&owned));
   else if (g_error_matches (owned, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
     g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TIMED_OUT,
-                 "%s did not answer within %u seconds %s",
-                 self->label, self->io_timeout, during);
+                 handshake
+                 ? g_dngettext (GETTEXT_PACKAGE,
+                                "%s did not answer within %u second during the TLS handshake",
+                                "%s did not answer within %u seconds during the TLS handshake",
+                                self->io_timeout)
+                 : g_dngettext (GETTEXT_PACKAGE,
+                                "%s did not answer within %u second",
+                                "%s did not answer within %u seconds",
+                                self->io_timeout),
+                 self->label, self->io_timeout);
   else if (g_error_matches (owned, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
            g_error_matches (owned, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE))
     g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_CLOSED,
-                 "%s closed the connection %s", self->label, during);
+                 handshake ? _("%s closed the connection during the TLS handshake")
+                           : _("%s closed the connection"),
+                 self->label);
   else
     g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_IO_FAILED,
-                 "The connection to %s failed %s: %s",
-                 self->label, during, owned->message);
+                 phase == TERN_IO_PHASE_RECEIVING ? _("Receiving from %s failed: %s")
+                 : phase == TERN_IO_PHASE_SENDING ? _("Sending to %s failed: %s")
+                                                  : _("The TLS handshake with %s failed: %s"),
+                 self->label, owned->message);
 }
 
 static gboolean
@@ -407,7 +421,7 @@ fail_not_connected (TernConnection  *self,
                     GError         **error)
 {
   g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_CLOSED,
-               "Not connected to %s", self->label);
+               _("Not connected to %s"), self->label);
   return FALSE;
 }
 
@@ -439,11 +453,13 @@ map_connect_error (TernConnection  *self,
     g_propagate_error (error, g_steal_pointer (&owned));
   else if (g_error_matches (owned, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
     g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TIMED_OUT,
-                 "Connecting to %s timed out after %u seconds",
+                 g_dngettext (GETTEXT_PACKAGE, "Connecting to %s timed out after %u second",
+                              "Connecting to %s timed out after %u seconds",
+                              self->connect_timeout),
                  self->label, self->connect_timeout);
   else
     g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_CONNECT_FAILED,
-                 "Could not connect to %s: %s", self->label, owned->message);
+                 _("Could not connect to %s: %s"), self->label, owned->message);
 }
 
 /* Mail protocols write a command and wait for its answer; without
@@ -528,9 +544,10 @@ tern_connection_start_tls (TernConnection  *self,
     {
       _tern_connection_drop (self);
       g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_STARTTLS_INJECTION,
-                   "%s sent data after agreeing to start TLS and before the "
-                   "encryption began; it may have been injected by an attacker, "
-                   "so the connection was closed", self->label);
+                   _("%s sent data after agreeing to start TLS and before the encryption "
+                     "began; it may have been injected by an attacker, so the connection was "
+                     "closed"),
+                   self->label);
       return FALSE;
     }
 
@@ -574,7 +591,7 @@ raw_recv (TernConnection  *self,
 
   got = g_socket_receive (self->socket, buffer, n, cancellable, &local_error);
   if (got < 0)
-    _tern_connection_set_io_error (self, local_error, "while receiving", error);
+    _tern_connection_set_io_error (self, local_error, TERN_IO_PHASE_RECEIVING, error);
 
   return got;
 }
@@ -603,7 +620,7 @@ fill_buffer (TernConnection  *self,
 
   if (got == 0)
     g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_CLOSED,
-                 "%s closed the connection", self->label);
+                 _("%s closed the connection"), self->label);
   _tern_connection_drop (self);
   return FALSE;
 }
@@ -623,8 +640,9 @@ fail_line_too_long (TernConnection  *self,
 {
   _tern_connection_drop (self);
   g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_LINE_TOO_LONG,
-               "%s sent a line longer than %" G_GSIZE_FORMAT " bytes",
-               self->label, max_len);
+               g_dngettext (GETTEXT_PACKAGE, "%s sent a line longer than %lu byte",
+                            "%s sent a line longer than %lu bytes", max_len),
+               self->label, (unsigned long) max_len);
   return NULL;
 }
 
@@ -759,7 +777,7 @@ send_all (TernConnection  *self,
         sent = _tern_connection_tls_send (self, data, n, cancellable, error);
       else if ((sent = g_socket_send (self->socket, (const char *) data, n,
                                       cancellable, &local_error)) < 0)
-        _tern_connection_set_io_error (self, local_error, "while sending", error);
+        _tern_connection_set_io_error (self, local_error, TERN_IO_PHASE_SENDING, error);
 
       if (sent < 0)
         {

@@ -301,7 +301,7 @@ test_io_timeout (void)
   line = tern_connection_read_line (connection, 1000, NULL, NULL, &error);
   elapsed = g_get_monotonic_time () - start;
   g_assert_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TIMED_OUT);
-  g_assert_nonnull (strstr (error->message, "did not answer within 1 seconds"));
+  g_assert_nonnull (strstr (error->message, "did not answer within 1 second"));
   g_assert_cmpint (elapsed, >=, 900 * 1000);
   g_assert_cmpint (elapsed, <, 3 * G_USEC_PER_SEC);
   fake_server_join (server);
