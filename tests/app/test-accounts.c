@@ -11,28 +11,7 @@
 #include "tern-context.h"
 #include "tern-test-util.h"
 
-typedef struct
-{
-  char *dir;
-  char *profile;
-} Fixture;
-
-static void
-fixture_setup (Fixture       *fixture,
-               gconstpointer  data)
-{
-  fixture->dir = tern_test_make_tmpdir ("tern-accounts-XXXXXX");
-  fixture->profile = g_build_filename (fixture->dir, "profile", NULL);
-}
-
-static void
-fixture_teardown (Fixture       *fixture,
-                  gconstpointer  data)
-{
-  tern_test_remove_tree (fixture->dir);
-  g_free (fixture->dir);
-  g_free (fixture->profile);
-}
+typedef TernTestProfile Fixture;
 
 static TernAccount *
 make_account (const char *address,
@@ -228,9 +207,9 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add ("/tern/accounts/add-list-remove", Fixture, NULL, fixture_setup, test_add_list_remove, fixture_teardown);
-  g_test_add ("/tern/accounts/password-command", Fixture, NULL, fixture_setup, test_password_command, fixture_teardown);
-  g_test_add ("/tern/accounts/invalid", Fixture, NULL, fixture_setup, test_invalid, fixture_teardown);
+  g_test_add ("/tern/accounts/add-list-remove", TernTestProfile, NULL, tern_test_profile_setup, test_add_list_remove, tern_test_profile_teardown);
+  g_test_add ("/tern/accounts/password-command", TernTestProfile, NULL, tern_test_profile_setup, test_password_command, tern_test_profile_teardown);
+  g_test_add ("/tern/accounts/invalid", TernTestProfile, NULL, tern_test_profile_setup, test_invalid, tern_test_profile_teardown);
   g_test_add_func ("/tern/accounts/server-parse", test_server_parse);
 
   return g_test_run ();

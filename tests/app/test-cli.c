@@ -8,11 +8,7 @@
 
 #include "tern-test-util.h"
 
-typedef struct
-{
-  char *dir;
-  char *profile;
-} Fixture;
+typedef TernTestProfile Fixture;
 
 typedef struct
 {
@@ -29,23 +25,6 @@ run_clear (Run *run)
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
-
-static void
-fixture_setup (Fixture       *fixture,
-               gconstpointer  data)
-{
-  fixture->dir = tern_test_make_tmpdir ("tern-cli-XXXXXX");
-  fixture->profile = g_build_filename (fixture->dir, "profile", NULL);
-}
-
-static void
-fixture_teardown (Fixture       *fixture,
-                  gconstpointer  data)
-{
-  tern_test_remove_tree (fixture->dir);
-  g_free (fixture->dir);
-  g_free (fixture->profile);
-}
 
 /* Runs tern-cli with @args (NULL-terminated), feeding @input on stdin. */
 static void
@@ -275,11 +254,11 @@ main (int    argc,
    * the write must then fail with EPIPE, not kill the test. */
   signal (SIGPIPE, SIG_IGN);
 
-  g_test_add ("/tern/cli/version-and-usage", Fixture, NULL, fixture_setup, test_version_and_usage, fixture_teardown);
-  g_test_add ("/tern/cli/account-lifecycle", Fixture, NULL, fixture_setup, test_account_lifecycle, fixture_teardown);
+  g_test_add ("/tern/cli/version-and-usage", TernTestProfile, NULL, tern_test_profile_setup, test_version_and_usage, tern_test_profile_teardown);
+  g_test_add ("/tern/cli/account-lifecycle", TernTestProfile, NULL, tern_test_profile_setup, test_account_lifecycle, tern_test_profile_teardown);
 
-  g_test_add ("/tern/cli/certificates", Fixture, NULL, fixture_setup, test_certificates, fixture_teardown);
-  g_test_add ("/tern/cli/no-keyring", Fixture, NULL, fixture_setup, test_no_keyring, fixture_teardown);
+  g_test_add ("/tern/cli/certificates", TernTestProfile, NULL, tern_test_profile_setup, test_certificates, tern_test_profile_teardown);
+  g_test_add ("/tern/cli/no-keyring", TernTestProfile, NULL, tern_test_profile_setup, test_no_keyring, tern_test_profile_teardown);
 
   return g_test_run ();
 }

@@ -75,3 +75,20 @@ tern_test_tree_contains (const char *path,
 {
   return walk (path, FALSE, file_contains, (gpointer) needle);
 }
+
+void
+tern_test_profile_setup (TernTestProfile *fixture,
+                         gconstpointer    data)
+{
+  fixture->dir = tern_test_make_tmpdir ("tern-test-XXXXXX");
+  fixture->profile = g_build_filename (fixture->dir, "profile", NULL);
+}
+
+void
+tern_test_profile_teardown (TernTestProfile *fixture,
+                            gconstpointer    data)
+{
+  tern_test_remove_tree (fixture->dir);
+  g_clear_pointer (&fixture->dir, g_free);
+  g_clear_pointer (&fixture->profile, g_free);
+}

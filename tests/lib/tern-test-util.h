@@ -18,4 +18,17 @@ void      tern_test_remove_tree     (const char *path);
 gboolean  tern_test_tree_contains   (const char *path,
                                      const char *needle);
 
+/* A fixture for tests that work on a profile: a temporary directory and a
+ * profile path inside it (not created: the code under test makes it). */
+typedef struct
+{
+  char *dir;
+  char *profile;
+} TernTestProfile;
+
+void      tern_test_profile_setup    (TernTestProfile *fixture,
+                                      gconstpointer    data);
+void      tern_test_profile_teardown (TernTestProfile *fixture,
+                                      gconstpointer    data);
+
 G_END_DECLS
