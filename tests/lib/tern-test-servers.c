@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "tern-test-servers.h"
+#include "tern-test-util.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -113,37 +114,6 @@ run_script (const char          *script,
   if (out_stdout != NULL)
     *out_stdout = g_steal_pointer (&out);
   return TRUE;
-}
-
-/* Removes @path and everything under it without following symlinks. */
-static void
-remove_recursively (const char *path)
-{
-  GStatBuf st;
-
-  if (g_lstat (path, &st) != 0)
-    return;
-
-  if (S_ISDIR (st.st_mode))
-    {
-      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          remove_recursively (child);
-        }
-      if (g_rmdir (path) != 0)
-        g_printerr ("tern-test-servers: cannot remove %s: %s\n", path,
-                    g_strerror (errno));
-    }
-  else if (g_unlink (path) != 0)
-    {
-      g_printerr ("tern-test-servers: cannot remove %s: %s\n", path,
-                  g_strerror (errno));
-    }
 }
 
 static char *
@@ -309,7 +279,7 @@ tern_test_servers_free (TernTestServers *self)
     }
 
   if (self->dir != NULL)
-    remove_recursively (self->dir);
+    tern_test_remove_tree (self->dir);
 
   g_free (self->script);
   g_free (self->dir);

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <sys/stat.h>
 
 #include "tern-test-util.h"
 
@@ -37,13 +38,20 @@ walk (const char *path,
   while (!found && dir != NULL && (name = g_dir_read_name (dir)) != NULL)
     {
       g_autofree char *child = g_build_filename (path, name, NULL);
+      GStatBuf st;
 
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+      /* lstat: a symbolic link is removed, never followed. */
+      if (g_lstat (child, &st) != 0)
+        continue;
+      if (S_ISDIR (st.st_mode))
         found = walk (child, remove, func, user_data);
-      else if (func != NULL && g_file_test (child, G_FILE_TEST_IS_REGULAR))
-        found = func (child, user_data);
-      if (remove && !g_file_test (child, G_FILE_TEST_IS_DIR))
-        g_unlink (child);
+      else
+        {
+          if (func != NULL && S_ISREG (st.st_mode))
+            found = func (child, user_data);
+          if (remove)
+            g_unlink (child);
+        }
     }
   if (remove)
     g_rmdir (path);
