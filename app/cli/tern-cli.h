@@ -1,0 +1,61 @@
+/* tern-cli.h: what the files of tern-cli share.
+ *
+ * Each group of commands (account, certificate, later sync and mail) lives
+ * in a file of its own and exports its table; tern-cli.c dispatches.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <glib/gi18n.h>
+
+#include "tern-context.h"
+
+G_BEGIN_DECLS
+
+#define EXIT_USAGE 2
+
+typedef struct
+{
+  char *profile_dir;
+  char *ca_file;
+} GlobalOptions;
+
+typedef int (*CommandFunc) (GlobalOptions *globals,
+                            int            argc,
+                            char         **argv);
+
+typedef struct
+{
+  const char *name;
+  CommandFunc func;
+  const char *summary;
+} Command;
+
+typedef struct
+{
+  const Command *commands;
+  gsize          n_commands;
+} CommandGroup;
+
+int          tern_cli_fail         (GError          *error);
+int          tern_cli_usage_error  (GOptionContext  *context,
+                                    const char      *message);
+TernContext *tern_cli_open_context (GlobalOptions   *globals,
+                                    GError         **error);
+int          tern_cli_dispatch     (const Command   *commands,
+                                    gsize            n_commands,
+                                    const char      *group,
+                                    GlobalOptions   *globals,
+                                    int              argc,
+                                    char           **argv);
+
+/* tern-cli-account.c */
+int          tern_cli_account      (GlobalOptions   *globals,
+                                    int              argc,
+                                    char           **argv);
+int          tern_cli_certificate  (GlobalOptions   *globals,
+                                    int              argc,
+                                    char           **argv);
+
+G_END_DECLS
