@@ -6,6 +6,7 @@
 #pragma once
 
 #include <gnutls/gnutls.h>
+#include <zlib.h>
 
 #include "tern-connection.h"
 
@@ -59,6 +60,23 @@ struct _TernConnection
 
   /* Queued writes, sent by tern_connection_flush() */
   GByteArray *wbuf;
+
+  /* COMPRESS=DEFLATE (RFC 4978), between the protocol and TLS; NULL
+   * until tern_connection_start_compression().  zin holds compressed
+   * bytes not yet inflated, zout deflated bytes on their way out. */
+  z_stream *inflater;
+  z_stream *deflater;
+  guint8 *zin;
+  guint8 *zout;
+  gboolean inflate_pending;  /* inflate filled its output: it may hold more */
+  gboolean inflate_ended;    /* the server ended its stream */
+
+  /* Byte counts since connect: what the protocol read and wrote, and what
+   * went to TLS or the socket after compression. */
+  guint64 data_in;
+  guint64 data_out;
+  guint64 wire_in;
+  guint64 wire_out;
 };
 
 /* What the connection was doing when an I/O error struck; each has its

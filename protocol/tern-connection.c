@@ -429,9 +429,12 @@ fail_not_connected (TernConnection  *self,
 
 /* Forgets the socket and TLS state without any I/O: used after errors,
  * when the protocol state is unknown and nothing more may be exchanged. */
+static void free_compression (TernConnection *self);
+
 void
 _tern_connection_drop (TernConnection *self)
 {
+  free_compression (self);
   _tern_connection_tls_free (self);
   if (self->connection != NULL)
     g_io_stream_close (G_IO_STREAM (self->connection), NULL, NULL);
@@ -486,6 +489,7 @@ tern_connection_connect (TernConnection  *self,
   g_return_val_if_fail (self->socket == NULL, FALSE);
 
   _tern_connection_clear_peer (self);
+  self->data_in = self->data_out = self->wire_in = self->wire_out = 0;
 
   client = g_socket_client_new ();
   g_socket_client_set_timeout (client, self->connect_timeout);
@@ -536,6 +540,7 @@ tern_connection_start_tls (TernConnection  *self,
   g_return_val_if_fail (self->mode == TERN_TLS_MODE_STARTTLS, FALSE);
   g_return_val_if_fail (self->session == NULL, FALSE);
   g_return_val_if_fail (self->wbuf->len == 0, FALSE);
+  g_return_val_if_fail (self->inflater == NULL, FALSE);
 
   if (self->socket == NULL)
     return fail_not_connected (self, error);
@@ -575,9 +580,10 @@ tern_connection_close (TernConnection  *self,
 
 /* Reading */
 
-/* Reads whatever arrives, at most @n bytes; 0 means the peer closed. */
+/* Reads whatever TLS or the socket delivers, at most @n bytes; 0 means
+ * the peer closed. */
 static gssize
-raw_recv (TernConnection  *self,
+transport_recv (TernConnection  *self,
           void            *buffer,
           gsize            n,
           GCancellable    *cancellable,
@@ -587,12 +593,39 @@ raw_recv (TernConnection  *self,
   gssize got;
 
   if (self->session != NULL)
-    return _tern_connection_tls_recv (self, buffer, n, cancellable, error);
-
-  got = g_socket_receive (self->socket, buffer, n, cancellable, &local_error);
-  if (got < 0)
+    got = _tern_connection_tls_recv (self, buffer, n, cancellable, error);
+  else if ((got = g_socket_receive (self->socket, buffer, n, cancellable, &local_error)) < 0)
     _tern_connection_set_io_error (self, local_error, TERN_IO_PHASE_RECEIVING, error);
 
+  if (got > 0)
+    self->wire_in += (guint64) got;
+  return got;
+}
+
+static gssize inflate_recv (TernConnection  *self,
+                            void            *buffer,
+                            gsize            n,
+                            GCancellable    *cancellable,
+                            GError         **error);
+
+/* Reads whatever arrives, at most @n bytes, inflated when compression is
+ * on; 0 means the peer closed. */
+static gssize
+raw_recv (TernConnection  *self,
+          void            *buffer,
+          gsize            n,
+          GCancellable    *cancellable,
+          GError         **error)
+{
+  gssize got;
+
+  if (self->inflater != NULL)
+    got = inflate_recv (self, buffer, n, cancellable, error);
+  else
+    got = transport_recv (self, buffer, n, cancellable, error);
+
+  if (got > 0)
+    self->data_in += (guint64) got;
   return got;
 }
 
@@ -762,7 +795,7 @@ tern_connection_read_to_stream (TernConnection  *self,
 /* Writing */
 
 static gboolean
-send_all (TernConnection  *self,
+transport_send_all (TernConnection  *self,
           const guint8    *data,
           gsize            n,
           GCancellable    *cancellable,
@@ -784,11 +817,32 @@ send_all (TernConnection  *self,
           _tern_connection_drop (self);
           return FALSE;
         }
+      self->wire_out += (guint64) sent;
       data += sent;
       n -= (gsize) sent;
     }
 
   return TRUE;
+}
+
+static gboolean deflate_send_all (TernConnection  *self,
+                                  const guint8    *data,
+                                  gsize            n,
+                                  GCancellable    *cancellable,
+                                  GError         **error);
+
+static gboolean
+send_all (TernConnection  *self,
+          const guint8    *data,
+          gsize            n,
+          GCancellable    *cancellable,
+          GError         **error)
+{
+  self->data_out += n;
+  if (self->deflater != NULL)
+    return deflate_send_all (self, data, n, cancellable, error);
+
+  return transport_send_all (self, data, n, cancellable, error);
 }
 
 /* Appends to the write queue without any I/O: pipelined commands queued
@@ -853,6 +907,208 @@ tern_connection_write_all (TernConnection  *self,
     }
 
   return send_all (self, data, n, cancellable, error);
+}
+
+/* Compression (RFC 4978) */
+
+static void
+free_compression (TernConnection *self)
+{
+  if (self->inflater != NULL)
+    {
+      inflateEnd (self->inflater);
+      g_clear_pointer (&self->inflater, g_free);
+    }
+  if (self->deflater != NULL)
+    {
+      deflateEnd (self->deflater);
+      g_clear_pointer (&self->deflater, g_free);
+    }
+  g_clear_pointer (&self->zin, g_free);
+  g_clear_pointer (&self->zout, g_free);
+  self->inflate_pending = FALSE;
+  self->inflate_ended = FALSE;
+}
+
+static gboolean
+fail_compression (TernConnection  *self,
+                  GError         **error)
+{
+  free_compression (self);
+  g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_IO_FAILED,
+               _("Compression could not be started on the connection to %s"),
+               self->label);
+  return FALSE;
+}
+
+gboolean
+tern_connection_start_compression (TernConnection  *self,
+                                   GError         **error)
+{
+  gsize carried;
+
+  g_return_val_if_fail (TERN_IS_CONNECTION (self), FALSE);
+  g_return_val_if_fail (self->inflater == NULL, FALSE);
+  g_return_val_if_fail (self->wbuf->len == 0, FALSE);
+
+  if (self->socket == NULL)
+    return fail_not_connected (self, error);
+
+  self->inflater = g_new0 (z_stream, 1);
+  self->deflater = g_new0 (z_stream, 1);
+  self->zin = g_malloc (TERN_CONNECTION_BUFFER_SIZE);
+  self->zout = g_malloc (TERN_CONNECTION_BUFFER_SIZE);
+
+  /* Negative window bits: raw deflate, no zlib header, as RFC 4978 says. */
+  if (inflateInit2 (self->inflater, -15) != Z_OK)
+    {
+      g_clear_pointer (&self->inflater, g_free);
+      return fail_compression (self, error);
+    }
+  if (deflateInit2 (self->deflater, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8,
+                    Z_DEFAULT_STRATEGY) != Z_OK)
+    {
+      g_clear_pointer (&self->deflater, g_free);
+      return fail_compression (self, error);
+    }
+
+  /* What the server sent after its OK is compressed already. */
+  carried = buffered (self);
+  memcpy (self->zin, self->rbuf + self->rbuf_start, carried);
+  self->inflater->next_in = self->zin;
+  self->inflater->avail_in = (uInt) carried;
+  self->rbuf_start = self->rbuf_end = 0;
+
+  return TRUE;
+}
+
+gboolean
+tern_connection_is_compressed (TernConnection *self)
+{
+  g_return_val_if_fail (TERN_IS_CONNECTION (self), FALSE);
+
+  return self->inflater != NULL;
+}
+
+void
+tern_connection_get_byte_counts (TernConnection *self,
+                                 guint64        *data_in,
+                                 guint64        *data_out,
+                                 guint64        *wire_in,
+                                 guint64        *wire_out)
+{
+  g_return_if_fail (TERN_IS_CONNECTION (self));
+
+  if (data_in != NULL)
+    *data_in = self->data_in;
+  if (data_out != NULL)
+    *data_out = self->data_out;
+  if (wire_in != NULL)
+    *wire_in = self->wire_in;
+  if (wire_out != NULL)
+    *wire_out = self->wire_out;
+}
+
+/* Inflates into @buffer, reading compressed bytes as needed; returns as
+ * soon as anything was produced.  Memory stays at the two fixed buffers
+ * and zlib's window, however much the data expands. */
+static gssize
+inflate_recv (TernConnection  *self,
+              void            *buffer,
+              gsize            n,
+              GCancellable    *cancellable,
+              GError         **error)
+{
+  z_stream *z = self->inflater;
+
+  if (self->inflate_ended)
+    return 0;
+
+  for (;;)
+    {
+      gsize produced;
+      int ret;
+
+      /* With output still pending inside zlib, inflate before reading: the
+       * server may have nothing more to send until we answer. */
+      if (z->avail_in == 0 && !self->inflate_pending)
+        {
+          gssize got = transport_recv (self, self->zin, TERN_CONNECTION_BUFFER_SIZE,
+                                       cancellable, error);
+          if (got <= 0)
+            return got;
+          z->next_in = self->zin;
+          z->avail_in = (uInt) got;
+        }
+
+      z->next_out = buffer;
+      z->avail_out = (uInt) MIN (n, G_MAXUINT32);
+      ret = inflate (z, Z_SYNC_FLUSH);
+      produced = MIN (n, G_MAXUINT32) - z->avail_out;
+      self->inflate_pending = z->avail_out == 0;
+
+      if (ret == Z_STREAM_END)
+        {
+          self->inflate_ended = TRUE;
+          return (gssize) produced;
+        }
+      if (ret != Z_OK && ret != Z_BUF_ERROR)
+        {
+          g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_IO_FAILED,
+                       _("%s sent compressed data that cannot be decompressed"),
+                       self->label);
+          return -1;
+        }
+      if (produced > 0)
+        return (gssize) produced;
+    }
+}
+
+/* Deflates @data and ends with a sync flush, so that the server can
+ * decompress and act on everything sent so far. */
+static gboolean
+deflate_send_all (TernConnection  *self,
+                  const guint8    *data,
+                  gsize            n,
+                  GCancellable    *cancellable,
+                  GError         **error)
+{
+  z_stream *z = self->deflater;
+
+  do
+    {
+      gsize chunk = MIN (n, TERN_CONNECTION_BUFFER_SIZE * 4);
+
+      z->next_in = (Bytef *) data;
+      z->avail_in = (uInt) chunk;
+      data += chunk;
+      n -= chunk;
+
+      do
+        {
+          gsize have;
+          int ret;
+
+          z->next_out = self->zout;
+          z->avail_out = TERN_CONNECTION_BUFFER_SIZE;
+          ret = deflate (z, n == 0 ? Z_SYNC_FLUSH : Z_NO_FLUSH);
+          if (ret != Z_OK && ret != Z_BUF_ERROR)
+            {
+              _tern_connection_drop (self);
+              g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_IO_FAILED,
+                           _("Compressing data for %s failed"), self->label);
+              return FALSE;
+            }
+
+          have = TERN_CONNECTION_BUFFER_SIZE - z->avail_out;
+          if (have > 0 && !transport_send_all (self, self->zout, have, cancellable, error))
+            return FALSE;
+        }
+      while (z->avail_out == 0 || z->avail_in > 0);
+    }
+  while (n > 0);
+
+  return TRUE;
 }
 
 /* Fingerprints */

@@ -91,6 +91,24 @@ gboolean        tern_connection_start_tls             (TernConnection  *self,
                                                        GCancellable    *cancellable,
                                                        GError         **error);
 
+/* Turns on COMPRESS=DEFLATE (RFC 4978): raw deflate both ways, inside
+ * TLS.  Called right after reading the server's tagged OK to COMPRESS;
+ * anything the server sent after that line is already compressed and is
+ * inflated.  Every flush ends with a sync flush, so the server sees each
+ * command at once.  The write queue must be empty; afterwards STARTTLS is
+ * no longer possible. */
+gboolean        tern_connection_start_compression     (TernConnection  *self,
+                                                       GError         **error);
+gboolean        tern_connection_is_compressed         (TernConnection  *self);
+/* Bytes since connect: @data_* as the protocol read and wrote them,
+ * @wire_* after compression (what TLS encrypted or the socket carried).
+ * Any pointer may be NULL. */
+void            tern_connection_get_byte_counts       (TernConnection  *self,
+                                                       guint64         *data_in,
+                                                       guint64         *data_out,
+                                                       guint64         *wire_in,
+                                                       guint64         *wire_out);
+
 /* Reads one line ended by CRLF or LF and returns it without the ending,
  * NUL-terminated (it may contain NULs: @len_out gives the length).  A line
  * longer than @max_len bytes fails with LINE_TOO_LONG after reading at most
