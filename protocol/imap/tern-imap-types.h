@@ -84,6 +84,9 @@ typedef struct
   char *host;
 } TernImapAddress;
 
+void tern_imap_address_free (TernImapAddress *address);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TernImapAddress, tern_imap_address_free)
+
 typedef struct
 {
   char      *date;        /* the Date: header as sent, raw */
@@ -113,7 +116,7 @@ struct _TernImapBody
   char        *description;
   char        *encoding;     /* lower-case */
   guint64      size;         /* octets (0 for multipart) */
-  guint64      lines;        /* text/* and message/rfc822 */
+  guint64      lines;        /* text and message/rfc822 parts */
   char        *md5;
   char        *disposition;  /* lower-case, NULL if none */
   GHashTable  *disposition_params; /* never NULL */
