@@ -1,0 +1,1782 @@
+/* tern-mail-store.c: folders and messages of IMAP accounts in the store.
+ *
+ * The envelope strings the IMAP layer hands over are raw header bytes; they
+ * are decoded (RFC 2047) here with GMime, once, so that every reader of the
+ * store sees UTF-8.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "tern-mail-store"
+
+#include "config.h"
+
+#include "tern-mail-store.h"
+
+#include <gmime/gmime.h>
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "tern-app-error.h"
+
+#define SYSTEM_FLAGS_MASK (TERN_IMAP_FLAG_SEEN | TERN_IMAP_FLAG_ANSWERED | TERN_IMAP_FLAG_FLAGGED | \
+                           TERN_IMAP_FLAG_DELETED | TERN_IMAP_FLAG_DRAFT |                        \
+                           TERN_IMAP_FLAG_FORWARDED | TERN_IMAP_FLAG_JUNK)
+
+static void
+ensure_gmime (void)
+{
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once))
+    {
+      g_mime_init ();
+      g_once_init_leave (&once, 1);
+    }
+}
+
+TernMailFolder *
+tern_mail_folder_new (void)
+{
+  return g_new0 (TernMailFolder, 1);
+}
+
+void
+tern_mail_folder_free (TernMailFolder *folder)
+{
+  if (folder == NULL)
+    return;
+  g_free (folder->name);
+  g_free (folder->role);
+  g_free (folder);
+}
+
+TernMailMessage *
+tern_mail_message_new (void)
+{
+  return g_new0 (TernMailMessage, 1);
+}
+
+void
+tern_mail_message_free (TernMailMessage *message)
+{
+  if (message == NULL)
+    return;
+  g_free (message->keywords);
+  g_free (message->subject);
+  g_free (message->from_name);
+  g_free (message->from_address);
+  g_free (message->to_list);
+  g_free (message->cc_list);
+  g_free (message->message_id);
+  g_free (message->in_reply_to);
+  g_free (message->references_list);
+  g_free (message->list_id);
+  g_free (message);
+}
+
+static char *
+join_keywords (GPtrArray *keywords)
+{
+  GString *out;
+
+  if (keywords == NULL || keywords->len == 0)
+    return NULL;
+  out = g_string_new (NULL);
+  for (guint i = 0; i < keywords->len; i++)
+    {
+      if (i > 0)
+        g_string_append_c (out, ' ');
+      g_string_append (out, g_ptr_array_index (keywords, i));
+    }
+  return g_string_free (out, FALSE);
+}
+
+TernMailFlagUpdate *
+tern_mail_flag_update_new_from_imap (const TernImapMessage *message)
+{
+  TernMailFlagUpdate *update = g_new0 (TernMailFlagUpdate, 1);
+
+  update->uid = message->uid;
+  update->flags = message->flags & SYSTEM_FLAGS_MASK;
+  update->keywords = join_keywords (message->keywords);
+  update->modseq = message->modseq;
+  return update;
+}
+
+void
+tern_mail_flag_update_free (TernMailFlagUpdate *update)
+{
+  if (update == NULL)
+    return;
+  g_free (update->keywords);
+  g_free (update);
+}
+
+/* Folders */
+
+static void
+bind_optional_int (sqlite3_stmt *stmt,
+                   int           index,
+                   gint64        value)
+{
+  if (value == 0)
+    sqlite3_bind_null (stmt, index);
+  else
+    sqlite3_bind_int64 (stmt, index, value);
+}
+
+typedef struct
+{
+  const TernMailFolder *folder;
+  gint64 id;
+} UpsertFolder;
+
+static gboolean
+upsert_folder_cb (sqlite3  *db,
+                  gpointer  user_data,
+                  GError  **error)
+{
+  UpsertFolder *data = user_data;
+  const TernMailFolder *folder = data->folder;
+  char delimiter[2] = { folder->delimiter, '\0' };
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = tern_store_prepare (db,
+                             "INSERT INTO folders (account_id, name, delimiter, role, attributes, subscribed)"
+                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                             " ON CONFLICT (account_id, name) DO UPDATE SET"
+                             " delimiter = ?3, role = ?4, attributes = ?5, subscribed = ?6"
+                             " RETURNING id",
+                             error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, folder->account_id);
+  tern_store_bind_text (stmt, 2, folder->name);
+  tern_store_bind_text (stmt, 3, folder->delimiter ? delimiter : NULL);
+  tern_store_bind_text (stmt, 4, folder->role);
+  sqlite3_bind_int64 (stmt, 5, folder->attributes);
+  sqlite3_bind_int (stmt, 6, folder->subscribed ? 1 : 0);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    return tern_store_set_error (db, error);
+  data->id = sqlite3_column_int64 (stmt, 0);
+  return TRUE;
+}
+
+gint64
+tern_mail_store_upsert_folder (TernStore             *store,
+                               const TernMailFolder  *folder,
+                               GError               **error)
+{
+  UpsertFolder data = { folder, 0 };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), 0);
+  g_return_val_if_fail (folder != NULL && folder->name != NULL, 0);
+
+  if (!tern_store_write (store, upsert_folder_cb, &data, error))
+    return 0;
+  return data.id;
+}
+
+/* Files of cached bodies belong to the store: whatever deletes rows with
+ * files (a folder, a UIDVALIDITY reset) removes the files after commit. */
+static char *
+resolve_body_path (TernStore  *store,
+                   const char *relative)
+{
+  g_autofree char *dir = g_path_get_dirname (tern_store_get_path (store));
+
+  return g_build_filename (dir, relative, NULL);
+}
+
+static void
+unlink_body_files (TernStore *store,
+                   GPtrArray *paths)
+{
+  for (guint i = 0; paths != NULL && i < paths->len; i++)
+    {
+      g_autofree char *path = resolve_body_path (store, g_ptr_array_index (paths, i));
+
+      if (g_unlink (path) != 0)
+        g_debug ("Cannot remove %s: %s", path, g_strerror (errno));
+    }
+}
+
+static gboolean
+collect_paths (sqlite3     *db,
+               const char  *sql,
+               gint64       key,
+               GPtrArray   *paths,
+               GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = tern_store_prepare (db, sql, error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, key);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (paths, tern_store_dup_text (stmt, 0));
+  if (rc != SQLITE_DONE)
+    return tern_store_set_error (db, error);
+  return TRUE;
+}
+
+typedef struct
+{
+  gint64 account_id;
+  const char * const *keep;
+  GPtrArray *paths;
+} RemoveFolders;
+
+static gboolean
+remove_folders_cb (sqlite3  *db,
+                   gpointer  user_data,
+                   GError  **error)
+{
+  RemoveFolders *data = user_data;
+  g_autoptr(sqlite3_stmt) select = NULL;
+  g_autoptr(sqlite3_stmt) delete = NULL;
+  g_autoptr(GArray) doomed = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GHashTable) keep = g_hash_table_new (g_str_hash, g_str_equal);
+  int rc;
+
+  for (gsize i = 0; data->keep != NULL && data->keep[i] != NULL; i++)
+    g_hash_table_add (keep, (gpointer) data->keep[i]);
+
+  select = tern_store_prepare (db, "SELECT id, name FROM folders WHERE account_id = ?", error);
+  delete = tern_store_prepare (db, "DELETE FROM folders WHERE id = ?", error);
+  if (select == NULL || delete == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (select, 1, data->account_id);
+  while ((rc = sqlite3_step (select)) == SQLITE_ROW)
+    {
+      gint64 id = sqlite3_column_int64 (select, 0);
+
+      if (!g_hash_table_contains (keep, sqlite3_column_text (select, 1)))
+        g_array_append_val (doomed, id);
+    }
+  if (rc != SQLITE_DONE)
+    return tern_store_set_error (db, error);
+
+  for (guint i = 0; i < doomed->len; i++)
+    {
+      gint64 id = g_array_index (doomed, gint64, i);
+
+      if (!collect_paths (db,
+                          "SELECT b.path FROM bodies b JOIN messages m ON m.id = b.message_id"
+                          " WHERE m.folder_id = ? AND b.path IS NOT NULL",
+                          id, data->paths, error))
+        return FALSE;
+      sqlite3_reset (delete);
+      sqlite3_bind_int64 (delete, 1, id);
+      if (!tern_store_step_done (delete, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+tern_mail_store_remove_folders_except (TernStore           *store,
+                                       gint64               account_id,
+                                       const char * const  *keep,
+                                       GError             **error)
+{
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  RemoveFolders data = { account_id, keep, paths };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
+
+  if (!tern_store_write (store, remove_folders_cb, &data, error))
+    return FALSE;
+  unlink_body_files (store, paths);
+  return TRUE;
+}
+
+typedef struct
+{
+  gint64 folder_id;
+  guint32 uidvalidity;
+  GPtrArray *paths;
+} FolderOp;
+
+static gboolean
+remove_folder_cb (sqlite3  *db,
+                  gpointer  user_data,
+                  GError  **error)
+{
+  FolderOp *data = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  if (!collect_paths (db,
+                      "SELECT b.path FROM bodies b JOIN messages m ON m.id = b.message_id"
+                      " WHERE m.folder_id = ? AND b.path IS NOT NULL",
+                      data->folder_id, data->paths, error))
+    return FALSE;
+  stmt = tern_store_prepare (db, "DELETE FROM folders WHERE id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, data->folder_id);
+  return tern_store_step_done (stmt, error);
+}
+
+gboolean
+tern_mail_store_remove_folder (TernStore  *store,
+                               gint64      folder_id,
+                               GError    **error)
+{
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  FolderOp data = { folder_id, 0, paths };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
+
+  if (!tern_store_write (store, remove_folder_cb, &data, error))
+    return FALSE;
+  unlink_body_files (store, paths);
+  return TRUE;
+}
+
+#define FOLDER_COLUMNS                                                                  \
+  "id, account_id, name, delimiter, role, attributes, subscribed, uidvalidity, uidnext," \
+  " highestmodseq, total_count, unread_count, last_sync"
+
+static TernMailFolder *
+folder_from_row (sqlite3_stmt *stmt)
+{
+  TernMailFolder *folder = tern_mail_folder_new ();
+  const char *delimiter = (const char *) sqlite3_column_text (stmt, 3);
+
+  folder->id = sqlite3_column_int64 (stmt, 0);
+  folder->account_id = sqlite3_column_int64 (stmt, 1);
+  folder->name = tern_store_dup_text (stmt, 2);
+  folder->delimiter = delimiter != NULL ? delimiter[0] : '\0';
+  folder->role = tern_store_dup_text (stmt, 4);
+  folder->attributes = sqlite3_column_int64 (stmt, 5);
+  folder->subscribed = sqlite3_column_int (stmt, 6) != 0;
+  folder->uidvalidity = sqlite3_column_int64 (stmt, 7);
+  folder->uidnext = sqlite3_column_int64 (stmt, 8);
+  folder->highestmodseq = sqlite3_column_int64 (stmt, 9);
+  folder->total_count = sqlite3_column_int (stmt, 10);
+  folder->unread_count = sqlite3_column_int (stmt, 11);
+  folder->last_sync = sqlite3_column_int64 (stmt, 12);
+  return folder;
+}
+
+/* A read that runs one statement with up to two bound values and turns its
+ * rows into objects. */
+typedef struct
+{
+  const char *sql;
+  gint64 int_arg;
+  const char *text_arg;
+  gint64 int_arg2;
+  gpointer (*from_row) (sqlite3_stmt *stmt);
+  GPtrArray *rows;
+} Query;
+
+static gboolean
+query_cb (sqlite3  *db,
+          gpointer  user_data,
+          GError  **error)
+{
+  Query *query = user_data;
+  g_autoptr(sqlite3_stmt) stmt = tern_store_prepare (db, query->sql, error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, query->int_arg);
+  if (sqlite3_bind_parameter_count (stmt) >= 2)
+    {
+      if (query->text_arg != NULL)
+        tern_store_bind_text (stmt, 2, query->text_arg);
+      else
+        sqlite3_bind_int64 (stmt, 2, query->int_arg2);
+    }
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (query->rows, query->from_row (stmt));
+  if (rc != SQLITE_DONE)
+    return tern_store_set_error (db, error);
+  return TRUE;
+}
+
+static GPtrArray *
+run_query (TernStore       *store,
+           Query           *query,
+           GDestroyNotify   free_func,
+           GError         **error)
+{
+  query->rows = g_ptr_array_new_with_free_func (free_func);
+  if (!tern_store_read (store, query_cb, query, error))
+    {
+      g_clear_pointer (&query->rows, g_ptr_array_unref);
+      return NULL;
+    }
+  return query->rows;
+}
+
+static gpointer
+run_query_one (TernStore       *store,
+               Query           *query,
+               GDestroyNotify   free_func,
+               const char      *what,
+               GError         **error)
+{
+  g_autoptr(GPtrArray) rows = run_query (store, query, free_func, error);
+
+  if (rows == NULL)
+    return NULL;
+  if (rows->len == 0)
+    {
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND, "%s", what);
+      return NULL;
+    }
+  return g_ptr_array_steal_index (rows, 0);
+}
+
+GPtrArray *
+tern_mail_store_list_folders (TernStore  *store,
+                              gint64      account_id,
+                              GError    **error)
+{
+  Query query = {
+    "SELECT " FOLDER_COLUMNS " FROM folders WHERE account_id = ?"
+    " ORDER BY role IS NOT 'inbox', name",
+    account_id, NULL, 0, (gpointer) folder_from_row, NULL,
+  };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), NULL);
+  return run_query (store, &query, (GDestroyNotify) tern_mail_folder_free, error);
+}
+
+TernMailFolder *
+tern_mail_store_get_folder (TernStore  *store,
+                            gint64      folder_id,
+                            GError    **error)
+{
+  Query query = {
+    "SELECT " FOLDER_COLUMNS " FROM folders WHERE id = ?",
+    folder_id, NULL, 0, (gpointer) folder_from_row, NULL,
+  };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), NULL);
+  return run_query_one (store, &query, (GDestroyNotify) tern_mail_folder_free,
+                        "No such folder", error);
+}
+
+TernMailFolder *
+tern_mail_store_find_folder (TernStore   *store,
+                             gint64       account_id,
+                             const char  *name,
+                             GError     **error)
+{
+  Query query = {
+    "SELECT " FOLDER_COLUMNS " FROM folders WHERE account_id = ?1 AND"
+    " (name = ?2 OR (?2 = 'INBOX' COLLATE NOCASE AND role = 'inbox'))",
+    account_id, name, 0, (gpointer) folder_from_row, NULL,
+  };
+  g_autoptr(GError) local_error = NULL;
+  TernMailFolder *folder;
+
+  g_return_val_if_fail (TERN_IS_STORE (store), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  folder = run_query_one (store, &query, (GDestroyNotify) tern_mail_folder_free, "", &local_error);
+  if (g_error_matches (local_error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND))
+    g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND, "No folder “%s”", name);
+  else if (local_error != NULL)
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  return folder;
+}
+
+TernMailFolder *
+tern_mail_store_find_folder_by_role (TernStore   *store,
+                                     gint64       account_id,
+                                     const char  *role,
+                                     GError     **error)
+{
+  Query query = {
+    "SELECT " FOLDER_COLUMNS " FROM folders WHERE account_id = ?1 AND role = ?2"
+    " ORDER BY name LIMIT 1",
+    account_id, role, 0, (gpointer) folder_from_row, NULL,
+  };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), NULL);
+  g_return_val_if_fail (role != NULL, NULL);
+  return run_query_one (store, &query, (GDestroyNotify) tern_mail_folder_free,
+                        "No folder has this role", error);
+}
+
+static gboolean
+update_counts (sqlite3  *db,
+               gint64    folder_id,
+               GError  **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = tern_store_prepare (db,
+                             "UPDATE folders SET"
+                             " total_count = (SELECT count(*) FROM messages WHERE folder_id = ?1),"
+                             " unread_count = (SELECT count(*) FROM messages WHERE folder_id = ?1"
+                             "                 AND (flags & 1) = 0 AND (flags & 8) = 0)"
+                             " WHERE id = ?1",
+                             error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, folder_id);
+  return tern_store_step_done (stmt, error);
+}
+
+static gboolean
+update_counts_cb (sqlite3  *db,
+                  gpointer  user_data,
+                  GError  **error)
+{
+  return update_counts (db, *(gint64 *) user_data, error);
+}
+
+gboolean
+tern_mail_store_update_counts (TernStore  *store,
+                               gint64      folder_id,
+                               GError    **error)
+{
+  g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
+  return tern_store_write (store, update_counts_cb, &folder_id, error);
+}
+
+typedef struct
+{
+  gint64 folder_id;
+  guint32 uidvalidity;
+  guint32 uidnext;
+  guint64 highestmodseq;
+} FolderSynced;
+
+static gboolean
+set_folder_synced_cb (sqlite3  *db,
+                      gpointer  user_data,
+                      GError  **error)
+{
+  FolderSynced *data = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = tern_store_prepare (db,
+                             "UPDATE folders SET uidvalidity = ?2, uidnext = ?3, highestmodseq = ?4,"
+                             " last_sync = ?5 WHERE id = ?1",
+                             error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, data->folder_id);
+  bind_optional_int (stmt, 2, data->uidvalidity);
+  bind_optional_int (stmt, 3, data->uidnext);
+  bind_optional_int (stmt, 4, (gint64) data->highestmodseq);
+  sqlite3_bind_int64 (stmt, 5, g_get_real_time () / G_USEC_PER_SEC);
+  return tern_store_step_done (stmt, error) && update_counts (db, data->folder_id, error);
+}
+
+gboolean
+tern_mail_store_set_folder_synced (TernStore  *store,
+                                   gint64      folder_id,
+                                   guint32     uidvalidity,
+                                   guint32     uidnext,
+                                   guint64     highestmodseq,
+                                   GError    **error)
+{
+  FolderSynced data = { folder_id, uidvalidity, uidnext, highestmodseq };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
+  return tern_store_write (store, set_folder_synced_cb, &data, error);
+}
+
+static gboolean
+reset_folder_cb (sqlite3  *db,
+                 gpointer  user_data,
+                 GError  **error)
+{
+  FolderOp *data = user_data;
+  g_autoptr(sqlite3_stmt) delete = NULL;
+  g_autoptr(sqlite3_stmt) update = NULL;
+
+  if (!collect_paths (db,
+                      "SELECT b.path FROM bodies b JOIN messages m ON m.id = b.message_id"
+                      " WHERE m.folder_id = ? AND b.path IS NOT NULL",
+                      data->folder_id, data->paths, error))
+    return FALSE;
+  delete = tern_store_prepare (db, "DELETE FROM messages WHERE folder_id = ?", error);
+  update = tern_store_prepare (db,
+                               "UPDATE folders SET uidvalidity = ?2, uidnext = NULL,"
+                               " highestmodseq = NULL, total_count = 0, unread_count = 0"
+                               " WHERE id = ?1",
+                               error);
+  if (delete == NULL || update == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (delete, 1, data->folder_id);
+  sqlite3_bind_int64 (update, 1, data->folder_id);
+  bind_optional_int (update, 2, data->uidvalidity);
+  return tern_store_step_done (delete, error) && tern_store_step_done (update, error);
+}
+
+gboolean
+tern_mail_store_reset_folder (TernStore  *store,
+                              gint64      folder_id,
+                              guint32     uidvalidity,
+                              GError    **error)
+{
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  FolderOp data = { folder_id, uidvalidity, paths };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
+
+  if (!tern_store_write (store, reset_folder_cb, &data, error))
+    return FALSE;
+  unlink_body_files (store, paths);
+  return TRUE;
+}
+
+/* Messages */
+
+typedef struct
+{
+  gint64 folder_id;
+  TernImapSet *set;
+} GetUids;
+
+static gboolean
+get_uids_cb (sqlite3  *db,
+             gpointer  user_data,
+             GError  **error)
+{
+  GetUids *data = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  guint32 first = 0, last = 0;
+  int rc;
+
+  stmt = tern_store_prepare (db,
+                             "SELECT uid FROM messages WHERE folder_id = ? AND uid IS NOT NULL"
+                             " ORDER BY uid",
+                             error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, data->folder_id);
+  /* Rows come sorted: build ranges directly rather than adding one by one. */
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      guint32 uid = sqlite3_column_int64 (stmt, 0);
+
+      if (first != 0 && uid == last + 1)
+        {
+          last = uid;
+          continue;
+        }
+      if (first != 0)
+        tern_imap_set_add_range (data->set, first, last);
+      first = last = uid;
+    }
+  if (rc != SQLITE_DONE)
+    return tern_store_set_error (db, error);
+  if (first != 0)
+    tern_imap_set_add_range (data->set, first, last);
+  return TRUE;
+}
+
+TernImapSet *
+tern_mail_store_get_uids (TernStore  *store,
+                          gint64      folder_id,
+                          GError    **error)
+{
+  g_autoptr(TernImapSet) set = tern_imap_set_new ();
+  GetUids data = { folder_id, set };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), NULL);
+
+  if (!tern_store_read (store, get_uids_cb, &data, error))
+    return NULL;
+  return g_steal_pointer (&set);
+}
+
+/* Decoding of envelopes */
+
+static char *
+decode_text (const char *raw)
+{
+  char *decoded;
+
+  if (raw == NULL)
+    return NULL;
+  decoded = g_mime_utils_header_decode_text (NULL, raw);
+  if (decoded != NULL && !g_utf8_validate (decoded, -1, NULL))
+    {
+      char *valid = g_utf8_make_valid (decoded, -1);
+
+      g_free (decoded);
+      decoded = valid;
+    }
+  return decoded;
+}
+
+static char *
+address_spec (const TernImapAddress *address)
+{
+  if (address->mailbox == NULL)
+    return NULL;
+  if (address->host == NULL || address->host[0] == '\0')
+    return g_strdup (address->mailbox);
+  return g_strconcat (address->mailbox, "@", address->host, NULL);
+}
+
+/* An ENVELOPE address list as RFC 5322 text in UTF-8 ("Name <a@b>, c@d"),
+ * group syntax dropped. */
+static char *
+format_addresses (GPtrArray *addresses)
+{
+  InternetAddressList *list;
+  char *text = NULL;
+
+  if (addresses == NULL || addresses->len == 0)
+    return NULL;
+  list = internet_address_list_new ();
+  for (guint i = 0; i < addresses->len; i++)
+    {
+      const TernImapAddress *address = g_ptr_array_index (addresses, i);
+      g_autofree char *spec = NULL;
+      g_autofree char *name = NULL;
+      InternetAddress *mailbox;
+
+      if (address->host == NULL)
+        continue; /* group start or end */
+      spec = address_spec (address);
+      name = decode_text (address->name);
+      mailbox = internet_address_mailbox_new (name, spec);
+      internet_address_list_add (list, mailbox);
+      g_object_unref (mailbox);
+    }
+  if (internet_address_list_length (list) > 0)
+    text = internet_address_list_to_string (list, NULL, FALSE);
+  g_object_unref (list);
+  return text;
+}
+
+/* The Message-IDs in @text ("<a@b> <c@d>") without angle brackets. */
+static GPtrArray *
+parse_message_ids (const char *text)
+{
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  GMimeReferences *refs;
+
+  if (text == NULL)
+    return ids;
+  refs = g_mime_references_parse (NULL, text);
+  if (refs != NULL)
+    {
+      for (int i = 0; i < g_mime_references_length (refs); i++)
+        g_ptr_array_add (ids, g_strdup (g_mime_references_get_message_id (refs, i)));
+      g_mime_references_free (refs);
+    }
+  return ids;
+}
+
+static char *
+first_message_id (const char *text)
+{
+  g_autoptr(GPtrArray) ids = parse_message_ids (text);
+
+  return ids->len > 0 ? g_strdup (g_ptr_array_index (ids, 0)) : NULL;
+}
+
+/* Finds header @name in the HEADER.FIELDS literal, unfolded. */
+static char *
+find_header (GBytes     *headers,
+             const char *name)
+{
+  gsize size;
+  const char *data;
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  GString *value = NULL;
+  gsize name_len = strlen (name);
+
+  if (headers == NULL)
+    return NULL;
+  data = g_bytes_get_data (headers, &size);
+  text = g_strndup (data, size);
+  lines = g_strsplit (text, "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    {
+      char *line = g_strchomp (lines[i]);
+
+      if (value != NULL)
+        {
+          if (line[0] == ' ' || line[0] == '\t')
+            {
+              g_string_append (value, line);
+              continue;
+            }
+          break;
+        }
+      if (g_ascii_strncasecmp (line, name, name_len) == 0 && line[name_len] == ':')
+        value = g_string_new (line + name_len + 1);
+    }
+  if (value == NULL)
+    return NULL;
+  return g_strstrip (g_string_free (value, FALSE));
+}
+
+/* "Re: Fwd: AW: subject" -> "subject"; @is_reply tells whether anything was
+ * stripped. */
+static char *
+thread_subject (const char *subject,
+                gboolean   *is_reply)
+{
+  static const char *prefixes[] = { "re", "fwd", "fw", "aw", "wg", "sv", "tr", "ответ", "отв", "пересл", NULL };
+  const char *p = subject;
+  gboolean stripped = TRUE;
+
+  *is_reply = FALSE;
+  if (p == NULL)
+    return NULL;
+  while (stripped)
+    {
+      stripped = FALSE;
+      while (*p == ' ' || *p == '\t')
+        p++;
+      for (gsize i = 0; prefixes[i] != NULL; i++)
+        {
+          g_autofree char *head = g_utf8_strdown (p, MIN (strlen (p), strlen (prefixes[i])));
+          const char *after = p + strlen (prefixes[i]);
+
+          if (strlen (p) < strlen (prefixes[i]) || g_strcmp0 (head, prefixes[i]) != 0)
+            continue;
+          /* "Re:", "Re[2]:", "RE :" */
+          if (*after == '[')
+            {
+              while (*after != '\0' && *after != ']')
+                after++;
+              if (*after == ']')
+                after++;
+            }
+          while (*after == ' ')
+            after++;
+          if (*after == ':')
+            {
+              p = after + 1;
+              stripped = *is_reply = TRUE;
+              break;
+            }
+        }
+    }
+  while (*p == ' ' || *p == '\t')
+    p++;
+  return g_utf8_strdown (p, -1);
+}
+
+static gboolean
+body_has_attachments (const TernImapBody *body)
+{
+  if (body == NULL)
+    return FALSE;
+  if (g_strcmp0 (body->disposition, "attachment") == 0)
+    return TRUE;
+  if (g_strcmp0 (body->type, "multipart") != 0 &&
+      g_strcmp0 (body->type, "text") != 0 &&
+      (g_hash_table_contains (body->params, "name") ||
+       g_hash_table_contains (body->disposition_params, "filename")))
+    return TRUE;
+  if (g_strcmp0 (body->type, "message") == 0 && g_strcmp0 (body->subtype, "rfc822") == 0)
+    return TRUE;
+  for (guint i = 0; body->children != NULL && i < body->children->len; i++)
+    if (body_has_attachments (g_ptr_array_index (body->children, i)))
+      return TRUE;
+  return FALSE;
+}
+
+/* What one new message row holds, decoded. */
+typedef struct
+{
+  char *subject;
+  char *thread_subject;
+  gboolean is_reply;
+  char *from_name;
+  char *from_address;
+  char *to_list;
+  char *cc_list;
+  char *reply_to;
+  char *message_id;
+  char *in_reply_to;
+  char *references;
+  GPtrArray *reference_ids;
+  char *list_id;
+  char *keywords;
+  gint64 date;
+} Decoded;
+
+static void
+decoded_clear (Decoded *d)
+{
+  g_free (d->subject);
+  g_free (d->thread_subject);
+  g_free (d->from_name);
+  g_free (d->from_address);
+  g_free (d->to_list);
+  g_free (d->cc_list);
+  g_free (d->reply_to);
+  g_free (d->message_id);
+  g_free (d->in_reply_to);
+  g_free (d->references);
+  g_clear_pointer (&d->reference_ids, g_ptr_array_unref);
+  g_free (d->list_id);
+  g_free (d->keywords);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Decoded, decoded_clear)
+
+static void
+decode_message (const TernImapMessage *message,
+                Decoded               *d)
+{
+  const TernImapEnvelope *envelope = message->envelope;
+  g_autofree char *in_reply_to_header = NULL;
+
+  d->keywords = join_keywords (message->keywords);
+  d->date = message->internal_date;
+  d->reference_ids = parse_message_ids (NULL);
+  if (envelope != NULL)
+    {
+      d->subject = decode_text (envelope->subject);
+      d->thread_subject = thread_subject (d->subject, &d->is_reply);
+      if (envelope->from != NULL && envelope->from->len > 0)
+        {
+          const TernImapAddress *from = g_ptr_array_index (envelope->from, 0);
+
+          d->from_name = decode_text (from->name);
+          d->from_address = address_spec (from);
+        }
+      d->to_list = format_addresses (envelope->to);
+      d->cc_list = format_addresses (envelope->cc);
+      d->reply_to = format_addresses (envelope->reply_to);
+      d->message_id = first_message_id (envelope->message_id);
+      d->in_reply_to = first_message_id (envelope->in_reply_to);
+      if (envelope->date != NULL)
+        {
+          g_autoptr(GDateTime) date = g_mime_utils_header_decode_date (envelope->date);
+
+          if (date != NULL)
+            d->date = g_date_time_to_unix (date);
+        }
+    }
+  if (message->headers != NULL)
+    {
+      g_autofree char *refs = find_header (message->headers, "References");
+
+      g_clear_pointer (&d->reference_ids, g_ptr_array_unref);
+      d->reference_ids = parse_message_ids (refs);
+      if (d->reference_ids->len > 0)
+        {
+          g_ptr_array_add (d->reference_ids, NULL);
+          d->references = g_strjoinv (" ", (char **) d->reference_ids->pdata);
+          g_ptr_array_remove_index (d->reference_ids, d->reference_ids->len - 1);
+        }
+      d->list_id = find_header (message->headers, "List-Id");
+      in_reply_to_header = find_header (message->headers, "In-Reply-To");
+      if (d->in_reply_to == NULL)
+        d->in_reply_to = first_message_id (in_reply_to_header);
+    }
+}
+
+/* Statements of one add_messages batch, prepared once. */
+typedef struct
+{
+  gint64 folder_id;
+  gint64 account_id;
+  GPtrArray *messages;
+  guint inserted;
+
+  sqlite3_stmt *insert;
+  sqlite3_stmt *update_flags;
+  sqlite3_stmt *thread_by_id;
+  sqlite3_stmt *thread_by_parent;
+  sqlite3_stmt *thread_by_subject;
+  sqlite3_stmt *new_thread;
+  sqlite3_stmt *count_thread;
+  sqlite3_stmt *set_thread;
+  sqlite3_stmt *fts;
+} AddMessages;
+
+static void
+add_messages_clear (AddMessages *data)
+{
+  g_clear_pointer (&data->insert, sqlite3_finalize);
+  g_clear_pointer (&data->update_flags, sqlite3_finalize);
+  g_clear_pointer (&data->thread_by_id, sqlite3_finalize);
+  g_clear_pointer (&data->thread_by_parent, sqlite3_finalize);
+  g_clear_pointer (&data->thread_by_subject, sqlite3_finalize);
+  g_clear_pointer (&data->new_thread, sqlite3_finalize);
+  g_clear_pointer (&data->count_thread, sqlite3_finalize);
+  g_clear_pointer (&data->set_thread, sqlite3_finalize);
+  g_clear_pointer (&data->fts, sqlite3_finalize);
+}
+
+static gboolean
+prepare_add_messages (sqlite3      *db,
+                      AddMessages  *data,
+                      GError      **error)
+{
+  data->insert = tern_store_prepare (db,
+    "INSERT INTO messages (folder_id, uid, flags, keywords, modseq, internal_date, date, size,"
+    " subject, from_name, from_address, to_list, cc_list, reply_to, message_id, in_reply_to,"
+    " references_list, list_id, has_attachments)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+    " ON CONFLICT DO NOTHING",
+    error);
+  if (data->insert == NULL)
+    return FALSE;
+  data->update_flags = tern_store_prepare (db,
+    "UPDATE messages SET flags = ?3, keywords = ?4, modseq = coalesce (?5, modseq)"
+    " WHERE folder_id = ?1 AND uid = ?2",
+    error);
+  if (data->update_flags == NULL)
+    return FALSE;
+  data->thread_by_id = tern_store_prepare (db,
+    "SELECT m.thread_id FROM messages m JOIN folders f ON f.id = m.folder_id"
+    " WHERE m.message_id = ?1 AND f.account_id = ?2 AND m.thread_id IS NOT NULL LIMIT 1",
+    error);
+  if (data->thread_by_id == NULL)
+    return FALSE;
+  data->thread_by_parent = tern_store_prepare (db,
+    "SELECT m.thread_id FROM messages m JOIN folders f ON f.id = m.folder_id"
+    " WHERE m.in_reply_to = ?1 AND f.account_id = ?2 AND m.thread_id IS NOT NULL LIMIT 1",
+    error);
+  if (data->thread_by_parent == NULL)
+    return FALSE;
+  data->thread_by_subject = tern_store_prepare (db,
+    "SELECT id FROM threads WHERE account_id = ?2 AND subject = ?1"
+    " ORDER BY last_date DESC LIMIT 1",
+    error);
+  if (data->thread_by_subject == NULL)
+    return FALSE;
+  data->new_thread = tern_store_prepare (db,
+    "INSERT INTO threads (account_id, subject, last_date, message_count) VALUES (?1, ?2, ?3, 0)",
+    error);
+  if (data->new_thread == NULL)
+    return FALSE;
+  data->count_thread = tern_store_prepare (db,
+    "UPDATE threads SET message_count = message_count + 1,"
+    " last_date = max (coalesce (last_date, 0), ?2) WHERE id = ?1",
+    error);
+  if (data->count_thread == NULL)
+    return FALSE;
+  data->set_thread = tern_store_prepare (db, "UPDATE messages SET thread_id = ?2 WHERE id = ?1",
+                                         error);
+  if (data->set_thread == NULL)
+    return FALSE;
+  data->fts = tern_store_prepare (db,
+    "INSERT INTO messages_fts (rowid, subject, sender, recipients) VALUES (?1, ?2, ?3, ?4)",
+    error);
+  return data->fts != NULL;
+}
+
+static gint64
+lookup_thread (sqlite3_stmt *stmt,
+               const char   *key,
+               gint64        account_id)
+{
+  gint64 id = 0;
+
+  if (key == NULL)
+    return 0;
+  sqlite3_reset (stmt);
+  tern_store_bind_text (stmt, 1, key);
+  sqlite3_bind_int64 (stmt, 2, account_id);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    id = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return id;
+}
+
+/* The thread of a new message: its parent's (References, In-Reply-To), a
+ * copy's (same Message-ID), a child's that arrived first, or for a reply
+ * without those headers the latest thread of the same subject. */
+static gint64
+find_thread (AddMessages   *data,
+             const Decoded *d)
+{
+  gint64 id;
+
+  if ((id = lookup_thread (data->thread_by_id, d->message_id, data->account_id)) != 0 ||
+      (id = lookup_thread (data->thread_by_id, d->in_reply_to, data->account_id)) != 0)
+    return id;
+  for (guint i = d->reference_ids->len; i > 0; i--)
+    if ((id = lookup_thread (data->thread_by_id, g_ptr_array_index (d->reference_ids, i - 1),
+                             data->account_id)) != 0)
+      return id;
+  if ((id = lookup_thread (data->thread_by_parent, d->message_id, data->account_id)) != 0)
+    return id;
+  if (d->is_reply && d->thread_subject != NULL && d->thread_subject[0] != '\0')
+    return lookup_thread (data->thread_by_subject, d->thread_subject, data->account_id);
+  return 0;
+}
+
+static gboolean
+assign_thread (sqlite3      *db,
+               AddMessages  *data,
+               gint64        row_id,
+               const Decoded *d,
+               GError      **error)
+{
+  gint64 thread_id = find_thread (data, d);
+
+  if (thread_id == 0)
+    {
+      sqlite3_reset (data->new_thread);
+      sqlite3_bind_int64 (data->new_thread, 1, data->account_id);
+      tern_store_bind_text (data->new_thread, 2, d->thread_subject);
+      sqlite3_bind_int64 (data->new_thread, 3, d->date);
+      if (!tern_store_step_done (data->new_thread, error))
+        return FALSE;
+      thread_id = sqlite3_last_insert_rowid (db);
+    }
+  sqlite3_reset (data->count_thread);
+  sqlite3_bind_int64 (data->count_thread, 1, thread_id);
+  sqlite3_bind_int64 (data->count_thread, 2, d->date);
+  sqlite3_reset (data->set_thread);
+  sqlite3_bind_int64 (data->set_thread, 1, row_id);
+  sqlite3_bind_int64 (data->set_thread, 2, thread_id);
+  return tern_store_step_done (data->count_thread, error) &&
+         tern_store_step_done (data->set_thread, error);
+}
+
+static gboolean
+add_fts_row (AddMessages    *data,
+             gint64          row_id,
+             const Decoded  *d,
+             GError        **error)
+{
+  g_autofree char *sender = NULL;
+  g_autofree char *recipients = NULL;
+
+  if (d->from_name != NULL || d->from_address != NULL)
+    sender = g_strdup_printf ("%s %s", d->from_name ? d->from_name : "",
+                              d->from_address ? d->from_address : "");
+  recipients = g_strjoin (" ", d->to_list ? d->to_list : "", d->cc_list ? d->cc_list : "", NULL);
+
+  sqlite3_reset (data->fts);
+  sqlite3_bind_int64 (data->fts, 1, row_id);
+  tern_store_bind_text (data->fts, 2, d->subject);
+  tern_store_bind_text (data->fts, 3, sender);
+  tern_store_bind_text (data->fts, 4, recipients);
+  return tern_store_step_done (data->fts, error);
+}
+
+static gboolean
+add_one_message (sqlite3                *db,
+                 AddMessages            *data,
+                 const TernImapMessage  *message,
+                 GError                **error)
+{
+  g_auto(Decoded) d = { 0 };
+  sqlite3_stmt *stmt = data->insert;
+  gint64 row_id;
+
+  decode_message (message, &d);
+  sqlite3_reset (stmt);
+  sqlite3_bind_int64 (stmt, 1, data->folder_id);
+  sqlite3_bind_int64 (stmt, 2, message->uid);
+  sqlite3_bind_int64 (stmt, 3, message->flags & SYSTEM_FLAGS_MASK);
+  tern_store_bind_text (stmt, 4, d.keywords);
+  bind_optional_int (stmt, 5, (gint64) message->modseq);
+  bind_optional_int (stmt, 6, message->internal_date);
+  bind_optional_int (stmt, 7, d.date);
+  sqlite3_bind_int64 (stmt, 8, (gint64) message->size);
+  tern_store_bind_text (stmt, 9, d.subject);
+  tern_store_bind_text (stmt, 10, d.from_name);
+  tern_store_bind_text (stmt, 11, d.from_address);
+  tern_store_bind_text (stmt, 12, d.to_list);
+  tern_store_bind_text (stmt, 13, d.cc_list);
+  tern_store_bind_text (stmt, 14, d.reply_to);
+  tern_store_bind_text (stmt, 15, d.message_id);
+  tern_store_bind_text (stmt, 16, d.in_reply_to);
+  tern_store_bind_text (stmt, 17, d.references);
+  tern_store_bind_text (stmt, 18, d.list_id);
+  sqlite3_bind_int (stmt, 19, body_has_attachments (message->body) ? 1 : 0);
+  if (!tern_store_step_done (stmt, error))
+    return FALSE;
+
+  if (sqlite3_changes (db) == 0)
+    {
+      /* Known already (a batch repeated after a cut connection). */
+      sqlite3_reset (data->update_flags);
+      sqlite3_bind_int64 (data->update_flags, 1, data->folder_id);
+      sqlite3_bind_int64 (data->update_flags, 2, message->uid);
+      sqlite3_bind_int64 (data->update_flags, 3, message->flags & SYSTEM_FLAGS_MASK);
+      tern_store_bind_text (data->update_flags, 4, d.keywords);
+      bind_optional_int (data->update_flags, 5, (gint64) message->modseq);
+      return tern_store_step_done (data->update_flags, error);
+    }
+
+  row_id = sqlite3_last_insert_rowid (db);
+  data->inserted++;
+  return assign_thread (db, data, row_id, &d, error) && add_fts_row (data, row_id, &d, error);
+}
+
+static gboolean
+folder_account (sqlite3  *db,
+                gint64    folder_id,
+                gint64   *account_id,
+                GError  **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = tern_store_prepare (db, "SELECT account_id FROM folders WHERE id = ?",
+                                                     error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, folder_id);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND, "No such folder");
+      return FALSE;
+    }
+  *account_id = sqlite3_column_int64 (stmt, 0);
+  return TRUE;
+}
+
+static gboolean
+add_messages_cb (sqlite3  *db,
+                 gpointer  user_data,
+                 GError  **error)
+{
+  AddMessages *data = user_data;
+  gboolean ok = TRUE;
+
+  data->inserted = 0;
+  if (!folder_account (db, data->folder_id, &data->account_id, error))
+    return FALSE;
+  if (!prepare_add_messages (db, data, error))
+    ok = FALSE;
+  for (guint i = 0; ok && i < data->messages->len; i++)
+    ok = add_one_message (db, data, g_ptr_array_index (data->messages, i), error);
+  add_messages_clear (data);
+  return ok;
+}
+
+gboolean
+tern_mail_store_add_messages (TernStore  *store,
+                              gint64      folder_id,
+                              GPtrArray  *messages,
+                              guint      *inserted,
+                              GError    **error)
+{
+  AddMessages data = { .folder_id = folder_id, .messages = messages };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
+  g_return_val_if_fail (messages != NULL, FALSE);
+
+  ensure_gmime ();
+  if (!tern_store_write (store, add_messages_cb, &data, error))
+    return FALSE;
+  if (inserted != NULL)
+    *inserted = data.inserted;
+  return TRUE;
+}
+
+typedef struct
+{
+  gint64 folder_id;
+  GPtrArray *updates;
+} UpdateFlags;
+
+static gboolean
+update_flags_cb (sqlite3  *db,
+                 gpointer  user_data,
+                 GError  **error)
+{
+  UpdateFlags *data = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = tern_store_prepare (db,
+                             "UPDATE messages SET flags = ?3, keywords = ?4,"
+                             " modseq = coalesce (?5, modseq) WHERE folder_id = ?1 AND uid = ?2",
+                             error);
+  if (stmt == NULL)
+    return FALSE;
+  for (guint i = 0; i < data->updates->len; i++)
+    {
+      const TernMailFlagUpdate *update = g_ptr_array_index (data->updates, i);
+
+      sqlite3_reset (stmt);
+      sqlite3_bind_int64 (stmt, 1, data->folder_id);
+      sqlite3_bind_int64 (stmt, 2, update->uid);
+      sqlite3_bind_int64 (stmt, 3, update->flags & SYSTEM_FLAGS_MASK);
+      tern_store_bind_text (stmt, 4, update->keywords);
+      bind_optional_int (stmt, 5, (gint64) update->modseq);
+      if (!tern_store_step_done (stmt, error))
+        return FALSE;
+    }
+  return update_counts (db, data->folder_id, error);
+}
+
+gboolean
+tern_mail_store_update_flags (TernStore  *store,
+                              gint64      folder_id,
+                              GPtrArray  *updates,
+                              GError    **error)
+{
+  UpdateFlags data = { folder_id, updates };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
+  g_return_val_if_fail (updates != NULL, FALSE);
+
+  if (updates->len == 0)
+    return TRUE;
+  return tern_store_write (store, update_flags_cb, &data, error);
+}
+
+typedef struct
+{
+  const gint64 *ids;
+  guint n_ids;
+  TernImapFlags add;
+  TernImapFlags remove;
+  GPtrArray *paths;
+} ById;
+
+/* Recounts every folder the rows @ids live in (before or after a change). */
+static gboolean
+collect_folders (sqlite3       *db,
+                 const gint64  *ids,
+                 guint          n_ids,
+                 GHashTable    *folders,
+                 GError       **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = tern_store_prepare (db, "SELECT folder_id FROM messages WHERE id = ?",
+                                                     error);
+
+  if (stmt == NULL)
+    return FALSE;
+  for (guint i = 0; i < n_ids; i++)
+    {
+      sqlite3_reset (stmt);
+      sqlite3_bind_int64 (stmt, 1, ids[i]);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          gint64 *folder = g_new (gint64, 1);
+
+          *folder = sqlite3_column_int64 (stmt, 0);
+          g_hash_table_add (folders, folder);
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+recount_folders (sqlite3     *db,
+                 GHashTable  *folders,
+                 GError     **error)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, folders);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!update_counts (db, *(gint64 *) key, error))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+change_flags_cb (sqlite3  *db,
+                 gpointer  user_data,
+                 GError  **error)
+{
+  ById *data = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GHashTable) folders = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+
+  stmt = tern_store_prepare (db, "UPDATE messages SET flags = (flags | ?2) & ~?3 WHERE id = ?1",
+                             error);
+  if (stmt == NULL || !collect_folders (db, data->ids, data->n_ids, folders, error))
+    return FALSE;
+  for (guint i = 0; i < data->n_ids; i++)
+    {
+      sqlite3_reset (stmt);
+      sqlite3_bind_int64 (stmt, 1, data->ids[i]);
+      sqlite3_bind_int64 (stmt, 2, data->add & SYSTEM_FLAGS_MASK);
+      sqlite3_bind_int64 (stmt, 3, data->remove & SYSTEM_FLAGS_MASK);
+      if (!tern_store_step_done (stmt, error))
+        return FALSE;
+    }
+  return recount_folders (db, folders, error);
+}
+
+gboolean
+tern_mail_store_change_flags (TernStore     *store,
+                              const gint64  *message_ids,
+                              guint          n_message_ids,
+                              TernImapFlags  add,
+                              TernImapFlags  remove,
+                              GError       **error)
+{
+  ById data = { message_ids, n_message_ids, add, remove, NULL };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
+  return tern_store_write (store, change_flags_cb, &data, error);
+}
+
+static gboolean
+remove_messages_cb (sqlite3  *db,
+                    gpointer  user_data,
+                    GError  **error)
+{
+  ById *data = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GHashTable) folders = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+
+  stmt = tern_store_prepare (db, "DELETE FROM messages WHERE id = ?", error);
+  if (stmt == NULL || !collect_folders (db, data->ids, data->n_ids, folders, error))
+    return FALSE;
+  for (guint i = 0; i < data->n_ids; i++)
+    {
+      if (!collect_paths (db, "SELECT path FROM bodies WHERE message_id = ? AND path IS NOT NULL",
+                          data->ids[i], data->paths, error))
+        return FALSE;
+      sqlite3_reset (stmt);
+      sqlite3_bind_int64 (stmt, 1, data->ids[i]);
+      if (!tern_store_step_done (stmt, error))
+        return FALSE;
+    }
+  return recount_folders (db, folders, error);
+}
+
+gboolean
+tern_mail_store_remove_messages (TernStore     *store,
+                                 const gint64  *message_ids,
+                                 guint          n_message_ids,
+                                 GError       **error)
+{
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  ById data = { message_ids, n_message_ids, 0, 0, paths };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
+
+  if (!tern_store_write (store, remove_messages_cb, &data, error))
+    return FALSE;
+  unlink_body_files (store, paths);
+  return TRUE;
+}
+
+typedef struct
+{
+  gint64 folder_id;
+  const TernImapSet *uids;
+  GPtrArray *paths;
+} RemoveUids;
+
+static gboolean
+remove_uids_cb (sqlite3  *db,
+                gpointer  user_data,
+                GError  **error)
+{
+  RemoveUids *data = user_data;
+  g_autoptr(sqlite3_stmt) paths = NULL;
+  g_autoptr(sqlite3_stmt) delete = NULL;
+  int rc;
+
+  /* By range, so that "1:*" costs one statement, not one per UID. */
+  paths = tern_store_prepare (db,
+                              "SELECT b.path FROM bodies b JOIN messages m ON m.id = b.message_id"
+                              " WHERE m.folder_id = ?1 AND m.uid BETWEEN ?2 AND ?3"
+                              " AND b.path IS NOT NULL",
+                              error);
+  delete = tern_store_prepare (db,
+                               "DELETE FROM messages WHERE folder_id = ?1 AND uid BETWEEN ?2 AND ?3",
+                               error);
+  if (paths == NULL || delete == NULL)
+    return FALSE;
+  for (guint i = 0; i < data->uids->ranges->len; i++)
+    {
+      const TernImapRange *range = &g_array_index (data->uids->ranges, TernImapRange, i);
+
+      sqlite3_reset (paths);
+      sqlite3_bind_int64 (paths, 1, data->folder_id);
+      sqlite3_bind_int64 (paths, 2, range->first);
+      sqlite3_bind_int64 (paths, 3, range->last);
+      while ((rc = sqlite3_step (paths)) == SQLITE_ROW)
+        g_ptr_array_add (data->paths, tern_store_dup_text (paths, 0));
+      if (rc != SQLITE_DONE)
+        return tern_store_set_error (db, error);
+
+      sqlite3_reset (delete);
+      sqlite3_bind_int64 (delete, 1, data->folder_id);
+      sqlite3_bind_int64 (delete, 2, range->first);
+      sqlite3_bind_int64 (delete, 3, range->last);
+      if (!tern_store_step_done (delete, error))
+        return FALSE;
+    }
+  return update_counts (db, data->folder_id, error);
+}
+
+gboolean
+tern_mail_store_remove_uids (TernStore          *store,
+                             gint64              folder_id,
+                             const TernImapSet  *uids,
+                             GError            **error)
+{
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  RemoveUids data = { folder_id, uids, paths };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
+  g_return_val_if_fail (uids != NULL, FALSE);
+
+  if (tern_imap_set_is_empty (uids))
+    return TRUE;
+  if (!tern_store_write (store, remove_uids_cb, &data, error))
+    return FALSE;
+  unlink_body_files (store, paths);
+  return TRUE;
+}
+
+#define MESSAGE_COLUMNS                                                                        \
+  "m.id, m.folder_id, f.account_id, m.uid, m.flags, m.keywords, m.internal_date,"              \
+  " coalesce (m.date, m.internal_date), m.size, m.subject, m.from_name, m.from_address,"       \
+  " m.to_list, m.cc_list, m.message_id, m.in_reply_to, m.references_list, m.list_id,"          \
+  " m.thread_id, m.has_attachments,"                                                           \
+  " EXISTS (SELECT 1 FROM bodies b WHERE b.message_id = m.id)"                                 \
+  " FROM messages m JOIN folders f ON f.id = m.folder_id"
+
+static TernMailMessage *
+message_from_row (sqlite3_stmt *stmt)
+{
+  TernMailMessage *message = tern_mail_message_new ();
+
+  message->id = sqlite3_column_int64 (stmt, 0);
+  message->folder_id = sqlite3_column_int64 (stmt, 1);
+  message->account_id = sqlite3_column_int64 (stmt, 2);
+  message->uid = sqlite3_column_int64 (stmt, 3);
+  message->flags = sqlite3_column_int64 (stmt, 4);
+  message->keywords = tern_store_dup_text (stmt, 5);
+  message->internal_date = sqlite3_column_int64 (stmt, 6);
+  message->date = sqlite3_column_int64 (stmt, 7);
+  message->size = sqlite3_column_int64 (stmt, 8);
+  message->subject = tern_store_dup_text (stmt, 9);
+  message->from_name = tern_store_dup_text (stmt, 10);
+  message->from_address = tern_store_dup_text (stmt, 11);
+  message->to_list = tern_store_dup_text (stmt, 12);
+  message->cc_list = tern_store_dup_text (stmt, 13);
+  message->message_id = tern_store_dup_text (stmt, 14);
+  message->in_reply_to = tern_store_dup_text (stmt, 15);
+  message->references_list = tern_store_dup_text (stmt, 16);
+  message->list_id = tern_store_dup_text (stmt, 17);
+  message->thread_id = sqlite3_column_int64 (stmt, 18);
+  message->has_attachments = sqlite3_column_int (stmt, 19) != 0;
+  message->has_body = sqlite3_column_int (stmt, 20) != 0;
+  return message;
+}
+
+GPtrArray *
+tern_mail_store_list_messages (TernStore  *store,
+                               gint64      folder_id,
+                               guint       limit,
+                               GError    **error)
+{
+  Query query = {
+    "SELECT " MESSAGE_COLUMNS " WHERE m.folder_id = ?1"
+    " ORDER BY m.date DESC, m.uid DESC LIMIT ?2",
+    folder_id, NULL, limit == 0 ? -1 : (gint64) limit, (gpointer) message_from_row, NULL,
+  };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), NULL);
+  return run_query (store, &query, (GDestroyNotify) tern_mail_message_free, error);
+}
+
+TernMailMessage *
+tern_mail_store_get_message (TernStore  *store,
+                             gint64      message_id,
+                             GError    **error)
+{
+  Query query = {
+    "SELECT " MESSAGE_COLUMNS " WHERE m.id = ?1",
+    message_id, NULL, 0, (gpointer) message_from_row, NULL,
+  };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), NULL);
+  return run_query_one (store, &query, (GDestroyNotify) tern_mail_message_free,
+                        "No such message", error);
+}
+
+TernMailMessage *
+tern_mail_store_find_message (TernStore  *store,
+                              gint64      folder_id,
+                              guint32     uid,
+                              GError    **error)
+{
+  Query query = {
+    "SELECT " MESSAGE_COLUMNS " WHERE m.folder_id = ?1 AND m.uid = ?2",
+    folder_id, NULL, uid, (gpointer) message_from_row, NULL,
+  };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), NULL);
+  return run_query_one (store, &query, (GDestroyNotify) tern_mail_message_free,
+                        "No such message", error);
+}
+
+typedef struct
+{
+  gint64 folder_id;
+  gint64 since;
+  GArray *ids;
+} MissingBodies;
+
+static gboolean
+missing_bodies_cb (sqlite3  *db,
+                   gpointer  user_data,
+                   GError  **error)
+{
+  MissingBodies *data = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = tern_store_prepare (db,
+                             "SELECT id FROM messages m WHERE folder_id = ?1"
+                             " AND coalesce (internal_date, 0) >= ?2"
+                             " AND NOT EXISTS (SELECT 1 FROM bodies b WHERE b.message_id = m.id)"
+                             " ORDER BY uid DESC",
+                             error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, data->folder_id);
+  sqlite3_bind_int64 (stmt, 2, data->since);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 id = sqlite3_column_int64 (stmt, 0);
+
+      g_array_append_val (data->ids, id);
+    }
+  if (rc != SQLITE_DONE)
+    return tern_store_set_error (db, error);
+  return TRUE;
+}
+
+GArray *
+tern_mail_store_list_missing_bodies (TernStore  *store,
+                                     gint64      folder_id,
+                                     gint64      since,
+                                     GError    **error)
+{
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  MissingBodies data = { folder_id, since, ids };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), NULL);
+
+  if (!tern_store_read (store, missing_bodies_cb, &data, error))
+    return NULL;
+  return g_steal_pointer (&ids);
+}
+
+typedef struct
+{
+  gint64 message_id;
+  GBytes *data;
+  const char *path;
+  guint64 size;
+} Body;
+
+static gboolean
+set_body_cb (sqlite3  *db,
+             gpointer  user_data,
+             GError  **error)
+{
+  Body *body = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = tern_store_prepare (db,
+                             "INSERT OR REPLACE INTO bodies (message_id, data, path, size, fetched)"
+                             " VALUES (?1, ?2, ?3, ?4, ?5)",
+                             error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, body->message_id);
+  if (body->data != NULL)
+    {
+      gsize size;
+      gconstpointer bytes = g_bytes_get_data (body->data, &size);
+
+      sqlite3_bind_blob64 (stmt, 2, bytes ? bytes : "", size, SQLITE_STATIC);
+    }
+  else
+    sqlite3_bind_null (stmt, 2);
+  tern_store_bind_text (stmt, 3, body->path);
+  sqlite3_bind_int64 (stmt, 4, body->size);
+  sqlite3_bind_int64 (stmt, 5, g_get_real_time () / G_USEC_PER_SEC);
+  return tern_store_step_done (stmt, error);
+}
+
+gboolean
+tern_mail_store_set_body (TernStore   *store,
+                          gint64       message_id,
+                          GBytes      *data,
+                          const char  *path,
+                          guint64      size,
+                          GError     **error)
+{
+  Body body = { message_id, data, path, size };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
+  g_return_val_if_fail ((data == NULL) != (path == NULL), FALSE);
+  return tern_store_write (store, set_body_cb, &body, error);
+}
+
+typedef struct
+{
+  gint64 message_id;
+  GBytes *data;
+  char *path;
+} GetBody;
+
+static gboolean
+get_body_cb (sqlite3  *db,
+             gpointer  user_data,
+             GError  **error)
+{
+  GetBody *body = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = tern_store_prepare (db, "SELECT data, path FROM bodies WHERE message_id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, body->message_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      if (sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+        body->data = g_bytes_new (sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0));
+      else
+        body->path = tern_store_dup_text (stmt, 1);
+      return TRUE;
+    }
+  if (rc != SQLITE_DONE)
+    return tern_store_set_error (db, error);
+  return TRUE;
+}
+
+GBytes *
+tern_mail_store_get_body (TernStore  *store,
+                          gint64      message_id,
+                          GError    **error)
+{
+  GetBody body = { message_id, NULL, NULL };
+  g_autofree char *path = NULL;
+  g_autoptr(GMappedFile) file = NULL;
+
+  g_return_val_if_fail (TERN_IS_STORE (store), NULL);
+
+  if (!tern_store_read (store, get_body_cb, &body, error))
+    return NULL;
+  if (body.path == NULL)
+    return body.data;
+
+  path = resolve_body_path (store, body.path);
+  g_free (body.path);
+  file = g_mapped_file_new (path, FALSE, error);
+  if (file == NULL)
+    return NULL;
+  return g_mapped_file_get_bytes (file);
+}
