@@ -23,6 +23,8 @@ typedef struct
 
 /* Lower-case, NFC. */
 static const NameRole name_roles[] = {
+  { "входящие", "inbox" },
+  { "posteingang", "inbox" },
   { "drafts", "drafts" },
   { "draft", "drafts" },
   { "черновики", "drafts" },

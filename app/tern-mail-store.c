@@ -890,8 +890,14 @@ body_has_attachments (const TernImapBody *body)
 }
 
 /* What one new message row holds, decoded. */
-typedef struct
+struct _TernMailNewMessage
 {
+  guint32 uid;
+  TernImapFlags flags;
+  guint64 modseq;
+  gint64 internal_date;
+  guint64 size;
+  gboolean has_attachments;
   char *subject;
   char *thread_subject;
   gboolean is_reply;
@@ -907,11 +913,15 @@ typedef struct
   char *list_id;
   char *keywords;
   gint64 date;
-} Decoded;
+};
 
-static void
-decoded_clear (Decoded *d)
+typedef TernMailNewMessage Decoded;
+
+void
+tern_mail_new_message_free (TernMailNewMessage *d)
 {
+  if (d == NULL)
+    return;
   g_free (d->subject);
   g_free (d->thread_subject);
   g_free (d->from_name);
@@ -925,17 +935,23 @@ decoded_clear (Decoded *d)
   g_clear_pointer (&d->reference_ids, g_ptr_array_unref);
   g_free (d->list_id);
   g_free (d->keywords);
+  g_free (d);
 }
 
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Decoded, decoded_clear)
-
-static void
-decode_message (const TernImapMessage *message,
-                Decoded               *d)
+TernMailNewMessage *
+tern_mail_new_message_from_imap (const TernImapMessage *message)
 {
   const TernImapEnvelope *envelope = message->envelope;
   g_autofree char *in_reply_to_header = NULL;
+  Decoded *d = g_new0 (Decoded, 1);
 
+  ensure_gmime ();
+  d->uid = message->uid;
+  d->flags = message->flags & SYSTEM_FLAGS_MASK;
+  d->modseq = message->modseq;
+  d->internal_date = message->internal_date;
+  d->size = message->size;
+  d->has_attachments = body_has_attachments (message->body);
   d->keywords = join_keywords (message->keywords);
   d->date = message->internal_date;
   d->reference_ids = parse_message_ids (NULL);
@@ -980,6 +996,7 @@ decode_message (const TernImapMessage *message,
       if (d->in_reply_to == NULL)
         d->in_reply_to = first_message_id (in_reply_to_header);
     }
+  return d;
 }
 
 /* Statements of one add_messages batch, prepared once. */
@@ -1167,36 +1184,35 @@ add_fts_row (AddMessages    *data,
 }
 
 static gboolean
-add_one_message (sqlite3                *db,
-                 AddMessages            *data,
-                 const TernImapMessage  *message,
-                 GError                **error)
+add_one_message (sqlite3        *db,
+                 AddMessages    *data,
+                 const Decoded  *message,
+                 GError        **error)
 {
-  g_auto(Decoded) d = { 0 };
+  const Decoded *d = message;
   sqlite3_stmt *stmt = data->insert;
   gint64 row_id;
 
-  decode_message (message, &d);
   sqlite3_reset (stmt);
   sqlite3_bind_int64 (stmt, 1, data->folder_id);
   sqlite3_bind_int64 (stmt, 2, message->uid);
-  sqlite3_bind_int64 (stmt, 3, message->flags & SYSTEM_FLAGS_MASK);
-  tern_store_bind_text (stmt, 4, d.keywords);
+  sqlite3_bind_int64 (stmt, 3, message->flags);
+  tern_store_bind_text (stmt, 4, d->keywords);
   bind_optional_int (stmt, 5, (gint64) message->modseq);
   bind_optional_int (stmt, 6, message->internal_date);
-  bind_optional_int (stmt, 7, d.date);
+  bind_optional_int (stmt, 7, d->date);
   sqlite3_bind_int64 (stmt, 8, (gint64) message->size);
-  tern_store_bind_text (stmt, 9, d.subject);
-  tern_store_bind_text (stmt, 10, d.from_name);
-  tern_store_bind_text (stmt, 11, d.from_address);
-  tern_store_bind_text (stmt, 12, d.to_list);
-  tern_store_bind_text (stmt, 13, d.cc_list);
-  tern_store_bind_text (stmt, 14, d.reply_to);
-  tern_store_bind_text (stmt, 15, d.message_id);
-  tern_store_bind_text (stmt, 16, d.in_reply_to);
-  tern_store_bind_text (stmt, 17, d.references);
-  tern_store_bind_text (stmt, 18, d.list_id);
-  sqlite3_bind_int (stmt, 19, body_has_attachments (message->body) ? 1 : 0);
+  tern_store_bind_text (stmt, 9, d->subject);
+  tern_store_bind_text (stmt, 10, d->from_name);
+  tern_store_bind_text (stmt, 11, d->from_address);
+  tern_store_bind_text (stmt, 12, d->to_list);
+  tern_store_bind_text (stmt, 13, d->cc_list);
+  tern_store_bind_text (stmt, 14, d->reply_to);
+  tern_store_bind_text (stmt, 15, d->message_id);
+  tern_store_bind_text (stmt, 16, d->in_reply_to);
+  tern_store_bind_text (stmt, 17, d->references);
+  tern_store_bind_text (stmt, 18, d->list_id);
+  sqlite3_bind_int (stmt, 19, message->has_attachments ? 1 : 0);
   if (!tern_store_step_done (stmt, error))
     return FALSE;
 
@@ -1206,15 +1222,15 @@ add_one_message (sqlite3                *db,
       sqlite3_reset (data->update_flags);
       sqlite3_bind_int64 (data->update_flags, 1, data->folder_id);
       sqlite3_bind_int64 (data->update_flags, 2, message->uid);
-      sqlite3_bind_int64 (data->update_flags, 3, message->flags & SYSTEM_FLAGS_MASK);
-      tern_store_bind_text (data->update_flags, 4, d.keywords);
+      sqlite3_bind_int64 (data->update_flags, 3, message->flags);
+      tern_store_bind_text (data->update_flags, 4, d->keywords);
       bind_optional_int (data->update_flags, 5, (gint64) message->modseq);
       return tern_store_step_done (data->update_flags, error);
     }
 
   row_id = sqlite3_last_insert_rowid (db);
   data->inserted++;
-  return assign_thread (db, data, row_id, &d, error) && add_fts_row (data, row_id, &d, error);
+  return assign_thread (db, data, row_id, d, error) && add_fts_row (data, row_id, d, error);
 }
 
 static gboolean
@@ -1258,23 +1274,39 @@ add_messages_cb (sqlite3  *db,
 }
 
 gboolean
-tern_mail_store_add_messages (TernStore  *store,
-                              gint64      folder_id,
-                              GPtrArray  *messages,
-                              guint      *inserted,
-                              GError    **error)
+tern_mail_store_add_new_messages (TernStore  *store,
+                                  gint64      folder_id,
+                                  GPtrArray  *messages,
+                                  guint      *inserted,
+                                  GError    **error)
 {
   AddMessages data = { .folder_id = folder_id, .messages = messages };
 
   g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
   g_return_val_if_fail (messages != NULL, FALSE);
 
-  ensure_gmime ();
   if (!tern_store_write (store, add_messages_cb, &data, error))
     return FALSE;
   if (inserted != NULL)
     *inserted = data.inserted;
   return TRUE;
+}
+
+gboolean
+tern_mail_store_add_messages (TernStore  *store,
+                              gint64      folder_id,
+                              GPtrArray  *messages,
+                              guint      *inserted,
+                              GError    **error)
+{
+  g_autoptr(GPtrArray) decoded = NULL;
+
+  g_return_val_if_fail (messages != NULL, FALSE);
+
+  decoded = g_ptr_array_new_full (messages->len, (GDestroyNotify) tern_mail_new_message_free);
+  for (guint i = 0; i < messages->len; i++)
+    g_ptr_array_add (decoded, tern_mail_new_message_from_imap (g_ptr_array_index (messages, i)));
+  return tern_mail_store_add_new_messages (store, folder_id, decoded, inserted, error);
 }
 
 typedef struct
@@ -1634,7 +1666,7 @@ missing_bodies_cb (sqlite3  *db,
   int rc;
 
   stmt = tern_store_prepare (db,
-                             "SELECT id FROM messages m WHERE folder_id = ?1"
+                             "SELECT id, uid, size FROM messages m WHERE folder_id = ?1 AND uid IS NOT NULL"
                              " AND coalesce (internal_date, 0) >= ?2"
                              " AND NOT EXISTS (SELECT 1 FROM bodies b WHERE b.message_id = m.id)"
                              " ORDER BY uid DESC",
@@ -1645,9 +1677,13 @@ missing_bodies_cb (sqlite3  *db,
   sqlite3_bind_int64 (stmt, 2, data->since);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      gint64 id = sqlite3_column_int64 (stmt, 0);
+      TernMailBodyRef ref = {
+        sqlite3_column_int64 (stmt, 0),
+        sqlite3_column_int64 (stmt, 1),
+        sqlite3_column_int64 (stmt, 2),
+      };
 
-      g_array_append_val (data->ids, id);
+      g_array_append_val (data->ids, ref);
     }
   if (rc != SQLITE_DONE)
     return tern_store_set_error (db, error);
@@ -1660,7 +1696,7 @@ tern_mail_store_list_missing_bodies (TernStore  *store,
                                      gint64      since,
                                      GError    **error)
 {
-  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (TernMailBodyRef));
   MissingBodies data = { folder_id, since, ids };
 
   g_return_val_if_fail (TERN_IS_STORE (store), NULL);

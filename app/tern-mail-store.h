@@ -149,6 +149,21 @@ gboolean        tern_mail_store_add_messages        (TernStore             *stor
                                                      GPtrArray             *messages,
                                                      guint                 *inserted,
                                                      GError               **error);
+/* A new message decoded from FETCH data (envelope to UTF-8, References,
+ * attachments), ready to insert: decode outside the store's write lock,
+ * e.g. in a TernImapFetchFunc, then insert a batch. */
+typedef struct _TernMailNewMessage TernMailNewMessage;
+
+TernMailNewMessage *tern_mail_new_message_from_imap (const TernImapMessage *message);
+void                tern_mail_new_message_free      (TernMailNewMessage    *message);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TernMailNewMessage, tern_mail_new_message_free)
+
+/* As tern_mail_store_add_messages(), for TernMailNewMessages. */
+gboolean        tern_mail_store_add_new_messages    (TernStore             *store,
+                                                     gint64                 folder_id,
+                                                     GPtrArray             *messages,
+                                                     guint                 *inserted,
+                                                     GError               **error);
 /* Applies TernMailFlagUpdates by UID in one transaction; unknown UIDs are
  * ignored. */
 gboolean        tern_mail_store_update_flags        (TernStore             *store,
@@ -187,8 +202,16 @@ TernMailMessage *tern_mail_store_find_message       (TernStore             *stor
                                                      gint64                 folder_id,
                                                      guint32                uid,
                                                      GError               **error);
-/* Ids of the folder's messages without a cached body, newest first,
- * INTERNALDATE at or after @since (0: all). */
+/* A message whose body is not cached yet. */
+typedef struct
+{
+  gint64  id;
+  guint32 uid;
+  guint64 size;
+} TernMailBodyRef;
+
+/* The folder's messages without a cached body (TernMailBodyRef), highest
+ * UID first, INTERNALDATE at or after @since (0: all). */
 GArray         *tern_mail_store_list_missing_bodies (TernStore             *store,
                                                      gint64                 folder_id,
                                                      gint64                 since,

@@ -1,0 +1,423 @@
+/* test-mail-store.c: folders and messages in the store, and folder roles,
+ * without a server.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "tern-context.h"
+#include "tern-folder-roles.h"
+#include "tern-mail-store.h"
+#include "tern-test-util.h"
+
+typedef struct
+{
+  TernTestProfile profile;
+  TernContext *context;
+  TernStore *store;
+  gint64 account_id;
+  gint64 folder_id;
+} Fixture;
+
+static gboolean
+insert_account_cb (sqlite3  *db,
+                   gpointer  user_data,
+                   GError  **error)
+{
+  return tern_store_exec (db,
+                          "INSERT INTO accounts (id, uuid, display_name, address, incoming_protocol,"
+                          " incoming_host, incoming_port, incoming_security, incoming_username,"
+                          " created) VALUES (7, 'u', 'A', 'a@b', 'imap', 'h', 993, 'tls', 'a', 0)",
+                          error);
+}
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  TernMailFolder folder = { 0 };
+
+  tern_test_profile_setup (&fixture->profile, data);
+  fixture->context = tern_context_new (fixture->profile.profile, &error);
+  g_assert_no_error (error);
+  fixture->store = tern_context_get_store (fixture->context);
+  tern_store_write (fixture->store, insert_account_cb, NULL, &error);
+  g_assert_no_error (error);
+  fixture->account_id = 7;
+
+  folder.account_id = 7;
+  folder.name = (char *) "INBOX";
+  folder.delimiter = '/';
+  folder.role = (char *) "inbox";
+  folder.subscribed = TRUE;
+  fixture->folder_id = tern_mail_store_upsert_folder (fixture->store, &folder, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (fixture->folder_id, >, 0);
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_assert_finalize_object (fixture->context);
+  tern_test_profile_teardown (&fixture->profile, data);
+}
+
+static GPtrArray *
+address_list (const char *name,
+              const char *mailbox,
+              const char *host)
+{
+  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_address_free);
+  TernImapAddress *address = g_new0 (TernImapAddress, 1);
+
+  address->name = g_strdup (name);
+  address->mailbox = g_strdup (mailbox);
+  address->host = g_strdup (host);
+  g_ptr_array_add (list, address);
+  return list;
+}
+
+static TernImapMessage *
+make_message (guint32     uid,
+              const char *subject,
+              const char *message_id,
+              const char *in_reply_to,
+              const char *references,
+              TernImapFlags flags)
+{
+  TernImapMessage *message = tern_imap_message_new ();
+  TernImapEnvelope *envelope = g_new0 (TernImapEnvelope, 1);
+
+  message->present = TERN_IMAP_FETCH_UID | TERN_IMAP_FETCH_FLAGS | TERN_IMAP_FETCH_ENVELOPE |
+                     TERN_IMAP_FETCH_SIZE | TERN_IMAP_FETCH_INTERNALDATE;
+  message->uid = uid;
+  message->flags = flags;
+  message->size = 1000 + uid;
+  message->internal_date = 1700000000 + uid;
+  envelope->date = g_strdup_printf ("Tue, 14 Nov 2023 22:%02u:00 +0000", uid % 60);
+  envelope->subject = g_strdup (subject);
+  envelope->from = address_list ("=?utf-8?b?0JDQu9C40YHQsA==?=", "alice", "tern.test");
+  envelope->sender = g_ptr_array_new ();
+  envelope->reply_to = g_ptr_array_new ();
+  envelope->to = address_list ("Bob", "bob", "tern.test");
+  envelope->cc = g_ptr_array_new ();
+  envelope->bcc = g_ptr_array_new ();
+  envelope->message_id = g_strdup (message_id);
+  envelope->in_reply_to = g_strdup (in_reply_to);
+  message->envelope = envelope;
+  if (references != NULL)
+    {
+      g_autofree char *text = g_strdup_printf ("References: %s\r\n\r\n", references);
+
+      message->present |= TERN_IMAP_FETCH_HEADERS;
+      message->headers = g_bytes_new (text, strlen (text));
+    }
+  return message;
+}
+
+static guint
+add (Fixture   *fixture,
+     GPtrArray *messages)
+{
+  g_autoptr(GError) error = NULL;
+  guint inserted = 0;
+
+  tern_mail_store_add_messages (fixture->store, fixture->folder_id, messages, &inserted, &error);
+  g_assert_no_error (error);
+  return inserted;
+}
+
+static void
+test_add_and_list (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_message_free);
+  g_autoptr(GPtrArray) listed = NULL;
+  g_autoptr(TernMailFolder) folder = NULL;
+  g_autoptr(TernMailMessage) message = NULL;
+  g_autoptr(TernImapSet) uids = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uid_text = NULL;
+
+  for (guint uid = 1; uid <= 20; uid++)
+    g_ptr_array_add (batch, make_message (uid, "=?utf-8?q?Привет?=", NULL, NULL, NULL,
+                                          uid % 2 ? TERN_IMAP_FLAG_SEEN : 0));
+  g_assert_cmpuint (add (fixture, batch), ==, 20);
+  /* A repeated batch (after a cut connection) adds nothing. */
+  g_assert_cmpuint (add (fixture, batch), ==, 0);
+
+  tern_mail_store_set_folder_synced (fixture->store, fixture->folder_id, 5, 21, 40, &error);
+  g_assert_no_error (error);
+  folder = tern_mail_store_find_folder (fixture->store, fixture->account_id, "inbox", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (folder->total_count, ==, 20);
+  g_assert_cmpuint (folder->unread_count, ==, 10);
+  g_assert_cmpuint (folder->uidvalidity, ==, 5);
+  g_assert_cmpuint (folder->uidnext, ==, 21);
+  g_assert_cmpuint (folder->highestmodseq, ==, 40);
+
+  listed = tern_mail_store_list_messages (fixture->store, fixture->folder_id, 5, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (listed->len, ==, 5);
+  message = tern_mail_store_get_message (fixture->store,
+                                         ((TernMailMessage *) g_ptr_array_index (listed, 0))->id,
+                                         &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (message->uid, ==, 20);
+  g_assert_cmpstr (message->subject, ==, "Привет");
+  g_assert_cmpstr (message->from_name, ==, "Алиса");
+  g_assert_cmpstr (message->from_address, ==, "alice@tern.test");
+  g_assert_cmpstr (message->to_list, ==, "Bob <bob@tern.test>");
+  g_assert_cmpuint (message->size, ==, 1020);
+
+  uids = tern_mail_store_get_uids (fixture->store, fixture->folder_id, &error);
+  g_assert_no_error (error);
+  uid_text = tern_imap_set_to_string (uids);
+  g_assert_cmpstr (uid_text, ==, "1:20");
+}
+
+static void
+test_flags_and_removal (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_message_free);
+  g_autoptr(GPtrArray) updates = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_mail_flag_update_free);
+  g_autoptr(TernImapSet) gone = tern_imap_set_new ();
+  g_autoptr(TernImapSet) uids = NULL;
+  g_autoptr(TernMailMessage) message = NULL;
+  g_autoptr(TernMailFolder) folder = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uid_text = NULL;
+  TernMailFlagUpdate *update = g_new0 (TernMailFlagUpdate, 1);
+
+  for (guint uid = 1; uid <= 10; uid++)
+    g_ptr_array_add (batch, make_message (uid, "s", NULL, NULL, NULL, 0));
+  add (fixture, batch);
+
+  update->uid = 3;
+  update->flags = TERN_IMAP_FLAG_SEEN | TERN_IMAP_FLAG_FLAGGED;
+  update->keywords = g_strdup ("$label1");
+  g_ptr_array_add (updates, update);
+  tern_mail_store_update_flags (fixture->store, fixture->folder_id, updates, &error);
+  g_assert_no_error (error);
+  message = tern_mail_store_find_message (fixture->store, fixture->folder_id, 3, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (message->flags, ==, TERN_IMAP_FLAG_SEEN | TERN_IMAP_FLAG_FLAGGED);
+  g_assert_cmpstr (message->keywords, ==, "$label1");
+
+  tern_imap_set_add_range (gone, 2, 4);
+  tern_imap_set_add (gone, 9);
+  tern_mail_store_remove_uids (fixture->store, fixture->folder_id, gone, &error);
+  g_assert_no_error (error);
+  uids = tern_mail_store_get_uids (fixture->store, fixture->folder_id, &error);
+  uid_text = tern_imap_set_to_string (uids);
+  g_assert_cmpstr (uid_text, ==, "1,5:8,10");
+  folder = tern_mail_store_get_folder (fixture->store, fixture->folder_id, &error);
+  g_assert_cmpuint (folder->total_count, ==, 6);
+  g_assert_cmpuint (folder->unread_count, ==, 6);
+
+  /* UIDVALIDITY changed: everything goes. */
+  tern_mail_store_reset_folder (fixture->store, fixture->folder_id, 99, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&folder, tern_mail_folder_free);
+  folder = tern_mail_store_get_folder (fixture->store, fixture->folder_id, &error);
+  g_assert_cmpuint (folder->total_count, ==, 0);
+  g_assert_cmpuint (folder->uidvalidity, ==, 99);
+  g_clear_pointer (&uids, tern_imap_set_free);
+  uids = tern_mail_store_get_uids (fixture->store, fixture->folder_id, &error);
+  g_assert_true (tern_imap_set_is_empty (uids));
+}
+
+static void
+test_threads (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_message_free);
+  g_autoptr(GError) error = NULL;
+  gint64 thread[7];
+
+  /* Newest first, as a sync fetches: replies before their parents. */
+  g_ptr_array_add (batch, make_message (6, "Re: Plans", "<c@x>", "<b@x>", "<a@x> <b@x>", 0));
+  g_ptr_array_add (batch, make_message (5, "Re: Plans", "<b@x>", "<a@x>", "<a@x>", 0));
+  g_ptr_array_add (batch, make_message (4, "Plans", "<a@x>", NULL, NULL, 0));
+  g_ptr_array_add (batch, make_message (3, "Other", "<d@x>", NULL, NULL, 0));
+  g_ptr_array_add (batch, make_message (2, "RE: other", "<e@x>", NULL, NULL, 0));
+  g_ptr_array_add (batch, make_message (1, "Plans", "<f@x>", NULL, NULL, 0));
+  add (fixture, batch);
+
+  for (guint uid = 1; uid <= 6; uid++)
+    {
+      g_autoptr(TernMailMessage) message = NULL;
+
+      message = tern_mail_store_find_message (fixture->store, fixture->folder_id, uid, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (message->thread_id, >, 0);
+      thread[uid] = message->thread_id;
+    }
+  g_assert_cmpint (thread[4], ==, thread[5]);
+  g_assert_cmpint (thread[5], ==, thread[6]);
+  g_assert_cmpint (thread[2], ==, thread[3]); /* subject fallback for a reply */
+  g_assert_cmpint (thread[1], !=, thread[4]); /* no prefix, no references: its own */
+  g_assert_cmpint (thread[3], !=, thread[4]);
+}
+
+static gboolean
+count_fts_cb (sqlite3  *db,
+              gpointer  user_data,
+              GError  **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = tern_store_prepare (db,
+    "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'алиса AND привет'", error);
+
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  *(int *) user_data = sqlite3_column_int (stmt, 0);
+  return TRUE;
+}
+
+static void
+test_fts (Fixture       *fixture,
+          gconstpointer  data)
+{
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_message_free);
+  g_autoptr(TernImapSet) gone = tern_imap_set_new ();
+  g_autoptr(GError) error = NULL;
+  int count = -1;
+
+  g_ptr_array_add (batch, make_message (1, "=?utf-8?q?Привет?=", NULL, NULL, NULL, 0));
+  g_ptr_array_add (batch, make_message (2, "other", NULL, NULL, NULL, 0));
+  add (fixture, batch);
+  tern_store_read (fixture->store, count_fts_cb, &count, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (count, ==, 1);
+
+  tern_imap_set_add (gone, 1);
+  tern_mail_store_remove_uids (fixture->store, fixture->folder_id, gone, &error);
+  g_assert_no_error (error);
+  tern_store_read (fixture->store, count_fts_cb, &count, &error);
+  g_assert_cmpint (count, ==, 0);
+}
+
+static void
+test_bodies (Fixture       *fixture,
+             gconstpointer  data)
+{
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_message_free);
+  g_autoptr(GBytes) raw = g_bytes_new_static ("Subject: x\r\n\r\nhi\r\n", 18);
+  g_autoptr(GBytes) back = NULL;
+  g_autoptr(GArray) missing = NULL;
+  g_autoptr(TernMailMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_ptr_array_add (batch, make_message (1, "a", NULL, NULL, NULL, 0));
+  g_ptr_array_add (batch, make_message (2, "b", NULL, NULL, NULL, 0));
+  add (fixture, batch);
+  missing = tern_mail_store_list_missing_bodies (fixture->store, fixture->folder_id, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (missing->len, ==, 2);
+  g_assert_cmpuint (g_array_index (missing, TernMailBodyRef, 0).uid, ==, 2);
+
+  message = tern_mail_store_find_message (fixture->store, fixture->folder_id, 2, &error);
+  g_assert_null (tern_mail_store_get_body (fixture->store, message->id, &error));
+  g_assert_no_error (error);
+  tern_mail_store_set_body (fixture->store, message->id, raw, NULL, 18, &error);
+  g_assert_no_error (error);
+  back = tern_mail_store_get_body (fixture->store, message->id, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (raw, back));
+
+  g_clear_pointer (&missing, g_array_unref);
+  missing = tern_mail_store_list_missing_bodies (fixture->store, fixture->folder_id, 0, &error);
+  g_assert_cmpuint (missing->len, ==, 1);
+}
+
+static void
+test_folders (Fixture       *fixture,
+              gconstpointer  data)
+{
+  const char *names[] = { "Проекты", "Проекты/2026", "Sent", NULL };
+  const char *keep[] = { "INBOX", "Проекты/2026", NULL };
+  g_autoptr(GPtrArray) folders = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      TernMailFolder folder = { 0 };
+
+      folder.account_id = fixture->account_id;
+      folder.name = (char *) names[i];
+      folder.delimiter = '/';
+      folder.role = (char *) tern_folder_role_guess (names[i], '/', 0);
+      tern_mail_store_upsert_folder (fixture->store, &folder, &error);
+      g_assert_no_error (error);
+    }
+  folders = tern_mail_store_list_folders (fixture->store, fixture->account_id, &error);
+  g_assert_cmpuint (folders->len, ==, 4);
+  g_assert_cmpstr (((TernMailFolder *) g_ptr_array_index (folders, 0))->role, ==, "inbox");
+
+  tern_mail_store_remove_folders_except (fixture->store, fixture->account_id, keep, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&folders, g_ptr_array_unref);
+  folders = tern_mail_store_list_folders (fixture->store, fixture->account_id, &error);
+  g_assert_cmpuint (folders->len, ==, 2);
+  g_assert_cmpstr (((TernMailFolder *) g_ptr_array_index (folders, 1))->name, ==, "Проекты/2026");
+}
+
+static void
+test_roles (void)
+{
+  static const struct
+  {
+    const char *name;
+    TernImapMailboxAttributes attributes;
+    const char *role;
+  } cases[] = {
+    { "INBOX", 0, "inbox" },
+    { "inbox", 0, "inbox" },
+    { "Stuff", TERN_IMAP_MAILBOX_SENT, "sent" },
+    { "Корзина", TERN_IMAP_MAILBOX_TRASH, "trash" },
+    { "Входящие", 0, "inbox" },
+    { "Отправленные", 0, "sent" },
+    { "Черновики", 0, "drafts" },
+    { "Корзина", 0, "trash" },
+    { "Спам", 0, "junk" },
+    { "Архив", 0, "archive" },
+    { "Удалённые", 0, "trash" },
+    { "Gesendet", 0, "sent" },
+    { "Entwürfe", 0, "drafts" },
+    { "Papierkorb", 0, "trash" },
+    { "Sent Items", 0, "sent" },
+    { "Deleted Items", 0, "trash" },
+    { "Junk E-mail", 0, "junk" },
+    { "[Gmail]/Sent Mail", 0, "sent" },
+    { "[Gmail]/All Mail", 0, "all" },
+    { "[Gmail]/Spam", 0, "junk" },
+    { "INBOX/Drafts", 0, "drafts" },
+    { "Projects/Sent", 0, NULL },
+    { "Проекты/2026", 0, NULL },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_assert_cmpstr (tern_folder_role_guess (cases[i].name, '/', cases[i].attributes), ==,
+                     cases[i].role);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/tern/mail-store/roles", test_roles);
+#define ADD(path, func) \
+  g_test_add ("/tern/mail-store/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  ADD ("add-and-list", test_add_and_list);
+  ADD ("flags-and-removal", test_flags_and_removal);
+  ADD ("threads", test_threads);
+  ADD ("fts", test_fts);
+  ADD ("bodies", test_bodies);
+  ADD ("folders", test_folders);
+#undef ADD
+  return g_test_run ();
+}
