@@ -1,0 +1,727 @@
+/* tern-imap-sync.c: one account's folders and headers into the store.
+ *
+ * Per folder the number of round trips does not depend on the number of
+ * messages: with QRESYNC an unchanged folder costs its SELECT alone (the
+ * SELECT itself reports what vanished and which flags changed); new
+ * messages are fetched newest first in batches, each batch one
+ * transaction.  Without QRESYNC, CONDSTORE's CHANGEDSINCE limits the flag
+ * fetch to what changed, and a UID SEARCH finds what was expunged; with
+ * neither, flags of the known range are fetched and compared.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "tern-imap-sync"
+
+#include "config.h"
+
+#include "tern-imap-sync.h"
+
+#include <errno.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+
+#include "tern-app-error.h"
+#include "tern-folder-roles.h"
+#include "tern-imap-client.h"
+#include "tern-mail-store.h"
+
+#define BATCH_SIZE 1000
+#define BODY_WINDOW_DAYS 30
+/* Bodies up to this size live in the database, larger ones in files. */
+#define BODY_INLINE_MAX (256 * 1024)
+
+typedef struct
+{
+  TernContext *context;
+  TernStore *store;
+  TernAccount *account;
+  TernImapClient *client;
+  TernImapSyncBodies bodies;
+  TernImapSyncProgress progress;
+  gpointer progress_data;
+  TernImapSyncStats stats;
+  GCancellable *cancellable;
+
+  /* What the server reports unasked while a folder is selected. */
+  TernImapSet *vanished;
+  GPtrArray *changes; /* of TernMailFlagUpdate */
+
+  /* The batch being fetched. */
+  GPtrArray *batch; /* of TernMailNewMessage */
+} Sync;
+
+static void
+sync_clear (Sync *sync)
+{
+  g_clear_object (&sync->client);
+  g_clear_pointer (&sync->vanished, tern_imap_set_free);
+  g_clear_pointer (&sync->changes, g_ptr_array_unref);
+  g_clear_pointer (&sync->batch, g_ptr_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Sync, sync_clear)
+
+gboolean
+tern_imap_sync_bodies_from_string (const char         *string,
+                                   TernImapSyncBodies *bodies)
+{
+  static const char *names[] = { "none", "window", "all" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      if (g_strcmp0 (string, names[i]) == 0)
+        {
+          *bodies = i;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+static void
+report (Sync       *sync,
+        const char *folder,
+        guint       done,
+        guint       total)
+{
+  if (sync->progress != NULL)
+    sync->progress (folder, done, total, sync->progress_data);
+}
+
+/* Events */
+
+static void
+vanished_cb (const TernImapSet *uids,
+             gpointer           user_data)
+{
+  Sync *sync = user_data;
+
+  for (guint i = 0; i < uids->ranges->len; i++)
+    {
+      const TernImapRange *range = &g_array_index (uids->ranges, TernImapRange, i);
+
+      tern_imap_set_add_range (sync->vanished, range->first, range->last);
+    }
+}
+
+static void
+fetch_cb (const TernImapMessage *message,
+          gpointer               user_data)
+{
+  Sync *sync = user_data;
+
+  if ((message->present & TERN_IMAP_FETCH_UID) && (message->present & TERN_IMAP_FETCH_FLAGS))
+    g_ptr_array_add (sync->changes, tern_mail_flag_update_new_from_imap (message));
+}
+
+static void
+alert_cb (const char *text,
+          gpointer    user_data)
+{
+  g_message ("%s", text);
+}
+
+static const TernImapClientEvents events = {
+  .vanished = vanished_cb,
+  .fetch = fetch_cb,
+  .alert = alert_cb,
+};
+
+static void
+reset_events (Sync *sync)
+{
+  g_clear_pointer (&sync->vanished, tern_imap_set_free);
+  sync->vanished = tern_imap_set_new ();
+  g_clear_pointer (&sync->changes, g_ptr_array_unref);
+  sync->changes = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_mail_flag_update_free);
+}
+
+/* Connecting */
+
+static TernImapClient *
+connect_account (TernContext   *context,
+                 TernAccount   *account,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  const TernServer *server = tern_account_get_incoming (account);
+  g_autoptr(TernConnection) connection = NULL;
+  g_autoptr(TernImapClient) client = NULL;
+  g_autofree char *password = NULL;
+
+  if (tern_account_get_protocol (account) != TERN_ACCOUNT_PROTOCOL_IMAP)
+    {
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID,
+                   _("The account %s does not use IMAP"), tern_account_get_address (account));
+      return NULL;
+    }
+  password = tern_account_manager_get_password (tern_context_get_accounts (context), account,
+                                                TERN_SECRET_ROLE_INCOMING, cancellable, error);
+  if (password == NULL)
+    return NULL;
+  connection = tern_context_new_connection (context, server, error);
+  if (connection == NULL)
+    return NULL;
+  client = tern_imap_client_new (connection);
+  if (!tern_imap_client_open (client, cancellable, error) ||
+      !tern_imap_client_login (client,
+                               server->username ? server->username
+                                                : tern_account_get_address (account),
+                               password, server->auth, TRUE, cancellable, error))
+    return NULL;
+  return g_steal_pointer (&client);
+}
+
+/* UID sets as sorted arrays, for differences. */
+
+static GArray *
+set_to_array (const TernImapSet *set)
+{
+  GArray *array = g_array_new (FALSE, FALSE, sizeof (guint32));
+
+  for (guint i = 0; set != NULL && i < set->ranges->len; i++)
+    {
+      const TernImapRange *range = &g_array_index (set->ranges, TernImapRange, i);
+
+      for (guint64 uid = range->first; uid <= range->last && uid < G_MAXUINT32; uid++)
+        {
+          guint32 value = uid;
+
+          g_array_append_val (array, value);
+        }
+    }
+  return array;
+}
+
+/* The members of @a (sorted) not in @b, at least @min. */
+static GArray *
+uids_minus (GArray            *a,
+            const TernImapSet *b,
+            guint32            min)
+{
+  GArray *out = g_array_new (FALSE, FALSE, sizeof (guint32));
+
+  for (guint i = 0; i < a->len; i++)
+    {
+      guint32 uid = g_array_index (a, guint32, i);
+
+      if (uid >= min && !tern_imap_set_contains (b, uid))
+        g_array_append_val (out, uid);
+    }
+  return out;
+}
+
+static TernImapSet *
+set_from_slice (GArray *uids,
+                guint   start,
+                guint   end)
+{
+  TernImapSet *set = tern_imap_set_new ();
+
+  for (guint i = start; i < end; i++)
+    tern_imap_set_add (set, g_array_index (uids, guint32, i));
+  return set;
+}
+
+/* Folders */
+
+static gboolean
+store_folders (Sync       *sync,
+               GPtrArray  *mailboxes,
+               GError    **error)
+{
+  g_autoptr(GPtrArray) keep = g_ptr_array_new ();
+
+  for (guint i = 0; i < mailboxes->len; i++)
+    {
+      TernImapMailbox *mailbox = g_ptr_array_index (mailboxes, i);
+      TernMailFolder folder = { 0 };
+
+      if (mailbox->attributes & TERN_IMAP_MAILBOX_NONEXISTENT)
+        continue;
+      folder.account_id = tern_account_get_id (sync->account);
+      folder.name = mailbox->name;
+      folder.delimiter = mailbox->delimiter;
+      folder.role = (char *) tern_folder_role_guess (mailbox->name, mailbox->delimiter,
+                                                     mailbox->attributes);
+      folder.attributes = mailbox->attributes;
+      folder.subscribed = (mailbox->attributes & TERN_IMAP_MAILBOX_SUBSCRIBED) != 0 ||
+                          g_ascii_strcasecmp (mailbox->name, "INBOX") == 0;
+      if (tern_mail_store_upsert_folder (sync->store, &folder, error) == 0)
+        return FALSE;
+      g_ptr_array_add (keep, mailbox->name);
+    }
+  g_ptr_array_add (keep, NULL);
+  return tern_mail_store_remove_folders_except (sync->store, tern_account_get_id (sync->account),
+                                                (const char * const *) keep->pdata, error);
+}
+
+/* Headers */
+
+static gboolean
+collect_cb (TernImapMessage  *message,
+            gpointer          user_data,
+            GError          **error)
+{
+  Sync *sync = user_data;
+
+  if (message->present & TERN_IMAP_FETCH_UID)
+    g_ptr_array_add (sync->batch, tern_mail_new_message_from_imap (message));
+  return TRUE;
+}
+
+static gboolean
+changes_cb (TernImapMessage  *message,
+            gpointer          user_data,
+            GError          **error)
+{
+  fetch_cb (message, user_data);
+  return TRUE;
+}
+
+/* Fetches @uids (sorted ascending) highest first, BATCH_SIZE at a time, a
+ * transaction per batch, so that the newest mail shows first and an
+ * interrupted sync keeps what it stored. */
+static gboolean
+fetch_new (Sync                 *sync,
+           const TernMailFolder *folder,
+           GArray               *uids,
+           GError              **error)
+{
+  TernImapFetchItems items = TERN_IMAP_FETCH_UID | TERN_IMAP_FETCH_FLAGS |
+                             TERN_IMAP_FETCH_INTERNALDATE | TERN_IMAP_FETCH_SIZE |
+                             TERN_IMAP_FETCH_ENVELOPE | TERN_IMAP_FETCH_BODYSTRUCTURE |
+                             TERN_IMAP_FETCH_HEADERS;
+  guint done = 0;
+
+  if (tern_imap_client_is_enabled (sync->client, "CONDSTORE"))
+    items |= TERN_IMAP_FETCH_MODSEQ;
+
+  for (guint end = uids->len; end > 0;)
+    {
+      guint start = end > BATCH_SIZE ? end - BATCH_SIZE : 0;
+      g_autoptr(TernImapSet) set = set_from_slice (uids, start, end);
+      guint inserted = 0;
+
+      g_clear_pointer (&sync->batch, g_ptr_array_unref);
+      sync->batch = g_ptr_array_new_full (end - start, (GDestroyNotify) tern_mail_new_message_free);
+      if (!tern_imap_client_fetch (sync->client, set, items, 0, collect_cb, sync,
+                                   sync->cancellable, error) ||
+          !tern_mail_store_add_new_messages (sync->store, folder->id, sync->batch, &inserted,
+                                             error))
+        return FALSE;
+      sync->stats.new_messages += inserted;
+      done += end - start;
+      report (sync, folder->name, done, uids->len);
+      end = start;
+    }
+  return TRUE;
+}
+
+/* Known messages, without QRESYNC: which vanished, which changed flags. */
+static gboolean
+resync_known (Sync                    *sync,
+              const TernMailFolder    *folder,
+              const TernImapSelected  *selected,
+              const TernImapSet       *known,
+              TernImapSet            **server_uids,
+              GError                 **error)
+{
+  g_autoptr(GArray) known_array = NULL;
+  g_autoptr(GArray) gone = NULL;
+  g_autoptr(TernImapSet) gone_set = NULL;
+  gboolean condstore = folder->highestmodseq != 0 && selected->highestmodseq != 0;
+
+  if (condstore && selected->highestmodseq == folder->highestmodseq)
+    return TRUE; /* RFC 7162: any flag change or expunge raises HIGHESTMODSEQ */
+
+  *server_uids = tern_imap_client_search_uids (sync->client, NULL, sync->cancellable, error);
+  if (*server_uids == NULL)
+    return FALSE;
+  known_array = set_to_array (known);
+  gone = uids_minus (known_array, *server_uids, 0);
+  gone_set = set_from_slice (gone, 0, gone->len);
+  if (!tern_mail_store_remove_uids (sync->store, folder->id, gone_set, error))
+    return FALSE;
+  sync->stats.removed_messages += gone->len;
+
+  /* The flags of what is still there: all of them, or with CONDSTORE only
+   * those changed since the last sync. */
+  if (gone->len < known_array->len &&
+      !tern_imap_client_fetch (sync->client, known,
+                               TERN_IMAP_FETCH_UID | TERN_IMAP_FETCH_FLAGS |
+                               (condstore ? TERN_IMAP_FETCH_MODSEQ : 0),
+                               condstore ? folder->highestmodseq : 0, changes_cb, sync,
+                               sync->cancellable, error))
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+apply_events (Sync                 *sync,
+              const TernMailFolder *folder,
+              GError              **error)
+{
+  if (!tern_mail_store_remove_uids (sync->store, folder->id, sync->vanished, error) ||
+      !tern_mail_store_update_flags (sync->store, folder->id, sync->changes, error))
+    return FALSE;
+  sync->stats.removed_messages += tern_imap_set_count (sync->vanished);
+  sync->stats.flag_updates += sync->changes->len;
+  reset_events (sync);
+  return TRUE;
+}
+
+static gboolean sync_bodies (Sync                 *sync,
+                             const TernMailFolder *folder,
+                             GError              **error);
+
+static gboolean
+sync_folder (Sync                  *sync,
+             const TernMailFolder  *stored,
+             GError               **error)
+{
+  g_autoptr(TernMailFolder) folder = NULL;
+  g_autoptr(TernImapSet) known = NULL;
+  g_autoptr(TernImapSet) server_uids = NULL;
+  g_autoptr(GArray) candidates = NULL;
+  g_autoptr(GArray) new_uids = NULL;
+  TernImapSelectParams params = { 0 };
+  TernImapSelected selected = { 0 };
+  gboolean qresync;
+  guint32 from_uid;
+
+  folder = tern_mail_store_get_folder (sync->store, stored->id, error);
+  known = folder ? tern_mail_store_get_uids (sync->store, folder->id, error) : NULL;
+  if (known == NULL)
+    return FALSE;
+  report (sync, folder->name, 0, 0);
+
+  qresync = tern_imap_client_is_enabled (sync->client, "QRESYNC") &&
+            folder->uidvalidity != 0 && folder->highestmodseq != 0;
+  params.uidvalidity = folder->uidvalidity;
+  if (qresync)
+    {
+      params.highestmodseq = folder->highestmodseq;
+      params.known_uids = known;
+    }
+
+  reset_events (sync);
+  if (!tern_imap_client_select (sync->client, folder->name, TRUE, &params, &selected,
+                                sync->cancellable, error))
+    return FALSE;
+
+  if (folder->uidvalidity != 0 && selected.uidvalidity != folder->uidvalidity)
+    {
+      /* The server renumbered the folder: nothing cached is valid. */
+      g_debug ("UIDVALIDITY of %s changed (%u -> %u)", folder->name, folder->uidvalidity,
+               selected.uidvalidity);
+      if (!tern_mail_store_reset_folder (sync->store, folder->id, selected.uidvalidity, error))
+        goto out;
+      sync->stats.uidvalidity_resets++;
+      folder->highestmodseq = 0;
+      folder->uidnext = 0;
+      tern_imap_set_free (known);
+      known = tern_imap_set_new ();
+      reset_events (sync);
+      qresync = FALSE;
+    }
+  else if (folder->uidvalidity == 0 && tern_imap_set_is_empty (known))
+    {
+      /* First visit: record the UIDVALIDITY now, so that an interrupted
+       * first sync is continued, not mistaken for a renumbered folder. */
+      if (!tern_mail_store_reset_folder (sync->store, folder->id, selected.uidvalidity, error))
+        goto out;
+    }
+  else if (!tern_imap_set_is_empty (known))
+    {
+      if (qresync && selected.vanished != NULL)
+        vanished_cb (selected.vanished, sync);
+      if (!qresync && !resync_known (sync, folder, &selected, known, &server_uids, error))
+        goto out;
+    }
+  if (!apply_events (sync, folder, error))
+    goto out;
+
+  /* New messages: everything from the UIDNEXT of the last complete sync
+   * that is not stored yet (an interrupted sync left some). */
+  from_uid = MAX (folder->uidnext, 1);
+  if (selected.exists > 0 && (folder->uidnext == 0 || selected.uidnext > folder->uidnext))
+    {
+      if (server_uids == NULL)
+        {
+          g_autofree char *criteria = g_strdup_printf ("UID %u:*", from_uid);
+
+          server_uids = tern_imap_client_search_uids (sync->client, criteria, sync->cancellable,
+                                                      error);
+          if (server_uids == NULL)
+            goto out;
+        }
+      candidates = set_to_array (server_uids);
+      new_uids = uids_minus (candidates, known, from_uid);
+      if (new_uids->len > 0 && !fetch_new (sync, folder, new_uids, error))
+        goto out;
+    }
+  /* Flag changes reported while fetching. */
+  if (!apply_events (sync, folder, error))
+    goto out;
+
+  if (!tern_mail_store_set_folder_synced (sync->store, folder->id, selected.uidvalidity,
+                                          selected.uidnext, selected.highestmodseq, error))
+    goto out;
+  sync->stats.folders++;
+  if (sync->bodies != TERN_IMAP_SYNC_BODIES_NONE && !sync_bodies (sync, folder, error))
+    goto out;
+
+  tern_imap_selected_clear (&selected);
+  return TRUE;
+
+out:
+  tern_imap_selected_clear (&selected);
+  return FALSE;
+}
+
+/* Bodies */
+
+static char *
+body_relative_path (gint64 folder_id,
+                    gint64 message_id)
+{
+  g_autofree char *name = g_strdup_printf ("%" G_GINT64_FORMAT ".eml", message_id);
+  g_autofree char *folder = g_strdup_printf ("%" G_GINT64_FORMAT, folder_id);
+
+  return g_build_filename ("bodies", folder, name, NULL);
+}
+
+/* Downloads the body of @ref into the store: into memory for small ones,
+ * into a file under the profile (written aside, then renamed) for large
+ * ones.  Returns the bytes when @want_bytes. */
+static GBytes *
+download_body (TernContext            *context,
+               TernImapClient         *client,
+               gint64                  folder_id,
+               const TernMailBodyRef  *ref,
+               gboolean                want_bytes,
+               GCancellable           *cancellable,
+               GError                **error)
+{
+  TernStore *store = tern_context_get_store (context);
+  g_autoptr(GOutputStream) out = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *relative = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *partial = NULL;
+  g_autofree char *dir = NULL;
+  g_autoptr(GFile) file = NULL;
+
+  if (ref->size <= BODY_INLINE_MAX)
+    {
+      out = g_memory_output_stream_new_resizable ();
+      if (!tern_imap_client_fetch_body (client, ref->uid, NULL, out, cancellable, error) ||
+          !g_output_stream_close (out, cancellable, error))
+        return NULL;
+      bytes = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+      if (!tern_mail_store_set_body (store, ref->id, bytes, NULL, g_bytes_get_size (bytes), error))
+        return NULL;
+      return want_bytes ? g_steal_pointer (&bytes) : g_bytes_new (NULL, 0);
+    }
+
+  relative = body_relative_path (folder_id, ref->id);
+  path = g_build_filename (tern_context_get_profile_dir (context), relative, NULL);
+  partial = g_strconcat (path, ".part", NULL);
+  dir = g_path_get_dirname (path);
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("Cannot create the folder %s: %s"), dir, g_strerror (saved));
+      return NULL;
+    }
+  file = g_file_new_for_path (partial);
+  out = G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, G_FILE_CREATE_PRIVATE, cancellable,
+                                         error));
+  if (out == NULL)
+    return NULL;
+  if (!tern_imap_client_fetch_body (client, ref->uid, NULL, out, cancellable, error) ||
+      !g_output_stream_close (out, cancellable, error))
+    {
+      g_unlink (partial);
+      return NULL;
+    }
+  if (g_rename (partial, path) != 0)
+    {
+      int saved = errno;
+
+      g_unlink (partial);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("Cannot write %s: %s"), path, g_strerror (saved));
+      return NULL;
+    }
+  if (!tern_mail_store_set_body (store, ref->id, NULL, relative, ref->size, error))
+    return NULL;
+  if (!want_bytes)
+    return g_bytes_new (NULL, 0);
+  return tern_mail_store_get_body (store, ref->id, error);
+}
+
+static gboolean
+sync_bodies (Sync                 *sync,
+             const TernMailFolder *folder,
+             GError              **error)
+{
+  gint64 since = 0;
+  g_autoptr(GArray) refs = NULL;
+
+  if (sync->bodies == TERN_IMAP_SYNC_BODIES_WINDOW)
+    since = g_get_real_time () / G_USEC_PER_SEC - BODY_WINDOW_DAYS * 24 * 3600;
+  refs = tern_mail_store_list_missing_bodies (sync->store, folder->id, since, error);
+  if (refs == NULL)
+    return FALSE;
+  for (guint i = 0; i < refs->len; i++)
+    {
+      g_autoptr(GBytes) bytes = NULL;
+
+      bytes = download_body (sync->context, sync->client, folder->id,
+                             &g_array_index (refs, TernMailBodyRef, i), FALSE, sync->cancellable,
+                             error);
+      if (bytes == NULL)
+        return FALSE;
+      sync->stats.bodies++;
+      if ((i + 1) % 100 == 0 || i + 1 == refs->len)
+        report (sync, folder->name, i + 1, refs->len);
+    }
+  return TRUE;
+}
+
+/* The account */
+
+static gboolean
+is_selectable (const TernMailFolder *folder)
+{
+  return (folder->attributes & (TERN_IMAP_MAILBOX_NOSELECT | TERN_IMAP_MAILBOX_NONEXISTENT)) == 0;
+}
+
+gboolean
+tern_imap_sync_account (TernContext           *context,
+                        TernAccount           *account,
+                        TernImapSyncBodies     bodies,
+                        TernImapSyncProgress   progress,
+                        gpointer               user_data,
+                        TernImapSyncStats     *stats,
+                        GCancellable          *cancellable,
+                        GError               **error)
+{
+  g_auto(Sync) sync = { 0 };
+  g_autoptr(GPtrArray) mailboxes = NULL;
+  g_autoptr(GPtrArray) folders = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  g_return_val_if_fail (TERN_IS_CONTEXT (context), FALSE);
+  g_return_val_if_fail (TERN_IS_ACCOUNT (account), FALSE);
+
+  sync.context = context;
+  sync.store = tern_context_get_store (context);
+  sync.account = account;
+  sync.bodies = bodies;
+  sync.progress = progress;
+  sync.progress_data = user_data;
+  sync.cancellable = cancellable;
+  reset_events (&sync);
+
+  sync.client = connect_account (context, account, cancellable, error);
+  if (sync.client == NULL)
+    return FALSE;
+  tern_imap_client_set_events (sync.client, &events, &sync);
+
+  mailboxes = tern_imap_client_list (sync.client, 0, cancellable, error);
+  if (mailboxes == NULL || !store_folders (&sync, mailboxes, error))
+    return FALSE;
+  folders = tern_mail_store_list_folders (sync.store, tern_account_get_id (account), error);
+  if (folders == NULL)
+    return FALSE;
+  for (guint i = 0; i < folders->len; i++)
+    {
+      const TernMailFolder *folder = g_ptr_array_index (folders, i);
+
+      if (is_selectable (folder) && !sync_folder (&sync, folder, error))
+        return FALSE;
+    }
+
+  /* A polite goodbye; the sync is complete whatever the server answers. */
+  tern_imap_client_logout (sync.client, cancellable, NULL);
+  sync.stats.seconds = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
+  if (stats != NULL)
+    *stats = sync.stats;
+  return TRUE;
+}
+
+GBytes *
+tern_imap_sync_fetch_body (TernContext   *context,
+                           gint64         message_id,
+                           GCancellable  *cancellable,
+                           GError       **error)
+{
+  TernStore *store;
+  g_autoptr(GBytes) cached = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(TernMailMessage) message = NULL;
+  g_autoptr(TernMailFolder) folder = NULL;
+  g_autoptr(TernImapClient) client = NULL;
+  g_autofree char *account_key = NULL;
+  TernAccount *account;
+  TernImapSelectParams params = { 0 };
+  TernImapSelected selected = { 0 };
+  TernMailBodyRef ref;
+  GBytes *bytes;
+
+  g_return_val_if_fail (TERN_IS_CONTEXT (context), NULL);
+
+  store = tern_context_get_store (context);
+  cached = tern_mail_store_get_body (store, message_id, &local_error);
+  if (cached != NULL)
+    return g_steal_pointer (&cached);
+  if (local_error != NULL)
+    {
+      /* A file that went missing is fetched again. */
+      if (!g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+      g_clear_error (&local_error);
+    }
+
+  message = tern_mail_store_get_message (store, message_id, error);
+  folder = message ? tern_mail_store_get_folder (store, message->folder_id, error) : NULL;
+  if (folder == NULL)
+    return NULL;
+  account_key = g_strdup_printf ("%" G_GINT64_FORMAT, folder->account_id);
+  account = tern_account_manager_lookup (tern_context_get_accounts (context), account_key);
+  if (account == NULL)
+    {
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND, _("No such account"));
+      return NULL;
+    }
+
+  client = connect_account (context, account, cancellable, error);
+  if (client == NULL)
+    return NULL;
+  params.uidvalidity = folder->uidvalidity;
+  if (!tern_imap_client_select (client, folder->name, TRUE, &params, &selected, cancellable, error))
+    return NULL;
+  if (selected.uidvalidity != folder->uidvalidity)
+    {
+      tern_imap_selected_clear (&selected);
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND,
+                   _("The folder %s changed on the server; sync it and try again"), folder->name);
+      return NULL;
+    }
+  tern_imap_selected_clear (&selected);
+
+  ref.id = message->id;
+  ref.uid = message->uid;
+  ref.size = message->size;
+  bytes = download_body (context, client, folder->id, &ref, TRUE, cancellable, error);
+  tern_imap_client_logout (client, cancellable, NULL);
+  return bytes;
+}
