@@ -1111,6 +1111,68 @@ deflate_send_all (TernConnection  *self,
   return TRUE;
 }
 
+/* Waiting */
+
+/* Inflates compressed bytes already received into the empty read buffer,
+ * without reading: TRUE when that produced data. */
+static gboolean
+inflate_buffered (TernConnection *self)
+{
+  z_stream *z = self->inflater;
+  int ret;
+
+  if (z == NULL || (z->avail_in == 0 && !self->inflate_pending) || self->inflate_ended)
+    return FALSE;
+
+  self->rbuf_start = self->rbuf_end = 0;
+  z->next_out = self->rbuf;
+  z->avail_out = TERN_CONNECTION_BUFFER_SIZE;
+  ret = inflate (z, Z_SYNC_FLUSH);
+  self->inflate_pending = z->avail_out == 0;
+  self->rbuf_end = TERN_CONNECTION_BUFFER_SIZE - z->avail_out;
+  self->data_in += self->rbuf_end;
+  if (ret == Z_STREAM_END)
+    self->inflate_ended = TRUE;
+
+  /* A corrupt stream is reported by the next read. */
+  return self->rbuf_end > 0 || (ret != Z_OK && ret != Z_BUF_ERROR);
+}
+
+gboolean
+tern_connection_wait_readable (TernConnection  *self,
+                               gint             timeout_ms,
+                               GCancellable    *cancellable,
+                               GError         **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  gboolean ready;
+
+  g_return_val_if_fail (TERN_IS_CONNECTION (self), FALSE);
+
+  if (self->socket == NULL)
+    return fail_not_connected (self, error);
+
+  if (buffered (self) > 0 || inflate_buffered (self))
+    return TRUE;
+  if (self->session != NULL && gnutls_record_check_pending (self->session) > 0)
+    return TRUE;
+
+  /* The socket's I/O timeout would cut a long wait short. */
+  g_socket_set_timeout (self->socket, 0);
+  ready = g_socket_condition_timed_wait (self->socket, G_IO_IN,
+                                         timeout_ms < 0 ? -1 : (gint64) timeout_ms * 1000,
+                                         cancellable, &local_error);
+  g_socket_set_timeout (self->socket, self->io_timeout);
+  if (ready)
+    return TRUE;
+
+  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    return FALSE;
+
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
+}
+
 /* Fingerprints */
 
 char *

@@ -109,6 +109,16 @@ void            tern_connection_get_byte_counts       (TernConnection  *self,
                                                        guint64         *wire_in,
                                                        guint64         *wire_out);
 
+/* Waits until something can be read, for at most @timeout_ms (-1: no
+ * limit), without reading it: for IMAP IDLE.  Returns TRUE when data is
+ * ready; FALSE with no error set when the time ran out; FALSE with an
+ * error when cancelled or the peer closed.  Cancellation and time running
+ * out leave the connection usable. */
+gboolean        tern_connection_wait_readable         (TernConnection  *self,
+                                                       gint             timeout_ms,
+                                                       GCancellable    *cancellable,
+                                                       GError         **error);
+
 /* Reads one line ended by CRLF or LF and returns it without the ending,
  * NUL-terminated (it may contain NULs: @len_out gives the length).  A line
  * longer than @max_len bytes fails with LINE_TOO_LONG after reading at most

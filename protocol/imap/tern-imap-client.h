@@ -82,6 +82,10 @@ gboolean        tern_imap_client_login             (TernImapClient  *self,
                                                     GError         **error);
 gboolean        tern_imap_client_has_capability    (TernImapClient  *self,
                                                     const char      *capability);
+/* The personal namespace (NAMESPACE, asked at login when offered): its
+ * prefix ("" or "INBOX." ...; NULL when unknown) and @delimiter. */
+const char     *tern_imap_client_get_namespace     (TernImapClient  *self,
+                                                    char            *delimiter);
 /* Whether QRESYNC (resp. CONDSTORE) was enabled for this session. */
 gboolean        tern_imap_client_is_enabled        (TernImapClient  *self,
                                                     const char      *extension);
