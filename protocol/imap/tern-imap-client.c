@@ -1225,6 +1225,14 @@ tern_imap_client_login (TernImapClient  *self,
           if (!login_command (self, username, password, cancellable, error))
             return FALSE;
         }
+      else if (tern_imap_client_has_capability (self, "LOGINDISABLED"))
+        {
+          g_set_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_AUTH_UNAVAILABLE,
+                       _("%s does not allow signing in with a password on this connection "
+                         "(LOGINDISABLED) and offers no other method that Tern supports"),
+                       self->label);
+          return FALSE;
+        }
       else
         {
           g_set_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_AUTH_UNAVAILABLE,
