@@ -186,6 +186,7 @@ typedef struct
 } TernImapFetchSection;
 
 void tern_imap_fetch_section_free (TernImapFetchSection *section);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TernImapFetchSection, tern_imap_fetch_section_free)
 
 typedef struct
 {
@@ -290,6 +291,8 @@ guint64           tern_imap_parser_get_offset       (TernImapParser  *self);
 /* Bytes buffered for the response in progress (literals that went to a
  * sink are not buffered). */
 gsize             tern_imap_parser_get_buffered     (TernImapParser  *self);
+/* The stream offset of the byte where the last error was found. */
+guint64           tern_imap_parser_get_error_offset (TernImapParser *self);
 /* Octets of the literal being read still to come, or 0 outside literals. */
 guint64           tern_imap_parser_get_literal_remaining (TernImapParser *self);
 
