@@ -18,6 +18,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "tern-imap-command.h"
 #include "tern-imap-parser.h"
 #include "tern-sasl.h"
 
@@ -220,168 +221,21 @@ set_capabilities (TernImapClient *self,
 
 /* Commands */
 
-typedef struct
-{
-  char *tag;
-  char *what;           /* "SELECT Drafts", for messages; no secrets */
-  GPtrArray *segments;  /* GBytes; each after the first waits for "+" */
-  GByteArray *current;
-} Command;
-
-static void
-command_free (Command *command)
-{
-  g_free (command->tag);
-  g_free (command->what);
-  g_ptr_array_unref (command->segments);
-  if (command->current != NULL)
-    g_byte_array_unref (command->current);
-  g_free (command);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Command, command_free)
-
-static Command *
+static TernImapCommand *
 command_new (TernImapClient *self,
              const char     *what)
 {
-  Command *command = g_new0 (Command, 1);
+  g_autofree char *tag = g_strdup_printf ("T%u", self->next_tag++);
+  TernImapCommandFlags flags = 0;
 
-  command->tag = g_strdup_printf ("T%u", self->next_tag++);
-  command->what = g_strdup (what);
-  command->segments = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  command->current = g_byte_array_new ();
-  g_byte_array_append (command->current, (const guint8 *) command->tag, strlen (command->tag));
-  g_byte_array_append (command->current, (const guint8 *) " ", 1);
-  return command;
-}
+  if (tern_imap_client_has_capability (self, "LITERAL+"))
+    flags |= TERN_IMAP_COMMAND_LITERAL_PLUS;
+  if (tern_imap_client_has_capability (self, "LITERAL-"))
+    flags |= TERN_IMAP_COMMAND_LITERAL_MINUS;
+  if (tern_imap_client_is_enabled (self, "UTF8=ACCEPT"))
+    flags |= TERN_IMAP_COMMAND_UTF8;
 
-static void
-command_add (Command    *command,
-             const char *text)
-{
-  g_byte_array_append (command->current, (const guint8 *) text, strlen (text));
-}
-
-G_GNUC_PRINTF (2, 3)
-static void
-command_add_printf (Command    *command,
-                    const char *format,
-                    ...)
-{
-  g_autofree char *text = NULL;
-  va_list args;
-
-  va_start (args, format);
-  text = g_strdup_vprintf (format, args);
-  va_end (args);
-  command_add (command, text);
-}
-
-/* A literal: non-synchronizing with LITERAL+ (or LITERAL- when small),
- * else the command is cut here and the rest waits for the server's "+". */
-static void
-command_add_literal (TernImapClient *self,
-                     Command        *command,
-                     const void     *data,
-                     gsize           len)
-{
-  gboolean plus = tern_imap_client_has_capability (self, "LITERAL+") ||
-                  (tern_imap_client_has_capability (self, "LITERAL-") && len <= 4096);
-
-  command_add_printf (command, "{%" G_GSIZE_FORMAT "%s}\r\n", len, plus ? "+" : "");
-  if (!plus)
-    {
-      g_ptr_array_add (command->segments,
-                       g_byte_array_free_to_bytes (g_steal_pointer (&command->current)));
-      command->current = g_byte_array_new ();
-    }
-  g_byte_array_append (command->current, data, len);
-}
-
-static gboolean
-is_atom_char (guchar c)
-{
-  return c > 0x20 && c < 0x7f && strchr ("(){%*\"\\]", c) == NULL;
-}
-
-/* An astring: an atom when it can be, a quoted string when it has no
- * line breaks or NULs (and no 8-bit bytes, unless UTF8=ACCEPT is on),
- * else a literal. */
-static void
-command_add_string (TernImapClient *self,
-                    Command        *command,
-                    const char     *text)
-{
-  gboolean atom = *text != '\0';
-  gboolean quotable = TRUE;
-  gboolean utf8 = tern_imap_client_is_enabled (self, "UTF8=ACCEPT");
-
-  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
-    {
-      if (!is_atom_char (*p))
-        atom = FALSE;
-      if (*p == '\r' || *p == '\n' || (*p >= 0x80 && !utf8))
-        quotable = FALSE;
-    }
-
-  if (atom)
-    command_add (command, text);
-  else if (quotable)
-    {
-      g_autoptr(GString) quoted = g_string_new ("\"");
-
-      for (const char *p = text; *p != '\0'; p++)
-        {
-          if (*p == '"' || *p == '\\')
-            g_string_append_c (quoted, '\\');
-          g_string_append_c (quoted, *p);
-        }
-      g_string_append_c (quoted, '"');
-      command_add (command, quoted->str);
-    }
-  else
-    command_add_literal (self, command, text, strlen (text));
-}
-
-/* Mailbox names go on the wire in modified UTF-7 unless UTF8=ACCEPT. */
-static void
-command_add_mailbox (TernImapClient *self,
-                     Command        *command,
-                     const char     *mailbox)
-{
-  g_autofree char *encoded = NULL;
-
-  if (g_ascii_strcasecmp (mailbox, "INBOX") == 0)
-    command_add (command, "INBOX");
-  else if (tern_imap_client_is_enabled (self, "UTF8=ACCEPT"))
-    command_add_string (self, command, mailbox);
-  else
-    {
-      encoded = tern_imap_utf7_encode (mailbox);
-      command_add_string (self, command, encoded);
-    }
-}
-
-/* Zeroes a command that carried a secret, once it was sent. */
-static void
-command_wipe (Command *command)
-{
-  for (guint i = 0; i < command->segments->len; i++)
-    {
-      gsize len;
-      gconstpointer data = g_bytes_get_data (command->segments->pdata[i], &len);
-
-      explicit_bzero ((gpointer) data, len);
-    }
-}
-
-static void
-command_end (Command *command)
-{
-  command_add (command, "\r\n");
-  g_ptr_array_add (command->segments,
-                   g_byte_array_free_to_bytes (g_steal_pointer (&command->current)));
+  return tern_imap_command_new (tag, what, flags);
 }
 
 /* Errors */
@@ -677,7 +531,7 @@ wait_tagged (TernImapClient  *self,
  * server refused a literal (@refusal then holds its answer). */
 static gboolean
 send_command (TernImapClient    *self,
-              Command           *command,
+              TernImapCommand   *command,
               TernImapResponse **refusal,
               GCancellable      *cancellable,
               GError           **error)
@@ -723,7 +577,7 @@ send_command (TernImapClient    *self,
  * @tagged, the OK response is handed over for its response code. */
 static gboolean
 run_command (TernImapClient    *self,
-             Command           *command,
+             TernImapCommand   *command,
              UntaggedFunc       func,
              gpointer           data,
              TernImapResponse **tagged,
@@ -770,10 +624,10 @@ run_simple (TernImapClient  *self,
             GCancellable    *cancellable,
             GError         **error)
 {
-  g_autoptr(Command) command = command_new (self, text);
+  g_autoptr(TernImapCommand) command = command_new (self, text);
 
-  command_add (command, text);
-  command_end (command);
+  tern_imap_command_add (command, text);
+  tern_imap_command_end (command);
   return run_command (self, command, NULL, NULL, NULL, cancellable, error);
 }
 
@@ -819,7 +673,7 @@ starttls (TernImapClient  *self,
           GCancellable    *cancellable,
           GError         **error)
 {
-  g_autoptr(Command) command = command_new (self, "STARTTLS");
+  g_autoptr(TernImapCommand) command = command_new (self, "STARTTLS");
   g_autoptr(TernImapResponse) response = NULL;
 
   if (!tern_imap_client_has_capability (self, "STARTTLS"))
@@ -828,8 +682,8 @@ starttls (TernImapClient  *self,
                               "encrypted; it was closed without signing in"),
                             self->label);
 
-  command_add (command, "STARTTLS");
-  command_end (command);
+  tern_imap_command_add (command, "STARTTLS");
+  tern_imap_command_end (command);
   if (!send_command (self, command, NULL, cancellable, error) ||
       !tern_connection_flush (self->connection, cancellable, error))
     return FALSE;
@@ -873,6 +727,9 @@ tern_imap_client_open (TernImapClient  *self,
   g_hash_table_remove_all (self->done);
   g_clear_pointer (&self->bye_text, g_free);
   g_clear_pointer (&self->selected, g_free);
+  g_clear_pointer (&self->seq_uids, g_array_unref);
+  g_clear_pointer (&self->namespace_prefix, g_free);
+  self->exists = 0;
   self->authenticated = FALSE;
   self->logging_out = FALSE;
 
@@ -966,19 +823,19 @@ login_command (TernImapClient  *self,
                GCancellable    *cancellable,
                GError         **error)
 {
-  g_autoptr(Command) command = command_new (self, "LOGIN");
+  g_autoptr(TernImapCommand) command = command_new (self, "LOGIN");
   g_autoptr(TernImapResponse) response = NULL;
   gboolean ok;
 
-  command_add (command, "LOGIN ");
-  command_add_string (self, command, username);
-  command_add (command, " ");
-  command_add_string (self, command, password);
-  command_end (command);
+  tern_imap_command_add (command, "LOGIN ");
+  tern_imap_command_add_string (command, username);
+  tern_imap_command_add (command, " ");
+  tern_imap_command_add_string (command, password);
+  tern_imap_command_end (command);
 
   ok = send_command (self, command, &response, cancellable, error) &&
        tern_connection_flush (self->connection, cancellable, error);
-  command_wipe (command);
+  tern_imap_command_wipe (command);
   if (!ok && response == NULL)
     return FALSE;
 
@@ -1018,7 +875,7 @@ authenticate (TernImapClient  *self,
               GError         **error)
 {
   g_autoptr(TernSasl) sasl = tern_sasl_new (self->label, username, password);
-  g_autoptr(Command) command = NULL;
+  g_autoptr(TernImapCommand) command = NULL;
   g_autoptr(GError) sasl_error = NULL;
   g_autofree char *what = g_strdup_printf ("AUTHENTICATE %s", mechanism);
   gboolean ok;
@@ -1031,7 +888,7 @@ authenticate (TernImapClient  *self,
     }
 
   command = command_new (self, what);
-  command_add (command, what);
+  tern_imap_command_add (command, what);
   if (tern_imap_client_has_capability (self, "SASL-IR") &&
       tern_sasl_mechanism_has_initial_response (mechanism))
     {
@@ -1043,14 +900,14 @@ authenticate (TernImapClient  *self,
                        "%s", sasl_error->message);
           return FALSE;
         }
-      command_add (command, " ");
-      command_add (command, *initial != '\0' ? initial : "=");
+      tern_imap_command_add (command, " ");
+      tern_imap_command_add (command, *initial != '\0' ? initial : "=");
     }
-  command_end (command);
+  tern_imap_command_end (command);
 
   ok = send_command (self, command, NULL, cancellable, error) &&
        tern_connection_flush (self->connection, cancellable, error);
-  command_wipe (command);
+  tern_imap_command_wipe (command);
   if (!ok)
     return FALSE;
 
@@ -1140,8 +997,8 @@ start_compression (TernImapClient  *self,
   if (!run_simple (self, "COMPRESS DEFLATE", cancellable, error))
     return FALSE;
 
-  /* The parser may hold bytes read past the OK; there are none, as the
-   * server sends nothing after it until we speak compressed. */
+  /* The parser reads line by line, so whatever the server sent after the
+   * OK is still in the connection, which inflates it. */
   return tern_connection_start_compression (self->connection, error);
 }
 
@@ -1151,23 +1008,23 @@ identify (TernImapClient  *self,
           GCancellable    *cancellable,
           GError         **error)
 {
-  g_autoptr(Command) id = NULL;
-  g_autoptr(Command) ns = NULL;
+  g_autoptr(TernImapCommand) id = NULL;
+  g_autoptr(TernImapCommand) ns = NULL;
   g_autoptr(TernImapResponse) response = NULL;
 
   if (tern_imap_client_has_capability (self, "ID"))
     {
       id = command_new (self, "ID");
-      command_add (id, "ID (\"name\" \"Tern\" \"version\" \"" PACKAGE_VERSION "\")");
-      command_end (id);
+      tern_imap_command_add (id, "ID (\"name\" \"Tern\" \"version\" \"" PACKAGE_VERSION "\")");
+      tern_imap_command_end (id);
       if (!send_command (self, id, NULL, cancellable, error))
         return FALSE;
     }
   if (tern_imap_client_has_capability (self, "NAMESPACE"))
     {
       ns = command_new (self, "NAMESPACE");
-      command_add (ns, "NAMESPACE");
-      command_end (ns);
+      tern_imap_command_add (ns, "NAMESPACE");
+      tern_imap_command_end (ns);
       if (!send_command (self, ns, NULL, cancellable, error))
         return FALSE;
     }
@@ -1256,7 +1113,7 @@ tern_imap_client_login (TernImapClient  *self,
 
 static void
 add_status_items (TernImapClient      *self,
-                  Command             *command,
+                  TernImapCommand     *command,
                   TernImapStatusItems  items)
 {
   static const struct { TernImapStatusItems item; const char *name; const char *needs; } names[] = {
@@ -1270,15 +1127,15 @@ add_status_items (TernImapClient      *self,
   };
   gboolean first = TRUE;
 
-  command_add (command, "(");
+  tern_imap_command_add (command, "(");
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     if ((items & names[i].item) &&
         (names[i].needs == NULL || tern_imap_client_has_capability (self, names[i].needs)))
       {
-        command_add_printf (command, "%s%s", first ? "" : " ", names[i].name);
+        tern_imap_command_add_printf (command, "%s%s", first ? "" : " ", names[i].name);
         first = FALSE;
       }
-  command_add (command, ")");
+  tern_imap_command_add (command, ")");
 }
 
 typedef struct
@@ -1331,7 +1188,7 @@ tern_imap_client_list (TernImapClient       *self,
 {
   g_autoptr(GPtrArray) mailboxes = NULL;
   g_autoptr(GHashTable) by_name = NULL;
-  g_autoptr(Command) command = command_new (self, "LIST");
+  g_autoptr(TernImapCommand) command = command_new (self, "LIST");
   gboolean extended = tern_imap_client_has_capability (self, "LIST-EXTENDED");
   ListData data;
 
@@ -1341,7 +1198,7 @@ tern_imap_client_list (TernImapClient       *self,
   by_name = g_hash_table_new (g_str_hash, g_str_equal);
   data = (ListData) { mailboxes, by_name, FALSE };
 
-  command_add (command, "LIST \"\" \"*\"");
+  tern_imap_command_add (command, "LIST \"\" \"*\"");
   if (extended || tern_imap_client_has_capability (self, "SPECIAL-USE") ||
       (status_items != 0 && tern_imap_client_has_capability (self, "LIST-STATUS")))
     {
@@ -1358,31 +1215,31 @@ tern_imap_client_list (TernImapClient       *self,
         g_strv_builder_add (options, "SPECIAL-USE");
       joined = g_strv_builder_end (options);
       text = g_strjoinv (" ", joined);
-      command_add_printf (command, " RETURN (%s", text);
+      tern_imap_command_add_printf (command, " RETURN (%s", text);
       if (status_items != 0 && tern_imap_client_has_capability (self, "LIST-STATUS"))
         {
-          command_add (command, *text != '\0' ? " STATUS " : "STATUS ");
+          tern_imap_command_add (command, *text != '\0' ? " STATUS " : "STATUS ");
           add_status_items (self, command, status_items);
         }
-      command_add (command, ")");
+      tern_imap_command_add (command, ")");
     }
-  command_end (command);
+  tern_imap_command_end (command);
 
   if (!run_command (self, command, list_untagged, &data, NULL, cancellable, error))
     return NULL;
 
   if (!extended)
     {
-      g_autoptr(Command) lsub = command_new (self, "LSUB");
+      g_autoptr(TernImapCommand) lsub = command_new (self, "LSUB");
 
-      command_add (lsub, "LSUB \"\" \"*\"");
-      command_end (lsub);
+      tern_imap_command_add (lsub, "LSUB \"\" \"*\"");
+      tern_imap_command_end (lsub);
       data.lsub = TRUE;
       if (!run_command (self, lsub, list_untagged, &data, NULL, cancellable, error))
         return NULL;
     }
 
-  /* Without LIST-STATUS, one pipelined STATUS per mailbox. */
+  /* Without LIST-STATUS, one STATUS per mailbox. */
   if (status_items != 0 && !tern_imap_client_has_capability (self, "LIST-STATUS"))
     for (guint i = 0; i < mailboxes->len; i++)
       {
@@ -1426,18 +1283,18 @@ tern_imap_client_status (TernImapClient       *self,
                          GError              **error)
 {
   g_autofree char *what = g_strdup_printf ("STATUS %s", mailbox);
-  g_autoptr(Command) command = command_new (self, what);
+  g_autoptr(TernImapCommand) command = command_new (self, what);
   StatusData data = { status };
 
   g_return_val_if_fail (TERN_IS_IMAP_CLIENT (self), FALSE);
   g_return_val_if_fail (status != NULL, FALSE);
 
   memset (status, 0, sizeof *status);
-  command_add (command, "STATUS ");
-  command_add_mailbox (self, command, mailbox);
-  command_add (command, " ");
+  tern_imap_command_add (command, "STATUS ");
+  tern_imap_command_add_mailbox (command, mailbox);
+  tern_imap_command_add (command, " ");
   add_status_items (self, command, items);
-  command_end (command);
+  tern_imap_command_end (command);
   return run_command (self, command, status_untagged, &data, NULL, cancellable, error);
 }
 
@@ -1451,16 +1308,16 @@ mailbox_command (TernImapClient  *self,
 {
   g_autofree char *what = second != NULL ? g_strdup_printf ("%s %s %s", verb, mailbox, second)
                                          : g_strdup_printf ("%s %s", verb, mailbox);
-  g_autoptr(Command) command = command_new (self, what);
+  g_autoptr(TernImapCommand) command = command_new (self, what);
 
-  command_add_printf (command, "%s ", verb);
-  command_add_mailbox (self, command, mailbox);
+  tern_imap_command_add_printf (command, "%s ", verb);
+  tern_imap_command_add_mailbox (command, mailbox);
   if (second != NULL)
     {
-      command_add (command, " ");
-      command_add_mailbox (self, command, second);
+      tern_imap_command_add (command, " ");
+      tern_imap_command_add_mailbox (command, second);
     }
-  command_end (command);
+  tern_imap_command_end (command);
   return run_command (self, command, NULL, NULL, NULL, cancellable, error);
 }
 
@@ -1567,7 +1424,7 @@ tern_imap_client_select (TernImapClient              *self,
 {
   const char *verb = read_only ? "EXAMINE" : "SELECT";
   g_autofree char *what = g_strdup_printf ("%s %s", verb, mailbox);
-  g_autoptr(Command) command = command_new (self, what);
+  g_autoptr(TernImapCommand) command = command_new (self, what);
   g_autoptr(TernImapResponse) tagged = NULL;
   SelectData data = { selected };
 
@@ -1577,24 +1434,24 @@ tern_imap_client_select (TernImapClient              *self,
   memset (selected, 0, sizeof *selected);
   selected->vanished = tern_imap_set_new ();
 
-  command_add_printf (command, "%s ", verb);
-  command_add_mailbox (self, command, mailbox);
+  tern_imap_command_add_printf (command, "%s ", verb);
+  tern_imap_command_add_mailbox (command, mailbox);
   if (tern_imap_client_is_enabled (self, "QRESYNC") && params != NULL &&
       params->uidvalidity != 0 && params->highestmodseq != 0)
     {
-      command_add_printf (command, " (QRESYNC (%u %" G_GUINT64_FORMAT,
+      tern_imap_command_add_printf (command, " (QRESYNC (%u %" G_GUINT64_FORMAT,
                           params->uidvalidity, params->highestmodseq);
       if (params->known_uids != NULL && !tern_imap_set_is_empty (params->known_uids))
         {
           g_autofree char *known = tern_imap_set_to_string (params->known_uids);
 
-          command_add_printf (command, " %s", known);
+          tern_imap_command_add_printf (command, " %s", known);
         }
-      command_add (command, "))");
+      tern_imap_command_add (command, "))");
     }
   else if (!condstore_on (self) && tern_imap_client_has_capability (self, "CONDSTORE"))
-    command_add (command, " (CONDSTORE)");
-  command_end (command);
+    tern_imap_command_add (command, " (CONDSTORE)");
+  tern_imap_command_end (command);
 
   /* The server leaves the old mailbox as soon as it reads the command. */
   g_clear_pointer (&self->selected, g_free);
@@ -1747,19 +1604,19 @@ fetch_untagged (TernImapClient   *self,
   return TRUE;
 }
 
-static Command *
+static TernImapCommand *
 fetch_command (TernImapClient    *self,
                const TernImapSet *uids,
                const char        *items,
                guint64            changedsince)
 {
   g_autofree char *set = tern_imap_set_to_string (uids);
-  Command *command = command_new (self, "UID FETCH");
+  TernImapCommand *command = command_new (self, "UID FETCH");
 
-  command_add_printf (command, "UID FETCH %s (%s)", set, items);
+  tern_imap_command_add_printf (command, "UID FETCH %s (%s)", set, items);
   if (changedsince != 0 && condstore_on (self))
-    command_add_printf (command, " (CHANGEDSINCE %" G_GUINT64_FORMAT ")", changedsince);
-  command_end (command);
+    tern_imap_command_add_printf (command, " (CHANGEDSINCE %" G_GUINT64_FORMAT ")", changedsince);
+  tern_imap_command_end (command);
   return command;
 }
 
@@ -1774,7 +1631,7 @@ tern_imap_client_fetch (TernImapClient      *self,
                         GError             **error)
 {
   g_autoptr(GPtrArray) chunks = NULL;
-  g_autoptr(GPtrArray) commands = g_ptr_array_new_with_free_func ((GDestroyNotify) command_free);
+  g_autoptr(GPtrArray) commands = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_command_free);
   g_autoptr(GQueue) in_flight = g_queue_new ();  /* borrowed from @commands */
   g_autofree char *item_text = NULL;
   g_autoptr(GError) first_error = NULL;
@@ -1801,14 +1658,14 @@ tern_imap_client_fetch (TernImapClient      *self,
   for (;;)
     {
       g_autoptr(TernImapResponse) tagged = NULL;
-      Command *head;
+      TernImapCommand *head;
       gboolean sent = FALSE;
 
       /* Keep the pipe full, unless we are stopping. */
       while (next < chunks->len && g_queue_get_length (in_flight) < FETCH_IN_FLIGHT &&
              data.error == NULL && first_error == NULL)
         {
-          Command *command = fetch_command (self, chunks->pdata[next++], item_text, changedsince);
+          TernImapCommand *command = fetch_command (self, chunks->pdata[next++], item_text, changedsince);
 
           g_ptr_array_add (commands, command);
           g_queue_push_tail (in_flight, command);
@@ -1895,16 +1752,16 @@ tern_imap_client_fetch_body (TernImapClient  *self,
                              GCancellable    *cancellable,
                              GError         **error)
 {
-  g_autoptr(Command) command = command_new (self, "UID FETCH BODY.PEEK[]");
+  g_autoptr(TernImapCommand) command = command_new (self, "UID FETCH BODY.PEEK[]");
   BodyData data = { out, uid, FALSE };
   gboolean ok;
 
   g_return_val_if_fail (TERN_IS_IMAP_CLIENT (self), FALSE);
   g_return_val_if_fail (G_IS_OUTPUT_STREAM (out), FALSE);
 
-  command_add_printf (command, "UID FETCH %u (UID BODY.PEEK[%s])", uid,
+  tern_imap_command_add_printf (command, "UID FETCH %u (UID BODY.PEEK[%s])", uid,
                       section != NULL ? section : "");
-  command_end (command);
+  tern_imap_command_end (command);
 
   tern_imap_parser_set_body_sink (self->parser, body_sink_cb, &data, NULL);
   ok = run_command (self, command, body_untagged, &data, NULL, cancellable, error);
@@ -1952,18 +1809,18 @@ tern_imap_client_search_uids (TernImapClient  *self,
                               GCancellable    *cancellable,
                               GError         **error)
 {
-  g_autoptr(Command) command = command_new (self, "UID SEARCH");
+  g_autoptr(TernImapCommand) command = command_new (self, "UID SEARCH");
   g_autoptr(TernImapSet) result = tern_imap_set_new ();
   gboolean all = criteria == NULL || g_ascii_strcasecmp (criteria, "ALL") == 0;
   SearchData data = { result };
 
   g_return_val_if_fail (TERN_IS_IMAP_CLIENT (self), NULL);
 
-  command_add (command, "UID SEARCH ");
+  tern_imap_command_add (command, "UID SEARCH ");
   if (tern_imap_client_has_capability (self, "ESEARCH"))
-    command_add (command, "RETURN (ALL) ");
-  command_add (command, criteria != NULL ? criteria : "ALL");
-  command_end (command);
+    tern_imap_command_add (command, "RETURN (ALL) ");
+  tern_imap_command_add (command, criteria != NULL ? criteria : "ALL");
+  tern_imap_command_end (command);
 
   if (!run_command (self, command, search_untagged, &data, NULL, cancellable, error))
     return NULL;
@@ -2027,17 +1884,17 @@ run_per_chunk (TernImapClient     *self,
                GError            **error)
 {
   g_autoptr(GPtrArray) chunks = split_set (uids, G_MAXUINT64, SET_BATCH);
-  g_autoptr(GPtrArray) commands = g_ptr_array_new_with_free_func ((GDestroyNotify) command_free);
+  g_autoptr(GPtrArray) commands = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_command_free);
   g_autoptr(GError) first_error = NULL;
 
   for (guint i = 0; i < chunks->len; i++)
     {
       g_autofree char *set = tern_imap_set_to_string (chunks->pdata[i]);
-      Command *command = command_new (self, what);
+      TernImapCommand *command = command_new (self, what);
 
       g_ptr_array_add (commands, command);
-      command_add_printf (command, "%s %s%s", prefix, set, suffix);
-      command_end (command);
+      tern_imap_command_add_printf (command, "%s %s%s", prefix, set, suffix);
+      tern_imap_command_end (command);
       if (!send_command (self, command, NULL, cancellable, error))
         return FALSE;
     }
@@ -2046,7 +1903,7 @@ run_per_chunk (TernImapClient     *self,
 
   for (guint i = 0; i < commands->len; i++)
     {
-      Command *command = commands->pdata[i];
+      TernImapCommand *command = commands->pdata[i];
       g_autoptr(TernImapResponse) tagged = wait_tagged (self, command->tag, func, data,
                                                         cancellable, error);
 
@@ -2149,7 +2006,7 @@ tern_imap_client_copy (TernImapClient     *self,
 {
   g_autoptr(TernImapSet) source = tern_imap_set_new ();
   g_autoptr(TernImapSet) dest = tern_imap_set_new ();
-  g_autoptr(Command) target = command_new (self, "");
+  g_autoptr(TernImapCommand) target = command_new (self, "");
   g_autofree char *suffix = NULL;
   g_autofree char *what = NULL;
   gboolean native_move = move && tern_imap_client_has_capability (self, "MOVE");
@@ -2158,18 +2015,20 @@ tern_imap_client_copy (TernImapClient     *self,
   g_return_val_if_fail (TERN_IS_IMAP_CLIENT (self), FALSE);
   g_return_val_if_fail (uids != NULL && destination != NULL, FALSE);
 
-  /* The destination as the wire wants it, after a space. */
-  command_add_mailbox (self, target, destination);
+  /* The destination as the wire wants it, after a space; a literal in
+   * the middle of pipelined commands is not worth the complication (mailbox
+   * names are modified UTF-7, so only UTF8=ACCEPT with a line break could
+   * need one). */
+  tern_imap_command_add_mailbox (target, destination);
   if (target->segments->len > 0 || memchr (target->current->data, '{', target->current->len))
     {
-      /* A literal in the middle of a pipelined set: rare enough to refuse
-       * rather than complicate run_per_chunk. */
       g_set_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_UNSUPPORTED,
                    _("The folder name %s cannot be sent to %s"), destination, self->label);
       return FALSE;
     }
-  suffix = g_strdup_printf (" %.*s", (int) (target->current->len - strlen (target->tag) - 1),
-                            (const char *) target->current->data + strlen (target->tag) + 1);
+  g_byte_array_append (target->current, (const guint8 *) "", 1);
+  suffix = g_strconcat (" ", (const char *) target->current->data + strlen (target->tag) + 1,
+                        NULL);
   what = g_strdup_printf ("%s %s", native_move ? "MOVE" : "COPY", destination);
 
   if (!run_per_chunk (self, what, uids, native_move ? "UID MOVE" : "UID COPY", suffix,
@@ -2241,7 +2100,7 @@ tern_imap_client_append (TernImapClient  *self,
                          GError         **error)
 {
   g_autofree char *what = g_strdup_printf ("APPEND %s", mailbox);
-  g_autoptr(Command) command = command_new (self, what);
+  g_autoptr(TernImapCommand) command = command_new (self, what);
   g_autoptr(TernImapResponse) tagged = NULL;
   g_autofree char *flag_text = flags_string (flags & ~TERN_IMAP_FLAG_RECENT);
   g_autofree char *date = internal_date > 0 ? format_internal_date (internal_date) : NULL;
@@ -2252,13 +2111,13 @@ tern_imap_client_append (TernImapClient  *self,
   g_return_val_if_fail (mailbox != NULL && message != NULL, FALSE);
 
   data = g_bytes_get_data (message, &len);
-  command_add (command, "APPEND ");
-  command_add_mailbox (self, command, mailbox);
-  command_add_printf (command, " %s ", flag_text);
+  tern_imap_command_add (command, "APPEND ");
+  tern_imap_command_add_mailbox (command, mailbox);
+  tern_imap_command_add_printf (command, " %s ", flag_text);
   if (date != NULL)
-    command_add_printf (command, "%s ", date);
-  command_add_literal (self, command, data, len);
-  command_end (command);
+    tern_imap_command_add_printf (command, "%s ", date);
+  tern_imap_command_add_literal (command, data, len);
+  tern_imap_command_end (command);
 
   if (uidvalidity != NULL)
     *uidvalidity = 0;
@@ -2282,7 +2141,7 @@ tern_imap_client_append (TernImapClient  *self,
 
 static gboolean
 finish_idle (TernImapClient  *self,
-             Command         *command,
+             TernImapCommand *command,
              GCancellable    *cancellable,
              GError         **error)
 {
@@ -2307,7 +2166,7 @@ tern_imap_client_idle (TernImapClient  *self,
                        GCancellable    *cancellable,
                        GError         **error)
 {
-  g_autoptr(Command) command = command_new (self, "IDLE");
+  g_autoptr(TernImapCommand) command = command_new (self, "IDLE");
   gint64 deadline;
 
   g_return_val_if_fail (TERN_IS_IMAP_CLIENT (self), FALSE);
@@ -2322,8 +2181,8 @@ tern_imap_client_idle (TernImapClient  *self,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
 
-  command_add (command, "IDLE");
-  command_end (command);
+  tern_imap_command_add (command, "IDLE");
+  tern_imap_command_end (command);
   if (!send_command (self, command, NULL, cancellable, error) ||
       !tern_connection_flush (self->connection, cancellable, error))
     return FALSE;
@@ -2407,6 +2266,7 @@ tern_imap_client_logout (TernImapClient  *self,
                          GCancellable    *cancellable,
                          GError         **error)
 {
+  g_autoptr(GError) local_error = NULL;
   gboolean ok;
 
   g_return_val_if_fail (TERN_IS_IMAP_CLIENT (self), FALSE);
@@ -2415,7 +2275,13 @@ tern_imap_client_logout (TernImapClient  *self,
     return TRUE;
 
   self->logging_out = TRUE;
-  ok = run_simple (self, "LOGOUT", cancellable, error);
+  ok = run_simple (self, "LOGOUT", cancellable, &local_error);
+  /* Closing right after the BYE, before the tagged OK, is a goodbye too. */
+  if (!ok && self->bye_text != NULL &&
+      g_error_matches (local_error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_CLOSED))
+    ok = TRUE;
+  else if (!ok)
+    g_propagate_error (error, g_steal_pointer (&local_error));
   tern_connection_close (self->connection, NULL, NULL);
   tern_imap_parser_reset (self->parser);
   g_clear_pointer (&self->selected, g_free);
