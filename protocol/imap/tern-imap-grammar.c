@@ -937,8 +937,6 @@ static gboolean
 read_body_single (Cursor       *c,
                   TernImapBody *b)
 {
-  g_autofree char *size = NULL;
-
   if (!read_ntext (c, &b->type) || !sp (c) || !read_ntext (c, &b->subtype) || !sp (c) ||
       !read_params (c, b->params) || !sp (c) || !read_ntext (c, &b->id) || !sp (c) ||
       !read_ntext (c, &b->description) || !sp (c) || !read_ntext (c, &b->encoding) || !sp (c) ||

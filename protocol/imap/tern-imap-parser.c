@@ -292,8 +292,9 @@ is_long_kind (TernImapParser *self,
   guint8 d[16];
   gsize n = MIN (self->buf->len, sizeof d);
 
-  memcpy (d, self->buf->data, n);
-  if (n < sizeof d)
+  if (n > 0)
+    memcpy (d, self->buf->data, n);
+  if (n < sizeof d && len > 0)
     {
       gsize more = MIN (len, sizeof d - n);
 

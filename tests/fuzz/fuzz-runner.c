@@ -88,6 +88,13 @@ mutate (GRand  *rand,
   return g_byte_array_free_to_bytes (out);
 }
 
+static gint
+compare_bytes (gconstpointer a,
+               gconstpointer b)
+{
+  return g_bytes_compare (*(GBytes *const *) a, *(GBytes *const *) b);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -134,7 +141,7 @@ main (int   argc,
       g_ptr_array_add (inputs, g_bytes_new_take (contents, len));
     }
   /* Directory order is not stable: sort for a reproducible run. */
-  g_ptr_array_sort (inputs, (GCompareFunc) (void (*) (void)) g_bytes_compare);
+  g_ptr_array_sort (inputs, compare_bytes);
   if (inputs->len == 0)
     {
       fprintf (stderr, "%s: empty corpus\n", dir);

@@ -723,7 +723,7 @@ test_utf8 (void)
 static void
 test_bytewise (void)
 {
-  const char *names[] = { "dovecot-session", "gmail-session", "exchange-session",
+  const char *names[] = { "dovecot-real", "dovecot-session", "gmail-session", "exchange-session",
                           "cyrus-session", "bodystructures", "odd-literals", "codes",
                           "garbage-after-greeting" };
 
