@@ -47,9 +47,10 @@ gboolean _tern_offline_recount   (sqlite3     *db,
                                   gint64       folder_id,
                                   GError     **error);
 
-/* When set, replay stops with an error right after the server confirmed an
- * operation and before the operation is removed from the store: what a
- * crash at that moment leaves behind.  Process-wide; for tests. */
-void     _tern_offline_queue_set_crash_after_server (gboolean crash);
+/* When non-zero, each replay stops with an error right after the server
+ * confirmed its @nth operation and before that operation is removed from
+ * the store: what a crash at that moment leaves behind.  Process-wide; for
+ * tests. */
+void     _tern_offline_queue_set_crash_after_server (guint nth);
 
 G_END_DECLS

@@ -21,12 +21,12 @@
  * replays. */
 #define MAX_ATTEMPTS 5
 
-static gint crash_after_server;
+static guint crash_after_server;
 
 void
-_tern_offline_queue_set_crash_after_server (gboolean crash)
+_tern_offline_queue_set_crash_after_server (guint nth)
 {
-  g_atomic_int_set (&crash_after_server, crash);
+  g_atomic_int_set (&crash_after_server, nth);
 }
 
 typedef struct
@@ -605,7 +605,7 @@ tern_offline_queue_replay (TernStore       *store,
   g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func (op_free);
   LoadOps load = { account_id, ops };
   Replay r = { store, client, cancellable, NULL, 0 };
-  guint done = 0;
+  guint done = 0, confirmed = 0;
   gboolean ok = TRUE;
 
   g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
@@ -624,7 +624,7 @@ tern_offline_queue_replay (TernStore       *store,
 
       if (replay_op (&r, op, &finish, &local_error))
         {
-          if (g_atomic_int_get (&crash_after_server))
+          if (++confirmed == (guint) g_atomic_int_get (&crash_after_server))
             {
               g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_FAILED,
                            "Simulated crash after operation %" G_GINT64_FORMAT, op->id);

@@ -82,6 +82,10 @@ tern_cli_dispatch (const Command *commands,
 static const Command commands[] = {
   { "account", tern_cli_account, N_("Add, list and remove accounts") },
   { "certificate", tern_cli_certificate, N_("Accept, list and forget server certificates") },
+  { "flag", tern_cli_flag, N_("Mark a message read, unread, flagged or unflagged") },
+  { "move", tern_cli_move, N_("Move a message to another folder") },
+  { "delete", tern_cli_delete, N_("Move a message to the Trash, or delete it from there") },
+  { "idle", tern_cli_idle, N_("Print new messages as they arrive, until interrupted") },
 };
 
 int

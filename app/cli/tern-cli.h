@@ -58,4 +58,18 @@ int          tern_cli_certificate  (GlobalOptions   *globals,
                                     int              argc,
                                     char           **argv);
 
+/* tern-cli-ops.c */
+int          tern_cli_flag         (GlobalOptions   *globals,
+                                    int              argc,
+                                    char           **argv);
+int          tern_cli_move         (GlobalOptions   *globals,
+                                    int              argc,
+                                    char           **argv);
+int          tern_cli_delete       (GlobalOptions   *globals,
+                                    int              argc,
+                                    char           **argv);
+int          tern_cli_idle         (GlobalOptions   *globals,
+                                    int              argc,
+                                    char           **argv);
+
 G_END_DECLS

@@ -1,0 +1,57 @@
+/* tern-imap-session.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "tern-imap-session"
+
+#include "config.h"
+
+#include "tern-imap-session.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "tern-app-error.h"
+
+/* Long enough for a slow server, short enough that an unreachable one
+ * turns into "offline" soon.  The I/O timeout stays the connection's: IDLE
+ * is silent for minutes. */
+#define CONNECT_TIMEOUT_SECONDS 20
+
+TernImapClient *
+tern_imap_session_open (TernContext   *context,
+                        TernAccount   *account,
+                        GCancellable  *cancellable,
+                        GError       **error)
+{
+  const TernServer *server;
+  g_autoptr(TernConnection) connection = NULL;
+  g_autoptr(TernImapClient) client = NULL;
+  g_autofree char *password = NULL;
+
+  g_return_val_if_fail (TERN_IS_CONTEXT (context), NULL);
+  g_return_val_if_fail (TERN_IS_ACCOUNT (account), NULL);
+
+  if (tern_account_get_protocol (account) != TERN_ACCOUNT_PROTOCOL_IMAP)
+    {
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID,
+                   _("The account %s does not use IMAP"), tern_account_get_address (account));
+      return NULL;
+    }
+  server = tern_account_get_incoming (account);
+  password = tern_account_manager_get_password (tern_context_get_accounts (context), account,
+                                                TERN_SECRET_ROLE_INCOMING, cancellable, error);
+  if (password == NULL)
+    return NULL;
+  connection = tern_context_new_connection (context, server, error);
+  if (connection == NULL)
+    return NULL;
+  tern_connection_set_connect_timeout (connection, CONNECT_TIMEOUT_SECONDS);
+  client = tern_imap_client_new (connection);
+  if (!tern_imap_client_open (client, cancellable, error)
+      || !tern_imap_client_login (client,
+                                  server->username ? server->username
+                                                   : tern_account_get_address (account),
+                                  password, server->auth, TRUE, cancellable, error))
+    return NULL;
+  return g_steal_pointer (&client);
+}

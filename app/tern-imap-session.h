@@ -1,0 +1,23 @@
+/* tern-imap-session.h: a logged-in IMAP connection for an account.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "tern-account.h"
+#include "tern-context.h"
+#include "tern-imap-client.h"
+
+G_BEGIN_DECLS
+
+/* Connects to @account's incoming server with @context's trust settings
+ * and logs in with the account's password (keyring or password command).
+ * Blocking, for a worker thread. */
+TernImapClient *tern_imap_session_open (TernContext   *context,
+                                        TernAccount   *account,
+                                        GCancellable  *cancellable,
+                                        GError       **error);
+
+G_END_DECLS
