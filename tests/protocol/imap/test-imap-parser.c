@@ -13,6 +13,7 @@
 #include "tern-imap-client.h"
 #include "tern-imap-parser.h"
 #include "tern-imap-print.h"
+#include "test-fake-server.h"
 
 /* Helpers */
 
@@ -72,8 +73,8 @@ parse_error_offset (TernImapParser *parser,
                     gsize           chunk)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) responses = parse_all (parser, text, len, chunk, &error);
 
+  g_ptr_array_unref (parse_all (parser, text, len, chunk, &error));
   g_assert_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_PROTOCOL);
   g_assert_nonnull (strstr (error->message, "byte"));
   return tern_imap_parser_get_error_offset (parser);
@@ -1077,6 +1078,68 @@ test_garbage (void)
     }
 }
 
+/* read_response() over a TernConnection */
+
+#define BIG_LITERAL 300000
+
+static void
+connection_script (FakeServer *server,
+                   int         fd)
+{
+  g_autofree char *literal = g_malloc (BIG_LITERAL + 1);
+
+  memset (literal, 'q', BIG_LITERAL);
+  literal[BIG_LITERAL] = '\0';
+  fake_write (fd, "* OK [CAPABILITY IMAP4rev1] hello\r\n* 1 FETCH (UID 5 BODY[] {300000}\r\n");
+  fake_write (fd, literal);
+  fake_write (fd, " FLAGS (\\Seen))\n* LIST () \"/\" {4}\r\nname\r\na1 OK done\r\n");
+}
+
+static void
+test_read_response (void)
+{
+  g_autoptr(FakeServer) server = fake_server_start (connection_script, NULL);
+  g_autoptr(TernConnection) connection = tern_connection_new ("127.0.0.1", server->port, TERN_TLS_MODE_PLAIN);
+  g_autoptr(TernImapParser) parser = tern_imap_parser_new ();
+  g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_autoptr(GError) error = NULL;
+  TernImapResponse *r;
+
+  tern_connection_set_io_timeout (connection, 5);
+  g_assert_true (tern_connection_connect (connection, NULL, &error));
+  g_assert_no_error (error);
+  tern_imap_parser_set_body_stream (parser, out);
+
+  r = tern_imap_parser_read_response (parser, connection, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (r->code, ==, TERN_IMAP_CODE_CAPABILITY);
+  tern_imap_response_free (r);
+
+  r = tern_imap_parser_read_response (parser, connection, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (r->message->uid, ==, 5);
+  g_assert_cmpuint (r->message->flags, ==, TERN_IMAP_FLAG_SEEN);
+  g_assert_true (((TernImapFetchSection *) g_ptr_array_index (r->sections, 0))->streamed);
+  g_assert_cmpuint (g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (out)), ==, BIG_LITERAL);
+  tern_imap_response_free (r);
+
+  r = tern_imap_parser_read_response (parser, connection, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (r->mailbox->name, ==, "name");
+  tern_imap_response_free (r);
+
+  r = tern_imap_parser_read_response (parser, connection, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (r->tag, ==, "a1");
+  tern_imap_response_free (r);
+
+  /* The server closed: an error, not a hang. */
+  r = tern_imap_parser_read_response (parser, connection, NULL, &error);
+  g_assert_null (r);
+  g_assert_nonnull (error);
+  fake_server_join (server);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1108,6 +1171,7 @@ main (int   argc,
   g_test_add_func ("/tern/imap/parser/limits", test_limits);
   g_test_add_func ("/tern/imap/parser/errors", test_errors);
   g_test_add_func ("/tern/imap/parser/garbage", test_garbage);
+  g_test_add_func ("/tern/imap/parser/read-response", test_read_response);
 
   return g_test_run ();
 }
