@@ -28,28 +28,35 @@
  * RFC822, RFC822.TEXT) may be streamed instead of kept.  When such a
  * literal starts, the parser calls the TernImapBodySinkFunc set with
  * tern_imap_parser_set_body_sink() with the message's sequence number, the
- * section ("" for BODY[], "HEADER.FIELDS (REFERENCES)", "1.2", ...) and
- * the size; the function returns a GOutputStream (transfer full) to write
- * the literal to, in chunks as it arrives, or NULL to keep it in memory.
+ * item ("BODY", "BINARY", "RFC822", ...), the section as sent ("" for
+ * BODY[], "HEADER.FIELDS (REFERENCES)", "1.2", ...) and the size; the
+ * function returns a GOutputStream (transfer full) to write the literal
+ * to, in chunks as they are fed, or NULL to keep it in memory.  The UID is
+ * not known yet at that point when the server sends it after the body.
  * tern_imap_parser_set_body_stream() is the simple case: every
- * body-section literal except HEADER/HEADER.FIELDS ones goes to one stream.
- * A streamed section shows up in the response's @sections with
+ * body-section literal except HEADER, HEADER.FIELDS, MIME and
+ * RFC822.HEADER ones goes to one stream.  A failing write fails feed()
+ * with the stream's error.  A streamed section shows up in the response's @sections with
  * `streamed = TRUE` and no data.  Literals not streamed may be at most
  * max_literal bytes (1 MiB by default): a bigger one is a protocol error.
  *
  * Limits (tern_imap_parser_set_limits()): a line outside literals may be at
  * most max_line bytes (64 KiB; SEARCH, ESEARCH, SORT and VANISHED lines,
  * which grow with the mailbox, may use the whole max_response), lists may
- * nest max_depth deep (64), and one response, literals kept in memory
+ * nest max_depth deep (64; the grammar recurses once per level, so keep
+ * it in the hundreds at most), and one response, literals kept in memory
  * included, may be at most max_response bytes (16 MiB).
  *
  * After ENABLE UTF8=ACCEPT succeeds, call tern_imap_parser_set_utf8_accept():
  * mailbox names are then UTF-8 on the wire and not decoded from modified
  * UTF-7.  Invalid UTF-8 in any string is repaired, never an error.
  *
- * After an error, every feed() fails the same way until
- * tern_imap_parser_reset(), which forgets all buffered input (use it when
- * reconnecting).
+ * Errors: TERN_IMAP_ERROR_PROTOCOL, with a translated message that names
+ * the byte offset in the stream (also from
+ * tern_imap_parser_get_error_offset()).  Responses completed before the
+ * bad one are still queued.  After an error, every feed() fails the same
+ * way until tern_imap_parser_reset(), which forgets all buffered input
+ * (use it when reconnecting).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
