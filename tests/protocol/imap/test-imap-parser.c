@@ -174,6 +174,7 @@ test_utf7 (void)
   };
   const char *bad[] = {
     "&",            /* unterminated */
+    "Work & Play",  /* "&" written directly */
     "&AGE",         /* unterminated */
     "&AGE-&AGE-",   /* two runs where one belongs */
     "&AEE-",        /* encoded ASCII "A" */
