@@ -32,6 +32,7 @@ struct _TernImapIdle
   guint idle_seconds;
   guint poll_seconds;
   guint reconnect_ms;
+  gboolean allow_idle;
 
   GMainContext *main_context;
   GThread *thread;
@@ -378,7 +379,7 @@ watch (TernImapIdle  *self,
   self->folder_id = find_folder_id (self);
   self->exists_changed = FALSE;
   tern_imap_selected_clear (&selected);
-  uses_idle = tern_imap_client_has_capability (self->client, "IDLE");
+  uses_idle = self->allow_idle && tern_imap_client_has_capability (self->client, "IDLE");
   post (self, EVENT_CONNECTED, 0, 0, uses_idle, NULL);
   *failures = 0;
 
@@ -538,6 +539,7 @@ tern_imap_idle_init (TernImapIdle *self)
   self->idle_seconds = DEFAULT_IDLE_SECONDS;
   self->poll_seconds = DEFAULT_POLL_SECONDS;
   self->reconnect_ms = DEFAULT_RECONNECT_MS;
+  self->allow_idle = TRUE;
 }
 
 TernImapIdle *
@@ -577,6 +579,16 @@ tern_imap_idle_set_intervals (TernImapIdle *self,
   self->idle_seconds = MIN (idle_seconds, DEFAULT_IDLE_SECONDS);
   self->poll_seconds = poll_seconds;
   self->reconnect_ms = reconnect_ms;
+}
+
+void
+tern_imap_idle_set_use_idle (TernImapIdle *self,
+                             gboolean      use_idle)
+{
+  g_return_if_fail (TERN_IS_IMAP_IDLE (self));
+  g_return_if_fail (self->thread == NULL);
+
+  self->allow_idle = !!use_idle;
 }
 
 gboolean

@@ -36,7 +36,11 @@ void          tern_imap_idle_set_intervals  (TernImapIdle  *self,
                                              guint          idle_seconds,
                                              guint          poll_seconds,
                                              guint          reconnect_ms);
-/* Whether the server offered IDLE (known once connected). */
+/* FALSE polls with NOOP even when the server offers IDLE (for servers
+ * whose IDLE is broken).  Before start. */
+void          tern_imap_idle_set_use_idle   (TernImapIdle  *self,
+                                             gboolean       use_idle);
+/* Whether IDLE is in use (known once connected). */
 gboolean      tern_imap_idle_get_uses_idle  (TernImapIdle  *self);
 gboolean      tern_imap_idle_get_connected  (TernImapIdle  *self);
 const char   *tern_imap_idle_get_last_error (TernImapIdle  *self);

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
 
 #include "tern-context.h"
@@ -130,6 +131,67 @@ doveadm (const char *first,
   g_assert_no_error (error);
   if (!g_spawn_check_wait_status (status, NULL))
     g_error ("doveadm %s failed: %s", first, err);
+}
+
+static gboolean
+imaps_answers (void)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+
+  g_socket_client_set_timeout (client, 1);
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1",
+                                                tern_test_servers_get_port (servers,
+                                                                            TERN_TEST_SERVICE_IMAPS),
+                                                NULL, NULL);
+  return connection != NULL;
+}
+
+static void
+wait_for_imaps (gboolean up)
+{
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (imaps_answers () != up && g_get_monotonic_time () < end)
+    g_usleep (20000);
+  g_assert_true (imaps_answers () == up);
+}
+
+/* Dovecot alone, stopped and started with its own configuration: back on
+ * the same ports with the same passwords. */
+static void
+stop_dovecot (void)
+{
+  const char *argv[] = { "doveadm", "-c", dovecot_conf, "config", "-h", "base_dir", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *base_dir = NULL;
+  g_autofree char *pid_file = NULL;
+  g_autofree char *text = NULL;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &base_dir, NULL, NULL,
+                &error);
+  g_assert_no_error (error);
+  pid_file = g_build_filename (g_strstrip (base_dir), "master.pid", NULL);
+  g_file_get_contents (pid_file, &text, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (kill ((pid_t) g_ascii_strtoll (text, NULL, 10), SIGTERM), ==, 0);
+  wait_for_imaps (FALSE);
+}
+
+static void
+start_dovecot (void)
+{
+  const char *argv[] = { "dovecot", "-c", dovecot_conf, NULL };
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  /* The daemon keeps what it inherited: give it no pipes to hold open. */
+  g_spawn_sync (NULL, (char **) argv, NULL,
+                G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                NULL, NULL, NULL, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  wait_for_imaps (TRUE);
 }
 
 /* Fixture: a profile with alice's account and her INBOX in the store. */
@@ -373,6 +435,68 @@ test_events (Fixture       *fixture,
   g_assert_finalize_object (g_steal_pointer (&idle));
 }
 
+static gboolean
+is_disconnected (Fixture *fixture,
+                 gpointer data)
+{
+  return !tern_imap_idle_get_connected (data) && tern_imap_idle_get_last_error (data) != NULL;
+}
+
+static void
+test_polling (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autoptr(TernImapIdle) idle = tern_imap_idle_new (fixture->context, fixture->account, "INBOX");
+  gint64 latency;
+
+  /* As with a server without IDLE: NOOP every second. */
+  tern_imap_idle_set_use_idle (idle, FALSE);
+  tern_imap_idle_set_intervals (idle, 1, 1, 100);
+  g_signal_connect (idle, "new-message", G_CALLBACK (new_message_cb), fixture);
+  tern_imap_idle_start (idle);
+  g_assert_true (wait_until (is_connected, fixture, idle, 10 * G_USEC_PER_SEC));
+  g_assert_false (tern_imap_idle_get_uses_idle (idle));
+
+  latency = deliver_and_wait (fixture, "Polled", "idle-poll@tern.test");
+  g_test_message ("polling every 1 s: announced %.3f s after delivery", latency / 1e6);
+  g_assert_cmpint (latency, <, EVENT_BOUND_US);
+  g_assert_cmpstr (fixture->new_subject, ==, "Polled");
+  g_assert_cmpuint (tern_imap_idle_get_cycles (idle), ==, 0);
+  tern_imap_idle_stop (idle);
+  g_signal_handlers_disconnect_by_data (idle, fixture);
+}
+
+static void
+test_reconnect (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(TernImapIdle) idle = tern_imap_idle_new (fixture->context, fixture->account, NULL);
+  gint64 latency, start;
+
+  tern_imap_idle_set_intervals (idle, 60, 1, 100);
+  g_signal_connect (idle, "new-message", G_CALLBACK (new_message_cb), fixture);
+  tern_imap_idle_start (idle);
+  g_assert_true (wait_until (is_connected, fixture, idle, 10 * G_USEC_PER_SEC));
+
+  /* The server goes away: the watcher notices, says why, and comes back
+   * by itself once the server is back. */
+  stop_dovecot ();
+  g_assert_true (wait_until (is_disconnected, fixture, idle, 10 * G_USEC_PER_SEC));
+  g_test_message ("disconnected: %s", tern_imap_idle_get_last_error (idle));
+  start_dovecot ();
+  start = g_get_monotonic_time ();
+  g_assert_true (wait_until (is_connected, fixture, idle, 15 * G_USEC_PER_SEC));
+  g_test_message ("reconnected %.3f s after the server was back",
+                  (g_get_monotonic_time () - start) / 1e6);
+  g_assert_null (tern_imap_idle_get_last_error (idle));
+
+  latency = deliver_and_wait (fixture, "After the outage", "idle-back@tern.test");
+  g_assert_cmpint (latency, <, EVENT_BOUND_US);
+  g_assert_cmpstr (fixture->new_subject, ==, "After the outage");
+  tern_imap_idle_stop (idle);
+  g_signal_handlers_disconnect_by_data (idle, fixture);
+}
+
 static void
 test_wrong_password (Fixture       *fixture,
                      gconstpointer  data)
@@ -501,6 +625,8 @@ main (int    argc,
 #define ADD(path, func) \
   g_test_add ("/tern/imap-idle/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("events", test_events);
+  ADD ("polling", test_polling);
+  ADD ("reconnect", test_reconnect);
   ADD ("wrong-password", test_wrong_password);
   ADD ("cli", test_cli);
 #undef ADD
