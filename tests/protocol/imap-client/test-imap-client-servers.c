@@ -17,7 +17,8 @@
 #include "tern-imap-client.h"
 #include "tern-test-servers.h"
 
-#define BULK 2000
+/* TERN_IMAP_BENCH_COUNT=100000 makes the bulk fetch a benchmark. */
+static guint bulk_count = 2000;
 
 static TernTestServers *servers;
 static GError *start_error;
@@ -362,16 +363,16 @@ test_fetch_bulk (void)
   gint64 start;
 
   tern_test_servers_add_messages (servers, tern_test_servers_get_user (servers, 1), NULL,
-                                  BULK, &error);
+                                  bulk_count, &error);
   g_assert_no_error (error);
 
   client = login_as (1, NULL, FALSE, NULL);
   select_ok (client, "INBOX", &selected);
-  g_assert_cmpuint (selected.exists, ==, BULK);
+  g_assert_cmpuint (selected.exists, ==, bulk_count);
   g_assert_cmpuint (selected.uidvalidity, !=, 0);
   g_assert_cmpuint (selected.highestmodseq, !=, 0);
   uids = search_all (client);
-  g_assert_cmpuint (tern_imap_set_count (uids), ==, BULK);
+  g_assert_cmpuint (tern_imap_set_count (uids), ==, bulk_count);
 
   start = g_get_monotonic_time ();
   tern_imap_client_fetch (client, all,
@@ -382,10 +383,10 @@ test_fetch_bulk (void)
                           0, bulk_cb, &bulk, NULL, &error);
   g_assert_no_error (error);
   g_test_message ("UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE MODSEQ + 3 headers "
-                  "of %u messages: %.3f s", BULK,
+                  "of %u messages: %.3f s", bulk_count,
                   (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC);
-  g_assert_cmpuint (bulk.count, ==, BULK);
-  g_assert_cmpuint (bulk.with_everything, ==, BULK);
+  g_assert_cmpuint (bulk.count, ==, bulk_count);
+  g_assert_cmpuint (bulk.with_everything, ==, bulk_count);
   expected = tern_imap_set_to_string (uids);
   got = tern_imap_set_to_string (bulk.uids);
   g_assert_cmpstr (got, ==, expected);
@@ -396,9 +397,9 @@ test_fetch_bulk (void)
   tern_imap_client_fetch (client, uids, TERN_IMAP_FETCH_UID | TERN_IMAP_FETCH_FLAGS, 0,
                           bulk_cb, &bulk, NULL, &error);
   g_assert_no_error (error);
-  g_test_message ("UID FLAGS of %u messages by UID set: %.3f s", BULK,
+  g_test_message ("UID FLAGS of %u messages by UID set: %.3f s", bulk_count,
                   (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC);
-  g_assert_cmpuint (bulk.count, ==, BULK);
+  g_assert_cmpuint (bulk.count, ==, bulk_count);
 
   tern_imap_set_free (bulk.uids);
   tern_imap_selected_clear (&selected);
@@ -818,15 +819,15 @@ test_compress (void)
                           TERN_IMAP_FETCH_HEADERS | TERN_IMAP_FETCH_MODSEQ,
                           0, bulk_cb, &bulk, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (bulk.count, ==, BULK);
-  g_assert_cmpuint (bulk.with_everything, ==, BULK);
+  g_assert_cmpuint (bulk.count, ==, bulk_count);
+  g_assert_cmpuint (bulk.with_everything, ==, bulk_count);
   tern_imap_client_fetch_body (client, 1234, NULL, out, NULL, &error);
   g_assert_no_error (error);
 
   tern_connection_get_byte_counts (connection, &data_in, NULL, &wire_in, NULL);
   g_test_message ("compressed: headers of %u messages in %.3f s; %" G_GUINT64_FORMAT
                   " bytes of IMAP in %" G_GUINT64_FORMAT " bytes on the wire (%.0f%%)",
-                  BULK, (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC,
+                  bulk_count, (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC,
                   data_in, wire_in, 100.0 * wire_in / data_in);
   g_assert_cmpuint (wire_in * 2, <, data_in);
 
@@ -858,6 +859,8 @@ main (int   argc,
   int ret;
 
   g_test_init (&argc, &argv, NULL);
+  if (g_getenv ("TERN_IMAP_BENCH_COUNT") != NULL)
+    bulk_count = MAX (2000, (guint) g_ascii_strtoull (g_getenv ("TERN_IMAP_BENCH_COUNT"), NULL, 10));
 
   servers = tern_test_servers_start (&start_error);
   if (servers == NULL)
