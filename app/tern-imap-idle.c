@@ -406,13 +406,6 @@ watch (TernImapIdle  *self,
     }
 }
 
-static gboolean
-retry_makes_sense (const GError *error)
-{
-  return tern_worker_error_is_network (error)
-         || g_error_matches (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_BYE);
-}
-
 static gpointer
 watcher_thread (gpointer data)
 {
@@ -430,7 +423,7 @@ watcher_thread (gpointer data)
         break;
       g_debug ("IDLE on %s: %s", self->folder, error->message);
       post (self, EVENT_DISCONNECTED, 0, 0, 0, g_strdup (error->message));
-      if (!retry_makes_sense (error))
+      if (!tern_worker_error_is_network (error))
         break;
       failures++;
       delay = (guint64) self->reconnect_ms << MIN (failures - 1, 16);

@@ -17,8 +17,10 @@
 
 #include "config.h"
 
-#include "tern-protocol-error.h"
 #include "tern-worker-pool.h"
+
+#include "tern-imap-client.h"
+#include "tern-protocol-error.h"
 
 #define DEFAULT_BACKOFF_INITIAL_MS (5 * 1000)
 #define DEFAULT_BACKOFF_MAX_MS (5 * 60 * 1000)
@@ -605,6 +607,10 @@ tern_worker_error_is_network (const GError *error)
            || error->code == TERN_CONNECTION_ERROR_IO_FAILED;
   if (error->domain == G_RESOLVER_ERROR)
     return TRUE;
+  /* The server said BYE: it is shutting down or dropped us; later it may
+   * be back. */
+  if (error->domain == TERN_IMAP_ERROR)
+    return error->code == TERN_IMAP_ERROR_BYE;
   if (error->domain == G_IO_ERROR)
     switch (error->code)
       {

@@ -7,6 +7,7 @@
 
 #include "tern-account-private.h"
 #include "tern-app-error.h"
+#include "tern-imap-client.h"
 #include "tern-protocol-error.h"
 #include "tern-worker-pool.h"
 
@@ -457,6 +458,36 @@ test_backoff (Fixture       *fixture,
   g_signal_handlers_disconnect_by_data (fixture->pool, &b);
 }
 
+static void
+test_error_classes (void)
+{
+  const struct
+  {
+    GQuark domain;
+    int code;
+    gboolean network;
+  } cases[] = {
+    { TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_CONNECT_FAILED, TRUE },
+    { TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TIMED_OUT, TRUE },
+    { TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_CLOSED, TRUE },
+    { TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_CERT_UNTRUSTED, FALSE },
+    { G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED, TRUE },
+    { G_IO_ERROR, G_IO_ERROR_CANCELLED, FALSE },
+    { TERN_IMAP_ERROR, TERN_IMAP_ERROR_BYE, TRUE },
+    { TERN_IMAP_ERROR, TERN_IMAP_ERROR_AUTH_FAILED, FALSE },
+    { TERN_IMAP_ERROR, TERN_IMAP_ERROR_NO, FALSE },
+    { TERN_APP_ERROR, TERN_APP_ERROR_NO_PASSWORD, FALSE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = g_error_new_literal (cases[i].domain, cases[i].code, "x");
+
+      g_assert_cmpint (tern_worker_error_is_network (error), ==, cases[i].network);
+    }
+  g_assert_false (tern_worker_error_is_network (NULL));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -473,6 +504,7 @@ main (int    argc,
   ADD ("main-context", test_main_context);
   ADD ("backoff", test_backoff);
 #undef ADD
+  g_test_add_func ("/tern/worker-pool/error-classes", test_error_classes);
 
   return g_test_run ();
 }
