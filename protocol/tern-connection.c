@@ -874,6 +874,10 @@ tern_connection_flush (TernConnection  *self,
 
   ok = send_all (self, self->wbuf->data, self->wbuf->len, cancellable, error);
 
+  /* Commands may carry a password (LOGIN, AUTHENTICATE PLAIN): no copy
+   * outlives the send. */
+  explicit_bzero (self->wbuf->data, self->wbuf->len);
+
   /* Do not keep the memory of a large upload for the connection's life. */
   if (self->wbuf->len > TERN_CONNECTION_BUFFER_SIZE * 4)
     {

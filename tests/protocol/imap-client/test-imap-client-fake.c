@@ -463,6 +463,34 @@ test_expunge_mapping (void)
   fake_server_join (server);
 }
 
+/* A BYE before the connection closes explains why. */
+
+static void
+bye_script (FakeServer *server,
+            int         fd)
+{
+  fake_write (fd, "* PREAUTH [CAPABILITY IMAP4rev1] hello\r\n");
+  expect_line (server, fd, "T1 NOOP\r\n");
+  fake_write (fd, "* BYE Server shutting down for maintenance\r\n");
+}
+
+static void
+test_bye (void)
+{
+  g_autoptr(FakeServer) server = fake_server_start (bye_script, NULL);
+  g_autoptr(TernImapClient) client = client_for (server, TERN_TLS_MODE_PLAIN);
+  g_autoptr(GError) error = NULL;
+
+  tern_imap_client_open (client, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (tern_imap_client_noop (client, NULL, &error));
+  g_assert_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_BYE);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "Server shutting down for maintenance"));
+  fake_server_join (server);
+  g_assert_finalize_object (g_steal_pointer (&client));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -482,6 +510,7 @@ main (int   argc,
   g_test_add_func ("/tern/imap/client/fake/sync-literal", test_sync_literal);
   g_test_add_func ("/tern/imap/client/fake/logindisabled", test_logindisabled);
   g_test_add_func ("/tern/imap/client/fake/expunge-mapping", test_expunge_mapping);
+  g_test_add_func ("/tern/imap/client/fake/bye", test_bye);
 
   ret = g_test_run ();
   test_certs_free (certs);
