@@ -415,13 +415,14 @@ flags_string (TernImapFlags flags)
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
-/* Sends one command per chunk of @uids, all pipelined, and waits for
- * every answer; the first refusal is the error. */
+/* Sends "@prefix SET [@mailbox]@suffix" per chunk of @uids, all
+ * pipelined, and waits for every answer; the first refusal is the error. */
 static gboolean
 run_per_chunk (TernImapClient     *self,
                const char         *what,
                const TernImapSet  *uids,
                const char         *prefix,
+               const char         *mailbox,
                const char         *suffix,
                UntaggedFunc        func,
                gpointer            data,
@@ -439,7 +440,13 @@ run_per_chunk (TernImapClient     *self,
       TernImapCommand *command = _tern_imap_client_command_new (self, what);
 
       g_ptr_array_add (commands, command);
-      tern_imap_command_add_printf (command, "%s %s%s", prefix, set, suffix);
+      tern_imap_command_add_printf (command, "%s %s", prefix, set);
+      if (mailbox != NULL)
+        {
+          tern_imap_command_add (command, " ");
+          tern_imap_command_add_mailbox (command, mailbox);
+        }
+      tern_imap_command_add (command, suffix);
       tern_imap_command_end (command);
       if (!_tern_imap_client_send_command (self, command, NULL, cancellable, error))
         return FALSE;
@@ -486,7 +493,7 @@ tern_imap_client_store_flags (TernImapClient     *self,
       g_autofree char *flags = flags_string (add);
       g_autofree char *suffix = g_strdup_printf (" +FLAGS.SILENT %s", flags);
 
-      if (!run_per_chunk (self, "UID STORE", uids, "UID STORE", suffix, NULL, NULL,
+      if (!run_per_chunk (self, "UID STORE", uids, "UID STORE", NULL, suffix, NULL, NULL,
                           cancellable, error))
         return FALSE;
     }
@@ -495,7 +502,7 @@ tern_imap_client_store_flags (TernImapClient     *self,
       g_autofree char *flags = flags_string (remove);
       g_autofree char *suffix = g_strdup_printf (" -FLAGS.SILENT %s", flags);
 
-      if (!run_per_chunk (self, "UID STORE", uids, "UID STORE", suffix, NULL, NULL,
+      if (!run_per_chunk (self, "UID STORE", uids, "UID STORE", NULL, suffix, NULL, NULL,
                           cancellable, error))
         return FALSE;
     }
@@ -553,8 +560,6 @@ tern_imap_client_copy (TernImapClient     *self,
 {
   g_autoptr(TernImapSet) source = tern_imap_set_new ();
   g_autoptr(TernImapSet) dest = tern_imap_set_new ();
-  g_autoptr(TernImapCommand) target = _tern_imap_client_command_new (self, "");
-  g_autofree char *suffix = NULL;
   g_autofree char *what = NULL;
   gboolean native_move = move && tern_imap_client_has_capability (self, "MOVE");
   CopyData data = { 0, source, dest };
@@ -562,23 +567,9 @@ tern_imap_client_copy (TernImapClient     *self,
   g_return_val_if_fail (TERN_IS_IMAP_CLIENT (self), FALSE);
   g_return_val_if_fail (uids != NULL && destination != NULL, FALSE);
 
-  /* The destination as the wire wants it, after a space; a literal in
-   * the middle of pipelined commands is not worth the complication (mailbox
-   * names are modified UTF-7, so only UTF8=ACCEPT with a line break could
-   * need one). */
-  tern_imap_command_add_mailbox (target, destination);
-  if (target->segments->len > 0 || memchr (target->current->data, '{', target->current->len))
-    {
-      g_set_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_UNSUPPORTED,
-                   _("The folder name %s cannot be sent to %s"), destination, self->label);
-      return FALSE;
-    }
-  g_byte_array_append (target->current, (const guint8 *) "", 1);
-  suffix = g_strconcat (" ", (const char *) target->current->data + strlen (target->tag) + 1,
-                        NULL);
   what = g_strdup_printf ("%s %s", native_move ? "MOVE" : "COPY", destination);
 
-  if (!run_per_chunk (self, what, uids, native_move ? "UID MOVE" : "UID COPY", suffix,
+  if (!run_per_chunk (self, what, uids, native_move ? "UID MOVE" : "UID COPY", destination, "",
                       copy_untagged, &data, cancellable, error))
     return FALSE;
 
@@ -611,7 +602,7 @@ tern_imap_client_expunge (TernImapClient     *self,
   g_return_val_if_fail (TERN_IS_IMAP_CLIENT (self), FALSE);
 
   if (uids != NULL && tern_imap_client_has_capability (self, "UIDPLUS"))
-    return run_per_chunk (self, "UID EXPUNGE", uids, "UID EXPUNGE", "", NULL, NULL,
+    return run_per_chunk (self, "UID EXPUNGE", uids, "UID EXPUNGE", NULL, "", NULL, NULL,
                           cancellable, error);
 
   return _tern_imap_client_run_simple (self, "EXPUNGE", cancellable, error);

@@ -491,6 +491,107 @@ test_bye (void)
   g_assert_finalize_object (g_steal_pointer (&client));
 }
 
+/* Without LIST-EXTENDED, LSUB marks the subscribed mailboxes, and STATUS
+ * (no LIST-STATUS) fills in the counts. */
+
+static void
+lsub_script (FakeServer *server,
+             int         fd)
+{
+  fake_write (fd, "* PREAUTH [CAPABILITY IMAP4rev1] hello\r\n");
+  expect_line (server, fd, "T1 LIST \"\" \"*\"\r\n");
+  fake_write (fd, "* LIST (\\HasNoChildren) \".\" INBOX\r\n"
+                  "* LIST (\\HasNoChildren) \".\" \"&BB8EQAQ+BDUEOgRCBEs-\"\r\n"
+                  "* LIST (\\Noselect \\HasChildren) \".\" Old\r\n"
+                  "T1 OK done\r\n");
+  expect_line (server, fd, "T2 LSUB \"\" \"*\"\r\n");
+  fake_write (fd, "* LSUB () \".\" &BB8EQAQ+BDUEOgRCBEs-\r\nT2 OK done\r\n");
+  expect_line (server, fd, "T3 STATUS INBOX (MESSAGES UIDNEXT)\r\n");
+  fake_write (fd, "* STATUS INBOX (MESSAGES 12 UIDNEXT 40)\r\nT3 OK done\r\n");
+  expect_line (server, fd, "T4 STATUS &BB8EQAQ+BDUEOgRCBEs- (MESSAGES UIDNEXT)\r\n");
+  fake_write (fd, "* STATUS &BB8EQAQ+BDUEOgRCBEs- (MESSAGES 3 UIDNEXT 4)\r\nT4 OK done\r\n");
+  fake_drain (server, fd);
+}
+
+static void
+test_list_lsub (void)
+{
+  g_autoptr(FakeServer) server = fake_server_start (lsub_script, NULL);
+  g_autoptr(TernImapClient) client = client_for (server, TERN_TLS_MODE_PLAIN);
+  g_autoptr(GPtrArray) mailboxes = NULL;
+  g_autoptr(GError) error = NULL;
+  TernImapMailbox *mailbox;
+
+  tern_imap_client_open (client, NULL, &error);
+  g_assert_no_error (error);
+  mailboxes = tern_imap_client_list (client, TERN_IMAP_STATUS_MESSAGES | TERN_IMAP_STATUS_UIDNEXT,
+                                     NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (mailboxes->len, ==, 3);
+
+  mailbox = mailboxes->pdata[0];
+  g_assert_cmpstr (mailbox->name, ==, "INBOX");
+  g_assert_false (mailbox->attributes & TERN_IMAP_MAILBOX_SUBSCRIBED);
+  g_assert_cmpuint (mailbox->status.messages, ==, 12);
+  g_assert_cmpuint (mailbox->status.uidnext, ==, 40);
+  mailbox = mailboxes->pdata[1];
+  g_assert_cmpstr (mailbox->name, ==, "Проекты");
+  g_assert_true (mailbox->attributes & TERN_IMAP_MAILBOX_SUBSCRIBED);
+  g_assert_cmpuint (mailbox->status.messages, ==, 3);
+  mailbox = mailboxes->pdata[2];
+  g_assert_true (mailbox->attributes & TERN_IMAP_MAILBOX_NOSELECT);
+  g_assert_cmpuint (mailbox->status.present, ==, 0);
+
+  g_object_unref (g_steal_pointer (&client));
+  fake_server_join (server);
+}
+
+/* Without MOVE: COPY, mark deleted, UID EXPUNGE just those (UIDPLUS). */
+
+static void
+move_script (FakeServer *server,
+             int         fd)
+{
+  fake_write (fd, "* PREAUTH [CAPABILITY IMAP4rev1 UIDPLUS] hello\r\n");
+  expect_line (server, fd, "T1 SELECT INBOX\r\n");
+  fake_write (fd, "* 2 EXISTS\r\n* OK [UIDVALIDITY 3] x\r\nT1 OK [READ-WRITE] done\r\n");
+  expect_line (server, fd, "T2 UID COPY 1:2 Trash\r\n");
+  fake_write (fd, "T2 OK [COPYUID 9 1:2 5:6] copied\r\n");
+  expect_line (server, fd, "T3 UID STORE 1:2 +FLAGS.SILENT (\\Deleted)\r\n");
+  fake_write (fd, "T3 OK done\r\n");
+  expect_line (server, fd, "T4 UID EXPUNGE 1:2\r\n");
+  fake_write (fd, "* 1 EXPUNGE\r\n* 1 EXPUNGE\r\nT4 OK done\r\n");
+  fake_drain (server, fd);
+}
+
+static void
+test_move_without_move (void)
+{
+  g_autoptr(FakeServer) server = fake_server_start (move_script, NULL);
+  g_autoptr(TernImapClient) client = client_for (server, TERN_TLS_MODE_PLAIN);
+  g_autoptr(TernImapSet) uids = tern_imap_set_parse ("1:2");
+  g_autoptr(TernImapSet) source = NULL;
+  g_autoptr(TernImapSet) dest = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dest_text = NULL;
+  TernImapSelected selected;
+  guint32 uidvalidity = 0;
+
+  tern_imap_client_open (client, NULL, &error);
+  g_assert_no_error (error);
+  tern_imap_client_select (client, "INBOX", FALSE, NULL, &selected, NULL, &error);
+  g_assert_no_error (error);
+  tern_imap_selected_clear (&selected);
+  tern_imap_client_copy (client, uids, "Trash", TRUE, &uidvalidity, &source, &dest, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (uidvalidity, ==, 9);
+  dest_text = tern_imap_set_to_string (dest);
+  g_assert_cmpstr (dest_text, ==, "5:6");
+
+  g_object_unref (g_steal_pointer (&client));
+  fake_server_join (server);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -511,6 +612,8 @@ main (int   argc,
   g_test_add_func ("/tern/imap/client/fake/logindisabled", test_logindisabled);
   g_test_add_func ("/tern/imap/client/fake/expunge-mapping", test_expunge_mapping);
   g_test_add_func ("/tern/imap/client/fake/bye", test_bye);
+  g_test_add_func ("/tern/imap/client/fake/list-lsub", test_list_lsub);
+  g_test_add_func ("/tern/imap/client/fake/move-without-move", test_move_without_move);
 
   ret = g_test_run ();
   test_certs_free (certs);
