@@ -237,8 +237,6 @@ store_folders (Sync       *sync,
       TernImapMailbox *mailbox = g_ptr_array_index (mailboxes, i);
       TernMailFolder folder = { 0 };
 
-      if (mailbox->attributes & TERN_IMAP_MAILBOX_NONEXISTENT)
-        continue;
       folder.account_id = tern_account_get_id (sync->account);
       folder.name = mailbox->name;
       folder.delimiter = mailbox->delimiter;

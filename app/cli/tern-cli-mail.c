@@ -120,7 +120,7 @@ tern_cli_sync (GlobalOptions *globals,
   g_autoptr(GError) error = NULL;
   g_autoptr(TernContext) tern = NULL;
   g_autoptr(GPtrArray) accounts = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GString) out = g_string_new (json ? "[" : NULL);
+  g_autoptr(GString) out = g_string_new (NULL);
   TernImapSyncBodies bodies = TERN_IMAP_SYNC_BODIES_NONE;
   Progress progress = { NULL, isatty (STDERR_FILENO) };
   GListModel *model;
@@ -133,6 +133,8 @@ tern_cli_sync (GlobalOptions *globals,
     return tern_cli_usage_error (context, _("Unexpected arguments"));
   if (bodies_name != NULL && !tern_imap_sync_bodies_from_string (bodies_name, &bodies))
     return tern_cli_usage_error (context, _("--bodies takes none, window or all"));
+  if (json)
+    g_string_append_c (out, '[');
 
   tern = tern_cli_open_context (globals, &error);
   if (tern == NULL)
@@ -192,6 +194,19 @@ tern_cli_sync (GlobalOptions *globals,
 
 /* folders */
 
+/* Appends @text and spaces up to @width characters (not bytes). */
+static void
+append_padded (GString    *out,
+               const char *text,
+               guint       width)
+{
+  glong len = g_utf8_strlen (text, -1);
+
+  g_string_append (out, text);
+  for (glong i = len; i < (glong) width; i++)
+    g_string_append_c (out, ' ');
+}
+
 int
 tern_cli_folders (GlobalOptions *globals,
                  int            argc,
@@ -233,9 +248,9 @@ tern_cli_folders (GlobalOptions *globals,
 
       if (!json)
         {
-          g_string_append_printf (out, "%-30s %-8s %7u %7u\n", folder->name,
-                                  folder->role ? folder->role : "-", folder->total_count,
-                                  folder->unread_count);
+          append_padded (out, folder->name, 30);
+          g_string_append_printf (out, " %-8s %7u %7u\n", folder->role ? folder->role : "-",
+                                  folder->total_count, folder->unread_count);
           continue;
         }
       if (i > 0)
@@ -364,7 +379,7 @@ tern_cli_list (GlobalOptions *globals,
   g_autoptr(TernAccount) account = NULL;
   g_autoptr(TernMailFolder) folder = NULL;
   g_autoptr(GPtrArray) messages = NULL;
-  g_autoptr(GString) out = g_string_new (json ? "[" : NULL);
+  g_autoptr(GString) out = g_string_new (NULL);
   TernStore *store;
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
@@ -374,6 +389,8 @@ tern_cli_list (GlobalOptions *globals,
     return tern_cli_usage_error (context, _("Unexpected arguments"));
   if (limit < 0)
     return tern_cli_usage_error (context, _("--limit must not be negative"));
+  if (json)
+    g_string_append_c (out, '[');
 
   tern = tern_cli_open_context (globals, &error);
   if (tern == NULL || (account = pick_account (tern, account_key, &error)) == NULL)
@@ -389,6 +406,8 @@ tern_cli_list (GlobalOptions *globals,
     {
       const TernMailMessage *message = g_ptr_array_index (messages, i);
       g_autofree char *date = NULL;
+      g_autofree char *from = NULL;
+      const char *sender;
 
       if (json)
         {
@@ -398,12 +417,14 @@ tern_cli_list (GlobalOptions *globals,
           continue;
         }
       date = format_date (message->date);
-      g_string_append_printf (out, "%-7" G_GINT64_FORMAT " %-6u %s %c %-24.24s %s\n",
-                              message->id, message->uid, date,
-                              (message->flags & TERN_IMAP_FLAG_SEEN) ? ' ' : 'N',
-                              message->from_name ? message->from_name
-                                                 : (message->from_address ? message->from_address : ""),
-                              message->subject ? message->subject : "");
+      sender = message->from_name ? message->from_name
+                                  : (message->from_address ? message->from_address : "");
+      /* g_utf8_substring() must not run past the end. */
+      from = g_utf8_substring (sender, 0, MIN (g_utf8_strlen (sender, -1), 24));
+      g_string_append_printf (out, "%-7" G_GINT64_FORMAT " %-6u %s %c ", message->id, message->uid,
+                              date, (message->flags & TERN_IMAP_FLAG_SEEN) ? ' ' : 'N');
+      append_padded (out, from, 24);
+      g_string_append_printf (out, " %s\n", message->subject ? message->subject : "");
     }
   if (json)
     g_string_append (out, "]\n");

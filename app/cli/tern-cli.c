@@ -86,6 +86,10 @@ static const Command commands[] = {
   { "move", tern_cli_move, N_("Move a message to another folder") },
   { "delete", tern_cli_delete, N_("Move a message to the Trash, or delete it from there") },
   { "idle", tern_cli_idle, N_("Print new messages as they arrive, until interrupted") },
+  { "sync", tern_cli_sync, N_("Fetch new mail and changes from the server") },
+  { "folders", tern_cli_folders, N_("List the folders of an account") },
+  { "list", tern_cli_list, N_("List the messages of a folder, newest first") },
+  { "show", tern_cli_show, N_("Show a message") },
 };
 
 int

@@ -58,6 +58,20 @@ int          tern_cli_certificate  (GlobalOptions   *globals,
                                     int              argc,
                                     char           **argv);
 
+/* tern-cli-mail.c */
+int          tern_cli_sync         (GlobalOptions   *globals,
+                                    int              argc,
+                                    char           **argv);
+int          tern_cli_folders      (GlobalOptions   *globals,
+                                    int              argc,
+                                    char           **argv);
+int          tern_cli_list         (GlobalOptions   *globals,
+                                    int              argc,
+                                    char           **argv);
+int          tern_cli_show         (GlobalOptions   *globals,
+                                    int              argc,
+                                    char           **argv);
+
 /* tern-cli-ops.c */
 int          tern_cli_flag         (GlobalOptions   *globals,
                                     int              argc,

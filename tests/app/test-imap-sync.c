@@ -1,0 +1,755 @@
+/* test-imap-sync.c: syncing accounts of the real Dovecot of tests/servers/,
+ * checked against what doveadm says the server holds.
+ *
+ * Commands are counted in Dovecot's rawlog (rawlog_dir: one file per IMAP
+ * session with every line the client sent), so the test sees what reached
+ * the server, not what Tern believes it sent.  COMPRESS is switched off for
+ * that, as the rawlog would otherwise hold deflated bytes.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <gmime/gmime.h>
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "tern-context.h"
+#include "tern-imap-sync.h"
+#include "tern-mail-store.h"
+#include "tern-test-servers.h"
+#include "tern-test-util.h"
+
+static TernTestServers *servers;
+static char *dovecot_conf;
+static char *password_file[2];
+
+typedef struct
+{
+  char *dir;
+  char *profile;
+  TernContext *context;
+  TernAccount *account; /* owned by the context's manager */
+} Fixture;
+
+/* doveadm */
+
+static char *
+doveadm (const char *first,
+         ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  char *out = NULL;
+  int status = 0;
+  va_list ap;
+
+  g_ptr_array_add (argv, (char *) "doveadm");
+  g_ptr_array_add (argv, (char *) "-c");
+  g_ptr_array_add (argv, dovecot_conf);
+  va_start (ap, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
+                &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("doveadm %s failed: %s", first, err);
+  return out;
+}
+
+/* doveadm -f tab output: a header line, then rows; each row a table of
+ * column -> value. */
+static GPtrArray *
+parse_tab (const char *text)
+{
+  GPtrArray *rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_hash_table_unref);
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  g_auto(GStrv) header = NULL;
+
+  if (lines[0] == NULL)
+    return rows;
+  header = g_strsplit (lines[0], "\t", -1);
+  for (gsize i = 1; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) values = NULL;
+      GHashTable *row;
+
+      if (lines[i][0] == '\0')
+        continue;
+      values = g_strsplit (lines[i], "\t", -1);
+      g_assert_cmpuint (g_strv_length (values), ==, g_strv_length (header));
+      row = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      for (gsize j = 0; header[j] != NULL; j++)
+        g_hash_table_insert (row, g_strdup (header[j]), g_strdup (values[j]));
+      g_ptr_array_add (rows, row);
+    }
+  return rows;
+}
+
+static TernImapFlags
+parse_flags (const char *text)
+{
+  g_auto(GStrv) words = g_strsplit (text, " ", -1);
+  TernImapFlags flags = 0;
+
+  for (gsize i = 0; words[i] != NULL; i++)
+    {
+      if (g_str_equal (words[i], "\\Seen"))
+        flags |= TERN_IMAP_FLAG_SEEN;
+      else if (g_str_equal (words[i], "\\Answered"))
+        flags |= TERN_IMAP_FLAG_ANSWERED;
+      else if (g_str_equal (words[i], "\\Flagged"))
+        flags |= TERN_IMAP_FLAG_FLAGGED;
+      else if (g_str_equal (words[i], "\\Deleted"))
+        flags |= TERN_IMAP_FLAG_DELETED;
+      else if (g_str_equal (words[i], "\\Draft"))
+        flags |= TERN_IMAP_FLAG_DRAFT;
+    }
+  return flags;
+}
+
+static guint
+user_index (const char *user)
+{
+  return g_str_equal (user, tern_test_servers_get_user (servers, 0)) ? 0 : 1;
+}
+
+static GHashTable *
+mailbox_status (const char *user,
+                const char *mailbox)
+{
+  g_autofree char *out = doveadm ("-f", "tab", "mailbox", "status", "-u", user,
+                                  "messages uidvalidity uidnext", mailbox, NULL);
+  g_autoptr(GPtrArray) rows = parse_tab (out);
+
+  g_assert_cmpuint (rows->len, ==, 1);
+  return g_hash_table_ref (g_ptr_array_index (rows, 0));
+}
+
+/* Fixture */
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  data)
+{
+  const char *user = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernServer) server = NULL;
+  g_autoptr(TernAccount) account = NULL;
+  g_autofree char *command = NULL;
+
+  fixture->dir = tern_test_make_tmpdir ("tern-imap-sync-XXXXXX");
+  fixture->profile = g_build_filename (fixture->dir, "profile", NULL);
+  fixture->context = tern_context_new (fixture->profile, &error);
+  g_assert_no_error (error);
+  tern_context_set_ca_file (fixture->context, tern_test_servers_get_ca_file (servers));
+
+  server = tern_server_new (tern_test_servers_get_address (servers, TERN_TEST_CERT_GOOD),
+                            tern_test_servers_get_port (servers, TERN_TEST_SERVICE_IMAPS),
+                            TERN_TLS_MODE_IMPLICIT);
+  server->username = g_strdup (user);
+  account = tern_account_new (user, user, TERN_ACCOUNT_PROTOCOL_IMAP, server, NULL);
+  command = g_strdup_printf ("cat '%s'", password_file[user_index (user)]);
+  tern_account_set_password_command (account, command);
+  tern_account_manager_add (tern_context_get_accounts (fixture->context), account, NULL, NULL,
+                            &error);
+  g_assert_no_error (error);
+  fixture->account = account;
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_assert_finalize_object (fixture->context);
+  tern_test_remove_tree (fixture->dir);
+  g_free (fixture->dir);
+  g_free (fixture->profile);
+}
+
+static TernImapSyncStats
+sync_ok (Fixture            *fixture,
+         TernImapSyncBodies  bodies)
+{
+  g_autoptr(GError) error = NULL;
+  TernImapSyncStats stats = { 0 };
+
+  tern_imap_sync_account (fixture->context, fixture->account, bodies, NULL, NULL, &stats, NULL,
+                          &error);
+  g_assert_no_error (error);
+  return stats;
+}
+
+static TernMailFolder *
+find_folder (Fixture    *fixture,
+             const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  TernMailFolder *folder;
+
+  folder = tern_mail_store_find_folder (tern_context_get_store (fixture->context),
+                                        tern_account_get_id (fixture->account), name, &error);
+  g_assert_no_error (error);
+  return folder;
+}
+
+/* The store's copy of @mailbox equals the server's: count, UIDVALIDITY,
+ * UIDNEXT, and per UID the flags, size and subject.  Returns the count. */
+static guint
+assert_folder_matches (Fixture    *fixture,
+                       const char *user,
+                       const char *mailbox)
+{
+  g_autoptr(GHashTable) status = mailbox_status (user, mailbox);
+  g_autofree char *out = doveadm ("-f", "tab", "fetch", "-u", user,
+                                  "uid flags size.virtual hdr.subject", "mailbox", mailbox, "all",
+                                  NULL);
+  g_autoptr(GPtrArray) server_rows = parse_tab (out);
+  g_autoptr(TernMailFolder) folder = find_folder (fixture, mailbox);
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GHashTable) by_uid = g_hash_table_new (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+
+  messages = tern_mail_store_list_messages (tern_context_get_store (fixture->context), folder->id,
+                                            0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (messages->len, ==, server_rows->len);
+  g_assert_cmpuint (folder->total_count, ==, server_rows->len);
+  g_assert_cmpuint (messages->len, ==,
+                    g_ascii_strtoull (g_hash_table_lookup (status, "messages"), NULL, 10));
+  g_assert_cmpuint (folder->uidvalidity, ==,
+                    g_ascii_strtoull (g_hash_table_lookup (status, "uidvalidity"), NULL, 10));
+  g_assert_cmpuint (folder->uidnext, ==,
+                    g_ascii_strtoull (g_hash_table_lookup (status, "uidnext"), NULL, 10));
+
+  for (guint i = 0; i < messages->len; i++)
+    {
+      TernMailMessage *message = g_ptr_array_index (messages, i);
+
+      /* No UID twice. */
+      g_assert_false (g_hash_table_contains (by_uid, GUINT_TO_POINTER (message->uid)));
+      g_hash_table_insert (by_uid, GUINT_TO_POINTER (message->uid), message);
+    }
+  for (guint i = 0; i < server_rows->len; i++)
+    {
+      GHashTable *row = g_ptr_array_index (server_rows, i);
+      guint32 uid = g_ascii_strtoull (g_hash_table_lookup (row, "uid"), NULL, 10);
+      TernMailMessage *message = g_hash_table_lookup (by_uid, GUINT_TO_POINTER (uid));
+      g_autofree char *subject = g_mime_utils_header_decode_text (NULL, g_hash_table_lookup (row, "hdr.subject"));
+
+      g_assert_nonnull (message);
+      g_assert_cmpuint (message->flags & 0x1f, ==, parse_flags (g_hash_table_lookup (row, "flags")));
+      g_assert_cmpuint (message->size, ==,
+                        g_ascii_strtoull (g_hash_table_lookup (row, "size.virtual"), NULL, 10));
+      g_assert_cmpstr (message->subject, ==, subject);
+    }
+  return messages->len;
+}
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return strcmp (*(const char **) a, *(const char **) b);
+}
+
+static char *
+folder_names (Fixture *fixture)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) folders = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+
+  folders = tern_mail_store_list_folders (tern_context_get_store (fixture->context),
+                                          tern_account_get_id (fixture->account), &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < folders->len; i++)
+    g_ptr_array_add (names, ((TernMailFolder *) g_ptr_array_index (folders, i))->name);
+  g_ptr_array_sort (names, compare_strings);
+  g_ptr_array_add (names, NULL);
+  return g_strjoinv (",", (char **) names->pdata);
+}
+
+static void
+add_messages (const char *user,
+              const char *folder,
+              guint       count)
+{
+  g_autoptr(GError) error = NULL;
+
+  tern_test_servers_add_messages (servers, user, folder, count, &error);
+  g_assert_no_error (error);
+}
+
+/* Rawlog: the client lines of every session, in DIR/rawlog/NAME.in. */
+
+static char *rawlog_dir;
+
+static void
+enable_rawlog (void)
+{
+  g_autofree char *conf = NULL;
+  g_autofree char *extra = NULL;
+  g_autofree char *out = NULL;
+  g_autoptr(GError) error = NULL;
+
+  rawlog_dir = g_build_filename (tern_test_servers_get_dir (servers), "rawlog", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (rawlog_dir, 0755), ==, 0);
+  g_assert_cmpint (chown (rawlog_dir, 5000, 5000), ==, 0);
+  g_file_get_contents (dovecot_conf, &conf, NULL, &error);
+  g_assert_no_error (error);
+  /* A later value wins: imap_zlib (COMPRESS) goes, the rawlog comes. */
+  extra = g_strdup_printf ("%s\nprotocol imap {\n  mail_plugins = zlib\n  rawlog_dir = %s\n}\n",
+                           conf, rawlog_dir);
+  g_file_set_contents (dovecot_conf, extra, -1, &error);
+  g_assert_no_error (error);
+  out = doveadm ("reload", NULL);
+  /* Wait for the new configuration to be served. */
+  g_usleep (300 * 1000);
+}
+
+static void
+clear_rawlog (void)
+{
+  tern_test_remove_tree (rawlog_dir);
+  g_assert_cmpint (g_mkdir_with_parents (rawlog_dir, 0755), ==, 0);
+  g_assert_cmpint (chown (rawlog_dir, 5000, 5000), ==, 0);
+}
+
+/* The commands (without tags) of every session logged since clear_rawlog(). */
+static GPtrArray *
+rawlog_commands (void)
+{
+  g_autoptr(GDir) dir = g_dir_open (rawlog_dir, 0, NULL);
+  GPtrArray *commands = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *text = NULL;
+      g_auto(GStrv) lines = NULL;
+
+      if (!g_str_has_suffix (name, ".in"))
+        continue;
+      path = g_build_filename (rawlog_dir, name, NULL);
+      g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+      lines = g_strsplit (text, "\n", -1);
+      for (gsize i = 0; lines[i] != NULL; i++)
+        {
+          /* "TIMESTAMP TAG COMMAND ..." */
+          g_auto(GStrv) parts = g_strsplit (lines[i], " ", 3);
+
+          if (g_strv_length (parts) == 3)
+            g_ptr_array_add (commands, g_strdup (parts[2]));
+        }
+    }
+  return commands;
+}
+
+/* Tests */
+
+static const char *const alice_folders[] = { "INBOX", "Проекты", "Проекты/2026", "Отчёты", "Archive" };
+static const guint alice_counts[] = { 1000, 150, 400, 300, 200 };
+
+static void
+test_initial_and_changes (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  const char *user = data;
+  g_autoptr(GTimer) timer = NULL;
+  g_autofree char *names = NULL;
+  g_autoptr(TernMailFolder) project = NULL;
+  g_autoptr(TernMailFolder) recreated = NULL;
+  TernImapSyncStats stats;
+  guint total = 0;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (alice_folders); i++)
+    add_messages (user, g_str_equal (alice_folders[i], "INBOX") ? NULL : alice_folders[i],
+                  alice_counts[i]);
+  g_free (doveadm ("mailbox", "create", "-u", user, "Пустая", NULL));
+
+  timer = g_timer_new ();
+  stats = sync_ok (fixture, TERN_IMAP_SYNC_BODIES_NONE);
+  g_test_message ("initial header sync: %u messages in %.3f s", stats.new_messages,
+                  g_timer_elapsed (timer, NULL));
+  for (gsize i = 0; i < G_N_ELEMENTS (alice_folders); i++)
+    total += assert_folder_matches (fixture, user, alice_folders[i]);
+  g_assert_cmpuint (total, ==, 2050);
+  g_assert_cmpuint (stats.new_messages, ==, 2050);
+  names = folder_names (fixture);
+  g_assert_cmpstr (names, ==, "Archive,Drafts,INBOX,Junk,Sent,Trash,Отчёты,Проекты,Проекты/2026,Пустая");
+
+  /* Behind Tern's back: new mail, flags, expunges, folders created,
+   * renamed and deleted, a folder recreated (new UIDVALIDITY). */
+  project = find_folder (fixture, "Проекты/2026");
+  add_messages (user, NULL, 25);
+  g_free (doveadm ("flags", "add", "-u", user, "\\Flagged \\Seen", "mailbox", "INBOX", "uid", "1:40", NULL));
+  g_free (doveadm ("flags", "remove", "-u", user, "\\Seen", "mailbox", "INBOX", "uid", "5", NULL));
+  g_free (doveadm ("flags", "add", "-u", user, "\\Answered", "mailbox", "Отчёты", "uid", "7", NULL));
+  g_free (doveadm ("expunge", "-u", user, "mailbox", "INBOX", "uid", "100:150", NULL));
+  g_free (doveadm ("expunge", "-u", user, "mailbox", "Archive", "uid", "1", NULL));
+  g_free (doveadm ("mailbox", "rename", "-u", user, "Пустая", "Новая", NULL));
+  g_free (doveadm ("mailbox", "delete", "-u", user, "Проекты/2026", NULL));
+  add_messages (user, "Проекты/2026", 12);
+  add_messages (user, "Новая/Вложенная", 3);
+
+  stats = sync_ok (fixture, TERN_IMAP_SYNC_BODIES_NONE);
+  g_assert_cmpuint (stats.uidvalidity_resets, ==, 1);
+  g_assert_cmpuint (stats.new_messages, ==, 25 + 12 + 3);
+  assert_folder_matches (fixture, user, "INBOX");
+  assert_folder_matches (fixture, user, "Отчёты");
+  assert_folder_matches (fixture, user, "Archive");
+  assert_folder_matches (fixture, user, "Проекты/2026");
+  assert_folder_matches (fixture, user, "Новая/Вложенная");
+  recreated = find_folder (fixture, "Проекты/2026");
+  g_assert_cmpuint (recreated->uidvalidity, !=, project->uidvalidity);
+  g_clear_pointer (&names, g_free);
+  names = folder_names (fixture);
+  g_assert_cmpstr (names, ==,
+                   "Archive,Drafts,INBOX,Junk,Sent,Trash,Новая,Новая/Вложенная,Отчёты,Проекты,Проекты/2026");
+}
+
+/* With QRESYNC, a folder that did not change costs its SELECT (EXAMINE)
+ * and nothing more. */
+static void
+test_qresync_noop (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  const char *user = data;
+  g_autoptr(GPtrArray) commands = NULL;
+  g_autoptr(GPtrArray) folders = NULL;
+  g_autoptr(GError) error = NULL;
+  TernImapSyncStats stats;
+  guint selects = 0, selectable = 0;
+
+  add_messages (user, "QRESYNC", 30);
+  sync_ok (fixture, TERN_IMAP_SYNC_BODIES_NONE);
+
+  enable_rawlog ();
+  clear_rawlog ();
+  stats = sync_ok (fixture, TERN_IMAP_SYNC_BODIES_NONE);
+  g_assert_cmpuint (stats.new_messages, ==, 0);
+  g_assert_cmpuint (stats.flag_updates, ==, 0);
+
+  folders = tern_mail_store_list_folders (tern_context_get_store (fixture->context),
+                                          tern_account_get_id (fixture->account), &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < folders->len; i++)
+    if (!(((TernMailFolder *) g_ptr_array_index (folders, i))->attributes &
+          (TERN_IMAP_MAILBOX_NOSELECT | TERN_IMAP_MAILBOX_NONEXISTENT)))
+      selectable++;
+
+  commands = rawlog_commands ();
+  g_assert_cmpuint (commands->len, >, 0);
+  for (guint i = 0; i < commands->len; i++)
+    {
+      const char *command = g_ptr_array_index (commands, i);
+
+      g_test_message ("client: %s", command);
+      if (g_str_has_prefix (command, "SELECT ") || g_str_has_prefix (command, "EXAMINE "))
+        {
+          g_assert_nonnull (strstr (command, "(QRESYNC ("));
+          selects++;
+          continue;
+        }
+      /* The session's set-up and end, once per sync. */
+      g_assert_true (g_str_has_prefix (command, "ENABLE ") || g_str_has_prefix (command, "ID ") ||
+                     g_str_has_prefix (command, "NAMESPACE") ||
+                     g_str_has_prefix (command, "CAPABILITY") ||
+                     g_str_has_prefix (command, "LIST ") || g_str_has_prefix (command, "LOGOUT"));
+    }
+  g_assert_cmpuint (selects, ==, selectable);
+  g_test_message ("no-change resync: %u folders, %u commands in all", selectable, commands->len);
+}
+
+/* A sync cancelled from another thread in the middle of fetching leaves a
+ * consistent store; the next one completes it, nothing missing or twice. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean batch_stored;
+  GCancellable *cancellable;
+  Fixture *fixture;
+  GError *error;
+} Interrupt;
+
+static void
+interrupt_progress_cb (const char *folder,
+                       guint       done,
+                       guint       total,
+                       gpointer    user_data)
+{
+  Interrupt *interrupt = user_data;
+
+  if (done == 0 || done == total)
+    return;
+  g_mutex_lock (&interrupt->lock);
+  interrupt->batch_stored = TRUE;
+  g_cond_signal (&interrupt->cond);
+  g_mutex_unlock (&interrupt->lock);
+}
+
+static gpointer
+interrupt_thread (gpointer user_data)
+{
+  Interrupt *interrupt = user_data;
+
+  tern_imap_sync_account (interrupt->fixture->context, interrupt->fixture->account,
+                          TERN_IMAP_SYNC_BODIES_NONE, interrupt_progress_cb, interrupt, NULL,
+                          interrupt->cancellable, &interrupt->error);
+  return NULL;
+}
+
+static void
+test_interrupted (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  const char *user = data;
+  Interrupt interrupt = { 0 };
+  g_autoptr(GThread) thread = NULL;
+  g_autoptr(TernMailFolder) inbox = NULL;
+  g_autoptr(GPtrArray) stored = NULL;
+  g_autoptr(GError) error = NULL;
+  TernImapSyncStats stats;
+
+  add_messages (user, NULL, 2200);
+  g_mutex_init (&interrupt.lock);
+  g_cond_init (&interrupt.cond);
+  interrupt.cancellable = g_cancellable_new ();
+  interrupt.fixture = fixture;
+
+  thread = g_thread_new ("sync", interrupt_thread, &interrupt);
+  g_mutex_lock (&interrupt.lock);
+  while (!interrupt.batch_stored)
+    g_cond_wait (&interrupt.cond, &interrupt.lock);
+  g_mutex_unlock (&interrupt.lock);
+  /* The sync thread is already fetching the next batch. */
+  g_cancellable_cancel (interrupt.cancellable);
+  g_thread_join (g_steal_pointer (&thread));
+  g_assert_error (interrupt.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&interrupt.error);
+
+  inbox = find_folder (fixture, "INBOX");
+  stored = tern_mail_store_list_messages (tern_context_get_store (fixture->context), inbox->id, 0,
+                                          &error);
+  g_assert_no_error (error);
+  g_test_message ("stored before the cut: %u of 2200", stored->len);
+  g_assert_cmpuint (stored->len, >=, 1000);
+  g_assert_cmpuint (stored->len, <, 2200);
+  /* Nothing recorded as synced: the next sync starts from the old state. */
+  g_assert_cmpuint (inbox->uidnext, ==, 0);
+
+  stats = sync_ok (fixture, TERN_IMAP_SYNC_BODIES_NONE);
+  /* The rest of INBOX (and other folders of the user, never reached). */
+  g_assert_cmpuint (stats.new_messages, >=, 2200 - stored->len);
+  g_assert_cmpuint (assert_folder_matches (fixture, user, "INBOX"), ==, 2200);
+
+  g_object_unref (interrupt.cancellable);
+  g_mutex_clear (&interrupt.lock);
+  g_cond_clear (&interrupt.cond);
+}
+
+/* Bodies: the window fetches the last 30 days; on demand fetches one. */
+static void
+test_bodies (Fixture       *fixture,
+             gconstpointer  data)
+{
+  const char *user = data;
+  g_autoptr(TernMailFolder) folder = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GArray) missing = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  TernStore *store = tern_context_get_store (fixture->context);
+  gint64 month_ago = g_get_real_time () / G_USEC_PER_SEC - 30 * 24 * 3600;
+  TernImapSyncStats stats;
+  guint in_window = 0;
+
+  /* One message every ~37 minutes back from now: 1300 span ~33 days. */
+  add_messages (user, "Bodies", 1300);
+  stats = sync_ok (fixture, TERN_IMAP_SYNC_BODIES_WINDOW);
+  folder = find_folder (fixture, "Bodies");
+  messages = tern_mail_store_list_messages (store, folder->id, 0, &error);
+  for (guint i = 0; i < messages->len; i++)
+    {
+      TernMailMessage *message = g_ptr_array_index (messages, i);
+
+      if (message->internal_date >= month_ago)
+        {
+          g_assert_true (message->has_body);
+          in_window++;
+        }
+    }
+  g_assert_cmpuint (in_window, >, 0);
+  g_assert_cmpuint (in_window, <, 1300);
+  g_assert_cmpuint (stats.bodies, >=, in_window);
+
+  missing = tern_mail_store_list_missing_bodies (store, folder->id, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (missing->len, >, 0);
+  body = tern_imap_sync_fetch_body (fixture->context, g_array_index (missing, TernMailBodyRef, 0).id,
+                                    NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_bytes_get_size (body), ==, g_array_index (missing, TernMailBodyRef, 0).size);
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (body, NULL), g_bytes_get_size (body), "Message-ID:"));
+}
+
+/* tern-cli */
+
+static char *
+run_cli (const char *profile,
+         int         expect_status,
+         const char *first,
+         ...)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  char *out = NULL;
+  va_list ap;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("TERN_CLI"));
+  g_ptr_array_add (argv, (char *) "--ca-file");
+  g_ptr_array_add (argv, (char *) tern_test_servers_get_ca_file (servers));
+  va_start (ap, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "TERN_PROFILE", profile, TRUE);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  if (g_subprocess_get_exit_status (process) != expect_status)
+    g_error ("tern-cli %s: status %d: %s", first, g_subprocess_get_exit_status (process), err);
+  return out;
+}
+
+/* How many top-level items the JSON document @json has, by Python's json
+ * module: the output must parse as one document. */
+static guint
+json_length (const char *json)
+{
+  const char *argv[] = { "python3", "-c",
+                         "import json, sys; print(len(json.load(sys.stdin)))", NULL };
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+
+  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
+                               &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, json, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+  return atoi (out);
+}
+
+static void
+test_cli (void)
+{
+  const char *user = tern_test_servers_get_user (servers, 1);
+  g_autofree char *dir = tern_test_make_tmpdir ("tern-imap-sync-cli-XXXXXX");
+  g_autofree char *profile = g_build_filename (dir, "profile", NULL);
+  g_autofree char *imap = g_strdup_printf ("%s:%u:tls",
+                                           tern_test_servers_get_address (servers, TERN_TEST_CERT_GOOD),
+                                           tern_test_servers_get_port (servers, TERN_TEST_SERVICE_IMAPS));
+  g_autofree char *command = g_strdup_printf ("cat '%s'", password_file[1]);
+  g_autofree char *out = NULL;
+  g_autofree char *id = NULL;
+  const char *p;
+
+  add_messages (user, "CLI/Тест", 20);
+  g_free (run_cli (profile, 0, "account", "add", "--email", user, "--imap", imap,
+                   "--password-command", command, NULL));
+
+  out = run_cli (profile, 0, "sync", "--json", NULL);
+  g_assert_cmpuint (json_length (out), ==, 1);
+  g_assert_nonnull (strstr (out, "\"new\":"));
+  g_clear_pointer (&out, g_free);
+
+  out = run_cli (profile, 0, "folders", "--json", NULL);
+  g_assert_cmpuint (json_length (out), >=, 7);
+  g_assert_nonnull (strstr (out, "\"name\":\"CLI/Тест\""));
+  g_assert_nonnull (strstr (out, "\"role\":\"inbox\""));
+  g_clear_pointer (&out, g_free);
+
+  out = run_cli (profile, 0, "list", "--folder", "CLI/Тест", "--limit", "5", "--json", NULL);
+  g_assert_cmpuint (json_length (out), ==, 5);
+  /* Newest first: UID 20 leads. */
+  g_assert_true (g_str_has_prefix (out, "[{\"id\":"));
+  g_assert_nonnull (strstr (out, "\"uid\":20,"));
+  p = strstr (out, "\"id\":") + 5;
+  id = g_strndup (p, strspn (p, "0123456789"));
+  g_clear_pointer (&out, g_free);
+
+  out = run_cli (profile, 0, "show", id, "--text", NULL);
+  g_assert_true (g_str_has_prefix (out, "Hello,"));
+  g_clear_pointer (&out, g_free);
+  out = run_cli (profile, 0, "show", id, "--raw", NULL);
+  g_assert_nonnull (strstr (out, "Message-ID: <"));
+  g_clear_pointer (&out, g_free);
+  out = run_cli (profile, 2, "list", "--limit", "-1", NULL);
+  g_clear_pointer (&out, g_free);
+
+  tern_test_remove_tree (dir);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  g_mime_init ();
+
+  servers = tern_test_servers_start (&error);
+  g_assert_no_error (error);
+  dovecot_conf = g_build_filename (tern_test_servers_get_dir (servers), "dovecot", "dovecot.conf", NULL);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("password%u", i);
+
+      password_file[i] = g_build_filename (tern_test_servers_get_dir (servers), name, NULL);
+      g_file_set_contents (password_file[i], tern_test_servers_get_password (servers, i), -1, &error);
+      g_assert_no_error (error);
+    }
+
+#define ADD(path, user, func) \
+  g_test_add ("/tern/imap-sync/" path, Fixture, user, fixture_setup, func, fixture_teardown)
+  ADD ("initial-and-changes", tern_test_servers_get_user (servers, 0), test_initial_and_changes);
+  /* Bodies first: bob's INBOX is still empty, only the test's folder has
+   * bodies to fetch. */
+  ADD ("bodies", tern_test_servers_get_user (servers, 1), test_bodies);
+  ADD ("interrupted", tern_test_servers_get_user (servers, 1), test_interrupted);
+  ADD ("qresync-noop", tern_test_servers_get_user (servers, 0), test_qresync_noop);
+#undef ADD
+  g_test_add_func ("/tern/imap-sync/cli", test_cli);
+
+  status = g_test_run ();
+
+  g_clear_pointer (&servers, tern_test_servers_free);
+  for (guint i = 0; i < 2; i++)
+    g_free (password_file[i]);
+  g_free (dovecot_conf);
+  g_free (rawlog_dir);
+  g_mime_shutdown ();
+  return status;
+}
