@@ -481,8 +481,9 @@ _tern_imap_client_wait_tagged (TernImapClient  *self,
 
 /* Sends @command's first segment, and each further one after the server's
  * go-ahead; leaves the last in the queue for the caller's flush, so that
- * commands can be pipelined.  FALSE when the connection failed or the
- * server refused a literal (@refusal then holds its answer). */
+ * commands can be pipelined.  FALSE when the connection failed, or when
+ * the server refused a literal and @refusal is given (it then holds the
+ * answer; without @refusal, wait_tagged() returns it). */
 gboolean
 _tern_imap_client_send_command (TernImapClient    *self,
                                 TernImapCommand   *command,
@@ -512,6 +513,14 @@ _tern_imap_client_send_command (TernImapClient    *self,
                 _tern_imap_client_handle_untagged (self, response);
               else if (g_strcmp0 (response->tag, command->tag) == 0)
                 {
+                  /* Refused before the literal: the rest is not sent.  The
+                   * answer goes to @refusal, or waits for wait_tagged(). */
+                  if (refusal == NULL)
+                    {
+                      g_hash_table_replace (self->done, g_strdup (response->tag),
+                                            g_steal_pointer (&response));
+                      return TRUE;
+                    }
                   *refusal = g_steal_pointer (&response);
                   return FALSE;
                 }

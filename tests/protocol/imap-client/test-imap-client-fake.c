@@ -330,6 +330,10 @@ literal_script (FakeServer *server,
   fake_write (fd, "T2 OK done\r\n");
   expect_line (server, fd, "T3 CREATE &BB8EQAQ+BDUEOgRCBEs-/2026\r\n");
   fake_write (fd, "T3 NO [ALREADYEXISTS] it exists\r\n");
+  expect_line (server, fd, "T4 APPEND INBOX () {4}\r\n");
+  fake_write (fd, "T4 NO [OVERQUOTA] Mailbox is full\r\n");
+  expect_line (server, fd, "T5 NOOP\r\n");
+  fake_write (fd, "T5 OK done\r\n");
   fake_drain (server, fd);
 }
 
@@ -356,6 +360,16 @@ test_sync_literal (void)
   g_assert_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_NO);
   g_assert_true (g_str_has_suffix (error->message,
                                    "refused CREATE Проекты/2026: [ALREADYEXISTS] it exists"));
+  g_clear_error (&error);
+
+  /* Refused before the literal: nothing of it is sent, the session goes on. */
+  g_assert_false (tern_imap_client_append (client, "INBOX", 0, 0, message, NULL, NULL, NULL,
+                                           &error));
+  g_assert_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_NO);
+  g_assert_nonnull (strstr (error->message, "[OVERQUOTA] Mailbox is full"));
+  g_clear_error (&error);
+  tern_imap_client_noop (client, NULL, &error);
+  g_assert_no_error (error);
   g_object_unref (g_steal_pointer (&client));
   fake_server_join (server);
 }
