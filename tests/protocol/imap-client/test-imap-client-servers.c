@@ -724,14 +724,16 @@ test_qresync (void)
   events_clear (&events);
 }
 
+/* Delivers one message to user @data (an index) after 0.3 s. */
 static gpointer
 deliver_thread (gpointer data)
 {
   g_autoptr(GError) error = NULL;
 
   g_usleep (300 * 1000);
-  tern_test_servers_add_messages (servers, tern_test_servers_get_user (servers, 0), NULL, 1,
-                                  &error);
+  tern_test_servers_add_messages (servers,
+                                  tern_test_servers_get_user (servers, GPOINTER_TO_UINT (data)),
+                                  NULL, 1, &error);
   g_assert_no_error (error);
   return NULL;
 }
@@ -769,7 +771,7 @@ test_idle (void)
   g_assert_cmpfloat (took, <, 3);
   g_assert_cmpuint (events.exists_calls, ==, 0);
 
-  thread = g_thread_new ("deliver", deliver_thread, NULL);
+  thread = g_thread_new ("deliver", deliver_thread, GUINT_TO_POINTER (0));
   start = g_get_monotonic_time ();
   g_assert_true (tern_imap_client_idle (client, 60, NULL, &error));
   g_assert_no_error (error);
@@ -830,6 +832,28 @@ test_compress (void)
                   bulk_count, (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC,
                   data_in, wire_in, 100.0 * wire_in / data_in);
   g_assert_cmpuint (wire_in * 2, <, data_in);
+
+  /* IDLE through the compressed stream: the timeout, then a delivery. */
+  g_assert_true (tern_imap_client_idle (client, 1, NULL, &error));
+  g_assert_no_error (error);
+  {
+    GThread *thread = g_thread_new ("deliver", deliver_thread, GUINT_TO_POINTER (1));
+    Events events;
+
+    events_init (&events);
+    tern_imap_client_set_events (client, &event_funcs, &events);
+    start = g_get_monotonic_time ();
+    g_assert_true (tern_imap_client_idle (client, 60, NULL, &error));
+    g_assert_no_error (error);
+    g_thread_join (thread);
+    g_test_message ("compressed IDLE returned after %.3f s",
+                    (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC);
+    g_assert_cmpuint (events.last_exists, ==, selected.exists + 1);
+    tern_imap_client_set_events (client, NULL, NULL);
+    events_clear (&events);
+  }
+  tern_imap_client_noop (client, NULL, &error);
+  g_assert_no_error (error);
 
   tern_imap_set_free (bulk.uids);
   tern_imap_selected_clear (&selected);
