@@ -143,13 +143,19 @@ gboolean        tern_imap_client_select            (TernImapClient              
 const char     *tern_imap_client_get_selected      (TernImapClient  *self);
 
 /* Called once per message of a FETCH, in the order received; return FALSE
- * (and set @error) to stop: the client then drains the command. */
+ * (and set @error) to stop: the client then drains the command.  @message
+ * belongs to the client and is freed after the call; a callback may steal
+ * its fields (leaving NULL behind). */
 typedef gboolean (*TernImapFetchFunc) (TernImapMessage  *message,
                                        gpointer          user_data,
                                        GError          **error);
 
 /* UID FETCH @uids (@items) [CHANGEDSINCE @changedsince when non-zero].
- * Large sets are split into pipelined commands by UID range. */
+ * Large sets are split into pipelined commands by UID range (1000 UIDs
+ * each, 4 in flight; a range ending in "*" stays one command).
+ * TERN_IMAP_FETCH_BODY is ignored here: see fetch_body().  A FETCH the
+ * server sends on its own (another UID, or without the asked items) goes
+ * to events->fetch instead.  Needs a selected mailbox. */
 gboolean        tern_imap_client_fetch             (TernImapClient      *self,
                                                     const TernImapSet   *uids,
                                                     TernImapFetchItems   items,
