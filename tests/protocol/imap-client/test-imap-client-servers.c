@@ -12,6 +12,7 @@
 
 #include "config.h"
 
+#include <gnutls/x509.h>
 #include <string.h>
 
 #include "tern-imap-client.h"
@@ -206,6 +207,63 @@ test_login (gconstpointer data)
   g_assert_cmpstr (tern_imap_client_get_namespace (client, &delimiter), ==, "");
   g_assert_cmpint (delimiter, ==, '/');
   tern_imap_client_noop (client, NULL, &error);
+  g_assert_no_error (error);
+  logout (g_steal_pointer (&client));
+}
+
+/* The certificate's SHA-256, computed with GnuTLS directly rather than
+ * with the code under test. */
+static char *
+fingerprint_of (TernTestCert cert)
+{
+  g_autofree char *pem = NULL;
+  gsize pem_len = 0;
+  g_autoptr(GError) error = NULL;
+  gnutls_x509_crt_t crt;
+  gnutls_datum_t datum;
+  guint8 digest[32];
+  size_t size = sizeof digest;
+  GString *out = g_string_new (NULL);
+
+  g_file_get_contents (tern_test_servers_get_cert_file (servers, cert), &pem, &pem_len, &error);
+  g_assert_no_error (error);
+  datum.data = (unsigned char *) pem;
+  datum.size = (unsigned int) pem_len;
+  g_assert_cmpint (gnutls_x509_crt_init (&crt), ==, 0);
+  g_assert_cmpint (gnutls_x509_crt_import (crt, &datum, GNUTLS_X509_FMT_PEM), ==, 0);
+  g_assert_cmpint (gnutls_x509_crt_get_fingerprint (crt, GNUTLS_DIG_SHA256, digest, &size), ==, 0);
+  gnutls_x509_crt_deinit (crt);
+
+  for (gsize i = 0; i < size; i++)
+    g_string_append_printf (out, i == 0 ? "%02X" : ":%02X", digest[i]);
+  return g_string_free (out, FALSE);
+}
+
+/* From 127.0.0.3 Dovecot says LOGINDISABLED before TLS: the client must
+ * not trust what it heard in clear, and ask again once encrypted (the
+ * self-signed certificate there is accepted by its pin). */
+static void
+test_starttls_logindisabled (void)
+{
+  g_autoptr(TernConnection) connection =
+    tern_connection_new (tern_test_servers_get_address (servers, TERN_TEST_CERT_SELF_SIGNED),
+                         tern_test_servers_get_port (servers, TERN_TEST_SERVICE_IMAP),
+                         TERN_TLS_MODE_STARTTLS);
+  g_autoptr(TernImapClient) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pin = fingerprint_of (TERN_TEST_CERT_SELF_SIGNED);
+
+  tern_connection_set_io_timeout (connection, 20);
+  tern_connection_set_pinned_fingerprint (connection, pin);
+  client = tern_imap_client_new (connection);
+  tern_imap_client_open (client, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (tern_connection_is_tls (connection));
+  g_assert_false (tern_imap_client_has_capability (client, "LOGINDISABLED"));
+  g_assert_false (tern_imap_client_has_capability (client, "STARTTLS"));
+  tern_imap_client_login (client, tern_test_servers_get_user (servers, 0),
+                          tern_test_servers_get_password (servers, 0), "PLAIN", FALSE, NULL,
+                          &error);
   g_assert_no_error (error);
   logout (g_steal_pointer (&client));
 }
@@ -903,6 +961,8 @@ main (int   argc,
       g_test_add_data_func (path, &login_cases[i], test_login);
     }
   g_test_add_func ("/tern/imap/client/servers/wrong-password", test_wrong_password);
+  g_test_add_func ("/tern/imap/client/servers/starttls-logindisabled",
+                   test_starttls_logindisabled);
   g_test_add_func ("/tern/imap/client/servers/list", test_list);
   g_test_add_func ("/tern/imap/client/servers/fetch-bulk", test_fetch_bulk);
   g_test_add_func ("/tern/imap/client/servers/fetch-body", test_fetch_body);
