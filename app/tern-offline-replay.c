@@ -80,8 +80,6 @@ load_ops_cb (sqlite3  *db,
       op->attempts = sqlite3_column_int (stmt, 3);
       op->payload = g_variant_parse (G_VARIANT_TYPE_VARDICT,
                                      (const char *) sqlite3_column_text (stmt, 4), NULL, NULL, NULL);
-      if (op->payload != NULL)
-        g_variant_ref_sink (op->payload);
       g_ptr_array_add (data->ops, op);
     }
   if (rc != SQLITE_DONE)

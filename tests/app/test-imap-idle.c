@@ -425,7 +425,8 @@ test_events (Fixture       *fixture,
   /* Stopping is prompt, and nothing comes afterwards. */
   start = g_get_monotonic_time ();
   tern_imap_idle_stop (idle);
-  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+  g_test_message ("stopped in %.3f s", (g_get_monotonic_time () - start) / 1e6);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
   g_assert_false (tern_imap_idle_get_connected (idle));
   n_new = fixture->n_new;
   deliver ("After stop", "idle-3@tern.test");
@@ -481,7 +482,7 @@ test_reconnect (Fixture       *fixture,
   /* The server goes away: the watcher notices, says why, and comes back
    * by itself once the server is back. */
   stop_dovecot ();
-  g_assert_true (wait_until (is_disconnected, fixture, idle, 10 * G_USEC_PER_SEC));
+  g_assert_true (wait_until (is_disconnected, fixture, idle, 30 * G_USEC_PER_SEC));
   g_test_message ("disconnected: %s", tern_imap_idle_get_last_error (idle));
   start_dovecot ();
   start = g_get_monotonic_time ();
