@@ -28,8 +28,9 @@ GType tern_worker_state_get_type (void) G_GNUC_CONST;
 #define TERN_TYPE_ACCOUNT_WORKER (tern_account_worker_get_type ())
 G_DECLARE_FINAL_TYPE (TernAccountWorker, tern_account_worker, TERN, ACCOUNT_WORKER, GObject)
 
-/* Read these on the main context only. */
+/* The account never changes: any thread. */
 TernAccount     *tern_account_worker_get_account     (TernAccountWorker *self);
+/* Read these on the main context only. */
 TernWorkerState  tern_account_worker_get_state       (TernAccountWorker *self);
 const char      *tern_account_worker_get_folder      (TernAccountWorker *self);
 guint            tern_account_worker_get_done        (TernAccountWorker *self);

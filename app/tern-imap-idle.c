@@ -41,6 +41,7 @@ struct _TernImapIdle
   /* Main context only. */
   gboolean uses_idle;
   gboolean connected;
+  gboolean running;
   char *last_error;
   guint cycles;
 
@@ -65,6 +66,7 @@ enum {
   PROP_CONNECTED,
   PROP_LAST_ERROR,
   PROP_CYCLES,
+  PROP_RUNNING,
   N_PROPS
 };
 
@@ -88,6 +90,7 @@ typedef enum {
   EVENT_CONNECTED,
   EVENT_DISCONNECTED,
   EVENT_CYCLE,
+  EVENT_GAVE_UP,
 } EventKind;
 
 typedef struct
@@ -119,6 +122,16 @@ set_connected (TernImapIdle *self,
     return;
   self->connected = connected;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTED]);
+}
+
+static void
+set_running (TernImapIdle *self,
+             gboolean      running)
+{
+  if (self->running == running)
+    return;
+  self->running = running;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
 }
 
 static gboolean
@@ -173,6 +186,9 @@ dispatch_cb (gpointer data)
     case EVENT_CYCLE:
       self->cycles++;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CYCLES]);
+      break;
+    case EVENT_GAVE_UP:
+      set_running (self, FALSE);
       break;
     }
   return G_SOURCE_REMOVE;
@@ -424,7 +440,11 @@ watcher_thread (gpointer data)
       g_debug ("IDLE on %s: %s", self->folder, error->message);
       post (self, EVENT_DISCONNECTED, 0, 0, 0, g_strdup (error->message));
       if (!tern_worker_error_is_network (error))
-        break;
+        {
+          /* Retrying cannot fix a refused login: stop until told again. */
+          post (self, EVENT_GAVE_UP, 0, 0, 0, NULL);
+          break;
+        }
       failures++;
       delay = (guint64) self->reconnect_ms << MIN (failures - 1, 16);
       if (!sleep_cancellable (self, MIN (delay, MAX_RECONNECT_MS)))
@@ -487,6 +507,9 @@ tern_imap_idle_get_property (GObject    *object,
     case PROP_CYCLES:
       g_value_set_uint (value, self->cycles);
       break;
+    case PROP_RUNNING:
+      g_value_set_boolean (value, self->running);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -507,6 +530,8 @@ tern_imap_idle_class_init (TernImapIdleClass *klass)
   properties[PROP_CONNECTED] = g_param_spec_boolean ("connected", NULL, NULL, FALSE, flags);
   properties[PROP_LAST_ERROR] = g_param_spec_string ("last-error", NULL, NULL, NULL, flags);
   properties[PROP_CYCLES] = g_param_spec_uint ("cycles", NULL, NULL, 0, G_MAXUINT, 0, flags);
+  /* From start until stop, or until an error retrying cannot fix. */
+  properties[PROP_RUNNING] = g_param_spec_boolean ("running", NULL, NULL, FALSE, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* A new message: its UID, its row in the store (0 when the folder is not
@@ -605,6 +630,13 @@ tern_imap_idle_get_last_error (TernImapIdle *self)
   return self->last_error;
 }
 
+gboolean
+tern_imap_idle_get_running (TernImapIdle *self)
+{
+  g_return_val_if_fail (TERN_IS_IMAP_IDLE (self), FALSE);
+  return self->running;
+}
+
 guint
 tern_imap_idle_get_cycles (TernImapIdle *self)
 {
@@ -623,6 +655,7 @@ tern_imap_idle_start (TernImapIdle *self)
   self->cancellable = g_cancellable_new ();
   g_cancellable_connect (self->cancellable, G_CALLBACK (wake_cb), self, NULL);
   self->thread = g_thread_new ("tern-imap-idle", watcher_thread, self);
+  set_running (self, TRUE);
 }
 
 void
@@ -649,4 +682,5 @@ tern_imap_idle_stop (TernImapIdle *self)
     g_source_unref (g_ptr_array_index (pending, i));
   if (self->connected)
     set_connected (self, FALSE);
+  set_running (self, FALSE);
 }

@@ -44,6 +44,9 @@ void          tern_imap_idle_set_use_idle   (TernImapIdle  *self,
 gboolean      tern_imap_idle_get_uses_idle  (TernImapIdle  *self);
 gboolean      tern_imap_idle_get_connected  (TernImapIdle  *self);
 const char   *tern_imap_idle_get_last_error (TernImapIdle  *self);
+/* TRUE from start until stop, or until an error that retrying cannot fix
+ * (a refused login): then last-error says why. */
+gboolean      tern_imap_idle_get_running    (TernImapIdle  *self);
 /* How many IDLE commands were issued so far. */
 guint         tern_imap_idle_get_cycles     (TernImapIdle  *self);
 

@@ -318,6 +318,26 @@ connected_cb (TernImapIdle *idle,
                 tern_imap_idle_get_last_error (idle));
 }
 
+typedef struct
+{
+  GMainLoop *loop;
+  int status;
+} Idle;
+
+/* A watcher that gave up (wrong password, ...) ends the command. */
+static void
+running_cb (TernImapIdle *idle,
+            GParamSpec   *pspec,
+            Idle         *state)
+{
+  if (tern_imap_idle_get_running (idle))
+    return;
+  g_printerr ("tern-cli: %s: %s\n", tern_imap_idle_get_folder (idle),
+              tern_imap_idle_get_last_error (idle));
+  state->status = EXIT_FAILURE;
+  g_main_loop_quit (state->loop);
+}
+
 static gboolean
 quit_cb (gpointer user_data)
 {
@@ -345,6 +365,7 @@ tern_cli_idle (GlobalOptions *globals,
   g_autoptr(TernContext) tern = NULL;
   g_autoptr(TernAccount) account = NULL;
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  Idle state = { loop, EXIT_SUCCESS };
   g_autoptr(GPtrArray) watchers = g_ptr_array_new_with_free_func (g_object_unref);
   const char *const inbox[] = { "INBOX", NULL };
   const char *const *names;
@@ -371,6 +392,7 @@ tern_cli_idle (GlobalOptions *globals,
       g_signal_connect (idle, "expunged", G_CALLBACK (expunged_cb), NULL);
       g_signal_connect (idle, "flags-changed", G_CALLBACK (flags_changed_cb), NULL);
       g_signal_connect (idle, "notify::connected", G_CALLBACK (connected_cb), NULL);
+      g_signal_connect (idle, "notify::running", G_CALLBACK (running_cb), &state);
       g_ptr_array_add (watchers, idle);
       tern_imap_idle_start (idle);
     }
@@ -386,7 +408,8 @@ tern_cli_idle (GlobalOptions *globals,
       TernImapIdle *idle = g_ptr_array_index (watchers, i);
 
       g_signal_handlers_disconnect_by_func (idle, connected_cb, NULL);
+      g_signal_handlers_disconnect_by_func (idle, running_cb, &state);
       tern_imap_idle_stop (idle);
     }
-  return EXIT_SUCCESS;
+  return state.status;
 }

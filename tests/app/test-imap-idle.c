@@ -348,6 +348,13 @@ has_error (Fixture *fixture,
 }
 
 static gboolean
+has_stopped (Fixture *fixture,
+             gpointer data)
+{
+  return !tern_imap_idle_get_running (data);
+}
+
+static gboolean
 never (Fixture *fixture,
        gpointer data)
 {
@@ -515,8 +522,10 @@ test_wrong_password (Fixture       *fixture,
   tern_imap_idle_start (idle);
 
   /* Refused: an error to show, and no retries hammering the server. */
+  g_assert_true (tern_imap_idle_get_running (idle));
   g_assert_true (wait_until (has_error, fixture, idle, 10 * G_USEC_PER_SEC));
   g_assert_false (tern_imap_idle_get_connected (idle));
+  g_assert_true (wait_until (has_stopped, fixture, idle, 10 * G_USEC_PER_SEC));
   tern_imap_idle_stop (idle);
 }
 
