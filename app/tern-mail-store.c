@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include "tern-mail-store.h"
+#include "tern-mail-store-private.h"
 
 #include <gmime/gmime.h>
 #include <errno.h>
@@ -19,12 +20,8 @@
 
 #include "tern-app-error.h"
 
-#define SYSTEM_FLAGS_MASK (TERN_IMAP_FLAG_SEEN | TERN_IMAP_FLAG_ANSWERED | TERN_IMAP_FLAG_FLAGGED | \
-                           TERN_IMAP_FLAG_DELETED | TERN_IMAP_FLAG_DRAFT |                        \
-                           TERN_IMAP_FLAG_FORWARDED | TERN_IMAP_FLAG_JUNK)
-
-static void
-ensure_gmime (void)
+void
+_tern_mail_ensure_gmime (void)
 {
   static gsize once = 0;
 
@@ -75,8 +72,8 @@ tern_mail_message_free (TernMailMessage *message)
   g_free (message);
 }
 
-static char *
-join_keywords (GPtrArray *keywords)
+char *
+_tern_mail_join_keywords (GPtrArray *keywords)
 {
   GString *out;
 
@@ -99,7 +96,7 @@ tern_mail_flag_update_new_from_imap (const TernImapMessage *message)
 
   update->uid = message->uid;
   update->flags = message->flags & SYSTEM_FLAGS_MASK;
-  update->keywords = join_keywords (message->keywords);
+  update->keywords = _tern_mail_join_keywords (message->keywords);
   update->modseq = message->modseq;
   return update;
 }
@@ -694,310 +691,7 @@ tern_mail_store_get_uids (TernStore  *store,
   return g_steal_pointer (&set);
 }
 
-/* Decoding of envelopes */
-
-static char *
-decode_text (const char *raw)
-{
-  char *decoded;
-
-  if (raw == NULL)
-    return NULL;
-  decoded = g_mime_utils_header_decode_text (NULL, raw);
-  if (decoded != NULL && !g_utf8_validate (decoded, -1, NULL))
-    {
-      char *valid = g_utf8_make_valid (decoded, -1);
-
-      g_free (decoded);
-      decoded = valid;
-    }
-  return decoded;
-}
-
-static char *
-address_spec (const TernImapAddress *address)
-{
-  if (address->mailbox == NULL)
-    return NULL;
-  if (address->host == NULL || address->host[0] == '\0')
-    return g_strdup (address->mailbox);
-  return g_strconcat (address->mailbox, "@", address->host, NULL);
-}
-
-/* An ENVELOPE address list as RFC 5322 text in UTF-8 ("Name <a@b>, c@d"),
- * group syntax dropped. */
-static char *
-format_addresses (GPtrArray *addresses)
-{
-  InternetAddressList *list;
-  char *text = NULL;
-
-  if (addresses == NULL || addresses->len == 0)
-    return NULL;
-  list = internet_address_list_new ();
-  for (guint i = 0; i < addresses->len; i++)
-    {
-      const TernImapAddress *address = g_ptr_array_index (addresses, i);
-      g_autofree char *spec = NULL;
-      g_autofree char *name = NULL;
-      InternetAddress *mailbox;
-
-      if (address->host == NULL)
-        continue; /* group start or end */
-      spec = address_spec (address);
-      name = decode_text (address->name);
-      mailbox = internet_address_mailbox_new (name, spec);
-      internet_address_list_add (list, mailbox);
-      g_object_unref (mailbox);
-    }
-  if (internet_address_list_length (list) > 0)
-    text = internet_address_list_to_string (list, NULL, FALSE);
-  g_object_unref (list);
-  return text;
-}
-
-/* The Message-IDs in @text ("<a@b> <c@d>") without angle brackets. */
-static GPtrArray *
-parse_message_ids (const char *text)
-{
-  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
-  GMimeReferences *refs;
-
-  if (text == NULL)
-    return ids;
-  refs = g_mime_references_parse (NULL, text);
-  if (refs != NULL)
-    {
-      for (int i = 0; i < g_mime_references_length (refs); i++)
-        g_ptr_array_add (ids, g_strdup (g_mime_references_get_message_id (refs, i)));
-      g_mime_references_free (refs);
-    }
-  return ids;
-}
-
-static char *
-first_message_id (const char *text)
-{
-  g_autoptr(GPtrArray) ids = parse_message_ids (text);
-
-  return ids->len > 0 ? g_strdup (g_ptr_array_index (ids, 0)) : NULL;
-}
-
-/* Finds header @name in the HEADER.FIELDS literal, unfolded. */
-static char *
-find_header (GBytes     *headers,
-             const char *name)
-{
-  gsize size;
-  const char *data;
-  g_autofree char *text = NULL;
-  g_auto(GStrv) lines = NULL;
-  GString *value = NULL;
-  gsize name_len = strlen (name);
-
-  if (headers == NULL)
-    return NULL;
-  data = g_bytes_get_data (headers, &size);
-  text = g_strndup (data, size);
-  lines = g_strsplit (text, "\n", -1);
-  for (gsize i = 0; lines[i] != NULL; i++)
-    {
-      char *line = g_strchomp (lines[i]);
-
-      if (value != NULL)
-        {
-          if (line[0] == ' ' || line[0] == '\t')
-            {
-              g_string_append (value, line);
-              continue;
-            }
-          break;
-        }
-      if (g_ascii_strncasecmp (line, name, name_len) == 0 && line[name_len] == ':')
-        value = g_string_new (line + name_len + 1);
-    }
-  if (value == NULL)
-    return NULL;
-  return g_strstrip (g_string_free (value, FALSE));
-}
-
-/* "Re: Fwd: AW: subject" -> "subject"; @is_reply tells whether anything was
- * stripped. */
-static char *
-thread_subject (const char *subject,
-                gboolean   *is_reply)
-{
-  static const char *prefixes[] = { "re", "fwd", "fw", "aw", "wg", "sv", "tr", "ответ", "отв", "пересл", NULL };
-  const char *p = subject;
-  gboolean stripped = TRUE;
-
-  *is_reply = FALSE;
-  if (p == NULL)
-    return NULL;
-  while (stripped)
-    {
-      stripped = FALSE;
-      while (*p == ' ' || *p == '\t')
-        p++;
-      for (gsize i = 0; prefixes[i] != NULL; i++)
-        {
-          g_autofree char *head = g_utf8_strdown (p, MIN (strlen (p), strlen (prefixes[i])));
-          const char *after = p + strlen (prefixes[i]);
-
-          if (strlen (p) < strlen (prefixes[i]) || g_strcmp0 (head, prefixes[i]) != 0)
-            continue;
-          /* "Re:", "Re[2]:", "RE :" */
-          if (*after == '[')
-            {
-              while (*after != '\0' && *after != ']')
-                after++;
-              if (*after == ']')
-                after++;
-            }
-          while (*after == ' ')
-            after++;
-          if (*after == ':')
-            {
-              p = after + 1;
-              stripped = *is_reply = TRUE;
-              break;
-            }
-        }
-    }
-  while (*p == ' ' || *p == '\t')
-    p++;
-  return g_utf8_strdown (p, -1);
-}
-
-static gboolean
-body_has_attachments (const TernImapBody *body)
-{
-  if (body == NULL)
-    return FALSE;
-  if (g_strcmp0 (body->disposition, "attachment") == 0)
-    return TRUE;
-  if (g_strcmp0 (body->type, "multipart") != 0 &&
-      g_strcmp0 (body->type, "text") != 0 &&
-      (g_hash_table_contains (body->params, "name") ||
-       g_hash_table_contains (body->disposition_params, "filename")))
-    return TRUE;
-  if (g_strcmp0 (body->type, "message") == 0 && g_strcmp0 (body->subtype, "rfc822") == 0)
-    return TRUE;
-  for (guint i = 0; body->children != NULL && i < body->children->len; i++)
-    if (body_has_attachments (g_ptr_array_index (body->children, i)))
-      return TRUE;
-  return FALSE;
-}
-
-/* What one new message row holds, decoded. */
-struct _TernMailNewMessage
-{
-  guint32 uid;
-  TernImapFlags flags;
-  guint64 modseq;
-  gint64 internal_date;
-  guint64 size;
-  gboolean has_attachments;
-  char *subject;
-  char *thread_subject;
-  gboolean is_reply;
-  char *from_name;
-  char *from_address;
-  char *to_list;
-  char *cc_list;
-  char *reply_to;
-  char *message_id;
-  char *in_reply_to;
-  char *references;
-  GPtrArray *reference_ids;
-  char *list_id;
-  char *keywords;
-  gint64 date;
-};
-
 typedef TernMailNewMessage Decoded;
-
-void
-tern_mail_new_message_free (TernMailNewMessage *d)
-{
-  if (d == NULL)
-    return;
-  g_free (d->subject);
-  g_free (d->thread_subject);
-  g_free (d->from_name);
-  g_free (d->from_address);
-  g_free (d->to_list);
-  g_free (d->cc_list);
-  g_free (d->reply_to);
-  g_free (d->message_id);
-  g_free (d->in_reply_to);
-  g_free (d->references);
-  g_clear_pointer (&d->reference_ids, g_ptr_array_unref);
-  g_free (d->list_id);
-  g_free (d->keywords);
-  g_free (d);
-}
-
-TernMailNewMessage *
-tern_mail_new_message_from_imap (const TernImapMessage *message)
-{
-  const TernImapEnvelope *envelope = message->envelope;
-  g_autofree char *in_reply_to_header = NULL;
-  Decoded *d = g_new0 (Decoded, 1);
-
-  ensure_gmime ();
-  d->uid = message->uid;
-  d->flags = message->flags & SYSTEM_FLAGS_MASK;
-  d->modseq = message->modseq;
-  d->internal_date = message->internal_date;
-  d->size = message->size;
-  d->has_attachments = body_has_attachments (message->body);
-  d->keywords = join_keywords (message->keywords);
-  d->date = message->internal_date;
-  d->reference_ids = parse_message_ids (NULL);
-  if (envelope != NULL)
-    {
-      d->subject = decode_text (envelope->subject);
-      d->thread_subject = thread_subject (d->subject, &d->is_reply);
-      if (envelope->from != NULL && envelope->from->len > 0)
-        {
-          const TernImapAddress *from = g_ptr_array_index (envelope->from, 0);
-
-          d->from_name = decode_text (from->name);
-          d->from_address = address_spec (from);
-        }
-      d->to_list = format_addresses (envelope->to);
-      d->cc_list = format_addresses (envelope->cc);
-      d->reply_to = format_addresses (envelope->reply_to);
-      d->message_id = first_message_id (envelope->message_id);
-      d->in_reply_to = first_message_id (envelope->in_reply_to);
-      if (envelope->date != NULL)
-        {
-          g_autoptr(GDateTime) date = g_mime_utils_header_decode_date (envelope->date);
-
-          if (date != NULL)
-            d->date = g_date_time_to_unix (date);
-        }
-    }
-  if (message->headers != NULL)
-    {
-      g_autofree char *refs = find_header (message->headers, "References");
-
-      g_clear_pointer (&d->reference_ids, g_ptr_array_unref);
-      d->reference_ids = parse_message_ids (refs);
-      if (d->reference_ids->len > 0)
-        {
-          g_ptr_array_add (d->reference_ids, NULL);
-          d->references = g_strjoinv (" ", (char **) d->reference_ids->pdata);
-          g_ptr_array_remove_index (d->reference_ids, d->reference_ids->len - 1);
-        }
-      d->list_id = find_header (message->headers, "List-Id");
-      in_reply_to_header = find_header (message->headers, "In-Reply-To");
-      if (d->in_reply_to == NULL)
-        d->in_reply_to = first_message_id (in_reply_to_header);
-    }
-  return d;
-}
 
 /* Statements of one add_messages batch, prepared once. */
 typedef struct

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tern-context.h"
+#include "tern-imap-client.h"
 #include "tern-imap-sync.h"
 #include "tern-mail-store.h"
 #include "tern-test-servers.h"
@@ -470,6 +471,112 @@ test_qresync_noop (Fixture       *fixture,
   g_test_message ("no-change resync: %u folders, %u commands in all", selectable, commands->len);
 }
 
+/* Servers without QRESYNC: Dovecot advertising less (imap_capability).
+ * Changes behind Tern's back still arrive, through CHANGEDSINCE with
+ * CONDSTORE, through a full flag comparison without. */
+#define CAPABILITY_BASE                                                                        \
+  "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE UNSELECT CHILDREN NAMESPACE UIDPLUS "     \
+  "LIST-EXTENDED ESEARCH SEARCHRES LIST-STATUS MOVE LITERAL+ SPECIAL-USE"
+
+/* Whether a new session of @user is offered @capability. */
+static gboolean
+session_offers (const char *user,
+                const char *capability)
+{
+  g_autoptr(TernConnection) connection = NULL;
+  g_autoptr(TernImapClient) client = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean offered;
+
+  connection = tern_connection_new (tern_test_servers_get_address (servers, TERN_TEST_CERT_GOOD),
+                                    tern_test_servers_get_port (servers, TERN_TEST_SERVICE_IMAPS),
+                                    TERN_TLS_MODE_IMPLICIT);
+  tern_connection_set_ca_file (connection, tern_test_servers_get_ca_file (servers));
+  client = tern_imap_client_new (connection);
+  tern_imap_client_open (client, NULL, &error);
+  g_assert_no_error (error);
+  tern_imap_client_login (client, user, tern_test_servers_get_password (servers, user_index (user)),
+                          NULL, FALSE, NULL, &error);
+  g_assert_no_error (error);
+  offered = tern_imap_client_has_capability (client, capability);
+  tern_imap_client_logout (client, NULL, NULL);
+  return offered;
+}
+
+/* Makes Dovecot advertise @capability after login, and waits until a new
+ * session offers @probe (or not, as @offered says). */
+static void
+set_capability (const char *user,
+                const char *capability,
+                const char *probe,
+                gboolean    offered)
+{
+  g_autofree char *conf = NULL;
+  g_autofree char *extra = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_file_get_contents (dovecot_conf, &conf, NULL, &error);
+  g_assert_no_error (error);
+  extra = g_strdup_printf ("%s\nprotocol imap {\n  imap_capability = %s\n}\n", conf, capability);
+  g_file_set_contents (dovecot_conf, extra, -1, &error);
+  g_assert_no_error (error);
+  g_free (doveadm ("reload", NULL));
+  /* The reload is asynchronous: wait until new sessions see it. */
+  for (guint i = 0; session_offers (user, probe) != offered; i++)
+    {
+      g_assert_cmpuint (i, <, 100);
+      g_usleep (100 * 1000);
+    }
+}
+
+static void
+test_resync_without_qresync (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  const char *user = data;
+  gboolean condstore = g_str_has_suffix (g_test_get_path (), "-condstore");
+  g_autoptr(GPtrArray) commands = NULL;
+  const char *folder = condstore ? "Resync-CONDSTORE" : "Resync-plain";
+  gboolean changedsince = FALSE;
+  TernImapSyncStats stats;
+
+  if (rawlog_dir == NULL)
+    enable_rawlog ();
+  if (condstore)
+    set_capability (user, CAPABILITY_BASE " CONDSTORE", "QRESYNC", FALSE);
+  else
+    set_capability (user, CAPABILITY_BASE, "CONDSTORE", FALSE);
+  add_messages (user, folder, 40);
+  sync_ok (fixture, TERN_IMAP_SYNC_BODIES_NONE);
+  assert_folder_matches (fixture, user, folder);
+
+  g_free (doveadm ("flags", "add", "-u", user, "\\Flagged", "mailbox", folder, "uid", "3:6", NULL));
+  g_free (doveadm ("flags", "add", "-u", user, "\\Seen", "mailbox", folder, "uid", "10", NULL));
+  g_free (doveadm ("expunge", "-u", user, "mailbox", folder, "uid", "20:22", NULL));
+  add_messages (user, folder, 5);
+
+  clear_rawlog ();
+  stats = sync_ok (fixture, TERN_IMAP_SYNC_BODIES_NONE);
+  commands = rawlog_commands ();
+  for (guint i = 0; i < commands->len; i++)
+    g_test_message ("client: %s", (const char *) g_ptr_array_index (commands, i));
+  g_assert_cmpuint (stats.new_messages, ==, 5);
+  g_assert_cmpuint (stats.removed_messages, ==, 3);
+  g_assert_cmpuint (assert_folder_matches (fixture, user, folder), ==, 42);
+  assert_folder_matches (fixture, user, "INBOX");
+
+  for (guint i = 0; i < commands->len; i++)
+    {
+      const char *command = g_ptr_array_index (commands, i);
+
+      g_assert_null (strstr (command, "(QRESYNC"));
+      if (strstr (command, "CHANGEDSINCE") != NULL)
+        changedsince = TRUE;
+    }
+  /* Only the folder that changed is asked what changed. */
+  g_assert_true (changedsince == condstore);
+}
+
 /* A sync cancelled from another thread in the middle of fetching leaves a
  * consistent store; the next one completes it, nothing missing or twice. */
 typedef struct
@@ -740,6 +847,8 @@ main (int    argc,
   ADD ("bodies", tern_test_servers_get_user (servers, 1), test_bodies);
   ADD ("interrupted", tern_test_servers_get_user (servers, 1), test_interrupted);
   ADD ("qresync-noop", tern_test_servers_get_user (servers, 0), test_qresync_noop);
+  ADD ("resync-condstore", tern_test_servers_get_user (servers, 0), test_resync_without_qresync);
+  ADD ("resync-plain", tern_test_servers_get_user (servers, 0), test_resync_without_qresync);
 #undef ADD
   g_test_add_func ("/tern/imap-sync/cli", test_cli);
 

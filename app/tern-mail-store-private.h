@@ -1,0 +1,45 @@
+/* tern-mail-store-private.h: what tern-mail-store.c and tern-mail-decode.c
+ * share.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "tern-mail-store.h"
+
+G_BEGIN_DECLS
+
+#define SYSTEM_FLAGS_MASK (TERN_IMAP_FLAG_SEEN | TERN_IMAP_FLAG_ANSWERED | TERN_IMAP_FLAG_FLAGGED | \
+                           TERN_IMAP_FLAG_DELETED | TERN_IMAP_FLAG_DRAFT |                        \
+                           TERN_IMAP_FLAG_FORWARDED | TERN_IMAP_FLAG_JUNK)
+
+/* What one new message row holds, decoded. */
+struct _TernMailNewMessage
+{
+  guint32 uid;
+  TernImapFlags flags;
+  guint64 modseq;
+  gint64 internal_date;
+  guint64 size;
+  gboolean has_attachments;
+  char *subject;
+  char *thread_subject;
+  gboolean is_reply;
+  char *from_name;
+  char *from_address;
+  char *to_list;
+  char *cc_list;
+  char *reply_to;
+  char *message_id;
+  char *in_reply_to;
+  char *references;
+  GPtrArray *reference_ids;
+  char *list_id;
+  char *keywords;
+  gint64 date;
+};
+
+void  _tern_mail_ensure_gmime  (void);
+char *_tern_mail_join_keywords (GPtrArray *keywords);
+
+G_END_DECLS
