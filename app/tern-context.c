@@ -19,6 +19,7 @@ struct _TernContext
   char *ca_file;
   TernStore *store;
   TernAccountManager *accounts;
+  TernWorkerPool *workers;
 };
 
 G_DEFINE_FINAL_TYPE (TernContext, tern_context, G_TYPE_OBJECT)
@@ -47,6 +48,8 @@ tern_context_finalize (GObject *object)
 {
   TernContext *self = TERN_CONTEXT (object);
 
+  /* First: running jobs may still use the store. */
+  g_clear_object (&self->workers);
   g_clear_object (&self->accounts);
   g_clear_object (&self->store);
   g_free (self->profile_dir);
@@ -128,6 +131,7 @@ tern_context_new (const char  *profile_dir,
   self->accounts = tern_account_manager_new (self->store, error);
   if (self->accounts == NULL)
     return NULL;
+  self->workers = tern_worker_pool_new ();
 
   return g_steal_pointer (&self);
 }
@@ -151,6 +155,13 @@ tern_context_get_accounts (TernContext *self)
 {
   g_return_val_if_fail (TERN_IS_CONTEXT (self), NULL);
   return self->accounts;
+}
+
+TernWorkerPool *
+tern_context_get_worker_pool (TernContext *self)
+{
+  g_return_val_if_fail (TERN_IS_CONTEXT (self), NULL);
+  return self->workers;
 }
 
 const char *

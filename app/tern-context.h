@@ -13,6 +13,7 @@
 #include "tern-connection.h"
 #include "tern-server.h"
 #include "tern-store.h"
+#include "tern-worker-pool.h"
 
 G_BEGIN_DECLS
 
@@ -25,6 +26,9 @@ TernContext        *tern_context_new                     (const char   *profile_
 const char         *tern_context_get_profile_dir         (TernContext  *self);
 TernStore          *tern_context_get_store               (TernContext  *self);
 TernAccountManager *tern_context_get_accounts            (TernContext  *self);
+/* Where protocol work runs; its state notifies on the main context of the
+ * thread that made the context. */
+TernWorkerPool     *tern_context_get_worker_pool         (TernContext  *self);
 const char         *tern_context_get_ca_file             (TernContext  *self);
 void                tern_context_set_ca_file             (TernContext  *self,
                                                           const char   *ca_file);

@@ -89,7 +89,7 @@ static int
 replay_queue (TernContext *tern,
               gint64       account_id)
 {
-  g_autoptr(TernWorkerPool) pool = tern_worker_pool_new ();
+  TernWorkerPool *pool = tern_context_get_worker_pool (tern);
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autofree char *key = g_strdup_printf ("%" G_GINT64_FORMAT, account_id);
   TernAccount *account = tern_account_manager_lookup (tern_context_get_accounts (tern), key);
