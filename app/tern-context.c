@@ -48,7 +48,10 @@ tern_context_finalize (GObject *object)
 {
   TernContext *self = TERN_CONTEXT (object);
 
-  /* First: running jobs may still use the store. */
+  /* Jobs keep the pool alive until they returned, but not the store:
+   * cancel them and wait for their threads before the store goes. */
+  if (self->workers != NULL)
+    g_object_run_dispose (G_OBJECT (self->workers));
   g_clear_object (&self->workers);
   g_clear_object (&self->accounts);
   g_clear_object (&self->store);

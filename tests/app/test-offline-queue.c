@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "tern-account-private.h"
 #include "tern-app-error.h"
 #include "tern-context.h"
 #include "tern-offline-queue.h"
@@ -342,6 +343,77 @@ test_copy (Fixture       *fixture,
   g_assert_cmpint (n_ops (fixture), ==, 1);
 }
 
+/* Dropping the context cancels the jobs of its worker pool and waits for
+ * them, so a job never finds the store gone. */
+typedef struct
+{
+  TernStore *store;     /* unowned: the job must be done before it goes */
+  gboolean used_store;
+  gboolean done;
+  GError *error;
+} Blocking;
+
+static gboolean
+noop_cb (sqlite3  *db,
+         gpointer  user_data,
+         GError  **error)
+{
+  return TRUE;
+}
+
+static gboolean
+blocking_job (TernWorkerJob  *job,
+              gpointer        data,
+              GCancellable   *cancellable,
+              GError        **error)
+{
+  Blocking *blocking = data;
+
+  while (!g_cancellable_is_cancelled (cancellable))
+    g_usleep (1000);
+  /* Late work on the way out, as a sync writing its last batch does. */
+  g_usleep (50 * 1000);
+  blocking->used_store = tern_store_read (blocking->store, noop_cb, NULL, NULL);
+  g_cancellable_set_error_if_cancelled (cancellable, error);
+  return FALSE;
+}
+
+static void
+blocking_done_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  Blocking *blocking = user_data;
+
+  tern_worker_pool_run_finish (TERN_WORKER_POOL (source), result, &blocking->error);
+  blocking->done = TRUE;
+}
+
+static void
+test_context_cancels_jobs (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autoptr(TernServer) server = tern_server_new ("127.0.0.1", 993, TERN_TLS_MODE_IMPLICIT);
+  g_autoptr(TernAccount) account = tern_account_new ("A", "a@example.org",
+                                                     TERN_ACCOUNT_PROTOCOL_IMAP, server, NULL);
+  Blocking blocking = { store (fixture), FALSE, FALSE, NULL };
+  gint64 end;
+
+  _tern_account_set_id (account, fixture->account);
+  tern_worker_pool_run_async (tern_context_get_worker_pool (fixture->context), account,
+                              blocking_job, &blocking, NULL, blocking_done_cb, &blocking);
+  g_usleep (20 * 1000);
+  g_object_unref (g_steal_pointer (&fixture->context));
+  g_assert_true (blocking.used_store);
+
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (!blocking.done && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_error (blocking.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&blocking.error);
+  open_context (fixture);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -356,6 +428,7 @@ main (int    argc,
   ADD ("delete", test_delete);
   ADD ("append", test_append);
   ADD ("copy", test_copy);
+  ADD ("context-cancels-jobs", test_context_cancels_jobs);
 #undef ADD
 
   return g_test_run ();
