@@ -277,6 +277,69 @@ changes_cb (TernImapMessage  *message,
   return TRUE;
 }
 
+/* Batches are stored by a writer thread while the next one is fetched, so
+ * that the network and the database work at the same time.  At most
+ * PENDING_BATCHES wait for the writer; each is one transaction, so what an
+ * interrupted sync leaves behind is whole batches. */
+#define PENDING_BATCHES 2
+
+typedef struct
+{
+  TernStore *store;
+  gint64 folder_id;
+  GAsyncQueue *batches; /* of GPtrArray of TernMailNewMessage; an empty one ends */
+  GAsyncQueue *slots;   /* tokens: a batch may be queued when one is taken */
+  gint inserted;        /* atomic */
+  gint stored;          /* atomic: messages of the batches written */
+  GMutex lock;
+  GError *error;        /* the first failure, under @lock */
+} Writer;
+
+static gpointer
+writer_thread (gpointer user_data)
+{
+  Writer *writer = user_data;
+
+  for (;;)
+    {
+      g_autoptr(GPtrArray) batch = g_async_queue_pop (writer->batches);
+      g_autoptr(GError) error = NULL;
+      guint inserted = 0;
+      gboolean failed;
+
+      if (batch->len == 0)
+        break;
+      g_mutex_lock (&writer->lock);
+      failed = writer->error != NULL;
+      g_mutex_unlock (&writer->lock);
+      if (!failed && tern_mail_store_add_new_messages (writer->store, writer->folder_id, batch,
+                                                       &inserted, &error))
+        {
+          g_atomic_int_add (&writer->inserted, inserted);
+          g_atomic_int_add (&writer->stored, batch->len);
+        }
+      else if (!failed)
+        {
+          g_mutex_lock (&writer->lock);
+          writer->error = g_steal_pointer (&error);
+          g_mutex_unlock (&writer->lock);
+        }
+      g_async_queue_push (writer->slots, GINT_TO_POINTER (1));
+    }
+  return NULL;
+}
+
+static gboolean
+writer_failed (Writer *writer)
+{
+  gboolean failed;
+
+  g_mutex_lock (&writer->lock);
+  failed = writer->error != NULL;
+  g_mutex_unlock (&writer->lock);
+  return failed;
+}
+
 /* Fetches @uids (sorted ascending) highest first, BATCH_SIZE at a time, a
  * transaction per batch, so that the newest mail shows first and an
  * interrupted sync keeps what it stored. */
@@ -290,28 +353,56 @@ fetch_new (Sync                 *sync,
                              TERN_IMAP_FETCH_INTERNALDATE | TERN_IMAP_FETCH_SIZE |
                              TERN_IMAP_FETCH_ENVELOPE | TERN_IMAP_FETCH_BODYSTRUCTURE |
                              TERN_IMAP_FETCH_HEADERS;
-  guint done = 0;
+  Writer writer = { sync->store, folder->id };
+  g_autoptr(GError) fetch_error = NULL;
+  GThread *thread;
 
   if (tern_imap_client_is_enabled (sync->client, "CONDSTORE"))
     items |= TERN_IMAP_FETCH_MODSEQ;
 
-  for (guint end = uids->len; end > 0;)
+  writer.batches = g_async_queue_new_full ((GDestroyNotify) g_ptr_array_unref);
+  writer.slots = g_async_queue_new ();
+  g_mutex_init (&writer.lock);
+  for (guint i = 0; i < PENDING_BATCHES; i++)
+    g_async_queue_push (writer.slots, GINT_TO_POINTER (1));
+  thread = g_thread_new ("tern-sync-writer", writer_thread, &writer);
+
+  for (guint end = uids->len; end > 0 && !writer_failed (&writer);)
     {
       guint start = end > BATCH_SIZE ? end - BATCH_SIZE : 0;
       g_autoptr(TernImapSet) set = set_from_slice (uids, start, end);
-      guint inserted = 0;
 
       g_clear_pointer (&sync->batch, g_ptr_array_unref);
       sync->batch = g_ptr_array_new_full (end - start, (GDestroyNotify) tern_mail_new_message_free);
       if (!tern_imap_client_fetch (sync->client, set, items, 0, collect_cb, sync,
-                                   sync->cancellable, error) ||
-          !tern_mail_store_add_new_messages (sync->store, folder->id, sync->batch, &inserted,
-                                             error))
-        return FALSE;
-      sync->stats.new_messages += inserted;
-      done += end - start;
-      report (sync, folder->name, done, uids->len);
+                                   sync->cancellable, &fetch_error))
+        break;
+      g_async_queue_pop (writer.slots);
+      if (sync->batch->len > 0)
+        g_async_queue_push (writer.batches, g_steal_pointer (&sync->batch));
+      report (sync, folder->name, g_atomic_int_get (&writer.stored), uids->len);
       end = start;
+    }
+
+  /* The writer finishes what was queued (whole batches), then ends. */
+  g_async_queue_push (writer.batches, g_ptr_array_new ());
+  g_thread_join (thread);
+  sync->stats.new_messages += g_atomic_int_get (&writer.inserted);
+  if (fetch_error == NULL && writer.error == NULL)
+    report (sync, folder->name, uids->len, uids->len);
+
+  g_async_queue_unref (writer.batches);
+  g_async_queue_unref (writer.slots);
+  g_mutex_clear (&writer.lock);
+  if (writer.error != NULL)
+    {
+      g_propagate_error (error, writer.error);
+      return FALSE;
+    }
+  if (fetch_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&fetch_error));
+      return FALSE;
     }
   return TRUE;
 }

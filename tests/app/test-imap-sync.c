@@ -583,12 +583,15 @@ typedef struct
 {
   GMutex lock;
   GCond cond;
-  gboolean batch_stored;
+  gboolean batch_fetched;
+  gboolean cancelled;
   GCancellable *cancellable;
   Fixture *fixture;
   GError *error;
 } Interrupt;
 
+/* On the sync thread, after the first batch of INBOX was fetched (and
+ * handed to the writer): waits until the main thread has cancelled. */
 static void
 interrupt_progress_cb (const char *folder,
                        guint       done,
@@ -597,11 +600,13 @@ interrupt_progress_cb (const char *folder,
 {
   Interrupt *interrupt = user_data;
 
-  if (done == 0 || done == total)
+  if (total == 0 || !g_str_equal (folder, "INBOX"))
     return;
   g_mutex_lock (&interrupt->lock);
-  interrupt->batch_stored = TRUE;
+  interrupt->batch_fetched = TRUE;
   g_cond_signal (&interrupt->cond);
+  while (!interrupt->cancelled)
+    g_cond_wait (&interrupt->cond, &interrupt->lock);
   g_mutex_unlock (&interrupt->lock);
 }
 
@@ -636,11 +641,14 @@ test_interrupted (Fixture       *fixture,
 
   thread = g_thread_new ("sync", interrupt_thread, &interrupt);
   g_mutex_lock (&interrupt.lock);
-  while (!interrupt.batch_stored)
+  while (!interrupt.batch_fetched)
     g_cond_wait (&interrupt.cond, &interrupt.lock);
-  g_mutex_unlock (&interrupt.lock);
-  /* The sync thread is already fetching the next batch. */
+  /* From this thread, while the sync thread is between two FETCHes and
+   * its writer may still be storing. */
   g_cancellable_cancel (interrupt.cancellable);
+  interrupt.cancelled = TRUE;
+  g_cond_broadcast (&interrupt.cond);
+  g_mutex_unlock (&interrupt.lock);
   g_thread_join (g_steal_pointer (&thread));
   g_assert_error (interrupt.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&interrupt.error);
