@@ -532,6 +532,7 @@ typedef struct
   gint64 op_id;
   const char *message;
   gboolean give_up;
+  gint64 drop_message;  /* a row that only exists because of the operation */
 } Failed;
 
 static gboolean
@@ -543,8 +544,17 @@ failed_cb (sqlite3  *db,
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
   if (failed->give_up)
-    return _tern_offline_exec (db, "DELETE FROM pending_operations WHERE id = ?1", failed->op_id, 0, 0,
-                       error);
+    {
+      /* The server keeps the message where it was (or never had the copy):
+       * the row that showed the change goes, and a sync shows the server's
+       * truth again. */
+      if (failed->drop_message != 0
+          && !_tern_offline_exec (db, "DELETE FROM messages WHERE id = ?1", failed->drop_message,
+                                  0, 0, error))
+        return FALSE;
+      return _tern_offline_exec (db, "DELETE FROM pending_operations WHERE id = ?1", failed->op_id,
+                                 0, 0, error);
+    }
   stmt = tern_store_prepare (db,
                              "UPDATE pending_operations SET attempts = attempts + 1, last_error = ?2"
                              " WHERE id = ?1",
@@ -637,8 +647,11 @@ tern_offline_queue_replay (TernStore       *store,
 
       if (is_refusal (local_error))
         {
-          Failed failed = { op->id, local_error->message, op->attempts + 1 >= MAX_ATTEMPTS };
+          Failed failed = { op->id, local_error->message, op->attempts + 1 >= MAX_ATTEMPTS, 0 };
 
+          if (failed.give_up && op->payload != NULL && !g_str_equal (op->kind, "flags")
+              && !g_str_equal (op->kind, "expunge"))
+            g_variant_lookup (op->payload, "message", "x", &failed.drop_message);
           if (failed.give_up)
             g_message ("Giving up operation %" G_GINT64_FORMAT " (%s): %s", op->id, op->kind,
                        local_error->message);
@@ -649,7 +662,7 @@ tern_offline_queue_replay (TernStore       *store,
         }
 
       {
-        Failed failed = { op->id, local_error->message, FALSE };
+        Failed failed = { op->id, local_error->message, FALSE, 0 };
 
         tern_store_write (store, failed_cb, &failed, NULL);
       }

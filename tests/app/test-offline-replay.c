@@ -524,6 +524,47 @@ test_gone_on_server (Fixture       *fixture,
   g_clear_error (&error);
 }
 
+static void
+test_refused (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) inbox = NULL;
+  g_autoptr(TernMailFolder) inbox_folder = NULL;
+  g_autoptr(TernMailFolder) nowhere = tern_mail_folder_new ();
+  gint64 id, nowhere_id;
+  guint attempts = 0;
+
+  tern_test_servers_add_messages (servers, USER, NULL, 1, &error);
+  g_assert_no_error (error);
+  sync_account (fixture);
+  inbox_folder = folder (fixture, "INBOX");
+  inbox = tern_mail_store_list_messages (store (fixture), inbox_folder->id, 0, &error);
+  g_assert_no_error (error);
+  id = ((TernMailMessage *) g_ptr_array_index (inbox, 0))->id;
+
+  /* A folder the cache knows and the server does not (deleted elsewhere). */
+  nowhere->account_id = tern_account_get_id (fixture->account);
+  nowhere->name = g_strdup ("Nowhere");
+  nowhere_id = tern_mail_store_upsert_folder (store (fixture), nowhere, &error);
+  g_assert_no_error (error);
+  g_assert_true (tern_offline_queue_move (store (fixture), &id, 1, nowhere_id, &error));
+  g_assert_no_error (error);
+
+  /* Refused each time: replay goes on (a refusal is not an outage), and
+   * after a few tries the move is given up and its row dropped. */
+  while (n_ops (fixture) > 0 && attempts < 10)
+    {
+      error = replay (fixture, NULL);
+      g_assert_no_error (error);
+      attempts++;
+    }
+  g_assert_cmpuint (attempts, ==, 5);
+  g_assert_null (tern_mail_store_get_message (store (fixture), id, &error));
+  g_clear_error (&error);
+  g_assert_cmpuint (count_on_server ("INBOX", ((TernMailMessage *) g_ptr_array_index (inbox, 0))->message_id), ==, 1);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -545,6 +586,8 @@ main (int    argc,
               test_offline_then_replay, fixture_teardown);
   g_test_add ("/tern/offline-replay/gone-on-server", Fixture, NULL, fixture_setup,
               test_gone_on_server, fixture_teardown);
+  g_test_add ("/tern/offline-replay/refused", Fixture, NULL, fixture_setup, test_refused,
+              fixture_teardown);
 
   status = g_test_run ();
 
