@@ -529,11 +529,58 @@ finish_cb (sqlite3  *db,
 
 typedef struct
 {
-  gint64 op_id;
+  Op *op;
+  gint64 account_id;
   const char *message;
   gboolean give_up;
-  gint64 drop_message;  /* a row that only exists because of the operation */
 } Failed;
+
+/* Giving up: the cache shows the server's truth again.  A moved message
+ * goes back where it came from, with its UID (an incremental sync would
+ * not bring it back); a copy or an append the server never had goes. */
+static gboolean
+undo_op (sqlite3  *db,
+         Failed   *failed,
+         GError  **error)
+{
+  Op *op = failed->op;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  const char *folder = NULL;
+  gint64 message = 0;
+  guint32 uid = 0;
+
+  if (op->payload == NULL || !g_variant_lookup (op->payload, "message", "x", &message)
+      || g_str_equal (op->kind, "flags") || g_str_equal (op->kind, "expunge"))
+    return TRUE;
+  if (g_str_equal (op->kind, "move") && g_variant_lookup (op->payload, "folder", "&s", &folder)
+      && g_variant_lookup (op->payload, "uid", "u", &uid) && uid != 0)
+    {
+      stmt = tern_store_prepare (db,
+                                 "UPDATE messages SET folder_id = f.id, uid = ?3"
+                                 " FROM (SELECT id FROM folders WHERE account_id = ?1 AND name = ?2) f"
+                                 " WHERE messages.id = ?4 AND NOT EXISTS"
+                                 "  (SELECT 1 FROM messages m WHERE m.folder_id = f.id AND m.uid = ?3)",
+                                 error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, failed->account_id);
+      tern_store_bind_text (stmt, 2, folder);
+      sqlite3_bind_int64 (stmt, 3, uid);
+      sqlite3_bind_int64 (stmt, 4, message);
+      if (!tern_store_step_done (stmt, error))
+        return FALSE;
+    }
+  if ((stmt == NULL || sqlite3_changes (db) == 0)
+      && !_tern_offline_exec (db, "DELETE FROM messages WHERE id = ?1", message, 0, 0, error))
+    return FALSE;
+  return _tern_offline_exec (db,
+                             "UPDATE folders SET"
+                             " total_count = (SELECT count(*) FROM messages WHERE folder_id = folders.id),"
+                             " unread_count = (SELECT count(*) FROM messages WHERE folder_id = folders.id"
+                             "   AND (flags & 1) = 0 AND (flags & 8) = 0)"
+                             " WHERE account_id = ?1",
+                             failed->account_id, 0, 0, error);
+}
 
 static gboolean
 failed_cb (sqlite3  *db,
@@ -548,11 +595,9 @@ failed_cb (sqlite3  *db,
       /* The server keeps the message where it was (or never had the copy):
        * the row that showed the change goes, and a sync shows the server's
        * truth again. */
-      if (failed->drop_message != 0
-          && !_tern_offline_exec (db, "DELETE FROM messages WHERE id = ?1", failed->drop_message,
-                                  0, 0, error))
+      if (!undo_op (db, failed, error))
         return FALSE;
-      return _tern_offline_exec (db, "DELETE FROM pending_operations WHERE id = ?1", failed->op_id,
+      return _tern_offline_exec (db, "DELETE FROM pending_operations WHERE id = ?1", failed->op->id,
                                  0, 0, error);
     }
   stmt = tern_store_prepare (db,
@@ -561,7 +606,7 @@ failed_cb (sqlite3  *db,
                              error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_int64 (stmt, 1, failed->op_id);
+  sqlite3_bind_int64 (stmt, 1, failed->op->id);
   tern_store_bind_text (stmt, 2, failed->message);
   return tern_store_step_done (stmt, error);
 }
@@ -647,11 +692,9 @@ tern_offline_queue_replay (TernStore       *store,
 
       if (is_refusal (local_error))
         {
-          Failed failed = { op->id, local_error->message, op->attempts + 1 >= MAX_ATTEMPTS, 0 };
+          Failed failed = { op, account_id, local_error->message,
+                            op->attempts + 1 >= MAX_ATTEMPTS };
 
-          if (failed.give_up && op->payload != NULL && !g_str_equal (op->kind, "flags")
-              && !g_str_equal (op->kind, "expunge"))
-            g_variant_lookup (op->payload, "message", "x", &failed.drop_message);
           if (failed.give_up)
             g_message ("Giving up operation %" G_GINT64_FORMAT " (%s): %s", op->id, op->kind,
                        local_error->message);
@@ -662,7 +705,7 @@ tern_offline_queue_replay (TernStore       *store,
         }
 
       {
-        Failed failed = { op->id, local_error->message, FALSE, 0 };
+        Failed failed = { op, account_id, local_error->message, FALSE };
 
         tern_store_write (store, failed_cb, &failed, NULL);
       }
