@@ -710,6 +710,7 @@ typedef struct
   sqlite3_stmt *count_thread;
   sqlite3_stmt *set_thread;
   sqlite3_stmt *fts;
+  sqlite3_stmt *part;
 } AddMessages;
 
 static void
@@ -724,6 +725,7 @@ add_messages_clear (AddMessages *data)
   g_clear_pointer (&data->count_thread, sqlite3_finalize);
   g_clear_pointer (&data->set_thread, sqlite3_finalize);
   g_clear_pointer (&data->fts, sqlite3_finalize);
+  g_clear_pointer (&data->part, sqlite3_finalize);
 }
 
 static gboolean
@@ -782,7 +784,39 @@ prepare_add_messages (sqlite3      *db,
   data->fts = tern_store_prepare (db,
     "INSERT INTO messages_fts (rowid, subject, sender, recipients) VALUES (?1, ?2, ?3, ?4)",
     error);
-  return data->fts != NULL;
+  if (data->fts == NULL)
+    return FALSE;
+  data->part = tern_store_prepare (db,
+    "INSERT OR IGNORE INTO parts (message_id, section, content_type, charset, encoding,"
+    " disposition, filename, content_id, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    error);
+  return data->part != NULL;
+}
+
+static gboolean
+add_parts (AddMessages    *data,
+           gint64          row_id,
+           const Decoded  *d,
+           GError        **error)
+{
+  for (guint i = 0; d->parts != NULL && i < d->parts->len; i++)
+    {
+      const TernMailPart *part = g_ptr_array_index (d->parts, i);
+
+      sqlite3_reset (data->part);
+      sqlite3_bind_int64 (data->part, 1, row_id);
+      tern_store_bind_text (data->part, 2, part->section);
+      tern_store_bind_text (data->part, 3, part->content_type);
+      tern_store_bind_text (data->part, 4, part->charset);
+      tern_store_bind_text (data->part, 5, part->encoding);
+      tern_store_bind_text (data->part, 6, part->disposition);
+      tern_store_bind_text (data->part, 7, part->filename);
+      tern_store_bind_text (data->part, 8, part->content_id);
+      sqlite3_bind_int64 (data->part, 9, (gint64) part->size);
+      if (!tern_store_step_done (data->part, error))
+        return FALSE;
+    }
+  return TRUE;
 }
 
 static gint64
@@ -924,7 +958,8 @@ add_one_message (sqlite3        *db,
 
   row_id = sqlite3_last_insert_rowid (db);
   data->inserted++;
-  return assign_thread (db, data, row_id, d, error) && add_fts_row (data, row_id, d, error);
+  return assign_thread (db, data, row_id, d, error) && add_fts_row (data, row_id, d, error) &&
+         add_parts (data, row_id, d, error);
 }
 
 static gboolean

@@ -332,6 +332,73 @@ test_bodies (Fixture       *fixture,
   g_assert_cmpuint (missing->len, ==, 1);
 }
 
+static TernImapBody *
+make_body (const char *type,
+           const char *subtype,
+           const char *section,
+           const char *filename)
+{
+  TernImapBody *body = g_new0 (TernImapBody, 1);
+
+  body->type = g_strdup (type);
+  body->subtype = g_strdup (subtype);
+  body->section = g_strdup (section);
+  body->params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  body->disposition_params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  body->children = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_body_free);
+  body->size = 100;
+  if (filename != NULL)
+    {
+      body->disposition = g_strdup ("attachment");
+      g_hash_table_insert (body->disposition_params, g_strdup ("filename"), g_strdup (filename));
+    }
+  return body;
+}
+
+static gboolean
+count_parts_cb (sqlite3  *db,
+                gpointer  user_data,
+                GError  **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = tern_store_prepare (db,
+    "SELECT count(*), group_concat (section || ' ' || content_type || ' ' || coalesce (filename, '-'), '|')"
+    " FROM (SELECT * FROM parts ORDER BY section)", error);
+  char **out = user_data;
+
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  *out = g_strdup_printf ("%d:%s", sqlite3_column_int (stmt, 0), sqlite3_column_text (stmt, 1));
+  return TRUE;
+}
+
+static void
+test_parts (Fixture       *fixture,
+            gconstpointer  data)
+{
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_message_free);
+  g_autoptr(TernMailMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *parts = NULL;
+  TernImapMessage *imap = make_message (1, "with attachment", NULL, NULL, NULL, 0);
+  TernImapBody *mixed = make_body ("multipart", "mixed", NULL, NULL);
+  TernImapBody *alternative = make_body ("multipart", "alternative", "1", NULL);
+
+  g_ptr_array_add (alternative->children, make_body ("text", "plain", "1.1", NULL));
+  g_ptr_array_add (alternative->children, make_body ("text", "html", "1.2", NULL));
+  g_ptr_array_add (mixed->children, alternative);
+  g_ptr_array_add (mixed->children, make_body ("application", "pdf", "2", "=?utf-8?q?=D0=BE=D1=82=D1=87=D1=91=D1=82?=.pdf"));
+  imap->body = mixed;
+  imap->present |= TERN_IMAP_FETCH_BODYSTRUCTURE;
+  g_ptr_array_add (batch, imap);
+  add (fixture, batch);
+
+  message = tern_mail_store_find_message (fixture->store, fixture->folder_id, 1, &error);
+  g_assert_no_error (error);
+  g_assert_true (message->has_attachments);
+  tern_store_read (fixture->store, count_parts_cb, &parts, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (parts, ==, "3:1.1 text/plain -|1.2 text/html -|2 application/pdf отчёт.pdf");
+}
+
 static void
 test_folders (Fixture       *fixture,
               gconstpointer  data)
@@ -418,6 +485,7 @@ main (int    argc,
   ADD ("fts", test_fts);
   ADD ("bodies", test_bodies);
   ADD ("folders", test_folders);
+  ADD ("parts", test_parts);
 #undef ADD
   return g_test_run ();
 }
