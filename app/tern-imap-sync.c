@@ -23,7 +23,9 @@
 #include "tern-app-error.h"
 #include "tern-folder-roles.h"
 #include "tern-imap-client.h"
+#include "tern-imap-session.h"
 #include "tern-mail-store.h"
+#include "tern-offline-queue.h"
 
 #define BATCH_SIZE 1000
 #define BODY_WINDOW_DAYS 30
@@ -134,42 +136,6 @@ reset_events (Sync *sync)
   sync->vanished = tern_imap_set_new ();
   g_clear_pointer (&sync->changes, g_ptr_array_unref);
   sync->changes = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_mail_flag_update_free);
-}
-
-/* Connecting */
-
-static TernImapClient *
-connect_account (TernContext   *context,
-                 TernAccount   *account,
-                 GCancellable  *cancellable,
-                 GError       **error)
-{
-  const TernServer *server = tern_account_get_incoming (account);
-  g_autoptr(TernConnection) connection = NULL;
-  g_autoptr(TernImapClient) client = NULL;
-  g_autofree char *password = NULL;
-
-  if (tern_account_get_protocol (account) != TERN_ACCOUNT_PROTOCOL_IMAP)
-    {
-      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID,
-                   _("The account %s does not use IMAP"), tern_account_get_address (account));
-      return NULL;
-    }
-  password = tern_account_manager_get_password (tern_context_get_accounts (context), account,
-                                                TERN_SECRET_ROLE_INCOMING, cancellable, error);
-  if (password == NULL)
-    return NULL;
-  connection = tern_context_new_connection (context, server, error);
-  if (connection == NULL)
-    return NULL;
-  client = tern_imap_client_new (connection);
-  if (!tern_imap_client_open (client, cancellable, error) ||
-      !tern_imap_client_login (client,
-                               server->username ? server->username
-                                                : tern_account_get_address (account),
-                               password, server->auth, TRUE, cancellable, error))
-    return NULL;
-  return g_steal_pointer (&client);
 }
 
 /* UID sets as sorted arrays, for differences. */
@@ -717,8 +683,13 @@ tern_imap_sync_account (TernContext           *context,
   sync.cancellable = cancellable;
   reset_events (&sync);
 
-  sync.client = connect_account (context, account, cancellable, error);
+  sync.client = tern_imap_session_open (context, account, cancellable, error);
   if (sync.client == NULL)
+    return FALSE;
+  /* What the user did offline goes to the server first, so that the sync
+   * below does not briefly bring back the old state. */
+  if (!tern_offline_queue_replay (sync.store, tern_account_get_id (account), sync.client, NULL,
+                                  cancellable, error))
     return FALSE;
   tern_imap_client_set_events (sync.client, &events, &sync);
 
@@ -792,7 +763,7 @@ tern_imap_sync_fetch_body (TernContext   *context,
       return NULL;
     }
 
-  client = connect_account (context, account, cancellable, error);
+  client = tern_imap_session_open (context, account, cancellable, error);
   if (client == NULL)
     return NULL;
   params.uidvalidity = folder->uidvalidity;

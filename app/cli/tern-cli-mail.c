@@ -21,44 +21,6 @@
 
 #define DEFAULT_LIMIT 50
 
-/* The account --account names, or the only IMAP account there is. */
-static TernAccount *
-pick_account (TernContext  *tern,
-              const char   *key,
-              GError      **error)
-{
-  TernAccountManager *accounts = tern_context_get_accounts (tern);
-  GListModel *model = G_LIST_MODEL (accounts);
-  TernAccount *found = NULL;
-
-  if (key != NULL)
-    {
-      found = tern_account_manager_lookup (accounts, key);
-      if (found == NULL)
-        g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND, _("No account “%s”"), key);
-      return found ? g_object_ref (found) : NULL;
-    }
-  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
-    {
-      g_autoptr(TernAccount) account = g_list_model_get_item (model, i);
-
-      if (tern_account_get_protocol (account) != TERN_ACCOUNT_PROTOCOL_IMAP)
-        continue;
-      if (found != NULL)
-        {
-          g_object_unref (found);
-          g_set_error_literal (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID,
-                               _("There are several IMAP accounts: choose one with --account"));
-          return NULL;
-        }
-      found = g_steal_pointer (&account);
-    }
-  if (found == NULL)
-    g_set_error_literal (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND,
-                         _("There is no IMAP account; add one with “tern-cli account add”"));
-  return found;
-}
-
 /* sync */
 
 typedef struct
@@ -141,7 +103,7 @@ tern_cli_sync (GlobalOptions *globals,
     return tern_cli_fail (g_steal_pointer (&error));
   if (account_key != NULL)
     {
-      TernAccount *account = pick_account (tern, account_key, &error);
+      TernAccount *account = tern_cli_pick_imap_account (tern, account_key, &error);
 
       if (account == NULL)
         return tern_cli_fail (g_steal_pointer (&error));
@@ -234,7 +196,7 @@ tern_cli_folders (GlobalOptions *globals,
 
   tern = tern_cli_open_context (globals, &error);
   if (tern == NULL ||
-      (account = pick_account (tern, account_key, &error)) == NULL ||
+      (account = tern_cli_pick_imap_account (tern, account_key, &error)) == NULL ||
       (folders = tern_mail_store_list_folders (tern_context_get_store (tern),
                                                tern_account_get_id (account), &error)) == NULL)
     return tern_cli_fail (g_steal_pointer (&error));
@@ -393,7 +355,7 @@ tern_cli_list (GlobalOptions *globals,
     g_string_append_c (out, '[');
 
   tern = tern_cli_open_context (globals, &error);
-  if (tern == NULL || (account = pick_account (tern, account_key, &error)) == NULL)
+  if (tern == NULL || (account = tern_cli_pick_imap_account (tern, account_key, &error)) == NULL)
     return tern_cli_fail (g_steal_pointer (&error));
   store = tern_context_get_store (tern);
   folder = tern_mail_store_find_folder (store, tern_account_get_id (account),

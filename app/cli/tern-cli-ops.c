@@ -236,33 +236,6 @@ tern_cli_delete (GlobalOptions *globals,
 
 /* idle */
 
-static TernAccount *
-pick_imap_account (TernContext  *tern,
-                   const char   *key,
-                   GError      **error)
-{
-  GListModel *model = G_LIST_MODEL (tern_context_get_accounts (tern));
-  TernAccount *found;
-
-  if (key != NULL)
-    {
-      found = tern_account_manager_lookup (tern_context_get_accounts (tern), key);
-      if (found == NULL)
-        g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND, _("No account “%s”"), key);
-      return found ? g_object_ref (found) : NULL;
-    }
-  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
-    {
-      g_autoptr(TernAccount) account = g_list_model_get_item (model, i);
-
-      if (tern_account_get_protocol (account) == TERN_ACCOUNT_PROTOCOL_IMAP)
-        return g_steal_pointer (&account);
-    }
-  g_set_error_literal (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND,
-                       _("There is no IMAP account; add one with “tern-cli account add”"));
-  return NULL;
-}
-
 static void
 new_message_cb (TernImapIdle *idle,
                 guint         uid,
@@ -378,7 +351,7 @@ tern_cli_idle (GlobalOptions *globals,
     return tern_cli_usage_error (context, _("Unexpected arguments"));
 
   tern = tern_cli_open_context (globals, &error);
-  if (tern == NULL || (account = pick_imap_account (tern, account_key, &error)) == NULL)
+  if (tern == NULL || (account = tern_cli_pick_imap_account (tern, account_key, &error)) == NULL)
     return tern_cli_fail (g_steal_pointer (&error));
 
   names = folders != NULL ? (const char *const *) folders : inbox;

@@ -49,6 +49,44 @@ tern_cli_open_context (GlobalOptions  *globals,
   return context;
 }
 
+/* The account --account names, or the only IMAP account there is. */
+TernAccount *
+tern_cli_pick_imap_account (TernContext  *tern,
+                            const char   *key,
+                            GError      **error)
+{
+  TernAccountManager *accounts = tern_context_get_accounts (tern);
+  GListModel *model = G_LIST_MODEL (accounts);
+  TernAccount *found = NULL;
+
+  if (key != NULL)
+    {
+      found = tern_account_manager_lookup (accounts, key);
+      if (found == NULL)
+        g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND, _("No account “%s”"), key);
+      return found ? g_object_ref (found) : NULL;
+    }
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(TernAccount) account = g_list_model_get_item (model, i);
+
+      if (tern_account_get_protocol (account) != TERN_ACCOUNT_PROTOCOL_IMAP)
+        continue;
+      if (found != NULL)
+        {
+          g_object_unref (found);
+          g_set_error_literal (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID,
+                               _("There are several IMAP accounts: choose one with --account"));
+          return NULL;
+        }
+      found = g_steal_pointer (&account);
+    }
+  if (found == NULL)
+    g_set_error_literal (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND,
+                         _("There is no IMAP account; add one with “tern-cli account add”"));
+  return found;
+}
+
 int
 tern_cli_dispatch (const Command *commands,
                    gsize          n_commands,

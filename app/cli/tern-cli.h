@@ -43,6 +43,11 @@ int          tern_cli_usage_error  (GOptionContext  *context,
                                     const char      *message);
 TernContext *tern_cli_open_context (GlobalOptions   *globals,
                                     GError         **error);
+/* The account --account names (by id, UUID or address), or the only IMAP
+ * account there is.  Returns a reference. */
+TernAccount *tern_cli_pick_imap_account (TernContext  *tern,
+                                         const char   *key,
+                                         GError      **error);
 int          tern_cli_dispatch     (const Command   *commands,
                                     gsize            n_commands,
                                     const char      *group,
