@@ -53,6 +53,9 @@ struct _TernMailNewMessage
   GPtrArray *parts; /* of TernMailPart; never NULL */
 };
 
+gboolean _tern_mail_store_recount (sqlite3  *db,
+                                   gint64    folder_id,
+                                   GError  **error);
 void  _tern_mail_ensure_gmime  (void);
 char *_tern_mail_join_keywords (GPtrArray *keywords);
 

@@ -504,10 +504,12 @@ tern_mail_store_find_folder_by_role (TernStore   *store,
                         "No folder has this role", error);
 }
 
-static gboolean
-update_counts (sqlite3  *db,
-               gint64    folder_id,
-               GError  **error)
+/* Inside a write transaction: totals and unread counts of one folder from
+ * its rows. */
+gboolean
+_tern_mail_store_recount (sqlite3  *db,
+                          gint64    folder_id,
+                          GError  **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
@@ -529,7 +531,7 @@ update_counts_cb (sqlite3  *db,
                   gpointer  user_data,
                   GError  **error)
 {
-  return update_counts (db, *(gint64 *) user_data, error);
+  return _tern_mail_store_recount (db, *(gint64 *) user_data, error);
 }
 
 gboolean
@@ -568,7 +570,7 @@ set_folder_synced_cb (sqlite3  *db,
   bind_optional_int (stmt, 3, data->uidnext);
   bind_optional_int (stmt, 4, (gint64) data->highestmodseq);
   sqlite3_bind_int64 (stmt, 5, g_get_real_time () / G_USEC_PER_SEC);
-  return tern_store_step_done (stmt, error) && update_counts (db, data->folder_id, error);
+  return tern_store_step_done (stmt, error) && _tern_mail_store_recount (db, data->folder_id, error);
 }
 
 gboolean
@@ -1071,7 +1073,7 @@ update_flags_cb (sqlite3  *db,
       if (!tern_store_step_done (stmt, error))
         return FALSE;
     }
-  return update_counts (db, data->folder_id, error);
+  return _tern_mail_store_recount (db, data->folder_id, error);
 }
 
 gboolean
@@ -1137,7 +1139,7 @@ recount_folders (sqlite3     *db,
 
   g_hash_table_iter_init (&iter, folders);
   while (g_hash_table_iter_next (&iter, &key, NULL))
-    if (!update_counts (db, *(gint64 *) key, error))
+    if (!_tern_mail_store_recount (db, *(gint64 *) key, error))
       return FALSE;
   return TRUE;
 }
@@ -1271,7 +1273,7 @@ remove_uids_cb (sqlite3  *db,
       if (!tern_store_step_done (delete, error))
         return FALSE;
     }
-  return update_counts (db, data->folder_id, error);
+  return _tern_mail_store_recount (db, data->folder_id, error);
 }
 
 gboolean

@@ -43,9 +43,6 @@ gboolean _tern_offline_exec      (sqlite3     *db,
                                   GError     **error);
 /* Recounts a folder's total and unread messages (as
  * tern_mail_store_update_counts() does) inside the caller's transaction. */
-gboolean _tern_offline_recount   (sqlite3     *db,
-                                  gint64       folder_id,
-                                  GError     **error);
 
 /* When non-zero, each replay stops with an error right after the server
  * confirmed its @nth operation and before that operation is removed from

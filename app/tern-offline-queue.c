@@ -33,18 +33,7 @@
 #include <string.h>
 
 #include "tern-app-error.h"
-
-static void
-ensure_gmime (void)
-{
-  static gsize once = 0;
-
-  if (g_once_init_enter (&once))
-    {
-      g_mime_init ();
-      g_once_init_leave (&once, 1);
-    }
-}
+#include "tern-mail-store-private.h"
 
 /* ------------------------------------------------------------ the cache */
 
@@ -156,28 +145,6 @@ load_folder (sqlite3  *db,
   return load_folder_where (db, "id = ?1", id, folder, error);
 }
 
-/* The same count as tern_mail_store_update_counts(), inside our
- * transaction. */
-gboolean
-_tern_offline_recount (sqlite3  *db,
-         gint64    folder_id,
-         GError  **error)
-{
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-
-  stmt = tern_store_prepare (db,
-                             "UPDATE folders SET"
-                             " total_count = (SELECT count(*) FROM messages WHERE folder_id = ?1),"
-                             " unread_count = (SELECT count(*) FROM messages WHERE folder_id = ?1"
-                             "                 AND (flags & 1) = 0 AND (flags & 8) = 0)"
-                             " WHERE id = ?1",
-                             error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, folder_id);
-  return tern_store_step_done (stmt, error);
-}
-
 gboolean
 _tern_offline_exec (sqlite3     *db,
             const char  *sql,
@@ -258,7 +225,7 @@ recount_touched (sqlite3  *db,
 
   g_hash_table_iter_init (&iter, data->touched);
   while (g_hash_table_iter_next (&iter, &key, NULL))
-    if (!_tern_offline_recount (db, *(gint64 *) key, error))
+    if (!_tern_mail_store_recount (db, *(gint64 *) key, error))
       return FALSE;
   return TRUE;
 }
@@ -563,7 +530,7 @@ parse_message (GBytes *bytes)
   gsize size;
   const char *data = g_bytes_get_data (bytes, &size);
 
-  ensure_gmime ();
+  _tern_mail_ensure_gmime ();
   stream = g_mime_stream_mem_new_with_buffer (data, size);
   parser = g_mime_parser_new_with_stream (stream);
   message = g_mime_parser_construct_message (parser, NULL);
@@ -638,7 +605,7 @@ insert_appended (sqlite3        *db,
   g_variant_dict_insert (&dict, "data", "s", base64);
   if (!insert_op (db, folder->account_id, folder->id, "append", g_variant_dict_end (&dict), error))
     return FALSE;
-  return _tern_offline_recount (db, folder->id, error);
+  return _tern_mail_store_recount (db, folder->id, error);
 }
 
 static gboolean

@@ -15,6 +15,8 @@
 #include "tern-offline-queue.h"
 #include "tern-offline-queue-private.h"
 
+#include "tern-mail-store-private.h"
+
 #include "tern-app-error.h"
 
 /* An operation the server keeps refusing is given up after this many
@@ -520,7 +522,7 @@ finish_cb (sqlite3  *db,
     {
       if (!_tern_offline_exec (db, "DELETE FROM messages WHERE id = ?1", finish->message, 0, 0, error))
         return FALSE;
-      if (finish->folder_id != 0 && !_tern_offline_recount (db, finish->folder_id, error))
+      if (finish->folder_id != 0 && !_tern_mail_store_recount (db, finish->folder_id, error))
         return FALSE;
     }
   return _tern_offline_exec (db, "DELETE FROM pending_operations WHERE id = ?1", finish->op_id, 0, 0,
