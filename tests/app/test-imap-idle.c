@@ -133,67 +133,6 @@ doveadm (const char *first,
     g_error ("doveadm %s failed: %s", first, err);
 }
 
-static gboolean
-imaps_answers (void)
-{
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GSocketConnection) connection = NULL;
-
-  g_socket_client_set_timeout (client, 1);
-  connection = g_socket_client_connect_to_host (client, "127.0.0.1",
-                                                tern_test_servers_get_port (servers,
-                                                                            TERN_TEST_SERVICE_IMAPS),
-                                                NULL, NULL);
-  return connection != NULL;
-}
-
-static void
-wait_for_imaps (gboolean up)
-{
-  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-
-  while (imaps_answers () != up && g_get_monotonic_time () < end)
-    g_usleep (20000);
-  g_assert_true (imaps_answers () == up);
-}
-
-/* Dovecot alone, stopped and started with its own configuration: back on
- * the same ports with the same passwords. */
-static void
-stop_dovecot (void)
-{
-  const char *argv[] = { "doveadm", "-c", dovecot_conf, "config", "-h", "base_dir", NULL };
-  g_autoptr(GError) error = NULL;
-  g_autofree char *base_dir = NULL;
-  g_autofree char *pid_file = NULL;
-  g_autofree char *text = NULL;
-
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &base_dir, NULL, NULL,
-                &error);
-  g_assert_no_error (error);
-  pid_file = g_build_filename (g_strstrip (base_dir), "master.pid", NULL);
-  g_file_get_contents (pid_file, &text, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (kill ((pid_t) g_ascii_strtoll (text, NULL, 10), SIGTERM), ==, 0);
-  wait_for_imaps (FALSE);
-}
-
-static void
-start_dovecot (void)
-{
-  const char *argv[] = { "dovecot", "-c", dovecot_conf, NULL };
-  g_autoptr(GError) error = NULL;
-  int status = 0;
-
-  /* The daemon keeps what it inherited: give it no pipes to hold open. */
-  g_spawn_sync (NULL, (char **) argv, NULL,
-                G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                NULL, NULL, NULL, NULL, &status, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
-  wait_for_imaps (TRUE);
-}
-
 /* Fixture: a profile with alice's account and her INBOX in the store. */
 
 typedef struct
@@ -488,10 +427,20 @@ test_reconnect (Fixture       *fixture,
 
   /* The server goes away: the watcher notices, says why, and comes back
    * by itself once the server is back. */
-  stop_dovecot ();
+  {
+    g_autoptr(GError) stop_error = NULL;
+
+    tern_test_servers_stop_dovecot (servers, &stop_error);
+    g_assert_no_error (stop_error);
+  }
   g_assert_true (wait_until (is_disconnected, fixture, idle, 30 * G_USEC_PER_SEC));
   g_test_message ("disconnected: %s", tern_imap_idle_get_last_error (idle));
-  start_dovecot ();
+  {
+    g_autoptr(GError) start_error = NULL;
+
+    tern_test_servers_start_dovecot (servers, &start_error);
+    g_assert_no_error (start_error);
+  }
   start = g_get_monotonic_time ();
   g_assert_true (wait_until (is_connected, fixture, idle, 15 * G_USEC_PER_SEC));
   g_test_message ("reconnected %.3f s after the server was back",

@@ -102,61 +102,6 @@ flags_on_server (const char *mailbox,
   return g_strdup (g_hash_table_lookup (flags, message_id));
 }
 
-static gboolean
-imaps_answers (void)
-{
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GSocketConnection) connection = NULL;
-
-  g_socket_client_set_timeout (client, 1);
-  connection = g_socket_client_connect_to_host (client, "127.0.0.1",
-                                                tern_test_servers_get_port (servers,
-                                                                            TERN_TEST_SERVICE_IMAPS),
-                                                NULL, NULL);
-  return connection != NULL;
-}
-
-static void
-wait_for_imaps (gboolean up)
-{
-  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-
-  while (imaps_answers () != up && g_get_monotonic_time () < end)
-    g_usleep (20000);
-  g_assert_true (imaps_answers () == up);
-}
-
-static void
-stop_dovecot (void)
-{
-  const char *argv[] = { "doveadm", "-c", dovecot_conf, "config", "-h", "base_dir", NULL };
-  g_autofree char *base_dir = g_strstrip (run (argv, TRUE));
-  g_autofree char *pid_file = g_build_filename (base_dir, "master.pid", NULL);
-  g_autofree char *text = NULL;
-  g_autoptr(GError) error = NULL;
-
-  g_file_get_contents (pid_file, &text, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (kill ((pid_t) g_ascii_strtoll (text, NULL, 10), SIGTERM), ==, 0);
-  wait_for_imaps (FALSE);
-}
-
-static void
-start_dovecot (void)
-{
-  const char *argv[] = { "dovecot", "-c", dovecot_conf, NULL };
-  g_autoptr(GError) error = NULL;
-  int status = 0;
-
-  /* The daemon keeps what it inherited: give it no pipes to hold open. */
-  g_spawn_sync (NULL, (char **) argv, NULL,
-                G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                NULL, NULL, NULL, NULL, &status, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
-  wait_for_imaps (TRUE);
-}
-
 /* Tern */
 
 typedef struct
@@ -370,7 +315,12 @@ test_offline_then_replay (Fixture       *fixture,
   id_cli = g_strdup (((TernMailMessage *) g_ptr_array_index (inbox, 3))->message_id);
 
   /* Offline: every change shows at once and waits. */
-  stop_dovecot ();
+  {
+    g_autoptr(GError) stop_error = NULL;
+
+    tern_test_servers_stop_dovecot (servers, &stop_error);
+    g_assert_no_error (stop_error);
+  }
   g_assert_true (tern_offline_queue_set_flags (store (fixture), &ids[0], 1,
                                                TERN_IMAP_FLAG_SEEN | TERN_IMAP_FLAG_FLAGGED, 0,
                                                &error));
@@ -407,7 +357,12 @@ test_offline_then_replay (Fixture       *fixture,
 
   /* Tern and Dovecot restart; the queue is still there. */
   restart (fixture);
-  start_dovecot ();
+  {
+    g_autoptr(GError) start_error = NULL;
+
+    tern_test_servers_start_dovecot (servers, &start_error);
+    g_assert_no_error (start_error);
+  }
   g_assert_cmpint (n_ops (fixture), ==, 5);
 
   /* Every operation "crashes" once after the server's OK, and the next

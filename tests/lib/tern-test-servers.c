@@ -9,6 +9,7 @@
 #include "tern-test-util.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <glib/gstdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,6 +27,8 @@ struct _TernTestServers
   guint16 ports[N_SERVICES];
   GPtrArray *users;
   GPtrArray *passwords;
+  char *dovecot_config;
+  char *dovecot_base_dir;
   gboolean running;
 };
 
@@ -145,6 +148,12 @@ load_ini (TernTestServers  *self,
 
   self->ca_file = dup_string (ini, "servers", "ca_file", error);
   if (self->ca_file == NULL)
+    return FALSE;
+  self->dovecot_config = dup_string (ini, "servers", "dovecot_config", error);
+  if (self->dovecot_config == NULL)
+    return FALSE;
+  self->dovecot_base_dir = dup_string (ini, "servers", "base_dir", error);
+  if (self->dovecot_base_dir == NULL)
     return FALSE;
 
   for (guint i = 0; i < N_SERVICES; i++)
@@ -284,6 +293,8 @@ tern_test_servers_free (TernTestServers *self)
   g_free (self->script);
   g_free (self->dir);
   g_free (self->ca_file);
+  g_free (self->dovecot_config);
+  g_free (self->dovecot_base_dir);
   for (guint i = 0; i < N_CERTS; i++)
     {
       g_free (self->cert_files[i]);
@@ -391,4 +402,77 @@ tern_test_servers_add_messages (TernTestServers  *self,
   argv[n] = NULL;
 
   return run_script (self->script, argv, NULL, error);
+}
+
+const char *
+tern_test_servers_get_dovecot_config (TernTestServers *self)
+{
+  return self->dovecot_config;
+}
+
+static gboolean
+imaps_answers (TernTestServers *self)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+
+  g_socket_client_set_timeout (client, 1);
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1",
+                                                self->ports[TERN_TEST_SERVICE_IMAPS], NULL, NULL);
+  return connection != NULL;
+}
+
+static gboolean
+wait_for_imaps (TernTestServers  *self,
+                gboolean          up,
+                GError          **error)
+{
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (imaps_answers (self) != up)
+    {
+      if (g_get_monotonic_time () > end)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "Dovecot did not %s within 10 s",
+                       up ? "come up" : "go away");
+          return FALSE;
+        }
+      g_usleep (20000);
+    }
+  return TRUE;
+}
+
+gboolean
+tern_test_servers_stop_dovecot (TernTestServers  *self,
+                                GError          **error)
+{
+  g_autofree char *pid_file = g_build_filename (self->dovecot_base_dir, "master.pid", NULL);
+  g_autofree char *text = NULL;
+  gint64 pid;
+
+  if (!g_file_get_contents (pid_file, &text, NULL, error))
+    return FALSE;
+  pid = g_ascii_strtoll (text, NULL, 10);
+  if (pid <= 1 || kill ((pid_t) pid, SIGTERM) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot stop Dovecot (pid %s)", text);
+      return FALSE;
+    }
+  return wait_for_imaps (self, FALSE, error);
+}
+
+gboolean
+tern_test_servers_start_dovecot (TernTestServers  *self,
+                                 GError          **error)
+{
+  const char *argv[] = { "dovecot", "-c", self->dovecot_config, NULL };
+  int status = 0;
+
+  /* The daemon keeps what it inherited: give it no pipes to hold open. */
+  if (!g_spawn_sync (NULL, (char **) argv, NULL,
+                     G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                     NULL, NULL, NULL, NULL, &status, error) ||
+      !g_spawn_check_wait_status (status, error))
+    return FALSE;
+  return wait_for_imaps (self, TRUE, error);
 }

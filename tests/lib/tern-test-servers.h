@@ -66,6 +66,18 @@ gboolean         tern_test_servers_add_messages (TernTestServers *servers,
                                                  guint            count,
                                                  GError         **error);
 
+/* Dovecot's configuration file, for doveadm -c. */
+const char      *tern_test_servers_get_dovecot_config (TernTestServers *servers);
+
+/* Stops Dovecot alone (Postfix keeps running) and waits until IMAPS
+ * refuses connections; tern_test_servers_start_dovecot() brings it back on
+ * the same ports with the same users and mail, and waits until IMAPS
+ * answers.  For tests of what happens while the server is away. */
+gboolean         tern_test_servers_stop_dovecot  (TernTestServers *servers,
+                                                  GError         **error);
+gboolean         tern_test_servers_start_dovecot (TernTestServers *servers,
+                                                  GError         **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TernTestServers, tern_test_servers_free)
 
 G_END_DECLS
