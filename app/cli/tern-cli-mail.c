@@ -74,7 +74,7 @@ tern_cli_sync (GlobalOptions *globals,
   gboolean json = FALSE;
   const GOptionEntry entries[] = {
     { "account", 0, 0, G_OPTION_ARG_STRING, &account_key, N_("Sync only this account (id, UUID or address)"), N_("ACCOUNT") },
-    { "bodies", 0, 0, G_OPTION_ARG_STRING, &bodies_name, N_("Download bodies: none, window (last 30 days) or all"), N_("WHICH") },
+    { "bodies", 0, 0, G_OPTION_ARG_STRING, &bodies_name, N_("Download bodies: none, window (last 30 days; the default) or all"), N_("WHICH") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as JSON"), NULL },
     { NULL }
   };
@@ -83,7 +83,8 @@ tern_cli_sync (GlobalOptions *globals,
   g_autoptr(TernContext) tern = NULL;
   g_autoptr(GPtrArray) accounts = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GString) out = g_string_new (NULL);
-  TernImapSyncBodies bodies = TERN_IMAP_SYNC_BODIES_NONE;
+  /* As the issue has it: recent bodies are there to read offline. */
+  TernImapSyncBodies bodies = TERN_IMAP_SYNC_BODIES_WINDOW;
   Progress progress = { NULL, isatty (STDERR_FILENO) };
   GListModel *model;
   gboolean ok = TRUE;

@@ -577,8 +577,9 @@ test_resync_without_qresync (Fixture       *fixture,
   g_assert_true (changedsince == condstore);
 }
 
-/* A sync cancelled from another thread in the middle of fetching leaves a
- * consistent store; the next one completes it, nothing missing or twice. */
+/* A sync cut in the middle of fetching, by the user (cancelled from another
+ * thread) or by the server (Dovecot stopped under it), leaves a consistent
+ * store; the next one completes it, nothing missing or twice. */
 typedef struct
 {
   GMutex lock;
@@ -622,18 +623,22 @@ interrupt_thread (gpointer user_data)
 }
 
 static void
-test_interrupted (Fixture       *fixture,
-                  gconstpointer  data)
+run_interrupted (Fixture    *fixture,
+                 const char *user,
+                 gboolean    server_cut)
 {
-  const char *user = data;
   Interrupt interrupt = { 0 };
   g_autoptr(GThread) thread = NULL;
   g_autoptr(TernMailFolder) inbox = NULL;
   g_autoptr(GPtrArray) stored = NULL;
+  g_autoptr(GHashTable) status = NULL;
   g_autoptr(GError) error = NULL;
   TernImapSyncStats stats;
+  guint total;
 
   add_messages (user, NULL, 2200);
+  status = mailbox_status (user, "INBOX");
+  total = atoi (g_hash_table_lookup (status, "messages"));
   g_mutex_init (&interrupt.lock);
   g_cond_init (&interrupt.cond);
   interrupt.cancellable = g_cancellable_new ();
@@ -645,32 +650,64 @@ test_interrupted (Fixture       *fixture,
     g_cond_wait (&interrupt.cond, &interrupt.lock);
   /* From this thread, while the sync thread is between two FETCHes and
    * its writer may still be storing. */
-  g_cancellable_cancel (interrupt.cancellable);
+  if (server_cut)
+    {
+      tern_test_servers_stop_dovecot (servers, &error);
+      g_assert_no_error (error);
+    }
+  else
+    g_cancellable_cancel (interrupt.cancellable);
   interrupt.cancelled = TRUE;
   g_cond_broadcast (&interrupt.cond);
   g_mutex_unlock (&interrupt.lock);
   g_thread_join (g_steal_pointer (&thread));
-  g_assert_error (interrupt.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  if (server_cut)
+    {
+      /* The connection was closed under the client: a connection error,
+       * reported as such (not a parse error, not a hang). */
+      g_assert_nonnull (interrupt.error);
+      g_assert_true (interrupt.error->domain == TERN_CONNECTION_ERROR ||
+                     interrupt.error->domain == TERN_IMAP_ERROR);
+      g_test_message ("the cut: %s", interrupt.error->message);
+      tern_test_servers_start_dovecot (servers, &error);
+      g_assert_no_error (error);
+    }
+  else
+    g_assert_error (interrupt.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&interrupt.error);
 
   inbox = find_folder (fixture, "INBOX");
   stored = tern_mail_store_list_messages (tern_context_get_store (fixture->context), inbox->id, 0,
                                           &error);
   g_assert_no_error (error);
-  g_test_message ("stored before the cut: %u of 2200", stored->len);
+  g_test_message ("stored before the cut: %u of %u", stored->len, total);
   g_assert_cmpuint (stored->len, >=, 1000);
-  g_assert_cmpuint (stored->len, <, 2200);
+  g_assert_cmpuint (stored->len, <, total);
   /* Nothing recorded as synced: the next sync starts from the old state. */
   g_assert_cmpuint (inbox->uidnext, ==, 0);
 
   stats = sync_ok (fixture, TERN_IMAP_SYNC_BODIES_NONE);
   /* The rest of INBOX (and other folders of the user, never reached). */
-  g_assert_cmpuint (stats.new_messages, >=, 2200 - stored->len);
-  g_assert_cmpuint (assert_folder_matches (fixture, user, "INBOX"), ==, 2200);
+  g_assert_cmpuint (stats.new_messages, >=, total - stored->len);
+  g_assert_cmpuint (assert_folder_matches (fixture, user, "INBOX"), ==, total);
 
   g_object_unref (interrupt.cancellable);
   g_mutex_clear (&interrupt.lock);
   g_cond_clear (&interrupt.cond);
+}
+
+static void
+test_interrupted (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  run_interrupted (fixture, data, FALSE);
+}
+
+static void
+test_server_cut (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  run_interrupted (fixture, data, TRUE);
 }
 
 /* Bodies: the window fetches the last 30 days; on demand fetches one. */
@@ -857,6 +894,7 @@ main (int    argc,
    * bodies to fetch. */
   ADD ("bodies", tern_test_servers_get_user (servers, 1), test_bodies);
   ADD ("interrupted", tern_test_servers_get_user (servers, 1), test_interrupted);
+  ADD ("server-cut", tern_test_servers_get_user (servers, 1), test_server_cut);
   ADD ("qresync-noop", tern_test_servers_get_user (servers, 0), test_qresync_noop);
   ADD ("resync-condstore", tern_test_servers_get_user (servers, 0), test_resync_without_qresync);
   ADD ("resync-plain", tern_test_servers_get_user (servers, 0), test_resync_without_qresync);

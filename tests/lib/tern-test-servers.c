@@ -29,6 +29,7 @@ struct _TernTestServers
   GPtrArray *passwords;
   char *dovecot_config;
   char *dovecot_base_dir;
+  char *dovecot_instance;
   gboolean running;
 };
 
@@ -154,6 +155,9 @@ load_ini (TernTestServers  *self,
     return FALSE;
   self->dovecot_base_dir = dup_string (ini, "servers", "base_dir", error);
   if (self->dovecot_base_dir == NULL)
+    return FALSE;
+  self->dovecot_instance = dup_string (ini, "servers", "instance", error);
+  if (self->dovecot_instance == NULL)
     return FALSE;
 
   for (guint i = 0; i < N_SERVICES; i++)
@@ -295,6 +299,7 @@ tern_test_servers_free (TernTestServers *self)
   g_free (self->ca_file);
   g_free (self->dovecot_config);
   g_free (self->dovecot_base_dir);
+  g_free (self->dovecot_instance);
   for (guint i = 0; i < N_CERTS; i++)
     {
       g_free (self->cert_files[i]);
@@ -442,6 +447,28 @@ wait_for_imaps (TernTestServers  *self,
   return TRUE;
 }
 
+/* Dovecot's master leaves running sessions alone when it stops; a server
+ * that goes away takes its connections with it, so those processes (named
+ * "dovecot-INSTANCE/imap" and so on) are killed too. */
+static void
+kill_sessions (TernTestServers *self)
+{
+  g_autofree char *prefix = g_strdup_printf ("dovecot-%s/", self->dovecot_instance);
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+
+  while (proc != NULL && (name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc", name, "cmdline", NULL);
+      g_autofree char *cmdline = NULL;
+      guint64 pid;
+
+      if (g_ascii_string_to_unsigned (name, 10, 2, G_MAXINT, &pid, NULL) &&
+          g_file_get_contents (path, &cmdline, NULL, NULL) && g_str_has_prefix (cmdline, prefix))
+        kill ((pid_t) pid, SIGKILL);
+    }
+}
+
 gboolean
 tern_test_servers_stop_dovecot (TernTestServers  *self,
                                 GError          **error)
@@ -458,6 +485,7 @@ tern_test_servers_stop_dovecot (TernTestServers  *self,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot stop Dovecot (pid %s)", text);
       return FALSE;
     }
+  kill_sessions (self);
   return wait_for_imaps (self, FALSE, error);
 }
 

@@ -69,8 +69,8 @@ gboolean         tern_test_servers_add_messages (TernTestServers *servers,
 /* Dovecot's configuration file, for doveadm -c. */
 const char      *tern_test_servers_get_dovecot_config (TernTestServers *servers);
 
-/* Stops Dovecot alone (Postfix keeps running) and waits until IMAPS
- * refuses connections; tern_test_servers_start_dovecot() brings it back on
+/* Stops Dovecot alone (Postfix keeps running), cutting its open sessions,
+ * and waits until IMAPS refuses connections; tern_test_servers_start_dovecot() brings it back on
  * the same ports with the same users and mail, and waits until IMAPS
  * answers.  For tests of what happens while the server is away. */
 gboolean         tern_test_servers_stop_dovecot  (TernTestServers *servers,
