@@ -1,0 +1,1106 @@
+/* tern-smtp-client.c: one SMTP submission session over one TernConnection.
+ *
+ * Replies are read whole (all lines of a multi-line reply) and kept with
+ * their enhanced status code, so every error can quote what the server
+ * said.  A transaction is MAIL, RCPT..., DATA queued together when the
+ * server offers PIPELINING (RFC 2920), the replies then read in order; the
+ * message is read from its stream in large chunks and each chunk is
+ * dot-stuffed and normalized to CRLF before it is written.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "tern-smtp"
+
+#include "config.h"
+
+#include "tern-smtp-client.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "tern-sasl.h"
+
+/* RFC 5321 allows 512 bytes per reply line; servers write longer texts. */
+#define MAX_REPLY_LINE 8192
+#define MAX_REPLY_LINES 1000
+/* The unit in which the message is read and written. */
+#define CHUNK_SIZE (64 * 1024)
+
+G_DEFINE_QUARK (tern-smtp-error-quark, tern_smtp_error)
+
+struct _TernSmtpClient
+{
+  GObject parent_instance;
+
+  /* Owned references */
+  TernConnection *connection;
+  char *label;              /* "host:port", for messages */
+  GHashTable *extensions;   /* upper-case EHLO keyword -> parameters */
+  char *domain;
+};
+
+G_DEFINE_FINAL_TYPE (TernSmtpClient, tern_smtp_client, G_TYPE_OBJECT)
+
+typedef struct
+{
+  guint code;
+  char *enhanced;   /* "x.y.z" or NULL */
+  char *text;       /* lines joined by spaces, without code */
+  GPtrArray *lines; /* each line's text, for EHLO */
+} Reply;
+
+static void
+reply_free (Reply *reply)
+{
+  g_free (reply->enhanced);
+  g_free (reply->text);
+  g_ptr_array_unref (reply->lines);
+  g_free (reply);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Reply, reply_free)
+
+void
+tern_smtp_recipient_result_free (TernSmtpRecipientResult *result)
+{
+  if (result == NULL)
+    return;
+  g_free (result->address);
+  g_free (result->enhanced_code);
+  g_free (result->text);
+  g_free (result);
+}
+
+gboolean
+tern_smtp_recipient_result_is_accepted (const TernSmtpRecipientResult *result)
+{
+  return result->code >= 200 && result->code < 300;
+}
+
+static void
+tern_smtp_client_finalize (GObject *object)
+{
+  TernSmtpClient *self = TERN_SMTP_CLIENT (object);
+
+  g_clear_object (&self->connection);
+  g_clear_pointer (&self->label, g_free);
+  g_clear_pointer (&self->extensions, g_hash_table_unref);
+  g_clear_pointer (&self->domain, g_free);
+
+  G_OBJECT_CLASS (tern_smtp_client_parent_class)->finalize (object);
+}
+
+static void
+tern_smtp_client_class_init (TernSmtpClientClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = tern_smtp_client_finalize;
+}
+
+static void
+tern_smtp_client_init (TernSmtpClient *self)
+{
+  self->extensions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
+TernSmtpClient *
+tern_smtp_client_new (TernConnection *connection)
+{
+  TernSmtpClient *self;
+  const char *host;
+
+  g_return_val_if_fail (TERN_IS_CONNECTION (connection), NULL);
+
+  self = g_object_new (TERN_TYPE_SMTP_CLIENT, NULL);
+  self->connection = g_object_ref (connection);
+  host = tern_connection_get_host (connection);
+  if (strchr (host, ':') != NULL)
+    self->label = g_strdup_printf ("[%s]:%u", host, tern_connection_get_port (connection));
+  else
+    self->label = g_strdup_printf ("%s:%u", host, tern_connection_get_port (connection));
+  return self;
+}
+
+TernConnection *
+tern_smtp_client_get_connection (TernSmtpClient *self)
+{
+  g_return_val_if_fail (TERN_IS_SMTP_CLIENT (self), NULL);
+
+  return self->connection;
+}
+
+gboolean
+tern_smtp_client_has_extension (TernSmtpClient *self,
+                                const char     *keyword)
+{
+  return tern_smtp_client_get_extension (self, keyword) != NULL;
+}
+
+const char *
+tern_smtp_client_get_extension (TernSmtpClient *self,
+                                const char     *keyword)
+{
+  g_autofree char *upper = NULL;
+
+  g_return_val_if_fail (TERN_IS_SMTP_CLIENT (self), NULL);
+
+  upper = g_ascii_strup (keyword, -1);
+  return g_hash_table_lookup (self->extensions, upper);
+}
+
+guint64
+tern_smtp_client_get_size_limit (TernSmtpClient *self)
+{
+  const char *size = tern_smtp_client_get_extension (self, "SIZE");
+
+  if (size == NULL || *size == '\0')
+    return 0;
+  return g_ascii_strtoull (size, NULL, 10);
+}
+
+/* Replies */
+
+/* "5.1.1 " at the start of @text, of the same class as the reply code. */
+static gsize
+enhanced_code_length (const char *text,
+                      guint       code)
+{
+  const char *p = text;
+
+  if (*p != '0' + (char) (code / 100))
+    return 0;
+  p++;
+  for (guint part = 0; part < 2; part++)
+    {
+      guint digits = 0;
+
+      if (*p++ != '.')
+        return 0;
+      while (g_ascii_isdigit (*p) && digits < 4)
+        p++, digits++;
+      if (digits == 0 || digits > 3)
+        return 0;
+    }
+  if (*p != ' ' && *p != '\0')
+    return 0;
+  return (gsize) (p - text);
+}
+
+static char *
+reply_describe (const Reply *reply)
+{
+  if (reply->enhanced != NULL)
+    return g_strdup_printf ("%u %s %s", reply->code, reply->enhanced, reply->text);
+  return g_strdup_printf ("%u %s", reply->code, reply->text);
+}
+
+static gboolean
+fail_protocol (TernSmtpClient  *self,
+               const char      *what,
+               GError         **error)
+{
+  tern_connection_close (self->connection, NULL, NULL);
+  g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_PROTOCOL,
+               _("%s answered %s with something Tern did not expect; the connection was "
+                 "closed"),
+               self->label, what);
+  return FALSE;
+}
+
+static gboolean
+parse_reply_line (const char *line,
+                  gsize       len,
+                  guint      *code,
+                  gboolean   *last)
+{
+  if (len < 3 || !g_ascii_isdigit (line[0]) || !g_ascii_isdigit (line[1]) ||
+      !g_ascii_isdigit (line[2]) || line[0] < '2' || line[0] > '5')
+    return FALSE;
+  if (len > 3 && line[3] != ' ' && line[3] != '-')
+    return FALSE;
+  *code = (guint) g_ascii_digit_value (line[0]) * 100 +
+          (guint) g_ascii_digit_value (line[1]) * 10 + (guint) g_ascii_digit_value (line[2]);
+  *last = len == 3 || line[3] == ' ';
+  return TRUE;
+}
+
+static Reply *
+read_reply (TernSmtpClient  *self,
+            const char      *what,
+            GCancellable    *cancellable,
+            GError         **error)
+{
+  g_autoptr(Reply) reply = g_new0 (Reply, 1);
+  g_autoptr(GString) text = g_string_new (NULL);
+  gboolean last = FALSE;
+
+  reply->lines = g_ptr_array_new_with_free_func (g_free);
+  while (!last)
+    {
+      g_autofree char *line = NULL;
+      const char *rest;
+      gsize len = 0;
+      guint code;
+
+      line = tern_connection_read_line (self->connection, MAX_REPLY_LINE, &len,
+                                        cancellable, error);
+      if (line == NULL)
+        return NULL;
+      if (!parse_reply_line (line, len, &code, &last) ||
+          (reply->lines->len > 0 && code != reply->code) ||
+          reply->lines->len >= MAX_REPLY_LINES)
+        {
+          fail_protocol (self, what, error);
+          return NULL;
+        }
+      reply->code = code;
+      rest = len > 4 ? line + 4 : "";
+      if (reply->lines->len == 0)
+        {
+          gsize enhanced = enhanced_code_length (rest, code);
+
+          if (enhanced > 0)
+            reply->enhanced = g_strndup (rest, enhanced);
+        }
+      if (reply->enhanced != NULL && g_str_has_prefix (rest, reply->enhanced))
+        {
+          rest += strlen (reply->enhanced);
+          while (*rest == ' ')
+            rest++;
+        }
+      if (text->len > 0)
+        g_string_append_c (text, ' ');
+      g_string_append (text, rest);
+      g_ptr_array_add (reply->lines, g_strdup (len > 4 ? line + 4 : ""));
+    }
+
+  reply->text = g_strdup (text->str);
+  /* 421 may come at any time: the server is closing the channel. */
+  if (reply->code == 421)
+    tern_connection_close (self->connection, NULL, NULL);
+  return g_steal_pointer (&reply);
+}
+
+/* A failure reply to @what as an error: TEMPORARY for 4xx, PERMANENT for
+ * 5xx (and for anything unexpected). */
+static gboolean
+set_reply_error (TernSmtpClient  *self,
+                 const Reply     *reply,
+                 const char      *what,
+                 GError         **error)
+{
+  g_autofree char *said = reply_describe (reply);
+
+  if (reply->code >= 400 && reply->code < 500)
+    g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_TEMPORARY,
+                 _("%s cannot accept %s at the moment: “%s”"), self->label, what, said);
+  else
+    g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_PERMANENT,
+                 _("%s refused %s: “%s”"), self->label, what, said);
+  return FALSE;
+}
+
+static gboolean
+send_line (TernSmtpClient  *self,
+           const char      *line,
+           GCancellable    *cancellable,
+           GError         **error)
+{
+  tern_connection_queue (self->connection, line, strlen (line));
+  return tern_connection_write_all (self->connection, "\r\n", 2, cancellable, error);
+}
+
+/* Sends @line and reads its reply; NULL only for I/O errors. */
+static Reply *
+command (TernSmtpClient  *self,
+         const char      *line,
+         const char      *what,
+         GCancellable    *cancellable,
+         GError         **error)
+{
+  if (!tern_connection_is_connected (self->connection))
+    {
+      g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_CLOSED,
+                   _("Not connected to %s"), self->label);
+      return NULL;
+    }
+  if (!send_line (self, line, cancellable, error))
+    return NULL;
+  return read_reply (self, what, cancellable, error);
+}
+
+static gboolean
+simple_command (TernSmtpClient  *self,
+                const char      *line,
+                GCancellable    *cancellable,
+                GError         **error)
+{
+  g_autoptr(Reply) reply = command (self, line, line, cancellable, error);
+
+  if (reply == NULL)
+    return FALSE;
+  if (reply->code / 100 != 2)
+    return set_reply_error (self, reply, line, error);
+  return TRUE;
+}
+
+/* Opening */
+
+static gboolean refuse_starttls (TernSmtpClient  *self,
+                                 GError         **error,
+                                 const char      *format,
+                                 ...) G_GNUC_PRINTF (3, 4);
+
+/* Nothing more is said on a connection that should have been encrypted:
+ * it is closed, so that no credentials or mail can follow. */
+static gboolean
+refuse_starttls (TernSmtpClient  *self,
+                 GError         **error,
+                 const char      *format,
+                 ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  tern_connection_close (self->connection, NULL, NULL);
+  g_hash_table_remove_all (self->extensions);
+  g_set_error_literal (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_STARTTLS_REFUSED, message);
+  return FALSE;
+}
+
+static void
+set_extensions (TernSmtpClient *self,
+                const Reply    *reply)
+{
+  g_hash_table_remove_all (self->extensions);
+  /* The first line is the server's name and greeting. */
+  for (guint i = 1; i < reply->lines->len; i++)
+    {
+      const char *line = reply->lines->pdata[i];
+      const char *space = strchr (line, ' ');
+      g_autofree char *keyword = g_strndup (line, space ? (gsize) (space - line) : strlen (line));
+
+      if (*keyword == '\0')
+        continue;
+      g_hash_table_replace (self->extensions, g_ascii_strup (keyword, -1),
+                            g_strstrip (g_strdup (space != NULL ? space : "")));
+    }
+}
+
+static gboolean
+ehlo (TernSmtpClient  *self,
+      GCancellable    *cancellable,
+      GError         **error)
+{
+  g_autofree char *line = g_strdup_printf ("EHLO %s", self->domain);
+  g_autoptr(Reply) reply = command (self, line, "EHLO", cancellable, error);
+
+  g_hash_table_remove_all (self->extensions);
+  if (reply == NULL)
+    return FALSE;
+  if (reply->code == 250)
+    {
+      set_extensions (self, reply);
+      return TRUE;
+    }
+  if (reply->code / 100 != 5)
+    return set_reply_error (self, reply, "EHLO", error);
+
+  /* An old server that knows only RFC 821: no extensions at all. */
+  g_clear_pointer (&reply, reply_free);
+  g_free (line);
+  line = g_strdup_printf ("HELO %s", self->domain);
+  reply = command (self, line, "HELO", cancellable, error);
+  if (reply == NULL)
+    return FALSE;
+  if (reply->code != 250)
+    return set_reply_error (self, reply, "HELO", error);
+  return TRUE;
+}
+
+static gboolean
+starttls (TernSmtpClient  *self,
+          GCancellable    *cancellable,
+          GError         **error)
+{
+  g_autoptr(Reply) reply = NULL;
+
+  if (!tern_smtp_client_has_extension (self, "STARTTLS"))
+    return refuse_starttls (self, error,
+                            _("%s does not offer STARTTLS, so the connection cannot be "
+                              "encrypted; it was closed before signing in or sending mail"),
+                            self->label);
+
+  reply = command (self, "STARTTLS", "STARTTLS", cancellable, error);
+  if (reply == NULL)
+    return FALSE;
+  if (reply->code != 220)
+    {
+      g_autofree char *said = reply_describe (reply);
+
+      return refuse_starttls (self, error,
+                              _("%s refused to start encryption (STARTTLS): “%s”; the "
+                                "connection was closed before signing in or sending mail"),
+                              self->label, said);
+    }
+
+  if (!tern_connection_start_tls (self->connection, cancellable, error))
+    return FALSE;
+
+  /* What the server said in clear may have been forged (RFC 3207 §4.2). */
+  return ehlo (self, cancellable, error);
+}
+
+static char *
+default_domain (void)
+{
+  const char *host = g_get_host_name ();
+
+  if (strchr (host, '.') != NULL && strspn (host, "abcdefghijklmnopqrstuvwxyz"
+                                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") ==
+                                      strlen (host))
+    return g_strdup (host);
+  return g_strdup ("localhost.localdomain");
+}
+
+gboolean
+tern_smtp_client_open (TernSmtpClient  *self,
+                       const char      *domain,
+                       GCancellable    *cancellable,
+                       GError         **error)
+{
+  g_autoptr(Reply) greeting = NULL;
+
+  g_return_val_if_fail (TERN_IS_SMTP_CLIENT (self), FALSE);
+  g_return_val_if_fail (domain == NULL ||
+                        (*domain != '\0' && strpbrk (domain, " \r\n\t") == NULL), FALSE);
+
+  g_hash_table_remove_all (self->extensions);
+  g_free (self->domain);
+  self->domain = domain != NULL ? g_strdup (domain) : default_domain ();
+
+  if (!tern_connection_connect (self->connection, cancellable, error))
+    return FALSE;
+
+  greeting = read_reply (self, "the connection", cancellable, error);
+  if (greeting == NULL)
+    return FALSE;
+  if (greeting->code != 220)
+    {
+      g_autofree char *said = reply_describe (greeting);
+
+      tern_connection_close (self->connection, NULL, NULL);
+      g_set_error (error, TERN_SMTP_ERROR,
+                   greeting->code / 100 == 4 ? TERN_SMTP_ERROR_TEMPORARY
+                                             : TERN_SMTP_ERROR_PERMANENT,
+                   _("%s refused the connection: “%s”"), self->label, said);
+      return FALSE;
+    }
+
+  if (!ehlo (self, cancellable, error))
+    return FALSE;
+
+  if (tern_connection_get_mode (self->connection) == TERN_TLS_MODE_STARTTLS)
+    return starttls (self, cancellable, error);
+  return TRUE;
+}
+
+/* Signing in */
+
+static char **
+offered_mechanisms (TernSmtpClient *self)
+{
+  const char *auth = tern_smtp_client_get_extension (self, "AUTH");
+
+  return g_strsplit_set (auth != NULL ? auth : "", " ", -1);
+}
+
+static gboolean
+set_auth_error (TernSmtpClient  *self,
+                const Reply     *reply,
+                GError         **error)
+{
+  g_autofree char *said = reply_describe (reply);
+
+  if (reply->code / 100 == 4)
+    g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_TEMPORARY,
+                 _("%s cannot sign you in at the moment: “%s”"), self->label, said);
+  else
+    g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_AUTH_FAILED,
+                 _("%s did not accept the user name or password: “%s”"), self->label, said);
+  return FALSE;
+}
+
+static gboolean
+authenticate (TernSmtpClient  *self,
+              TernSasl        *sasl,
+              const char      *mechanism,
+              GCancellable    *cancellable,
+              GError         **error)
+{
+  g_autoptr(GError) sasl_error = NULL;
+  g_autoptr(GString) line = g_string_new ("AUTH ");
+  gboolean ok;
+
+  g_string_append (line, mechanism);
+  if (tern_sasl_mechanism_has_initial_response (mechanism))
+    {
+      g_autoptr(TernSaslResponse) initial = tern_sasl_step (sasl, NULL, &sasl_error);
+
+      if (initial == NULL)
+        {
+          g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_AUTH_FAILED,
+                       "%s", sasl_error->message);
+          return FALSE;
+        }
+      g_string_append_c (line, ' ');
+      g_string_append (line, *initial != '\0' ? initial : "=");
+    }
+
+  ok = send_line (self, line->str, cancellable, error);
+  memset (line->str, 0, line->len);
+  if (!ok)
+    return FALSE;
+
+  for (;;)
+    {
+      g_autoptr(Reply) reply = read_reply (self, "AUTH", cancellable, error);
+      g_autoptr(TernSaslResponse) answer = NULL;
+
+      if (reply == NULL)
+        return FALSE;
+      if (reply->code == 235)
+        {
+          /* A server that claims success before proving it knows the
+           * password (SCRAM's server signature) may be an impostor. */
+          if (sasl_error != NULL || !tern_sasl_is_complete (sasl))
+            {
+              tern_connection_close (self->connection, NULL, NULL);
+              g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_AUTH_FAILED,
+                           _("%s accepted the sign-in without proving that it knows your "
+                             "password; the connection was closed"),
+                           self->label);
+              return FALSE;
+            }
+          return TRUE;
+        }
+      if (reply->code != 334)
+        {
+          if (sasl_error != NULL)
+            {
+              g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_AUTH_FAILED,
+                           "%s", sasl_error->message);
+              return FALSE;
+            }
+          return set_auth_error (self, reply, error);
+        }
+
+      /* A challenge; after a failed step the exchange is cancelled with
+       * "*" (RFC 4954 §4) and the server's answer awaited. */
+      if (sasl_error == NULL)
+        answer = tern_sasl_step (sasl, reply->text, &sasl_error);
+      if (!send_line (self, answer != NULL ? answer : "*", cancellable, error))
+        return FALSE;
+    }
+}
+
+gboolean
+tern_smtp_client_login (TernSmtpClient  *self,
+                        const char      *username,
+                        const char      *password,
+                        const char      *mechanism,
+                        GCancellable    *cancellable,
+                        GError         **error)
+{
+  g_auto(GStrv) offered = NULL;
+  g_autoptr(GError) choose_error = NULL;
+  g_autoptr(TernSasl) sasl = NULL;
+  const char *chosen;
+
+  g_return_val_if_fail (TERN_IS_SMTP_CLIENT (self), FALSE);
+  g_return_val_if_fail (username != NULL && password != NULL, FALSE);
+
+  if (!tern_connection_is_connected (self->connection))
+    {
+      g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_CLOSED,
+                   _("Not connected to %s"), self->label);
+      return FALSE;
+    }
+
+  offered = offered_mechanisms (self);
+  chosen = tern_sasl_choose_mechanism ((const char * const *) offered, mechanism,
+                                       tern_connection_is_tls (self->connection),
+                                       &choose_error);
+  if (chosen == NULL)
+    {
+      g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_AUTH_UNAVAILABLE,
+                   _("Cannot sign in to %s: %s"), self->label, choose_error->message);
+      return FALSE;
+    }
+
+  sasl = tern_sasl_new (self->label, username, password);
+  if (!tern_sasl_start (sasl, chosen, &choose_error))
+    {
+      g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_AUTH_UNAVAILABLE,
+                   "%s", choose_error->message);
+      return FALSE;
+    }
+  return authenticate (self, sasl, chosen, cancellable, error);
+}
+
+/* Sending */
+
+static gboolean
+is_ascii (const char *text)
+{
+  for (const char *p = text; *p != '\0'; p++)
+    if ((guchar) *p >= 0x80)
+      return FALSE;
+  return TRUE;
+}
+
+/* An address goes between angle brackets on a command line: anything
+ * that could end the line or the path is refused. */
+static gboolean
+check_address (TernSmtpClient  *self,
+               const char      *address,
+               gboolean         may_be_empty,
+               GError         **error)
+{
+  gboolean ok = (may_be_empty || *address != '\0') && g_utf8_validate (address, -1, NULL);
+
+  for (const char *p = address; ok && *p != '\0'; p++)
+    if ((guchar) *p < 0x21 || *p == 0x7f || *p == '<' || *p == '>')
+      ok = FALSE;
+  if (!ok)
+    g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_INVALID_ADDRESS,
+                 _("The address “%s” cannot be sent to %s: it is empty or contains spaces, "
+                   "angle brackets or control characters"),
+                 address, self->label);
+  return ok;
+}
+
+static char *
+mail_from_line (TernSmtpClient *self,
+                const char     *from,
+                gint64          size,
+                gboolean        eight_bit,
+                gboolean        utf8)
+{
+  GString *line = g_string_new (NULL);
+
+  g_string_append_printf (line, "MAIL FROM:<%s>", from);
+  if (size >= 0 && tern_smtp_client_has_extension (self, "SIZE"))
+    g_string_append_printf (line, " SIZE=%" G_GINT64_FORMAT, size);
+  /* Without 8BITMIME the message goes as it is: refusing would leave the
+   * user stuck, and servers pass 8-bit data in practice. */
+  if ((eight_bit || utf8) && tern_smtp_client_has_extension (self, "8BITMIME"))
+    g_string_append (line, " BODY=8BITMIME");
+  if (utf8)
+    g_string_append (line, " SMTPUTF8");
+  return g_string_free (line, FALSE);
+}
+
+static gboolean
+check_before_mail (TernSmtpClient      *self,
+                   const char          *from,
+                   const char * const  *recipients,
+                   gint64               size,
+                   gboolean            *utf8,
+                   GError             **error)
+{
+  guint64 limit = tern_smtp_client_get_size_limit (self);
+
+  if (!tern_connection_is_connected (self->connection))
+    {
+      g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_CLOSED,
+                   _("Not connected to %s"), self->label);
+      return FALSE;
+    }
+  if (!check_address (self, from, TRUE, error))
+    return FALSE;
+  *utf8 = !is_ascii (from);
+  if (recipients == NULL || recipients[0] == NULL)
+    {
+      g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_INVALID_ADDRESS,
+                   _("The message has no recipients, so it was not sent to %s"), self->label);
+      return FALSE;
+    }
+  for (guint i = 0; recipients[i] != NULL; i++)
+    {
+      if (!check_address (self, recipients[i], FALSE, error))
+        return FALSE;
+      *utf8 = *utf8 || !is_ascii (recipients[i]);
+    }
+
+  if (*utf8 && !tern_smtp_client_has_extension (self, "SMTPUTF8"))
+    {
+      g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_UNSUPPORTED,
+                   _("%s cannot send mail from or to addresses with non-ASCII characters "
+                     "(it does not offer SMTPUTF8); the message was not sent"),
+                   self->label);
+      return FALSE;
+    }
+  if (size >= 0 && limit > 0 && (guint64) size > limit)
+    {
+      g_autofree char *size_text = g_format_size ((guint64) size);
+      g_autofree char *limit_text = g_format_size (limit);
+
+      g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_TOO_BIG,
+                   _("The message is %s, more than the %s that %s accepts; it was not sent"),
+                   size_text, limit_text, self->label);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+queue_line (TernSmtpClient *self,
+            const char     *line)
+{
+  tern_connection_queue (self->connection, line, strlen (line));
+  tern_connection_queue (self->connection, "\r\n", 2);
+}
+
+static TernSmtpRecipientResult *
+recipient_result (const char  *address,
+                  const Reply *reply)
+{
+  TernSmtpRecipientResult *result = g_new0 (TernSmtpRecipientResult, 1);
+
+  result->address = g_strdup (address);
+  result->code = reply->code;
+  result->enhanced_code = g_strdup (reply->enhanced);
+  result->text = g_strdup (reply->text);
+  return result;
+}
+
+/* The envelope: MAIL, RCPTs and DATA, pipelined when offered.  TRUE when
+ * DATA got its 354 and the message may follow. */
+static gboolean
+send_envelope (TernSmtpClient      *self,
+               const char          *mail_line,
+               const char * const  *recipients,
+               GPtrArray           *results,
+               GCancellable        *cancellable,
+               GError             **error)
+{
+  gboolean pipelining = tern_smtp_client_has_extension (self, "PIPELINING");
+  g_autoptr(Reply) mail = NULL;
+  g_autoptr(Reply) data = NULL;
+  g_autoptr(Reply) first_refusal = NULL;
+  guint accepted = 0;
+  gboolean any_temporary = FALSE;
+  guint n = g_strv_length ((char **) recipients);
+
+  queue_line (self, mail_line);
+  if (pipelining)
+    {
+      for (guint i = 0; i < n; i++)
+        {
+          g_autofree char *rcpt = g_strdup_printf ("RCPT TO:<%s>", recipients[i]);
+
+          queue_line (self, rcpt);
+        }
+      queue_line (self, "DATA");
+    }
+  if (!tern_connection_flush (self->connection, cancellable, error))
+    return FALSE;
+
+  mail = read_reply (self, "MAIL FROM", cancellable, error);
+  if (mail == NULL)
+    return FALSE;
+  if (mail->code / 100 != 2 && !pipelining)
+    return set_reply_error (self, mail, "MAIL FROM", error);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(Reply) reply = NULL;
+
+      if (!pipelining)
+        {
+          g_autofree char *rcpt = g_strdup_printf ("RCPT TO:<%s>", recipients[i]);
+
+          if (!send_line (self, rcpt, cancellable, error))
+            return FALSE;
+        }
+      reply = read_reply (self, "RCPT TO", cancellable, error);
+      if (reply == NULL)
+        return FALSE;
+      g_ptr_array_add (results, recipient_result (recipients[i], reply));
+      if (reply->code / 100 == 2)
+        accepted++;
+      else
+        {
+          any_temporary = any_temporary || reply->code / 100 == 4;
+          if (first_refusal == NULL)
+            first_refusal = g_steal_pointer (&reply);
+        }
+    }
+
+  if (pipelining)
+    {
+      data = read_reply (self, "DATA", cancellable, error);
+      if (data == NULL)
+        return FALSE;
+      /* RFC 2920 §3.1: a server that said 354 although every recipient
+       * was refused gets an empty message, which it must then refuse. */
+      if (data->code == 354 && (accepted == 0 || mail->code / 100 != 2))
+        {
+          g_autoptr(Reply) end = NULL;
+
+          if (!tern_connection_write_all (self->connection, ".\r\n", 3, cancellable, error))
+            return FALSE;
+          end = read_reply (self, "DATA", cancellable, error);
+          if (end == NULL)
+            return FALSE;
+          g_clear_pointer (&data, reply_free);
+        }
+    }
+
+  if (mail->code / 100 != 2)
+    {
+      tern_smtp_client_rset (self, cancellable, NULL);
+      return set_reply_error (self, mail, "MAIL FROM", error);
+    }
+
+  if (accepted == 0)
+    {
+      g_autofree char *said = reply_describe (first_refusal);
+
+      tern_smtp_client_rset (self, cancellable, NULL);
+      g_set_error (error, TERN_SMTP_ERROR,
+                   any_temporary ? TERN_SMTP_ERROR_TEMPORARY : TERN_SMTP_ERROR_PERMANENT,
+                   _("%s refused every recipient, so the message was not sent: “%s”"),
+                   self->label, said);
+      return FALSE;
+    }
+
+  if (!pipelining)
+    {
+      data = command (self, "DATA", "DATA", cancellable, error);
+      if (data == NULL)
+        return FALSE;
+    }
+  if (data == NULL || data->code != 354)
+    {
+      if (data != NULL)
+        set_reply_error (self, data, "DATA", error);
+      else
+        fail_protocol (self, "DATA", error);
+      tern_smtp_client_rset (self, cancellable, NULL);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+typedef struct
+{
+  gboolean line_start;  /* the next byte begins a line */
+  gboolean pending_cr;  /* the last byte was a CR, its LF not seen yet */
+} Stuffer;
+
+/* Dot-stuffs @in (RFC 5321 §4.5.2) and turns every CR, LF and CRLF into
+ * CRLF, into @out, which has room for 2 * @len + 2 bytes.  State carries
+ * over between chunks, so a CRLF or a "." may straddle them. */
+static gsize
+stuff_chunk (Stuffer      *state,
+             const guint8 *in,
+             gsize         len,
+             guint8       *out)
+{
+  guint8 *o = out;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      guint8 c = in[i];
+
+      if (state->pending_cr)
+        {
+          *o++ = '\r';
+          *o++ = '\n';
+          state->pending_cr = FALSE;
+          state->line_start = TRUE;
+          if (c == '\n')
+            continue;
+        }
+      if (c == '\r')
+        {
+          state->pending_cr = TRUE;
+          continue;
+        }
+      if (c == '\n')
+        {
+          *o++ = '\r';
+          *o++ = '\n';
+          state->line_start = TRUE;
+          continue;
+        }
+      if (state->line_start && c == '.')
+        *o++ = '.';
+      *o++ = c;
+      state->line_start = FALSE;
+    }
+  return (gsize) (o - out);
+}
+
+static gboolean
+send_body (TernSmtpClient  *self,
+           GInputStream    *message,
+           GCancellable    *cancellable,
+           GError         **error)
+{
+  g_autofree guint8 *in = g_malloc (CHUNK_SIZE);
+  g_autofree guint8 *out = g_malloc (2 * CHUNK_SIZE + 8);
+  Stuffer state = { TRUE, FALSE };
+  gsize n;
+
+  for (;;)
+    {
+      gssize got = g_input_stream_read (message, in, CHUNK_SIZE, cancellable, error);
+
+      if (got < 0)
+        {
+          /* The server must not take a partial message: the connection
+           * is dropped rather than the message ended. */
+          tern_connection_close (self->connection, NULL, NULL);
+          g_prefix_error (error, _("The message could not be read, so it was not sent to %s: "),
+                          self->label);
+          return FALSE;
+        }
+      if (got == 0)
+        break;
+      n = stuff_chunk (&state, in, (gsize) got, out);
+      if (!tern_connection_write_all (self->connection, out, n, cancellable, error))
+        return FALSE;
+    }
+
+  n = 0;
+  if (state.pending_cr || !state.line_start)
+    {
+      out[n++] = '\r';
+      out[n++] = '\n';
+    }
+  memcpy (out + n, ".\r\n", 3);
+  return tern_connection_write_all (self->connection, out, n + 3, cancellable, error);
+}
+
+gboolean
+tern_smtp_client_send (TernSmtpClient      *self,
+                       const char          *from,
+                       const char * const  *recipients,
+                       GInputStream        *message,
+                       gint64               size,
+                       gboolean             eight_bit,
+                       GPtrArray          **results,
+                       GCancellable        *cancellable,
+                       GError             **error)
+{
+  g_autoptr(GPtrArray) replies = NULL;
+  g_autoptr(Reply) end = NULL;
+  g_autofree char *mail_line = NULL;
+  gboolean utf8 = FALSE;
+
+  g_return_val_if_fail (TERN_IS_SMTP_CLIENT (self), FALSE);
+  g_return_val_if_fail (from != NULL, FALSE);
+  g_return_val_if_fail (G_IS_INPUT_STREAM (message), FALSE);
+
+  if (results != NULL)
+    *results = NULL;
+  if (!check_before_mail (self, from, recipients, size, &utf8, error))
+    return FALSE;
+
+  replies = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_smtp_recipient_result_free);
+  mail_line = mail_from_line (self, from, size, eight_bit, utf8);
+  if (!send_envelope (self, mail_line, recipients, replies, cancellable, error))
+    goto out;
+
+  if (!send_body (self, message, cancellable, error))
+    goto out;
+  end = read_reply (self, "DATA", cancellable, error);
+  if (end == NULL)
+    goto out;
+  if (end->code == 552)
+    {
+      g_autofree char *said = reply_describe (end);
+
+      g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_TOO_BIG,
+                   _("%s refused the message as too large: “%s”"), self->label, said);
+      goto out;
+    }
+  if (end->code / 100 != 2)
+    {
+      set_reply_error (self, end, "DATA", error);
+      goto out;
+    }
+
+out:
+  if (results != NULL && replies->len > 0)
+    *results = g_steal_pointer (&replies);
+  return end != NULL && end->code / 100 == 2;
+}
+
+gboolean
+tern_smtp_client_send_bytes (TernSmtpClient      *self,
+                             const char          *from,
+                             const char * const  *recipients,
+                             GBytes              *message,
+                             GPtrArray          **results,
+                             GCancellable        *cancellable,
+                             GError             **error)
+{
+  g_autoptr(GInputStream) stream = NULL;
+  gsize len;
+  const guint8 *data;
+  gboolean eight_bit = FALSE;
+
+  g_return_val_if_fail (message != NULL, FALSE);
+
+  data = g_bytes_get_data (message, &len);
+  for (gsize i = 0; i < len && !eight_bit; i++)
+    eight_bit = data[i] >= 0x80;
+  stream = g_memory_input_stream_new_from_bytes (message);
+  return tern_smtp_client_send (self, from, recipients, stream, (gint64) len, eight_bit,
+                                results, cancellable, error);
+}
+
+/* Other commands */
+
+gboolean
+tern_smtp_client_rset (TernSmtpClient  *self,
+                       GCancellable    *cancellable,
+                       GError         **error)
+{
+  g_return_val_if_fail (TERN_IS_SMTP_CLIENT (self), FALSE);
+
+  return simple_command (self, "RSET", cancellable, error);
+}
+
+gboolean
+tern_smtp_client_noop (TernSmtpClient  *self,
+                       GCancellable    *cancellable,
+                       GError         **error)
+{
+  g_return_val_if_fail (TERN_IS_SMTP_CLIENT (self), FALSE);
+
+  return simple_command (self, "NOOP", cancellable, error);
+}
+
+gboolean
+tern_smtp_client_quit (TernSmtpClient  *self,
+                       GCancellable    *cancellable,
+                       GError         **error)
+{
+  g_autoptr(Reply) reply = NULL;
+
+  g_return_val_if_fail (TERN_IS_SMTP_CLIENT (self), FALSE);
+
+  if (!tern_connection_is_connected (self->connection))
+    return TRUE;
+  /* The answer does not matter: the session ends either way. */
+  reply = command (self, "QUIT", "QUIT", cancellable, NULL);
+  return tern_connection_close (self->connection, cancellable, error);
+}
