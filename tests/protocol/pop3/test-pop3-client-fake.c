@@ -211,6 +211,86 @@ test_plain_err (void)
   run_code ("no", TERN_POP3_ERROR_AUTH_FAILED, "no");
 }
 
+/* AUTH with an initial response on the command line, or, when that would
+ * pass 255 octets (RFC 5034 §4), after the server's empty challenge. */
+
+static void
+check_plain_response (const char *base64,
+                      const char *password)
+{
+  gsize len;
+  g_autofree guchar *decoded = g_base64_decode (base64, &len);
+  g_autofree char *expected = g_strdup_printf ("alice%c%s", 0, password);
+  gsize expected_len = strlen ("alice") + 1 + strlen (password);
+
+  g_assert_cmpuint (len, >=, expected_len);
+  g_assert_cmpmem (decoded + len - expected_len, expected_len, expected, expected_len);
+}
+
+static void
+auth_script (FakeServer *server,
+             int         fd)
+{
+  const char *password = server->data;
+  g_autofree char *line = NULL;
+
+  fake_write (fd, "+OK hello\r\n");
+  expect_line (server, fd, "CAPA\r\n");
+  fake_write (fd, "+OK\r\nSASL PLAIN\r\n.\r\n");
+  line = fake_read_line (server, fd);
+  if (strlen (password) < 100)
+    {
+      g_assert_true (g_str_has_prefix (line, "AUTH PLAIN "));
+      line[strlen (line) - 2] = '\0';
+      check_plain_response (line + strlen ("AUTH PLAIN "), password);
+    }
+  else
+    {
+      g_assert_cmpstr (line, ==, "AUTH PLAIN\r\n");
+      g_clear_pointer (&line, g_free);
+      fake_write (fd, "+ \r\n");
+      line = fake_read_line (server, fd);
+      line[strlen (line) - 2] = '\0';
+      check_plain_response (line, password);
+    }
+  fake_write (fd, "+OK signed in\r\n");
+  expect_line (server, fd, "CAPA\r\n");
+  fake_write (fd, "+OK\r\nUIDL\r\nPIPELINING\r\n.\r\n");
+  fake_drain (server, fd);
+}
+
+static void
+run_auth (const char *password)
+{
+  g_autoptr(FakeServer) server = fake_server_start (auth_script, (gpointer) password);
+  g_autoptr(TernPop3Client) client = client_for (server, TERN_TLS_MODE_PLAIN);
+  g_autoptr(GError) error = NULL;
+
+  tern_pop3_client_open (client, NULL, &error);
+  g_assert_no_error (error);
+  tern_pop3_client_login (client, "alice", password, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (tern_pop3_client_has_capability (client, "PIPELINING"));
+  g_assert_false (tern_pop3_client_has_capability (client, "SASL"));
+
+  g_object_unref (g_steal_pointer (&client));
+  fake_server_join (server);
+}
+
+static void
+test_auth_initial_response (void)
+{
+  run_auth ("secret");
+}
+
+static void
+test_auth_long_initial_response (void)
+{
+  g_autofree char *password = g_strnfill (300, 'p');
+
+  run_auth (password);
+}
+
 /* A server without UIDL. */
 
 static void
@@ -451,6 +531,9 @@ main (int   argc,
   g_test_add_func ("/tern/pop3/client/fake/sys-temp", test_sys_temp);
   g_test_add_func ("/tern/pop3/client/fake/auth-code", test_auth_code);
   g_test_add_func ("/tern/pop3/client/fake/plain-err", test_plain_err);
+  g_test_add_func ("/tern/pop3/client/fake/auth-initial-response", test_auth_initial_response);
+  g_test_add_func ("/tern/pop3/client/fake/auth-long-initial-response",
+                   test_auth_long_initial_response);
   g_test_add_func ("/tern/pop3/client/fake/no-uidl", test_no_uidl);
   g_test_add_func ("/tern/pop3/client/fake/no-capa-apop", test_no_capa);
   g_test_add_func ("/tern/pop3/client/fake/pipeline", test_pipeline);

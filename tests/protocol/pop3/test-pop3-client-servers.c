@@ -19,7 +19,8 @@
 #include "tern-pop3-client.h"
 #include "tern-test-servers.h"
 
-#define BULK_COUNT 1000
+/* TERN_POP3_BENCH_COUNT=10000 makes the bulk fetch a benchmark. */
+static guint bulk_count = 1000;
 
 static TernTestServers *servers;
 static GError *start_error;
@@ -281,16 +282,16 @@ test_bulk (void)
   double seconds;
 
   tern_test_servers_add_messages (servers, tern_test_servers_get_user (servers, 0), NULL,
-                                  BULK_COUNT, &error);
+                                  bulk_count, &error);
   g_assert_no_error (error);
 
   client = alice_session ();
   uids = tern_pop3_client_uidl (client, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (uids->len, ==, BULK_COUNT);
+  g_assert_cmpuint (uids->len, ==, bulk_count);
   sizes = tern_pop3_client_list (client, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (sizes->len, ==, BULK_COUNT);
+  g_assert_cmpuint (sizes->len, ==, bulk_count);
   for (guint i = 0; i < uids->len; i++)
     {
       guint number = ((TernPop3Entry *) g_ptr_array_index (uids, i))->number;
@@ -304,12 +305,12 @@ test_bulk (void)
                                   bulk_begin_cb, bulk_end_cb, &bulk, NULL, &error);
   seconds = (g_get_monotonic_time () - start) / 1e6;
   g_assert_no_error (error);
-  g_assert_cmpuint (bulk.ended, ==, BULK_COUNT);
+  g_assert_cmpuint (bulk.ended, ==, bulk_count);
 
   /* Every message as the Maildir file has it; its size in CRLF form is
    * what LIST announced, so the CRLF line ends arrived too. */
   files = maildir_files ();
-  for (guint i = 0; i < BULK_COUNT; i++)
+  for (guint i = 0; i < bulk_count; i++)
     {
       const TernPop3Entry *uid = g_ptr_array_index (uids, i);
       const TernPop3Entry *size = g_ptr_array_index (sizes, i);
@@ -326,7 +327,7 @@ test_bulk (void)
       total += len;
     }
   g_test_message ("RETR of %u messages (%.1f MB), pipelined over POP3S: %.3f s",
-                  BULK_COUNT, total / 1e6, seconds);
+                  bulk_count, total / 1e6, seconds);
 
   g_ptr_array_unref (bulk.streams);
   quit (client);
@@ -460,6 +461,8 @@ main (int   argc,
   int ret;
 
   g_test_init (&argc, &argv, NULL);
+  if (g_getenv ("TERN_POP3_BENCH_COUNT") != NULL)
+    bulk_count = MAX (10, g_ascii_strtoull (g_getenv ("TERN_POP3_BENCH_COUNT"), NULL, 10));
 
   servers = tern_test_servers_start (&start_error);
   if (servers == NULL)
