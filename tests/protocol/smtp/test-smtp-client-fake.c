@@ -640,6 +640,93 @@ test_drop_during_data (void)
   fake_server_join (server);
 }
 
+/* Signing in: the server's refusals, and one that claims success too
+ * early.  In clear only the challenge-response mechanisms are used. */
+static void
+auth_script (FakeServer *server,
+             int         fd)
+{
+  const char *kind = server->data;
+  g_autofree char *line = NULL;
+
+  fake_write (fd, "220 fake ESMTP\r\n");
+  expect_line (server, fd, "EHLO " DOMAIN "\r\n");
+  if (strcmp (kind, "plain-only") == 0)
+    {
+      fake_write (fd, "250-fake\r\n250 AUTH PLAIN LOGIN\r\n");
+      fake_drain (server, fd);
+      return;
+    }
+  if (strcmp (kind, "impostor") == 0)
+    {
+      fake_write (fd, "250-fake\r\n250 AUTH SCRAM-SHA-256\r\n");
+      line = fake_read_line (server, fd);
+      g_assert_true (g_str_has_prefix (line, "AUTH SCRAM-SHA-256 "));
+      fake_write (fd, "235 2.7.0 Authentication successful\r\n");
+      fake_drain (server, fd);
+      return;
+    }
+  fake_write (fd, "250-fake\r\n250 AUTH CRAM-MD5\r\n");
+  expect_line (server, fd, "AUTH CRAM-MD5\r\n");
+  fake_write (fd, "334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UuZXhhbXBsZS5uZXQ+\r\n");
+  line = fake_read_line (server, fd);
+  {
+    gsize len;
+    g_autofree guchar *decoded = g_base64_decode (line, &len);
+
+    g_assert_cmpuint (len, ==, strlen ("alice ") + 32);
+    g_assert_true (memcmp (decoded, "alice ", 6) == 0);
+  }
+  fake_write (fd, strcmp (kind, "busy") == 0 ? "454 4.7.0 Temporary authentication failure\r\n"
+                                              : "535 5.7.8 Authentication credentials invalid\r\n");
+  fake_drain (server, fd);
+}
+
+static void
+assert_auth_fails (const char   *kind,
+                   TernSmtpError expected,
+                   const char   *in_message)
+{
+  g_autoptr(FakeServer) server = fake_server_start (auth_script, (gpointer) kind);
+  g_autoptr(TernSmtpClient) client = client_for (server, TERN_TLS_MODE_PLAIN);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+
+  g_assert_true (tern_smtp_client_open (client, DOMAIN, NULL, &error));
+  g_assert_false (tern_smtp_client_login (client, "alice", "secret", NULL, NULL, &error));
+  g_assert_error (error, TERN_SMTP_ERROR, (gint) expected);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, in_message));
+  g_object_unref (g_steal_pointer (&client));
+  fake_server_join (server);
+  sent = received (server);
+  g_assert_null (strstr (sent, "secret"));
+}
+
+static void
+test_auth_failed (void)
+{
+  assert_auth_fails ("wrong", TERN_SMTP_ERROR_AUTH_FAILED, "535 5.7.8");
+}
+
+static void
+test_auth_temporary (void)
+{
+  assert_auth_fails ("busy", TERN_SMTP_ERROR_TEMPORARY, "454 4.7.0");
+}
+
+static void
+test_auth_plain_in_clear (void)
+{
+  assert_auth_fails ("plain-only", TERN_SMTP_ERROR_AUTH_UNAVAILABLE, "127.0.0.1:");
+}
+
+static void
+test_auth_impostor (void)
+{
+  assert_auth_fails ("impostor", TERN_SMTP_ERROR_AUTH_FAILED, "proving");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -665,6 +752,10 @@ main (int   argc,
   g_test_add_func ("/tern/smtp/client/fake/size-exceeded", test_size_exceeded);
   g_test_add_func ("/tern/smtp/client/fake/smtputf8-missing", test_smtputf8_missing);
   g_test_add_func ("/tern/smtp/client/fake/drop-during-data", test_drop_during_data);
+  g_test_add_func ("/tern/smtp/client/fake/auth-failed", test_auth_failed);
+  g_test_add_func ("/tern/smtp/client/fake/auth-temporary", test_auth_temporary);
+  g_test_add_func ("/tern/smtp/client/fake/auth-plain-in-clear", test_auth_plain_in_clear);
+  g_test_add_func ("/tern/smtp/client/fake/auth-impostor", test_auth_impostor);
 
   ret = g_test_run ();
   test_certs_free (certs);
