@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
 #include <glib/gstdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -469,10 +470,26 @@ kill_sessions (TernTestServers *self)
     }
 }
 
+/* Gone, or a zombie that init has not reaped yet. */
+static gboolean
+process_gone (pid_t pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *stat = NULL;
+  const char *state;
+
+  if (kill (pid, 0) != 0 || !g_file_get_contents (path, &stat, NULL, NULL))
+    return TRUE;
+  state = strrchr (stat, ')');
+  return state != NULL && (state[2] == 'Z' || state[2] == 'X');
+}
+
 gboolean
 tern_test_servers_stop_dovecot (TernTestServers  *self,
                                 GError          **error)
 {
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
   g_autofree char *pid_file = g_build_filename (self->dovecot_base_dir, "master.pid", NULL);
   g_autofree char *text = NULL;
   gint64 pid;
@@ -486,6 +503,18 @@ tern_test_servers_stop_dovecot (TernTestServers  *self,
       return FALSE;
     }
   kill_sessions (self);
+  /* The master lingers about a second after its children; starting again
+   * before it is gone fails with "already running". */
+  while (!process_gone ((pid_t) pid))
+    {
+      if (g_get_monotonic_time () > end)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "Dovecot (pid %d) did not exit",
+                       (int) pid);
+          return FALSE;
+        }
+      g_usleep (20000);
+    }
   return wait_for_imaps (self, FALSE, error);
 }
 
