@@ -319,6 +319,14 @@ tern_connection_get_port (TernConnection *self)
   return self->port;
 }
 
+const char *
+tern_connection_get_label (TernConnection *self)
+{
+  g_return_val_if_fail (TERN_IS_CONNECTION (self), NULL);
+
+  return self->label;
+}
+
 TernTlsMode
 tern_connection_get_mode (TernConnection *self)
 {

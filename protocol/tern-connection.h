@@ -63,6 +63,8 @@ guint           tern_connection_get_io_timeout        (TernConnection  *self);
 const char     *tern_connection_get_host              (TernConnection  *self);
 guint16         tern_connection_get_port              (TernConnection  *self);
 TernTlsMode     tern_connection_get_mode              (TernConnection  *self);
+/* "host:port", or "[v6]:port": how messages to the user name the server. */
+const char     *tern_connection_get_label             (TernConnection  *self);
 gboolean        tern_connection_is_connected          (TernConnection  *self);
 gboolean        tern_connection_is_tls                (TernConnection  *self);
 /* e.g. "(TLS1.3)-(ECDHE-SECP256R1)-(RSA-PSS-RSAE-SHA256)-(AES-256-GCM)";

@@ -62,17 +62,12 @@ TernImapClient *
 tern_imap_client_new (TernConnection *connection)
 {
   TernImapClient *self;
-  const char *host;
 
   g_return_val_if_fail (TERN_IS_CONNECTION (connection), NULL);
 
   self = g_object_new (TERN_TYPE_IMAP_CLIENT, NULL);
   self->connection = g_object_ref (connection);
-  host = tern_connection_get_host (connection);
-  if (strchr (host, ':') != NULL)
-    self->label = g_strdup_printf ("[%s]:%u", host, tern_connection_get_port (connection));
-  else
-    self->label = g_strdup_printf ("%s:%u", host, tern_connection_get_port (connection));
+  self->label = g_strdup (tern_connection_get_label (connection));
   return self;
 }
 

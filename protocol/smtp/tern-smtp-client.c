@@ -106,17 +106,12 @@ TernSmtpClient *
 tern_smtp_client_new (TernConnection *connection)
 {
   TernSmtpClient *self;
-  const char *host;
 
   g_return_val_if_fail (TERN_IS_CONNECTION (connection), NULL);
 
   self = g_object_new (TERN_TYPE_SMTP_CLIENT, NULL);
   self->connection = g_object_ref (connection);
-  host = tern_connection_get_host (connection);
-  if (strchr (host, ':') != NULL)
-    self->label = g_strdup_printf ("[%s]:%u", host, tern_connection_get_port (connection));
-  else
-    self->label = g_strdup_printf ("%s:%u", host, tern_connection_get_port (connection));
+  self->label = g_strdup (tern_connection_get_label (connection));
   return self;
 }
 
