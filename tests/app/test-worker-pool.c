@@ -455,9 +455,11 @@ test_backoff (Fixture       *fixture,
   g_assert_cmpuint (b.n_reconnects, ==, 4);
   for (guint i = 0; i < 4; i++)
     {
-      /* Never early (timeouts have millisecond resolution); late only by a
-       * scheduling hiccup. */
-      g_assert_cmpint (b.delays[i], >=, expected[i] - 1);
+      /* The delay is measured from a moment just after the timer was
+       * armed, and the process may be descheduled in between on a loaded
+       * machine: allow a quarter early, which still tells 40, 80 and 160
+       * apart; late only by a scheduling hiccup. */
+      g_assert_cmpint (b.delays[i], >=, expected[i] * 3 / 4);
       g_assert_cmpint (b.delays[i], <, expected[i] + 1000);
     }
   g_assert_cmpint (tern_account_worker_get_state (worker), ==, TERN_WORKER_STATE_IDLE);
