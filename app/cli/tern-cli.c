@@ -128,6 +128,8 @@ static const Command commands[] = {
   { "folders", tern_cli_folders, N_("List the folders of an account") },
   { "list", tern_cli_list, N_("List the messages of a folder, newest first") },
   { "show", tern_cli_show, N_("Show a message") },
+  { "send", tern_cli_send, N_("Send a message through the outbox") },
+  { "outbox", tern_cli_outbox, N_("List the outbox, or send what waits in it") },
 };
 
 int

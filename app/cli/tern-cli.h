@@ -91,4 +91,12 @@ int          tern_cli_idle         (GlobalOptions   *globals,
                                     int              argc,
                                     char           **argv);
 
+/* tern-cli-send.c */
+int          tern_cli_send         (GlobalOptions   *globals,
+                                    int              argc,
+                                    char           **argv);
+int          tern_cli_outbox       (GlobalOptions   *globals,
+                                    int              argc,
+                                    char           **argv);
+
 G_END_DECLS

@@ -31,6 +31,8 @@ struct _TernTestServers
   char *dovecot_config;
   char *dovecot_base_dir;
   char *dovecot_instance;
+  char *postfix_config_dir;
+  char *postfix_queue_dir;
   gboolean running;
 };
 
@@ -159,6 +161,12 @@ load_ini (TernTestServers  *self,
     return FALSE;
   self->dovecot_instance = dup_string (ini, "servers", "instance", error);
   if (self->dovecot_instance == NULL)
+    return FALSE;
+  self->postfix_config_dir = dup_string (ini, "servers", "postfix_config_dir", error);
+  if (self->postfix_config_dir == NULL)
+    return FALSE;
+  self->postfix_queue_dir = dup_string (ini, "servers", "postfix_queue_dir", error);
+  if (self->postfix_queue_dir == NULL)
     return FALSE;
 
   for (guint i = 0; i < N_SERVICES; i++)
@@ -301,6 +309,8 @@ tern_test_servers_free (TernTestServers *self)
   g_free (self->dovecot_config);
   g_free (self->dovecot_base_dir);
   g_free (self->dovecot_instance);
+  g_free (self->postfix_config_dir);
+  g_free (self->postfix_queue_dir);
   for (guint i = 0; i < N_CERTS; i++)
     {
       g_free (self->cert_files[i]);
@@ -532,4 +542,97 @@ tern_test_servers_start_dovecot (TernTestServers  *self,
       !g_spawn_check_wait_status (status, error))
     return FALSE;
   return wait_for_imaps (self, TRUE, error);
+}
+
+static gboolean
+port_answers (guint16 port)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+
+  g_socket_client_set_timeout (client, 1);
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
+  return connection != NULL;
+}
+
+static gboolean
+wait_for_submission (TernTestServers  *self,
+                     gboolean          up,
+                     GError          **error)
+{
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (port_answers (self->ports[TERN_TEST_SERVICE_SUBMISSIONS]) != up
+         || port_answers (self->ports[TERN_TEST_SERVICE_SUBMISSION]) != up)
+    {
+      if (g_get_monotonic_time () > end)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "Postfix did not %s within 10 s",
+                       up ? "come up" : "go away");
+          return FALSE;
+        }
+      g_usleep (20000);
+    }
+  return TRUE;
+}
+
+gboolean
+tern_test_servers_stop_postfix (TernTestServers  *self,
+                                GError          **error)
+{
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  g_autofree char *pid_file = g_build_filename (self->postfix_queue_dir, "pid", "master.pid",
+                                                NULL);
+  g_autofree char *text = NULL;
+  gint64 pid;
+
+  if (!g_file_get_contents (pid_file, &text, NULL, error))
+    return FALSE;
+  pid = g_ascii_strtoll (g_strstrip (text), NULL, 10);
+  /* SIGTERM: the master stops its children (smtpd included) and exits. */
+  if (pid <= 1 || kill ((pid_t) pid, SIGTERM) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot stop Postfix (pid %s)", text);
+      return FALSE;
+    }
+  while (!process_gone ((pid_t) pid))
+    {
+      if (g_get_monotonic_time () > end)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "Postfix (pid %d) did not exit",
+                       (int) pid);
+          return FALSE;
+        }
+      g_usleep (20000);
+    }
+  return wait_for_submission (self, FALSE, error);
+}
+
+gboolean
+tern_test_servers_start_postfix (TernTestServers  *self,
+                                 GError          **error)
+{
+  const char *postconf[] = { "postconf", "-c", self->postfix_config_dir, "-h",
+                             "daemon_directory", NULL };
+  g_autofree char *daemon_dir = NULL;
+  g_autofree char *master = NULL;
+  int status = 0;
+
+  if (!g_spawn_sync (NULL, (char **) postconf, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                     &daemon_dir, NULL, &status, error) ||
+      !g_spawn_check_wait_status (status, error))
+    return FALSE;
+  master = g_build_filename (g_strstrip (daemon_dir), "master", NULL);
+  {
+    /* What the tern-test-servers script runs: master -w daemonizes once it
+     * is ready. */
+    const char *argv[] = { master, "-c", self->postfix_config_dir, "-w", NULL };
+
+    if (!g_spawn_sync (NULL, (char **) argv, NULL,
+                       G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL,
+                       NULL, &status, error) ||
+        !g_spawn_check_wait_status (status, error))
+      return FALSE;
+  }
+  return wait_for_submission (self, TRUE, error);
 }

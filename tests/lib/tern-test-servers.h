@@ -78,6 +78,13 @@ gboolean         tern_test_servers_stop_dovecot  (TernTestServers *servers,
 gboolean         tern_test_servers_start_dovecot (TernTestServers *servers,
                                                   GError         **error);
 
+/* The same for Postfix (submission and submissions): stopped, then started
+ * again with the same configuration, queue and ports. */
+gboolean         tern_test_servers_stop_postfix  (TernTestServers *servers,
+                                                  GError         **error);
+gboolean         tern_test_servers_start_postfix (TernTestServers *servers,
+                                                  GError         **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TernTestServers, tern_test_servers_free)
 
 G_END_DECLS

@@ -1,0 +1,252 @@
+/* tern-cli-send.c: send, outbox.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "tern-cli"
+
+#include "config.h"
+
+#include <gio/gunixinputstream.h>
+#include <stdio.h>
+
+#include "tern-app-error.h"
+#include "tern-cli.h"
+#include "tern-json.h"
+#include "tern-outbox.h"
+
+/* The account --account names, or the only one that can send. */
+static TernAccount *
+pick_sending_account (TernContext  *tern,
+                      const char   *key,
+                      GError      **error)
+{
+  TernAccountManager *accounts = tern_context_get_accounts (tern);
+  GListModel *model = G_LIST_MODEL (accounts);
+  TernAccount *found = NULL;
+
+  if (key != NULL)
+    {
+      found = tern_account_manager_lookup (accounts, key);
+      if (found == NULL)
+        g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND, _("No account “%s”"), key);
+      return found ? g_object_ref (found) : NULL;
+    }
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(TernAccount) account = g_list_model_get_item (model, i);
+
+      if (tern_account_get_outgoing (account) == NULL)
+        continue;
+      if (found != NULL)
+        {
+          g_object_unref (found);
+          g_set_error_literal (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID,
+                               _("There are several accounts that can send: choose one with --account"));
+          return NULL;
+        }
+      found = g_steal_pointer (&account);
+    }
+  if (found == NULL)
+    g_set_error_literal (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND,
+                         _("No account has an outgoing server"));
+  return found;
+}
+
+static void
+print_entry (const TernOutboxEntry *entry)
+{
+  g_print ("%" G_GINT64_FORMAT "\t%s\t<%s>\t%s\n", entry->id,
+           tern_outbox_state_to_string (entry->state), entry->message_id,
+           entry->last_error ? entry->last_error : "");
+}
+
+static GBytes *
+read_message (const char  *path,
+              GError     **error)
+{
+  g_autoptr(GInputStream) in = NULL;
+  g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
+
+  if (path == NULL || g_str_equal (path, "-"))
+    in = g_unix_input_stream_new (0, FALSE);
+  else
+    {
+      g_autoptr(GFile) file = g_file_new_for_commandline_arg (path);
+
+      in = G_INPUT_STREAM (g_file_read (file, NULL, error));
+      if (in == NULL)
+        return NULL;
+    }
+  if (g_output_stream_splice (out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, error) < 0)
+    return NULL;
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+}
+
+int
+tern_cli_send (GlobalOptions *globals,
+               int            argc,
+               char         **argv)
+{
+  g_autofree char *account_key = NULL;
+  const GOptionEntry entries[] = {
+    { "account", 0, 0, G_OPTION_ARG_STRING, &account_key, N_("The account (id, UUID or address)"), N_("ACCOUNT") },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new (_("[FILE|-] — send a message (RFC 5322) through the outbox"));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) flush_error = NULL;
+  g_autoptr(TernContext) tern = NULL;
+  g_autoptr(TernAccount) account = NULL;
+  g_autoptr(GBytes) message = NULL;
+  g_autoptr(TernOutboxEntry) entry = NULL;
+  gint64 id;
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return tern_cli_usage_error (context, error->message);
+  if (argc > 2)
+    return tern_cli_usage_error (context, _("Unexpected arguments"));
+
+  tern = tern_cli_open_context (globals, &error);
+  if (tern == NULL
+      || (account = pick_sending_account (tern, account_key, &error)) == NULL
+      || (message = read_message (argc == 2 ? argv[1] : NULL, &error)) == NULL
+      || (id = tern_outbox_enqueue (tern_context_get_store (tern), account, message,
+                                    &error)) == 0)
+    return tern_cli_fail (g_steal_pointer (&error));
+
+  tern_outbox_flush (tern, account, NULL, NULL, &flush_error);
+  entry = tern_outbox_get (tern_context_get_store (tern), id, &error);
+  if (entry == NULL)
+    return tern_cli_fail (g_steal_pointer (&error));
+  print_entry (entry);
+  if (entry->state == TERN_OUTBOX_STATE_SENT)
+    return EXIT_SUCCESS;
+  if (entry->state == TERN_OUTBOX_STATE_QUEUED)
+    g_printerr (_("tern-cli: the message is queued and will be sent later: %s\n"),
+                entry->last_error ? entry->last_error : "");
+  else
+    g_printerr (_("tern-cli: the message was not sent: %s\n"),
+                entry->last_error ? entry->last_error : "");
+  return EXIT_FAILURE;
+}
+
+static int
+outbox_flush (GlobalOptions *globals,
+              int            argc,
+              char         **argv)
+{
+  g_autofree char *account_key = NULL;
+  const GOptionEntry entries[] = {
+    { "account", 0, 0, G_OPTION_ARG_STRING, &account_key, N_("The account (id, UUID or address)"), N_("ACCOUNT") },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new (_("— send what waits in the outbox"));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernContext) tern = NULL;
+  g_autoptr(TernAccount) account = NULL;
+  guint n_sent = 0;
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return tern_cli_usage_error (context, error->message);
+  if (argc != 1)
+    return tern_cli_usage_error (context, _("Unexpected arguments"));
+
+  tern = tern_cli_open_context (globals, &error);
+  if (tern == NULL
+      || (account = pick_sending_account (tern, account_key, &error)) == NULL
+      || !tern_outbox_flush (tern, account, &n_sent, NULL, &error))
+    return tern_cli_fail (g_steal_pointer (&error));
+  g_print (g_dngettext (GETTEXT_PACKAGE, "%u message sent\n", "%u messages sent\n", n_sent),
+           n_sent);
+  return EXIT_SUCCESS;
+}
+
+static int
+outbox_list (GlobalOptions *globals,
+             int            argc,
+             char         **argv)
+{
+  g_autofree char *account_key = NULL;
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "account", 0, 0, G_OPTION_ARG_STRING, &account_key, N_("The account (id, UUID or address)"), N_("ACCOUNT") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as JSON"), NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new (_("[flush] — list the outbox, or send what waits in it"));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernContext) tern = NULL;
+  g_autoptr(TernAccount) account = NULL;
+  g_autoptr(GPtrArray) entries_list = NULL;
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  if (argc >= 2 && g_str_equal (argv[1], "flush"))
+    return outbox_flush (globals, argc - 1, argv + 1);
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return tern_cli_usage_error (context, error->message);
+  if (argc != 1)
+    return tern_cli_usage_error (context, _("Unexpected arguments"));
+
+  tern = tern_cli_open_context (globals, &error);
+  if (tern == NULL
+      || (account_key != NULL
+          && (account = pick_sending_account (tern, account_key, &error)) == NULL)
+      || (entries_list = tern_outbox_list (tern_context_get_store (tern),
+                                           account ? tern_account_get_id (account) : 0,
+                                           &error)) == NULL)
+    return tern_cli_fail (g_steal_pointer (&error));
+
+  if (json)
+    g_string_append_c (out, '[');
+  for (guint i = 0; i < entries_list->len; i++)
+    {
+      const TernOutboxEntry *entry = g_ptr_array_index (entries_list, i);
+
+      if (!json)
+        {
+          print_entry (entry);
+          continue;
+        }
+      if (i > 0)
+        g_string_append_c (out, ',');
+      g_string_append_printf (out, "{\"id\":%" G_GINT64_FORMAT ",\"account\":%" G_GINT64_FORMAT ",",
+                              entry->id, entry->account_id);
+      tern_json_append_key (out, "state");
+      tern_json_append_string (out, tern_outbox_state_to_string (entry->state));
+      g_string_append_c (out, ',');
+      tern_json_append_key (out, "message_id");
+      tern_json_append_string (out, entry->message_id);
+      g_string_append_c (out, ',');
+      tern_json_append_key (out, "from");
+      tern_json_append_string (out, entry->envelope_from);
+      g_string_append (out, ",\"recipients\":[");
+      for (guint r = 0; entry->recipients[r] != NULL; r++)
+        {
+          if (r > 0)
+            g_string_append_c (out, ',');
+          tern_json_append_string (out, entry->recipients[r]);
+        }
+      g_string_append_printf (out, "],\"attempts\":%u,", entry->attempts);
+      tern_json_append_key (out, "last_error");
+      tern_json_append_string (out, entry->last_error);
+      g_string_append_printf (out, ",\"next_attempt\":%" G_GINT64_FORMAT
+                              ",\"created\":%" G_GINT64_FORMAT "}",
+                              entry->next_attempt, entry->created);
+    }
+  if (json)
+    g_string_append (out, "]\n");
+  fputs (out->str, stdout);
+  return EXIT_SUCCESS;
+}
+
+int
+tern_cli_outbox (GlobalOptions *globals,
+                 int            argc,
+                 char         **argv)
+{
+  return outbox_list (globals, argc, argv);
+}

@@ -1,0 +1,793 @@
+/* tern-outbox.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "tern-outbox"
+
+#include "config.h"
+
+#include "tern-outbox.h"
+
+#include <glib/gi18n-lib.h>
+#include <gmime/gmime.h>
+#include <string.h>
+
+#include "tern-account-manager.h"
+#include "tern-app-error.h"
+#include "tern-imap-session.h"
+#include "tern-mail-store-private.h"
+#include "tern-mail-store.h"
+#include "tern-offline-queue.h"
+#include "tern-smtp-client.h"
+#include "tern-worker-pool.h"
+
+#define CONNECT_TIMEOUT_SECONDS 20
+/* The first retry after a 4xx or an outage, doubled each time up to an hour. */
+#define BACKOFF_FIRST_SECONDS 30
+#define BACKOFF_MAX_SECONDS 3600
+
+static const char *const state_names[] = { "queued", "sending", "sent", "failed" };
+
+const char *
+tern_outbox_state_to_string (TernOutboxState state)
+{
+  g_return_val_if_fail ((guint) state < G_N_ELEMENTS (state_names), NULL);
+
+  return state_names[state];
+}
+
+static TernOutboxState
+state_from_string (const char *text)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (state_names); i++)
+    if (g_strcmp0 (text, state_names[i]) == 0)
+      return (TernOutboxState) i;
+  return TERN_OUTBOX_STATE_FAILED;
+}
+
+void
+tern_outbox_entry_free (TernOutboxEntry *entry)
+{
+  if (entry == NULL)
+    return;
+  g_free (entry->message_id);
+  g_free (entry->envelope_from);
+  g_strfreev (entry->recipients);
+  g_free (entry->last_error);
+  g_free (entry);
+}
+
+/* Parsing */
+
+static void
+collect_addresses (InternetAddressList *list,
+                   GHashTable          *seen,
+                   GPtrArray           *out)
+{
+  int n = list ? internet_address_list_length (list) : 0;
+
+  for (int i = 0; i < n; i++)
+    {
+      InternetAddress *address = internet_address_list_get_address (list, i);
+
+      if (INTERNET_ADDRESS_IS_GROUP (address))
+        collect_addresses (internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address)),
+                           seen, out);
+      else if (INTERNET_ADDRESS_IS_MAILBOX (address))
+        {
+          const char *addr = internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (address));
+          g_autofree char *key = NULL;
+
+          if (addr == NULL || *addr == '\0' || strchr (addr, '@') == NULL)
+            continue;
+          key = g_ascii_strdown (addr, -1);
+          if (g_hash_table_add (seen, g_steal_pointer (&key)))
+            g_ptr_array_add (out, g_strdup (addr));
+        }
+    }
+}
+
+/* Where the header ends: the offset of the empty line's first byte. */
+static gsize
+header_length (const char *data,
+               gsize       size)
+{
+  for (gsize i = 0; i < size; i++)
+    {
+      if (data[i] != '\n')
+        continue;
+      if (i + 1 < size && data[i + 1] == '\n')
+        return i + 1;
+      if (i + 2 < size && data[i + 1] == '\r' && data[i + 2] == '\n')
+        return i + 1;
+    }
+  return size;
+}
+
+/* @data without its Bcc: fields (and their continuation lines), with
+ * @new_message_id (if not NULL) as a Message-ID: field on top.  The body
+ * is not touched. */
+static GBytes *
+rewrite_header (GBytes     *message,
+                const char *new_message_id)
+{
+  gsize size;
+  const char *data = g_bytes_get_data (message, &size);
+  gsize end = header_length (data, size);
+  GByteArray *out = g_byte_array_sized_new (size + 128);
+  gboolean skipping = FALSE;
+  gsize pos = 0;
+
+  if (new_message_id != NULL)
+    {
+      gboolean crlf = memchr (data, '\r', end) != NULL;
+      g_autofree char *field = g_strdup_printf ("Message-ID: <%s>%s", new_message_id,
+                                                crlf ? "\r\n" : "\n");
+
+      g_byte_array_append (out, (const guint8 *) field, strlen (field));
+    }
+  while (pos < end)
+    {
+      const char *nl = memchr (data + pos, '\n', end - pos);
+      gsize line_end = nl ? (gsize) (nl - data) + 1 : end;
+      gboolean continuation = data[pos] == ' ' || data[pos] == '\t';
+
+      if (!continuation)
+        skipping = line_end - pos >= 4 && g_ascii_strncasecmp (data + pos, "bcc:", 4) == 0;
+      if (!skipping)
+        g_byte_array_append (out, (const guint8 *) data + pos, line_end - pos);
+      pos = line_end;
+    }
+  g_byte_array_append (out, (const guint8 *) data + end, size - end);
+  return g_byte_array_free_to_bytes (out);
+}
+
+typedef struct
+{
+  gint64 account_id;
+  char *message_id;
+  char *envelope_from;
+  char *recipients;
+  GBytes *data;
+  gint64 id;
+} Insert;
+
+static gboolean
+insert_cb (sqlite3  *db,
+           gpointer  user_data,
+           GError  **error)
+{
+  Insert *insert = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gsize size;
+  const void *data = g_bytes_get_data (insert->data, &size);
+  int rc;
+
+  stmt = tern_store_prepare (db,
+                             "INSERT INTO outbox (account_id, state, message_id_header, "
+                             "envelope_from, recipients, data, created) "
+                             "VALUES (?, 'queued', ?, ?, ?, ?, ?)",
+                             error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, insert->account_id);
+  tern_store_bind_text (stmt, 2, insert->message_id);
+  tern_store_bind_text (stmt, 3, insert->envelope_from);
+  tern_store_bind_text (stmt, 4, insert->recipients);
+  sqlite3_bind_blob64 (stmt, 5, data, size, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 6, g_get_real_time () / G_USEC_PER_SEC);
+  rc = sqlite3_step (stmt);
+  if ((rc & 0xff) == SQLITE_CONSTRAINT)
+    {
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID,
+                   _("A message with the Message-ID <%s> is in the outbox already"),
+                   insert->message_id);
+      return FALSE;
+    }
+  if (rc != SQLITE_DONE)
+    return tern_store_set_error (db, error);
+  insert->id = sqlite3_last_insert_rowid (db);
+  return TRUE;
+}
+
+gint64
+tern_outbox_enqueue (TernStore    *store,
+                     TernAccount  *account,
+                     GBytes       *message,
+                     GError      **error)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) recipients = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) from_list = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) from_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *new_id = NULL;
+  GMimeStream *stream;
+  GMimeParser *parser;
+  GMimeMessage *parsed;
+  const char *domain;
+  Insert insert = { 0 };
+  gsize size;
+  const char *data;
+
+  g_return_val_if_fail (TERN_IS_STORE (store), 0);
+  g_return_val_if_fail (TERN_IS_ACCOUNT (account), 0);
+  g_return_val_if_fail (message != NULL, 0);
+
+  _tern_mail_ensure_gmime ();
+  data = g_bytes_get_data (message, &size);
+  stream = g_mime_stream_mem_new_with_buffer (data, size);
+  parser = g_mime_parser_new_with_stream (stream);
+  parsed = g_mime_parser_construct_message (parser, NULL);
+  g_object_unref (parser);
+  g_object_unref (stream);
+  if (parsed == NULL)
+    {
+      g_set_error_literal (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID,
+                           _("The message cannot be read as an email message"));
+      return 0;
+    }
+  collect_addresses (g_mime_message_get_from (parsed), from_seen, from_list);
+  for (GMimeAddressType type = GMIME_ADDRESS_TYPE_TO; type <= GMIME_ADDRESS_TYPE_BCC; type++)
+    collect_addresses (g_mime_message_get_addresses (parsed, type), seen, recipients);
+  insert.message_id = g_strdup (g_mime_message_get_message_id (parsed));
+  g_object_unref (parsed);
+
+  if (recipients->len == 0)
+    {
+      g_set_error_literal (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID,
+                           _("The message has no recipient in To, Cc or Bcc"));
+      g_free (insert.message_id);
+      return 0;
+    }
+  insert.envelope_from = g_strdup (from_list->len > 0 ? g_ptr_array_index (from_list, 0)
+                                                      : tern_account_get_address (account));
+  if (insert.message_id == NULL || *insert.message_id == '\0')
+    {
+      domain = strrchr (insert.envelope_from, '@');
+      new_id = g_mime_utils_generate_message_id (domain ? domain + 1 : "localhost");
+      g_free (insert.message_id);
+      insert.message_id = g_strdup (new_id);
+    }
+  g_ptr_array_add (recipients, NULL);
+  insert.recipients = g_strjoinv ("\n", (char **) recipients->pdata);
+  insert.account_id = tern_account_get_id (account);
+  insert.data = rewrite_header (message, new_id);
+
+  tern_store_write (store, insert_cb, &insert, error);
+  g_free (insert.message_id);
+  g_free (insert.envelope_from);
+  g_free (insert.recipients);
+  g_bytes_unref (insert.data);
+  return insert.id;
+}
+
+/* Reading rows */
+
+#define ENTRY_COLUMNS \
+  "id, account_id, state, message_id_header, envelope_from, recipients, attempts, " \
+  "last_error, next_attempt, created"
+
+static TernOutboxEntry *
+entry_from_row (sqlite3_stmt *stmt)
+{
+  TernOutboxEntry *entry = g_new0 (TernOutboxEntry, 1);
+  g_autofree char *state = tern_store_dup_text (stmt, 2);
+  g_autofree char *recipients = tern_store_dup_text (stmt, 5);
+
+  entry->id = sqlite3_column_int64 (stmt, 0);
+  entry->account_id = sqlite3_column_int64 (stmt, 1);
+  entry->state = state_from_string (state);
+  entry->message_id = tern_store_dup_text (stmt, 3);
+  entry->envelope_from = tern_store_dup_text (stmt, 4);
+  entry->recipients = g_strsplit (recipients ? recipients : "", "\n", -1);
+  entry->attempts = (guint) sqlite3_column_int64 (stmt, 6);
+  entry->last_error = tern_store_dup_text (stmt, 7);
+  entry->next_attempt = sqlite3_column_int64 (stmt, 8);
+  entry->created = sqlite3_column_int64 (stmt, 9);
+  return entry;
+}
+
+typedef struct
+{
+  const char *sql;
+  gint64 arg;
+  gint64 arg2;
+  GPtrArray *entries;
+} Query;
+
+static gboolean
+query_cb (sqlite3  *db,
+          gpointer  user_data,
+          GError  **error)
+{
+  Query *query = user_data;
+  g_autoptr(sqlite3_stmt) stmt = tern_store_prepare (db, query->sql, error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, query->arg);
+  if (sqlite3_bind_parameter_count (stmt) >= 2)
+    sqlite3_bind_int64 (stmt, 2, query->arg2);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (query->entries, entry_from_row (stmt));
+  if (rc != SQLITE_DONE)
+    return tern_store_set_error (db, error);
+  return TRUE;
+}
+
+static GPtrArray *
+run_query (TernStore   *store,
+           const char  *sql,
+           gint64       arg,
+           gint64       arg2,
+           GError     **error)
+{
+  Query query = { sql, arg, arg2, NULL };
+
+  query.entries = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_outbox_entry_free);
+  if (!tern_store_read (store, query_cb, &query, error))
+    g_clear_pointer (&query.entries, g_ptr_array_unref);
+  return query.entries;
+}
+
+GPtrArray *
+tern_outbox_list (TernStore  *store,
+                  gint64      account_id,
+                  GError    **error)
+{
+  g_return_val_if_fail (TERN_IS_STORE (store), NULL);
+
+  return run_query (store,
+                    "SELECT " ENTRY_COLUMNS " FROM outbox WHERE ?1 = 0 OR account_id = ?1 "
+                    "ORDER BY id",
+                    account_id, 0, error);
+}
+
+TernOutboxEntry *
+tern_outbox_get (TernStore  *store,
+                 gint64      id,
+                 GError    **error)
+{
+  g_autoptr(GPtrArray) entries = NULL;
+
+  g_return_val_if_fail (TERN_IS_STORE (store), NULL);
+
+  entries = run_query (store, "SELECT " ENTRY_COLUMNS " FROM outbox WHERE id = ?1", id, 0, error);
+  if (entries == NULL)
+    return NULL;
+  if (entries->len == 0)
+    {
+      g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, id);
+
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND,
+                   _("There is no message %s in the outbox"), number);
+      return NULL;
+    }
+  return g_ptr_array_steal_index (entries, 0);
+}
+
+typedef struct
+{
+  gint64 id;
+  GBytes *data;
+} DataQuery;
+
+static gboolean
+data_cb (sqlite3  *db,
+         gpointer  user_data,
+         GError  **error)
+{
+  DataQuery *query = user_data;
+  g_autoptr(sqlite3_stmt) stmt = tern_store_prepare (db, "SELECT data FROM outbox WHERE id = ?",
+                                                     error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, query->id);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, query->id);
+
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND,
+                   _("There is no message %s in the outbox"), number);
+      return FALSE;
+    }
+  query->data = g_bytes_new (sqlite3_column_blob (stmt, 0),
+                             (gsize) sqlite3_column_bytes (stmt, 0));
+  return TRUE;
+}
+
+GBytes *
+tern_outbox_get_data (TernStore  *store,
+                      gint64      id,
+                      GError    **error)
+{
+  DataQuery query = { id, NULL };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), NULL);
+
+  tern_store_read (store, data_cb, &query, error);
+  return query.data;
+}
+
+/* Changing rows */
+
+typedef struct
+{
+  gint64 id;
+  TernOutboxState state;
+  const char *last_error;
+  gboolean retry; /* attempts + 1 and a later next_attempt */
+} Update;
+
+static gboolean
+update_cb (sqlite3  *db,
+           gpointer  user_data,
+           GError  **error)
+{
+  Update *update = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  stmt = tern_store_prepare (db,
+                             "UPDATE outbox SET state = ?2, last_error = ?3, "
+                             "attempts = attempts + ?4, "
+                             "next_attempt = CASE WHEN ?4 THEN ?5 + min(?6 << min(attempts, 16), ?7) "
+                             "                    ELSE next_attempt END "
+                             "WHERE id = ?1",
+                             error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, update->id);
+  tern_store_bind_text (stmt, 2, state_names[update->state]);
+  tern_store_bind_text (stmt, 3, update->last_error);
+  sqlite3_bind_int (stmt, 4, update->retry ? 1 : 0);
+  sqlite3_bind_int64 (stmt, 5, now);
+  sqlite3_bind_int64 (stmt, 6, BACKOFF_FIRST_SECONDS);
+  sqlite3_bind_int64 (stmt, 7, BACKOFF_MAX_SECONDS);
+  return tern_store_step_done (stmt, error);
+}
+
+static gboolean
+set_state (TernStore        *store,
+           gint64            id,
+           TernOutboxState   state,
+           const char       *last_error,
+           gboolean          retry,
+           GError          **error)
+{
+  Update update = { id, state, last_error, retry };
+
+  return tern_store_write (store, update_cb, &update, error);
+}
+
+/* Sending */
+
+static TernSmtpClient *
+smtp_session_open (TernContext   *context,
+                   TernAccount   *account,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  const TernServer *server = tern_account_get_outgoing (account);
+  const char *address = tern_account_get_address (account);
+  const char *domain = strrchr (address, '@');
+  g_autoptr(TernConnection) connection = NULL;
+  g_autoptr(TernSmtpClient) client = NULL;
+  g_autofree char *password = NULL;
+
+  if (server == NULL)
+    {
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID,
+                   _("The account %s has no outgoing server"), address);
+      return NULL;
+    }
+  password = tern_account_manager_get_password (tern_context_get_accounts (context), account,
+                                                TERN_SECRET_ROLE_OUTGOING, cancellable, error);
+  if (password == NULL)
+    return NULL;
+  connection = tern_context_new_connection (context, server, error);
+  if (connection == NULL)
+    return NULL;
+  tern_connection_set_connect_timeout (connection, CONNECT_TIMEOUT_SECONDS);
+  client = tern_smtp_client_new (connection);
+  if (!tern_smtp_client_open (client, domain ? domain + 1 : NULL, cancellable, error)
+      || !tern_smtp_client_login (client, server->username ? server->username : address,
+                                  password, server->auth, cancellable, error))
+    return NULL;
+  return g_steal_pointer (&client);
+}
+
+/* Whether trying again later may help. */
+static gboolean
+is_temporary (const GError *error)
+{
+  return tern_worker_error_is_network (error)
+         || g_error_matches (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_TEMPORARY)
+         || g_error_matches (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_PROTOCOL)
+         || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+         || g_error_matches (error, TERN_APP_ERROR, TERN_APP_ERROR_PASSWORD_COMMAND)
+         || g_error_matches (error, TERN_APP_ERROR, TERN_APP_ERROR_SECRET_SERVICE);
+}
+
+/* "nobody@example.org: 550 5.1.1 User unknown", one refusal a line. */
+static char *
+describe_refusals (GPtrArray *results)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  for (guint i = 0; results != NULL && i < results->len; i++)
+    {
+      TernSmtpRecipientResult *result = g_ptr_array_index (results, i);
+
+      if (tern_smtp_recipient_result_is_accepted (result))
+        continue;
+      if (text->len > 0)
+        g_string_append_c (text, '\n');
+      g_string_append_printf (text, _("%s was refused: %u %s%s%s"), result->address, result->code,
+                              result->enhanced_code ? result->enhanced_code : "",
+                              result->enhanced_code ? " " : "", result->text ? result->text : "");
+    }
+  return text->len > 0 ? g_string_free (g_steal_pointer (&text), FALSE) : NULL;
+}
+
+/* The \Seen copy in the Sent folder goes through the offline queue, which
+ * appends it once (by Message-ID) and retries on its own.  Returns whether
+ * a copy was queued. */
+static gboolean
+queue_sent_copy (TernStore   *store,
+                 TernAccount *account,
+                 GBytes      *data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernMailFolder) sent = NULL;
+
+  if (tern_account_get_protocol (account) != TERN_ACCOUNT_PROTOCOL_IMAP)
+    return FALSE;
+  sent = tern_mail_store_find_folder_by_role (store, tern_account_get_id (account), "sent", &error);
+  if (sent == NULL)
+    {
+      g_debug ("No Sent folder known for %s: %s", tern_account_get_address (account),
+               error ? error->message : "not synced yet");
+      return FALSE;
+    }
+  if (tern_offline_queue_append (store, sent->id, data, TERN_IMAP_FLAG_SEEN, &error) == 0)
+    {
+      g_debug ("Cannot queue the Sent copy: %s", error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+replay_sent_copies (TernContext  *context,
+                    TernAccount  *account,
+                    GCancellable *cancellable)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernImapClient) client = NULL;
+
+  client = tern_imap_session_open (context, account, cancellable, &error);
+  if (client != NULL)
+    {
+      tern_offline_queue_replay (tern_context_get_store (context), tern_account_get_id (account),
+                                 client, NULL, cancellable, &error);
+      tern_imap_client_logout (client, cancellable, NULL);
+    }
+  /* Not the send's failure: the queue tries again with the next replay. */
+  if (error != NULL)
+    g_debug ("Sent copies wait for the next replay: %s", error->message);
+}
+
+/* Whether the account's Sent folder on the server holds @message_id. */
+static gboolean
+sent_folder_has (TernContext  *context,
+                 TernAccount  *account,
+                 const char   *message_id,
+                 GCancellable *cancellable)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernImapClient) client = NULL;
+  g_autoptr(TernMailFolder) sent = NULL;
+  g_autoptr(TernImapSet) uids = NULL;
+  g_autofree char *criteria = NULL;
+  TernImapSelected selected = { 0 };
+  gboolean found = FALSE;
+
+  if (tern_account_get_protocol (account) != TERN_ACCOUNT_PROTOCOL_IMAP
+      || strpbrk (message_id, "\"\\\r\n") != NULL)
+    return FALSE;
+  sent = tern_mail_store_find_folder_by_role (tern_context_get_store (context),
+                                              tern_account_get_id (account), "sent", NULL);
+  if (sent == NULL)
+    return FALSE;
+  client = tern_imap_session_open (context, account, cancellable, &error);
+  if (client == NULL || !tern_imap_client_select (client, sent->name, TRUE, NULL, &selected,
+                                                  cancellable, &error))
+    {
+      g_debug ("Cannot look into the Sent folder: %s", error->message);
+      tern_imap_selected_clear (&selected);
+      return FALSE;
+    }
+  criteria = g_strdup_printf ("HEADER Message-ID \"%s\"", message_id);
+  uids = tern_imap_client_search_uids (client, criteria, cancellable, &error);
+  found = uids != NULL && !tern_imap_set_is_empty (uids);
+  tern_imap_client_logout (client, cancellable, NULL);
+  tern_imap_selected_clear (&selected);
+  return found;
+}
+
+/* Rows left `sending` by a flush that did not finish: never resent. */
+static gboolean
+settle_interrupted (TernContext   *context,
+                    TernAccount   *account,
+                    GCancellable  *cancellable,
+                    GError       **error)
+{
+  TernStore *store = tern_context_get_store (context);
+  g_autoptr(GPtrArray) rows = NULL;
+
+  rows = run_query (store,
+                    "SELECT " ENTRY_COLUMNS " FROM outbox "
+                    "WHERE account_id = ?1 AND state = 'sending' AND ?2 = 0 ORDER BY id",
+                    tern_account_get_id (account), 0, error);
+  if (rows == NULL)
+    return FALSE;
+  for (guint i = 0; i < rows->len; i++)
+    {
+      TernOutboxEntry *entry = g_ptr_array_index (rows, i);
+      gboolean ok;
+
+      if (sent_folder_has (context, account, entry->message_id, cancellable))
+        ok = set_state (store, entry->id, TERN_OUTBOX_STATE_SENT, NULL, FALSE, error);
+      else
+        ok = set_state (store, entry->id, TERN_OUTBOX_STATE_FAILED,
+                        _("Tern stopped while sending this message, so it may have been sent; "
+                          "check your Sent folder or ask the recipients before sending it again"),
+                        FALSE, error);
+      if (!ok)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Records a failure that concerns the whole session on every due row. */
+static gboolean
+fail_all (TernStore        *store,
+          GPtrArray        *rows,
+          const GError     *reason,
+          GError          **error)
+{
+  gboolean temporary = is_temporary (reason);
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      TernOutboxEntry *entry = g_ptr_array_index (rows, i);
+
+      if (!set_state (store, entry->id,
+                      temporary ? TERN_OUTBOX_STATE_QUEUED : TERN_OUTBOX_STATE_FAILED,
+                      reason->message, temporary, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Sends one row.  Returns FALSE with @error only when the session is
+ * unusable (the row is back in the queue then) or the store failed. */
+static gboolean
+send_one (TernContext     *context,
+          TernAccount     *account,
+          TernSmtpClient  *client,
+          TernOutboxEntry *entry,
+          gboolean        *sent,
+          GCancellable    *cancellable,
+          GError         **error)
+{
+  TernStore *store = tern_context_get_store (context);
+  g_autoptr(GBytes) data = NULL;
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GError) send_error = NULL;
+  g_autofree char *refusals = NULL;
+
+  *sent = FALSE;
+  data = tern_outbox_get_data (store, entry->id, error);
+  if (data == NULL)
+    return FALSE;
+  /* Durable before a byte of DATA leaves: see the guarantee in the header. */
+  if (!set_state (store, entry->id, TERN_OUTBOX_STATE_SENDING, entry->last_error, FALSE, error))
+    return FALSE;
+  if (tern_smtp_client_send_bytes (client, entry->envelope_from,
+                                   (const char *const *) entry->recipients, data, &results,
+                                   cancellable, &send_error))
+    {
+      refusals = describe_refusals (results);
+      if (!set_state (store, entry->id, TERN_OUTBOX_STATE_SENT, refusals, FALSE, error))
+        return FALSE;
+      *sent = TRUE;
+      queue_sent_copy (store, account, data);
+      return TRUE;
+    }
+  refusals = describe_refusals (results);
+  if (refusals != NULL)
+    {
+      g_autofree char *reason = g_strdup_printf ("%s\n%s", send_error->message, refusals);
+
+      if (!set_state (store, entry->id,
+                      is_temporary (send_error) ? TERN_OUTBOX_STATE_QUEUED
+                                                : TERN_OUTBOX_STATE_FAILED,
+                      reason, is_temporary (send_error), error))
+        return FALSE;
+    }
+  else if (!set_state (store, entry->id,
+                       is_temporary (send_error) ? TERN_OUTBOX_STATE_QUEUED
+                                                 : TERN_OUTBOX_STATE_FAILED,
+                       send_error->message, is_temporary (send_error), error))
+    return FALSE;
+  if (tern_worker_error_is_network (send_error)
+      || g_error_matches (send_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_propagate_error (error, g_steal_pointer (&send_error));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+tern_outbox_flush (TernContext   *context,
+                   TernAccount   *account,
+                   guint         *n_sent,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  TernStore *store;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(TernSmtpClient) client = NULL;
+  g_autoptr(GError) session_error = NULL;
+  guint count = 0;
+  gboolean copies = FALSE;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (TERN_IS_CONTEXT (context), FALSE);
+  g_return_val_if_fail (TERN_IS_ACCOUNT (account), FALSE);
+
+  store = tern_context_get_store (context);
+  if (n_sent != NULL)
+    *n_sent = 0;
+  if (!settle_interrupted (context, account, cancellable, error))
+    return FALSE;
+  rows = run_query (store,
+                    "SELECT " ENTRY_COLUMNS " FROM outbox WHERE account_id = ?1 "
+                    "AND state = 'queued' AND (next_attempt IS NULL OR next_attempt <= ?2) "
+                    "ORDER BY id",
+                    tern_account_get_id (account), g_get_real_time () / G_USEC_PER_SEC, error);
+  if (rows == NULL)
+    return FALSE;
+  if (rows->len == 0)
+    return TRUE;
+
+  client = smtp_session_open (context, account, cancellable, &session_error);
+  if (client == NULL)
+    {
+      if (!fail_all (store, rows, session_error, error))
+        return FALSE;
+      g_propagate_error (error, g_steal_pointer (&session_error));
+      return FALSE;
+    }
+  for (guint i = 0; ok && i < rows->len; i++)
+    {
+      gboolean sent = FALSE;
+
+      ok = send_one (context, account, client, g_ptr_array_index (rows, i), &sent, cancellable,
+                     error);
+      count += sent;
+      copies |= sent && tern_account_get_protocol (account) == TERN_ACCOUNT_PROTOCOL_IMAP;
+    }
+  if (ok)
+    tern_smtp_client_quit (client, cancellable, NULL);
+  if (copies)
+    replay_sent_copies (context, account, cancellable);
+  if (n_sent != NULL)
+    *n_sent = count;
+  return ok;
+}
