@@ -276,6 +276,8 @@ tern_mail_new_message_free (TernMailNewMessage *d)
   g_free (d->list_id);
   g_free (d->keywords);
   g_clear_pointer (&d->parts, g_ptr_array_unref);
+  g_free (d->pop3_uidl);
+  g_clear_pointer (&d->body, g_bytes_unref);
   g_free (d);
 }
 
@@ -342,3 +344,112 @@ tern_mail_new_message_from_imap (const TernImapMessage *message)
   return d;
 }
 
+
+static void
+find_attachment_cb (GMimeObject *parent,
+                    GMimeObject *part,
+                    gpointer     user_data)
+{
+  gboolean *found = user_data;
+
+  if ((GMIME_IS_PART (part) && g_mime_part_is_attachment (GMIME_PART (part))) ||
+      GMIME_IS_MESSAGE_PART (part))
+    *found = TRUE;
+}
+
+static char *
+header_text (GMimeMessage *message,
+             const char   *name)
+{
+  const char *value = g_mime_object_get_header (GMIME_OBJECT (message), name);
+
+  return value != NULL ? g_strstrip (g_strdup (value)) : NULL;
+}
+
+static char *
+format_address_list (InternetAddressList *list)
+{
+  if (list == NULL || internet_address_list_length (list) == 0)
+    return NULL;
+  return internet_address_list_to_string (list, NULL, FALSE);
+}
+
+TernMailNewMessage *
+tern_mail_new_message_from_pop3 (const char *uidl,
+                                 GBytes     *raw,
+                                 gboolean    store_body,
+                                 gint64      downloaded)
+{
+  GMimeStream *stream;
+  GMimeParser *parser;
+  GMimeMessage *message;
+  g_autofree char *refs = NULL;
+  g_autofree char *in_reply_to = NULL;
+  g_autofree char *message_id = NULL;
+  Decoded *d = g_new0 (Decoded, 1);
+  gsize size;
+  gconstpointer data = g_bytes_get_data (raw, &size);
+
+  _tern_mail_ensure_gmime ();
+  d->pop3_uidl = g_strdup (uidl);
+  d->body = store_body ? g_bytes_ref (raw) : NULL;
+  d->internal_date = downloaded;
+  d->date = downloaded;
+  d->size = size;
+  d->parts = g_ptr_array_new_with_free_func ((GDestroyNotify) part_free);
+
+  stream = g_mime_stream_mem_new_with_buffer (data ? data : "", size);
+  parser = g_mime_parser_new_with_stream (stream);
+  message = g_mime_parser_construct_message (parser, NULL);
+  g_object_unref (parser);
+  g_object_unref (stream);
+  if (message == NULL)
+    {
+      d->reference_ids = parse_message_ids (NULL);
+      return d;
+    }
+  d->subject = decode_text (g_mime_message_get_subject (message));
+  d->thread_subject = thread_subject (d->subject, &d->is_reply);
+  {
+    InternetAddressList *from = g_mime_message_get_from (message);
+
+    if (from != NULL && internet_address_list_length (from) > 0)
+      {
+        InternetAddress *first = internet_address_list_get_address (from, 0);
+
+        if (INTERNET_ADDRESS_IS_MAILBOX (first))
+          {
+            const char *name = internet_address_get_name (first);
+            InternetAddressMailbox *mailbox = INTERNET_ADDRESS_MAILBOX (first);
+
+            d->from_name = name != NULL && name[0] != '\0' ? g_strdup (name) : NULL;
+            d->from_address = g_strdup (internet_address_mailbox_get_addr (mailbox));
+          }
+      }
+  }
+  d->to_list = format_address_list (g_mime_message_get_to (message));
+  d->cc_list = format_address_list (g_mime_message_get_cc (message));
+  d->reply_to = format_address_list (g_mime_message_get_reply_to (message));
+  message_id = header_text (message, "Message-ID");
+  d->message_id = first_message_id (message_id);
+  in_reply_to = header_text (message, "In-Reply-To");
+  d->in_reply_to = first_message_id (in_reply_to);
+  refs = header_text (message, "References");
+  d->reference_ids = parse_message_ids (refs);
+  if (d->reference_ids->len > 0)
+    {
+      g_ptr_array_add (d->reference_ids, NULL);
+      d->references = g_strjoinv (" ", (char **) d->reference_ids->pdata);
+      g_ptr_array_remove_index (d->reference_ids, d->reference_ids->len - 1);
+    }
+  d->list_id = header_text (message, "List-Id");
+  {
+    GDateTime *date = g_mime_message_get_date (message);
+
+    if (date != NULL)
+      d->date = g_date_time_to_unix (date);
+  }
+  g_mime_message_foreach (message, find_attachment_cb, &d->has_attachments);
+  g_object_unref (message);
+  return d;
+}

@@ -51,6 +51,8 @@ struct _TernMailNewMessage
   char *keywords;
   gint64 date;
   GPtrArray *parts; /* of TernMailPart; never NULL */
+  char *pop3_uidl;  /* POP3 mail: uid 0, the UIDL instead */
+  GBytes *body;     /* the raw message, stored with the row; NULL: none */
 };
 
 gboolean _tern_mail_store_recount (sqlite3  *db,

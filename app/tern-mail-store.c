@@ -713,6 +713,7 @@ typedef struct
   sqlite3_stmt *set_thread;
   sqlite3_stmt *fts;
   sqlite3_stmt *part;
+  sqlite3_stmt *body;
 } AddMessages;
 
 static void
@@ -728,6 +729,7 @@ add_messages_clear (AddMessages *data)
   g_clear_pointer (&data->set_thread, sqlite3_finalize);
   g_clear_pointer (&data->fts, sqlite3_finalize);
   g_clear_pointer (&data->part, sqlite3_finalize);
+  g_clear_pointer (&data->body, sqlite3_finalize);
 }
 
 static gboolean
@@ -738,8 +740,9 @@ prepare_add_messages (sqlite3      *db,
   data->insert = tern_store_prepare (db,
     "INSERT INTO messages (folder_id, uid, flags, keywords, modseq, internal_date, date, size,"
     " subject, from_name, from_address, to_list, cc_list, reply_to, message_id, in_reply_to,"
-    " references_list, list_id, has_attachments)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+    " references_list, list_id, has_attachments, pop3_uidl)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
+    " ?20)"
     " ON CONFLICT DO NOTHING",
     error);
   if (data->insert == NULL)
@@ -792,7 +795,12 @@ prepare_add_messages (sqlite3      *db,
     "INSERT OR IGNORE INTO parts (message_id, section, content_type, charset, encoding,"
     " disposition, filename, content_id, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     error);
-  return data->part != NULL;
+  if (data->part == NULL)
+    return FALSE;
+  data->body = tern_store_prepare (db,
+    "INSERT OR REPLACE INTO bodies (message_id, data, size, fetched) VALUES (?1, ?2, ?3, ?4)",
+    error);
+  return data->body != NULL;
 }
 
 static gboolean
@@ -914,6 +922,26 @@ add_fts_row (AddMessages    *data,
 }
 
 static gboolean
+add_body (AddMessages    *data,
+          gint64          row_id,
+          const Decoded  *d,
+          GError        **error)
+{
+  gconstpointer bytes;
+  gsize size;
+
+  if (d->body == NULL)
+    return TRUE;
+  bytes = g_bytes_get_data (d->body, &size);
+  sqlite3_reset (data->body);
+  sqlite3_bind_int64 (data->body, 1, row_id);
+  sqlite3_bind_blob64 (data->body, 2, bytes ? bytes : "", size, SQLITE_STATIC);
+  sqlite3_bind_int64 (data->body, 3, (gint64) size);
+  sqlite3_bind_int64 (data->body, 4, g_get_real_time () / G_USEC_PER_SEC);
+  return tern_store_step_done (data->body, error);
+}
+
+static gboolean
 add_one_message (sqlite3        *db,
                  AddMessages    *data,
                  const Decoded  *message,
@@ -925,7 +953,7 @@ add_one_message (sqlite3        *db,
 
   sqlite3_reset (stmt);
   sqlite3_bind_int64 (stmt, 1, data->folder_id);
-  sqlite3_bind_int64 (stmt, 2, message->uid);
+  bind_optional_int (stmt, 2, message->uid);
   sqlite3_bind_int64 (stmt, 3, message->flags);
   tern_store_bind_text (stmt, 4, d->keywords);
   bind_optional_int (stmt, 5, (gint64) message->modseq);
@@ -943,9 +971,12 @@ add_one_message (sqlite3        *db,
   tern_store_bind_text (stmt, 17, d->references);
   tern_store_bind_text (stmt, 18, d->list_id);
   sqlite3_bind_int (stmt, 19, message->has_attachments ? 1 : 0);
+  tern_store_bind_text (stmt, 20, d->pop3_uidl);
   if (!tern_store_step_done (stmt, error))
     return FALSE;
 
+  if (sqlite3_changes (db) == 0 && d->pop3_uidl != NULL)
+    return TRUE; /* POP3: this UIDL is stored already; its row is not touched */
   if (sqlite3_changes (db) == 0)
     {
       /* Known already (a batch repeated after a cut connection). */
@@ -961,7 +992,7 @@ add_one_message (sqlite3        *db,
   row_id = sqlite3_last_insert_rowid (db);
   data->inserted++;
   return assign_thread (db, data, row_id, d, error) && add_fts_row (data, row_id, d, error) &&
-         add_parts (data, row_id, d, error);
+         add_parts (data, row_id, d, error) && add_body (data, row_id, d, error);
 }
 
 static gboolean
@@ -1546,4 +1577,53 @@ tern_mail_store_get_body (TernStore  *store,
   if (file == NULL)
     return NULL;
   return g_mapped_file_get_bytes (file);
+}
+
+typedef struct
+{
+  gint64 folder_id;
+  GHashTable *uidls;
+} GetUidls;
+
+static gboolean
+get_pop3_uidls_cb (sqlite3  *db,
+                   gpointer  user_data,
+                   GError  **error)
+{
+  GetUidls *data = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = tern_store_prepare (db,
+                             "SELECT pop3_uidl, coalesce (internal_date, 0) FROM messages"
+                             " WHERE folder_id = ?1 AND pop3_uidl IS NOT NULL",
+                             error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, data->folder_id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 *date = g_new (gint64, 1);
+
+      *date = sqlite3_column_int64 (stmt, 1);
+      g_hash_table_insert (data->uidls, tern_store_dup_text (stmt, 0), date);
+    }
+  if (rc != SQLITE_DONE)
+    return tern_store_set_error (db, error);
+  return TRUE;
+}
+
+GHashTable *
+tern_mail_store_get_pop3_uidls (TernStore  *store,
+                                gint64      folder_id,
+                                GError    **error)
+{
+  g_autoptr(GHashTable) uidls = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  GetUidls data = { folder_id, uidls };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), NULL);
+
+  if (!tern_store_read (store, get_pop3_uidls_cb, &data, error))
+    return NULL;
+  return g_steal_pointer (&uidls);
 }

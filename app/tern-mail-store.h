@@ -158,7 +158,18 @@ TernMailNewMessage *tern_mail_new_message_from_imap (const TernImapMessage *mess
 void                tern_mail_new_message_free      (TernMailNewMessage    *message);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TernMailNewMessage, tern_mail_new_message_free)
 
-/* As tern_mail_store_add_messages(), for TernMailNewMessages. */
+/* A POP3 message: @raw (the whole message, or its header from TOP) parsed
+ * with GMime and keyed by @uidl; @raw is stored as the body when
+ * @store_body.  @downloaded (seconds since the epoch) becomes
+ * internal_date. */
+TernMailNewMessage *tern_mail_new_message_from_pop3 (const char *uidl,
+                                                     GBytes     *raw,
+                                                     gboolean    store_body,
+                                                     gint64      downloaded);
+
+/* As tern_mail_store_add_messages(), for TernMailNewMessages.  A POP3
+ * message whose UIDL the folder holds already is skipped (the UNIQUE
+ * (folder_id, pop3_uidl) index): repeating a batch stores nothing twice. */
 gboolean        tern_mail_store_add_new_messages    (TernStore             *store,
                                                      gint64                 folder_id,
                                                      GPtrArray             *messages,
@@ -225,6 +236,12 @@ gboolean        tern_mail_store_set_body            (TernStore             *stor
                                                      const char            *path,
                                                      guint64                size,
                                                      GError               **error);
+/* POP3: the folder's UIDLs, each mapped to its internal_date (a gint64 *:
+ * the download time). */
+GHashTable     *tern_mail_store_get_pop3_uidls      (TernStore             *store,
+                                                     gint64                 folder_id,
+                                                     GError               **error);
+
 /* The cached raw message, or NULL without an error when not cached. */
 GBytes         *tern_mail_store_get_body            (TernStore             *store,
                                                      gint64                 message_id,

@@ -18,6 +18,7 @@
 #include "tern-imap-sync.h"
 #include "tern-json.h"
 #include "tern-mail-store.h"
+#include "tern-pop3-download.h"
 
 #define DEFAULT_LIMIT 50
 
@@ -62,6 +63,51 @@ append_stats_json (GString                 *out,
                           stats->folders, stats->new_messages, stats->removed_messages,
                           stats->flag_updates, stats->bodies, stats->uidvalidity_resets,
                           stats->seconds);
+}
+
+static void
+pop3_progress_cb (guint    done,
+                  guint    total,
+                  gpointer user_data)
+{
+  progress_cb ("Inbox", done, total, user_data);
+}
+
+/* A POP3 account of tern-cli sync: downloaded, counts to @out. */
+static gboolean
+sync_pop3 (TernContext *tern,
+           TernAccount *account,
+           Progress    *progress,
+           gboolean     json,
+           GString     *out)
+{
+  TernPop3DownloadStats stats = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  if (!tern_pop3_download_account (tern, account, pop3_progress_cb, progress, &stats, NULL, &error))
+    {
+      g_printerr ("tern-cli: %s: %s\n", tern_account_get_address (account), error->message);
+      return FALSE;
+    }
+  if (json)
+    {
+      if (out->len > 1)
+        g_string_append_c (out, ',');
+      g_string_append_printf (out, "{\"account\":%" G_GINT64_FORMAT ",", tern_account_get_id (account));
+      tern_json_append_key (out, "email");
+      tern_json_append_string (out, tern_account_get_address (account));
+      g_string_append_printf (out,
+                              ",\"protocol\":\"pop3\",\"on_server\":%u,\"new\":%u,"
+                              "\"bytes\":%" G_GUINT64_FORMAT ",\"deleted\":%u,\"seconds\":%.3f}",
+                              stats.on_server, stats.new_messages, stats.bytes, stats.deleted,
+                              stats.seconds);
+    }
+  else
+    /* TRANSLATORS: the summary of a POP3 download: address, messages on the server, new, deleted on the server, seconds. */
+    g_string_append_printf (out, _("%s: %u on the server, %u new, %u deleted on the server in %.2f s\n"),
+                            tern_account_get_address (account), stats.on_server,
+                            stats.new_messages, stats.deleted, stats.seconds);
+  return TRUE;
 }
 
 int
@@ -117,8 +163,7 @@ tern_cli_sync (GlobalOptions *globals,
         {
           g_autoptr(TernAccount) account = g_list_model_get_item (model, i);
 
-          if (tern_account_get_protocol (account) == TERN_ACCOUNT_PROTOCOL_IMAP)
-            g_ptr_array_add (accounts, g_steal_pointer (&account));
+          g_ptr_array_add (accounts, g_steal_pointer (&account));
         }
     }
 
@@ -128,6 +173,12 @@ tern_cli_sync (GlobalOptions *globals,
       TernImapSyncStats stats = { 0 };
       g_autoptr(GError) local_error = NULL;
 
+      if (tern_account_get_protocol (account) == TERN_ACCOUNT_PROTOCOL_POP3)
+        {
+          if (!sync_pop3 (tern, account, &progress, json, out))
+            ok = FALSE;
+          continue;
+        }
       if (!tern_imap_sync_account (tern, account, bodies, progress_cb, &progress, &stats, NULL,
                                    &local_error))
         {
