@@ -894,12 +894,14 @@ main (int    argc,
    * bodies to fetch. */
   ADD ("bodies", tern_test_servers_get_user (servers, 1), test_bodies);
   ADD ("interrupted", tern_test_servers_get_user (servers, 1), test_interrupted);
-  ADD ("server-cut", tern_test_servers_get_user (servers, 1), test_server_cut);
   ADD ("qresync-noop", tern_test_servers_get_user (servers, 0), test_qresync_noop);
   ADD ("resync-condstore", tern_test_servers_get_user (servers, 0), test_resync_without_qresync);
   ADD ("resync-plain", tern_test_servers_get_user (servers, 0), test_resync_without_qresync);
-#undef ADD
   g_test_add_func ("/tern/imap-sync/cli", test_cli);
+  /* Last: it restarts Dovecot, and no other test should depend on how
+   * soon a restarted server takes logins. */
+  ADD ("server-cut", tern_test_servers_get_user (servers, 1), test_server_cut);
+#undef ADD
 
   status = g_test_run ();
 
