@@ -385,3 +385,21 @@ fake_tls_finish (FakeTls *tls)
   g_clear_pointer (&tls->session, gnutls_deinit);
   g_clear_pointer (&tls->credentials, gnutls_certificate_free_credentials);
 }
+
+char *
+fake_received_text (FakeServer *server)
+{
+  if (server->received->len == 0)
+    return g_strdup ("");
+  return g_strndup ((const char *) server->received->data, server->received->len);
+}
+
+void
+fake_expect_line (FakeServer *server,
+                  int         fd,
+                  const char *expected)
+{
+  g_autofree char *line = fake_read_line (server, fd);
+
+  g_assert_cmpstr (line, ==, expected);
+}

@@ -91,6 +91,13 @@ void        fake_tls_write    (FakeTls              *tls,
                                const char           *text);
 void        fake_tls_finish   (FakeTls              *tls);
 
+/* What the client sent so far, as a string (maybe empty). */
+char       *fake_received_text (FakeServer *server);
+/* Reads one line in the script and asserts it is @expected. */
+void        fake_expect_line  (FakeServer *server,
+                               int         fd,
+                               const char *expected);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FakeServer, fake_server_free)
 
 G_END_DECLS

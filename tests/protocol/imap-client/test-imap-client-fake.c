@@ -31,24 +31,6 @@ client_for (FakeServer  *server,
   return tern_imap_client_new (connection);
 }
 
-static char *
-received (FakeServer *server)
-{
-  if (server->received->len == 0)
-    return g_strdup ("");
-  return g_strndup ((const char *) server->received->data, server->received->len);
-}
-
-static void
-expect_line (FakeServer *server,
-             int         fd,
-             const char *expected)
-{
-  g_autofree char *line = fake_read_line (server, fd);
-
-  g_assert_cmpstr (line, ==, expected);
-}
-
 /* STARTTLS refused in every way: nothing but what the script expects is
  * ever sent, and never credentials. */
 
@@ -65,7 +47,7 @@ no_starttls_script (FakeServer *server,
                     int         fd)
 {
   fake_write (fd, "* OK hello\r\n");
-  expect_line (server, fd, "T1 CAPABILITY\r\n");
+  fake_expect_line (server, fd, "T1 CAPABILITY\r\n");
   fake_write (fd, "* CAPABILITY IMAP4rev1 AUTH=PLAIN AUTH=LOGIN\r\nT1 OK done\r\n");
   fake_drain (server, fd);
 }
@@ -77,7 +59,7 @@ starttls_no_script (FakeServer *server,
   g_autofree char *reply = g_strdup_printf ("T1 %s not today\r\n", (const char *) server->data);
 
   fake_write (fd, "* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] hello\r\n");
-  expect_line (server, fd, "T1 STARTTLS\r\n");
+  fake_expect_line (server, fd, "T1 STARTTLS\r\n");
   fake_write (fd, reply);
   fake_drain (server, fd);
 }
@@ -102,7 +84,7 @@ assert_refused (FakeServer *server,
   g_clear_error (&error);
 
   fake_server_join (server);
-  sent = received (server);
+  sent = fake_received_text (server);
   g_assert_cmpstr (sent, ==, expected_sent);
   g_assert_null (strstr (sent, "secret"));
   g_assert_null (strstr (sent, "LOGIN"));
@@ -152,9 +134,9 @@ alert_script (FakeServer *server,
   g_autofree char *line = NULL;
 
   fake_write (fd, "* OK [ALERT] forged in clear\r\n");
-  expect_line (server, fd, "T1 CAPABILITY\r\n");
+  fake_expect_line (server, fd, "T1 CAPABILITY\r\n");
   fake_write (fd, "* CAPABILITY IMAP4rev1 STARTTLS\r\nT1 OK done\r\n");
-  expect_line (server, fd, "T2 STARTTLS\r\n");
+  fake_expect_line (server, fd, "T2 STARTTLS\r\n");
   fake_write (fd, "T2 OK begin TLS\r\n");
   g_assert_cmpint (fake_tls_start (&tls, fd, certs->good, certs->key, MODERN), ==, 0);
   line = fake_tls_read_line (&tls);
@@ -264,10 +246,10 @@ drop_script (FakeServer *server,
              int         fd)
 {
   fake_write (fd, "* PREAUTH [CAPABILITY IMAP4rev1] hello\r\n");
-  expect_line (server, fd, "T1 SELECT INBOX\r\n");
+  fake_expect_line (server, fd, "T1 SELECT INBOX\r\n");
   fake_write (fd, "* 3 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [UIDNEXT 4] x\r\n"
                   "T1 OK [READ-WRITE] done\r\n");
-  expect_line (server, fd, "T2 UID FETCH 1:* (UID FLAGS)\r\n");
+  fake_expect_line (server, fd, "T2 UID FETCH 1:* (UID FLAGS)\r\n");
   fake_write (fd, "* 1 FETCH (UID 1 FLAGS (\\Seen))\r\n* 2 FETCH (UID 2 FLA");
 }
 
@@ -321,18 +303,18 @@ literal_script (FakeServer *server,
                 int         fd)
 {
   fake_write (fd, "* PREAUTH [CAPABILITY IMAP4rev1 UIDPLUS] hello\r\n");
-  expect_line (server, fd, "T1 APPEND INBOX (\\Seen) {4}\r\n");
+  fake_expect_line (server, fd, "T1 APPEND INBOX (\\Seen) {4}\r\n");
   fake_write (fd, "+ go ahead\r\n");
-  expect_line (server, fd, "Hi\r\n");
-  expect_line (server, fd, "\r\n");
+  fake_expect_line (server, fd, "Hi\r\n");
+  fake_expect_line (server, fd, "\r\n");
   fake_write (fd, "* 1 EXISTS\r\nT1 OK [APPENDUID 5 9] done\r\n");
-  expect_line (server, fd, "T2 CREATE \"a \\\"b\\\"\"\r\n");
+  fake_expect_line (server, fd, "T2 CREATE \"a \\\"b\\\"\"\r\n");
   fake_write (fd, "T2 OK done\r\n");
-  expect_line (server, fd, "T3 CREATE &BB8EQAQ+BDUEOgRCBEs-/2026\r\n");
+  fake_expect_line (server, fd, "T3 CREATE &BB8EQAQ+BDUEOgRCBEs-/2026\r\n");
   fake_write (fd, "T3 NO [ALREADYEXISTS] it exists\r\n");
-  expect_line (server, fd, "T4 APPEND INBOX () {4}\r\n");
+  fake_expect_line (server, fd, "T4 APPEND INBOX () {4}\r\n");
   fake_write (fd, "T4 NO [OVERQUOTA] Mailbox is full\r\n");
-  expect_line (server, fd, "T5 NOOP\r\n");
+  fake_expect_line (server, fd, "T5 NOOP\r\n");
   fake_write (fd, "T5 OK done\r\n");
   fake_drain (server, fd);
 }
@@ -409,11 +391,11 @@ expunge_script (FakeServer *server,
                 int         fd)
 {
   fake_write (fd, "* PREAUTH [CAPABILITY IMAP4rev1] hello\r\n");
-  expect_line (server, fd, "T1 SELECT INBOX\r\n");
+  fake_expect_line (server, fd, "T1 SELECT INBOX\r\n");
   fake_write (fd, "* 3 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\nT1 OK [READ-WRITE] done\r\n");
-  expect_line (server, fd, "T2 UID SEARCH ALL\r\n");
+  fake_expect_line (server, fd, "T2 UID SEARCH ALL\r\n");
   fake_write (fd, "* SEARCH 10 20 30\r\nT2 OK done\r\n");
-  expect_line (server, fd, "T3 NOOP\r\n");
+  fake_expect_line (server, fd, "T3 NOOP\r\n");
   fake_write (fd, "* 2 EXPUNGE\r\n* 3 EXISTS\r\n* 3 EXPUNGE\r\n"
                   "* 1 FETCH (UID 10 FLAGS (\\Flagged))\r\nT3 OK done\r\n");
   fake_drain (server, fd);
@@ -484,7 +466,7 @@ bye_script (FakeServer *server,
             int         fd)
 {
   fake_write (fd, "* PREAUTH [CAPABILITY IMAP4rev1] hello\r\n");
-  expect_line (server, fd, "T1 NOOP\r\n");
+  fake_expect_line (server, fd, "T1 NOOP\r\n");
   fake_write (fd, "* BYE Server shutting down for maintenance\r\n");
 }
 
@@ -513,16 +495,16 @@ lsub_script (FakeServer *server,
              int         fd)
 {
   fake_write (fd, "* PREAUTH [CAPABILITY IMAP4rev1] hello\r\n");
-  expect_line (server, fd, "T1 LIST \"\" \"*\"\r\n");
+  fake_expect_line (server, fd, "T1 LIST \"\" \"*\"\r\n");
   fake_write (fd, "* LIST (\\HasNoChildren) \".\" INBOX\r\n"
                   "* LIST (\\HasNoChildren) \".\" \"&BB8EQAQ+BDUEOgRCBEs-\"\r\n"
                   "* LIST (\\Noselect \\HasChildren) \".\" Old\r\n"
                   "T1 OK done\r\n");
-  expect_line (server, fd, "T2 LSUB \"\" \"*\"\r\n");
+  fake_expect_line (server, fd, "T2 LSUB \"\" \"*\"\r\n");
   fake_write (fd, "* LSUB () \".\" &BB8EQAQ+BDUEOgRCBEs-\r\nT2 OK done\r\n");
-  expect_line (server, fd, "T3 STATUS INBOX (MESSAGES UIDNEXT)\r\n");
+  fake_expect_line (server, fd, "T3 STATUS INBOX (MESSAGES UIDNEXT)\r\n");
   fake_write (fd, "* STATUS INBOX (MESSAGES 12 UIDNEXT 40)\r\nT3 OK done\r\n");
-  expect_line (server, fd, "T4 STATUS &BB8EQAQ+BDUEOgRCBEs- (MESSAGES UIDNEXT)\r\n");
+  fake_expect_line (server, fd, "T4 STATUS &BB8EQAQ+BDUEOgRCBEs- (MESSAGES UIDNEXT)\r\n");
   fake_write (fd, "* STATUS &BB8EQAQ+BDUEOgRCBEs- (MESSAGES 3 UIDNEXT 4)\r\nT4 OK done\r\n");
   fake_drain (server, fd);
 }
@@ -567,13 +549,13 @@ move_script (FakeServer *server,
              int         fd)
 {
   fake_write (fd, "* PREAUTH [CAPABILITY IMAP4rev1 UIDPLUS] hello\r\n");
-  expect_line (server, fd, "T1 SELECT INBOX\r\n");
+  fake_expect_line (server, fd, "T1 SELECT INBOX\r\n");
   fake_write (fd, "* 2 EXISTS\r\n* OK [UIDVALIDITY 3] x\r\nT1 OK [READ-WRITE] done\r\n");
-  expect_line (server, fd, "T2 UID COPY 1:2 Trash\r\n");
+  fake_expect_line (server, fd, "T2 UID COPY 1:2 Trash\r\n");
   fake_write (fd, "T2 OK [COPYUID 9 1:2 5:6] copied\r\n");
-  expect_line (server, fd, "T3 UID STORE 1:2 +FLAGS.SILENT (\\Deleted)\r\n");
+  fake_expect_line (server, fd, "T3 UID STORE 1:2 +FLAGS.SILENT (\\Deleted)\r\n");
   fake_write (fd, "T3 OK done\r\n");
-  expect_line (server, fd, "T4 UID EXPUNGE 1:2\r\n");
+  fake_expect_line (server, fd, "T4 UID EXPUNGE 1:2\r\n");
   fake_write (fd, "* 1 EXPUNGE\r\n* 1 EXPUNGE\r\nT4 OK done\r\n");
   fake_drain (server, fd);
 }

@@ -30,28 +30,10 @@ client_for (FakeServer  *server,
   return tern_pop3_client_new (connection);
 }
 
-static char *
-received (FakeServer *server)
-{
-  if (server->received->len == 0)
-    return g_strdup ("");
-  return g_strndup ((const char *) server->received->data, server->received->len);
-}
-
-static void
-expect_line (FakeServer *server,
-             int         fd,
-             const char *expected)
-{
-  g_autofree char *line = fake_read_line (server, fd);
-
-  g_assert_cmpstr (line, ==, expected);
-}
-
 static void
 assert_no_credentials (FakeServer *server)
 {
-  g_autofree char *text = received (server);
+  g_autofree char *text = fake_received_text (server);
 
   g_assert_null (strstr (text, "USER"));
   g_assert_null (strstr (text, "PASS"));
@@ -66,7 +48,7 @@ stls_missing_script (FakeServer *server,
                      int         fd)
 {
   fake_write (fd, "+OK hello\r\n");
-  expect_line (server, fd, "CAPA\r\n");
+  fake_expect_line (server, fd, "CAPA\r\n");
   fake_write (fd, "+OK\r\nUSER\r\nSASL PLAIN LOGIN\r\nUIDL\r\n.\r\n");
   fake_drain (server, fd);
 }
@@ -76,9 +58,9 @@ stls_err_script (FakeServer *server,
                  int         fd)
 {
   fake_write (fd, "+OK hello\r\n");
-  expect_line (server, fd, "CAPA\r\n");
+  fake_expect_line (server, fd, "CAPA\r\n");
   fake_write (fd, "+OK\r\nSTLS\r\nUSER\r\nSASL PLAIN\r\n.\r\n");
-  expect_line (server, fd, "STLS\r\n");
+  fake_expect_line (server, fd, "STLS\r\n");
   fake_write (fd, "-ERR not today\r\n");
   fake_drain (server, fd);
 }
@@ -88,9 +70,9 @@ stls_injection_script (FakeServer *server,
                        int         fd)
 {
   fake_write (fd, "+OK hello\r\n");
-  expect_line (server, fd, "CAPA\r\n");
+  fake_expect_line (server, fd, "CAPA\r\n");
   fake_write (fd, "+OK\r\nSTLS\r\nUSER\r\n.\r\n");
-  expect_line (server, fd, "STLS\r\n");
+  fake_expect_line (server, fd, "STLS\r\n");
   fake_write (fd, "+OK begin TLS\r\n+OK forged\r\n");
   fake_drain (server, fd);
 }
@@ -151,11 +133,11 @@ code_script (FakeServer *server,
   g_autofree char *reply = g_strdup_printf ("-ERR %s\r\n", (const char *) server->data);
 
   fake_write (fd, "+OK hello\r\n");
-  expect_line (server, fd, "CAPA\r\n");
+  fake_expect_line (server, fd, "CAPA\r\n");
   fake_write (fd, "+OK\r\nUSER\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n.\r\n");
-  expect_line (server, fd, "USER alice\r\n");
+  fake_expect_line (server, fd, "USER alice\r\n");
   fake_write (fd, "+OK\r\n");
-  expect_line (server, fd, "PASS secret\r\n");
+  fake_expect_line (server, fd, "PASS secret\r\n");
   fake_write (fd, reply);
   fake_drain (server, fd);
 }
@@ -235,7 +217,7 @@ auth_script (FakeServer *server,
   g_autofree char *line = NULL;
 
   fake_write (fd, "+OK hello\r\n");
-  expect_line (server, fd, "CAPA\r\n");
+  fake_expect_line (server, fd, "CAPA\r\n");
   fake_write (fd, "+OK\r\nSASL PLAIN\r\n.\r\n");
   line = fake_read_line (server, fd);
   if (strlen (password) < 100)
@@ -254,7 +236,7 @@ auth_script (FakeServer *server,
       check_plain_response (line, password);
     }
   fake_write (fd, "+OK signed in\r\n");
-  expect_line (server, fd, "CAPA\r\n");
+  fake_expect_line (server, fd, "CAPA\r\n");
   fake_write (fd, "+OK\r\nUIDL\r\nPIPELINING\r\n.\r\n");
   fake_drain (server, fd);
 }
@@ -298,7 +280,7 @@ no_uidl_script (FakeServer *server,
                 int         fd)
 {
   fake_write (fd, "+OK hello\r\n");
-  expect_line (server, fd, "CAPA\r\n");
+  fake_expect_line (server, fd, "CAPA\r\n");
   fake_write (fd, "+OK\r\nTOP\r\nUSER\r\n.\r\n");
   fake_drain (server, fd);
 }
@@ -322,7 +304,7 @@ test_no_uidl (void)
 
   g_object_unref (g_steal_pointer (&client));
   fake_server_join (server);
-  text = received (server);
+  text = fake_received_text (server);
   g_assert_cmpstr (text, ==, "CAPA\r\n");
 }
 
@@ -333,13 +315,13 @@ no_capa_script (FakeServer *server,
                 int         fd)
 {
   fake_write (fd, "+OK hello <1896.697170952@dbc.mtview.ca.us>\r\n");
-  expect_line (server, fd, "CAPA\r\n");
+  fake_expect_line (server, fd, "CAPA\r\n");
   fake_write (fd, "-ERR what?\r\n");
-  expect_line (server, fd, "APOP mrose c4c9334bac560ecc979e58001b3e22fb\r\n");
+  fake_expect_line (server, fd, "APOP mrose c4c9334bac560ecc979e58001b3e22fb\r\n");
   fake_write (fd, "+OK maildrop has 1 message (369 octets)\r\n");
-  expect_line (server, fd, "CAPA\r\n");
+  fake_expect_line (server, fd, "CAPA\r\n");
   fake_write (fd, "-ERR what?\r\n");
-  expect_line (server, fd, "UIDL\r\n");
+  fake_expect_line (server, fd, "UIDL\r\n");
   fake_write (fd, "-ERR what?\r\n");
   fake_drain (server, fd);
 }
@@ -374,11 +356,11 @@ pipeline_script (FakeServer *server,
                  int         fd)
 {
   fake_write (fd, "+OK hello\r\n");
-  expect_line (server, fd, "CAPA\r\n");
+  fake_expect_line (server, fd, "CAPA\r\n");
   fake_write (fd, "+OK\r\nPIPELINING\r\nUIDL\r\n.\r\n");
-  expect_line (server, fd, "RETR 1\r\n");
-  expect_line (server, fd, "RETR 2\r\n");
-  expect_line (server, fd, "RETR 3\r\n");
+  fake_expect_line (server, fd, "RETR 1\r\n");
+  fake_expect_line (server, fd, "RETR 2\r\n");
+  fake_expect_line (server, fd, "RETR 3\r\n");
   fake_write (fd, "+OK 1\r\nSubject: one\r\n\r\n..\r\n..x\r\nend\n.\r\n"
                   "-ERR no such message\r\n"
                   "+OK 3\r\nSubject: three\r\n\r\n.\r\n");
@@ -440,9 +422,9 @@ drop_script (FakeServer *server,
              int         fd)
 {
   fake_write (fd, "+OK hello\r\n");
-  expect_line (server, fd, "CAPA\r\n");
+  fake_expect_line (server, fd, "CAPA\r\n");
   fake_write (fd, "-ERR\r\n");
-  expect_line (server, fd, "RETR 1\r\n");
+  fake_expect_line (server, fd, "RETR 1\r\n");
   fake_write (fd, "+OK 1000 octets\r\nSubject: cut\r\n\r\nhalf a bo");
 }
 

@@ -33,22 +33,6 @@ client_for (FakeServer  *server,
   return tern_smtp_client_new (connection);
 }
 
-static char *
-received (FakeServer *server)
-{
-  return g_strndup ((const char *) server->received->data, server->received->len);
-}
-
-static void
-expect_line (FakeServer *server,
-             int         fd,
-             const char *expected)
-{
-  g_autofree char *line = fake_read_line (server, fd);
-
-  g_assert_cmpstr (line, ==, expected);
-}
-
 /* Nothing more arrives within 100 ms: the client waits for a reply. */
 static void
 expect_silence (int fd)
@@ -82,7 +66,7 @@ starttls_script (FakeServer *server,
   const char *answer = server->data;
 
   fake_write (fd, "220 fake ESMTP\r\n");
-  expect_line (server, fd, "EHLO " DOMAIN "\r\n");
+  fake_expect_line (server, fd, "EHLO " DOMAIN "\r\n");
   if (answer == NULL)
     {
       fake_write (fd, "250-fake\r\n250-AUTH PLAIN\r\n250 PIPELINING\r\n");
@@ -90,7 +74,7 @@ starttls_script (FakeServer *server,
       return;
     }
   fake_write (fd, "250-fake\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n");
-  expect_line (server, fd, "STARTTLS\r\n");
+  fake_expect_line (server, fd, "STARTTLS\r\n");
   fake_write (fd, answer);
   fake_drain (server, fd);
 }
@@ -122,7 +106,7 @@ assert_starttls_refused (const char *answer,
   g_assert_nonnull (error);
 
   fake_server_join (server);
-  sent = received (server);
+  sent = fake_received_text (server);
   g_assert_cmpstr (sent, ==, expected_sent);
   g_assert_finalize_object (g_steal_pointer (&client));
 }
@@ -158,9 +142,9 @@ injection_script (FakeServer *server,
                   int         fd)
 {
   fake_write (fd, "220 fake ESMTP\r\n");
-  expect_line (server, fd, "EHLO " DOMAIN "\r\n");
+  fake_expect_line (server, fd, "EHLO " DOMAIN "\r\n");
   fake_write (fd, "250-fake\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n");
-  expect_line (server, fd, "STARTTLS\r\n");
+  fake_expect_line (server, fd, "STARTTLS\r\n");
   fake_write (fd, "220 2.0.0 Ready to start TLS\r\n250-evil\r\n250 AUTH PLAIN\r\n");
   fake_drain (server, fd);
 }
@@ -176,7 +160,7 @@ test_starttls_injection (void)
   g_assert_false (tern_smtp_client_open (client, DOMAIN, NULL, &error));
   g_assert_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_STARTTLS_INJECTION);
   fake_server_join (server);
-  sent = received (server);
+  sent = fake_received_text (server);
   g_assert_cmpstr (sent, ==, "EHLO " DOMAIN "\r\nSTARTTLS\r\n");
 }
 
@@ -190,9 +174,9 @@ starttls_ok_script (FakeServer *server,
   g_autofree char *line = NULL;
 
   fake_write (fd, "220 fake ESMTP\r\n");
-  expect_line (server, fd, "EHLO " DOMAIN "\r\n");
+  fake_expect_line (server, fd, "EHLO " DOMAIN "\r\n");
   fake_write (fd, "250-fake\r\n250-STARTTLS\r\n250 X-CLEAR-ONLY\r\n");
-  expect_line (server, fd, "STARTTLS\r\n");
+  fake_expect_line (server, fd, "STARTTLS\r\n");
   fake_write (fd, "220 2.0.0 Ready\r\n");
   g_assert_cmpint (fake_tls_start (&tls, fd, certs->good, certs->key, MODERN), ==, 0);
   line = fake_tls_read_line (&tls);
@@ -254,13 +238,13 @@ helo_script (FakeServer *server,
              int         fd)
 {
   fake_write (fd, "220-old\r\n220 server\r\n");
-  expect_line (server, fd, "EHLO " DOMAIN "\r\n");
+  fake_expect_line (server, fd, "EHLO " DOMAIN "\r\n");
   fake_write (fd, "500 what?\r\n");
-  expect_line (server, fd, "HELO " DOMAIN "\r\n");
+  fake_expect_line (server, fd, "HELO " DOMAIN "\r\n");
   fake_write (fd, "250 old.example\r\n");
-  expect_line (server, fd, "NOOP\r\n");
+  fake_expect_line (server, fd, "NOOP\r\n");
   fake_write (fd, "250 ok\r\n");
-  expect_line (server, fd, "QUIT\r\n");
+  fake_expect_line (server, fd, "QUIT\r\n");
   fake_write (fd, "221 bye\r\n");
 }
 
@@ -319,18 +303,18 @@ one_by_one_script (FakeServer *server,
   g_autofree char *body = NULL;
 
   fake_write (fd, "220 fake ESMTP\r\n");
-  expect_line (server, fd, "EHLO " DOMAIN "\r\n");
+  fake_expect_line (server, fd, "EHLO " DOMAIN "\r\n");
   fake_write (fd, "250-fake\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n");
-  expect_line (server, fd, "MAIL FROM:<alice@tern.test>\r\n");
+  fake_expect_line (server, fd, "MAIL FROM:<alice@tern.test>\r\n");
   expect_silence (fd);
   fake_write (fd, "250 2.1.0 Ok\r\n");
-  expect_line (server, fd, "RCPT TO:<bob@tern.test>\r\n");
+  fake_expect_line (server, fd, "RCPT TO:<bob@tern.test>\r\n");
   expect_silence (fd);
   fake_write (fd, "250 2.1.5 Ok\r\n");
-  expect_line (server, fd, "RCPT TO:<carol@tern.test>\r\n");
+  fake_expect_line (server, fd, "RCPT TO:<carol@tern.test>\r\n");
   expect_silence (fd);
   fake_write (fd, "250 2.1.5 Ok\r\n");
-  expect_line (server, fd, "DATA\r\n");
+  fake_expect_line (server, fd, "DATA\r\n");
   expect_silence (fd);
   fake_write (fd, "354 End data with <CR><LF>.<CR><LF>\r\n");
   data_start = server->received->len;
@@ -339,7 +323,7 @@ one_by_one_script (FakeServer *server,
                     server->received->len - data_start);
   g_assert_cmpstr (body, ==, tricky_wire);
   fake_write (fd, "250 2.0.0 Ok: queued as 1234\r\n");
-  expect_line (server, fd, "QUIT\r\n");
+  fake_expect_line (server, fd, "QUIT\r\n");
   fake_write (fd, "221 2.0.0 Bye\r\n");
 }
 
@@ -374,11 +358,11 @@ chunked_script (FakeServer *server,
   guint data_start;
 
   fake_write (fd, "220 fake ESMTP\r\n");
-  expect_line (server, fd, "EHLO " DOMAIN "\r\n");
+  fake_expect_line (server, fd, "EHLO " DOMAIN "\r\n");
   fake_write (fd, "250-fake\r\n250 PIPELINING\r\n");
-  expect_line (server, fd, "MAIL FROM:<alice@tern.test>\r\n");
-  expect_line (server, fd, "RCPT TO:<bob@tern.test>\r\n");
-  expect_line (server, fd, "DATA\r\n");
+  fake_expect_line (server, fd, "MAIL FROM:<alice@tern.test>\r\n");
+  fake_expect_line (server, fd, "RCPT TO:<bob@tern.test>\r\n");
+  fake_expect_line (server, fd, "DATA\r\n");
   fake_write (fd, "250 Ok\r\n250 Ok\r\n354 go\r\n");
   data_start = server->received->len;
   read_data (server, fd);
@@ -429,16 +413,16 @@ pipelined_script (FakeServer *server,
   g_autofree char *commands = NULL;
 
   fake_write (fd, "220 fake ESMTP\r\n");
-  expect_line (server, fd, "EHLO " DOMAIN "\r\n");
+  fake_expect_line (server, fd, "EHLO " DOMAIN "\r\n");
   fake_write (fd, "250-fake\r\n250-PIPELINING\r\n250-SIZE 100000\r\n250-8BITMIME\r\n"
                   "250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES\r\n");
   start = server->received->len;
   /* All of it arrives before any reply is written. */
-  expect_line (server, fd, "MAIL FROM:<алиса@tern.test> SIZE=21 BODY=8BITMIME SMTPUTF8\r\n");
-  expect_line (server, fd, "RCPT TO:<bob@tern.test>\r\n");
-  expect_line (server, fd, "RCPT TO:<busy@tern.test>\r\n");
-  expect_line (server, fd, "RCPT TO:<nobody@tern.test>\r\n");
-  expect_line (server, fd, "DATA\r\n");
+  fake_expect_line (server, fd, "MAIL FROM:<алиса@tern.test> SIZE=21 BODY=8BITMIME SMTPUTF8\r\n");
+  fake_expect_line (server, fd, "RCPT TO:<bob@tern.test>\r\n");
+  fake_expect_line (server, fd, "RCPT TO:<busy@tern.test>\r\n");
+  fake_expect_line (server, fd, "RCPT TO:<nobody@tern.test>\r\n");
+  fake_expect_line (server, fd, "DATA\r\n");
   commands = g_strndup ((const char *) server->received->data + start,
                         server->received->len - start);
   fake_write (fd, "250 2.1.0 Ok\r\n"
@@ -495,14 +479,14 @@ all_refused_script (FakeServer *server,
                                               (const char *) server->data);
 
   fake_write (fd, "220 fake ESMTP\r\n");
-  expect_line (server, fd, "EHLO " DOMAIN "\r\n");
+  fake_expect_line (server, fd, "EHLO " DOMAIN "\r\n");
   fake_write (fd, "250-fake\r\n250 PIPELINING\r\n");
-  expect_line (server, fd, "MAIL FROM:<alice@tern.test>\r\n");
-  expect_line (server, fd, "RCPT TO:<a@tern.test>\r\n");
-  expect_line (server, fd, "RCPT TO:<b@tern.test>\r\n");
-  expect_line (server, fd, "DATA\r\n");
+  fake_expect_line (server, fd, "MAIL FROM:<alice@tern.test>\r\n");
+  fake_expect_line (server, fd, "RCPT TO:<a@tern.test>\r\n");
+  fake_expect_line (server, fd, "RCPT TO:<b@tern.test>\r\n");
+  fake_expect_line (server, fd, "DATA\r\n");
   fake_write (fd, replies);
-  expect_line (server, fd, "RSET\r\n");
+  fake_expect_line (server, fd, "RSET\r\n");
   fake_write (fd, "250 Ok\r\n");
   fake_drain (server, fd);
 }
@@ -546,7 +530,7 @@ size_script (FakeServer *server,
              int         fd)
 {
   fake_write (fd, "220 fake ESMTP\r\n");
-  expect_line (server, fd, "EHLO " DOMAIN "\r\n");
+  fake_expect_line (server, fd, "EHLO " DOMAIN "\r\n");
   fake_write (fd, "250-fake\r\n250-PIPELINING\r\n250 SIZE 100\r\n");
   fake_drain (server, fd);
 }
@@ -569,7 +553,7 @@ test_size_exceeded (void)
   g_test_message ("%s", error->message);
   g_object_unref (g_steal_pointer (&client));
   fake_server_join (server);
-  sent = received (server);
+  sent = fake_received_text (server);
   g_assert_cmpstr (sent, ==, "EHLO " DOMAIN "\r\n");
 }
 
@@ -596,7 +580,7 @@ test_smtputf8_missing (void)
   g_assert_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_INVALID_ADDRESS);
   g_object_unref (g_steal_pointer (&client));
   fake_server_join (server);
-  sent = received (server);
+  sent = fake_received_text (server);
   g_assert_cmpstr (sent, ==, "EHLO " DOMAIN "\r\n");
 }
 
@@ -606,11 +590,11 @@ drop_script (FakeServer *server,
              int         fd)
 {
   fake_write (fd, "220 fake ESMTP\r\n");
-  expect_line (server, fd, "EHLO " DOMAIN "\r\n");
+  fake_expect_line (server, fd, "EHLO " DOMAIN "\r\n");
   fake_write (fd, "250-fake\r\n250 PIPELINING\r\n");
-  expect_line (server, fd, "MAIL FROM:<alice@tern.test>\r\n");
-  expect_line (server, fd, "RCPT TO:<bob@tern.test>\r\n");
-  expect_line (server, fd, "DATA\r\n");
+  fake_expect_line (server, fd, "MAIL FROM:<alice@tern.test>\r\n");
+  fake_expect_line (server, fd, "RCPT TO:<bob@tern.test>\r\n");
+  fake_expect_line (server, fd, "DATA\r\n");
   fake_write (fd, "250 Ok\r\n250 Ok\r\n354 go\r\n");
   fake_read_some (server, fd, 1000);
 }
@@ -650,7 +634,7 @@ auth_script (FakeServer *server,
   g_autofree char *line = NULL;
 
   fake_write (fd, "220 fake ESMTP\r\n");
-  expect_line (server, fd, "EHLO " DOMAIN "\r\n");
+  fake_expect_line (server, fd, "EHLO " DOMAIN "\r\n");
   if (strcmp (kind, "plain-only") == 0)
     {
       fake_write (fd, "250-fake\r\n250 AUTH PLAIN LOGIN\r\n");
@@ -667,7 +651,7 @@ auth_script (FakeServer *server,
       return;
     }
   fake_write (fd, "250-fake\r\n250 AUTH CRAM-MD5\r\n");
-  expect_line (server, fd, "AUTH CRAM-MD5\r\n");
+  fake_expect_line (server, fd, "AUTH CRAM-MD5\r\n");
   fake_write (fd, "334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UuZXhhbXBsZS5uZXQ+\r\n");
   line = fake_read_line (server, fd);
   {
@@ -699,7 +683,7 @@ assert_auth_fails (const char   *kind,
   g_assert_nonnull (strstr (error->message, in_message));
   g_object_unref (g_steal_pointer (&client));
   fake_server_join (server);
-  sent = received (server);
+  sent = fake_received_text (server);
   g_assert_null (strstr (sent, "secret"));
 }
 
