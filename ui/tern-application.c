@@ -74,6 +74,7 @@ tern_application_startup (GApplication *app)
   tern_ui_register_resources ();
   G_APPLICATION_CLASS (tern_application_parent_class)->startup (app);
   self->settings = new_settings ();
+  gtk_window_set_default_icon_name (APPLICATION_ID);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
 }
 
