@@ -9,14 +9,18 @@
 #include "tern-pop3-download.h"
 
 #include <glib/gi18n-lib.h>
+#include <string.h>
 
 #include "tern-app-error.h"
 #include "tern-mail-store.h"
+#include "tern-worker-pool.h"
 
 #define CONNECT_TIMEOUT_SECONDS 20
 /* Messages per transaction: few commits, little lost work on a crash. */
 #define BATCH_SIZE 100
 #define OPTIONS_GROUP "pop3"
+/* The "UIDL" of a message on a server without UIDL: see the header. */
+#define DIGEST_PREFIX "tern-sha256:"
 
 /* Options */
 
@@ -219,9 +223,8 @@ tern_pop3_ensure_all_folders (TernStore  *store,
   return TRUE;
 }
 
-/* The UIDLs of every folder of the account (a message moved to Trash is
- * not new again), each to its download time; in @trash (optional) those
- * of Trash. */
+/* The UIDLs of every folder of the account, each to its download time;
+ * in @trash (optional) those of Trash. */
 static GHashTable *
 stored_uidls (TernStore     *store,
               const gint64  *folder_ids,
@@ -250,6 +253,110 @@ stored_uidls (TernStore     *store,
         }
     }
   return g_steal_pointer (&all);
+}
+
+/* UIDLs seen (the pop3_seen table) */
+
+typedef struct
+{
+  gint64 account_id;
+  GHashTable *uidls;  /* to read: UIDL -> first_seen (gint64 *); to prune: those to keep */
+  guint pruned;
+} Seen;
+
+static gboolean
+read_seen_cb (sqlite3  *db,
+              gpointer  user_data,
+              GError  **error)
+{
+  Seen *data = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = tern_store_prepare (db, "SELECT uidl, first_seen FROM pop3_seen WHERE account_id = ?1",
+                             error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, data->account_id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 *first_seen = g_new (gint64, 1);
+
+      *first_seen = sqlite3_column_int64 (stmt, 1);
+      g_hash_table_replace (data->uidls, tern_store_dup_text (stmt, 0), first_seen);
+    }
+  if (rc != SQLITE_DONE)
+    return tern_store_set_error (db, error);
+  return TRUE;
+}
+
+/* Every UIDL the account has stored, even if its message is gone, each
+ * to when it was first stored. */
+static GHashTable *
+seen_uidls (TernStore  *store,
+            gint64      account_id,
+            GError    **error)
+{
+  g_autoptr(GHashTable) uidls = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  Seen data = { account_id, uidls, 0 };
+
+  if (!tern_store_read (store, read_seen_cb, &data, error))
+    return NULL;
+  return g_steal_pointer (&uidls);
+}
+
+static gboolean
+prune_seen_cb (sqlite3  *db,
+               gpointer  user_data,
+               GError  **error)
+{
+  Seen *data = user_data;
+  g_autoptr(sqlite3_stmt) select = NULL;
+  g_autoptr(sqlite3_stmt) delete = NULL;
+  g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
+  int rc;
+
+  select = tern_store_prepare (db, "SELECT uidl FROM pop3_seen WHERE account_id = ?1", error);
+  delete = tern_store_prepare (db, "DELETE FROM pop3_seen WHERE account_id = ?1 AND uidl = ?2",
+                               error);
+  if (select == NULL || delete == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (select, 1, data->account_id);
+  while ((rc = sqlite3_step (select)) == SQLITE_ROW)
+    if (!g_hash_table_contains (data->uidls, sqlite3_column_text (select, 0)))
+      g_ptr_array_add (gone, tern_store_dup_text (select, 0));
+  if (rc != SQLITE_DONE)
+    return tern_store_set_error (db, error);
+
+  sqlite3_bind_int64 (delete, 1, data->account_id);
+  for (guint i = 0; i < gone->len; i++)
+    {
+      tern_store_bind_text (delete, 2, g_ptr_array_index (gone, i));
+      if (!tern_store_step_done (delete, error))
+        return FALSE;
+      sqlite3_reset (delete);
+    }
+  data->pruned = gone->len;
+  return TRUE;
+}
+
+/* After a session that ended with QUIT: forgets the UIDLs that are not in
+ * @keep, the server's list less what QUIT deleted.  They cannot come back
+ * (UIDLs are not reused), and the table stays the size of the maildrop. */
+static gboolean
+prune_seen (TernStore   *store,
+            gint64       account_id,
+            GHashTable  *keep,
+            GError     **error)
+{
+  Seen data = { account_id, keep, 0 };
+
+  if (!tern_store_write (store, prune_seen_cb, &data, error))
+    return FALSE;
+  if (data.pruned > 0)
+    g_debug ("Forgot %u UIDLs that account %" G_GINT64_FORMAT " no longer has on the server",
+             data.pruned, account_id);
+  return TRUE;
 }
 
 /* Session */
@@ -293,14 +400,182 @@ tern_pop3_session_open (TernContext   *context,
   return g_steal_pointer (&client);
 }
 
+/* Servers without UIDL */
+
+/* Fields that mbox-based servers add or rewrite when a message is read
+ * (Status: RO after a RETR): left out of the digest, so that reading a
+ * message does not make it new. */
+static gboolean
+is_volatile_field (const char *line,
+                   gsize       len)
+{
+  static const char * const fields[] = {
+    "Status", "X-Status", "X-Keywords", "X-UID", "X-UIDL", "X-IMAP", "X-IMAPbase",
+    "X-Mozilla-Status", "X-Mozilla-Status2",
+  };
+  const char *colon = memchr (line, ':', len);
+
+  if (colon == NULL)
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (fields); i++)
+    if (strlen (fields[i]) == (gsize) (colon - line) &&
+        g_ascii_strncasecmp (line, fields[i], colon - line) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* DIGEST_PREFIX and the SHA-256 of the header as TOP n 0 gives it, less
+ * the volatile fields (with their continuation lines). */
+static char *
+header_digest (GBytes *header)
+{
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  gsize size;
+  const char *data = g_bytes_get_data (header, &size);
+  const char *end = data + size;
+  gboolean skipping = FALSE;
+
+  for (const char *line = data; line < end;)
+    {
+      const char *newline = memchr (line, '\n', end - line);
+      const char *next = newline != NULL ? newline + 1 : end;
+
+      if (line[0] != ' ' && line[0] != '\t')
+        skipping = is_volatile_field (line, next - line);
+      if (!skipping)
+        g_checksum_update (checksum, (const guchar *) line, next - line);
+      line = next;
+    }
+  return g_strconcat (DIGEST_PREFIX, g_checksum_get_string (checksum), NULL);
+}
+
+static GOutputStream *
+begin_cb (guint     number,
+          gpointer  user_data,
+          GError  **error)
+{
+  return g_memory_output_stream_new_resizable ();
+}
+
+static gboolean
+digest_end_cb (guint           number,
+               GOutputStream  *stream,
+               gpointer        user_data,
+               GError        **error)
+{
+  GHashTable *digests = user_data;
+  g_autoptr(GBytes) header = NULL;
+
+  if (!g_output_stream_close (stream, NULL, error))
+    return FALSE;
+  header = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (stream));
+  g_hash_table_replace (digests, GUINT_TO_POINTER (number), header_digest (header));
+  return TRUE;
+}
+
+/* LIST, then TOP n 0 of every message (pipelined): the entries as UIDL
+ * would give them, with header digests for UIDLs.  Messages whose digests
+ * are the same get ":2", ":3"... after theirs, in message-number order.
+ * @top_refused is set when TOP was answered -ERR. */
+static GPtrArray *
+digest_entries (TernPop3Client  *client,
+                gboolean        *top_refused,
+                GCancellable    *cancellable,
+                GError         **error)
+{
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GHashTable) digests = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GHashTable) occurrences = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GError) local_error = NULL;
+
+  *top_refused = FALSE;
+  entries = tern_pop3_client_list (client, cancellable, error);
+  if (entries == NULL)
+    return NULL;
+  for (guint i = 0; i < entries->len; i++)
+    g_array_append_val (numbers, ((TernPop3Entry *) g_ptr_array_index (entries, i))->number);
+  if (numbers->len > 0 &&
+      !tern_pop3_client_retrieve_many (client, (const guint *) numbers->data, numbers->len, TRUE,
+                                       begin_cb, digest_end_cb, digests, cancellable,
+                                       &local_error))
+    {
+      *top_refused = g_error_matches (local_error, TERN_POP3_ERROR, TERN_POP3_ERROR_ERR);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      TernPop3Entry *entry = g_ptr_array_index (entries, i);
+      const char *digest = g_hash_table_lookup (digests, GUINT_TO_POINTER (entry->number));
+      guint n;
+
+      g_assert (digest != NULL);  /* every TOP was answered +OK */
+      n = GPOINTER_TO_UINT (g_hash_table_lookup (occurrences, digest)) + 1;
+      g_hash_table_insert (occurrences, (gpointer) digest, GUINT_TO_POINTER (n));
+      entry->uid = n == 1 ? g_strdup (digest) : g_strdup_printf ("%s:%u", digest, n);
+    }
+  return g_steal_pointer (&entries);
+}
+
+/* Every message of the maildrop with its UIDL, or with its header digest
+ * when the server has no UIDL (@digests is then set). */
+static GPtrArray *
+list_messages (TernPop3Client  *client,
+               TernAccount     *account,
+               gboolean        *digests,
+               GCancellable    *cancellable,
+               GError         **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  GPtrArray *entries;
+  gboolean top_refused = FALSE;
+
+  *digests = FALSE;
+  entries = tern_pop3_client_uidl (client, cancellable, &local_error);
+  if (entries != NULL)
+    return entries;
+  if (!g_error_matches (local_error, TERN_POP3_ERROR, TERN_POP3_ERROR_UNSUPPORTED))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  g_clear_error (&local_error);
+
+  if (tern_pop3_client_has_top (client))
+    {
+      entries = digest_entries (client, &top_refused, cancellable, &local_error);
+      if (entries != NULL)
+        {
+          g_debug ("%s: no UIDL, messages told apart by their headers",
+                   tern_account_get_address (account));
+          *digests = TRUE;
+          return entries;
+        }
+      if (!top_refused)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+    }
+  g_set_error (error, TERN_POP3_ERROR, TERN_POP3_ERROR_UNSUPPORTED,
+               _("%s: the server cannot tell messages apart (it offers neither UIDL nor TOP), so "
+                 "Tern cannot download only new mail; use IMAP for this account"),
+               tern_account_get_address (account));
+  return NULL;
+}
+
 /* Download */
 
 typedef struct
 {
   TernStore *store;
+  gint64 account_id;
   const gint64 *folder_ids;
   gint64 inbox_id;
   gboolean headers_only;
+  gboolean digests;   /* no UIDL: uids are header digests */
   GHashTable *uids;   /* message number -> UIDL (borrowed from the entries) */
   GPtrArray *batch;   /* of TernMailNewMessage */
   guint done;
@@ -324,14 +599,6 @@ flush_batch (Download  *download,
   download->stats->new_messages += inserted;
   g_ptr_array_set_size (download->batch, 0);
   return TRUE;
-}
-
-static GOutputStream *
-begin_cb (guint     number,
-          gpointer  user_data,
-          GError  **error)
-{
-  return g_memory_output_stream_new_resizable ();
 }
 
 static gboolean
@@ -359,40 +626,123 @@ end_cb (guint           number,
   return TRUE;
 }
 
-/* The message numbers to DELE: stored locally, and old enough or any
- * when deleting after download; or in Trash when deleted locally. */
+/* Whether the options ask to delete a stored message: any after download;
+ * those first stored long enough ago; those in Trash or deleted for good
+ * (seen, but in no folder) when deleted locally.  Header digests only
+ * identify a message within one session, so with them only
+ * delete-after-download applies. */
+static gboolean
+should_delete (const TernPop3Options  *options,
+               gboolean                digests,
+               const char             *uidl,
+               gint64                  first_seen,
+               GHashTable             *held,
+               GHashTable             *trash)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  if (options->delete_after_download)
+    return TRUE;
+  if (digests)
+    return FALSE;
+  if (options->delete_after_days > 0 &&
+      now - first_seen >= (gint64) options->delete_after_days * 24 * 60 * 60)
+    return TRUE;
+  return options->delete_when_deleted_locally &&
+         (g_hash_table_contains (trash, uidl) || !g_hash_table_contains (held, uidl));
+}
+
+/* The message numbers to DELE: only messages committed to the store (their
+ * UIDL is seen) that the options ask to delete; none in headers-only
+ * mode, where the bodies are not stored. */
 static GArray *
 numbers_to_delete (Download               *download,
                    GPtrArray              *entries,
                    const TernPop3Options  *options,
                    GError                **error)
 {
-  g_autoptr(GHashTable) stored = NULL;
+  g_autoptr(GHashTable) seen = NULL;
+  g_autoptr(GHashTable) held = NULL;
   g_autoptr(GHashTable) trash = NULL;
   g_autoptr(GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint));
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
   if (options->headers_only ||
       (!options->delete_after_download && options->delete_after_days == 0 &&
        !options->delete_when_deleted_locally))
     return g_steal_pointer (&numbers);
-  stored = stored_uidls (download->store, download->folder_ids, &trash, error);
-  if (stored == NULL)
+  seen = seen_uidls (download->store, download->account_id, error);
+  if (seen == NULL)
+    return NULL;
+  held = stored_uidls (download->store, download->folder_ids, &trash, error);
+  if (held == NULL)
     return NULL;
   for (guint i = 0; i < entries->len; i++)
     {
       const TernPop3Entry *entry = g_ptr_array_index (entries, i);
-      const gint64 *downloaded = g_hash_table_lookup (stored, entry->uid);
+      const gint64 *first_seen = g_hash_table_lookup (seen, entry->uid);
 
-      if (downloaded == NULL)
-        continue;
-      if (options->delete_after_download ||
-          (options->delete_when_deleted_locally && g_hash_table_contains (trash, entry->uid)) ||
-          (options->delete_after_days > 0 &&
-           now - *downloaded >= (gint64) options->delete_after_days * 24 * 60 * 60))
+      if (first_seen != NULL &&
+          should_delete (options, download->digests, entry->uid, *first_seen, held, trash))
         g_array_append_val (numbers, entry->number);
     }
   return g_steal_pointer (&numbers);
+}
+
+/* The UIDLs still on the server after QUIT: listed and not deleted. */
+static GHashTable *
+remaining_uidls (GPtrArray *entries,
+                 GArray    *deleted)
+{
+  GHashTable *remaining = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) gone = g_hash_table_new (NULL, NULL);
+
+  for (guint i = 0; i < deleted->len; i++)
+    g_hash_table_add (gone, GUINT_TO_POINTER (g_array_index (deleted, guint, i)));
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const TernPop3Entry *entry = g_ptr_array_index (entries, i);
+
+      if (!g_hash_table_contains (gone, GUINT_TO_POINTER (entry->number)))
+        g_hash_table_add (remaining, entry->uid);
+    }
+  return remaining;
+}
+
+/* Retrieves what @seen does not hold and stores it in batches; what
+ * arrived complete is kept even when the rest failed. */
+static gboolean
+retrieve_new (Download        *download,
+              TernPop3Client  *client,
+              GPtrArray       *entries,
+              GHashTable      *seen,
+              GCancellable    *cancellable,
+              GError         **error)
+{
+  g_autoptr(GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GHashTable) wanted = g_hash_table_new (g_str_hash, g_str_equal);
+  gboolean ok;
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      TernPop3Entry *entry = g_ptr_array_index (entries, i);
+
+      if (g_hash_table_contains (seen, entry->uid) || g_hash_table_contains (wanted, entry->uid))
+        continue;
+      g_hash_table_add (wanted, entry->uid);
+      g_hash_table_insert (download->uids, GUINT_TO_POINTER (entry->number), entry->uid);
+      g_array_append_val (numbers, entry->number);
+    }
+  download->total = numbers->len;
+
+  ok = numbers->len == 0 ||
+       tern_pop3_client_retrieve_many (client, (const guint *) numbers->data, numbers->len,
+                                       download->headers_only, begin_cb, end_cb, download,
+                                       cancellable, error);
+  if (!flush_batch (download, ok ? error : NULL))
+    ok = FALSE;
+  if (!tern_mail_store_update_counts (download->store, download->inbox_id, ok ? error : NULL))
+    ok = FALSE;
+  return ok;
 }
 
 gboolean
@@ -409,18 +759,16 @@ tern_pop3_download_account (TernContext               *context,
   TernPop3DownloadStats local_stats = { 0 };
   g_autoptr(TernPop3Client) client = NULL;
   g_autoptr(GPtrArray) entries = NULL;
-  g_autoptr(GHashTable) stored = NULL;
+  g_autoptr(GHashTable) seen = NULL;
   g_autoptr(GHashTable) uids = g_hash_table_new (NULL, NULL);
-  g_autoptr(GHashTable) wanted = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GHashTable) remaining = NULL;
   g_autoptr(GArray) doomed = NULL;
   g_autoptr(GPtrArray) batch = NULL;
-  g_autoptr(GError) local_error = NULL;
   gint64 started = g_get_monotonic_time ();
+  gint64 account_id;
   gint64 folder_ids[TERN_POP3_N_FOLDERS];
-  gint64 inbox_id;
   Download download = { 0 };
-  gboolean ok;
+  gboolean digests = FALSE;
 
   g_return_val_if_fail (TERN_IS_CONTEXT (context), FALSE);
   g_return_val_if_fail (TERN_IS_ACCOUNT (account), FALSE);
@@ -430,66 +778,39 @@ tern_pop3_download_account (TernContext               *context,
     stats = &local_stats;
   *stats = (TernPop3DownloadStats) { 0 };
   store = tern_context_get_store (context);
-  if (!tern_pop3_options_load (store, tern_account_get_id (account), &options, error))
+  account_id = tern_account_get_id (account);
+  if (!tern_pop3_options_load (store, account_id, &options, error))
     return FALSE;
-  if (!tern_pop3_ensure_all_folders (store, tern_account_get_id (account), folder_ids, error))
+  if (!tern_pop3_ensure_all_folders (store, account_id, folder_ids, error))
     return FALSE;
-  inbox_id = folder_ids[TERN_POP3_FOLDER_INBOX];
 
   client = tern_pop3_session_open (context, account, cancellable, error);
   if (client == NULL)
     return FALSE;
-  entries = tern_pop3_client_uidl (client, cancellable, &local_error);
-  if (entries == NULL)
+  entries = list_messages (client, account, &digests, cancellable, error);
+  seen = entries != NULL ? seen_uidls (store, account_id, error) : NULL;
+  if (seen == NULL)
     {
-      if (g_error_matches (local_error, TERN_POP3_ERROR, TERN_POP3_ERROR_UNSUPPORTED))
-        g_set_error (error, TERN_POP3_ERROR, TERN_POP3_ERROR_UNSUPPORTED,
-                     _("%s: the server cannot tell messages apart (no UIDL), so Tern cannot "
-                       "download only new mail; use IMAP for this account"),
-                     tern_account_get_address (account));
-      else
-        g_propagate_error (error, g_steal_pointer (&local_error));
       tern_pop3_client_quit (client, NULL, NULL);
       return FALSE;
     }
   stats->on_server = entries->len;
-
-  stored = stored_uidls (store, folder_ids, NULL, error);
-  if (stored == NULL)
-    return FALSE;
-  for (guint i = 0; i < entries->len; i++)
-    {
-      TernPop3Entry *entry = g_ptr_array_index (entries, i);
-
-      if (g_hash_table_contains (stored, entry->uid) || g_hash_table_contains (wanted, entry->uid))
-        continue;
-      g_hash_table_add (wanted, entry->uid);
-      g_hash_table_insert (uids, GUINT_TO_POINTER (entry->number), entry->uid);
-      g_array_append_val (numbers, entry->number);
-    }
+  stats->header_digests = digests;
 
   download = (Download) {
     .store = store,
+    .account_id = account_id,
     .folder_ids = folder_ids,
-    .inbox_id = inbox_id,
+    .inbox_id = folder_ids[TERN_POP3_FOLDER_INBOX],
     .headers_only = options.headers_only,
+    .digests = digests,
     .uids = uids,
     .batch = batch,
-    .total = numbers->len,
     .progress = progress,
     .user_data = user_data,
     .stats = stats,
   };
-  ok = numbers->len == 0 ||
-       tern_pop3_client_retrieve_many (client, (const guint *) numbers->data, numbers->len,
-                                       options.headers_only, begin_cb, end_cb, &download,
-                                       cancellable, error);
-  /* What arrived complete is kept even when the rest failed. */
-  if (!flush_batch (&download, ok ? error : NULL))
-    ok = FALSE;
-  if (!tern_mail_store_update_counts (store, inbox_id, ok ? error : NULL))
-    ok = FALSE;
-  if (!ok)
+  if (!retrieve_new (&download, client, entries, seen, cancellable, error))
     {
       tern_pop3_client_quit (client, NULL, NULL);
       stats->seconds = (g_get_monotonic_time () - started) / (gdouble) G_USEC_PER_SEC;
@@ -510,6 +831,106 @@ tern_pop3_download_account (TernContext               *context,
   if (!tern_pop3_client_quit (client, cancellable, error))
     return FALSE;
   stats->deleted = doomed->len;
+
+  remaining = remaining_uidls (entries, doomed);
+  if (!prune_seen (store, account_id, remaining, error))
+    return FALSE;
   stats->seconds = (g_get_monotonic_time () - started) / (gdouble) G_USEC_PER_SEC;
   return TRUE;
+}
+
+/* As a worker-pool job */
+
+typedef struct
+{
+  TernContext *context;
+  TernPop3DownloadStats stats;
+} DownloadJob;
+
+static void
+download_job_free (DownloadJob *job)
+{
+  g_object_unref (job->context);
+  g_free (job);
+}
+
+static void
+job_progress_cb (guint    done,
+                 guint    total,
+                 gpointer user_data)
+{
+  TernWorkerJob *job = user_data;
+
+  tern_worker_job_set_state (job, TERN_WORKER_STATE_SYNCING);
+  tern_worker_job_set_progress (job, done, total);
+}
+
+static gboolean
+download_job_cb (TernWorkerJob  *job,
+                 gpointer        data,
+                 GCancellable   *cancellable,
+                 GError        **error)
+{
+  DownloadJob *download = data;
+
+  tern_worker_job_set_folder (job, "Inbox");
+  if (!tern_pop3_download_account (download->context, tern_worker_job_get_account (job),
+                                   job_progress_cb, job, &download->stats, cancellable, error))
+    return FALSE;
+  tern_worker_job_mark_synced (job);
+  return TRUE;
+}
+
+static void
+download_job_done_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (tern_worker_pool_run_finish (TERN_WORKER_POOL (source), result, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+tern_pop3_download_account_async (TernContext         *context,
+                                  TernAccount         *account,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  DownloadJob *job;
+
+  g_return_if_fail (TERN_IS_CONTEXT (context));
+  g_return_if_fail (TERN_IS_ACCOUNT (account));
+
+  task = g_task_new (context, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tern_pop3_download_account_async);
+  job = g_new0 (DownloadJob, 1);
+  job->context = g_object_ref (context);
+  g_task_set_task_data (task, job, (GDestroyNotify) download_job_free);
+  tern_worker_pool_run_async (tern_context_get_worker_pool (context), account, download_job_cb,
+                              job, cancellable, download_job_done_cb, g_steal_pointer (&task));
+}
+
+gboolean
+tern_pop3_download_account_finish (TernContext            *context,
+                                   GAsyncResult           *result,
+                                   TernPop3DownloadStats  *stats,
+                                   GError                **error)
+{
+  DownloadJob *job;
+
+  g_return_val_if_fail (g_task_is_valid (result, context), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        tern_pop3_download_account_async, FALSE);
+
+  job = g_task_get_task_data (G_TASK (result));
+  if (stats != NULL)
+    *stats = job->stats;
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

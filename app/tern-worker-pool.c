@@ -20,6 +20,7 @@
 #include "tern-account-worker-private.h"
 
 #include "tern-imap-client.h"
+#include "tern-pop3-client.h"
 #include "tern-protocol-error.h"
 
 #define DEFAULT_BACKOFF_INITIAL_MS (5 * 1000)
@@ -151,6 +152,13 @@ tern_worker_error_is_network (const GError *error)
    * be back. */
   if (error->domain == TERN_IMAP_ERROR)
     return error->code == TERN_IMAP_ERROR_BYE;
+  /* POP3 [IN-USE] (another session holds the maildrop), [LOGIN-DELAY] (too
+   * soon after the last sign-in) and [SYS/TEMP] pass by themselves: retry
+   * later rather than wait for the user. */
+  if (error->domain == TERN_POP3_ERROR)
+    return error->code == TERN_POP3_ERROR_IN_USE
+           || error->code == TERN_POP3_ERROR_LOGIN_DELAY
+           || error->code == TERN_POP3_ERROR_TEMPORARY;
   if (error->domain == G_IO_ERROR)
     switch (error->code)
       {

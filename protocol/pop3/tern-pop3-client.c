@@ -134,6 +134,14 @@ tern_pop3_client_has_uidl (TernPop3Client *self)
 }
 
 gboolean
+tern_pop3_client_has_top (TernPop3Client *self)
+{
+  g_return_val_if_fail (TERN_IS_POP3_CLIENT (self), FALSE);
+
+  return !self->capa_known || tern_pop3_client_has_capability (self, "TOP");
+}
+
+gboolean
 tern_pop3_client_has_apop (TernPop3Client *self)
 {
   g_return_val_if_fail (TERN_IS_POP3_CLIENT (self), FALSE);

@@ -89,6 +89,9 @@ gboolean        tern_pop3_client_has_capability  (TernPop3Client  *self,
  * messages then cannot be told apart across sessions, and the caller
  * falls back (e.g. to downloading and deleting). */
 gboolean        tern_pop3_client_has_uidl        (TernPop3Client  *self);
+/* FALSE when the server's CAPA lacks TOP; without CAPA, TOP is assumed
+ * (and its -ERR tells). */
+gboolean        tern_pop3_client_has_top         (TernPop3Client  *self);
 /* Whether the greeting carried an APOP timestamp. */
 gboolean        tern_pop3_client_has_apop        (TernPop3Client  *self);
 

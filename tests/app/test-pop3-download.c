@@ -209,6 +209,26 @@ assert_exactly_once (Fixture *fixture)
                    entries->len);
 }
 
+/* pop3_seen holds exactly the UIDLs on the server. */
+static void
+assert_seen_is_server (Fixture *fixture)
+{
+  g_autoptr(GPtrArray) entries = NULL;
+  guint count = 0;
+  guint64 size = 0;
+
+  entries = server_uidls (fixture, &count, &size);
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM pop3_seen"), ==, entries->len);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const TernPop3Entry *entry = g_ptr_array_index (entries, i);
+      g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM pop3_seen WHERE uidl = '%s'",
+                                              entry->uid);
+
+      g_assert_cmpint (query_int (fixture, sql), ==, 1);
+    }
+}
+
 /* Tests */
 
 static void
@@ -331,6 +351,60 @@ test_interrupted (void)
   fixture_close (&fixture);
 }
 
+/* Leave on server, delete locally for good (expunge from Trash), download
+ * again: nothing comes back.  A message removed from the server leaves
+ * pop3_seen. */
+static void
+test_deleted_for_good (void)
+{
+  Fixture fixture = { 0 };
+  TernPop3DownloadStats stats;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(TernPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  const guint first = 1;
+  guint count = 0;
+  guint64 size;
+
+  /* The 1,000 messages of the tests before, a new profile. */
+  fixture_open (&fixture, 0);
+  stats = download_ok (&fixture);
+  g_assert_cmpuint (stats.new_messages, ==, BULK_COUNT);
+  g_assert_cmpint (query_int (&fixture, "SELECT count(*) FROM pop3_seen"), ==, BULK_COUNT);
+  exec_sql (&fixture, "UPDATE messages SET folder_id = (SELECT id FROM folders WHERE role = 'trash')"
+                      " WHERE id IN (SELECT id FROM messages ORDER BY id LIMIT 100)");
+  exec_sql (&fixture, "DELETE FROM messages WHERE folder_id = (SELECT id FROM folders"
+                      " WHERE role = 'trash')");
+  exec_sql (&fixture, "DELETE FROM messages WHERE id IN (SELECT id FROM messages ORDER BY id DESC"
+                      " LIMIT 10)");
+  g_assert_cmpint (query_int (&fixture, "SELECT count(*) FROM messages"), ==, BULK_COUNT - 110);
+
+  stats = download_ok (&fixture);
+  g_assert_cmpuint (stats.on_server, ==, BULK_COUNT);
+  g_assert_cmpuint (stats.new_messages, ==, 0);
+  g_assert_cmpuint (stats.bytes, ==, 0);
+  g_assert_cmpuint (stats.deleted, ==, 0);
+  g_assert_cmpint (query_int (&fixture, "SELECT count(*) FROM messages"), ==, BULK_COUNT - 110);
+  assert_seen_is_server (&fixture);
+
+  /* Another program deletes message 1 on the server. */
+  client = tern_pop3_session_open (fixture.context, fixture.account, NULL, &error);
+  g_assert_no_error (error);
+  tern_pop3_client_delete (client, &first, 1, NULL, &error);
+  g_assert_no_error (error);
+  tern_pop3_client_quit (client, NULL, &error);
+  g_assert_no_error (error);
+
+  stats = download_ok (&fixture);
+  g_assert_cmpuint (stats.on_server, ==, BULK_COUNT - 1);
+  g_assert_cmpuint (stats.new_messages, ==, 0);
+  entries = server_uidls (&fixture, &count, &size);
+  g_assert_cmpuint (count, ==, BULK_COUNT - 1);
+  assert_seen_is_server (&fixture);
+  g_assert_cmpint (query_int (&fixture, "SELECT count(*) FROM pop3_seen"), ==, BULK_COUNT - 1);
+  fixture_close (&fixture);
+}
+
 static void
 test_delete_after_download (void)
 {
@@ -350,6 +424,7 @@ test_delete_after_download (void)
   entries = server_uidls (&fixture, &count, &size);
   g_assert_cmpuint (count, ==, 0);
   g_assert_cmpint (query_int (&fixture, "SELECT count(*) FROM bodies"), ==, 10);
+  assert_seen_is_server (&fixture);
   fixture_close (&fixture);
 }
 
@@ -370,18 +445,23 @@ test_delete_after_days (void)
   g_assert_cmpuint (stats.new_messages, ==, 10);
   g_assert_cmpuint (stats.deleted, ==, 0);
 
-  /* Four of them downloaded eight days ago, one six days ago. */
-  exec_sql (&fixture, "UPDATE messages SET internal_date = internal_date - 8 * 86400"
-                      " WHERE id IN (SELECT id FROM messages ORDER BY id LIMIT 4)");
-  exec_sql (&fixture, "UPDATE messages SET internal_date = internal_date - 6 * 86400"
-                      " WHERE id = (SELECT max (id) FROM messages)");
+  /* Four of them first downloaded eight days ago, one six days ago.  The
+   * date counts from the first download (pop3_seen), not from the row's
+   * internal_date, which a copy to another folder would renew. */
+  exec_sql (&fixture, "UPDATE pop3_seen SET first_seen = first_seen - 8 * 86400"
+                      " WHERE uidl IN (SELECT pop3_uidl FROM messages ORDER BY id LIMIT 4)");
+  exec_sql (&fixture, "UPDATE pop3_seen SET first_seen = first_seen - 6 * 86400"
+                      " WHERE uidl = (SELECT pop3_uidl FROM messages ORDER BY id DESC LIMIT 1)");
+  exec_sql (&fixture, "UPDATE messages SET internal_date = internal_date - 30 * 86400"
+                      " WHERE id IN (SELECT id FROM messages ORDER BY id DESC LIMIT 2)");
   stats = download_ok (&fixture);
   g_assert_cmpuint (stats.new_messages, ==, 0);
   g_assert_cmpuint (stats.deleted, ==, 4);
   entries = server_uidls (&fixture, &count, &size);
   g_assert_cmpuint (count, ==, 6);
-  /* The local copies stay. */
+  /* The local copies stay; the UIDLs that are gone are forgotten. */
   g_assert_cmpint (query_int (&fixture, "SELECT count(*) FROM messages"), ==, 10);
+  assert_seen_is_server (&fixture);
   fixture_close (&fixture);
 }
 
@@ -406,12 +486,24 @@ test_deleted_locally (void)
   g_assert_cmpuint (stats.new_messages, ==, 0);
   g_assert_cmpuint (stats.deleted, ==, 0);
 
+  /* Deleted for good (expunged from Trash): still not new. */
+  exec_sql (&fixture, "DELETE FROM messages WHERE id = (SELECT min (id) FROM messages"
+                      " WHERE folder_id = (SELECT id FROM folders WHERE role = 'trash'))");
+  stats = download_ok (&fixture);
+  g_assert_cmpuint (stats.new_messages, ==, 0);
+  g_assert_cmpuint (stats.deleted, ==, 0);
+  g_assert_cmpint (query_int (&fixture, "SELECT count(*) FROM messages"), ==, 5);
+  g_assert_cmpint (query_int (&fixture, "SELECT count(*) FROM pop3_seen"), ==, 6);
+
+  /* Deleting on the server what was deleted locally: the one in Trash
+   * and the one deleted for good; the table forgets both. */
   set_options (&fixture, &options);
   stats = download_ok (&fixture);
   g_assert_cmpuint (stats.new_messages, ==, 0);
   g_assert_cmpuint (stats.deleted, ==, 2);
   entries = server_uidls (&fixture, &count, &size);
   g_assert_cmpuint (count, ==, 4);
+  assert_seen_is_server (&fixture);
   fixture_close (&fixture);
 }
 
@@ -496,6 +588,77 @@ test_cli (void)
   tern_test_remove_tree (dir);
 }
 
+typedef struct
+{
+  GMainLoop *loop;
+  guint pending;
+  TernPop3DownloadStats stats[2];
+  GError *errors[2];
+  guint order[2];
+  guint finished;
+} AsyncRuns;
+
+static void
+async_done_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  AsyncRuns *runs = g_object_get_data (source, "tern-test-runs");
+  guint i = GPOINTER_TO_UINT (user_data);
+
+  tern_pop3_download_account_finish (TERN_CONTEXT (source), result, &runs->stats[i],
+                                     &runs->errors[i]);
+  runs->order[runs->finished++] = i;
+  if (--runs->pending == 0)
+    g_main_loop_quit (runs->loop);
+}
+
+/* Two downloads queued at once on the account's worker: they run one
+ * after the other; the first brings everything, the second nothing. */
+static void
+test_async (void)
+{
+  Fixture fixture = { 0 };
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GPtrArray) entries = NULL;
+  AsyncRuns runs = { .loop = loop, .pending = 2 };
+  TernAccountWorker *worker;
+  guint count = 0;
+  guint64 size;
+
+  add_messages (1, 3);
+  fixture_open (&fixture, 1);
+  entries = server_uidls (&fixture, &count, &size);
+  g_assert_cmpuint (count, >, 3);
+  worker = tern_worker_pool_get_worker (tern_context_get_worker_pool (fixture.context),
+                                        fixture.account);
+  g_assert_cmpint (tern_account_worker_get_last_sync (worker), ==, 0);
+
+  g_object_set_data (G_OBJECT (fixture.context), "tern-test-runs", &runs);
+  for (guint i = 0; i < 2; i++)
+    tern_pop3_download_account_async (fixture.context, fixture.account, NULL, async_done_cb,
+                                      GUINT_TO_POINTER (i));
+  g_main_loop_run (loop);
+
+  g_assert_cmpuint (runs.order[0], ==, 0);
+  g_assert_cmpuint (runs.order[1], ==, 1);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_assert_no_error (runs.errors[i]);
+      g_assert_cmpuint (runs.stats[i].on_server, ==, count);
+      g_assert_false (runs.stats[i].header_digests);
+    }
+  g_assert_cmpuint (runs.stats[0].new_messages, ==, count);
+  g_assert_cmpuint (runs.stats[0].bytes, ==, size);
+  g_assert_cmpuint (runs.stats[1].new_messages, ==, 0);
+  assert_exactly_once (&fixture);
+  g_assert_cmpint (tern_account_worker_get_state (worker), ==, TERN_WORKER_STATE_IDLE);
+  g_assert_cmpint (tern_account_worker_get_last_sync (worker), >, 0);
+  g_assert_null (tern_account_worker_get_last_error (worker));
+  g_object_set_data (G_OBJECT (fixture.context), "tern-test-runs", NULL);
+  fixture_close (&fixture);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -521,11 +684,13 @@ main (int    argc,
    * left. */
   g_test_add_func ("/tern/pop3-download/bulk", test_bulk);
   g_test_add_func ("/tern/pop3-download/interrupted", test_interrupted);
+  g_test_add_func ("/tern/pop3-download/deleted-for-good", test_deleted_for_good);
   g_test_add_func ("/tern/pop3-download/delete-after-download", test_delete_after_download);
   g_test_add_func ("/tern/pop3-download/delete-after-days", test_delete_after_days);
   g_test_add_func ("/tern/pop3-download/deleted-locally", test_deleted_locally);
   g_test_add_func ("/tern/pop3-download/headers-only", test_headers_only);
   g_test_add_func ("/tern/pop3-download/cli", test_cli);
+  g_test_add_func ("/tern/pop3-download/async", test_async);
 
   status = g_test_run ();
 

@@ -8,6 +8,7 @@
 #include "tern-account-private.h"
 #include "tern-app-error.h"
 #include "tern-imap-client.h"
+#include "tern-pop3-client.h"
 #include "tern-protocol-error.h"
 #include "tern-worker-pool.h"
 
@@ -317,6 +318,44 @@ test_failing_account (Fixture       *fixture,
   g_clear_error (&failing.error);
 }
 
+/* A POP3 maildrop held by another session ([IN-USE]) or a sign-in too
+ * soon ([LOGIN-DELAY]) passes by itself: the worker goes offline and the
+ * pool asks for a retry, instead of waiting for the user in the error
+ * state. */
+static void
+test_pop3_busy_retried (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  const int codes[] = { TERN_POP3_ERROR_IN_USE, TERN_POP3_ERROR_LOGIN_DELAY };
+  TernAccountWorker *worker = tern_worker_pool_get_worker (fixture->pool, fixture->accounts[0]);
+  guint reconnects = 0;
+
+  tern_worker_pool_set_backoff (fixture->pool, 20, 40);
+  g_signal_connect (fixture->pool, "reconnect", G_CALLBACK (count_reconnect_cb), &reconnects);
+  for (guint i = 0; i < G_N_ELEMENTS (codes); i++)
+    {
+      Job busy = { .error_domain = TERN_POP3_ERROR, .error_code = codes[i] };
+      Job back = { 0 };
+
+      run (fixture, 0, &busy, NULL);
+      wait_for (&busy.done, 5000);
+      g_assert_error (busy.error, TERN_POP3_ERROR, codes[i]);
+      g_assert_cmpint (tern_account_worker_get_state (worker), ==, TERN_WORKER_STATE_OFFLINE);
+      g_assert_cmpuint (tern_account_worker_get_retry_delay (worker), >, 0);
+      g_assert_cmpstr (tern_account_worker_get_last_error (worker), ==, "job failed on purpose");
+      wait_for_count (&reconnects, i + 1, 5000);
+
+      /* The retry gets in: the worker is idle again, the series over. */
+      run (fixture, 0, &back, NULL);
+      wait_for (&back.done, 5000);
+      g_assert_no_error (back.error);
+      g_assert_cmpint (tern_account_worker_get_state (worker), ==, TERN_WORKER_STATE_IDLE);
+      g_assert_cmpuint (tern_account_worker_get_retry_delay (worker), ==, 0);
+      g_clear_error (&busy.error);
+    }
+  g_signal_handlers_disconnect_by_data (fixture->pool, &reconnects);
+}
+
 typedef struct
 {
   GThread *main_thread;
@@ -494,6 +533,12 @@ test_error_classes (void)
     { TERN_IMAP_ERROR, TERN_IMAP_ERROR_AUTH_FAILED, FALSE },
     { TERN_IMAP_ERROR, TERN_IMAP_ERROR_NO, FALSE },
     { TERN_APP_ERROR, TERN_APP_ERROR_NO_PASSWORD, FALSE },
+    { TERN_POP3_ERROR, TERN_POP3_ERROR_IN_USE, TRUE },
+    { TERN_POP3_ERROR, TERN_POP3_ERROR_LOGIN_DELAY, TRUE },
+    { TERN_POP3_ERROR, TERN_POP3_ERROR_TEMPORARY, TRUE },
+    { TERN_POP3_ERROR, TERN_POP3_ERROR_AUTH_FAILED, FALSE },
+    { TERN_POP3_ERROR, TERN_POP3_ERROR_PERMANENT, FALSE },
+    { TERN_POP3_ERROR, TERN_POP3_ERROR_UNSUPPORTED, FALSE },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -518,6 +563,7 @@ main (int    argc,
   ADD ("hanging-account", test_hanging_account);
   ADD ("cancel-account", test_cancel_account);
   ADD ("failing-account", test_failing_account);
+  ADD ("pop3-busy-retried", test_pop3_busy_retried);
   ADD ("main-context", test_main_context);
   ADD ("backoff", test_backoff);
 #undef ADD

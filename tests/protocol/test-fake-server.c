@@ -200,20 +200,32 @@ server_thread (gpointer data)
 {
   FakeServer *server = data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSocket) socket = NULL;
 
-  socket = g_socket_listener_accept_socket (server->listener, NULL, NULL, &error);
-  g_assert_no_error (error);
+  for (guint i = 0; i < server->connections; i++)
+    {
+      g_autoptr(GSocket) socket = NULL;
 
-  prepare_fd (g_socket_get_fd (socket));
-  server->script (server, g_socket_get_fd (socket));
-  g_socket_close (socket, NULL);
+      socket = g_socket_listener_accept_socket (server->listener, NULL, NULL, &error);
+      g_assert_no_error (error);
+
+      prepare_fd (g_socket_get_fd (socket));
+      server->script (server, g_socket_get_fd (socket));
+      g_socket_close (socket, NULL);
+    }
   return NULL;
 }
 
 FakeServer *
 fake_server_start (FakeScript script,
                    gpointer   data)
+{
+  return fake_server_start_many (script, data, 1);
+}
+
+FakeServer *
+fake_server_start_many (FakeScript script,
+                        gpointer   data,
+                        guint      connections)
 {
   FakeServer *server = g_new0 (FakeServer, 1);
   g_autoptr(GSocketAddress) address = NULL;
@@ -222,6 +234,7 @@ fake_server_start (FakeScript script,
 
   server->script = script;
   server->data = data;
+  server->connections = connections;
   server->received = g_byte_array_new ();
   g_mutex_init (&server->lock);
   g_cond_init (&server->cond);

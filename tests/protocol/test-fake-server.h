@@ -43,6 +43,7 @@ struct _FakeServer {
   GThread *thread;
   FakeScript script;
   gpointer data;
+  guint connections;
   /* Everything the client sent in clear (TLS records stay encrypted). */
   GByteArray *received;
   /* Lets a test and its script take turns: test_step_* below. */
@@ -53,6 +54,11 @@ struct _FakeServer {
 
 FakeServer *fake_server_start (FakeScript  script,
                                gpointer    data);
+/* Runs @script once for each of @connections clients, one after the
+ * other, with the same @data and received bytes. */
+FakeServer *fake_server_start_many (FakeScript  script,
+                                    gpointer    data,
+                                    guint       connections);
 /* Waits for the script to finish, then frees nothing: assert on
  * server->received, then fake_server_free(). */
 void        fake_server_join  (FakeServer *server);
