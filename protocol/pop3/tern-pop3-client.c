@@ -449,56 +449,40 @@ ask_capa (TernPop3Client  *self,
   return TRUE;
 }
 
-static gboolean
-refuse_starttls (TernPop3Client  *self,
-                 GError         **error,
-                 const char      *format,
-                 ...) G_GNUC_PRINTF (3, 4);
-
 /* Nothing more is said on a connection that should have been encrypted:
- * it is closed, so that no credentials can follow. */
-static gboolean
-refuse_starttls (TernPop3Client  *self,
-                 GError         **error,
-                 const char      *format,
-                 ...)
-{
-  g_autofree char *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  tern_connection_close (self->connection, NULL, NULL);
-  g_set_error_literal (error, TERN_POP3_ERROR, TERN_POP3_ERROR_STARTTLS_REFUSED, message);
-  return FALSE;
-}
-
+ * when STLS is missing or refused it is closed, so that no credentials
+ * can follow. */
 static gboolean
 starttls (TernPop3Client  *self,
           GCancellable    *cancellable,
           GError         **error)
 {
   g_autofree char *text = NULL;
+  g_autofree char *refusal = NULL;
   Reply reply;
 
   if (!tern_pop3_client_has_capability (self, "STLS"))
-    return refuse_starttls (self, error,
-                            _("%s does not offer STLS, so the connection cannot be "
-                              "encrypted; it was closed without signing in"),
-                            self->label);
-
-  if (!send_line (self, "STLS", cancellable, error))
-    return FALSE;
-  reply = read_reply (self, "STLS", &text, cancellable, error);
-  if (reply == REPLY_FAILED)
-    return FALSE;
-  if (reply != REPLY_OK)
-    return refuse_starttls (self, error,
-                            _("%s refused to start encryption (STLS): %s; the connection "
-                              "was closed without signing in"),
-                            self->label, text);
+    refusal = g_strdup_printf (_("%s does not offer STLS, so the connection cannot be "
+                                 "encrypted; it was closed without signing in"),
+                               self->label);
+  else
+    {
+      if (!send_line (self, "STLS", cancellable, error))
+        return FALSE;
+      reply = read_reply (self, "STLS", &text, cancellable, error);
+      if (reply == REPLY_FAILED)
+        return FALSE;
+      if (reply != REPLY_OK)
+        refusal = g_strdup_printf (_("%s refused to start encryption (STLS): %s; the "
+                                     "connection was closed without signing in"),
+                                   self->label, text);
+    }
+  if (refusal != NULL)
+    {
+      tern_connection_close (self->connection, NULL, NULL);
+      g_set_error_literal (error, TERN_POP3_ERROR, TERN_POP3_ERROR_STARTTLS_REFUSED, refusal);
+      return FALSE;
+    }
 
   if (!tern_connection_start_tls (self->connection, cancellable, error))
     return FALSE;

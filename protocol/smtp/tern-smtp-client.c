@@ -1,11 +1,10 @@
 /* tern-smtp-client.c: one SMTP submission session over one TernConnection.
  *
- * Replies are read whole (all lines of a multi-line reply) and kept with
- * their enhanced status code, so every error can quote what the server
- * said.  A transaction is MAIL, RCPT..., DATA queued together when the
- * server offers PIPELINING (RFC 2920), the replies then read in order; the
- * message is read from its stream in large chunks and each chunk is
- * dot-stuffed and normalized to CRLF before it is written.
+ * A transaction is MAIL, RCPT..., DATA queued together when the server
+ * offers PIPELINING (RFC 2920), the replies then read in order.  Replies
+ * are read whole by tern-smtp-reply.c, which keeps their enhanced status
+ * codes so that every error can quote what the server said; the message
+ * itself is streamed by tern-smtp-data.c.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -13,69 +12,16 @@
 
 #include "config.h"
 
-#include "tern-smtp-client.h"
+#include "tern-smtp-client-private.h"
 
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "tern-sasl.h"
 
-/* RFC 5321 allows 512 bytes per reply line; servers write longer texts. */
-#define MAX_REPLY_LINE 8192
-#define MAX_REPLY_LINES 1000
-/* The unit in which the message is read and written. */
-#define CHUNK_SIZE (64 * 1024)
-
 G_DEFINE_QUARK (tern-smtp-error-quark, tern_smtp_error)
 
-struct _TernSmtpClient
-{
-  GObject parent_instance;
-
-  /* Owned references */
-  TernConnection *connection;
-  char *label;              /* "host:port", for messages */
-  GHashTable *extensions;   /* upper-case EHLO keyword -> parameters */
-  char *domain;
-};
-
 G_DEFINE_FINAL_TYPE (TernSmtpClient, tern_smtp_client, G_TYPE_OBJECT)
-
-typedef struct
-{
-  guint code;
-  char *enhanced;   /* "x.y.z" or NULL */
-  char *text;       /* lines joined by spaces, without code */
-  GPtrArray *lines; /* each line's text, for EHLO */
-} Reply;
-
-static void
-reply_free (Reply *reply)
-{
-  g_free (reply->enhanced);
-  g_free (reply->text);
-  g_ptr_array_unref (reply->lines);
-  g_free (reply);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Reply, reply_free)
-
-void
-tern_smtp_recipient_result_free (TernSmtpRecipientResult *result)
-{
-  if (result == NULL)
-    return;
-  g_free (result->address);
-  g_free (result->enhanced_code);
-  g_free (result->text);
-  g_free (result);
-}
-
-gboolean
-tern_smtp_recipient_result_is_accepted (const TernSmtpRecipientResult *result)
-{
-  return result->code >= 200 && result->code < 300;
-}
 
 static void
 tern_smtp_client_finalize (GObject *object)
@@ -152,148 +98,6 @@ tern_smtp_client_get_size_limit (TernSmtpClient *self)
   return g_ascii_strtoull (size, NULL, 10);
 }
 
-/* Replies */
-
-/* "5.1.1 " at the start of @text, of the same class as the reply code. */
-static gsize
-enhanced_code_length (const char *text,
-                      guint       code)
-{
-  const char *p = text;
-
-  if (*p != '0' + (char) (code / 100))
-    return 0;
-  p++;
-  for (guint part = 0; part < 2; part++)
-    {
-      guint digits = 0;
-
-      if (*p++ != '.')
-        return 0;
-      while (g_ascii_isdigit (*p) && digits < 4)
-        p++, digits++;
-      if (digits == 0 || digits > 3)
-        return 0;
-    }
-  if (*p != ' ' && *p != '\0')
-    return 0;
-  return (gsize) (p - text);
-}
-
-static char *
-reply_describe (const Reply *reply)
-{
-  if (reply->enhanced != NULL)
-    return g_strdup_printf ("%u %s %s", reply->code, reply->enhanced, reply->text);
-  return g_strdup_printf ("%u %s", reply->code, reply->text);
-}
-
-static gboolean
-fail_protocol (TernSmtpClient  *self,
-               const char      *what,
-               GError         **error)
-{
-  tern_connection_close (self->connection, NULL, NULL);
-  g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_PROTOCOL,
-               _("%s answered %s with something Tern did not expect; the connection was "
-                 "closed"),
-               self->label, what);
-  return FALSE;
-}
-
-static gboolean
-parse_reply_line (const char *line,
-                  gsize       len,
-                  guint      *code,
-                  gboolean   *last)
-{
-  if (len < 3 || !g_ascii_isdigit (line[0]) || !g_ascii_isdigit (line[1]) ||
-      !g_ascii_isdigit (line[2]) || line[0] < '2' || line[0] > '5')
-    return FALSE;
-  if (len > 3 && line[3] != ' ' && line[3] != '-')
-    return FALSE;
-  *code = (guint) g_ascii_digit_value (line[0]) * 100 +
-          (guint) g_ascii_digit_value (line[1]) * 10 + (guint) g_ascii_digit_value (line[2]);
-  *last = len == 3 || line[3] == ' ';
-  return TRUE;
-}
-
-static Reply *
-read_reply (TernSmtpClient  *self,
-            const char      *what,
-            GCancellable    *cancellable,
-            GError         **error)
-{
-  g_autoptr(Reply) reply = g_new0 (Reply, 1);
-  g_autoptr(GString) text = g_string_new (NULL);
-  gboolean last = FALSE;
-
-  reply->lines = g_ptr_array_new_with_free_func (g_free);
-  while (!last)
-    {
-      g_autofree char *line = NULL;
-      const char *rest;
-      gsize len = 0;
-      guint code;
-
-      line = tern_connection_read_line (self->connection, MAX_REPLY_LINE, &len,
-                                        cancellable, error);
-      if (line == NULL)
-        return NULL;
-      if (!parse_reply_line (line, len, &code, &last) ||
-          (reply->lines->len > 0 && code != reply->code) ||
-          reply->lines->len >= MAX_REPLY_LINES)
-        {
-          fail_protocol (self, what, error);
-          return NULL;
-        }
-      reply->code = code;
-      rest = len > 4 ? line + 4 : "";
-      if (reply->lines->len == 0)
-        {
-          gsize enhanced = enhanced_code_length (rest, code);
-
-          if (enhanced > 0)
-            reply->enhanced = g_strndup (rest, enhanced);
-        }
-      if (reply->enhanced != NULL && g_str_has_prefix (rest, reply->enhanced))
-        {
-          rest += strlen (reply->enhanced);
-          while (*rest == ' ')
-            rest++;
-        }
-      if (text->len > 0)
-        g_string_append_c (text, ' ');
-      g_string_append (text, rest);
-      g_ptr_array_add (reply->lines, g_strdup (len > 4 ? line + 4 : ""));
-    }
-
-  reply->text = g_strdup (text->str);
-  /* 421 may come at any time: the server is closing the channel. */
-  if (reply->code == 421)
-    tern_connection_close (self->connection, NULL, NULL);
-  return g_steal_pointer (&reply);
-}
-
-/* A failure reply to @what as an error: TEMPORARY for 4xx, PERMANENT for
- * 5xx (and for anything unexpected). */
-static gboolean
-set_reply_error (TernSmtpClient  *self,
-                 const Reply     *reply,
-                 const char      *what,
-                 GError         **error)
-{
-  g_autofree char *said = reply_describe (reply);
-
-  if (reply->code >= 400 && reply->code < 500)
-    g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_TEMPORARY,
-                 _("%s cannot accept %s at the moment: “%s”"), self->label, what, said);
-  else
-    g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_PERMANENT,
-                 _("%s refused %s: “%s”"), self->label, what, said);
-  return FALSE;
-}
-
 static gboolean
 send_line (TernSmtpClient  *self,
            const char      *line,
@@ -305,7 +109,7 @@ send_line (TernSmtpClient  *self,
 }
 
 /* Sends @line and reads its reply; NULL only for I/O errors. */
-static Reply *
+static TernSmtpReply *
 command (TernSmtpClient  *self,
          const char      *line,
          const char      *what,
@@ -320,7 +124,7 @@ command (TernSmtpClient  *self,
     }
   if (!send_line (self, line, cancellable, error))
     return NULL;
-  return read_reply (self, what, cancellable, error);
+  return _tern_smtp_client_read_reply (self, what, cancellable, error);
 }
 
 static gboolean
@@ -329,46 +133,20 @@ simple_command (TernSmtpClient  *self,
                 GCancellable    *cancellable,
                 GError         **error)
 {
-  g_autoptr(Reply) reply = command (self, line, line, cancellable, error);
+  g_autoptr(TernSmtpReply) reply = command (self, line, line, cancellable, error);
 
   if (reply == NULL)
     return FALSE;
   if (reply->code / 100 != 2)
-    return set_reply_error (self, reply, line, error);
+    return _tern_smtp_client_set_reply_error (self, reply, line, error);
   return TRUE;
 }
 
 /* Opening */
 
-static gboolean refuse_starttls (TernSmtpClient  *self,
-                                 GError         **error,
-                                 const char      *format,
-                                 ...) G_GNUC_PRINTF (3, 4);
-
-/* Nothing more is said on a connection that should have been encrypted:
- * it is closed, so that no credentials or mail can follow. */
-static gboolean
-refuse_starttls (TernSmtpClient  *self,
-                 GError         **error,
-                 const char      *format,
-                 ...)
-{
-  g_autofree char *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  tern_connection_close (self->connection, NULL, NULL);
-  g_hash_table_remove_all (self->extensions);
-  g_set_error_literal (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_STARTTLS_REFUSED, message);
-  return FALSE;
-}
-
 static void
-set_extensions (TernSmtpClient *self,
-                const Reply    *reply)
+set_extensions (TernSmtpClient      *self,
+                const TernSmtpReply *reply)
 {
   g_hash_table_remove_all (self->extensions);
   /* The first line is the server's name and greeting. */
@@ -391,7 +169,7 @@ ehlo (TernSmtpClient  *self,
       GError         **error)
 {
   g_autofree char *line = g_strdup_printf ("EHLO %s", self->domain);
-  g_autoptr(Reply) reply = command (self, line, "EHLO", cancellable, error);
+  g_autoptr(TernSmtpReply) reply = command (self, line, "EHLO", cancellable, error);
 
   g_hash_table_remove_all (self->extensions);
   if (reply == NULL)
@@ -402,44 +180,56 @@ ehlo (TernSmtpClient  *self,
       return TRUE;
     }
   if (reply->code / 100 != 5)
-    return set_reply_error (self, reply, "EHLO", error);
+    return _tern_smtp_client_set_reply_error (self, reply, "EHLO", error);
 
   /* An old server that knows only RFC 821: no extensions at all. */
-  g_clear_pointer (&reply, reply_free);
+  g_clear_pointer (&reply, _tern_smtp_reply_free);
   g_free (line);
   line = g_strdup_printf ("HELO %s", self->domain);
   reply = command (self, line, "HELO", cancellable, error);
   if (reply == NULL)
     return FALSE;
   if (reply->code != 250)
-    return set_reply_error (self, reply, "HELO", error);
+    return _tern_smtp_client_set_reply_error (self, reply, "HELO", error);
   return TRUE;
 }
 
+/* Nothing more is said on a connection that should have been encrypted:
+ * when STARTTLS is missing or refused it is closed, so that no
+ * credentials or mail can follow. */
 static gboolean
 starttls (TernSmtpClient  *self,
           GCancellable    *cancellable,
           GError         **error)
 {
-  g_autoptr(Reply) reply = NULL;
+  g_autoptr(TernSmtpReply) reply = NULL;
+  g_autofree char *refusal = NULL;
 
   if (!tern_smtp_client_has_extension (self, "STARTTLS"))
-    return refuse_starttls (self, error,
-                            _("%s does not offer STARTTLS, so the connection cannot be "
-                              "encrypted; it was closed before signing in or sending mail"),
-                            self->label);
-
-  reply = command (self, "STARTTLS", "STARTTLS", cancellable, error);
-  if (reply == NULL)
-    return FALSE;
-  if (reply->code != 220)
+    refusal = g_strdup_printf (_("%s does not offer STARTTLS, so the connection cannot be "
+                                 "encrypted; it was closed before signing in or sending mail"),
+                               self->label);
+  else
     {
-      g_autofree char *said = reply_describe (reply);
+      reply = command (self, "STARTTLS", "STARTTLS", cancellable, error);
+      if (reply == NULL)
+        return FALSE;
+      if (reply->code != 220)
+        {
+          g_autofree char *said = _tern_smtp_reply_describe (reply);
 
-      return refuse_starttls (self, error,
-                              _("%s refused to start encryption (STARTTLS): “%s”; the "
-                                "connection was closed before signing in or sending mail"),
-                              self->label, said);
+          refusal = g_strdup_printf (_("%s refused to start encryption (STARTTLS): “%s”; the "
+                                       "connection was closed before signing in or sending "
+                                       "mail"),
+                                     self->label, said);
+        }
+    }
+  if (refusal != NULL)
+    {
+      tern_connection_close (self->connection, NULL, NULL);
+      g_hash_table_remove_all (self->extensions);
+      g_set_error_literal (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_STARTTLS_REFUSED, refusal);
+      return FALSE;
     }
 
   if (!tern_connection_start_tls (self->connection, cancellable, error))
@@ -467,7 +257,7 @@ tern_smtp_client_open (TernSmtpClient  *self,
                        GCancellable    *cancellable,
                        GError         **error)
 {
-  g_autoptr(Reply) greeting = NULL;
+  g_autoptr(TernSmtpReply) greeting = NULL;
 
   g_return_val_if_fail (TERN_IS_SMTP_CLIENT (self), FALSE);
   g_return_val_if_fail (domain == NULL ||
@@ -480,12 +270,12 @@ tern_smtp_client_open (TernSmtpClient  *self,
   if (!tern_connection_connect (self->connection, cancellable, error))
     return FALSE;
 
-  greeting = read_reply (self, "the connection", cancellable, error);
+  greeting = _tern_smtp_client_read_reply (self, "the connection", cancellable, error);
   if (greeting == NULL)
     return FALSE;
   if (greeting->code != 220)
     {
-      g_autofree char *said = reply_describe (greeting);
+      g_autofree char *said = _tern_smtp_reply_describe (greeting);
 
       tern_connection_close (self->connection, NULL, NULL);
       g_set_error (error, TERN_SMTP_ERROR,
@@ -514,11 +304,11 @@ offered_mechanisms (TernSmtpClient *self)
 }
 
 static gboolean
-set_auth_error (TernSmtpClient  *self,
-                const Reply     *reply,
-                GError         **error)
+set_auth_error (TernSmtpClient       *self,
+                const TernSmtpReply  *reply,
+                GError              **error)
 {
-  g_autofree char *said = reply_describe (reply);
+  g_autofree char *said = _tern_smtp_reply_describe (reply);
 
   if (reply->code / 100 == 4)
     g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_TEMPORARY,
@@ -562,9 +352,10 @@ authenticate (TernSmtpClient  *self,
 
   for (;;)
     {
-      g_autoptr(Reply) reply = read_reply (self, "AUTH", cancellable, error);
+      g_autoptr(TernSmtpReply) reply = NULL;
       g_autoptr(TernSaslResponse) answer = NULL;
 
+      reply = _tern_smtp_client_read_reply (self, "AUTH", cancellable, error);
       if (reply == NULL)
         return FALSE;
       if (reply->code == 235)
@@ -760,19 +551,6 @@ queue_line (TernSmtpClient *self,
   tern_connection_queue (self->connection, "\r\n", 2);
 }
 
-static TernSmtpRecipientResult *
-recipient_result (const char  *address,
-                  const Reply *reply)
-{
-  TernSmtpRecipientResult *result = g_new0 (TernSmtpRecipientResult, 1);
-
-  result->address = g_strdup (address);
-  result->code = reply->code;
-  result->enhanced_code = g_strdup (reply->enhanced);
-  result->text = g_strdup (reply->text);
-  return result;
-}
-
 /* The envelope: MAIL, RCPTs and DATA, pipelined when offered.  TRUE when
  * DATA got its 354 and the message may follow. */
 static gboolean
@@ -784,9 +562,9 @@ send_envelope (TernSmtpClient      *self,
                GError             **error)
 {
   gboolean pipelining = tern_smtp_client_has_extension (self, "PIPELINING");
-  g_autoptr(Reply) mail = NULL;
-  g_autoptr(Reply) data = NULL;
-  g_autoptr(Reply) first_refusal = NULL;
+  g_autoptr(TernSmtpReply) mail = NULL;
+  g_autoptr(TernSmtpReply) data = NULL;
+  g_autoptr(TernSmtpReply) first_refusal = NULL;
   guint accepted = 0;
   gboolean any_temporary = FALSE;
   guint n = g_strv_length ((char **) recipients);
@@ -805,15 +583,15 @@ send_envelope (TernSmtpClient      *self,
   if (!tern_connection_flush (self->connection, cancellable, error))
     return FALSE;
 
-  mail = read_reply (self, "MAIL FROM", cancellable, error);
+  mail = _tern_smtp_client_read_reply (self, "MAIL FROM", cancellable, error);
   if (mail == NULL)
     return FALSE;
   if (mail->code / 100 != 2 && !pipelining)
-    return set_reply_error (self, mail, "MAIL FROM", error);
+    return _tern_smtp_client_set_reply_error (self, mail, "MAIL FROM", error);
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(Reply) reply = NULL;
+      g_autoptr(TernSmtpReply) reply = NULL;
 
       if (!pipelining)
         {
@@ -822,10 +600,10 @@ send_envelope (TernSmtpClient      *self,
           if (!send_line (self, rcpt, cancellable, error))
             return FALSE;
         }
-      reply = read_reply (self, "RCPT TO", cancellable, error);
+      reply = _tern_smtp_client_read_reply (self, "RCPT TO", cancellable, error);
       if (reply == NULL)
         return FALSE;
-      g_ptr_array_add (results, recipient_result (recipients[i], reply));
+      g_ptr_array_add (results, _tern_smtp_recipient_result_new (recipients[i], reply));
       if (reply->code / 100 == 2)
         accepted++;
       else
@@ -838,33 +616,33 @@ send_envelope (TernSmtpClient      *self,
 
   if (pipelining)
     {
-      data = read_reply (self, "DATA", cancellable, error);
+      data = _tern_smtp_client_read_reply (self, "DATA", cancellable, error);
       if (data == NULL)
         return FALSE;
       /* RFC 2920 §3.1: a server that said 354 although every recipient
        * was refused gets an empty message, which it must then refuse. */
       if (data->code == 354 && (accepted == 0 || mail->code / 100 != 2))
         {
-          g_autoptr(Reply) end = NULL;
+          g_autoptr(TernSmtpReply) end = NULL;
 
           if (!tern_connection_write_all (self->connection, ".\r\n", 3, cancellable, error))
             return FALSE;
-          end = read_reply (self, "DATA", cancellable, error);
+          end = _tern_smtp_client_read_reply (self, "DATA", cancellable, error);
           if (end == NULL)
             return FALSE;
-          g_clear_pointer (&data, reply_free);
+          g_clear_pointer (&data, _tern_smtp_reply_free);
         }
     }
 
   if (mail->code / 100 != 2)
     {
       tern_smtp_client_rset (self, cancellable, NULL);
-      return set_reply_error (self, mail, "MAIL FROM", error);
+      return _tern_smtp_client_set_reply_error (self, mail, "MAIL FROM", error);
     }
 
   if (accepted == 0)
     {
-      g_autofree char *said = reply_describe (first_refusal);
+      g_autofree char *said = _tern_smtp_reply_describe (first_refusal);
 
       tern_smtp_client_rset (self, cancellable, NULL);
       g_set_error (error, TERN_SMTP_ERROR,
@@ -883,104 +661,13 @@ send_envelope (TernSmtpClient      *self,
   if (data == NULL || data->code != 354)
     {
       if (data != NULL)
-        set_reply_error (self, data, "DATA", error);
+        _tern_smtp_client_set_reply_error (self, data, "DATA", error);
       else
-        fail_protocol (self, "DATA", error);
+        _tern_smtp_client_fail_protocol (self, "DATA", error);
       tern_smtp_client_rset (self, cancellable, NULL);
       return FALSE;
     }
   return TRUE;
-}
-
-typedef struct
-{
-  gboolean line_start;  /* the next byte begins a line */
-  gboolean pending_cr;  /* the last byte was a CR, its LF not seen yet */
-} Stuffer;
-
-/* Dot-stuffs @in (RFC 5321 §4.5.2) and turns every CR, LF and CRLF into
- * CRLF, into @out, which has room for 2 * @len + 2 bytes.  State carries
- * over between chunks, so a CRLF or a "." may straddle them. */
-static gsize
-stuff_chunk (Stuffer      *state,
-             const guint8 *in,
-             gsize         len,
-             guint8       *out)
-{
-  guint8 *o = out;
-
-  for (gsize i = 0; i < len; i++)
-    {
-      guint8 c = in[i];
-
-      if (state->pending_cr)
-        {
-          *o++ = '\r';
-          *o++ = '\n';
-          state->pending_cr = FALSE;
-          state->line_start = TRUE;
-          if (c == '\n')
-            continue;
-        }
-      if (c == '\r')
-        {
-          state->pending_cr = TRUE;
-          continue;
-        }
-      if (c == '\n')
-        {
-          *o++ = '\r';
-          *o++ = '\n';
-          state->line_start = TRUE;
-          continue;
-        }
-      if (state->line_start && c == '.')
-        *o++ = '.';
-      *o++ = c;
-      state->line_start = FALSE;
-    }
-  return (gsize) (o - out);
-}
-
-static gboolean
-send_body (TernSmtpClient  *self,
-           GInputStream    *message,
-           GCancellable    *cancellable,
-           GError         **error)
-{
-  g_autofree guint8 *in = g_malloc (CHUNK_SIZE);
-  g_autofree guint8 *out = g_malloc (2 * CHUNK_SIZE + 8);
-  Stuffer state = { TRUE, FALSE };
-  gsize n;
-
-  for (;;)
-    {
-      gssize got = g_input_stream_read (message, in, CHUNK_SIZE, cancellable, error);
-
-      if (got < 0)
-        {
-          /* The server must not take a partial message: the connection
-           * is dropped rather than the message ended. */
-          tern_connection_close (self->connection, NULL, NULL);
-          g_prefix_error (error, _("The message could not be read, so it was not sent to %s: "),
-                          self->label);
-          return FALSE;
-        }
-      if (got == 0)
-        break;
-      n = stuff_chunk (&state, in, (gsize) got, out);
-      if (!tern_connection_write_all (self->connection, out, n, cancellable, error))
-        return FALSE;
-    }
-
-  n = 0;
-  if (state.pending_cr || !state.line_start)
-    {
-      out[n++] = '\r';
-      out[n++] = '\n';
-    }
-  memcpy (out + n, ".\r\n", 3);
-  return tern_connection_write_all (self->connection, out, n + 3, cancellable, error);
 }
 
 gboolean
@@ -995,7 +682,7 @@ tern_smtp_client_send (TernSmtpClient      *self,
                        GError             **error)
 {
   g_autoptr(GPtrArray) replies = NULL;
-  g_autoptr(Reply) end = NULL;
+  g_autoptr(TernSmtpReply) end = NULL;
   g_autofree char *mail_line = NULL;
   gboolean utf8 = FALSE;
 
@@ -1013,14 +700,14 @@ tern_smtp_client_send (TernSmtpClient      *self,
   if (!send_envelope (self, mail_line, recipients, replies, cancellable, error))
     goto out;
 
-  if (!send_body (self, message, cancellable, error))
+  if (!_tern_smtp_client_send_data (self, message, cancellable, error))
     goto out;
-  end = read_reply (self, "DATA", cancellable, error);
+  end = _tern_smtp_client_read_reply (self, "DATA", cancellable, error);
   if (end == NULL)
     goto out;
   if (end->code == 552)
     {
-      g_autofree char *said = reply_describe (end);
+      g_autofree char *said = _tern_smtp_reply_describe (end);
 
       g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_TOO_BIG,
                    _("%s refused the message as too large: “%s”"), self->label, said);
@@ -1028,7 +715,7 @@ tern_smtp_client_send (TernSmtpClient      *self,
     }
   if (end->code / 100 != 2)
     {
-      set_reply_error (self, end, "DATA", error);
+      _tern_smtp_client_set_reply_error (self, end, "DATA", error);
       goto out;
     }
 
@@ -1089,7 +776,7 @@ tern_smtp_client_quit (TernSmtpClient  *self,
                        GCancellable    *cancellable,
                        GError         **error)
 {
-  g_autoptr(Reply) reply = NULL;
+  g_autoptr(TernSmtpReply) reply = NULL;
 
   g_return_val_if_fail (TERN_IS_SMTP_CLIENT (self), FALSE);
 

@@ -20,17 +20,6 @@
 
 static TestCerts *certs;
 
-static TernConnection *
-connection_for (FakeServer  *server,
-                TernTlsMode  mode)
-{
-  TernConnection *connection = tern_connection_new ("127.0.0.1", server->port, mode);
-
-  tern_connection_set_io_timeout (connection, 5);
-  tern_connection_set_connect_timeout (connection, 5);
-  return connection;
-}
-
 static char *
 read_line (TernConnection *connection)
 {
@@ -114,7 +103,7 @@ static void
 test_plain_io (void)
 {
   g_autoptr(FakeServer) server = fake_server_start (plain_script, NULL);
-  g_autoptr(TernConnection) connection = connection_for (server, TERN_TLS_MODE_PLAIN);
+  g_autoptr(TernConnection) connection = fake_connection_new (server, TERN_TLS_MODE_PLAIN, NULL);
   g_autoptr(GOutputStream) stream = g_memory_output_stream_new_resizable ();
   g_autoptr(GError) error = NULL;
   g_autofree char *greeting = NULL;
@@ -188,7 +177,7 @@ static void
 test_line_too_long (void)
 {
   g_autoptr(FakeServer) server = fake_server_start (long_line_script, NULL);
-  g_autoptr(TernConnection) connection = connection_for (server, TERN_TLS_MODE_PLAIN);
+  g_autoptr(TernConnection) connection = fake_connection_new (server, TERN_TLS_MODE_PLAIN, NULL);
   g_autoptr(GError) error = NULL;
   g_autofree char *line = NULL;
   g_autofree char *too_long = NULL;
@@ -232,7 +221,7 @@ static void
 test_line_unbounded (void)
 {
   g_autoptr(FakeServer) server = fake_server_start (endless_line_script, NULL);
-  g_autoptr(TernConnection) connection = connection_for (server, TERN_TLS_MODE_PLAIN);
+  g_autoptr(TernConnection) connection = fake_connection_new (server, TERN_TLS_MODE_PLAIN, NULL);
   g_autoptr(GError) error = NULL;
   g_autofree char *line = NULL;
 
@@ -257,7 +246,7 @@ static void
 test_closed_mid_line (void)
 {
   g_autoptr(FakeServer) server = fake_server_start (close_mid_line_script, NULL);
-  g_autoptr(TernConnection) connection = connection_for (server, TERN_TLS_MODE_PLAIN);
+  g_autoptr(TernConnection) connection = fake_connection_new (server, TERN_TLS_MODE_PLAIN, NULL);
   g_autoptr(GError) error = NULL;
   g_autofree char *line = NULL;
 
@@ -287,7 +276,7 @@ static void
 test_io_timeout (void)
 {
   g_autoptr(FakeServer) server = fake_server_start (silent_script, NULL);
-  g_autoptr(TernConnection) connection = connection_for (server, TERN_TLS_MODE_PLAIN);
+  g_autoptr(TernConnection) connection = fake_connection_new (server, TERN_TLS_MODE_PLAIN, NULL);
   g_autoptr(GError) error = NULL;
   g_autofree char *line = NULL;
   gint64 start;
@@ -320,7 +309,7 @@ static void
 test_handshake_timeout (void)
 {
   g_autoptr(FakeServer) server = fake_server_start (silent_tls_script, NULL);
-  g_autoptr(TernConnection) connection = connection_for (server, TERN_TLS_MODE_IMPLICIT);
+  g_autoptr(TernConnection) connection = fake_connection_new (server, TERN_TLS_MODE_IMPLICIT, NULL);
   g_autoptr(GError) error = NULL;
 
   tern_connection_set_io_timeout (connection, 1);
@@ -342,7 +331,7 @@ static void
 test_cancel_read (void)
 {
   g_autoptr(FakeServer) server = fake_server_start (silent_script, NULL);
-  g_autoptr(TernConnection) connection = connection_for (server, TERN_TLS_MODE_PLAIN);
+  g_autoptr(TernConnection) connection = fake_connection_new (server, TERN_TLS_MODE_PLAIN, NULL);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *line = NULL;
@@ -425,7 +414,7 @@ tls_connect (FakeServer       *server,
              const char       *pin,
              GError          **error)
 {
-  TernConnection *connection = connection_for (server, TERN_TLS_MODE_IMPLICIT);
+  TernConnection *connection = fake_connection_new (server, TERN_TLS_MODE_IMPLICIT, NULL);
 
   if (with_ca)
     tern_connection_set_ca_file (connection, certs->ca_file);
@@ -623,7 +612,7 @@ starttls_script (FakeServer *server,
 static TernConnection *
 starttls_until_go_ahead (FakeServer *server)
 {
-  TernConnection *connection = connection_for (server, TERN_TLS_MODE_STARTTLS);
+  TernConnection *connection = fake_connection_new (server, TERN_TLS_MODE_STARTTLS, NULL);
   g_autoptr(GError) error = NULL;
   g_autofree char *greeting = NULL;
   g_autofree char *go_ahead = NULL;

@@ -268,6 +268,20 @@ fake_server_free (FakeServer *server)
   g_free (server);
 }
 
+TernConnection *
+fake_connection_new (FakeServer  *server,
+                     TernTlsMode  mode,
+                     const char  *ca_file)
+{
+  TernConnection *connection = tern_connection_new ("127.0.0.1", server->port, mode);
+
+  tern_connection_set_io_timeout (connection, 5);
+  tern_connection_set_connect_timeout (connection, 5);
+  if (ca_file != NULL)
+    tern_connection_set_ca_file (connection, ca_file);
+  return connection;
+}
+
 /* Script helpers */
 
 /* Byte by byte, so nothing after the line is consumed: what follows a

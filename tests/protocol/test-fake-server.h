@@ -10,6 +10,8 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "tern-connection.h"
+
 G_BEGIN_DECLS
 
 /* A CA, a private key, and leaf certificates for 127.0.0.1 in each state
@@ -63,6 +65,12 @@ FakeServer *fake_server_start_many (FakeScript  script,
  * server->received, then fake_server_free(). */
 void        fake_server_join  (FakeServer *server);
 void        fake_server_free  (FakeServer *server);
+
+/* A client connection to @server that gives up after 5 s instead of
+ * hanging a test; it trusts @ca_file when not NULL. */
+TernConnection *fake_connection_new (FakeServer  *server,
+                                     TernTlsMode  mode,
+                                     const char  *ca_file);
 
 /* Script helpers; each records what it reads. */
 char       *fake_read_line    (FakeServer *server,

@@ -25,11 +25,8 @@ static TernSmtpClient *
 client_for (FakeServer  *server,
             TernTlsMode  mode)
 {
-  g_autoptr(TernConnection) connection = tern_connection_new ("127.0.0.1", server->port, mode);
+  g_autoptr(TernConnection) connection = fake_connection_new (server, mode, certs->ca_file);
 
-  tern_connection_set_io_timeout (connection, 5);
-  tern_connection_set_connect_timeout (connection, 5);
-  tern_connection_set_ca_file (connection, certs->ca_file);
   return tern_smtp_client_new (connection);
 }
 
