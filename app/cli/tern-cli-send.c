@@ -15,10 +15,10 @@
 #include "tern-outbox.h"
 
 /* The account --account names, or the only one that can send. */
-static TernAccount *
-pick_sending_account (TernContext  *tern,
-                      const char   *key,
-                      GError      **error)
+TernAccount *
+tern_cli_pick_sending_account (TernContext  *tern,
+                               const char   *key,
+                               GError      **error)
 {
   TernAccountManager *accounts = tern_context_get_accounts (tern);
   GListModel *model = G_LIST_MODEL (accounts);
@@ -60,9 +60,9 @@ print_entry (const TernOutboxEntry *entry)
            entry->last_error ? entry->last_error : "");
 }
 
-static GBytes *
-read_message (const char  *path,
-              GError     **error)
+GBytes *
+tern_cli_read_file (const char  *path,
+                    GError     **error)
 {
   g_autoptr(GInputStream) in = NULL;
   g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
@@ -82,37 +82,19 @@ read_message (const char  *path,
   return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
 }
 
+/* Queues @message, sends what is due and prints the message's row. */
 int
-tern_cli_send (GlobalOptions *globals,
-               int            argc,
-               char         **argv)
+tern_cli_send_message (TernContext *tern,
+                       TernAccount *account,
+                       GBytes      *message)
 {
-  g_autofree char *account_key = NULL;
-  const GOptionEntry entries[] = {
-    { "account", 0, 0, G_OPTION_ARG_STRING, &account_key, N_("The account (id, UUID or address)"), N_("ACCOUNT") },
-    { NULL }
-  };
-  g_autoptr(GOptionContext) context = g_option_context_new (_("[FILE|-] — send a message (RFC 5322) through the outbox"));
   g_autoptr(GError) error = NULL;
   g_autoptr(GError) flush_error = NULL;
-  g_autoptr(TernContext) tern = NULL;
-  g_autoptr(TernAccount) account = NULL;
-  g_autoptr(GBytes) message = NULL;
   g_autoptr(TernOutboxEntry) entry = NULL;
   gint64 id;
 
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return tern_cli_usage_error (context, error->message);
-  if (argc > 2)
-    return tern_cli_usage_error (context, _("Unexpected arguments"));
-
-  tern = tern_cli_open_context (globals, &error);
-  if (tern == NULL
-      || (account = pick_sending_account (tern, account_key, &error)) == NULL
-      || (message = read_message (argc == 2 ? argv[1] : NULL, &error)) == NULL
-      || (id = tern_outbox_enqueue (tern_context_get_store (tern), account, message,
-                                    &error)) == 0)
+  id = tern_outbox_enqueue (tern_context_get_store (tern), account, message, &error);
+  if (id == 0)
     return tern_cli_fail (g_steal_pointer (&error));
 
   tern_outbox_flush (tern, account, NULL, NULL, &flush_error);
@@ -129,6 +111,36 @@ tern_cli_send (GlobalOptions *globals,
     g_printerr (_("tern-cli: the message was not sent: %s\n"),
                 entry->last_error ? entry->last_error : "");
   return EXIT_FAILURE;
+}
+
+int
+tern_cli_send (GlobalOptions *globals,
+               int            argc,
+               char         **argv)
+{
+  g_autofree char *account_key = NULL;
+  const GOptionEntry entries[] = {
+    { "account", 0, 0, G_OPTION_ARG_STRING, &account_key, N_("The account (id, UUID or address)"), N_("ACCOUNT") },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new (_("[FILE|-] — send a message (RFC 5322) through the outbox"));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernContext) tern = NULL;
+  g_autoptr(TernAccount) account = NULL;
+  g_autoptr(GBytes) message = NULL;
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return tern_cli_usage_error (context, error->message);
+  if (argc > 2)
+    return tern_cli_usage_error (context, _("Unexpected arguments"));
+
+  tern = tern_cli_open_context (globals, &error);
+  if (tern == NULL
+      || (account = tern_cli_pick_sending_account (tern, account_key, &error)) == NULL
+      || (message = tern_cli_read_file (argc == 2 ? argv[1] : NULL, &error)) == NULL)
+    return tern_cli_fail (g_steal_pointer (&error));
+  return tern_cli_send_message (tern, account, message);
 }
 
 static int
@@ -155,7 +167,7 @@ outbox_flush (GlobalOptions *globals,
 
   tern = tern_cli_open_context (globals, &error);
   if (tern == NULL
-      || (account = pick_sending_account (tern, account_key, &error)) == NULL
+      || (account = tern_cli_pick_sending_account (tern, account_key, &error)) == NULL
       || !tern_outbox_flush (tern, account, &n_sent, NULL, &error))
     return tern_cli_fail (g_steal_pointer (&error));
   g_print (g_dngettext (GETTEXT_PACKAGE, "%u message sent\n", "%u messages sent\n", n_sent),
@@ -194,7 +206,7 @@ outbox_list (GlobalOptions *globals,
   tern = tern_cli_open_context (globals, &error);
   if (tern == NULL
       || (account_key != NULL
-          && (account = pick_sending_account (tern, account_key, &error)) == NULL)
+          && (account = tern_cli_pick_sending_account (tern, account_key, &error)) == NULL)
       || (entries_list = tern_outbox_list (tern_context_get_store (tern),
                                            account ? tern_account_get_id (account) : 0,
                                            &error)) == NULL)

@@ -98,5 +98,23 @@ int          tern_cli_send         (GlobalOptions   *globals,
 int          tern_cli_outbox       (GlobalOptions   *globals,
                                     int              argc,
                                     char           **argv);
+/* The account --account names, or the only one that can send.  Returns a
+ * reference. */
+TernAccount *tern_cli_pick_sending_account (TernContext  *tern,
+                                            const char   *key,
+                                            GError      **error);
+/* The file @path, or standard input for NULL or "-". */
+GBytes      *tern_cli_read_file    (const char      *path,
+                                    GError         **error);
+/* Queues @message (RFC 5322) in the outbox, sends what is due and prints
+ * the message's row; returns the exit status. */
+int          tern_cli_send_message (TernContext     *tern,
+                                    TernAccount     *account,
+                                    GBytes          *message);
+
+/* tern-cli-compose.c */
+int          tern_cli_compose      (GlobalOptions   *globals,
+                                    int              argc,
+                                    char           **argv);
 
 G_END_DECLS

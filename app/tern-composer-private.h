@@ -1,0 +1,30 @@
+/* tern-composer-private.h: what tern-composer.c and tern-composer-reply.c
+ * share.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "tern-composer.h"
+
+G_BEGIN_DECLS
+
+/* GMime 3.2 declares no cleanup functions of its own. */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeContentType, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeDataWrapper, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeFilter, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeMessage, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeObject, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeParser, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeStream, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (InternetAddress, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (InternetAddressList, g_object_unref)
+
+/* @message (RFC 5322 bytes) parsed; NULL when it is not a message. */
+GMimeMessage *_tern_composer_parse_message (GBytes *data);
+
+/* @text as valid UTF-8 with LF line endings (CRLF and CR converted),
+ * ending in a line break unless empty. */
+char         *_tern_composer_normalize_text (const char *text);
+
+G_END_DECLS
