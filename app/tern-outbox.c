@@ -13,11 +13,14 @@
 #include <string.h>
 
 #include "tern-account-manager.h"
+#include "tern-account-options.h"
 #include "tern-app-error.h"
 #include "tern-imap-session.h"
 #include "tern-mail-store-private.h"
 #include "tern-mail-store.h"
 #include "tern-offline-queue.h"
+#include "tern-outbox-private.h"
+#include "tern-pop3-download.h"
 #include "tern-smtp-client.h"
 #include "tern-worker-pool.h"
 
@@ -25,6 +28,7 @@
 /* The first retry after a 4xx or an outage, doubled each time up to an hour. */
 #define BACKOFF_FIRST_SECONDS 30
 #define BACKOFF_MAX_SECONDS 3600
+#define OPTIONS_GROUP "outbox"
 
 static const char *const state_names[] = { "queued", "sending", "sent", "failed" };
 
@@ -104,12 +108,21 @@ header_length (const char *data,
   return size;
 }
 
-/* @data without its Bcc: fields (and their continuation lines), with
- * @new_message_id (if not NULL) as a Message-ID: field on top.  The body
- * is not touched. */
-static GBytes *
-rewrite_header (GBytes     *message,
-                const char *new_message_id)
+static gboolean
+is_field (const char *line,
+          gsize       length,
+          const char *name)
+{
+  gsize name_length = strlen (name);
+
+  return length > name_length && g_ascii_strncasecmp (line, name, name_length) == 0
+         && line[name_length] == ':';
+}
+
+GBytes *
+_tern_outbox_rewrite_header (GBytes     *message,
+                             gboolean    drop_bcc,
+                             const char *new_message_id)
 {
   gsize size;
   const char *data = g_bytes_get_data (message, &size);
@@ -133,7 +146,9 @@ rewrite_header (GBytes     *message,
       gboolean continuation = data[pos] == ' ' || data[pos] == '\t';
 
       if (!continuation)
-        skipping = line_end - pos >= 4 && g_ascii_strncasecmp (data + pos, "bcc:", 4) == 0;
+        skipping = (drop_bcc && is_field (data + pos, line_end - pos, "bcc"))
+                   || (new_message_id != NULL
+                       && is_field (data + pos, line_end - pos, "message-id"));
       if (!skipping)
         g_byte_array_append (out, (const guint8 *) data + pos, line_end - pos);
       pos = line_end;
@@ -251,7 +266,7 @@ tern_outbox_enqueue (TernStore    *store,
   g_ptr_array_add (recipients, NULL);
   insert.recipients = g_strjoinv ("\n", (char **) recipients->pdata);
   insert.account_id = tern_account_get_id (account);
-  insert.data = rewrite_header (message, new_id);
+  insert.data = _tern_outbox_rewrite_header (message, TRUE, new_id);
 
   tern_store_write (store, insert_cb, &insert, error);
   g_free (insert.message_id);
@@ -265,7 +280,7 @@ tern_outbox_enqueue (TernStore    *store,
 
 #define ENTRY_COLUMNS \
   "id, account_id, state, message_id_header, envelope_from, recipients, attempts, " \
-  "last_error, next_attempt, created"
+  "last_error, next_attempt, created, may_have_been_sent"
 
 static TernOutboxEntry *
 entry_from_row (sqlite3_stmt *stmt)
@@ -284,6 +299,7 @@ entry_from_row (sqlite3_stmt *stmt)
   entry->last_error = tern_store_dup_text (stmt, 7);
   entry->next_attempt = sqlite3_column_int64 (stmt, 8);
   entry->created = sqlite3_column_int64 (stmt, 9);
+  entry->may_have_been_sent = sqlite3_column_int (stmt, 10) != 0;
   return entry;
 }
 
@@ -419,6 +435,7 @@ typedef struct
   TernOutboxState state;
   const char *last_error;
   gboolean retry; /* attempts + 1 and a later next_attempt */
+  gboolean may_have_been_sent;
 } Update;
 
 static gboolean
@@ -432,7 +449,7 @@ update_cb (sqlite3  *db,
 
   stmt = tern_store_prepare (db,
                              "UPDATE outbox SET state = ?2, last_error = ?3, "
-                             "attempts = attempts + ?4, "
+                             "attempts = attempts + ?4, may_have_been_sent = ?8, "
                              "next_attempt = CASE WHEN ?4 THEN ?5 + min(?6 << min(attempts, 16), ?7) "
                              "                    ELSE next_attempt END "
                              "WHERE id = ?1",
@@ -446,6 +463,7 @@ update_cb (sqlite3  *db,
   sqlite3_bind_int64 (stmt, 5, now);
   sqlite3_bind_int64 (stmt, 6, BACKOFF_FIRST_SECONDS);
   sqlite3_bind_int64 (stmt, 7, BACKOFF_MAX_SECONDS);
+  sqlite3_bind_int (stmt, 8, update->may_have_been_sent ? 1 : 0);
   return tern_store_step_done (stmt, error);
 }
 
@@ -457,7 +475,7 @@ set_state (TernStore        *store,
            gboolean          retry,
            GError          **error)
 {
-  Update update = { id, state, last_error, retry };
+  Update update = { id, state, last_error, retry, FALSE };
 
   return tern_store_write (store, update_cb, &update, error);
 }
@@ -532,19 +550,105 @@ describe_refusals (GPtrArray *results)
   return text->len > 0 ? g_string_free (g_steal_pointer (&text), FALSE) : NULL;
 }
 
-/* The \Seen copy in the Sent folder goes through the offline queue, which
- * appends it once (by Message-ID) and retries on its own.  Returns whether
- * a copy was queued. */
+typedef struct
+{
+  gint64 folder_id;
+  const char *message_id;
+  gint64 id;
+} FindLocal;
+
 static gboolean
-queue_sent_copy (TernStore   *store,
-                 TernAccount *account,
-                 GBytes      *data)
+find_local_cb (sqlite3  *db,
+               gpointer  user_data,
+               GError  **error)
+{
+  FindLocal *find = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = tern_store_prepare (db,
+                             "SELECT id FROM messages WHERE folder_id = ?1 AND message_id = ?2 "
+                             "ORDER BY id DESC LIMIT 1",
+                             error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, find->folder_id);
+  tern_store_bind_text (stmt, 2, find->message_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    find->id = sqlite3_column_int64 (stmt, 0);
+  else if (rc != SQLITE_DONE)
+    return tern_store_set_error (db, error);
+  return TRUE;
+}
+
+gint64
+_tern_outbox_store_local (TernStore      *store,
+                          gint64          folder_id,
+                          GBytes         *message,
+                          TernImapFlags   flags,
+                          GError        **error)
+{
+  g_autoptr(GPtrArray) rows = NULL;
+  TernMailNewMessage *row;
+  g_autofree char *message_id = NULL;
+  FindLocal find = { folder_id, NULL, 0 };
+
+  /* Local mail is stored the way POP3 mail is, without a UIDL. */
+  row = tern_mail_new_message_from_pop3 (NULL, message, TRUE, g_get_real_time () / G_USEC_PER_SEC);
+  row->flags = flags;
+  message_id = g_strdup (row->message_id);
+  rows = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_mail_new_message_free);
+  g_ptr_array_add (rows, row);
+  if (message_id == NULL)
+    {
+      g_set_error_literal (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID,
+                           _("The message has no Message-ID header."));
+      return 0;
+    }
+  if (!tern_mail_store_add_new_messages (store, folder_id, rows, NULL, error))
+    return 0;
+  find.message_id = message_id;
+  if (!tern_store_read (store, find_local_cb, &find, error))
+    return 0;
+  if (find.id == 0)
+    g_set_error_literal (error, TERN_APP_ERROR, TERN_APP_ERROR_FAILED,
+                         _("The message was not stored; try again."));
+  return find.id;
+}
+
+/* The \Seen copy in the Sent folder.  IMAP accounts queue it in the
+ * offline queue, which appends it once (by Message-ID) and retries on its
+ * own; POP3 accounts store it in their local Sent folder.  Never the
+ * send's failure: the message went out.  Returns whether an IMAP append
+ * was queued. */
+static gboolean
+file_sent_copy (TernStore   *store,
+                TernAccount *account,
+                GBytes      *data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(TernMailFolder) sent = NULL;
+  TernOutboxOptions options;
 
-  if (tern_account_get_protocol (account) != TERN_ACCOUNT_PROTOCOL_IMAP)
+  if (!tern_outbox_options_load (store, tern_account_get_id (account), &options, &error))
+    {
+      g_debug ("Outbox options unreadable, using the defaults: %s", error->message);
+      g_clear_error (&error);
+    }
+  if (!tern_outbox_wants_sent_copy (account, options.save_sent_copy))
     return FALSE;
+  if (tern_account_get_protocol (account) == TERN_ACCOUNT_PROTOCOL_POP3)
+    {
+      gint64 ids[TERN_POP3_N_FOLDERS];
+
+      if (!tern_pop3_ensure_all_folders (store, tern_account_get_id (account), ids, &error)
+          || _tern_outbox_store_local (store, ids[TERN_POP3_FOLDER_SENT], data,
+                                       TERN_IMAP_FLAG_SEEN, &error) == 0)
+        g_warning ("Cannot store the Sent copy of %s: %s", tern_account_get_address (account),
+                   error->message);
+      return FALSE;
+    }
   sent = tern_mail_store_find_folder_by_role (store, tern_account_get_id (account), "sent", &error);
   if (sent == NULL)
     {
@@ -637,16 +741,14 @@ settle_interrupted (TernContext   *context,
   for (guint i = 0; i < rows->len; i++)
     {
       TernOutboxEntry *entry = g_ptr_array_index (rows, i);
-      gboolean ok;
-
-      if (sent_folder_has (context, account, entry->message_id, cancellable))
-        ok = set_state (store, entry->id, TERN_OUTBOX_STATE_SENT, NULL, FALSE, error);
-      else
-        ok = set_state (store, entry->id, TERN_OUTBOX_STATE_FAILED,
+      Update update = { entry->id, TERN_OUTBOX_STATE_FAILED,
                         _("Tern stopped while sending this message, so it may have been sent; "
                           "check your Sent folder or ask the recipients before sending it again"),
-                        FALSE, error);
-      if (!ok)
+                        FALSE, TRUE };
+
+      if (sent_folder_has (context, account, entry->message_id, cancellable))
+        update = (Update) { entry->id, TERN_OUTBOX_STATE_SENT, NULL, FALSE, FALSE };
+      if (!tern_store_write (store, update_cb, &update, error))
         return FALSE;
     }
   return TRUE;
@@ -681,6 +783,7 @@ send_one (TernContext     *context,
           TernSmtpClient  *client,
           TernOutboxEntry *entry,
           gboolean        *sent,
+          gboolean        *copy_queued,
           GCancellable    *cancellable,
           GError         **error)
 {
@@ -691,6 +794,7 @@ send_one (TernContext     *context,
   g_autofree char *refusals = NULL;
 
   *sent = FALSE;
+  *copy_queued = FALSE;
   data = tern_outbox_get_data (store, entry->id, error);
   if (data == NULL)
     return FALSE;
@@ -705,7 +809,7 @@ send_one (TernContext     *context,
       if (!set_state (store, entry->id, TERN_OUTBOX_STATE_SENT, refusals, FALSE, error))
         return FALSE;
       *sent = TRUE;
-      queue_sent_copy (store, account, data);
+      *copy_queued = file_sent_copy (store, account, data);
       return TRUE;
     }
   refusals = describe_refusals (results);
@@ -777,11 +881,12 @@ tern_outbox_flush (TernContext   *context,
   for (guint i = 0; ok && i < rows->len; i++)
     {
       gboolean sent = FALSE;
+      gboolean copy_queued = FALSE;
 
-      ok = send_one (context, account, client, g_ptr_array_index (rows, i), &sent, cancellable,
-                     error);
+      ok = send_one (context, account, client, g_ptr_array_index (rows, i), &sent, &copy_queued,
+                     cancellable, error);
       count += sent;
-      copies |= sent && tern_account_get_protocol (account) == TERN_ACCOUNT_PROTOCOL_IMAP;
+      copies |= copy_queued;
     }
   if (ok)
     tern_smtp_client_quit (client, cancellable, NULL);
@@ -790,4 +895,405 @@ tern_outbox_flush (TernContext   *context,
   if (n_sent != NULL)
     *n_sent = count;
   return ok;
+}
+
+/* In the worker pool */
+
+typedef struct
+{
+  TernContext *context;
+  guint n_sent;
+} FlushJob;
+
+static void
+flush_job_free (gpointer data)
+{
+  FlushJob *job = data;
+
+  g_object_unref (job->context);
+  g_free (job);
+}
+
+static gboolean
+flush_job (TernWorkerJob  *job,
+           gpointer        data,
+           GCancellable   *cancellable,
+           GError        **error)
+{
+  FlushJob *flush = data;
+
+  return tern_outbox_flush (flush->context, tern_worker_job_get_account (job), &flush->n_sent,
+                            cancellable, error);
+}
+
+static void
+flush_job_done_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!tern_worker_pool_run_finish (TERN_WORKER_POOL (source), result, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+tern_outbox_flush_async (TernContext         *context,
+                         TernAccount         *account,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  FlushJob *job;
+
+  g_return_if_fail (TERN_IS_CONTEXT (context));
+  g_return_if_fail (TERN_IS_ACCOUNT (account));
+
+  task = g_task_new (context, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tern_outbox_flush_async);
+  job = g_new0 (FlushJob, 1);
+  job->context = g_object_ref (context);
+  g_task_set_task_data (task, job, flush_job_free);
+  tern_worker_pool_run_async (tern_context_get_worker_pool (context), account, flush_job, job,
+                              cancellable, flush_job_done_cb, g_object_ref (task));
+}
+
+gboolean
+tern_outbox_flush_finish (TernContext   *context,
+                          GAsyncResult  *result,
+                          guint         *n_sent,
+                          GError       **error)
+{
+  FlushJob *job;
+
+  g_return_val_if_fail (g_task_is_valid (result, context), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tern_outbox_flush_async, FALSE);
+
+  job = g_task_get_task_data (G_TASK (result));
+  if (n_sent != NULL)
+    *n_sent = job->n_sent;
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Scheduling: one Schedule per account, in a table that the context holds
+ * (as object data, so the timeouts go away with it). */
+
+#define SCHEDULES_KEY "tern-outbox-schedules"
+
+typedef struct
+{
+  TernContext *context; /* not a reference: the context owns the table */
+  TernAccount *account;
+  gboolean running;
+  gboolean again;
+  GSource *timeout;
+  gint64 timeout_at; /* next_attempt the timeout is for, 0: none */
+} Schedule;
+
+static void
+schedule_free (gpointer data)
+{
+  Schedule *schedule = data;
+
+  if (schedule->timeout != NULL)
+    g_source_destroy (schedule->timeout);
+  g_clear_pointer (&schedule->timeout, g_source_unref);
+  g_object_unref (schedule->account);
+  g_free (schedule);
+}
+
+static void schedule_run (Schedule *schedule);
+
+/* The first next_attempt of a `queued` row of @account_id, or 0. */
+static gint64
+first_retry (TernStore *store,
+             gint64     account_id)
+{
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GError) error = NULL;
+
+  rows = run_query (store,
+                    "SELECT " ENTRY_COLUMNS " FROM outbox WHERE account_id = ?1 "
+                    "AND state = 'queued' AND ?2 = 0 ORDER BY coalesce (next_attempt, 0) LIMIT 1",
+                    account_id, 0, &error);
+  if (rows == NULL)
+    {
+      g_warning ("Cannot read the outbox: %s", error->message);
+      return 0;
+    }
+  if (rows->len == 0)
+    return 0;
+  return MAX (((TernOutboxEntry *) g_ptr_array_index (rows, 0))->next_attempt, 1);
+}
+
+static gboolean
+schedule_timeout_cb (gpointer data)
+{
+  Schedule *schedule = data;
+
+  g_clear_pointer (&schedule->timeout, g_source_unref);
+  schedule->timeout_at = 0;
+  schedule_run (schedule);
+  return G_SOURCE_REMOVE;
+}
+
+/* Arms the timeout for the first row that waits for its backoff. */
+static void
+schedule_arm (Schedule *schedule)
+{
+  gint64 at = first_retry (tern_context_get_store (schedule->context),
+                           tern_account_get_id (schedule->account));
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  if (at == schedule->timeout_at)
+    return;
+  if (schedule->timeout != NULL)
+    g_source_destroy (schedule->timeout);
+  g_clear_pointer (&schedule->timeout, g_source_unref);
+  schedule->timeout_at = at;
+  if (at == 0)
+    return;
+  /* next_attempt is in whole seconds and due when <= now: one more second
+   * makes sure it is due when the timeout fires. */
+  schedule->timeout = g_timeout_source_new_seconds ((guint) CLAMP (at - now + 1, 1, G_MAXUINT));
+  g_source_set_static_name (schedule->timeout, "[tern] outbox retry");
+  g_source_set_callback (schedule->timeout, schedule_timeout_cb, schedule, NULL);
+  g_source_attach (schedule->timeout, g_main_context_get_thread_default ());
+}
+
+static void
+schedule_done_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  TernContext *context = TERN_CONTEXT (source);
+  g_autoptr(TernAccount) account = user_data;
+  g_autoptr(GError) error = NULL;
+  GHashTable *schedules;
+  Schedule *schedule;
+  guint n_sent = 0;
+
+  if (!tern_outbox_flush_finish (context, result, &n_sent, &error))
+    g_debug ("Outbox flush of %s: %s", tern_account_get_address (account), error->message);
+  else if (n_sent > 0)
+    g_debug ("Outbox flush of %s: %u sent", tern_account_get_address (account), n_sent);
+
+  schedules = g_object_get_data (G_OBJECT (context), SCHEDULES_KEY);
+  schedule = schedules ? g_hash_table_lookup (schedules, account) : NULL;
+  if (schedule == NULL)
+    return;
+  schedule->running = FALSE;
+  if (schedule->again)
+    schedule_run (schedule);
+  else
+    schedule_arm (schedule);
+}
+
+static void
+schedule_run (Schedule *schedule)
+{
+  if (schedule->running)
+    {
+      schedule->again = TRUE;
+      return;
+    }
+  schedule->running = TRUE;
+  schedule->again = FALSE;
+  tern_outbox_flush_async (schedule->context, schedule->account, NULL, schedule_done_cb,
+                           g_object_ref (schedule->account));
+}
+
+void
+tern_outbox_schedule (TernContext *context,
+                      TernAccount *account)
+{
+  GHashTable *schedules;
+  Schedule *schedule;
+
+  g_return_if_fail (TERN_IS_CONTEXT (context));
+  g_return_if_fail (TERN_IS_ACCOUNT (account));
+
+  schedules = g_object_get_data (G_OBJECT (context), SCHEDULES_KEY);
+  if (schedules == NULL)
+    {
+      schedules = g_hash_table_new_full (NULL, NULL, NULL, schedule_free);
+      g_object_set_data_full (G_OBJECT (context), SCHEDULES_KEY, schedules,
+                              (GDestroyNotify) g_hash_table_unref);
+    }
+  schedule = g_hash_table_lookup (schedules, account);
+  if (schedule == NULL)
+    {
+      schedule = g_new0 (Schedule, 1);
+      schedule->context = context;
+      schedule->account = g_object_ref (account);
+      g_hash_table_insert (schedules, account, schedule);
+    }
+  schedule_run (schedule);
+}
+
+/* Send now */
+
+typedef struct
+{
+  gint64 id;
+  gboolean force;
+} Retry;
+
+static gboolean
+retry_cb (sqlite3  *db,
+          gpointer  user_data,
+          GError  **error)
+{
+  Retry *retry = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(TernOutboxEntry) entry = NULL;
+  g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, retry->id);
+
+  stmt = tern_store_prepare (db, "SELECT " ENTRY_COLUMNS " FROM outbox WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, retry->id);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND,
+                   _("There is no message %s in the outbox"), number);
+      return FALSE;
+    }
+  entry = entry_from_row (stmt);
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  switch (entry->state)
+    {
+    case TERN_OUTBOX_STATE_SENT:
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID,
+                   _("Message %s was sent already"), number);
+      return FALSE;
+    case TERN_OUTBOX_STATE_SENDING:
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID,
+                   _("Message %s is being sent right now"), number);
+      return FALSE;
+    case TERN_OUTBOX_STATE_FAILED:
+      if (entry->may_have_been_sent && !retry->force)
+        {
+          g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID,
+                       _("Message %s may have been sent already: check the Sent folder or ask "
+                         "the recipients, and send it again only if it did not arrive"),
+                       number);
+          return FALSE;
+        }
+      break;
+    case TERN_OUTBOX_STATE_QUEUED:
+    default:
+      break;
+    }
+  stmt = tern_store_prepare (db,
+                             "UPDATE outbox SET state = 'queued', next_attempt = 0, "
+                             "may_have_been_sent = 0, "
+                             "last_error = CASE WHEN state = 'queued' THEN last_error END "
+                             "WHERE id = ?1",
+                             error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, retry->id);
+  return tern_store_step_done (stmt, error);
+}
+
+gboolean
+tern_outbox_retry_now (TernStore  *store,
+                       gint64      id,
+                       gboolean    force,
+                       GError    **error)
+{
+  Retry retry = { id, force };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
+
+  return tern_store_write (store, retry_cb, &retry, error);
+}
+
+/* Options */
+
+static const char *const sent_copy_names[] = { "auto", "always", "never" };
+
+gboolean
+tern_outbox_options_load (TernStore          *store,
+                          gint64              account_id,
+                          TernOutboxOptions  *options,
+                          GError            **error)
+{
+  g_autoptr(GKeyFile) key_file = NULL;
+  g_autofree char *sent_copy = NULL;
+
+  g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
+  g_return_val_if_fail (options != NULL, FALSE);
+
+  *options = (TernOutboxOptions) { TERN_OUTBOX_SENT_COPY_AUTO };
+  key_file = tern_account_options_load (store, account_id, error);
+  if (key_file == NULL)
+    return FALSE;
+  sent_copy = g_key_file_get_string (key_file, OPTIONS_GROUP, "save-sent-copy", NULL);
+  for (guint i = 0; sent_copy != NULL && i < G_N_ELEMENTS (sent_copy_names); i++)
+    if (g_ascii_strcasecmp (g_strstrip (sent_copy), sent_copy_names[i]) == 0)
+      options->save_sent_copy = (TernOutboxSentCopy) i;
+  return TRUE;
+}
+
+gboolean
+tern_outbox_options_save (TernStore                *store,
+                          gint64                    account_id,
+                          const TernOutboxOptions  *options,
+                          GError                  **error)
+{
+  g_autoptr(GKeyFile) key_file = NULL;
+
+  g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
+  g_return_val_if_fail (options != NULL, FALSE);
+  g_return_val_if_fail ((guint) options->save_sent_copy < G_N_ELEMENTS (sent_copy_names), FALSE);
+
+  key_file = tern_account_options_load (store, account_id, error);
+  if (key_file == NULL)
+    return FALSE;
+  g_key_file_set_string (key_file, OPTIONS_GROUP, "save-sent-copy",
+                         sent_copy_names[options->save_sent_copy]);
+  return tern_account_options_save (store, account_id, key_file, error);
+}
+
+/* Whether @host is @domain or one of its subdomains. */
+static gboolean
+host_in_domain (const char *host,
+                const char *domain)
+{
+  gsize host_length = strlen (host);
+  gsize domain_length = strlen (domain);
+
+  if (g_ascii_strcasecmp (host, domain) == 0)
+    return TRUE;
+  return host_length > domain_length && host[host_length - domain_length - 1] == '.'
+         && g_ascii_strcasecmp (host + host_length - domain_length, domain) == 0;
+}
+
+gboolean
+tern_outbox_wants_sent_copy (TernAccount        *account,
+                             TernOutboxSentCopy  setting)
+{
+  /* Their SMTP servers put what they relay into the Sent folder: a copy
+   * from Tern would be a second one. */
+  static const char *const files_sent_mail[] = { "gmail.com", "googlemail.com", "office365.com" };
+  const TernServer *outgoing;
+
+  g_return_val_if_fail (TERN_IS_ACCOUNT (account), FALSE);
+
+  if (setting != TERN_OUTBOX_SENT_COPY_AUTO)
+    return setting == TERN_OUTBOX_SENT_COPY_ALWAYS;
+  outgoing = tern_account_get_outgoing (account);
+  if (tern_account_get_protocol (account) != TERN_ACCOUNT_PROTOCOL_IMAP || outgoing == NULL
+      || outgoing->host == NULL)
+    return TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (files_sent_mail); i++)
+    if (host_in_domain (outgoing->host, files_sent_mail[i]))
+      return FALSE;
+  return TRUE;
 }

@@ -13,8 +13,9 @@
  * Sent folder through the offline queue, which retries it on its own and
  * cannot make the message go out again.  A 4xx reply or a broken connection
  * puts the row back to `queued` with the reason, one more attempt and a later
- * next_attempt (backoff); a 5xx reply, a refused sign-in or a refused sender
- * make it `failed`, kept for the user with the reason.  Recipients refused
+ * next_attempt (backoff); a 5xx reply, a refused sign-in, a refused sender
+ * or a message larger than the server's SIZE (refused before its data is
+ * sent) make it `failed`, kept for the user with the reason.  Recipients refused
  * while others were accepted are recorded in last_error of the `sent` row.
  *
  * The guarantee is at most once.  A row still `sending` when a flush starts
@@ -27,9 +28,21 @@
  * and before the reply is the one ambiguity SMTP itself has, RFC 5321
  * 4.1.1.4; that row goes back to `queued`.)
  *
+ * Such a row is also the one "send now" does not put back in the queue by
+ * itself: tern_outbox_retry_now() needs @force for it, the user's decision.
+ *
+ * The Sent copy: IMAP accounts append it to their Sent folder unless the
+ * provider files sent mail itself (the [outbox] save-sent-copy option:
+ * auto, the default, skips it for Gmail and Office 365 by the outgoing
+ * host; always; never); POP3 accounts store it, \Seen, in their local
+ * Sent folder.
+ *
  * Functions taking a TernStore run one transaction each and may be called
  * from any thread; flush is blocking, for a worker job of the account, and
- * assumes it is the only flush of that account running.
+ * assumes it is the only flush of that account running.  The UI does not
+ * call it: it calls tern_outbox_schedule() after queueing, which runs
+ * flushes as worker jobs of the account, one at a time, and again when a
+ * row that waits for its backoff comes due.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -63,6 +76,7 @@ typedef struct
   char            *last_error;    /* NULL when none */
   gint64           next_attempt;  /* seconds since the epoch, 0: now */
   gint64           created;
+  gboolean         may_have_been_sent; /* `failed` after an interrupted send */
 } TernOutboxEntry;
 
 void        tern_outbox_entry_free      (TernOutboxEntry *entry);
@@ -100,5 +114,62 @@ gboolean         tern_outbox_flush   (TernContext   *context,
                                       guint         *n_sent,
                                       GCancellable  *cancellable,
                                       GError       **error);
+
+/* Runs tern_outbox_flush() as a job of @account in the context's worker
+ * pool; @callback runs on the thread-default main context of this call. */
+void             tern_outbox_flush_async  (TernContext          *context,
+                                           TernAccount          *account,
+                                           GCancellable         *cancellable,
+                                           GAsyncReadyCallback   callback,
+                                           gpointer              user_data);
+gboolean         tern_outbox_flush_finish (TernContext          *context,
+                                           GAsyncResult         *result,
+                                           guint                *n_sent,
+                                           GError              **error);
+
+/* Something was queued for @account (or "send now" was asked): flushes
+ * soon, through tern_outbox_flush_async(), never two flushes of an account
+ * at once (a request during a flush makes one more afterwards).  After each
+ * flush a timeout on the main context is armed for the first row still
+ * waiting for its backoff, which schedules the next flush.  Main context
+ * of the thread that made @context only; the timeouts go with @context. */
+void             tern_outbox_schedule     (TernContext          *context,
+                                           TernAccount          *account);
+
+/* "Send now": a `queued` row loses its backoff, a `failed` one goes back
+ * to `queued`.  A row that may have been sent (see above) only with
+ * @force, otherwise TERN_APP_ERROR_INVALID; a `sent` or `sending` row is
+ * TERN_APP_ERROR_INVALID too.  The caller schedules the flush. */
+gboolean         tern_outbox_retry_now    (TernStore            *store,
+                                           gint64                id,
+                                           gboolean              force,
+                                           GError              **error);
+
+/* The [outbox] group of accounts.options. */
+typedef enum {
+  TERN_OUTBOX_SENT_COPY_AUTO,   /* not for providers that file sent mail */
+  TERN_OUTBOX_SENT_COPY_ALWAYS,
+  TERN_OUTBOX_SENT_COPY_NEVER,
+} TernOutboxSentCopy;
+
+typedef struct
+{
+  TernOutboxSentCopy save_sent_copy; /* save-sent-copy=auto|always|never */
+} TernOutboxOptions;
+
+gboolean         tern_outbox_options_load (TernStore                *store,
+                                           gint64                    account_id,
+                                           TernOutboxOptions        *options,
+                                           GError                  **error);
+/* Writes the [outbox] group, keeping the account's other options. */
+gboolean         tern_outbox_options_save (TernStore                *store,
+                                           gint64                    account_id,
+                                           const TernOutboxOptions  *options,
+                                           GError                  **error);
+/* Whether a flush files a copy of what @account sent in its Sent folder
+ * with @setting: `auto` says no when the outgoing server is Gmail's or
+ * Office 365's, which put sent mail into Sent themselves. */
+gboolean         tern_outbox_wants_sent_copy (TernAccount        *account,
+                                              TernOutboxSentCopy  setting);
 
 G_END_DECLS

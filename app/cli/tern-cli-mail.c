@@ -18,6 +18,7 @@
 #include "tern-imap-sync.h"
 #include "tern-json.h"
 #include "tern-mail-store.h"
+#include "tern-outbox.h"
 #include "tern-pop3-download.h"
 
 #define DEFAULT_LIMIT 50
@@ -110,6 +111,42 @@ sync_pop3 (TernContext *tern,
   return TRUE;
 }
 
+/* After an account's sync: sends what its outbox holds and is due, and
+ * adds the outcome to the account's entry in @out (the last one). */
+static gboolean
+flush_outbox (TernContext *tern,
+              TernAccount *account,
+              gboolean     json,
+              GString     *out)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  guint n_sent = 0;
+  guint waiting = 0;
+  gboolean ok;
+
+  if (tern_account_get_outgoing (account) == NULL)
+    return TRUE;
+  ok = tern_outbox_flush (tern, account, &n_sent, NULL, &error);
+  if (!ok)
+    g_printerr (_("tern-cli: %s: the outbox was not sent: %s\n"),
+                tern_account_get_address (account), error->message);
+  rows = tern_outbox_list (tern_context_get_store (tern), tern_account_get_id (account), NULL);
+  for (guint i = 0; rows != NULL && i < rows->len; i++)
+    waiting += ((TernOutboxEntry *) g_ptr_array_index (rows, i))->state != TERN_OUTBOX_STATE_SENT;
+  if (json && out->len > 1 && out->str[out->len - 1] == '}')
+    {
+      /* Into the account's object. */
+      g_string_truncate (out, out->len - 1);
+      g_string_append_printf (out, ",\"outbox_sent\":%u,\"outbox_waiting\":%u}", n_sent, waiting);
+    }
+  else if (!json && (n_sent > 0 || waiting > 0))
+    /* TRANSLATORS: after a sync: address, messages sent from the outbox, messages still in it (queued or failed). */
+    g_string_append_printf (out, _("%s: outbox: %u sent, %u waiting\n"),
+                            tern_account_get_address (account), n_sent, waiting);
+  return ok;
+}
+
 int
 tern_cli_sync (GlobalOptions *globals,
               int            argc,
@@ -177,6 +214,8 @@ tern_cli_sync (GlobalOptions *globals,
         {
           if (!sync_pop3 (tern, account, &progress, json, out))
             ok = FALSE;
+          else if (!flush_outbox (tern, account, json, out))
+            ok = FALSE;
           continue;
         }
       if (!tern_imap_sync_account (tern, account, bodies, progress_cb, &progress, &stats, NULL,
@@ -198,6 +237,8 @@ tern_cli_sync (GlobalOptions *globals,
                                 tern_account_get_address (account), stats.folders,
                                 stats.new_messages, stats.removed_messages, stats.flag_updates,
                                 stats.bodies, stats.seconds);
+      if (!flush_outbox (tern, account, json, out))
+        ok = FALSE;
     }
   if (json)
     g_string_append (out, "]\n");

@@ -1,4 +1,4 @@
-/* tern-cli-send.c: send, outbox.
+/* tern-cli-send.c: send, outbox (list, flush, retry).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -143,14 +143,37 @@ tern_cli_send (GlobalOptions *globals,
   return tern_cli_send_message (tern, account, message);
 }
 
+/* --now: the queued rows of @account lose their backoff. */
+static gboolean
+retry_all_now (TernStore    *store,
+               TernAccount  *account,
+               GError      **error)
+{
+  g_autoptr(GPtrArray) rows = tern_outbox_list (store, tern_account_get_id (account), error);
+
+  if (rows == NULL)
+    return FALSE;
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const TernOutboxEntry *entry = g_ptr_array_index (rows, i);
+
+      if (entry->state == TERN_OUTBOX_STATE_QUEUED
+          && !tern_outbox_retry_now (store, entry->id, FALSE, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static int
 outbox_flush (GlobalOptions *globals,
               int            argc,
               char         **argv)
 {
   g_autofree char *account_key = NULL;
+  gboolean now = FALSE;
   const GOptionEntry entries[] = {
     { "account", 0, 0, G_OPTION_ARG_STRING, &account_key, N_("The account (id, UUID or address)"), N_("ACCOUNT") },
+    { "now", 0, 0, G_OPTION_ARG_NONE, &now, N_("Also send what waits to be retried later"), NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (_("— send what waits in the outbox"));
@@ -168,11 +191,64 @@ outbox_flush (GlobalOptions *globals,
   tern = tern_cli_open_context (globals, &error);
   if (tern == NULL
       || (account = tern_cli_pick_sending_account (tern, account_key, &error)) == NULL
+      || (now && !retry_all_now (tern_context_get_store (tern), account, &error))
       || !tern_outbox_flush (tern, account, &n_sent, NULL, &error))
     return tern_cli_fail (g_steal_pointer (&error));
   g_print (g_dngettext (GETTEXT_PACKAGE, "%u message sent\n", "%u messages sent\n", n_sent),
            n_sent);
   return EXIT_SUCCESS;
+}
+
+/* outbox retry ID [--force]: puts the row back in the queue, then sends
+ * what is due. */
+static int
+outbox_retry (GlobalOptions *globals,
+              int            argc,
+              char         **argv)
+{
+  gboolean force = FALSE;
+  const GOptionEntry entries[] = {
+    { "force", 0, 0, G_OPTION_ARG_NONE, &force, N_("Send it again even if it may have been sent"), NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new (_("ID — send a message of the outbox now"));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) flush_error = NULL;
+  g_autoptr(TernContext) tern = NULL;
+  g_autoptr(TernOutboxEntry) entry = NULL;
+  g_autofree char *account_key = NULL;
+  TernAccount *account;
+  gint64 id = 0;
+  char *end = NULL;
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return tern_cli_usage_error (context, error->message);
+  if (argc == 2)
+    id = g_ascii_strtoll (argv[1], &end, 10);
+  if (argc != 2 || id <= 0 || *end != '\0')
+    return tern_cli_usage_error (context, _("Give the id of one message, as “outbox” lists it"));
+
+  tern = tern_cli_open_context (globals, &error);
+  if (tern == NULL
+      || (entry = tern_outbox_get (tern_context_get_store (tern), id, &error)) == NULL)
+    return tern_cli_fail (g_steal_pointer (&error));
+  account_key = g_strdup_printf ("%" G_GINT64_FORMAT, entry->account_id);
+  account = tern_account_manager_lookup (tern_context_get_accounts (tern), account_key);
+  if (!tern_outbox_retry_now (tern_context_get_store (tern), id, force, &error))
+    {
+      if (entry->may_have_been_sent && !force)
+        g_printerr (_("tern-cli: to send it anyway, add --force\n"));
+      return tern_cli_fail (g_steal_pointer (&error));
+    }
+  g_clear_pointer (&entry, tern_outbox_entry_free);
+  if (account != NULL)
+    tern_outbox_flush (tern, account, NULL, NULL, &flush_error);
+  entry = tern_outbox_get (tern_context_get_store (tern), id, &error);
+  if (entry == NULL)
+    return tern_cli_fail (g_steal_pointer (&error));
+  print_entry (entry);
+  return entry->state == TERN_OUTBOX_STATE_SENT ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
 static int
@@ -187,7 +263,7 @@ outbox_list (GlobalOptions *globals,
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as JSON"), NULL },
     { NULL }
   };
-  g_autoptr(GOptionContext) context = g_option_context_new (_("[flush] — list the outbox, or send what waits in it"));
+  g_autoptr(GOptionContext) context = g_option_context_new (_("[flush|retry] — list the outbox, send what waits in it, or send one message now"));
   g_autoptr(GError) error = NULL;
   g_autoptr(TernContext) tern = NULL;
   g_autoptr(TernAccount) account = NULL;
@@ -196,6 +272,8 @@ outbox_list (GlobalOptions *globals,
 
   if (argc >= 2 && g_str_equal (argv[1], "flush"))
     return outbox_flush (globals, argc - 1, argv + 1);
+  if (argc >= 2 && g_str_equal (argv[1], "retry"))
+    return outbox_retry (globals, argc - 1, argv + 1);
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -246,8 +324,9 @@ outbox_list (GlobalOptions *globals,
       tern_json_append_key (out, "last_error");
       tern_json_append_string (out, entry->last_error);
       g_string_append_printf (out, ",\"next_attempt\":%" G_GINT64_FORMAT
-                              ",\"created\":%" G_GINT64_FORMAT "}",
-                              entry->next_attempt, entry->created);
+                              ",\"created\":%" G_GINT64_FORMAT ",\"may_have_been_sent\":%s}",
+                              entry->next_attempt, entry->created,
+                              entry->may_have_been_sent ? "true" : "false");
     }
   if (json)
     g_string_append (out, "]\n");
