@@ -51,6 +51,9 @@ typedef struct
   char *smtp_username;
   char *password_command;
   gboolean password_stdin;
+  gboolean accept_insecure;
+  char **maps;
+  char *providers_dir;
 } AddOptions;
 
 static void
@@ -64,6 +67,8 @@ add_options_clear (AddOptions *options)
   g_free (options->username);
   g_free (options->smtp_username);
   g_free (options->password_command);
+  g_strfreev (options->maps);
+  g_free (options->providers_dir);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (AddOptions, add_options_clear)
@@ -100,6 +105,44 @@ account_from_options (AddOptions  *options,
   return g_steal_pointer (&account);
 }
 
+/* account add without servers: detection and the login test, then the
+ * same save as with servers.  Nothing is saved when the test fails. */
+static int
+account_add_detected (GlobalOptions *globals,
+                      AddOptions    *options)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernContext) tern = NULL;
+  g_autoptr(TernAutoconfig) autoconfig = NULL;
+  g_autoptr(TernAccount) account = NULL;
+  g_autofree char *password = NULL;
+
+  autoconfig = tern_cli_autoconfig_new (globals, options->maps, options->providers_dir, &error);
+  if (autoconfig == NULL)
+    return tern_cli_fail (g_steal_pointer (&error));
+  password = options->password_stdin ? read_password_stdin (&error)
+                                     : tern_password_command_run (options->password_command, NULL,
+                                                                  &error);
+  if (password == NULL)
+    return tern_cli_fail (g_steal_pointer (&error));
+
+  tern = tern_cli_open_context (globals, &error);
+  if (tern == NULL)
+    return tern_cli_fail (g_steal_pointer (&error));
+  account = tern_cli_autoconfig_account (autoconfig, tern, options->name, options->email, password,
+                                         options->accept_insecure, &error);
+  if (account == NULL)
+    return tern_cli_fail (g_steal_pointer (&error));
+  tern_account_set_password_command (account, options->password_command);
+  if (!tern_account_validate (account, &error)
+      || !tern_account_manager_add (tern_context_get_accounts (tern), account,
+                                    options->password_stdin ? password : NULL, NULL, &error))
+    return tern_cli_fail (g_steal_pointer (&error));
+
+  g_print ("%" G_GINT64_FORMAT "\n", tern_account_get_id (account));
+  return EXIT_SUCCESS;
+}
+
 static int
 account_add (GlobalOptions *globals,
              int            argc,
@@ -116,6 +159,9 @@ account_add (GlobalOptions *globals,
     { "smtp-username", 0, 0, G_OPTION_ARG_STRING, &options.smtp_username, N_("SMTP login name (default: as --username)"), N_("NAME") },
     { "password-stdin", 0, 0, G_OPTION_ARG_NONE, &options.password_stdin, N_("Read the password from standard input and keep it in the keyring"), NULL },
     { "password-command", 0, 0, G_OPTION_ARG_STRING, &options.password_command, N_("Run COMMAND to get the password when needed"), N_("COMMAND") },
+    { "accept-insecure", 0, 0, G_OPTION_ARG_NONE, &options.accept_insecure, N_("Without server options: also use servers found over plain HTTP or without encryption"), NULL },
+    { "map", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING_ARRAY, &options.maps, NULL, NULL },
+    { "providers-dir", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &options.providers_dir, NULL, NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (_("— add an account"));
@@ -125,17 +171,21 @@ account_add (GlobalOptions *globals,
   g_autofree char *password = NULL;
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  g_option_context_set_summary (context, _("SECURITY is tls, starttls or plain."));
+  g_option_context_set_summary (context, _("SECURITY is tls, starttls or plain.  Without "
+                                           "--imap, --pop3 and --smtp the servers are detected "
+                                           "and the password is tested before saving."));
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return tern_cli_usage_error (context, error->message);
   if (argc != 1)
     return tern_cli_usage_error (context, _("Unexpected arguments"));
   if (options.email == NULL)
     return tern_cli_usage_error (context, _("--email is required"));
-  if ((options.imap == NULL) == (options.pop3 == NULL))
-    return tern_cli_usage_error (context, _("Give exactly one of --imap and --pop3"));
   if (options.password_stdin == (options.password_command != NULL))
     return tern_cli_usage_error (context, _("Give exactly one of --password-stdin and --password-command"));
+  if (options.imap == NULL && options.pop3 == NULL && options.smtp == NULL)
+    return account_add_detected (globals, &options);
+  if ((options.imap == NULL) == (options.pop3 == NULL))
+    return tern_cli_usage_error (context, _("Give exactly one of --imap and --pop3"));
 
   account = account_from_options (&options, &error);
   if (account == NULL)

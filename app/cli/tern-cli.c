@@ -119,6 +119,7 @@ tern_cli_dispatch (const Command *commands,
 
 static const Command commands[] = {
   { "account", tern_cli_account, N_("Add, list and remove accounts") },
+  { "autoconfig", tern_cli_autoconfig, N_("Find the servers of an address, saving nothing") },
   { "certificate", tern_cli_certificate, N_("Accept, list and forget server certificates") },
   { "flag", tern_cli_flag, N_("Mark a message read, unread, flagged or unflagged") },
   { "move", tern_cli_move, N_("Move a message to another folder") },

@@ -9,6 +9,7 @@
 
 #include <glib/gi18n.h>
 
+#include "tern-autoconfig.h"
 #include "tern-context.h"
 
 G_BEGIN_DECLS
@@ -62,6 +63,27 @@ int          tern_cli_account      (GlobalOptions   *globals,
 int          tern_cli_certificate  (GlobalOptions   *globals,
                                     int              argc,
                                     char           **argv);
+
+/* tern-cli-autoconfig.c */
+int          tern_cli_autoconfig   (GlobalOptions   *globals,
+                                    int              argc,
+                                    char           **argv);
+/* A detector with the global CA file, the test-only address map entries
+ * (FROM=TO) and provider directory. */
+TernAutoconfig       *tern_cli_autoconfig_new     (GlobalOptions   *globals,
+                                                   char           **maps,
+                                                   const char      *providers_dir,
+                                                   GError         **error);
+TernAutoconfigConfig *tern_cli_autoconfig_detect  (TernAutoconfig  *autoconfig,
+                                                   const char      *address,
+                                                   GError         **error);
+TernAccount          *tern_cli_autoconfig_account (TernAutoconfig  *autoconfig,
+                                                   TernContext     *tern,
+                                                   const char      *name,
+                                                   const char      *address,
+                                                   const char      *password,
+                                                   gboolean         accept_insecure,
+                                                   GError         **error);
 
 /* tern-cli-mail.c */
 int          tern_cli_sync         (GlobalOptions   *globals,
