@@ -10,8 +10,14 @@
 
 #include "config.h"
 
+#ifdef TERN_HAVE_PREUPDATE_HOOK
+/* sqlite3.h declares the pre-update hook only for builds that have it. */
+#define SQLITE_ENABLE_PREUPDATE_HOOK 1
+#endif
+
 #include "tern-app-error.h"
 #include "tern-app-resources.h"
+#include "tern-search.h"
 #include "tern-store.h"
 
 #include <glib/gstdio.h>
@@ -35,7 +41,23 @@ struct _TernStore
   GCond readers_cond;
   GPtrArray *idle_readers;
   guint n_readers;
+
+  /* Folders whose messages the writer's open transaction touched (under
+   * writer_lock), and those committed but not yet announced on
+   * main_context (under notify_lock). */
+  GHashTable *txn_folders;
+  GMutex notify_lock;
+  GHashTable *pending_folders;
+  GSource *notify_source;
+  GMainContext *main_context;
 };
+
+enum {
+  SIGNAL_MESSAGES_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (TernStore, tern_store, G_TYPE_OBJECT)
 
@@ -145,7 +167,8 @@ open_connection (const char  *path,
   sqlite3_extended_result_codes (db, TRUE);
 
   if (!tern_store_exec (db, "PRAGMA foreign_keys = ON", error) ||
-      (!writer && !tern_store_exec (db, "PRAGMA query_only = ON", error)))
+      (!writer && !tern_store_exec (db, "PRAGMA query_only = ON", error)) ||
+      !tern_search_register_tokenizer (db, error))
     {
       sqlite3_close (db);
       return NULL;
@@ -283,6 +306,13 @@ tern_store_finalize (GObject *object)
    * call that holds a reference to the store. */
   g_assert (self->idle_readers->len == self->n_readers);
   g_ptr_array_unref (self->idle_readers);
+  if (self->notify_source != NULL)
+    g_source_destroy (self->notify_source);
+  g_clear_pointer (&self->notify_source, g_source_unref);
+  g_clear_pointer (&self->txn_folders, g_hash_table_unref);
+  g_clear_pointer (&self->pending_folders, g_hash_table_unref);
+  g_clear_pointer (&self->main_context, g_main_context_unref);
+  g_mutex_clear (&self->notify_lock);
   g_clear_pointer (&self->writer, close_connection);
   g_mutex_clear (&self->writer_lock);
   g_mutex_clear (&self->readers_lock);
@@ -298,6 +328,10 @@ tern_store_class_init (TernStoreClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->finalize = tern_store_finalize;
+
+  signals[SIGNAL_MESSAGES_CHANGED] =
+    g_signal_new ("messages-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 1, G_TYPE_ARRAY);
 }
 
 static void
@@ -307,6 +341,135 @@ tern_store_init (TernStore *self)
   g_mutex_init (&self->readers_lock);
   g_cond_init (&self->readers_cond);
   self->idle_readers = g_ptr_array_new_with_free_func (close_connection);
+  g_mutex_init (&self->notify_lock);
+  self->txn_folders = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->pending_folders = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->main_context = g_main_context_ref_thread_default ();
+}
+
+/* Change notification */
+
+static void
+note_folder (TernStore *self,
+             gint64     folder_id)
+{
+  if (!g_hash_table_contains (self->txn_folders, &folder_id))
+    g_hash_table_add (self->txn_folders, g_memdup2 (&folder_id, sizeof folder_id));
+}
+
+#ifdef TERN_HAVE_PREUPDATE_HOOK
+#define MESSAGES_FOLDER_COLUMN 1 /* messages.folder_id */
+
+/* Runs on the writer's thread for every row a statement is about to
+ * change, cascades and triggers included, so each write is attributed to
+ * its folders whoever made it (the mail store, the offline queue...). */
+static void
+preupdate_cb (void          *user_data,
+              sqlite3       *db,
+              int            op,
+              const char    *db_name,
+              const char    *table,
+              sqlite3_int64  old_key,
+              sqlite3_int64  new_key)
+{
+  TernStore *self = user_data;
+  sqlite3_value *value = NULL;
+
+  if (strcmp (table, "messages") != 0 || strcmp (db_name, "main") != 0)
+    return;
+  if (op != SQLITE_INSERT && sqlite3_preupdate_old (db, MESSAGES_FOLDER_COLUMN, &value) == SQLITE_OK)
+    note_folder (self, sqlite3_value_int64 (value));
+  if (op != SQLITE_DELETE && sqlite3_preupdate_new (db, MESSAGES_FOLDER_COLUMN, &value) == SQLITE_OK)
+    note_folder (self, sqlite3_value_int64 (value));
+}
+
+static void
+watch_messages (TernStore *self)
+{
+  sqlite3_preupdate_hook (self->writer, preupdate_cb, self);
+}
+#else
+/* Without the pre-update hook a deleted row's folder is gone by the time
+ * anything could ask: announce "some folders" (0). */
+static void
+update_cb (void          *user_data,
+           int            op,
+           const char    *db_name,
+           const char    *table,
+           sqlite3_int64  rowid)
+{
+  if (strcmp (table, "messages") == 0 && strcmp (db_name, "main") == 0)
+    note_folder (user_data, 0);
+}
+
+static void
+watch_messages (TernStore *self)
+{
+  sqlite3_update_hook (self->writer, update_cb, self);
+}
+#endif
+
+static int
+compare_ids (gconstpointer a,
+             gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+static gboolean
+emit_changes_cb (gpointer user_data)
+{
+  TernStore *self = user_data;
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  GHashTableIter iter;
+  gpointer key;
+
+  g_mutex_lock (&self->notify_lock);
+  g_hash_table_iter_init (&iter, self->pending_folders);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_array_append_val (ids, *(gint64 *) key);
+  g_hash_table_remove_all (self->pending_folders);
+  g_clear_pointer (&self->notify_source, g_source_unref);
+  g_mutex_unlock (&self->notify_lock);
+
+  g_array_sort (ids, compare_ids);
+  g_object_ref (self);
+  g_signal_emit (self, signals[SIGNAL_MESSAGES_CHANGED], 0, ids);
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* After a commit (writer_lock held): hands the transaction's folders to
+ * the main context, in one idle per burst of writes.  The source holds no
+ * reference: finalize destroys it, and a writer holds the store while it
+ * writes. */
+static void
+publish_changes (TernStore *self)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  if (g_hash_table_size (self->txn_folders) == 0)
+    return;
+  g_mutex_lock (&self->notify_lock);
+  g_hash_table_iter_init (&iter, self->txn_folders);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      g_hash_table_iter_steal (&iter);
+      /* A key already there is freed and replaced by this one. */
+      g_hash_table_add (self->pending_folders, key);
+    }
+  if (self->notify_source == NULL)
+    {
+      self->notify_source = g_idle_source_new ();
+      g_source_set_priority (self->notify_source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (self->notify_source, emit_changes_cb, self, NULL);
+      g_source_set_static_name (self->notify_source, "[tern] store changes");
+      g_source_attach (self->notify_source, self->main_context);
+    }
+  g_mutex_unlock (&self->notify_lock);
 }
 
 TernStore *
@@ -329,6 +492,8 @@ tern_store_open (const char  *path,
   self = g_object_new (TERN_TYPE_STORE, NULL);
   self->path = g_strdup (path);
   self->writer = open_connection (path, TRUE, error);
+  if (self->writer != NULL)
+    watch_messages (self);
   if (self->writer == NULL ||
       !enable_wal (self->writer, error) ||
       !tern_store_write (self, migrate, &self->schema_version, error))
@@ -391,7 +556,13 @@ tern_store_write (TernStore      *self,
   locker = g_mutex_locker_new (&self->writer_lock);
   /* IMMEDIATE takes the write lock up front, so a writer never fails half
    * way through with SQLITE_BUSY after doing work. */
-  return run_transaction (self->writer, "BEGIN IMMEDIATE", func, user_data, error);
+  if (!run_transaction (self->writer, "BEGIN IMMEDIATE", func, user_data, error))
+    {
+      g_hash_table_remove_all (self->txn_folders);
+      return FALSE;
+    }
+  publish_changes (self);
+  return TRUE;
 }
 
 static sqlite3 *
@@ -421,6 +592,14 @@ return_reader (TernStore *self,
 
   g_ptr_array_add (self->idle_readers, db);
   g_cond_signal (&self->readers_cond);
+}
+
+sqlite3 *
+tern_store_open_reader (TernStore  *self,
+                        GError    **error)
+{
+  g_return_val_if_fail (TERN_IS_STORE (self), NULL);
+  return open_connection (self->path, FALSE, error);
 }
 
 gboolean

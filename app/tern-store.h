@@ -51,6 +51,21 @@ void        tern_store_bind_text          (sqlite3_stmt   *stmt,
 char       *tern_store_dup_text           (sqlite3_stmt   *stmt,
                                            int             column);
 
+/* A connection of its own for a reader that keeps prepared statements,
+ * such as a list model paging through a folder on the main thread.  The
+ * caller closes it with sqlite3_close() when done. */
+sqlite3    *tern_store_open_reader        (TernStore      *self,
+                                           GError        **error);
+
+/* TernStore::messages-changed (TernStore *store, GArray *folder_ids)
+ *
+ * Emitted on the main context of the thread that opened the store after
+ * writes that added, changed or removed rows of messages committed.
+ * @folder_ids (gint64, ascending) are the folders those rows were in
+ * before or after the write; writes that commit in quick succession are
+ * reported once.  An array holding only 0 means the store could not tell
+ * which folders (SQLite without the pre-update hook). */
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
 G_END_DECLS

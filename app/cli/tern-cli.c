@@ -129,6 +129,7 @@ static const Command commands[] = {
   { "folders", tern_cli_folders, N_("List the folders of an account") },
   { "list", tern_cli_list, N_("List the messages of a folder, newest first") },
   { "show", tern_cli_show, N_("Show a message") },
+  { "search", tern_cli_search, N_("Search messages: words, phrases, from:, is:unread…") },
   { "send", tern_cli_send, N_("Send a message through the outbox") },
   { "compose", tern_cli_compose, N_("Write a message from options and send it through the outbox") },
   { "outbox", tern_cli_outbox, N_("List the outbox, or send what waits in it") },

@@ -139,4 +139,9 @@ int          tern_cli_compose      (GlobalOptions   *globals,
                                     int              argc,
                                     char           **argv);
 
+/* tern-cli-search.c */
+int          tern_cli_search       (GlobalOptions   *globals,
+                                    int              argc,
+                                    char           **argv);
+
 G_END_DECLS

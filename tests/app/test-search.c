@@ -1,0 +1,514 @@
+/* test-search.c: the search parser, its SQL and FTS5 over a store filled
+ * by direct writes, Russian folding, scopes, bodies, and tern-cli search.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "tern-app-error.h"
+#include "tern-context.h"
+#include "tern-mail-store-private.h"
+#include "tern-search.h"
+#include "tern-test-util.h"
+
+typedef struct
+{
+  TernTestProfile profile;
+  TernContext *context;
+  TernStore *store;
+  gint64 inbox_id;   /* account 7 */
+  gint64 other_id;   /* account 7 */
+  gint64 second_id;  /* account 8 */
+  gint64 body_message_id;
+} Fixture;
+
+static gboolean
+insert_accounts_cb (sqlite3  *db,
+                    gpointer  user_data,
+                    GError  **error)
+{
+  return tern_store_exec (db,
+                          "INSERT INTO accounts (id, uuid, display_name, address, incoming_protocol,"
+                          " incoming_host, incoming_port, incoming_security, incoming_username,"
+                          " created) VALUES (7, 'u7', 'A', 'a@example.org', 'imap', 'h', 993, 'tls',"
+                          " 'a', 0), (8, 'u8', 'E', 'e@example.org', 'imap', 'h', 993, 'tls', 'e', 0)",
+                          error);
+}
+
+static gint64
+add_folder (TernStore  *store,
+            gint64      account_id,
+            const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  TernMailFolder folder = { 0 };
+  gint64 id;
+
+  folder.account_id = account_id;
+  folder.name = (char *) name;
+  folder.delimiter = '/';
+  folder.subscribed = TRUE;
+  id = tern_mail_store_upsert_folder (store, &folder, &error);
+  g_assert_no_error (error);
+  return id;
+}
+
+static gint64
+day (int year,
+     int month,
+     int dom)
+{
+  g_autoptr(GDateTime) date = g_date_time_new_local (year, month, dom, 12, 0, 0);
+
+  return g_date_time_to_unix (date);
+}
+
+static TernMailNewMessage *
+new_message (guint32        uid,
+             const char    *from_name,
+             const char    *from_address,
+             const char    *to,
+             const char    *subject,
+             gint64         date,
+             TernImapFlags  flags)
+{
+  TernMailNewMessage *d = g_new0 (TernMailNewMessage, 1);
+
+  d->uid = uid;
+  d->flags = flags;
+  d->date = d->internal_date = date;
+  d->size = 500;
+  d->from_name = g_strdup (from_name);
+  d->from_address = g_strdup (from_address);
+  d->to_list = g_strdup (to);
+  d->subject = g_strdup (subject);
+  d->thread_subject = g_strdup (subject);
+  d->message_id = g_strdup_printf ("<%u.%s@test>", uid, from_address);
+  d->reference_ids = g_ptr_array_new ();
+  d->parts = g_ptr_array_new ();
+  return d;
+}
+
+static void
+store_one (Fixture            *fixture,
+           gint64              folder_id,
+           TernMailNewMessage *message)
+{
+  g_autoptr(GPtrArray) messages =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) tern_mail_new_message_free);
+  g_autoptr(GError) error = NULL;
+
+  g_ptr_array_add (messages, message);
+  tern_mail_store_add_new_messages (fixture->store, folder_id, messages, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static const char body_message[] =
+  "From: Dan <dan@example.org>\r\n"
+  "To: a@example.org\r\n"
+  "Subject: Lunch\r\n"
+  "MIME-Version: 1.0\r\n"
+  "Content-Type: text/plain; charset=utf-8\r\n"
+  "Content-Transfer-Encoding: 8bit\r\n"
+  "\r\n"
+  "The secret word is pineapple. Привет, ёжик!\r\n";
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = g_bytes_new_static (body_message, sizeof body_message - 1);
+  TernMailNewMessage *m;
+
+  tern_test_profile_setup (&fixture->profile, data);
+  fixture->context = tern_context_new (fixture->profile.profile, &error);
+  g_assert_no_error (error);
+  fixture->store = tern_context_get_store (fixture->context);
+  tern_store_write (fixture->store, insert_accounts_cb, NULL, &error);
+  g_assert_no_error (error);
+  fixture->inbox_id = add_folder (fixture->store, 7, "INBOX");
+  fixture->other_id = add_folder (fixture->store, 7, "Other");
+  fixture->second_id = add_folder (fixture->store, 8, "INBOX");
+
+  store_one (fixture, fixture->inbox_id,
+             new_message (1, "Алиса Петрова", "alice@example.org", "bob@example.org",
+                          "Ёлка ЗЕЛЁНАЯ", day (2026, 1, 10), 0));
+  m = new_message (2, "Bob Builder", "bob@example.org", "alice@example.org", "Quarterly report",
+                   day (2026, 2, 15), TERN_IMAP_FLAG_SEEN | TERN_IMAP_FLAG_FLAGGED);
+  m->has_attachments = TRUE;
+  store_one (fixture, fixture->inbox_id, m);
+  store_one (fixture, fixture->inbox_id,
+             new_message (3, "Carol", "carol@example.org", "team@example.org",
+                          "cats OR dogs (NEAR) \"quoted\" *", day (2026, 3, 20), TERN_IMAP_FLAG_SEEN));
+  store_one (fixture, fixture->inbox_id,
+             new_message (4, "Dan", "dan@example.org", "a@example.org", "Lunch", day (2026, 3, 25), 0));
+  store_one (fixture, fixture->other_id,
+             new_message (1, "Алиса", "alisa@example.org", "a@example.org", "елка в другой папке",
+                          day (2026, 1, 11), 0));
+  store_one (fixture, fixture->second_id,
+             new_message (1, "Eve", "eve@example.org", "e@example.org", "Quarterly numbers",
+                          day (2026, 4, 1), 0));
+
+  {
+    g_autoptr(TernMailMessage) lunch = tern_mail_store_find_message (fixture->store, fixture->inbox_id,
+                                                                     4, &error);
+
+    g_assert_no_error (error);
+    fixture->body_message_id = lunch->id;
+    tern_mail_store_set_body (fixture->store, lunch->id, body, NULL, g_bytes_get_size (body), &error);
+    g_assert_no_error (error);
+  }
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_finalize_object (fixture->context);
+  tern_test_profile_teardown (&fixture->profile, data);
+}
+
+/* How many messages @text finds in @scope. */
+static guint
+count_in (Fixture         *fixture,
+          const char      *text,
+          gboolean         prefix,
+          TernSearchScope  scope,
+          gint64           scope_id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernMessageList) list = tern_search_run (fixture->store, text, prefix, scope, scope_id,
+                                                     &error);
+  guint n;
+
+  g_assert_no_error (error);
+  n = g_list_model_get_n_items (G_LIST_MODEL (list));
+  /* Every counted row is there to read. */
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(TernMessageItem) item = g_list_model_get_item (G_LIST_MODEL (list), i);
+
+      g_assert_nonnull (item);
+    }
+  g_assert_finalize_object (g_steal_pointer (&list));
+  return n;
+}
+
+static guint
+count (Fixture    *fixture,
+       const char *text)
+{
+  return count_in (fixture, text, FALSE, TERN_SEARCH_SCOPE_EVERYWHERE, 0);
+}
+
+static void
+assert_invalid (Fixture    *fixture,
+                const char *text,
+                const char *message_part)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernMessageList) list = tern_search_run (fixture->store, text, FALSE,
+                                                     TERN_SEARCH_SCOPE_EVERYWHERE, 0, &error);
+
+  g_assert_null (list);
+  g_assert_error (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID);
+  if (message_part != NULL)
+    g_assert_nonnull (strstr (error->message, message_part));
+}
+
+static void
+test_operators (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_assert_cmpuint (count (fixture, "from:alice"), ==, 1);
+  g_assert_cmpuint (count (fixture, "from:alice@example.org"), ==, 1);
+  g_assert_cmpuint (count (fixture, "from:\"Алиса Петрова\""), ==, 1);
+  g_assert_cmpuint (count (fixture, "from:алиса"), ==, 2);
+  g_assert_cmpuint (count (fixture, "to:alice"), ==, 1);
+  g_assert_cmpuint (count (fixture, "subject:quarterly"), ==, 2);
+  g_assert_cmpuint (count (fixture, "subject:bob"), ==, 0);
+  g_assert_cmpuint (count (fixture, "bob"), ==, 2); /* sender of one, recipient of the other */
+  g_assert_cmpuint (count (fixture, "has:attachment"), ==, 1);
+  g_assert_cmpuint (count (fixture, "is:unread"), ==, 4);
+  g_assert_cmpuint (count (fixture, "is:read"), ==, 2);
+  g_assert_cmpuint (count (fixture, "is:starred"), ==, 1);
+  g_assert_cmpuint (count (fixture, "before:2026-02-01"), ==, 2);
+  g_assert_cmpuint (count (fixture, "after:2026-03-01"), ==, 3);
+  g_assert_cmpuint (count (fixture, "after:2026-02-01 before:2026-03-21"), ==, 2);
+  g_assert_cmpuint (count (fixture, "quarterly is:unread"), ==, 1);
+  g_assert_cmpuint (count (fixture, "\"quarterly report\""), ==, 1);
+  g_assert_cmpuint (count (fixture, "\"report quarterly\""), ==, 0);
+  g_assert_cmpuint (count (fixture, "Subject:Quarterly FROM:bob"), ==, 1);
+  /* Not an operator: just text. */
+  g_assert_cmpuint (count (fixture, "foo:bar"), ==, 0);
+
+  assert_invalid (fixture, "before:yesterday", "YYYY-MM-DD");
+  assert_invalid (fixture, "after:2026-02-30", "YYYY-MM-DD");
+  assert_invalid (fixture, "is:urgent", "is:unread");
+  assert_invalid (fixture, "has:pdf", "has:attachment");
+  assert_invalid (fixture, "from:", "from:");
+}
+
+static void
+test_prefix (Fixture       *fixture,
+             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernSearchQuery) query = NULL;
+
+  g_assert_cmpuint (count_in (fixture, "quart", TRUE, TERN_SEARCH_SCOPE_EVERYWHERE, 0), ==, 2);
+  g_assert_cmpuint (count_in (fixture, "quart", FALSE, TERN_SEARCH_SCOPE_EVERYWHERE, 0), ==, 0);
+  /* Only the word being typed is a prefix. */
+  g_assert_cmpuint (count_in (fixture, "quart rep", TRUE, TERN_SEARCH_SCOPE_EVERYWHERE, 0), ==, 0);
+  g_assert_cmpuint (count_in (fixture, "quarterly rep", TRUE, TERN_SEARCH_SCOPE_EVERYWHERE, 0), ==, 1);
+  g_assert_cmpuint (count_in (fixture, "quarterly rep ", TRUE, TERN_SEARCH_SCOPE_EVERYWHERE, 0), ==, 0);
+  g_assert_cmpuint (count_in (fixture, "from:ali", TRUE, TERN_SEARCH_SCOPE_EVERYWHERE, 0), ==, 2);
+  g_assert_cmpuint (count_in (fixture, "зел", TRUE, TERN_SEARCH_SCOPE_EVERYWHERE, 0), ==, 1);
+
+  query = tern_search_query_parse ("quarterly rep", TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (tern_search_query_get_match (query), ==, "\"quarterly\" AND \"rep\" *");
+}
+
+static void
+test_injection (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernSearchQuery) query = NULL;
+
+  /* FTS5 keywords and syntax are words like any other. */
+  g_assert_cmpuint (count (fixture, "OR"), ==, 1);
+  g_assert_cmpuint (count (fixture, "NEAR"), ==, 1);
+  g_assert_cmpuint (count (fixture, "cats OR dogs"), ==, 1);
+  g_assert_cmpuint (count (fixture, "cats AND NOT dogs"), ==, 0);
+  g_assert_cmpuint (count (fixture, "NEAR(cats dogs)"), ==, 0);
+  g_assert_cmpuint (count (fixture, "(cats)"), ==, 1);
+  g_assert_cmpuint (count (fixture, "dogs*"), ==, 1);
+  g_assert_cmpuint (count (fixture, "\"quoted\" *"), ==, 1);
+  g_assert_cmpuint (count (fixture, "subject:\"cats\" OR 1=1 --"), ==, 0);
+  g_assert_cmpuint (count (fixture, "'; DROP TABLE messages; --"), ==, 0);
+  g_assert_cmpuint (count (fixture, "{subject}:cats"), ==, 0);
+  g_assert_cmpuint (count (fixture, "subject:a\"b"), ==, 0);
+  g_assert_cmpuint (count (fixture, "is:unread"), ==, 4); /* the table is still there */
+
+  query = tern_search_query_parse ("a\"b OR", FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (tern_search_query_get_match (query), ==, "\"a\"\"b\" AND \"OR\"");
+
+  /* Nothing but syntax: a clear error, not an FTS5 one. */
+  assert_invalid (fixture, "\"", "nothing to search");
+  assert_invalid (fixture, "*", "nothing to search");
+  assert_invalid (fixture, "( )", "nothing to search");
+  assert_invalid (fixture, "   ", "nothing to search");
+  assert_invalid (fixture, "subject:\"", "subject:");
+}
+
+static void
+test_russian (Fixture       *fixture,
+              gconstpointer  data)
+{
+  /* Case and ё/е both ways, in the index and in the query. */
+  g_assert_cmpuint (count (fixture, "ёлка"), ==, 2);
+  g_assert_cmpuint (count (fixture, "ЕЛКА"), ==, 2);
+  g_assert_cmpuint (count (fixture, "Ёлка"), ==, 2);
+  g_assert_cmpuint (count (fixture, "зеленая"), ==, 1);
+  g_assert_cmpuint (count (fixture, "ЗЕЛЁНАЯ"), ==, 1);
+  g_assert_cmpuint (count (fixture, "\"ёлка зеленая\""), ==, 1);
+  g_assert_cmpuint (count (fixture, "subject:папке"), ==, 1);
+  /* й is a letter of its own, not и with a breve. */
+  g_assert_cmpuint (count (fixture, "другои"), ==, 0);
+}
+
+static void
+test_scopes (Fixture       *fixture,
+             gconstpointer  data)
+{
+  g_assert_cmpuint (count_in (fixture, "quarterly", FALSE, TERN_SEARCH_SCOPE_EVERYWHERE, 0), ==, 2);
+  g_assert_cmpuint (count_in (fixture, "quarterly", FALSE, TERN_SEARCH_SCOPE_ACCOUNT, 7), ==, 1);
+  g_assert_cmpuint (count_in (fixture, "quarterly", FALSE, TERN_SEARCH_SCOPE_ACCOUNT, 8), ==, 1);
+  g_assert_cmpuint (count_in (fixture, "елка", FALSE, TERN_SEARCH_SCOPE_FOLDER, fixture->inbox_id), ==, 1);
+  g_assert_cmpuint (count_in (fixture, "елка", FALSE, TERN_SEARCH_SCOPE_FOLDER, fixture->other_id), ==, 1);
+  g_assert_cmpuint (count_in (fixture, "елка", FALSE, TERN_SEARCH_SCOPE_FOLDER, fixture->second_id), ==, 0);
+  g_assert_cmpuint (count_in (fixture, "is:unread", FALSE, TERN_SEARCH_SCOPE_ACCOUNT, 7), ==, 3);
+}
+
+static void
+test_bodies (Fixture       *fixture,
+             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernMessageList) live = NULL;
+  g_autoptr(TernMessageItem) item = NULL;
+  guint indexed = 0;
+
+  live = tern_search_run (fixture->store, "pineapple", FALSE, TERN_SEARCH_SCOPE_EVERYWHERE, 0,
+                          &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (live)), ==, 0);
+
+  tern_search_index_bodies (fixture->store, &indexed, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (indexed, ==, 1);
+  g_assert_cmpuint (count (fixture, "pineapple"), ==, 1);
+  g_assert_cmpuint (count (fixture, "ежик"), ==, 1);
+  g_assert_cmpuint (count (fixture, "lunch pineapple"), ==, 1);
+  /* Indexing the body kept the row's other columns. */
+  g_assert_cmpuint (count (fixture, "from:dan subject:lunch"), ==, 1);
+
+  /* Done once: nothing left the second time. */
+  tern_search_index_bodies (fixture->store, &indexed, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (indexed, ==, 0);
+
+  /* A result list follows the store: the matching message goes away. */
+  g_assert_cmpuint (count (fixture, "from:dan"), ==, 1);
+  g_clear_object (&live);
+  live = tern_search_run (fixture->store, "from:dan", FALSE, TERN_SEARCH_SCOPE_EVERYWHERE, 0, &error);
+  g_assert_no_error (error);
+  item = g_list_model_get_item (G_LIST_MODEL (live), 0);
+  g_assert_cmpint (tern_message_item_get_id (item), ==, fixture->body_message_id);
+  tern_mail_store_remove_messages (fixture->store, &fixture->body_message_id, 1, &error);
+  g_assert_no_error (error);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (live)), ==, 0);
+  g_assert_cmpuint (count (fixture, "pineapple"), ==, 0);
+  g_assert_finalize_object (g_steal_pointer (&live));
+}
+
+/* tern-cli search */
+
+static char *
+run_cli (const char *profile,
+         int         expect_status,
+         const char *first,
+         ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  char *out = NULL;
+  va_list ap;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("TERN_CLI"));
+  g_ptr_array_add (argv, (char *) "--profile");
+  g_ptr_array_add (argv, (char *) profile);
+  va_start (ap, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_newv ((const char * const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                               &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  if (g_subprocess_get_exit_status (process) != expect_status)
+    g_error ("tern-cli %s: status %d: %s", first, g_subprocess_get_exit_status (process), err);
+  return out;
+}
+
+/* @expression over the JSON document @json, by Python's json module: the
+ * output must parse as one document. */
+static char *
+json_eval (const char *json,
+           const char *expression)
+{
+  g_autofree char *program = g_strdup_printf ("import json, sys; d = json.load (sys.stdin); "
+                                              "print (%s)", expression);
+  const char *argv[] = { "python3", "-c", program, NULL };
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  char *out = NULL;
+
+  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
+                               &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, json, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+  g_strchomp (out);
+  return out;
+}
+
+static void
+assert_json (const char *json,
+             const char *expression,
+             const char *expected)
+{
+  g_autofree char *value = json_eval (json, expression);
+
+  g_assert_cmpstr (value, ==, expected);
+}
+
+static void
+test_cli (Fixture       *fixture,
+          gconstpointer  data)
+{
+  const char *profile = fixture->profile.profile;
+  g_autofree char *out = NULL;
+
+  out = run_cli (profile, 0, "search", "--json", "quarterly", NULL);
+  assert_json (out, "len (d)", "2");
+  /* Newest first. */
+  assert_json (out, "d[0]['subject']", "Quarterly numbers");
+  assert_json (out, "d[1]['from_address']", "bob@example.org");
+  assert_json (out, "(d[1]['unread'], d[1]['starred'], d[1]['has_attachment'])",
+               "(False, True, True)");
+  g_clear_pointer (&out, g_free);
+
+  out = run_cli (profile, 0, "search", "--json", "--account", "a@example.org", "quarterly", NULL);
+  assert_json (out, "len (d)", "1");
+  g_clear_pointer (&out, g_free);
+  out = run_cli (profile, 0, "search", "--json", "--account", "a@example.org", "--folder", "Other",
+                 "ЁЛКА", NULL);
+  assert_json (out, "[m['subject'] for m in d]", "['елка в другой папке']");
+  g_clear_pointer (&out, g_free);
+
+  /* Bodies cached since the last run are indexed first. */
+  out = run_cli (profile, 0, "search", "--json", "pineapple", NULL);
+  assert_json (out, "[m['subject'] for m in d]", "['Lunch']");
+  g_clear_pointer (&out, g_free);
+
+  /* Several arguments are one query; --limit cuts. */
+  out = run_cli (profile, 0, "search", "--json", "--limit", "1", "is:unread", "after:2026-01-01", NULL);
+  assert_json (out, "len (d)", "1");
+  g_clear_pointer (&out, g_free);
+
+  out = run_cli (profile, 0, "search", "from:bob", NULL);
+  g_assert_nonnull (strstr (out, "Quarterly report"));
+  g_clear_pointer (&out, g_free);
+
+  g_free (run_cli (profile, 2, "search", "is:urgent", NULL));
+  g_free (run_cli (profile, 2, "search", NULL));
+  g_free (run_cli (profile, 1, "search", "--account", "nobody@example.org", "x", NULL));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+  g_test_add ("/tern/search/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  ADD ("operators", test_operators);
+  ADD ("prefix", test_prefix);
+  ADD ("injection", test_injection);
+  ADD ("russian", test_russian);
+  ADD ("scopes", test_scopes);
+  ADD ("bodies", test_bodies);
+  ADD ("cli", test_cli);
+#undef ADD
+
+  return g_test_run ();
+}

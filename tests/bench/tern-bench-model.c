@@ -1,0 +1,114 @@
+/* tern-bench-model.c: figure 6 of the benchmarks.  Opens the message list
+ * of one folder the way the window does and reads the first screenful.
+ *
+ *   tern-bench-model --profile DIR --account ADDRESS --folder NAME
+ *
+ * Prints {"count_ms":…, "first_rows_ms":…, "rows":N, "peak_rss_kb":…}:
+ * the time from creating the list to g_list_model_get_n_items(), then to
+ * every property of the first 50 items read.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <sys/resource.h>
+
+#include "tern-context.h"
+#include "tern-mail-store.h"
+#include "tern-message-list.h"
+
+#define FIRST_ROWS 50
+
+/* What a row widget binds: every property, as GValues. */
+static void
+read_properties (GObject *item)
+{
+  guint n_specs;
+  g_autofree GParamSpec **specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (item),
+                                                                  &n_specs);
+
+  for (guint i = 0; i < n_specs; i++)
+    {
+      g_auto(GValue) value = G_VALUE_INIT;
+
+      g_object_get_property (item, specs[i]->name, &value);
+    }
+}
+
+static long
+peak_rss_kb (void)
+{
+  struct rusage usage;
+
+  getrusage (RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autofree char *profile = NULL;
+  g_autofree char *address = NULL;
+  g_autofree char *folder_name = NULL;
+  const GOptionEntry entries[] = {
+    { "profile", 0, 0, G_OPTION_ARG_FILENAME, &profile, "Profile directory", "DIR" },
+    { "account", 0, 0, G_OPTION_ARG_STRING, &address, "Account", "ADDRESS" },
+    { "folder", 0, 0, G_OPTION_ARG_STRING, &folder_name, "Folder", "NAME" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) options = g_option_context_new ("— time opening a message list");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernContext) context = NULL;
+  g_autoptr(TernMailFolder) folder = NULL;
+  g_autoptr(TernMessageList) list = NULL;
+  TernAccount *account;
+  gint64 start, counted, read;
+  guint n;
+
+  g_option_context_add_main_entries (options, entries, NULL);
+  if (!g_option_context_parse (options, &argc, &argv, &error) || profile == NULL ||
+      address == NULL || folder_name == NULL)
+    {
+      g_printerr ("tern-bench-model: %s\n",
+                  error ? error->message : "--profile, --account and --folder are required");
+      return 2;
+    }
+
+  context = tern_context_new (profile, &error);
+  if (context == NULL)
+    goto failed;
+  account = tern_account_manager_lookup (tern_context_get_accounts (context), address);
+  if (account == NULL)
+    {
+      g_printerr ("tern-bench-model: no account %s\n", address);
+      return 1;
+    }
+  folder = tern_mail_store_find_folder (tern_context_get_store (context),
+                                        tern_account_get_id (account), folder_name, &error);
+  if (folder == NULL)
+    goto failed;
+
+  start = g_get_monotonic_time ();
+  list = tern_message_list_new (tern_context_get_store (context), folder->id, &error);
+  if (list == NULL)
+    goto failed;
+  n = g_list_model_get_n_items (G_LIST_MODEL (list));
+  counted = g_get_monotonic_time ();
+  for (guint i = 0; i < MIN (n, FIRST_ROWS); i++)
+    {
+      g_autoptr(GObject) item = g_list_model_get_item (G_LIST_MODEL (list), i);
+
+      read_properties (item);
+    }
+  read = g_get_monotonic_time ();
+
+  printf ("{\"count_ms\":%.2f,\"first_rows_ms\":%.2f,\"rows\":%u,\"peak_rss_kb\":%ld}\n",
+          (counted - start) / 1000.0, (read - counted) / 1000.0, n, peak_rss_kb ());
+  return 0;
+
+failed:
+  g_printerr ("tern-bench-model: %s\n", error->message);
+  return 1;
+}

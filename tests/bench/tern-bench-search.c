@@ -1,0 +1,169 @@
+/* tern-bench-search.c: figures 7 and 8 of the benchmarks.  Runs each query
+ * of a file (one per line) in one folder as the search entry does: the
+ * result list, its count and the first 50 rows' properties.
+ *
+ *   tern-bench-search --profile DIR --account ADDRESS --folder NAME --queries FILE
+ *
+ * Bodies cached but not yet indexed are indexed first, untimed, as Tern
+ * does after a sync.  Prints {"median_ms":…, "p90_ms":…, "queries":N,
+ * "peak_rss_kb":…}.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <sys/resource.h>
+
+#include "tern-context.h"
+#include "tern-mail-store.h"
+#include "tern-search.h"
+
+#define FIRST_ROWS 50
+
+static void
+read_properties (GObject *item)
+{
+  guint n_specs;
+  g_autofree GParamSpec **specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (item),
+                                                                  &n_specs);
+
+  for (guint i = 0; i < n_specs; i++)
+    {
+      g_auto(GValue) value = G_VALUE_INIT;
+
+      g_object_get_property (item, specs[i]->name, &value);
+    }
+}
+
+static long
+peak_rss_kb (void)
+{
+  struct rusage usage;
+
+  getrusage (RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+/* Milliseconds for one query, or a negative number with @error set. */
+static double
+time_query (TernStore   *store,
+            gint64       folder_id,
+            const char  *query,
+            GError     **error)
+{
+  gint64 start = g_get_monotonic_time ();
+  g_autoptr(TernMessageList) results = NULL;
+  guint n;
+
+  results = tern_search_run (store, query, FALSE, TERN_SEARCH_SCOPE_FOLDER, folder_id, error);
+  if (results == NULL)
+    return -1;
+  n = g_list_model_get_n_items (G_LIST_MODEL (results));
+  for (guint i = 0; i < MIN (n, FIRST_ROWS); i++)
+    {
+      g_autoptr(GObject) item = g_list_model_get_item (G_LIST_MODEL (results), i);
+
+      read_properties (item);
+    }
+  return (g_get_monotonic_time () - start) / 1000.0;
+}
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* The value at @fraction of the sorted @times (nearest rank). */
+static double
+percentile (GArray *times,
+            double  fraction)
+{
+  guint rank = (guint) (fraction * times->len + 0.999999);
+
+  return g_array_index (times, double, CLAMP (rank, 1, times->len) - 1);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autofree char *profile = NULL;
+  g_autofree char *address = NULL;
+  g_autofree char *folder_name = NULL;
+  g_autofree char *queries_file = NULL;
+  const GOptionEntry entries[] = {
+    { "profile", 0, 0, G_OPTION_ARG_FILENAME, &profile, "Profile directory", "DIR" },
+    { "account", 0, 0, G_OPTION_ARG_STRING, &address, "Account", "ADDRESS" },
+    { "folder", 0, 0, G_OPTION_ARG_STRING, &folder_name, "Folder", "NAME" },
+    { "queries", 0, 0, G_OPTION_ARG_FILENAME, &queries_file, "Queries, one per line", "FILE" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) options = g_option_context_new ("— time searches");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernContext) context = NULL;
+  g_autoptr(TernMailFolder) folder = NULL;
+  g_autoptr(GArray) times = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  TernAccount *account;
+  TernStore *store;
+
+  g_option_context_add_main_entries (options, entries, NULL);
+  if (!g_option_context_parse (options, &argc, &argv, &error) || profile == NULL ||
+      address == NULL || folder_name == NULL || queries_file == NULL)
+    {
+      g_printerr ("tern-bench-search: %s\n",
+                  error ? error->message
+                        : "--profile, --account, --folder and --queries are required");
+      return 2;
+    }
+  if (!g_file_get_contents (queries_file, &text, NULL, &error))
+    goto failed;
+  lines = g_strsplit (text, "\n", -1);
+
+  context = tern_context_new (profile, &error);
+  if (context == NULL)
+    goto failed;
+  store = tern_context_get_store (context);
+  account = tern_account_manager_lookup (tern_context_get_accounts (context), address);
+  if (account == NULL)
+    {
+      g_printerr ("tern-bench-search: no account %s\n", address);
+      return 1;
+    }
+  folder = tern_mail_store_find_folder (store, tern_account_get_id (account), folder_name, &error);
+  if (folder == NULL || !tern_search_index_bodies (store, NULL, NULL, &error))
+    goto failed;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      double ms;
+
+      g_strstrip (lines[i]);
+      if (lines[i][0] == '\0')
+        continue;
+      ms = time_query (store, folder->id, lines[i], &error);
+      if (ms < 0)
+        goto failed;
+      g_array_append_val (times, ms);
+    }
+  if (times->len == 0)
+    {
+      g_printerr ("tern-bench-search: %s has no queries\n", queries_file);
+      return 2;
+    }
+  g_array_sort (times, compare_doubles);
+
+  printf ("{\"median_ms\":%.2f,\"p90_ms\":%.2f,\"queries\":%u,\"peak_rss_kb\":%ld}\n",
+          percentile (times, 0.5), percentile (times, 0.9), times->len, peak_rss_kb ());
+  return 0;
+
+failed:
+  g_printerr ("tern-bench-search: %s\n", error->message);
+  return 1;
+}
