@@ -362,7 +362,7 @@ end_element (GMarkupParseContext  *context,
         g_ptr_array_add (state->domains, g_ascii_strdown (value, -1));
       else if (strcmp (element, "displayName") == 0 && state->config->provider_name == NULL
                && *value != '\0')
-        state->config->provider_name = g_steal_pointer (&value);
+        state->config->provider_name = tern_autoconfig_expand (value, state->address);
       return;
     }
   if (state->server == NULL
@@ -418,7 +418,7 @@ tern_autoconfig_parse (const char  *data,
   if (len > TERN_AUTOCONFIG_MAX_DOCUMENT)
     {
       g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID,
-                   _("The configuration is too large (%" G_GSIZE_FORMAT " bytes)."), len);
+                   _("The configuration is larger than %u bytes."), TERN_AUTOCONFIG_MAX_DOCUMENT);
       return NULL;
     }
 

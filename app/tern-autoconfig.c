@@ -516,6 +516,7 @@ report (TernDetection               *detection,
         const TernAutoconfigAttempt *attempt)
 {
   g_autoptr(TernAutoconfig) owner = g_weak_ref_get (&detection->owner);
+  g_autoptr(GSource) source = NULL;
   Emission *emission;
 
   if (detection->finished || owner == NULL)
@@ -523,8 +524,14 @@ report (TernDetection               *detection,
   emission = g_new0 (Emission, 1);
   g_weak_ref_init (&emission->owner, owner);
   emission->attempt = tern_autoconfig_attempt_copy (attempt);
-  g_main_context_invoke_full (detection->context, G_PRIORITY_DEFAULT, emit_attempt, emission,
-                              emission_free);
+  /* An idle source, not g_main_context_invoke(): that would run the
+   * handlers right here, on this thread and under the lock, whenever the
+   * main context happens to be free. */
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, emit_attempt, emission, emission_free);
+  g_source_set_static_name (source, "[tern] autoconfig attempt");
+  g_source_attach (source, detection->context);
 }
 
 guint
