@@ -37,6 +37,18 @@ struct _TernAutoconfig
 G_DEFINE_FINAL_TYPE (TernAutoconfig, tern_autoconfig, G_TYPE_OBJECT)
 
 enum {
+  PROP_0,
+  PROP_PROVIDERS_DIR,
+  PROP_CA_FILE,
+  PROP_RESOLVER,
+  PROP_TIMEOUT,
+  PROP_STAGGER,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum {
   SIGNAL_ATTEMPT,
   N_SIGNALS
 };
@@ -253,11 +265,95 @@ tern_autoconfig_finalize (GObject *object)
 }
 
 static void
+tern_autoconfig_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  TernAutoconfig *self = TERN_AUTOCONFIG (object);
+
+  switch (prop_id)
+    {
+    case PROP_PROVIDERS_DIR:
+      g_value_set_string (value, self->providers_dir);
+      break;
+    case PROP_CA_FILE:
+      g_value_set_string (value, self->ca_file);
+      break;
+    case PROP_RESOLVER:
+      g_value_set_object (value, self->resolver);
+      break;
+    case PROP_TIMEOUT:
+      g_value_set_uint (value, self->timeout);
+      break;
+    case PROP_STAGGER:
+      g_value_set_uint (value, self->stagger);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+tern_autoconfig_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
+{
+  TernAutoconfig *self = TERN_AUTOCONFIG (object);
+
+  switch (prop_id)
+    {
+    case PROP_PROVIDERS_DIR:
+      tern_autoconfig_set_providers_dir (self, g_value_get_string (value));
+      break;
+    case PROP_CA_FILE:
+      tern_autoconfig_set_ca_file (self, g_value_get_string (value));
+      break;
+    case PROP_RESOLVER:
+      tern_autoconfig_set_resolver (self, g_value_get_object (value));
+      break;
+    case PROP_TIMEOUT:
+      tern_autoconfig_set_timeout (self, g_value_get_uint (value));
+      break;
+    case PROP_STAGGER:
+      tern_autoconfig_set_stagger (self, g_value_get_uint (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 tern_autoconfig_class_init (TernAutoconfigClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->finalize = tern_autoconfig_finalize;
+  object_class->get_property = tern_autoconfig_get_property;
+  object_class->set_property = tern_autoconfig_set_property;
+
+  /* NULL: $TERN_PROVIDERS_DIR, else the installed provider files. */
+  properties[PROP_PROVIDERS_DIR] =
+    g_param_spec_string ("providers-dir", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Extra authorities for HTTPS and the servers, besides the system's. */
+  properties[PROP_CA_FILE] =
+    g_param_spec_string ("ca-file", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* For MX and SRV records; NULL: the default resolver. */
+  properties[PROP_RESOLVER] =
+    g_param_spec_object ("resolver", NULL, NULL, G_TYPE_RESOLVER,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Seconds for each fetch, lookup and probe. */
+  properties[PROP_TIMEOUT] =
+    g_param_spec_uint ("timeout", NULL, NULL, 1, 600, TERN_AUTOCONFIG_DEFAULT_TIMEOUT,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Milliseconds between the starts of two probes. */
+  properties[PROP_STAGGER] =
+    g_param_spec_uint ("stagger", NULL, NULL, 0, 10000, TERN_AUTOCONFIG_DEFAULT_STAGGER,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
    * TernAutoconfig::attempt:
@@ -287,13 +383,18 @@ tern_autoconfig_new (void)
 }
 
 static void
-set_string (char       **field,
-            const char  *value)
+set_string (TernAutoconfig  *self,
+            char           **field,
+            const char      *value,
+            guint            prop_id)
 {
   if (value != NULL && *value == '\0')
     value = NULL;
+  if (g_strcmp0 (*field, value) == 0)
+    return;
   g_free (*field);
   *field = g_strdup (value);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
 }
 
 void
@@ -301,7 +402,7 @@ tern_autoconfig_set_providers_dir (TernAutoconfig *self,
                                    const char     *providers_dir)
 {
   g_return_if_fail (TERN_IS_AUTOCONFIG (self));
-  set_string (&self->providers_dir, providers_dir);
+  set_string (self, &self->providers_dir, providers_dir, PROP_PROVIDERS_DIR);
 }
 
 const char *
@@ -321,7 +422,7 @@ tern_autoconfig_set_ca_file (TernAutoconfig *self,
                              const char     *ca_file)
 {
   g_return_if_fail (TERN_IS_AUTOCONFIG (self));
-  set_string (&self->ca_file, ca_file);
+  set_string (self, &self->ca_file, ca_file, PROP_CA_FILE);
 }
 
 const char *
@@ -336,7 +437,9 @@ tern_autoconfig_set_resolver (TernAutoconfig *self,
                               GResolver      *resolver)
 {
   g_return_if_fail (TERN_IS_AUTOCONFIG (self));
-  g_set_object (&self->resolver, resolver);
+  g_return_if_fail (resolver == NULL || G_IS_RESOLVER (resolver));
+  if (g_set_object (&self->resolver, resolver))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RESOLVER]);
 }
 
 GResolver *
@@ -351,7 +454,11 @@ tern_autoconfig_set_timeout (TernAutoconfig *self,
                              guint           seconds)
 {
   g_return_if_fail (TERN_IS_AUTOCONFIG (self));
+  g_return_if_fail (seconds > 0);
+  if (self->timeout == seconds)
+    return;
   self->timeout = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIMEOUT]);
 }
 
 void
@@ -359,7 +466,10 @@ tern_autoconfig_set_stagger (TernAutoconfig *self,
                              guint           milliseconds)
 {
   g_return_if_fail (TERN_IS_AUTOCONFIG (self));
+  if (self->stagger == milliseconds)
+    return;
   self->stagger = milliseconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STAGGER]);
 }
 
 /* The address map */

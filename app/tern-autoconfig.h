@@ -146,7 +146,8 @@ G_DECLARE_FINAL_TYPE (TernAutoconfig, tern_autoconfig, TERN, AUTOCONFIG, GObject
  * emitted there. */
 TernAutoconfig *tern_autoconfig_new                (void);
 
-/* Settings; they take effect at the next detection.
+/* Settings, also the properties "providers-dir", "ca-file", "resolver",
+ * "timeout" and "stagger"; they take effect at the next detection.
  *
  * providers_dir: where the provider files are; NULL: $TERN_PROVIDERS_DIR,
  * else the installed ones.  ca_file: extra authorities, trusted besides the

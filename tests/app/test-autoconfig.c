@@ -679,6 +679,38 @@ test_usernames (void)
   g_assert_null (none);
 }
 
+static void
+count_notify (GObject    *object,
+              GParamSpec *pspec,
+              guint      *count)
+{
+  (*count)++;
+}
+
+static void
+test_properties (void)
+{
+  g_autoptr(TernAutoconfig) autoconfig = tern_autoconfig_new ();
+  g_autoptr(GResolver) resolver = g_object_new (TEST_TYPE_RESOLVER, NULL);
+  g_autoptr(GResolver) got = NULL;
+  g_autofree char *ca_file = NULL;
+  guint timeout = 0;
+  guint count = 0;
+
+  g_assert_cmpstr (tern_autoconfig_get_providers_dir (autoconfig), ==, g_getenv ("TERN_PROVIDERS_DIR")
+                     ? g_getenv ("TERN_PROVIDERS_DIR") : TERN_DATADIR "/providers");
+  g_signal_connect (autoconfig, "notify", G_CALLBACK (count_notify), &count);
+  g_object_set (autoconfig, "ca-file", "/ca.pem", "resolver", resolver, "timeout", 3, NULL);
+  g_object_set (autoconfig, "ca-file", "/ca.pem", "timeout", 3, NULL);
+  g_assert_cmpuint (count, ==, 3);
+  g_object_get (autoconfig, "ca-file", &ca_file, "resolver", &got, "timeout", &timeout, NULL);
+  g_assert_cmpstr (ca_file, ==, "/ca.pem");
+  g_assert_true (got == resolver);
+  g_assert_cmpuint (timeout, ==, 3);
+  g_assert_false (tern_autoconfig_map_address (autoconfig, "no port", "127.0.0.1:1"));
+  g_assert_false (tern_autoconfig_map_address (autoconfig, "a.example:1", "127.0.0.1:99999"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -709,6 +741,7 @@ main (int    argc,
   g_test_add_func ("/autoconfig/parse-hostile", test_parse_hostile);
   g_test_add_func ("/autoconfig/parse-mixed", test_parse_mixed);
   g_test_add_func ("/autoconfig/usernames", test_usernames);
+  g_test_add_func ("/autoconfig/properties", test_properties);
 
   status = g_test_run ();
   tern_test_servers_free (servers);
