@@ -6,7 +6,9 @@
  * messages are fetched newest first in batches, each batch one
  * transaction.  Without QRESYNC, CONDSTORE's CHANGEDSINCE limits the flag
  * fetch to what changed, and a UID SEARCH finds what was expunged; with
- * neither, flags of the known range are fetched and compared.
+ * neither, flags of the known range are fetched and compared.  Bodies
+ * (sync_bodies) are fetched a hundred to a command, several commands on
+ * the wire, and stored a few hundred to a transaction.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -619,31 +621,247 @@ download_body (TernContext            *context,
   return tern_mail_store_get_body (store, ref->id, error);
 }
 
+/* A full sync streams bodies through tern_imap_client_fetch_bodies(),
+ * newest first, BODIES_PER_CALL at a time: small ones into memory, large
+ * ones into a file under the profile named by arrival (which message a
+ * body is is known only when it ends), renamed when it is complete.  They
+ * are stored BODIES_PER_COMMIT (or BODY_BYTES_PER_COMMIT) at a time, one
+ * transaction each, instead of a round trip and a commit per message. */
+#define BODIES_PER_CALL 2000
+#define BODIES_PER_COMMIT 200
+#define BODY_BYTES_PER_COMMIT (16 * 1024 * 1024)
+
+typedef struct
+{
+  Sync *sync;
+  const TernMailFolder *folder;
+  char *dir;             /* where large bodies go; NULL until needed */
+  GHashTable *refs;      /* UID -> const TernMailBodyRef *, those not stored yet */
+  GArray *pending;       /* of TernMailBody, owning data and path */
+  guint64 pending_bytes;
+  GHashTable *partials;  /* GOutputStream -> its file's path (owned) */
+  guint next_partial;
+  guint done;
+  guint total;
+  GError *error;         /* from body_begin_cb, reported by body_done_cb */
+} Bodies;
+
+static void
+bodies_clear (Bodies *bodies)
+{
+  GHashTableIter iter;
+  gpointer path;
+
+  for (guint i = 0; bodies->pending != NULL && i < bodies->pending->len; i++)
+    {
+      TernMailBody *body = &g_array_index (bodies->pending, TernMailBody, i);
+
+      g_clear_pointer (&body->data, g_bytes_unref);
+      g_free ((char *) body->path);
+    }
+  g_clear_pointer (&bodies->pending, g_array_unref);
+  /* Bodies that did not end. */
+  if (bodies->partials != NULL)
+    {
+      g_hash_table_iter_init (&iter, bodies->partials);
+      while (g_hash_table_iter_next (&iter, NULL, &path))
+        g_unlink (path);
+    }
+  g_clear_pointer (&bodies->partials, g_hash_table_unref);
+  g_clear_pointer (&bodies->refs, g_hash_table_unref);
+  g_clear_pointer (&bodies->dir, g_free);
+  g_clear_error (&bodies->error);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Bodies, bodies_clear)
+
+static gboolean
+commit_pending (Bodies  *bodies,
+                GError **error)
+{
+  Sync *sync = bodies->sync;
+  guint n = bodies->pending->len;
+  gboolean ok;
+
+  ok = tern_mail_store_set_bodies (sync->store, (TernMailBody *) (gpointer) bodies->pending->data,
+                                   n, error);
+  for (guint i = 0; i < n; i++)
+    {
+      TernMailBody *body = &g_array_index (bodies->pending, TernMailBody, i);
+
+      g_clear_pointer (&body->data, g_bytes_unref);
+      g_free ((char *) body->path);
+    }
+  g_array_set_size (bodies->pending, 0);
+  bodies->pending_bytes = 0;
+  if (!ok)
+    return FALSE;
+  bodies->done += n;
+  sync->stats.bodies += n;
+  if (n > 0)
+    report (sync, bodies->folder->name, bodies->done, bodies->total);
+  return TRUE;
+}
+
+static gboolean
+ensure_body_dir (Bodies  *bodies,
+                 GError **error)
+{
+  g_autofree char *folder = NULL;
+  g_autofree char *dir = NULL;
+
+  if (bodies->dir != NULL)
+    return TRUE;
+  folder = g_strdup_printf ("%" G_GINT64_FORMAT, bodies->folder->id);
+  dir = g_build_filename (tern_context_get_profile_dir (bodies->sync->context), "bodies",
+                          folder, NULL);
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("Cannot create the folder %s: %s"), dir, g_strerror (saved));
+      return FALSE;
+    }
+  bodies->dir = g_steal_pointer (&dir);
+  return TRUE;
+}
+
+static GOutputStream *
+body_begin_cb (guint64  size,
+               gpointer user_data)
+{
+  Bodies *bodies = user_data;
+  g_autofree char *name = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GFile) file = NULL;
+  GFileOutputStream *out;
+
+  if (size <= BODY_INLINE_MAX || bodies->error != NULL ||
+      !ensure_body_dir (bodies, &bodies->error))
+    return g_memory_output_stream_new_resizable ();
+
+  name = g_strdup_printf ("incoming-%u.part", bodies->next_partial++);
+  path = g_build_filename (bodies->dir, name, NULL);
+  file = g_file_new_for_path (path);
+  out = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_PRIVATE, NULL, &bodies->error);
+  if (out == NULL)
+    return g_memory_output_stream_new_resizable ();
+  g_hash_table_insert (bodies->partials, g_object_ref (out), g_steal_pointer (&path));
+  return G_OUTPUT_STREAM (out);
+}
+
+static gboolean
+body_done_cb (guint32         uid,
+              GOutputStream  *out,
+              gpointer        user_data,
+              GError        **error)
+{
+  Bodies *bodies = user_data;
+  const TernMailBodyRef *ref = g_hash_table_lookup (bodies->refs, GUINT_TO_POINTER (uid));
+  g_autofree char *partial = NULL;
+  TernMailBody body = { 0 };
+
+  g_hash_table_steal_extended (bodies->partials, out, NULL, (gpointer *) &partial);
+  if (partial != NULL)
+    g_object_unref (out); /* the table's reference */
+  if (bodies->error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&bodies->error));
+      goto failed;
+    }
+  if (!g_output_stream_close (out, NULL, error))
+    goto failed;
+  if (ref == NULL)
+    {
+      /* Not asked for, or twice: nothing to store. */
+      if (partial != NULL)
+        g_unlink (partial);
+      return TRUE;
+    }
+
+  body.message_id = ref->id;
+  if (partial == NULL)
+    {
+      body.data = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+      body.size = g_bytes_get_size (body.data);
+    }
+  else
+    {
+      g_autofree char *relative = body_relative_path (bodies->folder->id, ref->id);
+      g_autofree char *path = g_build_filename (tern_context_get_profile_dir (bodies->sync->context),
+                                                relative, NULL);
+
+      if (g_rename (partial, path) != 0)
+        {
+          int saved = errno;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                       _("Cannot write %s: %s"), path, g_strerror (saved));
+          goto failed;
+        }
+      body.path = g_steal_pointer (&relative);
+      body.size = ref->size;
+    }
+  g_hash_table_remove (bodies->refs, GUINT_TO_POINTER (uid));
+  g_array_append_val (bodies->pending, body);
+  bodies->pending_bytes += partial == NULL ? body.size : 0;
+  if (bodies->pending->len >= BODIES_PER_COMMIT || bodies->pending_bytes >= BODY_BYTES_PER_COMMIT)
+    return commit_pending (bodies, error);
+  return TRUE;
+
+failed:
+  if (partial != NULL)
+    g_unlink (partial);
+  return FALSE;
+}
+
 static gboolean
 sync_bodies (Sync                 *sync,
              const TernMailFolder *folder,
              GError              **error)
 {
-  gint64 since = 0;
+  g_auto(Bodies) bodies = { sync, folder };
   g_autoptr(GArray) refs = NULL;
+  g_autoptr(GError) local_error = NULL;
+  gint64 since = 0;
 
   if (sync->bodies == TERN_IMAP_SYNC_BODIES_WINDOW)
     since = g_get_real_time () / G_USEC_PER_SEC - BODY_WINDOW_DAYS * 24 * 3600;
   refs = tern_mail_store_list_missing_bodies (sync->store, folder->id, since, error);
   if (refs == NULL)
     return FALSE;
-  for (guint i = 0; i < refs->len; i++)
-    {
-      g_autoptr(GBytes) bytes = NULL;
+  bodies.refs = g_hash_table_new (NULL, NULL);
+  bodies.pending = g_array_new (FALSE, FALSE, sizeof (TernMailBody));
+  bodies.partials = g_hash_table_new_full (NULL, NULL, g_object_unref, g_free);
+  bodies.total = refs->len;
 
-      bytes = download_body (sync->context, sync->client, folder->id,
-                             &g_array_index (refs, TernMailBodyRef, i), FALSE, sync->cancellable,
-                             error);
-      if (bytes == NULL)
-        return FALSE;
-      sync->stats.bodies++;
-      if ((i + 1) % 100 == 0 || i + 1 == refs->len)
-        report (sync, folder->name, i + 1, refs->len);
+  /* @refs is highest UID first: newest mail first, a slice per call. */
+  for (guint start = 0; start < refs->len; start += BODIES_PER_CALL)
+    {
+      guint end = MIN (start + BODIES_PER_CALL, refs->len);
+      g_autoptr(TernImapSet) uids = tern_imap_set_new ();
+
+      for (guint i = end; i > start; i--)
+        {
+          const TernMailBodyRef *ref = &g_array_index (refs, TernMailBodyRef, i - 1);
+
+          tern_imap_set_add (uids, ref->uid);
+          g_hash_table_insert (bodies.refs, GUINT_TO_POINTER (ref->uid), (gpointer) ref);
+        }
+      if (!tern_imap_client_fetch_bodies (sync->client, uids, body_begin_cb, body_done_cb,
+                                          &bodies, sync->cancellable, &local_error))
+        break;
+    }
+  /* What arrived whole is kept, even when the sync stops here. */
+  if (local_error == NULL)
+    commit_pending (&bodies, &local_error);
+  else
+    commit_pending (&bodies, NULL);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
     }
   return TRUE;
 }

@@ -1523,6 +1523,45 @@ tern_mail_store_set_body (TernStore   *store,
 
 typedef struct
 {
+  const TernMailBody *bodies;
+  guint n_bodies;
+} Bodies;
+
+static gboolean
+set_bodies_cb (sqlite3  *db,
+               gpointer  user_data,
+               GError  **error)
+{
+  Bodies *batch = user_data;
+
+  for (guint i = 0; i < batch->n_bodies; i++)
+    {
+      const TernMailBody *one = &batch->bodies[i];
+      Body body = { one->message_id, one->data, one->path, one->size };
+
+      if (!set_body_cb (db, &body, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+tern_mail_store_set_bodies (TernStore           *store,
+                            const TernMailBody  *bodies,
+                            guint                n_bodies,
+                            GError             **error)
+{
+  Bodies batch = { bodies, n_bodies };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
+  g_return_val_if_fail (bodies != NULL || n_bodies == 0, FALSE);
+  if (n_bodies == 0)
+    return TRUE;
+  return tern_store_write (store, set_bodies_cb, &batch, error);
+}
+
+typedef struct
+{
   gint64 message_id;
   GBytes *data;
   char *path;

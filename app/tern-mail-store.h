@@ -236,6 +236,21 @@ gboolean        tern_mail_store_set_body            (TernStore             *stor
                                                      const char            *path,
                                                      guint64                size,
                                                      GError               **error);
+/* One body of tern_mail_store_set_bodies(), as for tern_mail_store_set_body(). */
+typedef struct
+{
+  gint64      message_id;
+  GBytes     *data;
+  const char *path;
+  guint64     size;
+} TernMailBody;
+
+/* Stores @n_bodies bodies in one transaction: a full sync commits (and
+ * syncs to disk) once per batch, not once per message. */
+gboolean        tern_mail_store_set_bodies          (TernStore             *store,
+                                                     const TernMailBody    *bodies,
+                                                     guint                  n_bodies,
+                                                     GError               **error);
 /* POP3: the folder's UIDLs, each mapped to its internal_date (a gint64 *:
  * the download time). */
 GHashTable     *tern_mail_store_get_pop3_uidls      (TernStore             *store,

@@ -322,6 +322,140 @@ tern_imap_client_fetch_body (TernImapClient  *self,
   return TRUE;
 }
 
+/* Bodies, pipelined */
+
+typedef struct
+{
+  const TernImapSet *uids;
+  TernImapBodyBeginFunc begin;
+  TernImapBodyDoneFunc done;
+  gpointer user_data;
+  GHashTable *open;  /* sequence number -> GOutputStream, bodies being received */
+  GError *error;     /* the first failure of a callback */
+} BodiesData;
+
+static GOutputStream *
+bodies_sink_cb (guint32     seq,
+                const char *item,
+                const char *section,
+                guint64     size,
+                gpointer    user_data)
+{
+  BodiesData *bodies = user_data;
+  GOutputStream *out;
+
+  /* Only the whole message is ours; anything else stays in memory. */
+  if (g_strcmp0 (item, "BODY") != 0 || g_strcmp0 (section, "") != 0)
+    return NULL;
+  out = bodies->begin (size, bodies->user_data);
+  g_hash_table_replace (bodies->open, GUINT_TO_POINTER (seq), g_object_ref (out));
+  return out;
+}
+
+static gboolean
+bodies_untagged (TernImapClient   *self,
+                 TernImapResponse *response,
+                 gpointer          data)
+{
+  BodiesData *bodies = data;
+  TernImapMessage *message = response->message;
+  g_autoptr(GOutputStream) out = NULL;
+
+  if (response->data != TERN_IMAP_DATA_FETCH || message == NULL || response->sections == NULL)
+    return FALSE;
+  if (!g_hash_table_steal_extended (bodies->open, GUINT_TO_POINTER (message->seq), NULL,
+                                    (gpointer *) &out))
+    return FALSE;
+  _tern_imap_client_note_fetch_uid (self, message);
+  if (!(message->present & TERN_IMAP_FETCH_UID) ||
+      !tern_imap_set_contains (bodies->uids, message->uid))
+    return FALSE;  /* RFC 3501 requires the UID; without it the body is dropped */
+  if (bodies->error == NULL &&
+      !bodies->done (message->uid, out, bodies->user_data, &bodies->error) &&
+      bodies->error == NULL)
+    g_set_error (&bodies->error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Stopped");
+  /* Flags that came along still count as a change to report. */
+  return FALSE;
+}
+
+gboolean
+tern_imap_client_fetch_bodies (TernImapClient         *self,
+                               const TernImapSet      *uids,
+                               TernImapBodyBeginFunc   begin,
+                               TernImapBodyDoneFunc    done,
+                               gpointer                user_data,
+                               GCancellable           *cancellable,
+                               GError                **error)
+{
+  g_autoptr(GPtrArray) chunks = NULL;
+  g_autoptr(GPtrArray) commands =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_command_free);
+  g_autoptr(GQueue) in_flight = g_queue_new ();  /* borrowed from @commands */
+  g_autoptr(GHashTable) open = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
+  g_autoptr(GError) first_error = NULL;
+  BodiesData data = { uids, begin, done, user_data, open, NULL };
+  gboolean ok = FALSE;
+  guint next = 0;
+
+  g_return_val_if_fail (TERN_IS_IMAP_CLIENT (self), FALSE);
+  g_return_val_if_fail (uids != NULL && begin != NULL && done != NULL, FALSE);
+
+  if (self->selected == NULL)
+    {
+      g_set_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_PROTOCOL,
+                   _("No mailbox is selected on %s"), self->label);
+      return FALSE;
+    }
+
+  chunks = split_set (uids, BODY_BATCH, SET_BATCH);
+  tern_imap_parser_set_body_sink (self->parser, bodies_sink_cb, &data, NULL);
+  for (;;)
+    {
+      g_autoptr(TernImapResponse) tagged = NULL;
+      TernImapCommand *head;
+      gboolean sent = FALSE;
+
+      while (next < chunks->len && g_queue_get_length (in_flight) < FETCH_IN_FLIGHT &&
+             data.error == NULL && first_error == NULL)
+        {
+          TernImapCommand *command = fetch_command (self, chunks->pdata[next++],
+                                                    "UID BODY.PEEK[]", 0);
+
+          g_ptr_array_add (commands, command);
+          g_queue_push_tail (in_flight, command);
+          if (!_tern_imap_client_send_command (self, command, NULL, cancellable, error))
+            goto out;
+          sent = TRUE;
+        }
+      if (sent && !tern_connection_flush (self->connection, cancellable, error))
+        goto out;
+      if (g_queue_is_empty (in_flight))
+        break;
+
+      head = g_queue_pop_head (in_flight);
+      tagged = _tern_imap_client_wait_tagged (self, head->tag, bodies_untagged, &data,
+                                              cancellable, error);
+      if (tagged == NULL)
+        goto out;
+      /* A NO for messages expunged meanwhile (RFC 2180 4.1.2) still
+       * delivered the others; only a BAD is our mistake. */
+      if (tagged->status == TERN_IMAP_RESPONSE_STATUS_BAD && first_error == NULL)
+        _tern_imap_client_set_response_error (self, head->what, tagged, &first_error);
+    }
+
+  if (data.error != NULL)
+    g_propagate_error (error, g_steal_pointer (&data.error));
+  else if (first_error != NULL)
+    g_propagate_error (error, g_steal_pointer (&first_error));
+  else
+    ok = TRUE;
+
+out:
+  tern_imap_parser_set_body_sink (self->parser, NULL, NULL, NULL);
+  g_clear_error (&data.error);
+  return ok;
+}
+
 typedef struct
 {
   TernImapSet *result;

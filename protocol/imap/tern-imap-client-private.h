@@ -19,6 +19,9 @@ G_BEGIN_DECLS
  * messages is 100 commands, 4 on the wire at any time. */
 #define FETCH_BATCH 1000
 #define FETCH_IN_FLIGHT 4
+/* Whole messages per UID FETCH of tern_imap_client_fetch_bodies(): small
+ * enough that a stop is quick, large enough that commands are few. */
+#define BODY_BATCH 100
 /* Ranges per STORE/COPY/EXPUNGE command, to keep lines short. */
 #define SET_BATCH 500
 

@@ -173,6 +173,28 @@ gboolean        tern_imap_client_fetch_body        (TernImapClient  *self,
                                                     GOutputStream   *out,
                                                     GCancellable    *cancellable,
                                                     GError         **error);
+/* Returns the stream (transfer full) a message body of @size octets goes
+ * to; which message it is is known only when it ends. */
+typedef GOutputStream *(*TernImapBodyBeginFunc) (guint64   size,
+                                                 gpointer  user_data);
+/* Called when the body that went to @out is complete: it is message @uid's.
+ * Return FALSE to stop (no further commands are sent). */
+typedef gboolean       (*TernImapBodyDoneFunc)  (guint32         uid,
+                                                 GOutputStream  *out,
+                                                 gpointer        user_data,
+                                                 GError        **error);
+/* UID FETCH @uids (UID BODY.PEEK[]), BODY_BATCH UIDs per command and
+ * several commands on the wire, so that a full sync does not wait a round
+ * trip per message.  Messages no longer on the server are skipped: they
+ * never reach @done.  Streams whose body did not end (an error, a cut
+ * connection) are dropped unclosed; the caller cleans up what they wrote. */
+gboolean        tern_imap_client_fetch_bodies      (TernImapClient         *self,
+                                                    const TernImapSet      *uids,
+                                                    TernImapBodyBeginFunc   begin,
+                                                    TernImapBodyDoneFunc    done,
+                                                    gpointer                user_data,
+                                                    GCancellable           *cancellable,
+                                                    GError                **error);
 /* UID SEARCH / ESEARCH for the UIDs of the selected mailbox (ALL by
  * default); used for the no-CONDSTORE resync. */
 TernImapSet    *tern_imap_client_search_uids       (TernImapClient  *self,

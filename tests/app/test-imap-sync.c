@@ -17,6 +17,7 @@
 
 #include "tern-context.h"
 #include "tern-imap-client.h"
+#include "tern-imap-session.h"
 #include "tern-imap-sync.h"
 #include "tern-mail-store.h"
 #include "tern-test-servers.h"
@@ -758,6 +759,84 @@ test_bodies (Fixture       *fixture,
   g_assert_nonnull (g_strstr_len (g_bytes_get_data (body, NULL), g_bytes_get_size (body), "Message-ID:"));
 }
 
+/* Bodies, all of them: fetched many to a command, several commands on the
+ * wire; each stored whole, small ones in the database and a large one in a
+ * file under the profile, with no partial file left behind. */
+static void
+test_bodies_all (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  const char *user = data;
+  TernStore *store = tern_context_get_store (fixture->context);
+  g_autoptr(TernImapClient) client = NULL;
+  g_autoptr(TernMailFolder) folder = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GArray) missing = NULL;
+  g_autoptr(GString) large = g_string_new (NULL);
+  g_autoptr(GBytes) large_bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *folder_dir = NULL;
+  g_autofree char *id = NULL;
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+  TernImapSyncStats stats;
+  guint32 uid = 0;
+  guint files = 0;
+  gboolean found_large = FALSE;
+
+  /* More than BODY_BATCH × FETCH_IN_FLIGHT, so that the pipe refills. */
+  add_messages (user, "AllBodies", 450);
+  g_string_append (large, "From: Ann <ann@example.org>\r\nTo: <bob@tern.test>\r\n"
+                          "Subject: large\r\nMessage-ID: <large@tern.test>\r\n\r\n");
+  for (guint i = 0; large->len < 600 * 1024; i++)
+    g_string_append_printf (large, "line %u of a large message, long enough to matter\r\n", i);
+  large_bytes = g_bytes_new (large->str, large->len);
+  client = tern_imap_session_open (fixture->context, fixture->account, NULL, &error);
+  g_assert_no_error (error);
+  tern_imap_client_append (client, "AllBodies", 0, 0, large_bytes, NULL, &uid, NULL, &error);
+  g_assert_no_error (error);
+  tern_imap_client_logout (client, NULL, NULL);
+
+  stats = sync_ok (fixture, TERN_IMAP_SYNC_BODIES_ALL);
+  folder = find_folder (fixture, "AllBodies");
+  missing = tern_mail_store_list_missing_bodies (store, folder->id, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (missing->len, ==, 0);
+  messages = tern_mail_store_list_messages (store, folder->id, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (messages->len, ==, 451);
+  g_assert_cmpuint (stats.bodies, >=, 451);
+  for (guint i = 0; i < messages->len; i++)
+    {
+      TernMailMessage *message = g_ptr_array_index (messages, i);
+      g_autoptr(GBytes) body = tern_mail_store_get_body (store, message->id, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (body);
+      g_assert_cmpuint (g_bytes_get_size (body), ==, message->size);
+      if (g_bytes_get_size (body) == large->len)
+        {
+          g_assert_true (g_bytes_equal (body, large_bytes));
+          found_large = TRUE;
+        }
+      else
+        g_assert_nonnull (g_strstr_len (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                                        "Message-ID:"));
+    }
+  g_assert_true (found_large);
+
+  id = g_strdup_printf ("%" G_GINT64_FORMAT, folder->id);
+  folder_dir = g_build_filename (fixture->profile, "bodies", id, NULL);
+  dir = g_dir_open (folder_dir, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_assert_true (g_str_has_suffix (name, ".eml"));
+      files++;
+    }
+  g_assert_cmpuint (files, ==, 1);
+}
+
 /* tern-cli */
 
 static char *
@@ -897,6 +976,7 @@ main (int    argc,
   ADD ("qresync-noop", tern_test_servers_get_user (servers, 0), test_qresync_noop);
   ADD ("resync-condstore", tern_test_servers_get_user (servers, 0), test_resync_without_qresync);
   ADD ("resync-plain", tern_test_servers_get_user (servers, 0), test_resync_without_qresync);
+  ADD ("bodies-all", tern_test_servers_get_user (servers, 0), test_bodies_all);
   g_test_add_func ("/tern/imap-sync/cli", test_cli);
   /* Last: it restarts Dovecot, and no other test should depend on how
    * soon a restarted server takes logins. */
