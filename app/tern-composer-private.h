@@ -23,6 +23,23 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (InternetAddressList, g_object_unref)
 /* @message (RFC 5322 bytes) parsed; NULL when it is not a message. */
 GMimeMessage *_tern_composer_parse_message (GBytes *data);
 
+/* tern-composer-headers.c */
+
+gboolean      _tern_composer_is_blank        (const char           *text);
+/* The addresses of @text as the user typed them ("Name <a@b>, c@d"),
+ * appended to @list; @n_mailboxes counts them.  An address that does not
+ * parse is TERN_APP_ERROR_INVALID naming it. */
+gboolean      _tern_composer_parse_addresses (const char           *text,
+                                              InternetAddressList  *list,
+                                              guint                *n_mailboxes,
+                                              GError              **error);
+/* Writes Subject, From, To, Cc and Bcc of @message (all set) encoded the
+ * way every decoder reads them back (see the file). */
+void          _tern_composer_encode_headers  (GMimeMessage         *message,
+                                              const char           *subject);
+
+/* tern-composer.c */
+
 /* @text as valid UTF-8 with LF line endings (CRLF and CR converted),
  * ending in a line break unless empty. */
 char         *_tern_composer_normalize_text (const char *text);

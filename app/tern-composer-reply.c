@@ -13,6 +13,7 @@
 #include "tern-composer-private.h"
 #include "tern-composer.h"
 #include "tern-mail-store-private.h"
+#include "tern-message-content.h"
 
 /* RFC 5322 3.6.4 lets References be trimmed; like most clients, the first
  * (the thread's root) and the most recent ones are kept. */
@@ -214,28 +215,6 @@ reply_references (GMimeMessage *original)
 
 /* The original's text */
 
-typedef struct
-{
-  GMimeTextPart *plain;
-  GMimeTextPart *html;
-} BodyParts;
-
-static void
-find_text_cb (GMimeObject *parent,
-              GMimeObject *part,
-              gpointer     user_data)
-{
-  BodyParts *parts = user_data;
-  GMimeContentType *type = g_mime_object_get_content_type (part);
-
-  if (!GMIME_IS_TEXT_PART (part) || g_mime_part_is_attachment (GMIME_PART (part)))
-    return;
-  if (parts->plain == NULL && g_mime_content_type_is_type (type, "text", "plain"))
-    parts->plain = GMIME_TEXT_PART (part);
-  else if (parts->html == NULL && g_mime_content_type_is_type (type, "text", "html"))
-    parts->html = GMIME_TEXT_PART (part);
-}
-
 static const struct
 {
   const char *name;
@@ -338,19 +317,20 @@ html_to_text (const char *html)
   return g_string_free (out, FALSE);
 }
 
+/* The original's text, for quoting: its text/plain part (charset and
+ * format=flowed handled by TernMessageContent), else its HTML as text. */
 static char *
-original_text (GMimeMessage *original)
+original_text (TernMessageContent *content)
 {
-  BodyParts parts = { NULL, NULL };
-  g_autofree char *html = NULL;
+  if (tern_message_content_get_text (content) != NULL)
+    return _tern_composer_normalize_text (tern_message_content_get_text (content));
+  if (tern_message_content_get_html (content) != NULL)
+    {
+      g_autofree char *text = html_to_text (tern_message_content_get_html (content));
 
-  g_mime_message_foreach (original, find_text_cb, &parts);
-  if (parts.plain != NULL)
-    return g_mime_text_part_get_text (parts.plain);
-  if (parts.html == NULL)
-    return g_strdup ("");
-  html = g_mime_text_part_get_text (parts.html);
-  return html_to_text (html);
+      return _tern_composer_normalize_text (text);
+    }
+  return g_strdup ("");
 }
 
 static char *
@@ -385,10 +365,10 @@ original_date (GMimeMessage *original)
 }
 
 static char *
-quoted_reply (GMimeMessage *original)
+quoted_reply (GMimeMessage       *original,
+              TernMessageContent *content)
 {
-  g_autofree char *raw_text = original_text (original);
-  g_autofree char *text = _tern_composer_normalize_text (raw_text);
+  g_autofree char *text = original_text (content);
   g_autofree char *who = sender_name (original);
   g_autofree char *when = original_date (original);
   g_auto(GStrv) lines = NULL;
@@ -421,10 +401,10 @@ quoted_reply (GMimeMessage *original)
 }
 
 static char *
-forwarded_body (GMimeMessage *original)
+forwarded_body (GMimeMessage       *original,
+                TernMessageContent *content)
 {
-  g_autofree char *raw_text = original_text (original);
-  g_autofree char *text = _tern_composer_normalize_text (raw_text);
+  g_autofree char *text = original_text (content);
   g_autofree char *when = original_date (original);
   g_autofree char *from = NULL;
   g_autofree char *to = NULL;
@@ -464,32 +444,20 @@ message_bytes (GMimeMessage *message)
   return bytes;
 }
 
+/* The original's attachments go along with an inline forward. */
 static void
-forward_attachment_cb (GMimeObject *parent,
-                       GMimeObject *part,
-                       gpointer     user_data)
+add_original_attachments (TernComposer       *composer,
+                          TernMessageContent *content)
 {
-  TernComposer *composer = user_data;
-  GMimeDataWrapper *content;
-  g_autoptr(GMimeStream) stream = NULL;
-  g_autofree char *mime_type = NULL;
-  const char *filename;
-  GByteArray *array;
-  g_autoptr(GBytes) data = NULL;
+  GPtrArray *attachments = tern_message_content_get_attachments (content);
 
-  if (!GMIME_IS_PART (part) || !g_mime_part_is_attachment (GMIME_PART (part)))
-    return;
-  content = g_mime_part_get_content (GMIME_PART (part));
-  if (content == NULL)
-    return;
-  filename = g_mime_part_get_filename (GMIME_PART (part));
-  stream = g_mime_stream_mem_new ();
-  g_mime_data_wrapper_write_to_stream (content, stream);
-  array = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (stream));
-  data = g_bytes_new (array->data, array->len);
-  mime_type = g_mime_content_type_get_mime_type (g_mime_object_get_content_type (part));
-  tern_composer_add_attachment_bytes (composer, data, filename ? filename : "attachment",
-                                      mime_type);
+  for (guint i = 0; i < attachments->len; i++)
+    {
+      const TernMessageAttachment *attachment = g_ptr_array_index (attachments, i);
+
+      tern_composer_add_attachment_bytes (composer, attachment->data, attachment->filename,
+                                          attachment->content_type);
+    }
 }
 
 static char *
@@ -509,6 +477,8 @@ tern_composer_new_reply (TernAccount   *account,
                          TernReplyMode  mode)
 {
   g_autoptr(TernComposer) composer = NULL;
+  g_autoptr(GBytes) raw = NULL;
+  g_autoptr(TernMessageContent) content = NULL;
   g_autofree char *subject = NULL;
   g_autofree char *body = NULL;
 
@@ -517,6 +487,8 @@ tern_composer_new_reply (TernAccount   *account,
 
   _tern_mail_ensure_gmime ();
   composer = tern_composer_new_for_account (account);
+  raw = message_bytes (original);
+  content = tern_message_content_new (raw, NULL);
   switch (mode)
     {
     case TERN_REPLY_MODE_REPLY:
@@ -528,23 +500,22 @@ tern_composer_new_reply (TernAccount   *account,
         subject = prefixed_subject ("Re: ", g_mime_message_get_subject (original), reply_prefixes);
         tern_composer_set_in_reply_to (composer, g_mime_message_get_message_id (original));
         tern_composer_set_references (composer, references);
-        body = quoted_reply (original);
+        body = quoted_reply (original, content);
         break;
       }
     case TERN_REPLY_MODE_FORWARD_INLINE:
       subject = prefixed_subject ("Fwd: ", g_mime_message_get_subject (original),
                                   forward_prefixes);
-      body = forwarded_body (original);
-      g_mime_message_foreach (original, forward_attachment_cb, composer);
+      body = forwarded_body (original, content);
+      add_original_attachments (composer, content);
       break;
     case TERN_REPLY_MODE_FORWARD_ATTACHMENT:
       {
-        g_autoptr(GBytes) data = message_bytes (original);
         g_autofree char *filename = message_filename (original);
 
         subject = prefixed_subject ("Fwd: ", g_mime_message_get_subject (original),
                                     forward_prefixes);
-        tern_composer_add_attachment_bytes (composer, data, filename, "message/rfc822");
+        tern_composer_add_attachment_bytes (composer, raw, filename, "message/rfc822");
         break;
       }
     default:

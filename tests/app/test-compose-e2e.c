@@ -283,6 +283,7 @@ assert_stored (Profile         *profile,
   g_autoptr(GMimeMessage) parsed = _tern_composer_parse_message (raw);
   g_autofree char *text = NULL;
   g_autofree char *header = NULL;
+  g_autofree char *text_of_raw = NULL;
   g_autoptr(GBytes) attachment = NULL;
   const char *data;
   const char *header_end;
@@ -296,7 +297,7 @@ assert_stored (Profile         *profile,
   g_assert_nonnull (message->to_list);
   g_assert_true (g_str_has_prefix (message->to_list, BOB_NAME " <"));
 
-  data = g_bytes_get_data (raw, NULL);
+  data = text_of_raw = g_strndup (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw));
   header_end = strstr (data, "\n\n");
   if (header_end == NULL || (strstr (data, "\r\n\r\n") && strstr (data, "\r\n\r\n") < header_end))
     header_end = strstr (data, "\r\n\r\n");
@@ -391,28 +392,9 @@ run_cli (Fixture           *fixture,
          const char *const *args,
          int               *exit_status)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (NULL);
   g_autofree char *profile = profile_path (&fixture->alice);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *err = NULL;
-  char *out = NULL;
-  int status = 0;
 
-  g_ptr_array_add (argv, (char *) g_getenv ("TERN_CLI"));
-  g_ptr_array_add (argv, (char *) "--profile");
-  g_ptr_array_add (argv, profile);
-  g_ptr_array_add (argv, (char *) "--ca-file");
-  g_ptr_array_add (argv, (char *) tern_test_servers_get_ca_file (servers));
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
-                &status, &error);
-  g_assert_no_error (error);
-  if (err != NULL && *err != '\0')
-    g_test_message ("tern-cli %s: %s", args[0], err);
-  *exit_status = g_spawn_check_wait_status (status, NULL) ? 0 : 1;
-  return out;
+  return tern_test_run_cli (profile, tern_test_servers_get_ca_file (servers), args, exit_status);
 }
 
 static void

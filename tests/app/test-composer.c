@@ -56,14 +56,24 @@ parse (GBytes *bytes)
   return message;
 }
 
+/* The message as a string (GBytes are not NUL-terminated). */
+static char *
+bytes_text (GBytes *bytes)
+{
+  gsize size;
+  const char *data = g_bytes_get_data (bytes, &size);
+
+  return g_strndup (data, size);
+}
+
 static char *
 header_block (GBytes *bytes)
 {
-  const char *data = g_bytes_get_data (bytes, NULL);
-  const char *end = strstr (data, "\r\n\r\n");
+  g_autofree char *text = bytes_text (bytes);
+  const char *end = strstr (text, "\r\n\r\n");
 
   g_assert_nonnull (end);
-  return g_strndup (data, end - data + 2);
+  return g_strndup (text, end - text + 2);
 }
 
 /* Every line ends in CRLF and is at most 998 octets long (RFC 5322 2.1.1). */
@@ -404,6 +414,7 @@ test_attachment_names (TernTestProfile *fixture,
   g_autoptr(GError) error = NULL;
   const char pdf[] = "%PDF-1.4\n1 0 obj\n<< >>\nendobj\n";
   GMimeObject *part;
+  g_autofree char *text = NULL;
   g_autofree char *wire = NULL;
 
   g_file_set_contents (path, pdf, -1, &error);
@@ -413,9 +424,10 @@ test_attachment_names (TernTestProfile *fixture,
   g_assert_cmpstr (tern_composer_get_attachment_name (composer, 0), ==, ATTACHMENT_NAME);
   bytes = build_bytes (composer);
   assert_wire_format (bytes);
-  g_test_message ("%s", (const char *) g_bytes_get_data (bytes, NULL));
+  text = bytes_text (bytes);
+  g_test_message ("%s", text);
   /* filename*=utf-8''%D0%9E... (folded into numbered sections when long). */
-  wire = g_ascii_strdown (g_bytes_get_data (bytes, NULL), -1);
+  wire = g_ascii_strdown (text, -1);
   g_assert_nonnull (strstr (wire, "filename*"));
   g_assert_nonnull (strstr (wire, "utf-8''%d0%9e"));
 

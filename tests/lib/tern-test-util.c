@@ -100,3 +100,35 @@ tern_test_profile_teardown (TernTestProfile *fixture,
   g_clear_pointer (&fixture->dir, g_free);
   g_clear_pointer (&fixture->profile, g_free);
 }
+
+char *
+tern_test_run_cli (const char        *profile,
+                   const char        *ca_file,
+                   const char *const *args,
+                   int               *exit_status)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  char *out = NULL;
+  int status = 0;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("TERN_CLI"));
+  g_ptr_array_add (argv, (char *) "--profile");
+  g_ptr_array_add (argv, (char *) profile);
+  if (ca_file != NULL)
+    {
+      g_ptr_array_add (argv, (char *) "--ca-file");
+      g_ptr_array_add (argv, (char *) ca_file);
+    }
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                &status, &error);
+  g_assert_no_error (error);
+  if (err != NULL && *err != '\0')
+    g_test_message ("tern-cli %s: %s", args[0], err);
+  *exit_status = g_spawn_check_wait_status (status, NULL) ? 0 : 1;
+  return out;
+}

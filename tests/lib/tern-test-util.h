@@ -31,4 +31,12 @@ void      tern_test_profile_setup    (TernTestProfile *fixture,
 void      tern_test_profile_teardown (TernTestProfile *fixture,
                                       gconstpointer    data);
 
+/* Runs $TERN_CLI --profile @profile [--ca-file @ca_file] @args... and
+ * returns its standard output; its standard error goes to the test log.
+ * @exit_status receives 0 for success, 1 otherwise. */
+char     *tern_test_run_cli          (const char        *profile,
+                                      const char        *ca_file,
+                                      const char *const *args,
+                                      int               *exit_status);
+
 G_END_DECLS
