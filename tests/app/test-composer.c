@@ -692,6 +692,14 @@ test_reply_variants (void)
   g_assert_cmpstr (ids[1], ==, "r12@tern.test");
   g_assert_cmpstr (ids[18], ==, "r29@tern.test");
   g_assert_cmpstr (ids[19], ==, "m3@tern.test");
+  {
+    g_autoptr(GBytes) bytes = build_bytes (reply);
+    g_autofree char *header = header_block (bytes);
+
+    /* Folded: no line of the header is longer than SMTP allows. */
+    assert_wire_format (bytes);
+    g_assert_nonnull (strstr (header, "<r0@tern.test> <r12@tern.test>"));
+  }
   g_clear_object (&reply);
   g_clear_object (&message);
 
