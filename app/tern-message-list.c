@@ -1,18 +1,12 @@
 /* tern-message-list.c: the messages of folders as a lazy GListModel.
  *
  * The list holds a window of consecutive rows (items, their sort keys and
- * identities), read a page at a time on its own reader connection with
- * statements prepared once.  Scrolling down extends the window by keyset
- * (rows after the last key: the cost of a page, wherever it is); a jump
- * reads by OFFSET.  Sort keys never change for a message, so after a
- * write the window is found again by its first and last keys, and what
- * changed is told precisely:
- *
- *   prefix | window | suffix
- *
- * The window is diffed by identity; before and after it only a count and
- * a sum of identities are known, and a region whose fingerprint changed is
- * replaced as a whole (rows nobody has looked at recently).
+ * identities), read a page at a time on a reader connection of its own
+ * with statements prepared once (tern-message-list-sql.c).  Scrolling
+ * down extends the window by keyset (the rows after its last key: the
+ * cost of a page, wherever it is); a jump reads by OFFSET; the window
+ * keeps at most four pages.  Writes to the store are followed by
+ * tern-message-list-refresh.c.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -20,74 +14,10 @@
 
 #include "config.h"
 
-#include "tern-message-item-private.h"
+#include "tern-app-error.h"
 #include "tern-message-list-private.h"
 
-#define PAGE_SIZE 256
-#define MAX_WINDOW (4 * PAGE_SIZE)
-
-#define DATE_KEY "coalesce (m.date, m.internal_date, 0)"
-
-typedef enum {
-  STMT_COUNT,        /* count (*), sum (ident) */
-  STMT_COUNT_BEFORE, /* the same, of rows before (:k, :i) */
-  STMT_PAGE,         /* :limit rows from :offset */
-  STMT_AFTER,        /* :limit rows after (:k, :i) */
-  STMT_RANGE,        /* rows from (:k, :i) to (:k2, :i2), both included */
-  N_STMTS
-} StmtKind;
-
-/* Consecutive rows of the list. */
-typedef struct
-{
-  guint start;       /* position of the first row */
-  gint64 prefix_sum; /* sum of the identities before it */
-  GPtrArray *items;  /* TernMessageItem */
-  GPtrArray *keys;   /* sqlite3_value: sort keys */
-  GArray *idents;    /* gint64: message id, or thread key when threaded */
-} Window;
-
-/* One change, in the positions of the list before the refresh (old) and
- * after it (new). */
-typedef struct
-{
-  guint old_pos;
-  guint removed;
-  guint new_pos;
-  guint added;
-} Change;
-
-struct _TernMessageList
-{
-  GObject parent_instance;
-
-  /* Owned references */
-  TernStore *store;
-  sqlite3 *db;
-  sqlite3_stmt *stmts[N_STMTS];
-  gulong changed_id;
-
-  /* What the list shows */
-  char *condition;
-  GPtrArray *bindings; /* GVariant */
-  GArray *folder_ids;  /* gint64; empty: any folder */
-  TernMessageListSort sort;
-  gboolean descending;
-  gboolean threaded;
-
-  /* State */
-  guint n_items;
-  gint64 total_sum;
-  Window *window;
-  guint64 rows_read;
-
-  /* While a refresh emits items-changed, listeners see the old rows up to
-   * split_old and the new ones from split_new on. */
-  gboolean emitting;
-  guint split_old;
-  guint split_new;
-  Window *old_window;
-};
+#define MAX_WINDOW_ROWS (4 * TERN_MESSAGE_LIST_PAGE_SIZE)
 
 static void tern_message_list_model_init (GListModelInterface *iface);
 
@@ -105,266 +35,28 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-/* Windows */
-
-static Window *
-window_new (guint start)
-{
-  Window *window = g_new0 (Window, 1);
-
-  window->start = start;
-  window->items = g_ptr_array_new_with_free_func (g_object_unref);
-  window->keys = g_ptr_array_new_with_free_func ((GDestroyNotify) sqlite3_value_free);
-  window->idents = g_array_new (FALSE, FALSE, sizeof (gint64));
-  return window;
-}
-
-static void
-window_free (Window *window)
-{
-  g_ptr_array_unref (window->items);
-  g_ptr_array_unref (window->keys);
-  g_array_unref (window->idents);
-  g_free (window);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Window, window_free)
+/* Paging */
 
 static gint64
-window_ident (Window *window,
-              guint   index)
-{
-  return g_array_index (window->idents, gint64, index);
-}
-
-static gint64
-window_sum (Window *window,
-            guint   from,
-            guint   to)
+first_page_sum (TernMessageWindow *window)
 {
   gint64 sum = 0;
 
-  for (guint i = from; i < to; i++)
-    sum += window_ident (window, i);
+  for (guint i = 0; i < TERN_MESSAGE_LIST_PAGE_SIZE; i++)
+    sum += _tern_message_window_ident (window, i);
   return sum;
 }
 
-static gboolean
-window_contains (Window *window,
-                 guint   position)
-{
-  return position >= window->start && position - window->start < window->items->len;
-}
-
-/* The items of @window by identity, to be reused by the next read. */
-static GHashTable *
-window_index (Window *window)
-{
-  GHashTable *index = g_hash_table_new (g_int64_hash, g_int64_equal);
-
-  for (guint i = 0; window != NULL && i < window->items->len; i++)
-    g_hash_table_insert (index, &g_array_index (window->idents, gint64, i),
-                         g_ptr_array_index (window->items, i));
-  return index;
-}
-
-/* SQL */
-
-static const char *
-sort_key (TernMessageList *self)
-{
-  if (self->threaded)
-    return "max (" DATE_KEY ")";
-  switch (self->sort)
-    {
-    case TERN_MESSAGE_LIST_SORT_SENDER:
-      return "coalesce (m.from_name, m.from_address, '') COLLATE NOCASE";
-    case TERN_MESSAGE_LIST_SORT_SUBJECT:
-      return "coalesce (m.subject, '') COLLATE NOCASE";
-    case TERN_MESSAGE_LIST_SORT_DATE:
-    default:
-      return DATE_KEY;
-    }
-}
-
-/* The list's rows, in the column order of tern-message-item-private.h,
- * then the sort key k and the identity ident.  A conversation's row is its
- * newest message: SQLite takes the bare columns of a max() query from the
- * row holding the maximum. */
-static char *
-rows_sql (TernMessageList *self)
-{
-  return g_strdup_printf ("SELECT m.id, m.folder_id, m.thread_id, " DATE_KEY ", m.from_name,"
-                          " m.from_address, m.subject, m.flags, m.has_attachments, %s, %s AS k,"
-                          " %s AS ident FROM messages m WHERE (%s)%s",
-                          self->threaded ? "count (*)" : "1", sort_key (self),
-                          self->threaded ? "coalesce (m.thread_id, -m.id)" : "m.id",
-                          self->condition, self->threaded ? " GROUP BY ident" : "");
-}
-
-static char *
-statement_sql (TernMessageList *self,
-               StmtKind         kind)
-{
-  g_autofree char *rows = rows_sql (self);
-  const char *dir = self->descending ? "DESC" : "ASC";
-  const char *after = self->descending ? "<" : ">";
-  const char *before = self->descending ? ">" : "<";
-
-  switch (kind)
-    {
-    case STMT_COUNT:
-      return g_strdup_printf ("SELECT count (*), sum (ident) FROM (%s)", rows);
-    case STMT_COUNT_BEFORE:
-      return g_strdup_printf ("SELECT count (*), sum (ident) FROM (%s) WHERE (k, ident) %s (:k, :i)",
-                              rows, before);
-    case STMT_PAGE:
-      return g_strdup_printf ("SELECT * FROM (%s) ORDER BY k %s, ident %s LIMIT :limit OFFSET :offset",
-                              rows, dir, dir);
-    case STMT_AFTER:
-      return g_strdup_printf ("SELECT * FROM (%s) WHERE (k, ident) %s (:k, :i)"
-                              " ORDER BY k %s, ident %s LIMIT :limit",
-                              rows, after, dir, dir);
-    case STMT_RANGE:
-      return g_strdup_printf ("SELECT * FROM (%s) WHERE (k, ident) %s= (:k, :i)"
-                              " AND (k, ident) %s= (:k2, :i2) ORDER BY k %s, ident %s",
-                              rows, after, before, dir, dir);
-    case N_STMTS:
-    default:
-      g_assert_not_reached ();
-    }
-}
-
 static void
-clear_statements (TernMessageList *self)
+trim_front (TernMessageWindow *window)
 {
-  for (guint i = 0; i < N_STMTS; i++)
-    g_clear_pointer (&self->stmts[i], sqlite3_finalize);
-}
-
-static void
-bind_named_int (sqlite3_stmt *stmt,
-                const char   *name,
-                gint64        value)
-{
-  sqlite3_bind_int64 (stmt, sqlite3_bind_parameter_index (stmt, name), value);
-}
-
-/* @kind's statement, prepared on first use, with the condition bound. */
-static sqlite3_stmt *
-statement (TernMessageList *self,
-           StmtKind         kind)
-{
-  sqlite3_stmt *stmt = self->stmts[kind];
-
-  if (stmt == NULL)
+  while (window->items->len > MAX_WINDOW_ROWS)
     {
-      g_autofree char *sql = statement_sql (self, kind);
-
-      if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
-        {
-          g_warning ("Cannot read the message list: %s", sqlite3_errmsg (self->db));
-          return NULL;
-        }
-      self->stmts[kind] = stmt;
-    }
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
-  for (guint i = 0; i < self->bindings->len; i++)
-    {
-      GVariant *value = g_ptr_array_index (self->bindings, i);
-
-      if (g_variant_is_of_type (value, G_VARIANT_TYPE_INT64))
-        sqlite3_bind_int64 (stmt, i + 1, g_variant_get_int64 (value));
-      else
-        sqlite3_bind_text (stmt, i + 1, g_variant_get_string (value, NULL), -1, SQLITE_STATIC);
-    }
-  return stmt;
-}
-
-static void
-bind_key (sqlite3_stmt *stmt,
-          const char   *key_name,
-          const char   *ident_name,
-          Window       *window,
-          guint         index)
-{
-  sqlite3_bind_value (stmt, sqlite3_bind_parameter_index (stmt, key_name),
-                      g_ptr_array_index (window->keys, index));
-  bind_named_int (stmt, ident_name, window_ident (window, index));
-}
-
-static void
-query_failed (TernMessageList *self)
-{
-  g_warning ("Cannot read the message list: %s", sqlite3_errmsg (self->db));
-}
-
-/* Runs a count statement: rows and the sum of their identities. */
-static gboolean
-run_count (TernMessageList *self,
-           sqlite3_stmt    *stmt,
-           guint           *count,
-           gint64          *sum)
-{
-  if (stmt == NULL || sqlite3_step (stmt) != SQLITE_ROW)
-    {
-      query_failed (self);
-      *count = 0;
-      *sum = 0;
-      return FALSE;
-    }
-  *count = sqlite3_column_int64 (stmt, 0);
-  *sum = sqlite3_column_int64 (stmt, 1);
-  sqlite3_reset (stmt);
-  return TRUE;
-}
-
-/* Appends the rows of @stmt to @window, reusing the items of @reuse. */
-static void
-read_rows (TernMessageList *self,
-           sqlite3_stmt    *stmt,
-           GHashTable      *reuse,
-           Window          *window)
-{
-  int rc;
-
-  if (stmt == NULL)
-    return;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      gint64 ident = sqlite3_column_int64 (stmt, 11);
-      TernMessageItem *item = reuse ? g_hash_table_lookup (reuse, &ident) : NULL;
-
-      if (item != NULL)
-        {
-          g_object_ref (item);
-          _tern_message_item_update (item, stmt);
-        }
-      else
-        item = _tern_message_item_new_from_row (stmt);
-      g_ptr_array_add (window->items, item);
-      g_ptr_array_add (window->keys, sqlite3_value_dup (sqlite3_column_value (stmt, 10)));
-      g_array_append_val (window->idents, ident);
-      self->rows_read++;
-    }
-  if (rc != SQLITE_DONE)
-    query_failed (self);
-  sqlite3_reset (stmt);
-}
-
-/* Paging */
-
-static void
-trim_front (Window *window)
-{
-  while (window->items->len > MAX_WINDOW)
-    {
-      window->prefix_sum += window_sum (window, 0, PAGE_SIZE);
-      g_ptr_array_remove_range (window->items, 0, PAGE_SIZE);
-      g_ptr_array_remove_range (window->keys, 0, PAGE_SIZE);
-      g_array_remove_range (window->idents, 0, PAGE_SIZE);
-      window->start += PAGE_SIZE;
+      window->prefix_sum += first_page_sum (window);
+      g_ptr_array_remove_range (window->items, 0, TERN_MESSAGE_LIST_PAGE_SIZE);
+      g_ptr_array_remove_range (window->keys, 0, TERN_MESSAGE_LIST_PAGE_SIZE);
+      g_array_remove_range (window->idents, 0, TERN_MESSAGE_LIST_PAGE_SIZE);
+      window->start += TERN_MESSAGE_LIST_PAGE_SIZE;
     }
 }
 
@@ -372,14 +64,14 @@ trim_front (Window *window)
 static void
 extend_window (TernMessageList *self)
 {
-  Window *window = self->window;
-  sqlite3_stmt *stmt = statement (self, STMT_AFTER);
+  TernMessageWindow *window = self->window;
+  sqlite3_stmt *stmt = _tern_message_list_statement (self, TERN_MESSAGE_STMT_AFTER);
 
   if (stmt == NULL)
     return;
-  bind_key (stmt, ":k", ":i", window, window->items->len - 1);
-  bind_named_int (stmt, ":limit", PAGE_SIZE);
-  read_rows (self, stmt, NULL, window);
+  _tern_message_list_bind_key (stmt, ":k", ":i", window, window->items->len - 1);
+  _tern_message_list_bind_int (stmt, ":limit", TERN_MESSAGE_LIST_PAGE_SIZE);
+  _tern_message_list_read_rows (self, stmt, NULL, window);
   trim_front (window);
 }
 
@@ -388,24 +80,24 @@ static void
 replace_window (TernMessageList *self,
                 guint            start)
 {
-  g_autoptr(GHashTable) reuse = window_index (self->window);
-  g_autoptr(Window) window = window_new (start);
-  sqlite3_stmt *stmt = statement (self, STMT_PAGE);
+  g_autoptr(GHashTable) reuse = _tern_message_window_index (self->window);
+  g_autoptr(TernMessageWindow) window = _tern_message_window_new (start);
+  sqlite3_stmt *stmt = _tern_message_list_statement (self, TERN_MESSAGE_STMT_PAGE);
   guint count;
 
   if (stmt == NULL)
     return;
-  bind_named_int (stmt, ":limit", PAGE_SIZE);
-  bind_named_int (stmt, ":offset", start);
-  read_rows (self, stmt, reuse, window);
+  _tern_message_list_bind_int (stmt, ":limit", TERN_MESSAGE_LIST_PAGE_SIZE);
+  _tern_message_list_bind_int (stmt, ":offset", start);
+  _tern_message_list_read_rows (self, stmt, reuse, window);
   if (start > 0 && window->items->len > 0)
     {
-      stmt = statement (self, STMT_COUNT_BEFORE);
+      stmt = _tern_message_list_statement (self, TERN_MESSAGE_STMT_COUNT_BEFORE);
       if (stmt != NULL)
-        bind_key (stmt, ":k", ":i", window, 0);
-      run_count (self, stmt, &count, &window->prefix_sum);
+        _tern_message_list_bind_key (stmt, ":k", ":i", window, 0);
+      _tern_message_list_count (self, stmt, &count, &window->prefix_sum);
     }
-  g_clear_pointer (&self->window, window_free);
+  g_clear_pointer (&self->window, _tern_message_window_free);
   self->window = g_steal_pointer (&window);
 }
 
@@ -413,12 +105,12 @@ static void
 load_position (TernMessageList *self,
                guint            position)
 {
-  Window *window = self->window;
-  guint start = position - position % PAGE_SIZE;
+  TernMessageWindow *window = self->window;
+  guint start = position - position % TERN_MESSAGE_LIST_PAGE_SIZE;
 
   if (window != NULL && window->items->len > 0 &&
       position >= window->start + window->items->len &&
-      position < window->start + window->items->len + PAGE_SIZE)
+      position < window->start + window->items->len + TERN_MESSAGE_LIST_PAGE_SIZE)
     extend_window (self);
   else
     replace_window (self, start);
@@ -448,9 +140,9 @@ current_item (TernMessageList *self,
 {
   if (position >= self->n_items)
     return NULL;
-  if (self->window == NULL || !window_contains (self->window, position))
+  if (self->window == NULL || !_tern_message_window_contains (self->window, position))
     load_position (self, position);
-  if (self->window == NULL || !window_contains (self->window, position))
+  if (self->window == NULL || !_tern_message_window_contains (self->window, position))
     return NULL;
   return g_object_ref (g_ptr_array_index (self->window->items, position - self->window->start));
 }
@@ -467,7 +159,7 @@ tern_message_list_get_item (GListModel *model,
   /* In the middle of a refresh: rows before the split are the old ones. */
   if (position >= self->split_old)
     return current_item (self, position - self->split_old + self->split_new);
-  if (self->old_window != NULL && window_contains (self->old_window, position))
+  if (self->old_window != NULL && _tern_message_window_contains (self->old_window, position))
     return g_object_ref (g_ptr_array_index (self->old_window->items,
                                             position - self->old_window->start));
   return current_item (self, position);
@@ -481,164 +173,6 @@ tern_message_list_model_init (GListModelInterface *iface)
   iface->get_item = tern_message_list_get_item;
 }
 
-/* Refreshing */
-
-static void
-add_change (GArray *changes,
-            guint   old_pos,
-            guint   removed,
-            guint   new_pos,
-            guint   added)
-{
-  Change change = { old_pos, removed, new_pos, added };
-
-  if (removed > 0 || added > 0)
-    g_array_append_val (changes, change);
-}
-
-/* Whether the rows both windows hold are in the same order (a
- * conversation moves when a message joins it). */
-static gboolean
-same_order (Window     *old_window,
-            Window     *new_window,
-            GHashTable *in_old,
-            GHashTable *in_new)
-{
-  guint j = 0;
-
-  for (guint i = 0; i < old_window->idents->len; i++)
-    {
-      gint64 ident = window_ident (old_window, i);
-
-      if (!g_hash_table_contains (in_new, &ident))
-        continue;
-      while (j < new_window->idents->len &&
-             !g_hash_table_contains (in_old, &g_array_index (new_window->idents, gint64, j)))
-        j++;
-      if (j == new_window->idents->len || window_ident (new_window, j) != ident)
-        return FALSE;
-      j++;
-    }
-  return TRUE;
-}
-
-/* The changes between two windows of the same key range: runs of removed
- * and added rows between the rows both hold. */
-static void
-diff_windows (Window *old_window,
-              Window *new_window,
-              GArray *changes)
-{
-  g_autoptr(GHashTable) in_old = window_index (old_window);
-  g_autoptr(GHashTable) in_new = window_index (new_window);
-  guint i = 0, j = 0;
-
-  if (!same_order (old_window, new_window, in_old, in_new))
-    {
-      add_change (changes, old_window->start, old_window->idents->len, new_window->start,
-                  new_window->idents->len);
-      return;
-    }
-  while (i < old_window->idents->len || j < new_window->idents->len)
-    {
-      guint i0 = i, j0 = j;
-
-      while (i < old_window->idents->len &&
-             !g_hash_table_contains (in_new, &g_array_index (old_window->idents, gint64, i)))
-        i++;
-      while (j < new_window->idents->len &&
-             !g_hash_table_contains (in_old, &g_array_index (new_window->idents, gint64, j)))
-        j++;
-      add_change (changes, old_window->start + i0, i - i0, new_window->start + j0, j - j0);
-      if (i < old_window->idents->len && j < new_window->idents->len)
-        {
-          i++;
-          j++;
-        }
-    }
-}
-
-/* The window's key range read again, with the count and sum of what
- * comes before it. */
-static Window *
-reread_window (TernMessageList *self,
-               Window          *old_window)
-{
-  g_autoptr(GHashTable) reuse = window_index (old_window);
-  Window *window = window_new (0);
-  sqlite3_stmt *stmt;
-
-  stmt = statement (self, STMT_COUNT_BEFORE);
-  if (stmt != NULL)
-    bind_key (stmt, ":k", ":i", old_window, 0);
-  run_count (self, stmt, &window->start, &window->prefix_sum);
-
-  stmt = statement (self, STMT_RANGE);
-  if (stmt != NULL)
-    {
-      bind_key (stmt, ":k", ":i", old_window, 0);
-      bind_key (stmt, ":k2", ":i2", old_window, old_window->items->len - 1);
-    }
-  read_rows (self, stmt, reuse, window);
-  return window;
-}
-
-static void
-emit_changes (TernMessageList *self,
-              GArray          *changes,
-              Window          *old_window)
-{
-  self->old_window = old_window;
-  self->emitting = TRUE;
-  /* From the last change to the first, so that the positions of the ones
-   * still to come stay those of the old rows. */
-  for (guint k = changes->len; k > 0; k--)
-    {
-      const Change *change = &g_array_index (changes, Change, k - 1);
-
-      /* Listeners see the old rows up to the change, then the new ones
-       * from its start: the added rows are at the change's position. */
-      self->split_old = change->old_pos;
-      self->split_new = change->new_pos;
-      g_list_model_items_changed (G_LIST_MODEL (self), change->old_pos, change->removed,
-                                  change->added);
-    }
-  self->emitting = FALSE;
-  self->old_window = NULL;
-}
-
-static void
-refresh (TernMessageList *self)
-{
-  g_autoptr(Window) old_window = g_steal_pointer (&self->window);
-  g_autoptr(GArray) changes = g_array_new (FALSE, FALSE, sizeof (Change));
-  guint old_n = self->n_items;
-  gint64 old_sum = self->total_sum;
-  Window *window;
-  guint old_end, new_end;
-  gint64 old_suffix_sum, new_suffix_sum;
-
-  run_count (self, statement (self, STMT_COUNT), &self->n_items, &self->total_sum);
-  if (old_window == NULL || old_window->items->len == 0)
-    {
-      if (old_n != self->n_items || old_sum != self->total_sum)
-        add_change (changes, 0, old_n, 0, self->n_items);
-      emit_changes (self, changes, NULL);
-      return;
-    }
-
-  window = self->window = reread_window (self, old_window);
-  old_end = old_window->start + old_window->items->len;
-  new_end = window->start + window->items->len;
-  if (old_window->start != window->start || old_window->prefix_sum != window->prefix_sum)
-    add_change (changes, 0, old_window->start, 0, window->start);
-  diff_windows (old_window, window, changes);
-  old_suffix_sum = old_sum - old_window->prefix_sum - window_sum (old_window, 0, old_window->items->len);
-  new_suffix_sum = self->total_sum - window->prefix_sum - window_sum (window, 0, window->items->len);
-  if (old_n - old_end != self->n_items - new_end || old_suffix_sum != new_suffix_sum)
-    add_change (changes, old_end, old_n - old_end, new_end, self->n_items - new_end);
-  emit_changes (self, changes, old_window);
-}
 
 static gboolean
 concerns_list (TernMessageList *self,
@@ -665,7 +199,7 @@ messages_changed_cb (TernStore       *store,
                      TernMessageList *self)
 {
   if (concerns_list (self, folder_ids))
-    refresh (self);
+    _tern_message_list_refresh (self);
 }
 
 /* A new order or grouping: every row may have moved. */
@@ -674,9 +208,9 @@ reset (TernMessageList *self)
 {
   guint old_n = self->n_items;
 
-  clear_statements (self);
-  g_clear_pointer (&self->window, window_free);
-  run_count (self, statement (self, STMT_COUNT), &self->n_items, &self->total_sum);
+  _tern_message_list_clear_statements (self);
+  g_clear_pointer (&self->window, _tern_message_window_free);
+  _tern_message_list_count (self, _tern_message_list_statement (self, TERN_MESSAGE_STMT_COUNT), &self->n_items, &self->total_sum);
   if (old_n > 0 || self->n_items > 0)
     g_list_model_items_changed (G_LIST_MODEL (self), 0, old_n, self->n_items);
 }
@@ -689,8 +223,8 @@ tern_message_list_dispose (GObject *object)
   TernMessageList *self = TERN_MESSAGE_LIST (object);
 
   g_clear_signal_handler (&self->changed_id, self->store);
-  g_clear_pointer (&self->window, window_free);
-  clear_statements (self);
+  g_clear_pointer (&self->window, _tern_message_window_free);
+  _tern_message_list_clear_statements (self);
   g_clear_pointer (&self->db, sqlite3_close);
   g_clear_object (&self->store);
 
@@ -703,6 +237,7 @@ tern_message_list_finalize (GObject *object)
   TernMessageList *self = TERN_MESSAGE_LIST (object);
 
   g_free (self->condition);
+  g_free (self->page_condition);
   g_ptr_array_unref (self->bindings);
   g_array_unref (self->folder_ids);
 
@@ -811,8 +346,13 @@ _tern_message_list_new_filtered (TernStore     *store,
   self->db = tern_store_open_reader (store, error);
   if (self->db == NULL)
     return NULL;
-  if (!run_count (self, statement (self, STMT_COUNT), &self->n_items, &self->total_sum))
-    return NULL;
+  if (!_tern_message_list_count (self, _tern_message_list_statement (self, TERN_MESSAGE_STMT_COUNT),
+                                 &self->n_items, &self->total_sum))
+    {
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_STORE, "Cannot read the message list: %s",
+                   sqlite3_errmsg (self->db));
+      return NULL;
+    }
   self->changed_id = g_signal_connect (store, "messages-changed",
                                        G_CALLBACK (messages_changed_cb), self);
   return g_steal_pointer (&self);
@@ -826,6 +366,7 @@ tern_message_list_new_for_folders (TernStore     *store,
 {
   g_autoptr(GPtrArray) bindings = g_ptr_array_new ();
   g_autoptr(GString) condition = g_string_new ("m.folder_id IN (");
+  TernMessageList *self;
 
   g_return_val_if_fail (n_folder_ids > 0, NULL);
 
@@ -835,8 +376,14 @@ tern_message_list_new_for_folders (TernStore     *store,
       g_ptr_array_add (bindings, g_variant_new_int64 (folder_ids[i]));
     }
   g_string_append_c (condition, ')');
-  return _tern_message_list_new_filtered (store, condition->str, bindings, folder_ids,
+  self = _tern_message_list_new_filtered (store, condition->str, bindings, folder_ids,
                                           n_folder_ids, error);
+  /* Pages of several folders in date order come from the date index of
+   * all messages ("+" keeps SQLite off the folder index), not from sorting
+   * every row of the folders; counting still uses the folder index. */
+  if (self != NULL && n_folder_ids > 1)
+    self->page_condition = g_strdup_printf ("+%s", condition->str);
+  return self;
 }
 
 TernMessageList *

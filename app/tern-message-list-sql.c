@@ -1,0 +1,297 @@
+/* tern-message-list-sql.c: the statements of a TernMessageList and the
+ * windows of rows they read.
+ *
+ * Every statement wraps one SELECT of the list's rows, each with its sort
+ * key k and identity ident (the message id, or the thread for
+ * conversations); rows are ordered by (k, ident), so a row's position is
+ * fixed by the pair.  A keyset condition is written as
+ * "k <= :k AND (k < :k OR ident < :i)" rather than as a row value: SQLite
+ * turns only the former into a range on the sort indexes of migration 005.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "tern-message-list"
+
+#include "config.h"
+
+#include "tern-message-item-private.h"
+#include "tern-message-list-private.h"
+
+#define DATE_KEY "coalesce (m.date, m.internal_date, 0)"
+#define KEY_COLUMN 10
+#define IDENT_COLUMN 11
+
+/* Windows */
+
+TernMessageWindow *
+_tern_message_window_new (guint start)
+{
+  TernMessageWindow *window = g_new0 (TernMessageWindow, 1);
+
+  window->start = start;
+  window->items = g_ptr_array_new_with_free_func (g_object_unref);
+  window->keys = g_ptr_array_new_with_free_func ((GDestroyNotify) sqlite3_value_free);
+  window->idents = g_array_new (FALSE, FALSE, sizeof (gint64));
+  return window;
+}
+
+void
+_tern_message_window_free (TernMessageWindow *window)
+{
+  g_ptr_array_unref (window->items);
+  g_ptr_array_unref (window->keys);
+  g_array_unref (window->idents);
+  g_free (window);
+}
+
+gint64
+_tern_message_window_ident (TernMessageWindow *window,
+                            guint              index)
+{
+  return g_array_index (window->idents, gint64, index);
+}
+
+gint64
+_tern_message_window_sum (TernMessageWindow *window)
+{
+  gint64 sum = 0;
+
+  for (guint i = 0; i < window->idents->len; i++)
+    sum += _tern_message_window_ident (window, i);
+  return sum;
+}
+
+gboolean
+_tern_message_window_contains (TernMessageWindow *window,
+                               guint              position)
+{
+  return window != NULL && position >= window->start &&
+         position - window->start < window->items->len;
+}
+
+/* The items of @window by identity, for the next read to reuse: a row
+ * read again stays the same object, so views keep it selected. */
+GHashTable *
+_tern_message_window_index (TernMessageWindow *window)
+{
+  GHashTable *index = g_hash_table_new (g_int64_hash, g_int64_equal);
+
+  for (guint i = 0; window != NULL && i < window->items->len; i++)
+    g_hash_table_insert (index, &g_array_index (window->idents, gint64, i),
+                         g_ptr_array_index (window->items, i));
+  return index;
+}
+
+/* SQL */
+
+static const char *
+sort_key (TernMessageList *self)
+{
+  if (self->threaded)
+    return "max (" DATE_KEY ")";
+  switch (self->sort)
+    {
+    case TERN_MESSAGE_LIST_SORT_SENDER:
+      return "coalesce (m.from_name, m.from_address, '') COLLATE NOCASE";
+    case TERN_MESSAGE_LIST_SORT_SUBJECT:
+      return "coalesce (m.subject, '') COLLATE NOCASE";
+    case TERN_MESSAGE_LIST_SORT_DATE:
+    default:
+      return DATE_KEY;
+    }
+}
+
+/* The list's rows, in the column order of tern-message-item-private.h,
+ * then k and ident.  A conversation's row is its newest message: SQLite
+ * takes the bare columns of a max() query from the row holding the
+ * maximum.  @condition: which one of the list's. */
+static char *
+rows_sql (TernMessageList *self,
+          const char      *condition)
+{
+  return g_strdup_printf ("SELECT m.id, m.folder_id, m.thread_id, " DATE_KEY ", m.from_name,"
+                          " m.from_address, m.subject, m.flags, m.has_attachments, %s, %s AS k,"
+                          " %s AS ident FROM messages m WHERE (%s)%s",
+                          self->threaded ? "count (*)" : "1", sort_key (self),
+                          self->threaded ? "coalesce (m.thread_id, -m.id)" : "m.id",
+                          condition, self->threaded ? " GROUP BY ident" : "");
+}
+
+/* The rows on @side of (:k, :i) in the list's order ('<' before, '>'
+ * after), with the key itself when @inclusive. */
+static char *
+keyset (TernMessageList *self,
+        char             side,
+        gboolean         inclusive,
+        const char      *k,
+        const char      *i)
+{
+  char op = (side == '>') == self->descending ? '<' : '>';
+
+  return g_strdup_printf ("k %c= %s AND (k %c %s OR ident %c%s %s)", op, k, op, k, op,
+                          inclusive ? "=" : "", i);
+}
+
+static char *
+statement_sql (TernMessageList *self,
+               TernMessageStmt  kind)
+{
+  g_autofree char *rows = rows_sql (self, self->condition);
+  g_autofree char *page_rows = NULL;
+  g_autofree char *before = keyset (self, '<', FALSE, ":k", ":i");
+  g_autofree char *after = keyset (self, '>', FALSE, ":k", ":i");
+  g_autofree char *from = keyset (self, '>', TRUE, ":k", ":i");
+  g_autofree char *to = keyset (self, '<', TRUE, ":k2", ":i2");
+  const char *dir = self->descending ? "DESC" : "ASC";
+
+  /* Several folders in date order: read in the order of the date index
+   * rather than collect every row of the folders and sort them. */
+  page_rows = self->page_condition != NULL && self->sort == TERN_MESSAGE_LIST_SORT_DATE &&
+                  !self->threaded
+                ? rows_sql (self, self->page_condition)
+                : g_strdup (rows);
+
+  switch (kind)
+    {
+    case TERN_MESSAGE_STMT_COUNT:
+      return g_strdup_printf ("SELECT count (*), sum (ident) FROM (%s)", rows);
+    case TERN_MESSAGE_STMT_COUNT_BEFORE:
+      return g_strdup_printf ("SELECT count (*), sum (ident) FROM (%s) WHERE %s", rows, before);
+    case TERN_MESSAGE_STMT_PAGE:
+      return g_strdup_printf ("SELECT * FROM (%s) ORDER BY k %s, ident %s LIMIT :limit OFFSET :offset",
+                              page_rows, dir, dir);
+    case TERN_MESSAGE_STMT_AFTER:
+      return g_strdup_printf ("SELECT * FROM (%s) WHERE %s ORDER BY k %s, ident %s LIMIT :limit",
+                              page_rows, after, dir, dir);
+    case TERN_MESSAGE_STMT_RANGE:
+      return g_strdup_printf ("SELECT * FROM (%s) WHERE %s AND %s ORDER BY k %s, ident %s",
+                              page_rows, from, to, dir, dir);
+    case TERN_MESSAGE_N_STMTS:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+void
+_tern_message_list_clear_statements (TernMessageList *self)
+{
+  for (guint i = 0; i < TERN_MESSAGE_N_STMTS; i++)
+    g_clear_pointer (&self->stmts[i], sqlite3_finalize);
+}
+
+static void
+query_failed (TernMessageList *self)
+{
+  /* The list's own SQL on its own read-only connection: only a broken
+   * database gets here, and the view shows what it could read. */
+  g_warning ("Cannot read the message list: %s", sqlite3_errmsg (self->db));
+}
+
+/* @kind's statement, prepared on first use, with the condition bound. */
+sqlite3_stmt *
+_tern_message_list_statement (TernMessageList *self,
+                              TernMessageStmt  kind)
+{
+  sqlite3_stmt *stmt = self->stmts[kind];
+
+  if (stmt == NULL)
+    {
+      g_autofree char *sql = statement_sql (self, kind);
+
+      if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
+        {
+          query_failed (self);
+          return NULL;
+        }
+      self->stmts[kind] = stmt;
+    }
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+  for (guint i = 0; i < self->bindings->len; i++)
+    {
+      GVariant *value = g_ptr_array_index (self->bindings, i);
+
+      if (g_variant_is_of_type (value, G_VARIANT_TYPE_INT64))
+        sqlite3_bind_int64 (stmt, i + 1, g_variant_get_int64 (value));
+      else
+        sqlite3_bind_text (stmt, i + 1, g_variant_get_string (value, NULL), -1, SQLITE_STATIC);
+    }
+  return stmt;
+}
+
+void
+_tern_message_list_bind_int (sqlite3_stmt *stmt,
+                             const char   *name,
+                             gint64        value)
+{
+  sqlite3_bind_int64 (stmt, sqlite3_bind_parameter_index (stmt, name), value);
+}
+
+/* Binds the key of @window's row @index as @key_name and @ident_name. */
+void
+_tern_message_list_bind_key (sqlite3_stmt      *stmt,
+                             const char        *key_name,
+                             const char        *ident_name,
+                             TernMessageWindow *window,
+                             guint              index)
+{
+  sqlite3_bind_value (stmt, sqlite3_bind_parameter_index (stmt, key_name),
+                      g_ptr_array_index (window->keys, index));
+  _tern_message_list_bind_int (stmt, ident_name, _tern_message_window_ident (window, index));
+}
+
+/* Runs a count statement: rows and the sum of their identities. */
+gboolean
+_tern_message_list_count (TernMessageList *self,
+                          sqlite3_stmt    *stmt,
+                          guint           *count,
+                          gint64          *sum)
+{
+  *count = 0;
+  *sum = 0;
+  if (stmt == NULL)
+    return FALSE;
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      query_failed (self);
+      sqlite3_reset (stmt);
+      return FALSE;
+    }
+  *count = sqlite3_column_int64 (stmt, 0);
+  *sum = sqlite3_column_int64 (stmt, 1);
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+/* Appends the rows of @stmt to @window, reusing the items of @reuse. */
+void
+_tern_message_list_read_rows (TernMessageList   *self,
+                              sqlite3_stmt      *stmt,
+                              GHashTable        *reuse,
+                              TernMessageWindow *window)
+{
+  int rc;
+
+  if (stmt == NULL)
+    return;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 ident = sqlite3_column_int64 (stmt, IDENT_COLUMN);
+      TernMessageItem *item = reuse ? g_hash_table_lookup (reuse, &ident) : NULL;
+
+      if (item != NULL)
+        {
+          g_object_ref (item);
+          _tern_message_item_update (item, stmt);
+        }
+      else
+        item = _tern_message_item_new_from_row (stmt);
+      g_ptr_array_add (window->items, item);
+      g_ptr_array_add (window->keys, sqlite3_value_dup (sqlite3_column_value (stmt, KEY_COLUMN)));
+      g_array_append_val (window->idents, ident);
+      self->rows_read++;
+    }
+  if (rc != SQLITE_DONE)
+    query_failed (self);
+  sqlite3_reset (stmt);
+}

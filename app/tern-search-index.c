@@ -1,0 +1,367 @@
+/* tern-search-index.c: what the full-text index holds.
+ *
+ * The index (messages_fts, migration 005) gets subject, sender and
+ * recipients from the mail store as messages are stored; the text of the
+ * bodies comes later, when syncs have cached them: tern_search_index_bodies()
+ * extracts it (GMime: the text/plain part, or the words of the HTML one)
+ * and remembers what it did in search_bodies.  The tern_fold tokenizer
+ * folds what unicode61 leaves apart.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "tern-search"
+
+#include "config.h"
+
+#include <gmime/gmime.h>
+#include <string.h>
+
+#include "tern-app-error.h"
+#include "tern-mail-store-private.h"
+#include "tern-search.h"
+
+/* Bodies per write transaction: few fsyncs, and a writer lock held for
+ * a fraction of a second. */
+#define INDEX_BATCH 250
+/* Enough text of one body to find it by; the rest only grows the index. */
+#define MAX_BODY_TEXT (256 * 1024)
+
+/* The tern_fold tokenizer: unicode61 (or the tokenizer named by its first
+ * argument) with ё folded to е, which unicode61's remove_diacritics does
+ * not do for Cyrillic.  Both are two bytes in UTF-8, so offsets hold. */
+
+typedef struct
+{
+  fts5_tokenizer inner_methods;
+  Fts5Tokenizer *inner;
+} FoldTokenizer;
+
+typedef struct
+{
+  void *context;
+  int (*token) (void *, int, const char *, int, int, int);
+} FoldCall;
+
+static int
+fold_create (void                *user_data,
+             const char         **argv,
+             int                  argc,
+             Fts5Tokenizer      **out)
+{
+  fts5_api *api = user_data;
+  FoldTokenizer *tokenizer = g_new0 (FoldTokenizer, 1);
+  void *inner_data = NULL;
+  int rc;
+
+  rc = api->xFindTokenizer (api, argc > 0 ? argv[0] : "unicode61", &inner_data,
+                            &tokenizer->inner_methods);
+  if (rc == SQLITE_OK)
+    rc = tokenizer->inner_methods.xCreate (inner_data, argc > 0 ? argv + 1 : NULL,
+                                           argc > 0 ? argc - 1 : 0, &tokenizer->inner);
+  if (rc != SQLITE_OK)
+    {
+      g_free (tokenizer);
+      return rc;
+    }
+  *out = (Fts5Tokenizer *) tokenizer;
+  return SQLITE_OK;
+}
+
+static void
+fold_delete (Fts5Tokenizer *object)
+{
+  FoldTokenizer *tokenizer = (FoldTokenizer *) object;
+
+  tokenizer->inner_methods.xDelete (tokenizer->inner);
+  g_free (tokenizer);
+}
+
+static int
+fold_token_cb (void       *user_data,
+               int         flags,
+               const char *token,
+               int         length,
+               int         start,
+               int         end)
+{
+  FoldCall *call = user_data;
+  char stack[128];
+  char *folded;
+  int rc;
+
+  if (memmem (token, length, "ё", 2) == NULL)
+    return call->token (call->context, flags, token, length, start, end);
+
+  folded = length <= (int) sizeof stack ? stack : g_malloc (length);
+  memcpy (folded, token, length);
+  for (char *p = folded; (p = memmem (p, length - (p - folded), "ё", 2)) != NULL; p += 2)
+    memcpy (p, "е", 2);
+  rc = call->token (call->context, flags, folded, length, start, end);
+  if (folded != stack)
+    g_free (folded);
+  return rc;
+}
+
+static int
+fold_tokenize (Fts5Tokenizer *object,
+               void          *context,
+               int            flags,
+               const char    *text,
+               int            length,
+               int          (*token) (void *, int, const char *, int, int, int))
+{
+  FoldTokenizer *tokenizer = (FoldTokenizer *) object;
+  FoldCall call = { context, token };
+
+  return tokenizer->inner_methods.xTokenize (tokenizer->inner, &call, flags, text, length,
+                                             fold_token_cb);
+}
+
+static fts5_api *
+get_fts5_api (sqlite3 *db)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  fts5_api *api = NULL;
+
+  if (sqlite3_prepare_v2 (db, "SELECT fts5 (?1)", -1, &stmt, NULL) != SQLITE_OK)
+    return NULL;
+  sqlite3_bind_pointer (stmt, 1, &api, "fts5_api_ptr", NULL);
+  sqlite3_step (stmt);
+  return api;
+}
+
+gboolean
+tern_search_register_tokenizer (sqlite3  *db,
+                                GError  **error)
+{
+  static fts5_tokenizer methods = { fold_create, fold_delete, fold_tokenize };
+  fts5_api *api = get_fts5_api (db);
+
+  if (api == NULL ||
+      api->xCreateTokenizer (api, "tern_fold", api, &methods, NULL) != SQLITE_OK)
+    {
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_STORE,
+                   "Cannot set up the search index: %s", sqlite3_errmsg (db));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Body text */
+
+typedef struct
+{
+  char *plain;
+  char *html;
+} BodyText;
+
+static void
+find_text_cb (GMimeObject *parent,
+              GMimeObject *part,
+              gpointer     user_data)
+{
+  BodyText *text = user_data;
+  GMimeContentType *type = g_mime_object_get_content_type (part);
+  GMimeContentDisposition *disposition = g_mime_object_get_content_disposition (part);
+
+  if (!GMIME_IS_TEXT_PART (part) ||
+      (disposition != NULL && g_mime_content_disposition_is_attachment (disposition)))
+    return;
+  if (text->plain == NULL && g_mime_content_type_is_type (type, "text", "plain"))
+    text->plain = g_mime_text_part_get_text (GMIME_TEXT_PART (part));
+  else if (text->html == NULL && g_mime_content_type_is_type (type, "text", "html"))
+    text->html = g_mime_text_part_get_text (GMIME_TEXT_PART (part));
+}
+
+/* Good enough for an index: the words between the tags. */
+static char *
+strip_tags (const char *html)
+{
+  GString *out = g_string_new (NULL);
+  gboolean in_tag = FALSE;
+
+  for (const char *p = html; *p != '\0'; p++)
+    {
+      if (*p == '<' || *p == '>')
+        {
+          in_tag = *p == '<';
+          g_string_append_c (out, ' ');
+        }
+      else if (!in_tag)
+        g_string_append_c (out, *p);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static char *
+body_text (GBytes *raw)
+{
+  GMimeStream *stream;
+  GMimeParser *parser;
+  GMimeMessage *message;
+  BodyText text = { NULL, NULL };
+  char *result;
+
+  _tern_mail_ensure_gmime ();
+  stream = g_mime_stream_mem_new_with_buffer (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw));
+  parser = g_mime_parser_new_with_stream (stream);
+  message = g_mime_parser_construct_message (parser, NULL);
+  g_object_unref (parser);
+  g_object_unref (stream);
+  if (message == NULL)
+    return g_strdup ("");
+  g_mime_message_foreach (message, find_text_cb, &text);
+  g_object_unref (message);
+  if (text.plain != NULL)
+    result = g_steal_pointer (&text.plain);
+  else if (text.html != NULL)
+    result = strip_tags (text.html);
+  else
+    result = g_strdup ("");
+  g_free (text.plain);
+  g_free (text.html);
+  if (strlen (result) > MAX_BODY_TEXT)
+    {
+      const char *end = result + MAX_BODY_TEXT;
+
+      /* Cut at a character boundary. */
+      result[g_utf8_find_prev_char (result, end + 1) - result] = '\0';
+    }
+  return result;
+}
+
+static gboolean
+unindexed_cb (sqlite3  *db,
+              gpointer  user_data,
+              GError  **error)
+{
+  GArray *ids = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = tern_store_prepare (db,
+                             "SELECT b.message_id FROM bodies b WHERE NOT EXISTS"
+                             " (SELECT 1 FROM search_bodies s WHERE s.message_id = b.message_id)"
+                             " LIMIT ?1",
+                             error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, INDEX_BATCH);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 id = sqlite3_column_int64 (stmt, 0);
+
+      g_array_append_val (ids, id);
+    }
+  if (rc != SQLITE_DONE)
+    return tern_store_set_error (db, error);
+  return TRUE;
+}
+
+typedef struct
+{
+  GArray *ids;
+  GPtrArray *texts;
+} IndexBatch;
+
+static gboolean
+store_text (sqlite3       *db,
+            sqlite3_stmt  *update,
+            sqlite3_stmt  *insert,
+            sqlite3_stmt  *mark,
+            gint64         id,
+            const char    *text,
+            GError       **error)
+{
+  sqlite3_reset (update);
+  sqlite3_bind_int64 (update, 1, id);
+  sqlite3_bind_text (update, 2, text, -1, SQLITE_STATIC);
+  if (!tern_store_step_done (update, error))
+    return FALSE;
+  /* A message stored without its index row (a local copy) gets one. */
+  if (sqlite3_changes (db) == 0)
+    {
+      sqlite3_reset (insert);
+      sqlite3_bind_int64 (insert, 1, id);
+      sqlite3_bind_text (insert, 2, text, -1, SQLITE_STATIC);
+      if (!tern_store_step_done (insert, error))
+        return FALSE;
+    }
+  sqlite3_reset (mark);
+  sqlite3_bind_int64 (mark, 1, id);
+  return tern_store_step_done (mark, error);
+}
+
+static gboolean
+index_batch_cb (sqlite3  *db,
+                gpointer  user_data,
+                GError  **error)
+{
+  IndexBatch *batch = user_data;
+  g_autoptr(sqlite3_stmt) update = NULL;
+  g_autoptr(sqlite3_stmt) insert = NULL;
+  g_autoptr(sqlite3_stmt) mark = NULL;
+
+  update = tern_store_prepare (db, "UPDATE messages_fts SET body = ?2 WHERE rowid = ?1", error);
+  insert = tern_store_prepare (db,
+                               "INSERT INTO messages_fts (rowid, subject, sender, recipients, body)"
+                               " SELECT id, subject,"
+                               " trim (coalesce (from_name, '') || ' ' || coalesce (from_address, '')),"
+                               " trim (coalesce (to_list, '') || ' ' || coalesce (cc_list, '')), ?2"
+                               " FROM messages WHERE id = ?1",
+                               error);
+  /* By SELECT: the message may have gone since its body was listed. */
+  mark = tern_store_prepare (db,
+                             "INSERT OR IGNORE INTO search_bodies (message_id)"
+                             " SELECT id FROM messages WHERE id = ?1",
+                             error);
+  if (update == NULL || insert == NULL || mark == NULL)
+    return FALSE;
+  for (guint i = 0; i < batch->ids->len; i++)
+    if (!store_text (db, update, insert, mark, g_array_index (batch->ids, gint64, i),
+                     g_ptr_array_index (batch->texts, i), error))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+tern_search_index_bodies (TernStore     *store,
+                          guint         *indexed,
+                          GCancellable  *cancellable,
+                          GError       **error)
+{
+  guint total = 0;
+
+  g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
+
+  for (;;)
+    {
+      g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+      g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+      IndexBatch batch = { ids, texts };
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
+          !tern_store_read (store, unindexed_cb, ids, error))
+        return FALSE;
+      if (ids->len == 0)
+        break;
+      /* Parsed outside the write transaction: it holds the writer. */
+      for (guint i = 0; i < ids->len; i++)
+        {
+          g_autoptr(GError) local_error = NULL;
+          g_autoptr(GBytes) raw = tern_mail_store_get_body (store, g_array_index (ids, gint64, i),
+                                                           &local_error);
+
+          if (raw == NULL && local_error != NULL)
+            g_debug ("Not indexing message %" G_GINT64_FORMAT ": %s",
+                     g_array_index (ids, gint64, i), local_error->message);
+          g_ptr_array_add (texts, raw ? body_text (raw) : g_strdup (""));
+        }
+      if (!tern_store_write (store, index_batch_cb, &batch, error))
+        return FALSE;
+      total += ids->len;
+    }
+  if (indexed != NULL)
+    *indexed = total;
+  return TRUE;
+}
