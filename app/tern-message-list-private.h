@@ -48,7 +48,11 @@ struct _TernMessageList
 
   /* What the list shows */
   char *condition;      /* SQL on the messages m, with ?1, ?2... */
-  char *page_condition; /* the same, for reading pages in date order; NULL: condition */
+  /* How pages are read best (tern-message-list-sql.c). */
+  char *page_condition; /* the same rows, for reading pages; NULL: condition */
+  gboolean page_condition_date_only;
+  guint driven_below;   /* fewer rows: pages sort what condition finds */
+  gboolean driven;      /* the way the page statements are prepared */
   GPtrArray *bindings;  /* GVariant */
   GArray *folder_ids;   /* gint64; empty: any folder */
   TernMessageListSort sort;
@@ -99,6 +103,11 @@ void          _tern_message_list_read_rows (TernMessageList   *self,
                                             sqlite3_stmt      *stmt,
                                             GHashTable        *reuse,
                                             TernMessageWindow *window);
+
+void          _tern_message_list_set_paging (TernMessageList *self,
+                                             const char      *page_condition,
+                                             gboolean         date_only,
+                                             guint            driven_below);
 
 /* tern-message-list-refresh.c */
 void          _tern_message_list_refresh   (TernMessageList   *self);

@@ -8,6 +8,13 @@
  * "k <= :k AND (k < :k OR ident < :i)" rather than as a row value: SQLite
  * turns only the former into a range on the sort indexes of migration 005.
  *
+ * Pages are read in one of two ways.  Usually in the order of a sort index,
+ * stopping after a page: the cost of a page.  When the condition finds few
+ * rows of many (a search for a rare word), that walk would test most of
+ * the folder to find them, so the list reads them "driven": from what the
+ * condition finds (the full-text index), sorted.  A unary + keeps SQLite
+ * off an index, which is how the statements choose.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #define G_LOG_DOMAIN "tern-message-list"
@@ -107,14 +114,27 @@ sort_key (TernMessageList *self)
  * maximum.  @condition: which one of the list's. */
 static char *
 rows_sql (TernMessageList *self,
-          const char      *condition)
+          const char      *condition,
+          gboolean         driven)
 {
   return g_strdup_printf ("SELECT m.id, m.folder_id, m.thread_id, " DATE_KEY ", m.from_name,"
-                          " m.from_address, m.subject, m.flags, m.has_attachments, %s, %s AS k,"
+                          " m.from_address, m.subject, m.flags, m.has_attachments, %s, %s%s AS k,"
                           " %s AS ident FROM messages m WHERE (%s)%s",
-                          self->threaded ? "count (*)" : "1", sort_key (self),
+                          self->threaded ? "count (*)" : "1", driven ? "+" : "", sort_key (self),
                           self->threaded ? "coalesce (m.thread_id, -m.id)" : "m.id",
                           condition, self->threaded ? " GROUP BY ident" : "");
+}
+
+/* The rows that pages are read from, the way the list's size calls for. */
+static char *
+page_rows_sql (TernMessageList *self)
+{
+  gboolean date_order = self->sort == TERN_MESSAGE_LIST_SORT_DATE || self->threaded;
+
+  if (self->driven || self->page_condition == NULL ||
+      (self->page_condition_date_only && !date_order))
+    return rows_sql (self, self->condition, self->driven && !self->threaded);
+  return rows_sql (self, self->page_condition, FALSE);
 }
 
 /* The rows on @side of (:k, :i) in the list's order ('<' before, '>'
@@ -136,20 +156,13 @@ static char *
 statement_sql (TernMessageList *self,
                TernMessageStmt  kind)
 {
-  g_autofree char *rows = rows_sql (self, self->condition);
-  g_autofree char *page_rows = NULL;
+  g_autofree char *rows = rows_sql (self, self->condition, FALSE);
+  g_autofree char *page_rows = page_rows_sql (self);
   g_autofree char *before = keyset (self, '<', FALSE, ":k", ":i");
   g_autofree char *after = keyset (self, '>', FALSE, ":k", ":i");
   g_autofree char *from = keyset (self, '>', TRUE, ":k", ":i");
   g_autofree char *to = keyset (self, '<', TRUE, ":k2", ":i2");
   const char *dir = self->descending ? "DESC" : "ASC";
-
-  /* Several folders in date order: read in the order of the date index
-   * rather than collect every row of the folders and sort them. */
-  page_rows = self->page_condition != NULL && self->sort == TERN_MESSAGE_LIST_SORT_DATE &&
-                  !self->threaded
-                ? rows_sql (self, self->page_condition)
-                : g_strdup (rows);
 
   switch (kind)
     {
@@ -187,12 +200,43 @@ query_failed (TernMessageList *self)
   g_warning ("Cannot read the message list: %s", sqlite3_errmsg (self->db));
 }
 
+void
+_tern_message_list_set_paging (TernMessageList *self,
+                               const char      *page_condition,
+                               gboolean         date_only,
+                               guint            driven_below)
+{
+  g_free (self->page_condition);
+  self->page_condition = g_strdup (page_condition);
+  self->page_condition_date_only = date_only;
+  self->driven_below = driven_below;
+  _tern_message_list_clear_statements (self);
+}
+
+static gboolean
+is_page_statement (TernMessageStmt kind)
+{
+  return kind == TERN_MESSAGE_STMT_PAGE || kind == TERN_MESSAGE_STMT_AFTER ||
+         kind == TERN_MESSAGE_STMT_RANGE;
+}
+
 /* @kind's statement, prepared on first use, with the condition bound. */
 sqlite3_stmt *
 _tern_message_list_statement (TernMessageList *self,
                               TernMessageStmt  kind)
 {
-  sqlite3_stmt *stmt = self->stmts[kind];
+  gboolean driven = self->n_items < self->driven_below;
+  sqlite3_stmt *stmt;
+
+  /* A refresh may have crossed the line between the ways to read pages. */
+  if (is_page_statement (kind) && driven != self->driven)
+    {
+      g_clear_pointer (&self->stmts[TERN_MESSAGE_STMT_PAGE], sqlite3_finalize);
+      g_clear_pointer (&self->stmts[TERN_MESSAGE_STMT_AFTER], sqlite3_finalize);
+      g_clear_pointer (&self->stmts[TERN_MESSAGE_STMT_RANGE], sqlite3_finalize);
+      self->driven = driven;
+    }
+  stmt = self->stmts[kind];
 
   if (stmt == NULL)
     {

@@ -382,7 +382,11 @@ tern_message_list_new_for_folders (TernStore     *store,
    * all messages ("+" keeps SQLite off the folder index), not from sorting
    * every row of the folders; counting still uses the folder index. */
   if (self != NULL && n_folder_ids > 1)
-    self->page_condition = g_strdup_printf ("+%s", condition->str);
+    {
+      g_autofree char *unified = g_strdup_printf ("+%s", condition->str);
+
+      _tern_message_list_set_paging (self, unified, TRUE, 0);
+    }
   return self;
 }
 

@@ -20,6 +20,11 @@
 #include "tern-message-list-private.h"
 #include "tern-search.h"
 
+/* Below this many matches, sorting them costs less than walking a sort
+ * index until a page of them turns up (about √(page × folder) for a
+ * folder of 100,000). */
+#define FEW_MATCHES 4096
+
 struct _TernSearchQuery
 {
   GString *match;       /* FTS5 expression; empty: no words */
@@ -378,22 +383,31 @@ append_bound (GString    *sql,
   g_string_append_printf (sql, "%u%s", bindings->len, mark + 1);
 }
 
-char *
-tern_search_query_to_sql (TernSearchQuery *query,
-                          TernSearchScope  scope,
-                          gint64           scope_id,
-                          GPtrArray       *bindings)
+/* With @from_matches, SQLite is kept off the folder indexes ("+"), so
+ * that it starts from the full-text matches. */
+static char *
+build_sql (TernSearchQuery *query,
+           TernSearchScope  scope,
+           gint64           scope_id,
+           GPtrArray       *bindings,
+           gboolean         from_matches)
 {
   GString *sql = g_string_new (NULL);
-
-  g_return_val_if_fail (query != NULL, NULL);
-  g_return_val_if_fail (bindings != NULL, NULL);
+  const char *plus = from_matches ? "+" : "";
 
   if (scope == TERN_SEARCH_SCOPE_FOLDER)
-    append_bound (sql, "m.folder_id = ?", g_variant_new_int64 (scope_id), bindings);
+    {
+      g_autofree char *folder = g_strdup_printf ("%sm.folder_id = ?", plus);
+
+      append_bound (sql, folder, g_variant_new_int64 (scope_id), bindings);
+    }
   else if (scope == TERN_SEARCH_SCOPE_ACCOUNT)
-    append_bound (sql, "m.folder_id IN (SELECT id FROM folders WHERE account_id = ?)",
-                  g_variant_new_int64 (scope_id), bindings);
+    {
+      g_autofree char *account =
+        g_strdup_printf ("%sm.folder_id IN (SELECT id FROM folders WHERE account_id = ?)", plus);
+
+      append_bound (sql, account, g_variant_new_int64 (scope_id), bindings);
+    }
   if (query->match->len > 0)
     append_bound (sql, "m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)",
                   g_variant_new_string (query->match->str), bindings);
@@ -409,6 +423,18 @@ tern_search_query_to_sql (TernSearchQuery *query,
   return g_string_free (sql, FALSE);
 }
 
+char *
+tern_search_query_to_sql (TernSearchQuery *query,
+                          TernSearchScope  scope,
+                          gint64           scope_id,
+                          GPtrArray       *bindings)
+{
+  g_return_val_if_fail (query != NULL, NULL);
+  g_return_val_if_fail (bindings != NULL, NULL);
+
+  return build_sql (query, scope, scope_id, bindings, FALSE);
+}
+
 TernMessageList *
 tern_search_run (TernStore        *store,
                  const char       *text,
@@ -419,15 +445,29 @@ tern_search_run (TernStore        *store,
 {
   g_autoptr(TernSearchQuery) query = NULL;
   g_autoptr(GPtrArray) bindings = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-  g_autofree char *condition = NULL;
+  g_autoptr(GPtrArray) same_bindings = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  g_autofree char *by_index = NULL;
+  g_autofree char *by_matches = NULL;
+  TernMessageList *list;
 
   g_return_val_if_fail (TERN_IS_STORE (store), NULL);
 
   query = tern_search_query_parse (text, prefix, error);
   if (query == NULL)
     return NULL;
-  condition = tern_search_query_to_sql (query, scope, scope_id, bindings);
-  return _tern_message_list_new_filtered (store, condition, bindings,
+  by_index = build_sql (query, scope, scope_id, bindings, FALSE);
+  if (query->match->len == 0)
+    return _tern_message_list_new_filtered (store, by_index, bindings,
+                                            scope == TERN_SEARCH_SCOPE_FOLDER ? &scope_id : NULL,
+                                            scope == TERN_SEARCH_SCOPE_FOLDER ? 1 : 0, error);
+
+  /* Words: counted from their matches; pages read in index order when
+   * there are many, from the matches when few (tern-message-list-sql.c). */
+  by_matches = build_sql (query, scope, scope_id, same_bindings, TRUE);
+  list = _tern_message_list_new_filtered (store, by_matches, bindings,
                                           scope == TERN_SEARCH_SCOPE_FOLDER ? &scope_id : NULL,
                                           scope == TERN_SEARCH_SCOPE_FOLDER ? 1 : 0, error);
+  if (list != NULL)
+    _tern_message_list_set_paging (list, by_index, FALSE, FEW_MATCHES);
+  return list;
 }
