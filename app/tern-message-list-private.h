@@ -55,6 +55,7 @@ struct _TernMessageList
   gboolean driven;      /* the way the page statements are prepared */
   GPtrArray *bindings;  /* GVariant */
   GArray *folder_ids;   /* gint64; empty: any folder */
+  gboolean one_folder;  /* condition is the folder ?1: conversations from folder_threads */
   TernMessageListSort sort;
   gboolean descending;
   gboolean threaded;

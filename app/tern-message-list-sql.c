@@ -108,15 +108,28 @@ sort_key (TernMessageList *self)
     }
 }
 
+/* A folder's conversations come from folder_threads (migration 005),
+ * with their newest messages; counting them needs no message. */
+#define FOLDER_THREADS_SQL                                                              \
+  "SELECT m.id, m.folder_id, m.thread_id, " DATE_KEY ", m.from_name, m.from_address,"   \
+  " m.subject, m.flags, m.has_attachments, t.message_count, t.last_date AS k,"          \
+  " t.thread_key AS ident FROM folder_threads t JOIN messages m ON m.id = t.latest_id"  \
+  " WHERE t.folder_id = ?1"
+#define FOLDER_THREADS_COUNT_SQL \
+  "SELECT t.last_date AS k, t.thread_key AS ident FROM folder_threads t WHERE t.folder_id = ?1"
+
 /* The list's rows, in the column order of tern-message-item-private.h,
- * then k and ident.  A conversation's row is its newest message: SQLite
- * takes the bare columns of a max() query from the row holding the
- * maximum.  @condition: which one of the list's. */
+ * then k and ident.  Conversations of anything else than one folder are
+ * grouped here: SQLite takes the bare columns of a max() query from the
+ * row holding the maximum, the newest message.  @condition: which one of
+ * the list's. */
 static char *
 rows_sql (TernMessageList *self,
           const char      *condition,
           gboolean         driven)
 {
+  if (self->threaded && self->one_folder)
+    return g_strdup (FOLDER_THREADS_SQL);
   return g_strdup_printf ("SELECT m.id, m.folder_id, m.thread_id, " DATE_KEY ", m.from_name,"
                           " m.from_address, m.subject, m.flags, m.has_attachments, %s, %s%s AS k,"
                           " %s AS ident FROM messages m WHERE (%s)%s",
@@ -156,7 +169,8 @@ static char *
 statement_sql (TernMessageList *self,
                TernMessageStmt  kind)
 {
-  g_autofree char *rows = rows_sql (self, self->condition, FALSE);
+  g_autofree char *rows = self->threaded && self->one_folder ? g_strdup (FOLDER_THREADS_COUNT_SQL)
+                                                              : rows_sql (self, self->condition, FALSE);
   g_autofree char *page_rows = page_rows_sql (self);
   g_autofree char *before = keyset (self, '<', FALSE, ":k", ":i");
   g_autofree char *after = keyset (self, '>', FALSE, ":k", ":i");

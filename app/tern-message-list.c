@@ -19,6 +19,11 @@
 
 #define MAX_WINDOW_ROWS (4 * TERN_MESSAGE_LIST_PAGE_SIZE)
 
+G_DEFINE_ENUM_TYPE (TernMessageListSort, tern_message_list_sort,
+                    G_DEFINE_ENUM_VALUE (TERN_MESSAGE_LIST_SORT_DATE, "date"),
+                    G_DEFINE_ENUM_VALUE (TERN_MESSAGE_LIST_SORT_SENDER, "sender"),
+                    G_DEFINE_ENUM_VALUE (TERN_MESSAGE_LIST_SORT_SUBJECT, "subject"))
+
 static void tern_message_list_model_init (GListModelInterface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (TernMessageList, tern_message_list, G_TYPE_OBJECT,
@@ -255,7 +260,7 @@ tern_message_list_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_SORT:
-      g_value_set_int (value, self->sort);
+      g_value_set_enum (value, self->sort);
       break;
     case PROP_DESCENDING:
       g_value_set_boolean (value, self->descending);
@@ -279,7 +284,7 @@ tern_message_list_set_property (GObject      *object,
   switch (prop_id)
     {
     case PROP_SORT:
-      tern_message_list_set_sort (self, g_value_get_int (value), self->descending);
+      tern_message_list_set_sort (self, g_value_get_enum (value), self->descending);
       break;
     case PROP_DESCENDING:
       tern_message_list_set_sort (self, self->sort, g_value_get_boolean (value));
@@ -302,11 +307,9 @@ tern_message_list_class_init (TernMessageListClass *klass)
   object_class->get_property = tern_message_list_get_property;
   object_class->set_property = tern_message_list_set_property;
 
-  /* A TernMessageListSort. */
   properties[PROP_SORT] =
-    g_param_spec_int ("sort", NULL, NULL, TERN_MESSAGE_LIST_SORT_DATE,
-                      TERN_MESSAGE_LIST_SORT_SUBJECT, TERN_MESSAGE_LIST_SORT_DATE,
-                      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+    g_param_spec_enum ("sort", NULL, NULL, TERN_TYPE_MESSAGE_LIST_SORT, TERN_MESSAGE_LIST_SORT_DATE,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   properties[PROP_DESCENDING] =
     g_param_spec_boolean ("descending", NULL, NULL, TRUE,
                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
@@ -381,6 +384,8 @@ tern_message_list_new_for_folders (TernStore     *store,
   /* Pages of several folders in date order come from the date index of
    * all messages ("+" keeps SQLite off the folder index), not from sorting
    * every row of the folders; counting still uses the folder index. */
+  if (self != NULL && n_folder_ids == 1)
+    self->one_folder = TRUE;
   if (self != NULL && n_folder_ids > 1)
     {
       g_autofree char *unified = g_strdup_printf ("+%s", condition->str);

@@ -24,6 +24,9 @@ typedef enum {
   TERN_MESSAGE_LIST_SORT_SUBJECT,
 } TernMessageListSort;
 
+#define TERN_TYPE_MESSAGE_LIST_SORT (tern_message_list_sort_get_type ())
+GType tern_message_list_sort_get_type (void);
+
 #define TERN_TYPE_MESSAGE_LIST (tern_message_list_get_type ())
 G_DECLARE_FINAL_TYPE (TernMessageList, tern_message_list, TERN, MESSAGE_LIST, GObject)
 

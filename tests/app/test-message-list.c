@@ -17,11 +17,11 @@
 #include "tern-imap-sync.h"
 #include "tern-server.h"
 #include "tern-mail-store-private.h"
-#include "tern-message-list.h"
+#include "tern-message-list-private.h"
 #include "tern-test-servers.h"
 #include "tern-test-util.h"
 
-#define PAGE_SIZE 256 /* as in tern-message-list.c */
+#define PAGE_SIZE TERN_MESSAGE_LIST_PAGE_SIZE
 #define BASE_DATE 1700000000
 
 static TernTestServers *servers;
@@ -297,6 +297,8 @@ test_sort (Fixture       *fixture,
       g_assert_cmpstr (tern_message_item_get_subject (item_at (list, i)), ==, expected);
     }
   g_assert_cmpint (tern_message_list_get_sort (list), ==, TERN_MESSAGE_LIST_SORT_SUBJECT);
+  g_object_set (list, "sort", TERN_MESSAGE_LIST_SORT_DATE, "descending", TRUE, NULL);
+  g_assert_cmpint (tern_message_item_get_date (item_at (list, 0)), ==, BASE_DATE + 60 * (n - 1));
   g_assert_finalize_object (g_steal_pointer (&list));
 }
 
@@ -322,6 +324,20 @@ test_several_folders (Fixture       *fixture,
   g_assert_cmpint (tern_message_item_get_folder_id (item_at (list, 0)), ==, fixture->other_folder_id);
   g_assert_cmpstr (tern_message_item_get_subject (item_at (list, 300)), ==, "Between");
   g_assert_finalize_object (g_steal_pointer (&list));
+}
+
+/* As the offline queue moves a message: its row changes folder. */
+static gboolean
+move_alone_cb (sqlite3  *db,
+               gpointer  user_data,
+               GError  **error)
+{
+  Fixture *fixture = user_data;
+  g_autofree char *sql = g_strdup_printf ("UPDATE messages SET folder_id = %" G_GINT64_FORMAT
+                                          " WHERE subject = 'Alone'",
+                                          fixture->other_folder_id);
+
+  return tern_store_exec (db, sql, error);
 }
 
 static void
@@ -378,8 +394,37 @@ test_threads (Fixture       *fixture,
   g_assert_cmpuint (tern_message_item_get_thread_size (item_at (list, 0)), ==, 3);
   g_assert_cmpuint (tern_message_item_get_thread_size (item_at (list, 1)), ==, 3);
 
+  /* The newest message of Plans goes: the row shows the one before. */
+  tern_mail_store_remove_messages (fixture->store,
+                                   (gint64[]){ tern_message_item_get_id (item_at (list, 1)) }, 1,
+                                   &error);
+  g_assert_no_error (error);
+  drain_main_context ();
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 3);
+  g_assert_cmpint (tern_message_item_get_date (item_at (list, 2)), ==, BASE_DATE + 20);
+  g_assert_cmpuint (tern_message_item_get_thread_size (item_at (list, 2)), ==, 2);
+
+  /* Moved to another folder, a message leaves its conversation here. */
+  g_assert_cmpstr (tern_message_item_get_subject (item_at (list, 1)), ==, "Alone");
+  tern_store_write (fixture->store, move_alone_cb, fixture, &error);
+  g_assert_no_error (error);
+  drain_main_context ();
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 2);
+
   tern_message_list_set_threaded (list, FALSE);
-  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 7);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 5);
+  g_assert_finalize_object (g_steal_pointer (&list));
+
+  /* Conversations across folders are grouped from the messages. */
+  list = tern_message_list_new_for_folders (fixture->store,
+                                            (gint64[]){ fixture->folder_id, fixture->other_folder_id },
+                                            2, &error);
+  g_assert_no_error (error);
+  tern_message_list_set_threaded (list, TRUE);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 3);
+  g_assert_cmpuint (tern_message_item_get_thread_size (item_at (list, 0)), ==, 3);
+  g_assert_cmpstr (tern_message_item_get_subject (item_at (list, 1)), ==, "Alone");
+  g_assert_cmpuint (tern_message_item_get_thread_size (item_at (list, 2)), ==, 2);
   g_assert_finalize_object (g_steal_pointer (&list));
 }
 
