@@ -178,6 +178,7 @@ tern_message_list_model_init (GListModelInterface *iface)
   iface->get_item = tern_message_list_get_item;
 }
 
+/* Following the store */
 
 static gboolean
 concerns_list (TernMessageList *self,
@@ -215,7 +216,8 @@ reset (TernMessageList *self)
 
   _tern_message_list_clear_statements (self);
   g_clear_pointer (&self->window, _tern_message_window_free);
-  _tern_message_list_count (self, _tern_message_list_statement (self, TERN_MESSAGE_STMT_COUNT), &self->n_items, &self->total_sum);
+  _tern_message_list_count (self, _tern_message_list_statement (self, TERN_MESSAGE_STMT_COUNT),
+                            &self->n_items, &self->total_sum);
   if (old_n > 0 || self->n_items > 0)
     g_list_model_items_changed (G_LIST_MODEL (self), 0, old_n, self->n_items);
 }
@@ -381,11 +383,11 @@ tern_message_list_new_for_folders (TernStore     *store,
   g_string_append_c (condition, ')');
   self = _tern_message_list_new_filtered (store, condition->str, bindings, folder_ids,
                                           n_folder_ids, error);
+  if (self != NULL && n_folder_ids == 1)
+    self->one_folder = TRUE;
   /* Pages of several folders in date order come from the date index of
    * all messages ("+" keeps SQLite off the folder index), not from sorting
    * every row of the folders; counting still uses the folder index. */
-  if (self != NULL && n_folder_ids == 1)
-    self->one_folder = TRUE;
   if (self != NULL && n_folder_ids > 1)
     {
       g_autofree char *unified = g_strdup_printf ("+%s", condition->str);

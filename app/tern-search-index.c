@@ -3,8 +3,8 @@
  * The index (messages_fts, migration 005) gets subject, sender and
  * recipients from the mail store as messages are stored; the text of the
  * bodies comes later, when syncs have cached them: tern_search_index_bodies()
- * extracts it (GMime: the text/plain part, or the words of the HTML one)
- * and remembers what it did in search_bodies.  The tern_fold tokenizer
+ * extracts it (TernMessageContent: the text/plain part, or the words of
+ * the HTML one) and remembers what it did in search_bodies.  The tern_fold tokenizer
  * folds what unicode61 leaves apart.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -13,11 +13,11 @@
 
 #include "config.h"
 
-#include <gmime/gmime.h>
 #include <string.h>
 
 #include "tern-app-error.h"
-#include "tern-mail-store-private.h"
+#include "tern-mail-store.h"
+#include "tern-message-content.h"
 #include "tern-search.h"
 
 /* Bodies per write transaction: few fsyncs, and a writer lock held for
@@ -149,30 +149,6 @@ tern_search_register_tokenizer (sqlite3  *db,
 
 /* Body text */
 
-typedef struct
-{
-  char *plain;
-  char *html;
-} BodyText;
-
-static void
-find_text_cb (GMimeObject *parent,
-              GMimeObject *part,
-              gpointer     user_data)
-{
-  BodyText *text = user_data;
-  GMimeContentType *type = g_mime_object_get_content_type (part);
-  GMimeContentDisposition *disposition = g_mime_object_get_content_disposition (part);
-
-  if (!GMIME_IS_TEXT_PART (part) ||
-      (disposition != NULL && g_mime_content_disposition_is_attachment (disposition)))
-    return;
-  if (text->plain == NULL && g_mime_content_type_is_type (type, "text", "plain"))
-    text->plain = g_mime_text_part_get_text (GMIME_TEXT_PART (part));
-  else if (text->html == NULL && g_mime_content_type_is_type (type, "text", "html"))
-    text->html = g_mime_text_part_get_text (GMIME_TEXT_PART (part));
-}
-
 /* Good enough for an index: the words between the tags. */
 static char *
 strip_tags (const char *html)
@@ -193,33 +169,22 @@ strip_tags (const char *html)
   return g_string_free (out, FALSE);
 }
 
+/* The text/plain body (its charset read as the reading pane reads it),
+ * or the words of the HTML one. */
 static char *
 body_text (GBytes *raw)
 {
-  GMimeStream *stream;
-  GMimeParser *parser;
-  GMimeMessage *message;
-  BodyText text = { NULL, NULL };
+  g_autoptr(TernMessageContent) content = tern_message_content_new (raw, NULL);
+  const char *text = tern_message_content_get_text (content);
+  const char *html = tern_message_content_get_html (content);
   char *result;
 
-  _tern_mail_ensure_gmime ();
-  stream = g_mime_stream_mem_new_with_buffer (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw));
-  parser = g_mime_parser_new_with_stream (stream);
-  message = g_mime_parser_construct_message (parser, NULL);
-  g_object_unref (parser);
-  g_object_unref (stream);
-  if (message == NULL)
-    return g_strdup ("");
-  g_mime_message_foreach (message, find_text_cb, &text);
-  g_object_unref (message);
-  if (text.plain != NULL)
-    result = g_steal_pointer (&text.plain);
-  else if (text.html != NULL)
-    result = strip_tags (text.html);
+  if (text != NULL)
+    result = g_strdup (text);
+  else if (html != NULL)
+    result = strip_tags (html);
   else
     result = g_strdup ("");
-  g_free (text.plain);
-  g_free (text.html);
   if (strlen (result) > MAX_BODY_TEXT)
     {
       const char *end = result + MAX_BODY_TEXT;

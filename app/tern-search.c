@@ -262,19 +262,17 @@ static char *
 scan_key (Scanner *scanner)
 {
   const char *colon = scanner->p;
+  g_autofree char *key = NULL;
 
   while (g_ascii_isalpha (*colon))
     colon++;
   if (*colon != ':' || colon == scanner->p)
     return NULL;
-  {
-    g_autofree char *key = g_ascii_strdown (scanner->p, colon - scanner->p);
-
-    if (!is_operator (key))
-      return NULL;
-    scanner->p = colon + 1;
-    return g_steal_pointer (&key);
-  }
+  key = g_ascii_strdown (scanner->p, colon - scanner->p);
+  if (!is_operator (key))
+    return NULL;
+  scanner->p = colon + 1;
+  return g_steal_pointer (&key);
 }
 
 static gboolean
@@ -316,11 +314,12 @@ tern_search_query_parse (const char  *text,
                          gboolean     prefix,
                          GError     **error)
 {
-  g_autoptr(TernSearchQuery) query = g_new0 (TernSearchQuery, 1);
+  g_autoptr(TernSearchQuery) query = NULL;
   Scanner scanner = { text };
 
   g_return_val_if_fail (text != NULL, NULL);
 
+  query = g_new0 (TernSearchQuery, 1);
   query->match = g_string_new (NULL);
   query->filters = g_ptr_array_new_with_free_func (g_free);
   query->values = g_ptr_array_new_with_free_func (clear_value);

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "tern-app-error.h"
 #include "tern-context.h"
@@ -365,6 +366,31 @@ test_bodies (Fixture       *fixture,
   tern_search_index_bodies (fixture->store, &indexed, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (indexed, ==, 0);
+
+  /* A body in windows-1251 is read in its charset. */
+  store_one (fixture, fixture->other_id,
+             new_message (2, "Бухгалтерия", "buh@example.org", "a@example.org", "Документы",
+                          day (2026, 3, 1), TERN_IMAP_FLAG_SEEN));
+  {
+    g_autoptr(TernMailMessage) buh = tern_mail_store_find_message (fixture->store, fixture->other_id,
+                                                                   2, &error);
+    g_autofree char *cp1251 = g_convert ("Квартальный ОТЧЁТ во вложении.\r\n", -1, "windows-1251",
+                                         "UTF-8", NULL, NULL, &error);
+    g_autofree char *raw = NULL;
+    g_autoptr(GBytes) bytes = NULL;
+
+    g_assert_no_error (error);
+    raw = g_strconcat ("From: buh@example.org\r\nSubject: Documents\r\nMIME-Version: 1.0\r\n"
+                       "Content-Type: text/plain; charset=windows-1251\r\n"
+                       "Content-Transfer-Encoding: 8bit\r\n\r\n", cp1251, NULL);
+    bytes = g_bytes_new (raw, strlen (raw));
+    tern_mail_store_set_body (fixture->store, buh->id, bytes, NULL, g_bytes_get_size (bytes), &error);
+    g_assert_no_error (error);
+  }
+  tern_search_index_bodies (fixture->store, &indexed, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (indexed, ==, 1);
+  g_assert_cmpuint (count (fixture, "квартальный отчет"), ==, 1);
 
   /* A result list follows the store: the matching message goes away. */
   g_assert_cmpuint (count (fixture, "from:dan"), ==, 1);
