@@ -224,31 +224,12 @@ store_folders (Sync       *sync,
 
 /* Headers */
 
-static gboolean
-collect_cb (TernImapMessage  *message,
-            gpointer          user_data,
-            GError          **error)
-{
-  Sync *sync = user_data;
-
-  if (message->present & TERN_IMAP_FETCH_UID)
-    g_ptr_array_add (sync->batch, tern_mail_new_message_from_imap (message));
-  return TRUE;
-}
-
-static gboolean
-changes_cb (TernImapMessage  *message,
-            gpointer          user_data,
-            GError          **error)
-{
-  fetch_cb (message, user_data);
-  return TRUE;
-}
-
-/* Batches are stored by a writer thread while the next one is fetched, so
- * that the network and the database work at the same time.  At most
- * PENDING_BATCHES wait for the writer; each is one transaction, so what an
- * interrupted sync leaves behind is whole batches. */
+/* New headers are stored by a writer thread while the next ones arrive,
+ * so that the network and the database work at the same time.  The fetch
+ * is one pipeline, newest first; every BATCH_SIZE messages go to the
+ * writer as one transaction, so what an interrupted sync leaves behind is
+ * whole batches.  At most PENDING_BATCHES wait for the writer: when it
+ * falls behind, reading the server's answers waits too. */
 #define PENDING_BATCHES 2
 
 typedef struct
@@ -263,39 +244,13 @@ typedef struct
   GError *error;        /* the first failure, under @lock */
 } Writer;
 
-static gpointer
-writer_thread (gpointer user_data)
+typedef struct
 {
-  Writer *writer = user_data;
-
-  for (;;)
-    {
-      g_autoptr(GPtrArray) batch = g_async_queue_pop (writer->batches);
-      g_autoptr(GError) error = NULL;
-      guint inserted = 0;
-      gboolean failed;
-
-      if (batch->len == 0)
-        break;
-      g_mutex_lock (&writer->lock);
-      failed = writer->error != NULL;
-      g_mutex_unlock (&writer->lock);
-      if (!failed && tern_mail_store_add_new_messages (writer->store, writer->folder_id, batch,
-                                                       &inserted, &error))
-        {
-          g_atomic_int_add (&writer->inserted, inserted);
-          g_atomic_int_add (&writer->stored, batch->len);
-        }
-      else if (!failed)
-        {
-          g_mutex_lock (&writer->lock);
-          writer->error = g_steal_pointer (&error);
-          g_mutex_unlock (&writer->lock);
-        }
-      g_async_queue_push (writer->slots, GINT_TO_POINTER (1));
-    }
-  return NULL;
-}
+  Sync *sync;
+  Writer *writer;
+  const TernMailFolder *folder;
+  guint total;
+} NewHeaders;
 
 static gboolean
 writer_failed (Writer *writer)
@@ -308,9 +263,90 @@ writer_failed (Writer *writer)
   return failed;
 }
 
-/* Fetches @uids (sorted ascending) highest first, BATCH_SIZE at a time, a
- * transaction per batch, so that the newest mail shows first and an
- * interrupted sync keeps what it stored. */
+/* Hands the batch collected so far to the writer (waiting for a slot). */
+static void
+queue_batch (NewHeaders *headers)
+{
+  Sync *sync = headers->sync;
+
+  if (sync->batch == NULL || sync->batch->len == 0)
+    return;
+  g_async_queue_pop (headers->writer->slots);
+  g_async_queue_push (headers->writer->batches, g_steal_pointer (&sync->batch));
+  report (sync, headers->folder->name, g_atomic_int_get (&headers->writer->stored),
+          headers->total);
+}
+
+static gboolean
+collect_cb (TernImapMessage  *message,
+            gpointer          user_data,
+            GError          **error)
+{
+  NewHeaders *headers = user_data;
+  Sync *sync = headers->sync;
+
+  if (!(message->present & TERN_IMAP_FETCH_UID))
+    return TRUE;
+  if (sync->batch == NULL)
+    sync->batch = g_ptr_array_new_full (BATCH_SIZE, (GDestroyNotify) tern_mail_new_message_free);
+  g_ptr_array_add (sync->batch, tern_mail_new_message_from_imap (message));
+  if (sync->batch->len >= BATCH_SIZE)
+    {
+      queue_batch (headers);
+      if (writer_failed (headers->writer))
+        {
+          /* The writer's error is the one reported. */
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Stopped");
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+changes_cb (TernImapMessage  *message,
+            gpointer          user_data,
+            GError          **error)
+{
+  fetch_cb (message, user_data);
+  return TRUE;
+}
+
+static gpointer
+writer_thread (gpointer user_data)
+{
+  Writer *writer = user_data;
+
+  for (;;)
+    {
+      g_autoptr(GPtrArray) batch = g_async_queue_pop (writer->batches);
+      g_autoptr(GError) error = NULL;
+      guint inserted = 0;
+
+      if (batch->len == 0)
+        break;
+      if (!writer_failed (writer) &&
+          tern_mail_store_add_new_messages (writer->store, writer->folder_id, batch, &inserted,
+                                            &error))
+        {
+          g_atomic_int_add (&writer->inserted, inserted);
+          g_atomic_int_add (&writer->stored, batch->len);
+        }
+      else if (error != NULL)
+        {
+          g_mutex_lock (&writer->lock);
+          if (writer->error == NULL)
+            writer->error = g_steal_pointer (&error);
+          g_mutex_unlock (&writer->lock);
+        }
+      g_async_queue_push (writer->slots, GINT_TO_POINTER (1));
+    }
+  return NULL;
+}
+
+/* Fetches @uids (sorted ascending) highest first, a transaction per
+ * BATCH_SIZE, so that the newest mail shows first and an interrupted sync
+ * keeps what it stored. */
 static gboolean
 fetch_new (Sync                 *sync,
            const TernMailFolder *folder,
@@ -322,7 +358,9 @@ fetch_new (Sync                 *sync,
                              TERN_IMAP_FETCH_ENVELOPE | TERN_IMAP_FETCH_BODYSTRUCTURE |
                              TERN_IMAP_FETCH_HEADERS;
   Writer writer = { sync->store, folder->id };
+  NewHeaders headers = { sync, &writer, folder, uids->len };
   g_autoptr(GError) fetch_error = NULL;
+  g_autoptr(TernImapSet) set = set_from_slice (uids, 0, uids->len);
   GThread *thread;
 
   if (tern_imap_client_is_enabled (sync->client, "CONDSTORE"))
@@ -335,22 +373,11 @@ fetch_new (Sync                 *sync,
     g_async_queue_push (writer.slots, GINT_TO_POINTER (1));
   thread = g_thread_new ("tern-sync-writer", writer_thread, &writer);
 
-  for (guint end = uids->len; end > 0 && !writer_failed (&writer);)
-    {
-      guint start = end > BATCH_SIZE ? end - BATCH_SIZE : 0;
-      g_autoptr(TernImapSet) set = set_from_slice (uids, start, end);
-
-      g_clear_pointer (&sync->batch, g_ptr_array_unref);
-      sync->batch = g_ptr_array_new_full (end - start, (GDestroyNotify) tern_mail_new_message_free);
-      if (!tern_imap_client_fetch (sync->client, set, items, 0, collect_cb, sync,
-                                   sync->cancellable, &fetch_error))
-        break;
-      g_async_queue_pop (writer.slots);
-      if (sync->batch->len > 0)
-        g_async_queue_push (writer.batches, g_steal_pointer (&sync->batch));
-      report (sync, folder->name, g_atomic_int_get (&writer.stored), uids->len);
-      end = start;
-    }
+  g_clear_pointer (&sync->batch, g_ptr_array_unref);
+  if (tern_imap_client_fetch_newest_first (sync->client, set, items, 0, collect_cb, &headers,
+                                           sync->cancellable, &fetch_error))
+    queue_batch (&headers);
+  g_clear_pointer (&sync->batch, g_ptr_array_unref);
 
   /* The writer finishes what was queued (whole batches), then ends. */
   g_async_queue_push (writer.batches, g_ptr_array_new ());

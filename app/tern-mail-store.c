@@ -714,7 +714,19 @@ typedef struct
   sqlite3_stmt *fts;
   sqlite3_stmt *part;
   sqlite3_stmt *body;
+
+  /* Full-text rows wait for the end of the batch: a statement with
+   * triggers (the INSERT into messages) opens a savepoint, and FTS5 flushes
+   * its pending terms to a new segment at every savepoint, so interleaving
+   * them made a segment (and merges) per message. */
+  GArray *fts_rows;  /* of FtsRow */
 } AddMessages;
+
+typedef struct
+{
+  gint64 row_id;
+  const Decoded *decoded;
+} FtsRow;
 
 static void
 add_messages_clear (AddMessages *data)
@@ -950,6 +962,7 @@ add_one_message (sqlite3        *db,
   const Decoded *d = message;
   sqlite3_stmt *stmt = data->insert;
   gint64 row_id;
+  FtsRow fts;
 
   sqlite3_reset (stmt);
   sqlite3_bind_int64 (stmt, 1, data->folder_id);
@@ -991,8 +1004,10 @@ add_one_message (sqlite3        *db,
 
   row_id = sqlite3_last_insert_rowid (db);
   data->inserted++;
-  return assign_thread (db, data, row_id, d, error) && add_fts_row (data, row_id, d, error) &&
-         add_parts (data, row_id, d, error) && add_body (data, row_id, d, error);
+  fts = (FtsRow) { row_id, d };
+  g_array_append_val (data->fts_rows, fts);
+  return assign_thread (db, data, row_id, d, error) && add_parts (data, row_id, d, error) &&
+         add_body (data, row_id, d, error);
 }
 
 static gboolean
@@ -1029,8 +1044,16 @@ add_messages_cb (sqlite3  *db,
     return FALSE;
   if (!prepare_add_messages (db, data, error))
     ok = FALSE;
+  data->fts_rows = g_array_sized_new (FALSE, FALSE, sizeof (FtsRow), data->messages->len);
   for (guint i = 0; ok && i < data->messages->len; i++)
     ok = add_one_message (db, data, g_ptr_array_index (data->messages, i), error);
+  for (guint i = 0; ok && i < data->fts_rows->len; i++)
+    {
+      FtsRow *fts = &g_array_index (data->fts_rows, FtsRow, i);
+
+      ok = add_fts_row (data, fts->row_id, fts->decoded, error);
+    }
+  g_clear_pointer (&data->fts_rows, g_array_unref);
   add_messages_clear (data);
   return ok;
 }

@@ -159,17 +159,17 @@ fetch_command (TernImapClient    *self,
   return command;
 }
 
-gboolean
-tern_imap_client_fetch (TernImapClient      *self,
-                        const TernImapSet   *uids,
-                        TernImapFetchItems   items,
-                        guint64              changedsince,
-                        TernImapFetchFunc    func,
-                        gpointer             user_data,
-                        GCancellable        *cancellable,
-                        GError             **error)
+static gboolean
+fetch_chunks (TernImapClient      *self,
+              const TernImapSet   *uids,
+              GPtrArray           *chunks,
+              TernImapFetchItems   items,
+              guint64              changedsince,
+              TernImapFetchFunc    func,
+              gpointer             user_data,
+              GCancellable        *cancellable,
+              GError             **error)
 {
-  g_autoptr(GPtrArray) chunks = NULL;
   g_autoptr(GPtrArray) commands =
     g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_command_free);
   g_autoptr(GQueue) in_flight = g_queue_new ();  /* borrowed from @commands */
@@ -177,9 +177,6 @@ tern_imap_client_fetch (TernImapClient      *self,
   g_autoptr(GError) first_error = NULL;
   FetchData data = { uids, 0, func, user_data, NULL, 0 };
   guint next = 0;
-
-  g_return_val_if_fail (TERN_IS_IMAP_CLIENT (self), FALSE);
-  g_return_val_if_fail (uids != NULL && func != NULL, FALSE);
 
   if (self->selected == NULL)
     {
@@ -193,7 +190,6 @@ tern_imap_client_fetch (TernImapClient      *self,
                         TERN_IMAP_FETCH_ENVELOPE | TERN_IMAP_FETCH_BODYSTRUCTURE |
                         TERN_IMAP_FETCH_HEADERS);
   item_text = fetch_items_string (self, items);
-  chunks = split_set (uids, FETCH_BATCH, SET_BATCH);
 
   for (;;)
     {
@@ -243,6 +239,53 @@ tern_imap_client_fetch (TernImapClient      *self,
 failed:
   g_clear_error (&data.error);
   return FALSE;
+}
+
+gboolean
+tern_imap_client_fetch (TernImapClient      *self,
+                        const TernImapSet   *uids,
+                        TernImapFetchItems   items,
+                        guint64              changedsince,
+                        TernImapFetchFunc    func,
+                        gpointer             user_data,
+                        GCancellable        *cancellable,
+                        GError             **error)
+{
+  g_autoptr(GPtrArray) chunks = NULL;
+
+  g_return_val_if_fail (TERN_IS_IMAP_CLIENT (self), FALSE);
+  g_return_val_if_fail (uids != NULL && func != NULL, FALSE);
+
+  chunks = split_set (uids, FETCH_BATCH, SET_BATCH);
+  return fetch_chunks (self, uids, chunks, items, changedsince, func, user_data, cancellable,
+                       error);
+}
+
+gboolean
+tern_imap_client_fetch_newest_first (TernImapClient      *self,
+                                     const TernImapSet   *uids,
+                                     TernImapFetchItems   items,
+                                     guint64              changedsince,
+                                     TernImapFetchFunc    func,
+                                     gpointer             user_data,
+                                     GCancellable        *cancellable,
+                                     GError             **error)
+{
+  g_autoptr(GPtrArray) chunks = NULL;
+
+  g_return_val_if_fail (TERN_IS_IMAP_CLIENT (self), FALSE);
+  g_return_val_if_fail (uids != NULL && func != NULL, FALSE);
+
+  chunks = split_set (uids, FETCH_BATCH, SET_BATCH);
+  for (guint i = 0, j = chunks->len; i + 1 < j; i++, j--)
+    {
+      gpointer swap = chunks->pdata[i];
+
+      chunks->pdata[i] = chunks->pdata[j - 1];
+      chunks->pdata[j - 1] = swap;
+    }
+  return fetch_chunks (self, uids, chunks, items, changedsince, func, user_data, cancellable,
+                       error);
 }
 
 typedef struct

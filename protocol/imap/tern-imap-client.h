@@ -164,6 +164,17 @@ gboolean        tern_imap_client_fetch             (TernImapClient      *self,
                                                     gpointer             user_data,
                                                     GCancellable        *cancellable,
                                                     GError             **error);
+/* As tern_imap_client_fetch(), but the commands go highest UIDs first
+ * (each command's UIDs still ascending): newest mail arrives first, and
+ * the whole set is one pipeline, with no round trip between batches. */
+gboolean        tern_imap_client_fetch_newest_first (TernImapClient      *self,
+                                                     const TernImapSet   *uids,
+                                                     TernImapFetchItems   items,
+                                                     guint64              changedsince,
+                                                     TernImapFetchFunc    func,
+                                                     gpointer             user_data,
+                                                     GCancellable        *cancellable,
+                                                     GError             **error);
 /* UID FETCH @uid BODY.PEEK[@section] (NULL: the whole message), streamed
  * into @out as it arrives; never held in memory.  Returns FALSE with
  * TERN_IMAP_ERROR_NONEXISTENT-like NO when the message is gone. */
