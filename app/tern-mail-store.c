@@ -710,7 +710,7 @@ typedef struct
   sqlite3_stmt *thread_by_subject;
   sqlite3_stmt *new_thread;
   sqlite3_stmt *count_thread;
-  sqlite3_stmt *set_thread;
+  sqlite3_stmt *drop_thread;
   sqlite3_stmt *fts;
   sqlite3_stmt *part;
   sqlite3_stmt *body;
@@ -738,7 +738,7 @@ add_messages_clear (AddMessages *data)
   g_clear_pointer (&data->thread_by_subject, sqlite3_finalize);
   g_clear_pointer (&data->new_thread, sqlite3_finalize);
   g_clear_pointer (&data->count_thread, sqlite3_finalize);
-  g_clear_pointer (&data->set_thread, sqlite3_finalize);
+  g_clear_pointer (&data->drop_thread, sqlite3_finalize);
   g_clear_pointer (&data->fts, sqlite3_finalize);
   g_clear_pointer (&data->part, sqlite3_finalize);
   g_clear_pointer (&data->body, sqlite3_finalize);
@@ -752,9 +752,9 @@ prepare_add_messages (sqlite3      *db,
   data->insert = tern_store_prepare (db,
     "INSERT INTO messages (folder_id, uid, flags, keywords, modseq, internal_date, date, size,"
     " subject, from_name, from_address, to_list, cc_list, reply_to, message_id, in_reply_to,"
-    " references_list, list_id, has_attachments, pop3_uidl)"
+    " references_list, list_id, has_attachments, pop3_uidl, thread_id)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
-    " ?20)"
+    " ?20, ?21)"
     " ON CONFLICT DO NOTHING",
     error);
   if (data->insert == NULL)
@@ -794,9 +794,9 @@ prepare_add_messages (sqlite3      *db,
     error);
   if (data->count_thread == NULL)
     return FALSE;
-  data->set_thread = tern_store_prepare (db, "UPDATE messages SET thread_id = ?2 WHERE id = ?1",
-                                         error);
-  if (data->set_thread == NULL)
+  data->drop_thread = tern_store_prepare (db,
+    "DELETE FROM threads WHERE id = ?1 AND message_count = 0", error);
+  if (data->drop_thread == NULL)
     return FALSE;
   data->fts = tern_store_prepare (db,
     "INSERT INTO messages_fts (rowid, subject, sender, recipients) VALUES (?1, ?2, ?3, ?4)",
@@ -882,33 +882,54 @@ find_thread (AddMessages   *data,
   return 0;
 }
 
+/* The thread @d joins, found or created before its row is inserted, so
+ * that the row is inserted with it: setting it afterwards is an UPDATE
+ * that the message list's triggers turn into a move between
+ * conversations.  *@created says a thread row was made for it. */
 static gboolean
-assign_thread (sqlite3      *db,
-               AddMessages  *data,
-               gint64        row_id,
-               const Decoded *d,
-               GError      **error)
+thread_for_message (sqlite3        *db,
+                    AddMessages    *data,
+                    const Decoded  *d,
+                    gint64         *thread_id,
+                    gboolean       *created,
+                    GError        **error)
 {
-  gint64 thread_id = find_thread (data, d);
+  *thread_id = find_thread (data, d);
+  *created = *thread_id == 0;
+  if (!*created)
+    return TRUE;
+  sqlite3_reset (data->new_thread);
+  sqlite3_bind_int64 (data->new_thread, 1, data->account_id);
+  tern_store_bind_text (data->new_thread, 2, d->thread_subject);
+  sqlite3_bind_int64 (data->new_thread, 3, d->date);
+  if (!tern_store_step_done (data->new_thread, error))
+    return FALSE;
+  *thread_id = sqlite3_last_insert_rowid (db);
+  return TRUE;
+}
 
-  if (thread_id == 0)
+/* The message was stored (count it in its thread), or was known already
+ * (drop the thread made for it, which holds nothing). */
+static gboolean
+settle_thread (AddMessages    *data,
+               gint64          thread_id,
+               gboolean        created,
+               gboolean        stored,
+               const Decoded  *d,
+               GError        **error)
+{
+  if (!stored && !created)
+    return TRUE;
+  if (!stored)
     {
-      sqlite3_reset (data->new_thread);
-      sqlite3_bind_int64 (data->new_thread, 1, data->account_id);
-      tern_store_bind_text (data->new_thread, 2, d->thread_subject);
-      sqlite3_bind_int64 (data->new_thread, 3, d->date);
-      if (!tern_store_step_done (data->new_thread, error))
-        return FALSE;
-      thread_id = sqlite3_last_insert_rowid (db);
+      sqlite3_reset (data->drop_thread);
+      sqlite3_bind_int64 (data->drop_thread, 1, thread_id);
+      return tern_store_step_done (data->drop_thread, error);
     }
   sqlite3_reset (data->count_thread);
   sqlite3_bind_int64 (data->count_thread, 1, thread_id);
   sqlite3_bind_int64 (data->count_thread, 2, d->date);
-  sqlite3_reset (data->set_thread);
-  sqlite3_bind_int64 (data->set_thread, 1, row_id);
-  sqlite3_bind_int64 (data->set_thread, 2, thread_id);
-  return tern_store_step_done (data->count_thread, error) &&
-         tern_store_step_done (data->set_thread, error);
+  return tern_store_step_done (data->count_thread, error);
 }
 
 static gboolean
@@ -962,8 +983,13 @@ add_one_message (sqlite3        *db,
   const Decoded *d = message;
   sqlite3_stmt *stmt = data->insert;
   gint64 row_id;
+  gint64 thread_id;
+  gboolean created;
+  gboolean stored;
   FtsRow fts;
 
+  if (!thread_for_message (db, data, d, &thread_id, &created, error))
+    return FALSE;
   sqlite3_reset (stmt);
   sqlite3_bind_int64 (stmt, 1, data->folder_id);
   bind_optional_int (stmt, 2, message->uid);
@@ -985,12 +1011,17 @@ add_one_message (sqlite3        *db,
   tern_store_bind_text (stmt, 18, d->list_id);
   sqlite3_bind_int (stmt, 19, message->has_attachments ? 1 : 0);
   tern_store_bind_text (stmt, 20, d->pop3_uidl);
+  sqlite3_bind_int64 (stmt, 21, thread_id);
   if (!tern_store_step_done (stmt, error))
     return FALSE;
+  stored = sqlite3_changes (db) > 0;
+  row_id = sqlite3_last_insert_rowid (db);
+  if (!settle_thread (data, thread_id, created, stored, d, error))
+    return FALSE;
 
-  if (sqlite3_changes (db) == 0 && d->pop3_uidl != NULL)
+  if (!stored && d->pop3_uidl != NULL)
     return TRUE; /* POP3: this UIDL is stored already; its row is not touched */
-  if (sqlite3_changes (db) == 0)
+  if (!stored)
     {
       /* Known already (a batch repeated after a cut connection). */
       sqlite3_reset (data->update_flags);
@@ -1002,12 +1033,10 @@ add_one_message (sqlite3        *db,
       return tern_store_step_done (data->update_flags, error);
     }
 
-  row_id = sqlite3_last_insert_rowid (db);
   data->inserted++;
   fts = (FtsRow) { row_id, d };
   g_array_append_val (data->fts_rows, fts);
-  return assign_thread (db, data, row_id, d, error) && add_parts (data, row_id, d, error) &&
-         add_body (data, row_id, d, error);
+  return add_parts (data, row_id, d, error) && add_body (data, row_id, d, error);
 }
 
 static gboolean
