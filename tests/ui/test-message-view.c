@@ -1,0 +1,792 @@
+/* test-message-view.c: the reading pane under a real X server (Xvfb), with
+ * WebKit, a local HTTP server that must not be asked before the user
+ * allows remote content, and real Dovecot for bodies that are not cached.
+ *
+ * With TERN_TEST_SCREENSHOT=FILE the realistic-message test also saves a
+ * screenshot of the screen (ImageMagick's import) for data/screenshots/.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+#include <webkit/webkit.h>
+
+#include "tern-application.h"
+#include "tern-imap-sync.h"
+#include "tern-mail-store.h"
+#include "tern-message-view.h"
+#include "tern-message-web-view.h"
+#include "tern-plain-text-view.h"
+#include "tern-test-servers.h"
+#include "tern-test-util.h"
+
+#define DEADLINE_SECONDS 30
+
+static TernTestServers *servers;
+static char *password_file;
+
+/* A 1×1 PNG. */
+static const char png_base64[] =
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+
+/* Helpers */
+
+typedef gboolean (*Predicate) (gpointer data);
+
+static void
+wait_until (Predicate   predicate,
+            gpointer    data,
+            const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
+
+  while (!predicate (data) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  if (!predicate (data))
+    g_error ("Gave up waiting for %s", what);
+}
+
+static void
+drain_events (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static GtkWidget *
+find_descendant (GtkWidget *widget,
+                 GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_descendant (child, type);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkStack *
+body_stack (TernMessageView *view)
+{
+  return GTK_STACK (find_descendant (GTK_WIDGET (view), GTK_TYPE_STACK));
+}
+
+static const char *
+visible_page (TernMessageView *view)
+{
+  return gtk_stack_get_visible_child_name (body_stack (view));
+}
+
+static TernPlainTextView *
+plain_view (TernMessageView *view)
+{
+  return TERN_PLAIN_TEXT_VIEW (find_descendant (GTK_WIDGET (view), TERN_TYPE_PLAIN_TEXT_VIEW));
+}
+
+static TernMessageWebView *
+web_view (TernMessageView *view)
+{
+  return TERN_MESSAGE_WEB_VIEW (find_descendant (GTK_WIDGET (view), TERN_TYPE_MESSAGE_WEB_VIEW));
+}
+
+static GtkRevealer *
+remote_banner (TernMessageView *view)
+{
+  return GTK_REVEALER (find_descendant (GTK_WIDGET (view), GTK_TYPE_REVEALER));
+}
+
+static char *
+buffer_text (TernMessageView *view)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (plain_view (view)));
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+}
+
+static TernMessageContent *
+content_from_string (const char *raw)
+{
+  g_autoptr(GBytes) bytes = g_bytes_new (raw, strlen (raw));
+
+  return tern_message_content_new (bytes, NULL);
+}
+
+typedef struct
+{
+  GtkWindow *window;
+  TernMessageView *view;
+} Pane;
+
+static void
+pane_open (Pane        *pane,
+           TernContext *context)
+{
+  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
+
+  pane->window = GTK_WINDOW (gtk_window_new ());
+  pane->view = TERN_MESSAGE_VIEW (tern_message_view_new (context));
+  gtk_window_set_default_size (pane->window, 900, 700);
+  gtk_window_set_child (pane->window, GTK_WIDGET (pane->view));
+  gtk_window_present (pane->window);
+  while (!gtk_widget_get_mapped (GTK_WIDGET (pane->window)) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (pane->window)));
+  drain_events ();
+}
+
+static void
+pane_close (Pane *pane)
+{
+  gtk_window_destroy (pane->window);
+  drain_events ();
+}
+
+/* A local HTTP server that records every connection and request line. */
+
+typedef struct
+{
+  GSocketService *service;
+  guint16 port;
+  guint connections;
+  GPtrArray *requests; /* "GET /remote.png HTTP/1.1" */
+} HttpServer;
+
+typedef struct
+{
+  HttpServer *server;
+  GSocketConnection *connection;
+  char buffer[4096];
+  gsize length;
+} HttpClient;
+
+static void
+http_client_free (HttpClient *client)
+{
+  g_io_stream_close (G_IO_STREAM (client->connection), NULL, NULL);
+  g_object_unref (client->connection);
+  g_free (client);
+}
+
+static void
+http_read_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  HttpClient *client = user_data;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+  const char *end_of_line;
+
+  if (n <= 0)
+    {
+      http_client_free (client);
+      return;
+    }
+  client->length += n;
+  end_of_line = g_strstr_len (client->buffer, client->length, "\r\n\r\n");
+  if (end_of_line == NULL && client->length < sizeof client->buffer - 1)
+    {
+      g_input_stream_read_async (G_INPUT_STREAM (source), client->buffer + client->length,
+                                 sizeof client->buffer - 1 - client->length, G_PRIORITY_DEFAULT,
+                                 NULL, http_read_cb, client);
+      return;
+    }
+  {
+    gsize png_size;
+    g_autofree guchar *png = g_base64_decode (png_base64, &png_size);
+    g_autofree char *header = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n"
+                                               "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                                               png_size);
+    GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (client->connection));
+
+    g_ptr_array_add (client->server->requests,
+                     g_strndup (client->buffer, strcspn (client->buffer, "\r\n")));
+    g_output_stream_write_all (out, header, strlen (header), NULL, NULL, NULL);
+    g_output_stream_write_all (out, png, png_size, NULL, NULL, NULL);
+  }
+  http_client_free (client);
+}
+
+static gboolean
+http_incoming_cb (GSocketService    *service,
+                  GSocketConnection *connection,
+                  GObject           *source,
+                  HttpServer        *server)
+{
+  HttpClient *client = g_new0 (HttpClient, 1);
+
+  server->connections++;
+  g_test_message ("connection %u to the HTTP server", server->connections);
+  client->server = server;
+  client->connection = g_object_ref (connection);
+  g_input_stream_read_async (g_io_stream_get_input_stream (G_IO_STREAM (connection)),
+                             client->buffer, sizeof client->buffer - 1, G_PRIORITY_DEFAULT, NULL,
+                             http_read_cb, client);
+  return TRUE;
+}
+
+static void
+http_server_start (HttpServer *server)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+
+  server->service = g_socket_service_new ();
+  server->requests = g_ptr_array_new_with_free_func (g_free);
+  g_socket_listener_add_address (G_SOCKET_LISTENER (server->service), address, G_SOCKET_TYPE_STREAM,
+                                 G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error);
+  g_assert_no_error (error);
+  server->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_signal_connect (server->service, "incoming", G_CALLBACK (http_incoming_cb), server);
+  g_socket_service_start (server->service);
+}
+
+static void
+http_server_stop (HttpServer *server)
+{
+  g_socket_service_stop (server->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (server->service));
+  g_clear_object (&server->service);
+  g_clear_pointer (&server->requests, g_ptr_array_unref);
+}
+
+static void
+http_server_log (HttpServer *server)
+{
+  for (guint i = 0; i < server->requests->len; i++)
+    g_test_message ("request: %s", (const char *) g_ptr_array_index (server->requests, i));
+}
+
+static gboolean
+http_server_got (HttpServer *server,
+                 const char *path)
+{
+  g_autofree char *line = g_strdup_printf ("GET %s HTTP/", path);
+
+  for (guint i = 0; i < server->requests->len; i++)
+    if (g_str_has_prefix (g_ptr_array_index (server->requests, i), line))
+      return TRUE;
+  return FALSE;
+}
+
+/* WebKit loads */
+
+typedef struct
+{
+  gboolean finished;
+  GPtrArray *parts; /* cid: URIs asked for */
+} LoadWatch;
+
+static void
+load_changed_cb (WebKitWebView   *web_view,
+                 WebKitLoadEvent  event,
+                 LoadWatch       *watch)
+{
+  if (event == WEBKIT_LOAD_FINISHED)
+    watch->finished = TRUE;
+}
+
+static void
+part_requested_cb (TernMessageWebView *view,
+                   const char         *uri,
+                   LoadWatch          *watch)
+{
+  g_ptr_array_add (watch->parts, g_strdup (uri));
+}
+
+static gboolean
+load_finished (gpointer data)
+{
+  return ((LoadWatch *) data)->finished;
+}
+
+static void
+watch_loads (TernMessageView *view,
+             LoadWatch       *watch)
+{
+  watch->parts = g_ptr_array_new_with_free_func (g_free);
+  g_signal_connect (tern_message_web_view_get_web_view (web_view (view)), "load-changed",
+                    G_CALLBACK (load_changed_cb), watch);
+  g_signal_connect (web_view (view), "part-requested", G_CALLBACK (part_requested_cb), watch);
+}
+
+static void
+unwatch_loads (TernMessageView *view,
+               LoadWatch       *watch)
+{
+  g_signal_handlers_disconnect_by_data (tern_message_web_view_get_web_view (web_view (view)), watch);
+  g_signal_handlers_disconnect_by_data (web_view (view), watch);
+  g_clear_pointer (&watch->parts, g_ptr_array_unref);
+}
+
+/* Tests */
+
+static void
+test_plain_quotes_links (void)
+{
+  g_autoptr(TernMessageContent) content = content_from_string (
+    "From: Ann Example <ann@example.org>\r\n"
+    "To: Boris <boris@example.ru>\r\n"
+    "Subject: Re: the plan\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "\r\n"
+    "See https://example.org/plan?a=1&b=2.\r\n"
+    "> Did you read it?\r\n"
+    "> > Not yet, mailto:boris@example.ru\r\n"
+    "javascript:alert(1) file:///etc/passwd\r\n");
+  GtkTextBuffer *buffer;
+  GtkTextTagTable *tags;
+  GtkTextIter iter;
+  g_autofree char *link = NULL;
+  g_autofree char *mailto = NULL;
+  Pane pane;
+
+  pane_open (&pane, NULL);
+  tern_message_view_set_content (pane.view, content);
+  drain_events ();
+  g_assert_cmpstr (visible_page (pane.view), ==, "plain");
+
+  buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (plain_view (pane.view)));
+  tags = gtk_text_buffer_get_tag_table (buffer);
+  gtk_text_buffer_get_iter_at_line_offset (buffer, &iter, 0, 6);
+  g_assert_true (gtk_text_iter_has_tag (&iter, gtk_text_tag_table_lookup (tags, "link")));
+  link = tern_plain_text_view_get_link (plain_view (pane.view), &iter);
+  /* The full stop ends the sentence, not the URL. */
+  g_assert_cmpstr (link, ==, "https://example.org/plan?a=1&b=2");
+  gtk_text_buffer_get_iter_at_line_offset (buffer, &iter, 0, 1);
+  g_assert_false (gtk_text_iter_has_tag (&iter, gtk_text_tag_table_lookup (tags, "link")));
+
+  gtk_text_buffer_get_iter_at_line_offset (buffer, &iter, 1, 3);
+  g_assert_true (gtk_text_iter_has_tag (&iter, gtk_text_tag_table_lookup (tags, "quote-1")));
+  gtk_text_buffer_get_iter_at_line_offset (buffer, &iter, 2, 5);
+  g_assert_true (gtk_text_iter_has_tag (&iter, gtk_text_tag_table_lookup (tags, "quote-2")));
+  gtk_text_buffer_get_iter_at_line_offset (buffer, &iter, 2, 20);
+  mailto = tern_plain_text_view_get_link (plain_view (pane.view), &iter);
+  g_assert_cmpstr (mailto, ==, "mailto:boris@example.ru");
+
+  /* Other schemes are neither links nor openable. */
+  gtk_text_buffer_get_iter_at_line_offset (buffer, &iter, 3, 2);
+  g_assert_false (gtk_text_iter_has_tag (&iter, gtk_text_tag_table_lookup (tags, "link")));
+  gtk_text_buffer_get_iter_at_line_offset (buffer, &iter, 3, 25);
+  g_assert_false (gtk_text_iter_has_tag (&iter, gtk_text_tag_table_lookup (tags, "link")));
+  g_assert_false (gtk_text_iter_has_tag (&iter, gtk_text_tag_table_lookup (tags, "quote-1")));
+  g_assert_true (tern_plain_text_view_uri_is_openable ("https://example.org"));
+  g_assert_true (tern_plain_text_view_uri_is_openable ("mailto:a@b"));
+  g_assert_false (tern_plain_text_view_uri_is_openable ("javascript:alert(1)"));
+  g_assert_false (tern_plain_text_view_uri_is_openable ("file:///etc/passwd"));
+  g_assert_false (tern_plain_text_view_uri_is_openable ("cid:x"));
+
+  pane_close (&pane);
+}
+
+static char *
+html_message (const char *from,
+              guint16     port)
+{
+  return g_strdup_printf (
+    "From: %s\r\n"
+    "To: ann@example.org\r\n"
+    "Subject: Newsletter\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: multipart/related; boundary=rel\r\n"
+    "\r\n"
+    "--rel\r\n"
+    "Content-Type: text/html; charset=utf-8\r\n"
+    "\r\n"
+    "<html><head><link rel=preconnect href=\"http://127.0.0.1:%u/\">"
+    "<LINK REL='dns-prefetch' HREF='//127.0.0.1:%u'>"
+    "<style>body { background: url(http://127.0.0.1:%u/background.png) }</style></head>"
+    "<body><p>Hello</p><img src=\"cid:logo@tern.test\" alt=\"logo\">"
+    "<img src=\"http://127.0.0.1:%u/remote.png\" alt=\"tracker\">"
+    "<a href=\"http://127.0.0.1:%u/link\">a link</a></body></html>\r\n"
+    "--rel\r\n"
+    "Content-Type: image/png\r\n"
+    "Content-ID: <logo@tern.test>\r\n"
+    "Content-Transfer-Encoding: base64\r\n"
+    "\r\n"
+    "%s\r\n"
+    "--rel--\r\n",
+    from, port, port, port, port, port, png_base64);
+}
+
+/* Both remote images: once they are in, no load of the page is still on
+ * its way to the server (which the next test would count). */
+static gboolean
+has_request (gpointer data)
+{
+  return http_server_got (data, "/remote.png") && http_server_got (data, "/background.png");
+}
+
+static void
+test_remote_content (void)
+{
+  HttpServer server = { 0 };
+  LoadWatch watch = { 0 };
+  g_autofree char *raw = NULL;
+  g_autoptr(TernMessageContent) content = NULL;
+  g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
+  Pane pane;
+
+  g_settings_set_strv (settings, "trusted-senders", NULL);
+  http_server_start (&server);
+  raw = html_message ("News <news@shop.example>", server.port);
+  content = content_from_string (raw);
+  pane_open (&pane, NULL);
+  watch_loads (pane.view, &watch);
+
+  tern_message_view_set_content (pane.view, content);
+  wait_until (load_finished, &watch, "the HTML body to load");
+  drain_events ();
+  g_assert_cmpstr (visible_page (pane.view), ==, "html");
+  /* The cid: image came from the message... */
+  g_assert_cmpuint (watch.parts->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (watch.parts, 0), ==, "cid:logo@tern.test");
+  /* ...and nothing, not even a preconnect, reached the network: the load
+   * event waits for the images, so a request would have come first. */
+  g_assert_cmpuint (server.connections, ==, 0);
+  g_assert_true (gtk_revealer_get_reveal_child (remote_banner (pane.view)));
+
+  watch.finished = FALSE;
+  gtk_widget_activate_action (GTK_WIDGET (pane.view), "message-view.show-remote", NULL);
+  wait_until (has_request, &server, "the remote image requests");
+  wait_until (load_finished, &watch, "the HTML body to load again");
+  g_assert_false (gtk_revealer_get_reveal_child (remote_banner (pane.view)));
+  /* Allowed images load; the preconnect stays removed and the link is not
+   * followed. */
+  g_assert_false (http_server_got (&server, "/link"));
+
+  unwatch_loads (pane.view, &watch);
+  pane_close (&pane);
+  http_server_stop (&server);
+}
+
+static void
+test_trusted_sender (void)
+{
+  HttpServer server = { 0 };
+  LoadWatch watch = { 0 };
+  g_autofree char *raw = NULL;
+  g_autofree char *other_raw = NULL;
+  g_autoptr(TernMessageContent) content = NULL;
+  g_autoptr(TernMessageContent) other = NULL;
+  g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
+  g_auto(GStrv) trusted = NULL;
+  Pane pane;
+
+  g_settings_set_strv (settings, "trusted-senders", NULL);
+  http_server_start (&server);
+  raw = html_message ("Friend <friend@example.org>", server.port);
+  content = content_from_string (raw);
+  other_raw = html_message ("Stranger <stranger@example.net>", server.port);
+  other = content_from_string (other_raw);
+  pane_open (&pane, NULL);
+  watch_loads (pane.view, &watch);
+
+  tern_message_view_set_content (pane.view, content);
+  wait_until (load_finished, &watch, "the HTML body to load");
+  http_server_log (&server);
+  g_assert_cmpuint (server.connections, ==, 0);
+  gtk_widget_activate_action (GTK_WIDGET (pane.view), "message-view.trust-sender", NULL);
+  trusted = g_settings_get_strv (settings, "trusted-senders");
+  g_assert_cmpstrv (trusted, ((const char *[]) { "friend@example.org", NULL }));
+  wait_until (has_request, &server, "the remote image requests");
+
+  /* Another sender's mail is still blocked... */
+  g_ptr_array_set_size (server.requests, 0);
+  server.connections = 0;
+  watch.finished = FALSE;
+  tern_message_view_set_content (pane.view, other);
+  wait_until (load_finished, &watch, "the stranger's body to load");
+  g_assert_cmpuint (server.connections, ==, 0);
+  g_assert_true (gtk_revealer_get_reveal_child (remote_banner (pane.view)));
+
+  /* ...and the trusted sender's loads without asking. */
+  tern_message_view_set_content (pane.view, content);
+  wait_until (has_request, &server, "the trusted sender's image requests");
+  g_assert_false (gtk_revealer_get_reveal_child (remote_banner (pane.view)));
+
+  unwatch_loads (pane.view, &watch);
+  pane_close (&pane);
+  http_server_stop (&server);
+  g_settings_set_strv (settings, "trusted-senders", NULL);
+}
+
+static void
+test_koi8r_override (void)
+{
+  /* "Привет, мир" in KOI8-R. */
+  g_autoptr(TernMessageContent) content = content_from_string (
+    "From: =?KOI8-R?B?4s/SydM=?= <boris@example.ru>\r\n"
+    "Subject: =?KOI8-R?B?8NLJ18XU?=\r\n"
+    "Content-Type: text/plain; charset=koi8-r\r\n"
+    "Content-Transfer-Encoding: 8bit\r\n"
+    "\r\n"
+    "\xf0\xd2\xc9\xd7\xc5\xd4, \xcd\xc9\xd2\r\n");
+  g_autofree char *declared = NULL;
+  g_autofree char *overridden = NULL;
+  g_autofree char *restored = NULL;
+  Pane pane;
+
+  pane_open (&pane, NULL);
+  tern_message_view_set_content (pane.view, content);
+  drain_events ();
+  declared = buffer_text (pane.view);
+  g_assert_cmpstr (declared, ==, "Привет, мир\n");
+
+  /* View → Encoding through the widget action, as the menu does it. */
+  gtk_widget_activate_action (GTK_WIDGET (pane.view), "message-view.charset", "s", "windows-1251");
+  drain_events ();
+  g_assert_cmpstr (tern_message_view_get_charset (pane.view), ==, "windows-1251");
+  overridden = buffer_text (pane.view);
+  g_assert_cmpstr (overridden, ==, "рТЙЧЕФ, НЙТ\n");
+
+  gtk_widget_activate_action (GTK_WIDGET (pane.view), "message-view.charset", "s", "");
+  drain_events ();
+  restored = buffer_text (pane.view);
+  g_assert_cmpstr (restored, ==, "Привет, мир\n");
+  g_assert_null (tern_message_view_get_charset (pane.view));
+
+  pane_close (&pane);
+}
+
+/* Real Dovecot: a body that is not cached is fetched with a spinner;
+ * offline the view says so and still shows the headers. */
+
+static gboolean
+page_is_not_loading (gpointer data)
+{
+  return g_strcmp0 (visible_page (data), "loading") != 0;
+}
+
+static TernAccount *
+add_imap_account (TernContext *context)
+{
+  g_autoptr(GError) error = NULL;
+  const char *user = tern_test_servers_get_user (servers, 0);
+  g_autoptr(TernServer) server = tern_server_new (tern_test_servers_get_address (servers,
+                                                                                TERN_TEST_CERT_GOOD),
+                                                  tern_test_servers_get_port (servers,
+                                                                              TERN_TEST_SERVICE_IMAPS),
+                                                  TERN_TLS_MODE_IMPLICIT);
+  g_autoptr(TernAccount) account = NULL;
+  g_autofree char *command = g_strdup_printf ("cat '%s'", password_file);
+
+  server->username = g_strdup (user);
+  account = tern_account_new (user, user, TERN_ACCOUNT_PROTOCOL_IMAP, server, NULL);
+  tern_account_set_password_command (account, command);
+  tern_account_manager_add (tern_context_get_accounts (context), account, NULL, NULL, &error);
+  g_assert_no_error (error);
+  return account;
+}
+
+static gboolean
+sync_job (TernWorkerJob  *job,
+          gpointer        data,
+          GCancellable   *cancellable,
+          GError        **error)
+{
+  return tern_imap_sync_account (data, tern_worker_job_get_account (job), TERN_IMAP_SYNC_BODIES_NONE,
+                                 NULL, NULL, NULL, cancellable, error);
+}
+
+static void
+job_done_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  tern_worker_pool_run_finish (TERN_WORKER_POOL (source), result, &error);
+  g_assert_no_error (error);
+  *(gboolean *) user_data = TRUE;
+}
+
+static gboolean
+is_true (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+static void
+test_fetch_body (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = tern_test_make_tmpdir ("tern-message-view-XXXXXX");
+  g_autofree char *profile = g_build_filename (dir, "profile", NULL);
+  TernContext *context = tern_context_new (profile, &error);
+  TernStore *store;
+  TernAccount *account;
+  g_autoptr(TernMailFolder) inbox = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GBytes) cached = NULL;
+  TernMailMessage *first, *second;
+  g_autofree char *text = NULL;
+  gboolean synced = FALSE;
+  Pane pane;
+
+  g_assert_no_error (error);
+  store = tern_context_get_store (context);
+  tern_context_set_ca_file (context, tern_test_servers_get_ca_file (servers));
+  account = add_imap_account (context);
+  tern_test_servers_add_messages (servers, tern_test_servers_get_user (servers, 0), NULL, 2, &error);
+  g_assert_no_error (error);
+  /* Synced as the application does it: a job of the account's worker. */
+  tern_worker_pool_run_async (tern_context_get_worker_pool (context), account, sync_job, context,
+                              NULL, job_done_cb, &synced);
+  wait_until (is_true, &synced, "the sync");
+  inbox = tern_mail_store_find_folder_by_role (store, tern_account_get_id (account), "inbox", &error);
+  g_assert_no_error (error);
+  messages = tern_mail_store_list_messages (store, inbox->id, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (messages->len, ==, 2);
+  first = g_ptr_array_index (messages, 0);
+  second = g_ptr_array_index (messages, 1);
+  g_assert_false (first->has_body);
+
+  pane_open (&pane, context);
+  tern_message_view_set_message (pane.view, first->id);
+  /* The store's headers at once, the body behind a spinner. */
+  g_assert_cmpstr (visible_page (pane.view), ==, "loading");
+  g_assert_true (gtk_spinner_get_spinning (GTK_SPINNER (
+    gtk_stack_get_child_by_name (body_stack (pane.view), "loading"))));
+  wait_until (page_is_not_loading, pane.view, "the body to arrive");
+  g_assert_cmpstr (visible_page (pane.view), ==, "plain");
+  text = buffer_text (pane.view);
+  g_assert_true (g_str_has_prefix (text, "Hello,\n\n"));
+  g_assert_false (tern_message_view_is_offline (pane.view));
+  cached = tern_mail_store_get_body (store, first->id, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (cached);
+
+  /* Offline: the other body is not cached and cannot be fetched. */
+  tern_test_servers_stop_dovecot (servers, &error);
+  g_assert_no_error (error);
+  tern_message_view_set_message (pane.view, second->id);
+  wait_until (page_is_not_loading, pane.view, "the fetch to fail");
+  g_assert_cmpstr (visible_page (pane.view), ==, "unavailable");
+  g_assert_true (tern_message_view_is_offline (pane.view));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (find_descendant (GTK_WIDGET (pane.view), GTK_TYPE_LABEL))),
+                   ==, second->subject);
+  /* The cached one still shows. */
+  tern_message_view_set_message (pane.view, first->id);
+  wait_until (page_is_not_loading, pane.view, "the cached body");
+  g_assert_cmpstr (visible_page (pane.view), ==, "plain");
+
+  pane_close (&pane);
+  tern_test_servers_start_dovecot (servers, &error);
+  g_assert_no_error (error);
+  tern_worker_pool_cancel_account (tern_context_get_worker_pool (context), account);
+  drain_events ();
+  g_assert_finalize_object (context);
+  tern_test_remove_tree (dir);
+}
+
+/* A realistic message, for the eyes and for the screenshot. */
+static void
+test_realistic (void)
+{
+  g_autofree char *raw = g_strdup_printf (
+    "From: =?UTF-8?B?0JHQvtGA0LjRgSDQodC80LjRgNC90L7Qsg==?= <boris@example.ru>\r\n"
+    "To: Ann Example <ann@example.org>, team@example.org\r\n"
+    "Cc: Carol <carol@example.org>\r\n"
+    "Date: Tue, 3 Mar 2026 10:24:00 +0100\r\n"
+    "Subject: Re: Launch checklist for Thursday\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=mix\r\n"
+    "\r\n"
+    "--mix\r\n"
+    "Content-Type: text/plain; charset=utf-8; format=flowed\r\n"
+    "\r\n"
+    "Hi Ann,\r\n"
+    "\r\n"
+    "The release notes are attached; the press kit is at \r\n"
+    "https://example.org/press-kit and the screenshots are in the shared \r\n"
+    "folder.\r\n"
+    "\r\n"
+    "> Can we move the announcement to 10:00 so that Europe is awake?\r\n"
+    ">\r\n"
+    ">> The blog post is ready; the mailing list goes out after it.\r\n"
+    "\r\n"
+    "Yes, 10:00 works. I will ping the mirrors at 9:30.\r\n"
+    "\r\n"
+    "-- \r\n"
+    "Boris\r\n"
+    "--mix\r\n"
+    "Content-Type: application/pdf; name=\"release-notes.pdf\"\r\n"
+    "Content-Disposition: attachment; filename=\"release-notes.pdf\"\r\n"
+    "Content-Transfer-Encoding: base64\r\n"
+    "\r\n"
+    "JVBERi0xLjQKJcOkw7zDtsOfCjIgMCBvYmoKPDwvTGVuZ3RoIDMgMCBSPj4Kc3RyZWFtCg==\r\n"
+    "--mix\r\n"
+    "Content-Type: image/png; name=\"checklist.png\"\r\n"
+    "Content-Disposition: attachment; filename=\"checklist.png\"\r\n"
+    "Content-Transfer-Encoding: base64\r\n"
+    "\r\n"
+    "%s\r\n"
+    "--mix--\r\n",
+    png_base64);
+  g_autoptr(TernMessageContent) content = content_from_string (raw);
+  const char *screenshot = g_getenv ("TERN_TEST_SCREENSHOT");
+  Pane pane;
+
+  pane_open (&pane, NULL);
+  tern_message_view_set_content (pane.view, content);
+  drain_events ();
+  g_assert_cmpstr (visible_page (pane.view), ==, "plain");
+  g_assert_cmpuint (tern_message_content_get_attachments (content)->len, ==, 2);
+  if (screenshot != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      const char *argv[] = { "import", "-window", "root", screenshot, NULL };
+      gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC;
+
+      gtk_window_maximize (pane.window);
+      /* Let the frame clock paint before ImageMagick reads the screen. */
+      while (g_get_monotonic_time () < until)
+        g_main_context_iteration (NULL, FALSE);
+      g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
+                    &error);
+      g_assert_no_error (error);
+    }
+  pane_close (&pane);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  gtk_init ();
+  adw_init ();
+  tern_ui_register_resources ();
+
+  servers = tern_test_servers_start (&error);
+  g_assert_no_error (error);
+  password_file = g_build_filename (tern_test_servers_get_dir (servers), "password", NULL);
+  g_file_set_contents (password_file, tern_test_servers_get_password (servers, 0), -1, &error);
+  g_assert_no_error (error);
+
+  g_test_add_func ("/tern/ui/message-view/plain-quotes-links", test_plain_quotes_links);
+  g_test_add_func ("/tern/ui/message-view/remote-content", test_remote_content);
+  g_test_add_func ("/tern/ui/message-view/trusted-sender", test_trusted_sender);
+  g_test_add_func ("/tern/ui/message-view/koi8r-override", test_koi8r_override);
+  g_test_add_func ("/tern/ui/message-view/fetch-body", test_fetch_body);
+  g_test_add_func ("/tern/ui/message-view/realistic", test_realistic);
+
+  status = g_test_run ();
+  tern_test_servers_free (servers);
+  g_free (password_file);
+  return status;
+}
