@@ -139,7 +139,7 @@ show_headers (TernMessageView *self,
               gint64           date)
 {
   g_autoptr(GDateTime) time = date > 0 ? g_date_time_new_from_unix_local (date) : NULL;
-  g_autofree char *date_text = time != NULL ? g_date_time_format (time, "%c") : NULL;
+  g_autofree char *date_text = time != NULL ? g_date_time_format (time, "%a, %-d %b %Y, %H:%M") : NULL;
 
   gtk_label_set_text (self->subject_label,
                       subject != NULL && subject[0] != '\0' ? subject : _("(No subject)"));

@@ -746,10 +746,11 @@ test_realistic (void)
   if (screenshot != NULL)
     {
       g_autoptr(GError) error = NULL;
-      const char *argv[] = { "import", "-window", "root", screenshot, NULL };
+      /* No window manager maximizes under Xvfb: the window's corner. */
+      const char *argv[] = { "import", "-window", "root", "-crop", "900x700+0+0", "+repage",
+                             screenshot, NULL };
       gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC;
 
-      gtk_window_maximize (pane.window);
       /* Let the frame clock paint before ImageMagick reads the screen. */
       while (g_get_monotonic_time () < until)
         g_main_context_iteration (NULL, FALSE);
