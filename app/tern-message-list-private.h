@@ -42,7 +42,7 @@ struct _TernMessageList
 
   /* Owned references */
   TernStore *store;
-  sqlite3 *db;
+  sqlite3 *db; /* the store's main reader */
   sqlite3_stmt *stmts[TERN_MESSAGE_N_STMTS];
   gulong changed_id;
 

@@ -232,7 +232,7 @@ tern_message_list_dispose (GObject *object)
   g_clear_signal_handler (&self->changed_id, self->store);
   g_clear_pointer (&self->window, _tern_message_window_free);
   _tern_message_list_clear_statements (self);
-  g_clear_pointer (&self->db, sqlite3_close);
+  self->db = NULL; /* the store's */
   g_clear_object (&self->store);
 
   G_OBJECT_CLASS (tern_message_list_parent_class)->dispose (object);
@@ -348,7 +348,7 @@ _tern_message_list_new_filtered (TernStore     *store,
   for (guint i = 0; bindings != NULL && i < bindings->len; i++)
     g_ptr_array_add (self->bindings, g_variant_ref_sink (g_ptr_array_index (bindings, i)));
   g_array_append_vals (self->folder_ids, folder_ids, n_folder_ids);
-  self->db = tern_store_open_reader (store, error);
+  self->db = tern_store_get_main_reader (store, error);
   if (self->db == NULL)
     return NULL;
   if (!_tern_message_list_count (self, _tern_message_list_statement (self, TERN_MESSAGE_STMT_COUNT),

@@ -50,6 +50,8 @@ struct _TernStore
   GHashTable *pending_folders;
   GSource *notify_source;
   GMainContext *main_context;
+  GThread *main_thread;
+  sqlite3 *main_reader;
 };
 
 enum {
@@ -314,6 +316,9 @@ tern_store_finalize (GObject *object)
   g_clear_pointer (&self->main_context, g_main_context_unref);
   g_mutex_clear (&self->notify_lock);
   g_clear_pointer (&self->writer, close_connection);
+  /* A list model's statements may outlive the store by a moment when
+   * both go in one dispose: _v2 closes once they are finalized. */
+  g_clear_pointer (&self->main_reader, sqlite3_close_v2);
   g_mutex_clear (&self->writer_lock);
   g_mutex_clear (&self->readers_lock);
   g_cond_clear (&self->readers_cond);
@@ -345,6 +350,7 @@ tern_store_init (TernStore *self)
   self->txn_folders = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->pending_folders = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->main_context = g_main_context_ref_thread_default ();
+  self->main_thread = g_thread_self ();
 }
 
 /* Change notification */
@@ -595,11 +601,15 @@ return_reader (TernStore *self,
 }
 
 sqlite3 *
-tern_store_open_reader (TernStore  *self,
-                        GError    **error)
+tern_store_get_main_reader (TernStore  *self,
+                            GError    **error)
 {
   g_return_val_if_fail (TERN_IS_STORE (self), NULL);
-  return open_connection (self->path, FALSE, error);
+  g_return_val_if_fail (g_thread_self () == self->main_thread, NULL);
+
+  if (self->main_reader == NULL)
+    self->main_reader = open_connection (self->path, FALSE, error);
+  return self->main_reader;
 }
 
 gboolean

@@ -51,10 +51,12 @@ void        tern_store_bind_text          (sqlite3_stmt   *stmt,
 char       *tern_store_dup_text           (sqlite3_stmt   *stmt,
                                            int             column);
 
-/* A connection of its own for a reader that keeps prepared statements,
- * such as a list model paging through a folder on the main thread.  The
- * caller closes it with sqlite3_close() when done. */
-sqlite3    *tern_store_open_reader        (TernStore      *self,
+/* The read-only connection of the thread that opened the store, for
+ * readers that keep prepared statements there, such as the list models of
+ * the main thread.  Owned by the store, opened on first use; only ever
+ * used on that thread, and statements are reset after each use so that
+ * no snapshot stays open. */
+sqlite3    *tern_store_get_main_reader    (TernStore      *self,
                                            GError        **error);
 
 /* TernStore::messages-changed (TernStore *store, GArray *folder_ids)
