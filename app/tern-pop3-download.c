@@ -11,6 +11,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "tern-account-options.h"
 #include "tern-app-error.h"
 #include "tern-mail-store.h"
 #include "tern-worker-pool.h"
@@ -23,62 +24,6 @@
 #define DIGEST_PREFIX "tern-sha256:"
 
 /* Options */
-
-typedef struct
-{
-  gint64 account_id;
-  char *options;
-} AccountOptions;
-
-static gboolean
-read_options_cb (sqlite3  *db,
-                 gpointer  user_data,
-                 GError  **error)
-{
-  AccountOptions *data = user_data;
-  g_autoptr(sqlite3_stmt) stmt = tern_store_prepare (db, "SELECT options FROM accounts WHERE id = ?1",
-                                                     error);
-
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, data->account_id);
-  if (sqlite3_step (stmt) != SQLITE_ROW)
-    {
-      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND, _("No such account"));
-      return FALSE;
-    }
-  data->options = tern_store_dup_text (stmt, 0);
-  return TRUE;
-}
-
-static GKeyFile *
-load_key_file (TernStore  *store,
-               gint64      account_id,
-               GError    **error)
-{
-  AccountOptions data = { account_id, NULL };
-  g_autoptr(GKeyFile) key_file = g_key_file_new ();
-  g_autofree char *text = NULL;
-
-  if (!tern_store_read (store, read_options_cb, &data, error))
-    return NULL;
-  text = data.options;
-  if (text != NULL && text[0] != '\0' &&
-      !g_key_file_load_from_data (key_file, text, -1, G_KEY_FILE_KEEP_COMMENTS, error))
-    return NULL;
-  return g_steal_pointer (&key_file);
-}
-
-static gboolean
-get_boolean (GKeyFile   *key_file,
-             const char *key,
-             gboolean    fallback)
-{
-  g_autoptr(GError) error = NULL;
-  gboolean value = g_key_file_get_boolean (key_file, OPTIONS_GROUP, key, &error);
-
-  return error != NULL ? fallback : value;
-}
 
 gboolean
 tern_pop3_options_load (TernStore        *store,
@@ -94,38 +39,18 @@ tern_pop3_options_load (TernStore        *store,
   g_return_val_if_fail (options != NULL, FALSE);
 
   *options = (TernPop3Options) { 0 };
-  key_file = load_key_file (store, account_id, error);
+  key_file = tern_account_options_load (store, account_id, error);
   if (key_file == NULL)
     return FALSE;
-  options->delete_after_download = get_boolean (key_file, "delete-after-download", FALSE);
-  options->delete_when_deleted_locally = get_boolean (key_file, "delete-when-deleted-locally", FALSE);
-  options->headers_only = get_boolean (key_file, "headers-only", FALSE);
+  options->delete_after_download =
+    tern_account_options_get_boolean (key_file, OPTIONS_GROUP, "delete-after-download", FALSE);
+  options->delete_when_deleted_locally =
+    tern_account_options_get_boolean (key_file, OPTIONS_GROUP, "delete-when-deleted-locally", FALSE);
+  options->headers_only =
+    tern_account_options_get_boolean (key_file, OPTIONS_GROUP, "headers-only", FALSE);
   days = g_key_file_get_uint64 (key_file, OPTIONS_GROUP, "delete-after-days", &local_error);
   options->delete_after_days = local_error == NULL ? (guint) MIN (days, G_MAXUINT) : 0;
   return TRUE;
-}
-
-typedef struct
-{
-  gint64 account_id;
-  const char *options;
-} WriteOptions;
-
-static gboolean
-write_options_cb (sqlite3  *db,
-                  gpointer  user_data,
-                  GError  **error)
-{
-  WriteOptions *data = user_data;
-  g_autoptr(sqlite3_stmt) stmt = tern_store_prepare (db,
-                                                     "UPDATE accounts SET options = ?2 WHERE id = ?1",
-                                                     error);
-
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, data->account_id);
-  tern_store_bind_text (stmt, 2, data->options);
-  return tern_store_step_done (stmt, error);
 }
 
 gboolean
@@ -135,15 +60,11 @@ tern_pop3_options_save (TernStore              *store,
                         GError                **error)
 {
   g_autoptr(GKeyFile) key_file = NULL;
-  g_autofree char *text = NULL;
-  WriteOptions data;
 
   g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
   g_return_val_if_fail (options != NULL, FALSE);
 
-  /* Read and write are two transactions: options are only changed from
-   * the main thread, one account at a time. */
-  key_file = load_key_file (store, account_id, error);
+  key_file = tern_account_options_load (store, account_id, error);
   if (key_file == NULL)
     return FALSE;
   g_key_file_set_boolean (key_file, OPTIONS_GROUP, "delete-after-download",
@@ -152,9 +73,7 @@ tern_pop3_options_save (TernStore              *store,
   g_key_file_set_boolean (key_file, OPTIONS_GROUP, "delete-when-deleted-locally",
                           options->delete_when_deleted_locally);
   g_key_file_set_boolean (key_file, OPTIONS_GROUP, "headers-only", options->headers_only);
-  text = g_key_file_to_data (key_file, NULL, NULL);
-  data = (WriteOptions) { account_id, text };
-  return tern_store_write (store, write_options_cb, &data, error);
+  return tern_account_options_save (store, account_id, key_file, error);
 }
 
 /* Folders */
