@@ -20,6 +20,7 @@
 
 #define ISPDB_URL "https://autoconfig.thunderbird.net/v1.1/"
 #define GUESS_FILE "hosting-default.xml"
+#define LOSER_GRACE_MS 2000
 
 struct _TernAutoconfig
 {
@@ -1267,9 +1268,22 @@ run_sources (TernDetection *detection)
     }
   g_mutex_unlock (&detection->lock);
 
-  /* The losers stop what they are doing. */
+  /* The losers stop what they are doing.  They get a moment to do so, so
+   * that nothing of this detection is still talking to servers when the
+   * caller hears the answer; a DNS lookup that ignores cancellation is
+   * not waited for beyond that. */
   if (winner != NULL)
-    g_cancellable_cancel (detection->cancellable);
+    {
+      gint64 end = g_get_monotonic_time () + LOSER_GRACE_MS * G_TIME_SPAN_MILLISECOND;
+
+      g_cancellable_cancel (detection->cancellable);
+      g_mutex_lock (&detection->lock);
+      for (guint i = 0; i < G_N_ELEMENTS (sources); i++)
+        while (!jobs[i]->done)
+          if (!g_cond_wait_until (&detection->cond, &detection->lock, end))
+            break;
+      g_mutex_unlock (&detection->lock);
+    }
   for (guint i = 0; i < G_N_ELEMENTS (sources); i++)
     job_unref (jobs[i]);
   return winner;

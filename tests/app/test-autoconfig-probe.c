@@ -40,7 +40,7 @@ fixture_setup (Fixture       *fixture,
   tern_autoconfig_set_providers_dir (fixture->autoconfig, providers_dir);
   tern_autoconfig_set_ca_file (fixture->autoconfig, tern_test_servers_get_ca_file (servers));
   tern_autoconfig_set_resolver (fixture->autoconfig, G_RESOLVER (fixture->resolver));
-  tern_autoconfig_set_timeout (fixture->autoconfig, 10);
+  tern_autoconfig_set_timeout (fixture->autoconfig, 30);
   tern_autoconfig_set_stagger (fixture->autoconfig, 20);
   g_assert_true (tern_autoconfig_map_address (fixture->autoconfig, "nothing.invalid:1",
                                               "127.0.0.1:1"));

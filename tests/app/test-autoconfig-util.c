@@ -135,7 +135,13 @@ test_attempt_result (TernAutoconfig *autoconfig,
 
       if (g_strcmp0 (attempt->host, host) == 0
           && (what_prefix == NULL || g_str_has_prefix (attempt->what, what_prefix)))
-        return attempt->result;
+        {
+          g_test_message ("%s %s:%u %s: %s (%s)", tern_autoconfig_source_to_string (attempt->source),
+                          attempt->host, attempt->port, attempt->what,
+                          tern_autoconfig_result_to_string (attempt->result),
+                          attempt->message ? attempt->message : "");
+          return attempt->result;
+        }
     }
   g_error ("no attempt at %s %s", host, what_prefix ? what_prefix : "");
 }

@@ -16,13 +16,20 @@
 static TernTestServers *servers;
 static char *providers_dir;
 
+/* One listener for the whole program: ports are never reused between
+ * tests, so no TLS session or straggling request of an earlier test can
+ * meet a later test's server.  Every port stays the host it was made for. */
+static GSocketService *service;
+static GHashTable *ports;       /* port → host name it plays ("http:" prefix: plain) */
+static GHashTable *https_ports; /* port set */
+
 /* A local web server: one port per host name it pretends to be. */
 
 typedef struct
 {
   SoupServer     *server;
+  GTlsCertificate *certificate;
   GHashTable     *pages;    /* "host path" or "host path?query" → GBytes */
-  GHashTable     *ports;    /* port → host name it plays */
   GPtrArray      *requests; /* "host path?query" */
   TestResolver   *resolver;
   TernAutoconfig *autoconfig;
@@ -38,7 +45,7 @@ handle (SoupServer        *server,
   Fixture *fixture = user_data;
   GSocketAddress *local = soup_server_message_get_local_address (message);
   guint port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-  const char *host = g_hash_table_lookup (fixture->ports, GUINT_TO_POINTER (port));
+  const char *host = g_hash_table_lookup (ports, GUINT_TO_POINTER (port));
   const char *raw_query = g_uri_get_query (soup_server_message_get_uri (message));
   g_autofree char *key = g_strdup_printf ("%s %s", host, path);
   g_autofree char *full = g_strdup_printf ("%s%s%s", key, raw_query ? "?" : "",
@@ -58,6 +65,37 @@ handle (SoupServer        *server,
                                     g_bytes_get_data (page, NULL), g_bytes_get_size (page));
 }
 
+/* The test accepts the connections itself and hands them to the server:
+ * SoupServer's own listener leaks what it accepts (libsoup 3.2). */
+static Fixture *current;
+
+static gboolean
+incoming (GSocketService    *socket_service,
+          GSocketConnection *connection,
+          GObject           *source,
+          gpointer           user_data)
+{
+  Fixture *fixture = current;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address (connection, &error);
+  g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (connection, &error);
+  g_autoptr(GIOStream) stream = NULL;
+  guint port;
+
+  g_assert_no_error (error);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  if (fixture == NULL)
+    return FALSE;
+  if (g_hash_table_contains (https_ports, GUINT_TO_POINTER (port)))
+    stream = g_tls_server_connection_new (G_IO_STREAM (connection), fixture->certificate, &error);
+  else
+    stream = g_object_ref (G_IO_STREAM (connection));
+  g_assert_no_error (error);
+  soup_server_accept_iostream (fixture->server, stream, local, remote, &error);
+  g_assert_no_error (error);
+  return TRUE;
+}
+
 /* Makes @host:@port (443 or 80) a port of the local server. */
 static void
 serve_host (Fixture    *fixture,
@@ -65,28 +103,20 @@ serve_host (Fixture    *fixture,
             gboolean    https)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSList) uris = NULL;
   g_autofree char *from = NULL;
   g_autofree char *to = NULL;
-  guint before = g_slist_length (soup_server_get_listeners (fixture->server));
-  GSList *listeners;
-  GSocket *socket;
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
   g_autoptr(GSocketAddress) address = NULL;
   guint16 port;
 
-  g_assert_true (soup_server_listen_local (fixture->server, 0,
-                                           SOUP_SERVER_LISTEN_IPV4_ONLY
-                                             | (https ? SOUP_SERVER_LISTEN_HTTPS : 0),
-                                           &error));
-  g_assert_no_error (error);
-  listeners = soup_server_get_listeners (fixture->server);
-  g_assert_cmpuint (g_slist_length (listeners), ==, before + 1);
-  socket = g_slist_nth_data (listeners, before);
-  address = g_socket_get_local_address (socket, &error);
+  g_socket_listener_add_address (G_SOCKET_LISTENER (service), any, G_SOCKET_TYPE_STREAM,
+                                 G_SOCKET_PROTOCOL_TCP, NULL, &address, &error);
   g_assert_no_error (error);
   port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
+  if (https)
+    g_hash_table_add (https_ports, GUINT_TO_POINTER (port));
   /* Pages of the unencrypted one are keyed "http:HOST PATH". */
-  g_hash_table_insert (fixture->ports, GUINT_TO_POINTER (port),
+  g_hash_table_insert (ports, GUINT_TO_POINTER (port),
                        https ? g_strdup (host) : g_strconcat ("http:", host, NULL));
 
   from = g_strdup_printf ("%s:%u", host, https ? 443 : 80);
@@ -128,16 +158,15 @@ fixture_setup (Fixture       *fixture,
                gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GTlsCertificate) certificate = NULL;
 
-  certificate = g_tls_certificate_new_from_files (
+  fixture->certificate = g_tls_certificate_new_from_files (
     tern_test_servers_get_cert_file (servers, TERN_TEST_CERT_GOOD), good_key_file (), &error);
   g_assert_no_error (error);
-  fixture->server = soup_server_new ("tls-certificate", certificate, NULL);
+  fixture->server = soup_server_new (NULL, NULL);
   soup_server_add_handler (fixture->server, NULL, handle, fixture, NULL);
+  current = fixture;
   fixture->pages = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                           (GDestroyNotify) g_bytes_unref);
-  fixture->ports = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   fixture->requests = g_ptr_array_new_with_free_func (g_free);
   fixture->resolver = g_object_new (TEST_TYPE_RESOLVER, NULL);
 
@@ -145,7 +174,9 @@ fixture_setup (Fixture       *fixture,
   tern_autoconfig_set_providers_dir (fixture->autoconfig, providers_dir);
   tern_autoconfig_set_ca_file (fixture->autoconfig, tern_test_servers_get_ca_file (servers));
   tern_autoconfig_set_resolver (fixture->autoconfig, G_RESOLVER (fixture->resolver));
-  tern_autoconfig_set_timeout (fixture->autoconfig, 5);
+  /* Generous: only what is served answers, and under ASan on a busy
+   * machine a TLS handshake can take seconds. */
+  tern_autoconfig_set_timeout (fixture->autoconfig, 60);
   tern_autoconfig_set_stagger (fixture->autoconfig, 5);
   /* Anything not served below is unreachable: the test stays offline. */
   g_assert_true (tern_autoconfig_map_address (fixture->autoconfig, "nothing.invalid:1",
@@ -159,10 +190,12 @@ fixture_teardown (Fixture       *fixture,
   test_unref_and_wait (fixture->autoconfig);
   /* Sources that lost may still hold the resolver for a moment. */
   g_object_unref (fixture->resolver);
+  current = NULL;
   soup_server_disconnect (fixture->server);
-  g_object_unref (fixture->server);
+  /* Its connections go away on the main context. */
+  test_unref_and_wait (fixture->server);
+  g_object_unref (fixture->certificate);
   g_hash_table_unref (fixture->pages);
-  g_hash_table_unref (fixture->ports);
   g_ptr_array_unref (fixture->requests);
 }
 
@@ -743,7 +776,18 @@ main (int    argc,
   g_test_add_func ("/autoconfig/usernames", test_usernames);
   g_test_add_func ("/autoconfig/properties", test_properties);
 
+  service = g_socket_service_new ();
+  g_signal_connect (service, "incoming", G_CALLBACK (incoming), NULL);
+  ports = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  https_ports = g_hash_table_new (NULL, NULL);
+
   status = g_test_run ();
+
+  g_socket_service_stop (service);
+  g_socket_listener_close (G_SOCKET_LISTENER (service));
+  g_object_unref (service);
+  g_hash_table_unref (ports);
+  g_hash_table_unref (https_ports);
   tern_test_servers_free (servers);
   g_free (providers_dir);
   return status;
