@@ -86,9 +86,16 @@ void  tern_detection_attempt_end   (TernDetection         *detection,
 /* tern-autoconfig-probe.c */
 
 /* Connects to the usual hosts and ports in RFC 8314 order; secure
- * candidates first, plaintext ones only when no secure one answered.
- * NULL when no incoming server answered. */
-TernAutoconfigConfig *tern_detection_probe (TernDetection *detection);
+ * candidates first.  When they did not give both an incoming and an
+ * outgoing server, @before_plaintext (may be NULL) is asked for a
+ * configuration to use instead; only without one are plaintext candidates
+ * tried, for the directions that lack a server.  NULL when no incoming
+ * server answered. */
+typedef TernAutoconfigConfig *(*TernDetectionFallback) (TernDetection *detection,
+                                                        gpointer       data);
+TernAutoconfigConfig *tern_detection_probe (TernDetection         *detection,
+                                            TernDetectionFallback  before_plaintext,
+                                            gpointer               data);
 /* Opens a protocol session to @server (through @map) far enough to know it
  * speaks the protocol with the security it should, then closes it. */
 gboolean tern_autoconfig_probe_server (TernAutoconfigProtocol  protocol,

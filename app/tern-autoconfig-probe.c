@@ -353,7 +353,9 @@ group_finish (Group *group)
 }
 
 TernAutoconfigConfig *
-tern_detection_probe (TernDetection *detection)
+tern_detection_probe (TernDetection         *detection,
+                      TernDetectionFallback  before_plaintext,
+                      gpointer               data)
 {
   g_autoptr(TernAutoconfigConfig) config = g_new0 (TernAutoconfigConfig, 1);
   TernAutoconfigServer *incoming;
@@ -370,6 +372,19 @@ tern_detection_probe (TernDetection *detection)
   out_group = group_start (detection, outgoing_candidates, G_N_ELEMENTS (outgoing_candidates));
   incoming = group_finish (in_group);
   outgoing = group_finish (out_group);
+
+  if ((incoming == NULL || outgoing == NULL) && before_plaintext != NULL
+      && !g_cancellable_is_cancelled (detection->cancellable))
+    {
+      TernAutoconfigConfig *instead = before_plaintext (detection, data);
+
+      if (instead != NULL)
+        {
+          tern_autoconfig_server_free (incoming);
+          tern_autoconfig_server_free (outgoing);
+          return instead;
+        }
+    }
 
   /* Plaintext only where no secure server answered; the configuration
    * then says so and the user must confirm. */

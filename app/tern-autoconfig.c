@@ -1187,7 +1187,9 @@ source_srv (TernDetection *detection)
 
 typedef TernAutoconfigConfig *(*SourceFunc) (TernDetection *detection);
 
-/* In rank order. */
+/* In rank order.  The last, plain HTTP, runs alongside the others but
+ * ranks below secure probing: it is taken only when the usual server names
+ * did not answer securely (see detect_thread()). */
 static const SourceFunc sources[] = {
   source_provider,
   source_autoconfig,
@@ -1241,8 +1243,14 @@ wake_up (GCancellable  *cancellable,
   g_mutex_unlock (&detection->lock);
 }
 
+#define N_RANKED (G_N_ELEMENTS (sources) - 1)
+#define HTTP_JOB (G_N_ELEMENTS (sources) - 1)
+
+/* The best answer of the sources ranked above probing, or NULL; then
+ * @http_job is the plain-HTTP job, still running perhaps. */
 static TernAutoconfigConfig *
-run_sources (TernDetection *detection)
+run_sources (TernDetection  *detection,
+             Job           **http_job)
 {
   Job *jobs[G_N_ELEMENTS (sources)];
   TernAutoconfigConfig *winner = NULL;
@@ -1260,7 +1268,7 @@ run_sources (TernDetection *detection)
     }
 
   g_mutex_lock (&detection->lock);
-  for (guint i = 0; i < G_N_ELEMENTS (sources) && winner == NULL; i++)
+  for (guint i = 0; i < N_RANKED && winner == NULL; i++)
     {
       while (!jobs[i]->done && !g_cancellable_is_cancelled (detection->cancellable))
         g_cond_wait (&detection->cond, &detection->lock);
@@ -1284,9 +1292,27 @@ run_sources (TernDetection *detection)
             break;
       g_mutex_unlock (&detection->lock);
     }
+  *http_job = winner ? NULL : jobs[HTTP_JOB];
   for (guint i = 0; i < G_N_ELEMENTS (sources); i++)
-    job_unref (jobs[i]);
+    if (winner != NULL || i != HTTP_JOB)
+      job_unref (jobs[i]);
   return winner;
+}
+
+/* Before any plaintext server is considered: what plain HTTP said. */
+static TernAutoconfigConfig *
+take_http (TernDetection *detection,
+           gpointer       data)
+{
+  Job *job = data;
+  TernAutoconfigConfig *config;
+
+  g_mutex_lock (&detection->lock);
+  while (!job->done && !g_cancellable_is_cancelled (detection->cancellable))
+    g_cond_wait (&detection->cond, &detection->lock);
+  config = g_steal_pointer (&job->config);
+  g_mutex_unlock (&detection->lock);
+  return config;
 }
 
 static void
@@ -1297,13 +1323,15 @@ detect_thread (GTask        *task,
 {
   TernDetection *detection = task_data;
   TernAutoconfigConfig *config;
+  Job *http_job = NULL;
   gulong handler;
 
   handler = g_cancellable_connect (detection->cancellable, G_CALLBACK (wake_up), detection, NULL);
-  config = run_sources (detection);
+  config = run_sources (detection, &http_job);
   if (config == NULL && !g_cancellable_is_cancelled (detection->cancellable))
-    config = tern_detection_probe (detection);
+    config = tern_detection_probe (detection, take_http, http_job);
   g_cancellable_disconnect (detection->cancellable, handler);
+  g_clear_pointer (&http_job, job_unref);
 
   if (g_task_return_error_if_cancelled (task))
     tern_autoconfig_config_free (config);

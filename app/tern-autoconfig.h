@@ -19,7 +19,10 @@
 
 G_BEGIN_DECLS
 
-/* In rank order: a lower source wins over a higher one when both answer. */
+/* In rank order: a lower source wins over a higher one when both answer.
+ * Except: plain HTTP, though asked at once with the others, is taken only
+ * when secure probing found no complete configuration, and plaintext
+ * probes count only after it. */
 typedef enum {
   TERN_AUTOCONFIG_SOURCE_PROVIDER,   /* a provider file shipped with Tern        */
   TERN_AUTOCONFIG_SOURCE_AUTOCONFIG, /* the provider's own autoconfig, HTTPS     */

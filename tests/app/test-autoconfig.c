@@ -432,6 +432,41 @@ test_plain_http (Fixture       *fixture,
   g_assert_true (config->untrusted);
 }
 
+/* Plain HTTP is the last resort: servers that answer securely at the
+ * usual names beat it; it beats a half-found secure configuration. */
+static void
+test_plain_http_after_probing (Fixture       *fixture,
+                               gconstpointer  data)
+{
+  g_autofree char *xml = config_xml ("from-http.example.org", NULL);
+  g_autofree char *imaps = g_strdup_printf (
+    "127.0.0.1:%u", tern_test_servers_get_port (servers, TERN_TEST_SERVICE_IMAPS));
+  g_autofree char *smtps = g_strdup_printf (
+    "127.0.0.1:%u", tern_test_servers_get_port (servers, TERN_TEST_SERVICE_SUBMISSIONS));
+  TernAutoconfigConfig *config;
+
+  serve_host (fixture, "autoconfig.example.org", FALSE);
+  add_page (fixture, "http:autoconfig.example.org /mail/config-v1.1.xml", xml);
+  g_assert_true (tern_autoconfig_map_address (fixture->autoconfig, "imap.example.org:993", imaps));
+
+  /* Only incoming answers securely: the HTTP configuration is taken. */
+  config = detect_ok (fixture, "alice@example.org");
+  g_assert_cmpint (config->source, ==, TERN_AUTOCONFIG_SOURCE_HTTP);
+  g_assert_true (config->untrusted);
+  tern_autoconfig_config_free (config);
+
+  /* Both do: probing wins, and nothing is untrusted. */
+  g_assert_true (tern_autoconfig_map_address (fixture->autoconfig, "smtp.example.org:465", smtps));
+  config = detect_ok (fixture, "alice@example.org");
+  g_assert_cmpint (config->source, ==, TERN_AUTOCONFIG_SOURCE_PROBE);
+  g_assert_false (config->untrusted);
+  test_assert_server (config->incoming, 0, TERN_AUTOCONFIG_PROTOCOL_IMAP, "imap.example.org", 993,
+                      TERN_TLS_MODE_IMPLICIT, "alice@example.org");
+  test_assert_server (config->outgoing, 0, TERN_AUTOCONFIG_PROTOCOL_SMTP, "smtp.example.org", 465,
+                      TERN_TLS_MODE_IMPLICIT, "alice@example.org");
+  tern_autoconfig_config_free (config);
+}
+
 /* Several sources answer: the best-ranked wins, whatever answers first. */
 static void
 test_ranking (Fixture       *fixture,
@@ -766,6 +801,7 @@ main (int    argc,
   ADD ("mx-registrable", test_mx_registrable);
   ADD ("srv", test_srv);
   ADD ("plain-http", test_plain_http);
+  ADD ("plain-http-after-probing", test_plain_http_after_probing);
   ADD ("ranking", test_ranking);
   ADD ("hostile-sources", test_hostile_sources);
   ADD ("nothing-found", test_nothing_found);
