@@ -311,6 +311,7 @@ add_attachment (TernMessageContent *self,
   GMimeContentDisposition *disposition = g_mime_object_get_content_disposition (object);
   const char *filename = NULL;
   const char *content_id = g_mime_object_get_content_id (object);
+  g_autofree char *mime_type = NULL;
 
   if (GMIME_IS_PART (object))
     {
@@ -332,8 +333,8 @@ add_attachment (TernMessageContent *self,
       g_free (attachment->filename);
       attachment->filename = valid;
     }
-  attachment->content_type = type != NULL ? g_ascii_strdown (g_mime_content_type_get_mime_type (type), -1)
-                                          : g_strdup ("application/octet-stream");
+  mime_type = type != NULL ? g_mime_content_type_get_mime_type (type) : NULL;
+  attachment->content_type = g_ascii_strdown (mime_type != NULL ? mime_type : "application/octet-stream", -1);
   attachment->content_id = g_strdup (content_id);
   attachment->is_inline = disposition != NULL &&
                           g_ascii_strcasecmp (g_mime_content_disposition_get_disposition (disposition),

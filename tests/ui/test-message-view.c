@@ -13,6 +13,7 @@
 #include <webkit/webkit.h>
 
 #include "tern-application.h"
+#include "tern-attachment-bar.h"
 #include "tern-imap-sync.h"
 #include "tern-mail-store.h"
 #include "tern-message-view.h"
@@ -690,6 +691,59 @@ test_fetch_body (void)
   tern_test_remove_tree (dir);
 }
 
+/* Open writes to a private directory, under a name that cannot climb out
+ * of it or hide. */
+static void
+test_attachment_files (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GFile) dir = NULL;
+  g_autoptr(GFileInfo) info = NULL;
+  g_autoptr(GFileInfo) dir_info = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *name = NULL;
+  gsize length;
+  TernMessageAttachment attachment = { 0 };
+  static const struct { const char *in, *out; } names[] = {
+    { "report.pdf", "report.pdf" },
+    { "../../.bashrc", "bashrc" },
+    { "/etc/passwd", "passwd" },
+    { "a\\b\nc.txt", "a_b_c.txt" },
+    { "..", "attachment" },
+    { "", "attachment" },
+    { "отчёт.pdf", "отчёт.pdf" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *safe = tern_attachment_bar_safe_filename (names[i].in);
+
+      g_assert_cmpstr (safe, ==, names[i].out);
+    }
+
+  attachment.filename = (char *) "../notes.txt";
+  attachment.content_type = (char *) "text/plain";
+  attachment.data = g_bytes_new_static ("secret notes", 12);
+  file = tern_attachment_bar_write_temporary (&attachment, &error);
+  g_assert_no_error (error);
+  name = g_file_get_basename (file);
+  g_assert_cmpstr (name, ==, "notes.txt");
+  g_file_load_contents (file, NULL, &contents, &length, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (contents, length, "secret notes", 12);
+  info = g_file_query_info (file, G_FILE_ATTRIBUTE_UNIX_MODE, G_FILE_QUERY_INFO_NONE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_file_info_get_attribute_uint32 (info, G_FILE_ATTRIBUTE_UNIX_MODE) & 0777, ==, 0600);
+  dir = g_file_get_parent (file);
+  dir_info = g_file_query_info (dir, G_FILE_ATTRIBUTE_UNIX_MODE, G_FILE_QUERY_INFO_NONE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_file_info_get_attribute_uint32 (dir_info, G_FILE_ATTRIBUTE_UNIX_MODE) & 0777, ==, 0700);
+  g_file_delete (file, NULL, NULL);
+  g_file_delete (dir, NULL, NULL);
+  g_bytes_unref (attachment.data);
+}
+
 /* A realistic message, for the eyes and for the screenshot. */
 static void
 test_realistic (void)
@@ -784,6 +838,7 @@ main (int    argc,
   g_test_add_func ("/tern/ui/message-view/trusted-sender", test_trusted_sender);
   g_test_add_func ("/tern/ui/message-view/koi8r-override", test_koi8r_override);
   g_test_add_func ("/tern/ui/message-view/fetch-body", test_fetch_body);
+  g_test_add_func ("/tern/ui/message-view/attachment-files", test_attachment_files);
   g_test_add_func ("/tern/ui/message-view/realistic", test_realistic);
 
   status = g_test_run ();
