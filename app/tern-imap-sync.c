@@ -231,12 +231,49 @@ set_from_slice (GArray *uids,
 
 /* Folders */
 
+/* Whether the store holds exactly @mailboxes as they are: then a sync
+ * writes nothing (each write is a transaction synced to disk). */
+static gboolean
+folders_unchanged (Sync       *sync,
+                   GPtrArray  *mailboxes)
+{
+  g_autoptr(GPtrArray) stored = NULL;
+  g_autoptr(GHashTable) by_name = g_hash_table_new (g_str_hash, g_str_equal);
+
+  stored = tern_mail_store_list_folders (sync->store, tern_account_get_id (sync->account), NULL);
+  if (stored == NULL || stored->len != mailboxes->len)
+    return FALSE;
+  for (guint i = 0; i < stored->len; i++)
+    {
+      TernMailFolder *folder = g_ptr_array_index (stored, i);
+
+      g_hash_table_insert (by_name, folder->name, folder);
+    }
+  for (guint i = 0; i < mailboxes->len; i++)
+    {
+      TernImapMailbox *mailbox = g_ptr_array_index (mailboxes, i);
+      TernMailFolder *folder = g_hash_table_lookup (by_name, mailbox->name);
+      gboolean subscribed = (mailbox->attributes & TERN_IMAP_MAILBOX_SUBSCRIBED) != 0 ||
+                            g_ascii_strcasecmp (mailbox->name, "INBOX") == 0;
+
+      if (folder == NULL || folder->delimiter != mailbox->delimiter ||
+          folder->attributes != mailbox->attributes || folder->subscribed != subscribed ||
+          g_strcmp0 (folder->role, tern_folder_role_guess (mailbox->name, mailbox->delimiter,
+                                                           mailbox->attributes)) != 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 store_folders (Sync       *sync,
                GPtrArray  *mailboxes,
                GError    **error)
 {
   g_autoptr(GPtrArray) keep = g_ptr_array_new ();
+
+  if (folders_unchanged (sync, mailboxes))
+    return TRUE;
 
   for (guint i = 0; i < mailboxes->len; i++)
     {
@@ -509,7 +546,9 @@ sync_folder (Sync                  *sync,
   g_autoptr(GArray) new_uids = NULL;
   TernImapSelectParams params = { 0 };
   TernImapSelected selected = { 0 };
+  TernImapSyncStats before = sync->stats;
   gboolean qresync;
+  gboolean changed;
   guint32 from_uid;
 
   folder = tern_mail_store_get_folder (sync->store, stored->id, error);
@@ -587,7 +626,15 @@ sync_folder (Sync                  *sync,
   if (!apply_events (sync, folder, error))
     goto out;
 
-  if (!tern_mail_store_set_folder_synced (sync->store, folder->id, selected.uidvalidity,
+  /* Nothing changed: the folder's row (and its counts) are right as they
+   * are, and a write would cost a disk sync per folder. */
+  changed = sync->stats.new_messages != before.new_messages ||
+            sync->stats.removed_messages != before.removed_messages ||
+            sync->stats.flag_updates != before.flag_updates ||
+            selected.uidvalidity != folder->uidvalidity || selected.uidnext != folder->uidnext ||
+            selected.highestmodseq != folder->highestmodseq;
+  if (changed &&
+      !tern_mail_store_set_folder_synced (sync->store, folder->id, selected.uidvalidity,
                                           selected.uidnext, selected.highestmodseq, error))
     goto out;
   sync->stats.folders++;
