@@ -65,6 +65,39 @@ show_startup_error (TernApplication *self,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* The main window's shortcuts, Geary's where it has one (gtk/help-overlay.ui
+ * lists them). */
+static void
+set_window_accels (TernApplication *self)
+{
+  static const struct
+  {
+    const char *action;
+    const char *accels[3];
+  } window_accels[] = {
+    { "win.compose", { "<Control>n", NULL } },
+    { "win.reply", { "<Control>r", "r", NULL } },
+    { "win.reply-all", { "<Control><Shift>r", "<Shift>r", NULL } },
+    { "win.forward", { "<Control>l", "f", NULL } },
+    { "win.delete", { "Delete", NULL } },
+    { "win.archive", { "a", NULL } },
+    { "win.junk", { "<Control>j", NULL } },
+    { "win.show-move-to", { "m", NULL } },
+    { "win.toggle-star", { "s", NULL } },
+    { "win.mark-read", { "<Control>i", NULL } },
+    { "win.mark-unread", { "<Control>u", "<Shift>u", NULL } },
+    { "win.next-unread", { "n", NULL } },
+    { "win.previous-unread", { "p", NULL } },
+    { "win.select-all", { "<Control>a", NULL } },
+    { "win.back", { "<Alt>Left", NULL } },
+    { "win.sync-now", { "F5", NULL } },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (window_accels); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (self), window_accels[i].action,
+                                           window_accels[i].accels);
+}
+
 static void
 tern_application_startup (GApplication *app)
 {
@@ -76,6 +109,7 @@ tern_application_startup (GApplication *app)
   self->settings = new_settings ();
   gtk_window_set_default_icon_name (APPLICATION_ID);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+  set_window_accels (self);
 }
 
 static gboolean

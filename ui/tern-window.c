@@ -1,7 +1,14 @@
-/* tern-window.c
+/* tern-window.c: the main window: sidebar, message list, message view.
  *
- * For now the window lists the configured accounts; the three panes come
- * with the reading work.
+ * Wide, the three panes sit in two GtkPaneds whose positions are kept in
+ * GSettings.  Below NARROW_WIDTH they move into an AdwLeaflet that shows
+ * one at a time with back buttons, so the window stays usable at 360 px;
+ * the panes are the same widgets either way, moved between the two
+ * layouts, so the selection and the scroll position survive a resize.
+ *
+ * On open the window syncs every account through the worker pool (the
+ * sidebar shows each one's state) and then watches each IMAP Inbox with
+ * IDLE; actions live in tern-window-actions.c.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -11,71 +18,373 @@
 
 #include <glib/gi18n.h>
 
-#include "tern-window.h"
+#include "tern-imap-idle.h"
+#include "tern-imap-sync.h"
+#include "tern-mail-store.h"
+#include "tern-offline-queue.h"
+#include "tern-outbox.h"
+#include "tern-pop3-download.h"
+#include "tern-window-private.h"
 
-struct _TernWindow
-{
-  AdwApplicationWindow parent_instance;
-
-  /* Template widgets */
-  AdwWindowTitle *window_title;
-  GtkStack *stack;
-  GtkListBox *account_list;
-
-  /* Owned references */
-  TernContext *context;
-  GSettings *settings;
-};
+#define NARROW_WIDTH 720
 
 G_DEFINE_FINAL_TYPE (TernWindow, tern_window, ADW_TYPE_APPLICATION_WINDOW)
 
-static char *
-account_subtitle (TernAccount *account)
+void
+_tern_window_show_error (TernWindow *self,
+                         const char *message)
 {
-  const TernServer *incoming = tern_account_get_incoming (account);
-  const char *protocol = tern_account_get_protocol (account) == TERN_ACCOUNT_PROTOCOL_POP3
-                         ? "POP3" : "IMAP";
-
-  /* TRANSLATORS: an account's address, its protocol and server, e.g.
-   * "ann@example.org · IMAP imap.example.org". */
-  return g_strdup_printf (_("%s · %s %s"), tern_account_get_address (account), protocol,
-                          incoming->host);
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
 }
 
-static GtkWidget *
-create_account_row (gpointer item,
-                    gpointer user_data)
+TernAccount *
+_tern_window_folder_account (TernWindow *self,
+                             gint64      folder_id)
 {
-  TernAccount *account = item;
-  g_autofree char *subtitle = account_subtitle (account);
-  GtkWidget *row = adw_action_row_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernMailFolder) folder = NULL;
+  g_autofree char *key = NULL;
 
-  g_object_bind_property (account, "display-name", row, "title", G_BINDING_SYNC_CREATE);
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-  adw_action_row_add_prefix (ADW_ACTION_ROW (row),
-                             gtk_image_new_from_icon_name ("mail-unread-symbolic"));
-  return row;
+  folder = tern_mail_store_get_folder (tern_context_get_store (self->context), folder_id, &error);
+  if (folder == NULL)
+    return NULL;
+  key = g_strdup_printf ("%" G_GINT64_FORMAT, folder->account_id);
+  return tern_account_manager_lookup (tern_context_get_accounts (self->context), key);
+}
+
+/* Layout */
+
+static void
+move_pane (GtkWidget *pane)
+{
+  GtkWidget *parent = gtk_widget_get_parent (pane);
+
+  if (GTK_IS_PANED (parent))
+    {
+      if (gtk_paned_get_start_child (GTK_PANED (parent)) == pane)
+        gtk_paned_set_start_child (GTK_PANED (parent), NULL);
+      else
+        gtk_paned_set_end_child (GTK_PANED (parent), NULL);
+    }
+  else if (ADW_IS_LEAFLET (parent))
+    adw_leaflet_remove (ADW_LEAFLET (parent), pane);
+}
+
+static void
+set_narrow (TernWindow *self,
+            gboolean    narrow)
+{
+  GtkWidget *panes[] = { self->sidebar_pane, self->list_pane, self->view_pane };
+  GtkWidget *visible = narrow ? self->list_pane : NULL;
+
+  if (self->narrow == narrow && gtk_widget_get_parent (self->sidebar_pane) != NULL)
+    return;
+  self->narrow = narrow;
+  if (narrow && !gtk_widget_get_visible (GTK_WIDGET (self->list_pane)))
+    visible = self->sidebar_pane;
+  for (guint i = 0; i < G_N_ELEMENTS (panes); i++)
+    {
+      g_object_ref (panes[i]);
+      move_pane (panes[i]);
+      if (narrow)
+        adw_leaflet_append (self->leaflet, panes[i]);
+    }
+  if (!narrow)
+    {
+      gtk_paned_set_start_child (self->outer_paned, self->sidebar_pane);
+      gtk_paned_set_start_child (self->inner_paned, self->list_pane);
+      gtk_paned_set_end_child (self->inner_paned, self->view_pane);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (panes); i++)
+    g_object_unref (panes[i]);
+  if (visible != NULL)
+    adw_leaflet_set_visible_child (self->leaflet, visible);
+
+  /* Folded, every pane is the whole window and needs its own controls. */
+  adw_header_bar_set_show_end_title_buttons (self->sidebar_header, narrow);
+  adw_header_bar_set_show_end_title_buttons (self->list_header, narrow);
+  adw_header_bar_set_show_start_title_buttons (self->list_header, narrow);
+  adw_header_bar_set_show_start_title_buttons (self->view_header, narrow);
+  gtk_widget_set_visible (self->list_back_button, narrow);
+  gtk_widget_set_visible (self->view_back_button, narrow);
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->layout_stack), "empty") != 0)
+    gtk_stack_set_visible_child_name (self->layout_stack, narrow ? "narrow" : "wide");
+}
+
+static gboolean
+update_layout_cb (gpointer user_data)
+{
+  TernWindow *self = user_data;
+
+  self->layout_idle_id = 0;
+  set_narrow (self, gtk_widget_get_width (GTK_WIDGET (self)) < NARROW_WIDTH);
+  return G_SOURCE_REMOVE;
+}
+
+/* The widget tree cannot change during an allocation: the move waits for
+ * an idle. */
+static void
+tern_window_size_allocate (GtkWidget *widget,
+                           int        width,
+                           int        height,
+                           int        baseline)
+{
+  TernWindow *self = TERN_WINDOW (widget);
+
+  GTK_WIDGET_CLASS (tern_window_parent_class)->size_allocate (widget, width, height, baseline);
+  if ((width < NARROW_WIDTH) != self->narrow && self->layout_idle_id == 0)
+    self->layout_idle_id = g_idle_add (update_layout_cb, self);
+}
+
+static void
+show_pane (TernWindow *self,
+           GtkWidget  *pane)
+{
+  if (self->narrow)
+    adw_leaflet_set_visible_child (self->leaflet, pane);
 }
 
 static void
 update_visible_page (TernWindow *self)
 {
   GListModel *accounts = G_LIST_MODEL (tern_context_get_accounts (self->context));
-  guint n = g_list_model_get_n_items (accounts);
-  g_autofree char *subtitle = NULL;
+  gboolean empty = g_list_model_get_n_items (accounts) == 0;
 
-  gtk_stack_set_visible_child_name (self->stack, n > 0 ? "accounts" : "empty");
-  if (n > 0)
-    subtitle = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u account", "%u accounts", n), n);
-  adw_window_title_set_subtitle (self->window_title, subtitle);
+  gtk_stack_set_visible_child_name (self->layout_stack,
+                                    empty ? "empty" : self->narrow ? "narrow" : "wide");
+}
+
+/* The message list */
+
+void
+_tern_window_reload_list (TernWindow *self)
+{
+  g_autoptr(GArray) folders = tern_sidebar_get_selected_folders (self->sidebar);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernMessageList) list = NULL;
+
+  adw_window_title_set_title (self->list_title, tern_sidebar_get_selected_title (self->sidebar));
+  if (folders->len > 0)
+    {
+      list = tern_message_list_new_for_folders (tern_context_get_store (self->context),
+                                                (const gint64 *) folders->data, folders->len,
+                                                &error);
+      if (list == NULL)
+        _tern_window_show_error (self, error->message);
+    }
+  if (list != NULL)
+    {
+      tern_message_list_set_sort (list, self->sort, self->sort == TERN_MESSAGE_LIST_SORT_DATE);
+      tern_message_list_set_threaded (list, self->threaded);
+    }
+  g_set_object (&self->list, list);
+  tern_message_list_view_set_list (self->message_list_view, list);
 }
 
 static void
-accounts_changed_cb (TernWindow *self)
+sidebar_selection_changed_cb (TernWindow *self)
 {
-  update_visible_page (self);
+  _tern_window_reload_list (self);
+  show_pane (self, self->list_pane);
 }
+
+/* Opening a message marks it read once the view shows it: through the
+ * offline queue, so the list and the counts change at once and the server
+ * hears of it on the replay that follows. */
+static gboolean
+mark_read_cb (gpointer user_data)
+{
+  TernWindow *self = user_data;
+  g_autoptr(GPtrArray) items = tern_message_list_view_get_selected_items (self->message_list_view);
+  g_autoptr(GError) error = NULL;
+  TernMessageItem *item;
+  gint64 id;
+
+  self->mark_read_id = 0;
+  if (items->len != 1)
+    return G_SOURCE_REMOVE;
+  item = g_ptr_array_index (items, 0);
+  id = tern_message_item_get_id (item);
+  if (!tern_message_item_get_unread (item) || tern_message_view_get_message (self->message_view) != id)
+    return G_SOURCE_REMOVE;
+  if (!tern_offline_queue_set_flags (tern_context_get_store (self->context), &id, 1,
+                                     TERN_IMAP_FLAG_SEEN, 0, &error))
+    _tern_window_show_error (self, error->message);
+  else
+    _tern_window_replay (self, _tern_window_folder_account (self,
+                                                           tern_message_item_get_folder_id (item)));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+list_selection_changed_cb (TernWindow *self)
+{
+  g_autoptr(GPtrArray) items = tern_message_list_view_get_selected_items (self->message_list_view);
+  gint64 id = items->len == 1 ? tern_message_item_get_id (g_ptr_array_index (items, 0)) : 0;
+
+  _tern_window_update_actions (self);
+  if (id == 0 || tern_message_view_get_message (self->message_view) == id)
+    {
+      if (items->len == 0)
+        tern_message_view_set_message (self->message_view, 0);
+      return;
+    }
+  tern_message_view_set_message (self->message_view, id);
+  show_pane (self, self->view_pane);
+  g_clear_handle_id (&self->mark_read_id, g_source_remove);
+  self->mark_read_id = g_idle_add (mark_read_cb, self);
+}
+
+/* Sync */
+
+typedef struct
+{
+  GWeakRef window;
+  TernContext *context;
+  TernAccount *account;
+} SyncJob;
+
+static void
+sync_job_free (SyncJob *job)
+{
+  g_weak_ref_clear (&job->window);
+  g_object_unref (job->context);
+  g_object_unref (job->account);
+  g_free (job);
+}
+
+static void
+sync_progress_cb (const char *folder,
+                  guint       done,
+                  guint       total,
+                  gpointer    user_data)
+{
+  tern_worker_job_set_folder (user_data, folder);
+  tern_worker_job_set_progress (user_data, done, total);
+}
+
+static gboolean
+sync_job (TernWorkerJob  *job,
+          gpointer        data,
+          GCancellable   *cancellable,
+          GError        **error)
+{
+  SyncJob *sync = data;
+  TernAccount *account = tern_worker_job_get_account (job);
+
+  tern_worker_job_set_state (job, TERN_WORKER_STATE_SYNCING);
+  if (tern_account_get_protocol (account) == TERN_ACCOUNT_PROTOCOL_POP3)
+    {
+      if (!tern_pop3_download_account (sync->context, account, NULL, NULL, NULL, cancellable,
+                                       error))
+        return FALSE;
+    }
+  else if (!tern_imap_sync_account (sync->context, account, TERN_IMAP_SYNC_BODIES_NONE,
+                                    sync_progress_cb, job, NULL, cancellable, error))
+    return FALSE;
+  tern_worker_job_mark_synced (job);
+  return TRUE;
+}
+
+static void
+start_idle (TernWindow  *self,
+            TernAccount *account)
+{
+  TernImapIdle *idle;
+
+  if (tern_account_get_protocol (account) != TERN_ACCOUNT_PROTOCOL_IMAP)
+    return;
+  for (guint i = 0; i < self->idles->len; i++)
+    if (g_object_get_data (self->idles->pdata[i], "tern-account") == account)
+      return;
+  idle = tern_imap_idle_new (self->context, account, NULL);
+  g_object_set_data_full (G_OBJECT (idle), "tern-account", g_object_ref (account), g_object_unref);
+  g_ptr_array_add (self->idles, idle);
+  tern_imap_idle_start (idle);
+}
+
+static void
+sync_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  SyncJob *sync = user_data;
+  g_autoptr(TernWindow) self = g_weak_ref_get (&sync->window);
+  TernAccount *account = sync->account;
+  gboolean ok = tern_worker_pool_run_finish (TERN_WORKER_POOL (source), result, &error);
+
+  if (self != NULL && !g_cancellable_is_cancelled (self->cancellable))
+    {
+      /* The sidebar shows a failure on the account's row, with Retry. */
+      tern_sidebar_reload (self->sidebar);
+      if (ok)
+        {
+          start_idle (self, account);
+          tern_outbox_schedule (self->context, account);
+        }
+    }
+  sync_job_free (sync);
+}
+
+void
+_tern_window_sync_account (TernWindow  *self,
+                           TernAccount *account)
+{
+  SyncJob *sync;
+
+  if (account == NULL)
+    return;
+  sync = g_new0 (SyncJob, 1);
+  g_weak_ref_init (&sync->window, self);
+  sync->context = g_object_ref (self->context);
+  sync->account = g_object_ref (account);
+  tern_worker_pool_run_async (tern_context_get_worker_pool (self->context), account, sync_job, sync,
+                              self->cancellable, sync_done_cb, sync);
+}
+
+void
+_tern_window_sync_all (TernWindow *self)
+{
+  GListModel *accounts = G_LIST_MODEL (tern_context_get_accounts (self->context));
+
+  for (guint i = 0; i < g_list_model_get_n_items (accounts); i++)
+    {
+      g_autoptr(TernAccount) account = g_list_model_get_item (accounts, i);
+
+      _tern_window_sync_account (self, account);
+    }
+}
+
+static void
+reconnect_cb (TernWorkerPool *pool,
+              TernAccount    *account,
+              TernWindow     *self)
+{
+  _tern_window_sync_account (self, account);
+}
+
+static void
+accounts_changed_cb (TernWindow *self,
+                     guint       position,
+                     guint       removed,
+                     guint       added)
+{
+  GListModel *accounts = G_LIST_MODEL (tern_context_get_accounts (self->context));
+  gboolean had_none = g_list_model_get_n_items (accounts) == added;
+
+  update_visible_page (self);
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr(TernAccount) account = g_list_model_get_item (accounts, i);
+
+      _tern_window_sync_account (self, account);
+    }
+  if (had_none && added > 0)
+    tern_sidebar_select_inbox (self->sidebar);
+}
+
+/* Lifecycle */
 
 static void
 bind_window_state (TernWindow *self)
@@ -85,6 +394,18 @@ bind_window_state (TernWindow *self)
   g_settings_bind (self->settings, "window-width", self, "default-width", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "window-height", self, "default-height", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "window-maximized", self, "maximized", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "sidebar-width", self->outer_paned, "position",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "message-list-width", self->inner_paned, "position",
+                   G_SETTINGS_BIND_DEFAULT);
+}
+
+static void
+stop_idles (TernWindow *self)
+{
+  for (guint i = 0; i < self->idles->len; i++)
+    tern_imap_idle_stop (self->idles->pdata[i]);
+  g_ptr_array_set_size (self->idles, 0);
 }
 
 static void
@@ -92,12 +413,33 @@ tern_window_dispose (GObject *object)
 {
   TernWindow *self = TERN_WINDOW (object);
 
+  /* Late replies of jobs must not touch a window being destroyed. */
+  g_cancellable_cancel (self->cancellable);
+  if (self->idles != NULL)
+    stop_idles (self);
   if (self->context != NULL)
-    g_signal_handlers_disconnect_by_data (tern_context_get_accounts (self->context), self);
+    {
+      g_signal_handlers_disconnect_by_data (tern_context_get_accounts (self->context), self);
+      g_signal_handlers_disconnect_by_data (tern_context_get_worker_pool (self->context), self);
+    }
+  g_clear_handle_id (&self->layout_idle_id, g_source_remove);
+  g_clear_handle_id (&self->mark_read_id, g_source_remove);
+  g_clear_object (&self->list);
   g_clear_object (&self->context);
   g_clear_object (&self->settings);
+  g_clear_pointer (&self->idles, g_ptr_array_unref);
 
   G_OBJECT_CLASS (tern_window_parent_class)->dispose (object);
+}
+
+static void
+tern_window_finalize (GObject *object)
+{
+  TernWindow *self = TERN_WINDOW (object);
+
+  g_clear_object (&self->cancellable);
+
+  G_OBJECT_CLASS (tern_window_parent_class)->finalize (object);
 }
 
 static void
@@ -107,17 +449,36 @@ tern_window_class_init (TernWindowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = tern_window_dispose;
+  object_class->finalize = tern_window_finalize;
+  widget_class->size_allocate = tern_window_size_allocate;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/ternmail/Tern/tern-window.ui");
-  gtk_widget_class_bind_template_child (widget_class, TernWindow, window_title);
-  gtk_widget_class_bind_template_child (widget_class, TernWindow, stack);
-  gtk_widget_class_bind_template_child (widget_class, TernWindow, account_list);
+  gtk_widget_class_bind_template_child (widget_class, TernWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, TernWindow, layout_stack);
+  gtk_widget_class_bind_template_child (widget_class, TernWindow, outer_paned);
+  gtk_widget_class_bind_template_child (widget_class, TernWindow, inner_paned);
+  gtk_widget_class_bind_template_child (widget_class, TernWindow, leaflet);
+  gtk_widget_class_bind_template_child (widget_class, TernWindow, sidebar_pane);
+  gtk_widget_class_bind_template_child (widget_class, TernWindow, list_pane);
+  gtk_widget_class_bind_template_child (widget_class, TernWindow, view_pane);
+  gtk_widget_class_bind_template_child (widget_class, TernWindow, sidebar_header);
+  gtk_widget_class_bind_template_child (widget_class, TernWindow, list_header);
+  gtk_widget_class_bind_template_child (widget_class, TernWindow, view_header);
+  gtk_widget_class_bind_template_child (widget_class, TernWindow, list_title);
+  gtk_widget_class_bind_template_child (widget_class, TernWindow, list_back_button);
+  gtk_widget_class_bind_template_child (widget_class, TernWindow, view_back_button);
+  gtk_widget_class_bind_template_child (widget_class, TernWindow, move_button);
 }
 
 static void
 tern_window_init (TernWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->cancellable = g_cancellable_new ();
+  self->idles = g_ptr_array_new_with_free_func (g_object_unref);
+  self->sort = TERN_MESSAGE_LIST_SORT_DATE;
+  /* Starts wide; the first allocation folds a narrow window. */
+  set_narrow (self, FALSE);
 }
 
 TernWindow *
@@ -134,11 +495,57 @@ tern_window_new (TernApplication *application,
   self->context = g_object_ref (context);
   self->settings = settings ? g_object_ref (settings) : NULL;
 
+  self->sidebar = TERN_SIDEBAR (tern_sidebar_new (context));
+  gtk_widget_set_vexpand (GTK_WIDGET (self->sidebar), TRUE);
+  gtk_box_append (GTK_BOX (self->sidebar_pane), GTK_WIDGET (self->sidebar));
+  self->message_list_view = TERN_MESSAGE_LIST_VIEW (tern_message_list_view_new ());
+  gtk_widget_set_vexpand (GTK_WIDGET (self->message_list_view), TRUE);
+  gtk_box_append (GTK_BOX (self->list_pane), GTK_WIDGET (self->message_list_view));
+  self->message_view = TERN_MESSAGE_VIEW (tern_message_view_new (context));
+  gtk_widget_set_vexpand (GTK_WIDGET (self->message_view), TRUE);
+  gtk_box_append (GTK_BOX (self->view_pane), GTK_WIDGET (self->message_view));
+
+  g_signal_connect_swapped (self->sidebar, "selection-changed",
+                            G_CALLBACK (sidebar_selection_changed_cb), self);
+  g_signal_connect_swapped (self->message_list_view, "selection-changed",
+                            G_CALLBACK (list_selection_changed_cb), self);
+  _tern_window_actions_init (self);
+
   accounts = tern_context_get_accounts (context);
-  gtk_list_box_bind_model (self->account_list, G_LIST_MODEL (accounts), create_account_row, self,
-                           NULL);
   g_signal_connect_swapped (accounts, "items-changed", G_CALLBACK (accounts_changed_cb), self);
+  g_signal_connect (tern_context_get_worker_pool (context), "reconnect", G_CALLBACK (reconnect_cb),
+                    self);
   update_visible_page (self);
   bind_window_state (self);
+  tern_sidebar_select_inbox (self->sidebar);
+  _tern_window_sync_all (self);
   return self;
+}
+
+TernSidebar *
+tern_window_get_sidebar (TernWindow *self)
+{
+  g_return_val_if_fail (TERN_IS_WINDOW (self), NULL);
+  return self->sidebar;
+}
+
+TernMessageListView *
+tern_window_get_message_list_view (TernWindow *self)
+{
+  g_return_val_if_fail (TERN_IS_WINDOW (self), NULL);
+  return self->message_list_view;
+}
+
+TernMessageView *
+tern_window_get_message_view (TernWindow *self)
+{
+  g_return_val_if_fail (TERN_IS_WINDOW (self), NULL);
+  return self->message_view;
+}
+
+gboolean
+tern_window_get_folded (TernWindow *self)
+{
+  g_return_val_if_fail (TERN_IS_WINDOW (self), FALSE);
+  return self->narrow;
 }

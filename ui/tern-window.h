@@ -7,14 +7,23 @@
 #include <adwaita.h>
 
 #include "tern-application.h"
+#include "tern-message-list-view.h"
+#include "tern-message-view.h"
+#include "tern-sidebar.h"
 
 G_BEGIN_DECLS
 
 #define TERN_TYPE_WINDOW (tern_window_get_type ())
 G_DECLARE_FINAL_TYPE (TernWindow, tern_window, TERN, WINDOW, AdwApplicationWindow)
 
-TernWindow *tern_window_new (TernApplication *application,
-                             TernContext     *context,
-                             GSettings       *settings);
+TernWindow          *tern_window_new                   (TernApplication *application,
+                                                        TernContext     *context,
+                                                        GSettings       *settings);
+/* The panes, for tests. */
+TernSidebar         *tern_window_get_sidebar           (TernWindow      *self);
+TernMessageListView *tern_window_get_message_list_view (TernWindow      *self);
+TernMessageView     *tern_window_get_message_view      (TernWindow      *self);
+/* Whether the panes are folded into one at a time (a narrow window). */
+gboolean             tern_window_get_folded            (TernWindow      *self);
 
 G_END_DECLS
