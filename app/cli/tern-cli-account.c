@@ -182,8 +182,15 @@ account_add (GlobalOptions *globals,
     return tern_cli_usage_error (context, _("--email is required"));
   if (options.password_stdin == (options.password_command != NULL))
     return tern_cli_usage_error (context, _("Give exactly one of --password-stdin and --password-command"));
+  /* Detection is what the wizard does: name, address, password.  Without
+   * servers and without a name, the user most likely forgot the servers. */
   if (options.imap == NULL && options.pop3 == NULL && options.smtp == NULL)
-    return account_add_detected (globals, &options);
+    {
+      if (options.name == NULL)
+        return tern_cli_usage_error (context, _("Give --imap or --pop3 and --smtp, or --name to "
+                                                "have the servers detected"));
+      return account_add_detected (globals, &options);
+    }
   if ((options.imap == NULL) == (options.pop3 == NULL))
     return tern_cli_usage_error (context, _("Give exactly one of --imap and --pop3"));
 

@@ -260,6 +260,7 @@ tern_cli_autoconfig (GlobalOptions *globals,
   g_autoptr(GError) error = NULL;
   g_autoptr(TernAutoconfig) autoconfig = NULL;
   g_autoptr(TernAutoconfigConfig) config = NULL;
+  g_autoptr(TernAutoconfigConfig) guess = NULL;
   g_autoptr(GPtrArray) attempts = NULL;
   g_autoptr(GString) out = g_string_new (NULL);
 
@@ -276,6 +277,10 @@ tern_cli_autoconfig (GlobalOptions *globals,
   if (g_error_matches (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID))
     return tern_cli_fail (g_steal_pointer (&error));
   attempts = tern_autoconfig_dup_attempts (autoconfig);
+  /* Nothing verified: the hosting default, as a start for doing it by
+   * hand, clearly labelled as a guess. */
+  if (config == NULL)
+    guess = tern_autoconfig_guess (autoconfig, argv[1]);
 
   if (json)
     {
@@ -289,6 +294,9 @@ tern_cli_autoconfig (GlobalOptions *globals,
       tern_json_append_key (out, "error");
       tern_json_append_string (out, error ? error->message : NULL);
       g_string_append_c (out, ',');
+      tern_json_append_key (out, "guess");
+      append_config_json (out, guess);
+      g_string_append_c (out, ',');
       tern_json_append_key (out, "attempts");
       append_attempts_json (out, attempts);
       g_string_append (out, "}\n");
@@ -297,6 +305,8 @@ tern_cli_autoconfig (GlobalOptions *globals,
     {
       if (config != NULL)
         append_config_text (out, config);
+      else if (guess != NULL)
+        append_config_text (out, guess);
       append_attempts_text (out, attempts);
     }
   g_print ("%s", out->str);

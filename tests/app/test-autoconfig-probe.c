@@ -474,6 +474,7 @@ test_cli_autoconfig (Fixture       *fixture,
   g_assert_nonnull (strstr (json, "\"password\":\"app-password\""));
   g_assert_nonnull (strstr (json, "{\"source\":\"provider\",\"host\":\"yandex.com\",\"port\":0,"));
   g_assert_nonnull (strstr (json, "\"result\":\"found\""));
+  g_assert_nonnull (strstr (json, "\"guess\":null"));
 
   g_assert_true (g_str_has_prefix (text, "source\tprovider\tyandex.xml\n"));
   g_assert_nonnull (strstr (text, "incoming\timap imap.yandex.com:993:tls\tsomeone@yandex.com\n"));
@@ -481,6 +482,8 @@ test_cli_autoconfig (Fixture       *fixture,
 
   /* Nothing found: every attempt with its result, and no configuration. */
   g_assert_nonnull (strstr (none, "\"config\":null"));
+  g_assert_nonnull (strstr (none, "\"guess\":{\"source\":\"guess\",\"origin\":\"hosting-default.xml\""));
+  g_assert_nonnull (strstr (none, "\"host\":\"mail.nowhere.test\",\"port\":993,\"security\":\"tls\""));
   g_assert_nonnull (strstr (none, "{\"source\":\"probe\",\"host\":\"imap.nowhere.test\",\"port\":993,"));
   g_assert_nonnull (strstr (none, "\"result\":\"failed\""));
 }
