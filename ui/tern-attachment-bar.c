@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <glib/gi18n.h>
+#include <string.h>
 
 struct _TernAttachmentBar
 {
@@ -238,6 +239,21 @@ attachment_box (const TernMessageAttachment *attachment)
   return box;
 }
 
+/* An inline image the HTML body shows (<img src="cid:...">) is part of
+ * the text, not something to open or save. */
+static gboolean
+is_shown_in_body (TernMessageContent          *content,
+                  const TernMessageAttachment *attachment)
+{
+  const char *html = tern_message_content_get_html (content);
+  g_autofree char *uri = NULL;
+
+  if (attachment->content_id == NULL || html == NULL)
+    return FALSE;
+  uri = g_strconcat ("cid:", attachment->content_id, NULL);
+  return strstr (html, uri) != NULL;
+}
+
 void
 tern_attachment_bar_set_content (TernAttachmentBar  *self,
                                  TernMessageContent *content)
@@ -245,6 +261,7 @@ tern_attachment_bar_set_content (TernAttachmentBar  *self,
   GPtrArray *attachments;
   GtkWidget *child;
   guint64 total = 0;
+  guint shown = 0;
   g_autofree char *total_text = NULL;
   g_autofree char *summary = NULL;
 
@@ -254,21 +271,24 @@ tern_attachment_bar_set_content (TernAttachmentBar  *self,
     gtk_flow_box_remove (self->flow_box, child);
   g_set_object (&self->content, content);
   attachments = content != NULL ? tern_message_content_get_attachments (content) : NULL;
-  gtk_widget_set_visible (GTK_WIDGET (self), attachments != NULL && attachments->len > 0);
-  if (attachments == NULL || attachments->len == 0)
-    return;
-  for (guint i = 0; i < attachments->len; i++)
+  for (guint i = 0; attachments != NULL && i < attachments->len; i++)
     {
       const TernMessageAttachment *attachment = g_ptr_array_index (attachments, i);
 
+      if (is_shown_in_body (content, attachment))
+        continue;
       total += g_bytes_get_size (attachment->data);
+      shown++;
       gtk_flow_box_append (self->flow_box, attachment_box (attachment));
     }
+  gtk_widget_set_visible (GTK_WIDGET (self), shown > 0);
+  if (shown == 0)
+    return;
   total_text = g_format_size (total);
   /* TRANSLATORS: "3 attachments, 1.2 MB" */
   summary = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u attachment, %s", "%u attachments, %s",
-                                          attachments->len),
-                             attachments->len, total_text);
+                                          shown),
+                             shown, total_text);
   gtk_label_set_text (self->summary_label, summary);
 }
 

@@ -451,6 +451,9 @@ test_remote_content (void)
   /* The cid: image came from the message... */
   g_assert_cmpuint (watch.parts->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (watch.parts, 0), ==, "cid:logo@tern.test");
+  /* The image the body shows is no attachment to open or save. */
+  g_assert_false (gtk_widget_get_visible (find_descendant (GTK_WIDGET (pane.view),
+                                                           TERN_TYPE_ATTACHMENT_BAR)));
   /* ...and nothing, not even a preconnect, reached the network: the load
    * event waits for the images, so a request would have come first. */
   g_assert_cmpuint (server.connections, ==, 0);
@@ -797,6 +800,8 @@ test_realistic (void)
   drain_events ();
   g_assert_cmpstr (visible_page (pane.view), ==, "plain");
   g_assert_cmpuint (tern_message_content_get_attachments (content)->len, ==, 2);
+  g_assert_true (gtk_widget_get_visible (find_descendant (GTK_WIDGET (pane.view),
+                                                          TERN_TYPE_ATTACHMENT_BAR)));
   if (screenshot != NULL)
     {
       g_autoptr(GError) error = NULL;
