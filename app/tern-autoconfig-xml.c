@@ -307,6 +307,21 @@ start_element (GMarkupParseContext  *context,
     }
 }
 
+/* The elements whose text is read; any other text (descriptions,
+ * instructions, indentation) is skipped, however long. */
+static gboolean
+is_value_element (const char *element)
+{
+  static const char * const names[] = {
+    "hostname", "port", "socketType", "username", "authentication", "domain", "displayName",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    if (g_strcmp0 (element, names[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 static void
 text (GMarkupParseContext  *context,
       const char           *text,
@@ -316,6 +331,8 @@ text (GMarkupParseContext  *context,
 {
   ParseState *state = user_data;
 
+  if (!is_value_element (g_markup_parse_context_get_element (context)))
+    return;
   if (state->text->len + len > MAX_TEXT)
     {
       g_set_error_literal (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,

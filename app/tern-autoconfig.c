@@ -1431,12 +1431,12 @@ tern_autoconfig_detect_finish (TernAutoconfig  *self,
 
   /* Attempts still running lost to a better source. */
   detection = g_task_get_task_data (G_TASK (result));
+  g_ptr_array_set_size (self->attempts, 0);
   if (detection != NULL)
     {
       g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&detection->lock);
 
       detection->finished = TRUE;
-      g_ptr_array_set_size (self->attempts, 0);
       for (guint i = 0; i < detection->attempts->len; i++)
         {
           TernAutoconfigAttempt *copy =

@@ -701,6 +701,25 @@ test_parse_hostile (void)
   g_assert_error (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID);
 }
 
+/* Long prose where nothing is read from it is fine. */
+static void
+test_parse_long_description (void)
+{
+  g_autofree char *prose = g_strnfill (20000, 'x');
+  g_autofree char *extra = g_strdup_printf ("<documentation url=\"https://example.org/help\">"
+                                            "<descr lang=\"en\">%s</descr></documentation>"
+                                            "<enable visiturl=\"https://example.org/enable\">"
+                                            "<instruction>%s</instruction></enable>",
+                                            prose, prose);
+  g_autofree char *document = config_xml ("imap.example.org", extra);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernAutoconfigConfig) config =
+    tern_autoconfig_parse (document, strlen (document), "a@example.org", NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (config->help_url, ==, "https://example.org/help");
+}
+
 /* Good servers survive next to bad ones; unknown elements are ignored. */
 static void
 test_parse_mixed (void)
@@ -809,6 +828,7 @@ main (int    argc,
 #undef ADD
   g_test_add_func ("/autoconfig/parse-hostile", test_parse_hostile);
   g_test_add_func ("/autoconfig/parse-mixed", test_parse_mixed);
+  g_test_add_func ("/autoconfig/parse-long-description", test_parse_long_description);
   g_test_add_func ("/autoconfig/usernames", test_usernames);
   g_test_add_func ("/autoconfig/properties", test_properties);
 
