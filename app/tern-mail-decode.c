@@ -16,14 +16,139 @@
 #include "tern-mail-store.h"
 #include "tern-mail-store-private.h"
 
+/* GMime 3.2.13 (Debian 12) joins the payloads of adjacent base64 encoded
+ * words of one charset before decoding them, and stops at the first
+ * padding: "=?UTF-8?B?0J/RgNC40LI=?= =?UTF-8?B?0LXRgg==?=" decodes to
+ * "Прив".  Mailers split long Cyrillic subjects and names exactly so.
+ * Such a run is given to GMime as one word: the payloads are decoded with
+ * GLib and encoded again together, which keeps GMime's handling of a
+ * character split across words and does all charset work in GMime. */
+
+typedef struct
+{
+  const char *start;   /* "=?" */
+  const char *end;     /* after "?=" */
+  const char *charset; /* charset[*language] */
+  gsize       charset_len;
+  const char *payload;
+  gsize       payload_len;
+} EncodedWord;
+
+static gboolean
+scan_base64_word (const char  *p,
+                  EncodedWord *word)
+{
+  const char *q;
+
+  if (p[0] != '=' || p[1] != '?')
+    return FALSE;
+  word->start = p;
+  word->charset = p + 2;
+  q = strchr (word->charset, '?');
+  if (q == NULL || q == word->charset || (q[1] != 'B' && q[1] != 'b') || q[2] != '?')
+    return FALSE;
+  word->charset_len = q - word->charset;
+  word->payload = q + 3;
+  for (q = word->payload; g_ascii_isalnum (*q) || *q == '+' || *q == '/' || *q == '='; q++)
+    ;
+  if (q[0] != '?' || q[1] != '=')
+    return FALSE;
+  word->payload_len = q - word->payload;
+  word->end = q + 2;
+  return TRUE;
+}
+
+static gboolean
+same_charset (const EncodedWord *a,
+              const EncodedWord *b)
+{
+  return a->charset_len == b->charset_len
+         && g_ascii_strncasecmp (a->charset, b->charset, a->charset_len) == 0;
+}
+
+/* Appends the run of @n words to @out as one word, or as they were when a
+ * payload is not valid base64. */
+static void
+append_run (GString           *out,
+            const EncodedWord *words,
+            guint              n)
+{
+  g_autoptr(GByteArray) bytes = g_byte_array_new ();
+  g_autofree char *joined = NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *payload = g_strndup (words[i].payload, words[i].payload_len);
+      g_autofree guchar *decoded = NULL;
+      gsize len = 0;
+
+      if (words[i].payload_len % 4 != 0)
+        {
+          g_string_append_len (out, words[0].start, words[n - 1].end - words[0].start);
+          return;
+        }
+      decoded = g_base64_decode (payload, &len);
+      g_byte_array_append (bytes, decoded, len);
+    }
+  joined = g_base64_encode (bytes->data, bytes->len);
+  g_string_append (out, "=?");
+  g_string_append_len (out, words[0].charset, words[0].charset_len);
+  g_string_append (out, "?B?");
+  g_string_append (out, joined);
+  g_string_append (out, "?=");
+}
+
+char *
+_tern_mail_repair_encoded_words (const char *text)
+{
+  g_autoptr(GString) out = NULL;
+  const char *p = text;
+
+  if (text == NULL || strstr (text, "?=") == NULL)
+    return g_strdup (text);
+  out = g_string_sized_new (strlen (text));
+  while (*p != '\0')
+    {
+      EncodedWord words[64];
+      guint n = 0;
+      const char *next;
+
+      if (!scan_base64_word (p, &words[0]))
+        {
+          g_string_append_c (out, *p++);
+          continue;
+        }
+      n = 1;
+      next = words[0].end;
+      while (n < G_N_ELEMENTS (words))
+        {
+          const char *q = next;
+
+          while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
+            q++;
+          if (!scan_base64_word (q, &words[n]) || !same_charset (&words[0], &words[n]))
+            break;
+          next = words[n++].end;
+        }
+      if (n == 1)
+        g_string_append_len (out, words[0].start, words[0].end - words[0].start);
+      else
+        append_run (out, words, n);
+      p = next;
+    }
+  return g_strdup (out->str);
+}
+
 static char *
 decode_text (const char *raw)
 {
+  g_autofree char *repaired = NULL;
   char *decoded;
 
   if (raw == NULL)
     return NULL;
-  decoded = g_mime_utils_header_decode_text (NULL, raw);
+  repaired = _tern_mail_repair_encoded_words (raw);
+  decoded = g_mime_utils_header_decode_text (NULL, repaired);
   if (decoded != NULL && !g_utf8_validate (decoded, -1, NULL))
     {
       char *valid = g_utf8_make_valid (decoded, -1);
@@ -374,6 +499,41 @@ format_address_list (InternetAddressList *list)
   return internet_address_list_to_string (list, NULL, FALSE);
 }
 
+/* @raw with its header block repaired for GMime (see above), or a new
+ * reference to @raw when there is nothing to repair. */
+static GBytes *
+repair_header_block (GBytes *raw)
+{
+  gsize size;
+  const char *data = g_bytes_get_data (raw, &size);
+  const char *end = NULL;
+  g_autofree char *headers = NULL;
+  g_autofree char *repaired = NULL;
+  GByteArray *out;
+  gsize header_len;
+
+  if (data == NULL)
+    return g_bytes_ref (raw);
+  end = g_strstr_len (data, size, "\n\n");
+  {
+    const char *crlf = g_strstr_len (data, size, "\r\n\r\n");
+
+    if (crlf != NULL && (end == NULL || crlf < end))
+      end = crlf;
+  }
+  header_len = end != NULL ? (gsize) (end - data) : size;
+  if (memchr (data, '\0', header_len) != NULL)
+    return g_bytes_ref (raw);
+  headers = g_strndup (data, header_len);
+  repaired = _tern_mail_repair_encoded_words (headers);
+  if (strcmp (headers, repaired) == 0)
+    return g_bytes_ref (raw);
+  out = g_byte_array_sized_new (size);
+  g_byte_array_append (out, (const guint8 *) repaired, strlen (repaired));
+  g_byte_array_append (out, (const guint8 *) data + header_len, size - header_len);
+  return g_byte_array_free_to_bytes (out);
+}
+
 TernMailNewMessage *
 tern_mail_new_message_from_pop3 (const char *uidl,
                                  GBytes     *raw,
@@ -387,8 +547,10 @@ tern_mail_new_message_from_pop3 (const char *uidl,
   g_autofree char *in_reply_to = NULL;
   g_autofree char *message_id = NULL;
   Decoded *d = g_new0 (Decoded, 1);
-  gsize size;
-  gconstpointer data = g_bytes_get_data (raw, &size);
+  gsize size = g_bytes_get_size (raw);
+  g_autoptr(GBytes) parse_bytes = NULL;
+  gconstpointer parse_data;
+  gsize parse_size;
 
   _tern_mail_ensure_gmime ();
   d->pop3_uidl = g_strdup (uidl);
@@ -398,7 +560,10 @@ tern_mail_new_message_from_pop3 (const char *uidl,
   d->size = size;
   d->parts = g_ptr_array_new_with_free_func ((GDestroyNotify) part_free);
 
-  stream = g_mime_stream_mem_new_with_buffer (data ? data : "", size);
+  /* GMime reads the headers of the repaired copy; the store keeps @raw. */
+  parse_bytes = repair_header_block (raw);
+  parse_data = g_bytes_get_data (parse_bytes, &parse_size);
+  stream = g_mime_stream_mem_new_with_buffer (parse_data ? parse_data : "", parse_size);
   parser = g_mime_parser_new_with_stream (stream);
   message = g_mime_parser_construct_message (parser, NULL);
   g_object_unref (parser);

@@ -60,5 +60,8 @@ gboolean _tern_mail_store_recount (sqlite3  *db,
                                    GError  **error);
 void  _tern_mail_ensure_gmime  (void);
 char *_tern_mail_join_keywords (GPtrArray *keywords);
+/* @text with runs of base64 encoded words of one charset joined into one
+ * word, which GMime 3.2.13 decodes whole (see tern-mail-decode.c). */
+char *_tern_mail_repair_encoded_words (const char *text);
 
 G_END_DECLS

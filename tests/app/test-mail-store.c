@@ -431,6 +431,61 @@ test_folders (Fixture       *fixture,
   g_assert_cmpstr (((TernMailFolder *) g_ptr_array_index (folders, 1))->name, ==, "Проекты/2026");
 }
 
+/* Mailers split long Cyrillic subjects and names into base64 words that
+ * each end in padding; GMime 3.2.13 alone decodes only the first one. */
+static void
+test_split_encoded_words (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  static const char subject[] = "=?UTF-8?B?0J/RgNC40LI=?= =?UTF-8?B?0LXRgg==?=\r\n"
+                                " =?utf-8?b?INC80LjRgA==?= - =?UTF-8?B?0LTQsA==?= "
+                                "=?KOI8-R?B?8NLJ?= =?koi8-r?B?18XU?=";
+  static const char expected[] = "Привет мир - даПривет";
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_message_free);
+  g_autoptr(GPtrArray) pop3 = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_mail_new_message_free);
+  g_autoptr(GPtrArray) listed = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *raw = NULL;
+  TernImapMessage *message = make_message (1, subject, NULL, NULL, NULL, 0);
+
+  g_ptr_array_add (batch, message);
+  g_free (((TernImapAddress *) g_ptr_array_index (message->envelope->from, 0))->name);
+  ((TernImapAddress *) g_ptr_array_index (message->envelope->from, 0))->name =
+    g_strdup ("=?UTF-8?B?0JA=?= =?UTF-8?B?0LvQuNGB0LA=?=");
+  g_assert_cmpuint (add (fixture, batch), ==, 1);
+
+  raw = g_strdup_printf ("From: =?UTF-8?B?0JA=?= =?UTF-8?B?0LvQuNGB0LA=?= <alice@tern.test>\r\n"
+                         "Subject: %s\r\nMessage-ID: <split@tern.test>\r\n\r\n"
+                         "=?UTF-8?B?0J/RgNC40LI=?= =?UTF-8?B?0LXRgg==?= stays in the body\r\n",
+                         subject);
+  {
+    g_autoptr(GBytes) bytes = g_bytes_new (raw, strlen (raw));
+    g_autoptr(GBytes) stored = NULL;
+    gint64 id;
+
+    g_ptr_array_add (pop3, tern_mail_new_message_from_pop3 ("uidl-split", bytes, TRUE, 1700000000));
+    tern_mail_store_add_new_messages (fixture->store, fixture->folder_id, pop3, NULL, &error);
+    g_assert_no_error (error);
+    listed = tern_mail_store_list_messages (fixture->store, fixture->folder_id, 10, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (listed->len, ==, 2);
+    for (guint i = 0; i < listed->len; i++)
+      {
+        TernMailMessage *row = g_ptr_array_index (listed, i);
+
+        g_assert_cmpstr (row->subject, ==, expected);
+        g_assert_cmpstr (row->from_name, ==, "Алиса");
+      }
+    /* The store keeps the bytes as they came, repaired or not. */
+    id = ((TernMailMessage *) g_ptr_array_index (listed, 0))->uid == 0
+           ? ((TernMailMessage *) g_ptr_array_index (listed, 0))->id
+           : ((TernMailMessage *) g_ptr_array_index (listed, 1))->id;
+    stored = tern_mail_store_get_body (fixture->store, id, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_bytes_equal (stored, bytes));
+  }
+}
+
 static void
 test_roles (void)
 {
@@ -486,6 +541,7 @@ main (int    argc,
   ADD ("bodies", test_bodies);
   ADD ("folders", test_folders);
   ADD ("parts", test_parts);
+  ADD ("split-encoded-words", test_split_encoded_words);
 #undef ADD
   return g_test_run ();
 }
