@@ -70,9 +70,11 @@ static const char *const encodings[] = {
   "ISO-8859-15", "ISO-8859-2", "Shift_JIS", "EUC-JP", "GB18030", "Big5",
 };
 
-/* Attributes and CSS that load something from the network. */
+/* Attributes, stylesheets and CSS that load something from the network;
+ * not links, which only load when clicked (in the browser). */
 static const char remote_pattern[] =
-  "(?:\\b(?:src|srcset|background|poster|data|href)\\s*=\\s*[\"']?\\s*(?:https?:)?//)"
+  "(?:\\b(?:src|srcset|background|poster|data)\\s*=\\s*[\"']?\\s*(?:https?:)?//)"
+  "|(?:<link\\b[^>]*\\bhref\\s*=\\s*[\"']?\\s*(?:https?:)?//)"
   "|(?:url\\(\\s*[\"']?\\s*(?:https?:)?//)|@import";
 
 GMenuModel *

@@ -353,6 +353,13 @@ tern_message_web_view_dispose (GObject *object)
 {
   TernMessageWebView *self = TERN_MESSAGE_WEB_VIEW (object);
 
+  /* A cid: request that arrives while the child goes away finds no view. */
+  if (self->web_view != NULL)
+    {
+      g_object_set_data (G_OBJECT (self->web_view), "tern-message-web-view", NULL);
+      g_signal_handlers_disconnect_by_data (self->web_view, self);
+      self->web_view = NULL;
+    }
   g_clear_object (&self->content);
   g_clear_pointer (&self->hover_uri, g_free);
 

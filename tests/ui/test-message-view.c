@@ -468,6 +468,22 @@ test_remote_content (void)
    * followed. */
   g_assert_false (http_server_got (&server, "/link"));
 
+  /* Links alone are no remote content: no banner for them. */
+  {
+    g_autofree char *links_raw = g_strdup_printf (
+      "From: Friend <friend@example.org>\r\nSubject: links\r\n"
+      "Content-Type: text/html; charset=utf-8\r\n\r\n"
+      "<p><a href=\"http://127.0.0.1:%u/link\">read more</a></p>\r\n", server.port);
+    g_autoptr(TernMessageContent) links = content_from_string (links_raw);
+
+    server.connections = 0;
+    watch.finished = FALSE;
+    tern_message_view_set_content (pane.view, links);
+    wait_until (load_finished, &watch, "the links-only body to load");
+    g_assert_false (gtk_revealer_get_reveal_child (remote_banner (pane.view)));
+    g_assert_cmpuint (server.connections, ==, 0);
+  }
+
   unwatch_loads (pane.view, &watch);
   pane_close (&pane);
   http_server_stop (&server);
@@ -539,6 +555,14 @@ test_koi8r_override (void)
   g_autofree char *overridden = NULL;
   g_autofree char *restored = NULL;
   Pane pane;
+
+  g_autoptr(GMenuModel) menu = tern_message_view_new_encoding_menu ();
+  g_autoptr(GVariant) automatic = g_menu_model_get_item_attribute_value (menu, 0, G_MENU_ATTRIBUTE_TARGET,
+                                                                          G_VARIANT_TYPE_STRING);
+
+  /* The menu's first item is the declared charset, then the others. */
+  g_assert_cmpint (g_menu_model_get_n_items (menu), >, 3);
+  g_assert_cmpstr (g_variant_get_string (automatic, NULL), ==, "");
 
   pane_open (&pane, NULL);
   tern_message_view_set_content (pane.view, content);
