@@ -619,6 +619,26 @@ refuse_starttls (TernImapClient  *self,
   return FALSE;
 }
 
+/* Before STARTTLS, what the server answers is unauthenticated: an IMAP
+ * failure (NO, BAD, BYE, garbage) is reported without the server's words
+ * and closes the connection; transport errors pass through. */
+static gboolean
+refuse_untrusted (TernImapClient  *self,
+                  GError          *local_error,
+                  GError         **error)
+{
+  if (local_error->domain != TERN_IMAP_ERROR)
+    {
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+  g_error_free (local_error);
+  return refuse_starttls (self, error,
+                          _("%s did not answer as expected before encryption (STARTTLS) "
+                            "could start; the connection was closed without signing in"),
+                          self->label);
+}
+
 static gboolean
 ask_capability (TernImapClient  *self,
                 GCancellable    *cancellable,
@@ -634,6 +654,7 @@ starttls (TernImapClient  *self,
 {
   g_autoptr(TernImapCommand) command = _tern_imap_client_command_new (self, "STARTTLS");
   g_autoptr(TernImapResponse) response = NULL;
+  g_autoptr(GError) local_error = NULL;
 
   if (!tern_imap_client_has_capability (self, "STARTTLS"))
     return refuse_starttls (self, error,
@@ -647,18 +668,16 @@ starttls (TernImapClient  *self,
       !tern_connection_flush (self->connection, cancellable, error))
     return FALSE;
 
-  response = _tern_imap_client_wait_tagged (self, command->tag, NULL, NULL, cancellable, error);
+  response = _tern_imap_client_wait_tagged (self, command->tag, NULL, NULL, cancellable,
+                                            &local_error);
   if (response == NULL)
-    return FALSE;
+    return refuse_untrusted (self, g_steal_pointer (&local_error), error);
+  /* Without the text: it came in clear and may be an attacker's. */
   if (response->status != TERN_IMAP_RESPONSE_STATUS_OK)
-    {
-      g_autofree char *text = response_text (response);
-
-      return refuse_starttls (self, error,
-                              _("%s refused to start encryption (STARTTLS): %s; the "
-                                "connection was closed without signing in"),
-                              self->label, text);
-    }
+    return refuse_starttls (self, error,
+                            _("%s refused to start encryption (STARTTLS); the connection "
+                              "was closed without signing in"),
+                            self->label);
 
   if (!tern_connection_start_tls (self->connection, cancellable, error))
     return FALSE;
@@ -674,6 +693,7 @@ tern_imap_client_open (TernImapClient  *self,
                        GError         **error)
 {
   g_autoptr(TernImapResponse) greeting = NULL;
+  g_autoptr(GError) local_error = NULL;
   TernTlsMode mode;
 
   g_return_val_if_fail (TERN_IS_IMAP_CLIENT (self), FALSE);
@@ -716,8 +736,14 @@ tern_imap_client_open (TernImapClient  *self,
       break;
     case TERN_IMAP_RESPONSE_STATUS_BYE:
       tern_connection_close (self->connection, NULL, NULL);
-      g_set_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_BYE,
-                   _("%s refused the connection: %s"), self->label, greeting->text);
+      /* Text in clear on a connection that must be encrypted is not shown. */
+      if (mode == TERN_TLS_MODE_STARTTLS)
+        g_set_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_BYE,
+                     _("%s refused the connection before it could be encrypted"),
+                     self->label);
+      else
+        g_set_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_BYE,
+                     _("%s refused the connection: %s"), self->label, greeting->text);
       return FALSE;
     default:
       return fail_protocol (self, "the connection", error);
@@ -728,8 +754,13 @@ tern_imap_client_open (TernImapClient  *self,
    * easily as from a CAPABILITY answer, and the result is the same. */
   if (greeting->code == TERN_IMAP_CODE_CAPABILITY)
     set_capabilities (self, greeting->capabilities);
-  else if (!ask_capability (self, cancellable, error))
-    return FALSE;
+  else if (!ask_capability (self, cancellable, &local_error))
+    {
+      if (mode == TERN_TLS_MODE_STARTTLS)
+        return refuse_untrusted (self, g_steal_pointer (&local_error), error);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
 
   if (mode == TERN_TLS_MODE_STARTTLS)
     return starttls (self, cancellable, error);

@@ -472,10 +472,11 @@ starttls (TernPop3Client  *self,
       reply = read_reply (self, "STLS", &text, cancellable, error);
       if (reply == REPLY_FAILED)
         return FALSE;
+      /* Without the text: it came in clear and may be an attacker's. */
       if (reply != REPLY_OK)
-        refusal = g_strdup_printf (_("%s refused to start encryption (STLS): %s; the "
+        refusal = g_strdup_printf (_("%s refused to start encryption (STLS); the "
                                      "connection was closed without signing in"),
-                                   self->label, text);
+                                   self->label);
     }
   if (refusal != NULL)
     {
@@ -531,7 +532,11 @@ tern_pop3_client_open (TernPop3Client  *self,
   if (reply == REPLY_ERR)
     {
       tern_connection_close (self->connection, NULL, NULL);
-      if (text[0] == '[')
+      /* Text in clear on a connection that must be encrypted is not shown. */
+      if (tern_connection_get_mode (self->connection) == TERN_TLS_MODE_STARTTLS)
+        g_set_error (error, TERN_POP3_ERROR, TERN_POP3_ERROR_ERR,
+                     _("%s refused the connection before it could be encrypted"), self->label);
+      else if (text[0] == '[')
         set_err (self, "POP3", text, FALSE, error);
       else
         g_set_error (error, TERN_POP3_ERROR, TERN_POP3_ERROR_ERR,

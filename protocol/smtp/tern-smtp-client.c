@@ -214,15 +214,12 @@ starttls (TernSmtpClient  *self,
       reply = command (self, "STARTTLS", "STARTTLS", cancellable, error);
       if (reply == NULL)
         return FALSE;
+      /* Only the code: the text came in clear and may be an attacker's. */
       if (reply->code != 220)
-        {
-          g_autofree char *said = _tern_smtp_reply_describe (reply);
-
-          refusal = g_strdup_printf (_("%s refused to start encryption (STARTTLS): “%s”; the "
-                                       "connection was closed before signing in or sending "
-                                       "mail"),
-                                     self->label, said);
-        }
+        refusal = g_strdup_printf (_("%s refused to start encryption (STARTTLS, reply %d); "
+                                     "the connection was closed before signing in or sending "
+                                     "mail"),
+                                   self->label, reply->code);
     }
   if (refusal != NULL)
     {
@@ -276,12 +273,18 @@ tern_smtp_client_open (TernSmtpClient  *self,
   if (greeting->code != 220)
     {
       g_autofree char *said = _tern_smtp_reply_describe (greeting);
+      int code = greeting->code / 100 == 4 ? TERN_SMTP_ERROR_TEMPORARY
+                                           : TERN_SMTP_ERROR_PERMANENT;
 
       tern_connection_close (self->connection, NULL, NULL);
-      g_set_error (error, TERN_SMTP_ERROR,
-                   greeting->code / 100 == 4 ? TERN_SMTP_ERROR_TEMPORARY
-                                             : TERN_SMTP_ERROR_PERMANENT,
-                   _("%s refused the connection: “%s”"), self->label, said);
+      /* Text in clear on a connection that must be encrypted is not shown. */
+      if (tern_connection_get_mode (self->connection) == TERN_TLS_MODE_STARTTLS)
+        g_set_error (error, TERN_SMTP_ERROR, code,
+                     _("%s refused the connection before it could be encrypted"),
+                     self->label);
+      else
+        g_set_error (error, TERN_SMTP_ERROR, code, _("%s refused the connection: “%s”"),
+                     self->label, said);
       return FALSE;
     }
 

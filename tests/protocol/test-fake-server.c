@@ -236,6 +236,7 @@ fake_server_start_many (FakeScript script,
   server->data = data;
   server->connections = connections;
   server->received = g_byte_array_new ();
+  server->received_tls = g_byte_array_new ();
   g_mutex_init (&server->lock);
   g_cond_init (&server->cond);
 
@@ -263,6 +264,7 @@ fake_server_free (FakeServer *server)
   g_socket_listener_close (server->listener);
   g_object_unref (server->listener);
   g_byte_array_unref (server->received);
+  g_byte_array_unref (server->received_tls);
   g_mutex_clear (&server->lock);
   g_cond_clear (&server->cond);
   g_free (server);
@@ -429,4 +431,143 @@ fake_expect_line (FakeServer *server,
   g_autofree char *line = fake_read_line (server, fd);
 
   g_assert_cmpstr (line, ==, expected);
+}
+
+/* Dialogues */
+
+#define MODERN_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+static void
+dialogue_send (FakeTls    *tls,
+               int         fd,
+               const char *text,
+               gsize       len)
+{
+  if (tls->session != NULL)
+    g_assert_cmpint (gnutls_record_send (tls->session, text, len), ==, (ssize_t) len);
+  else
+    g_assert_cmpint (send (fd, text, len, MSG_NOSIGNAL), ==, (ssize_t) len);
+}
+
+static char *
+dialogue_read_line (FakeServer *server,
+                    FakeTls    *tls,
+                    int         fd)
+{
+  char *line;
+
+  if (tls->session == NULL)
+    return fake_read_line (server, fd);
+
+  line = fake_tls_read_line (tls);
+  g_byte_array_append (server->received_tls, (guint8 *) line, strlen (line));
+  return line;
+}
+
+static void
+dialogue_drain (FakeServer *server,
+                FakeTls    *tls,
+                int         fd)
+{
+  guint8 buffer[4096];
+  ssize_t got;
+
+  if (tls->session == NULL)
+    {
+      fake_drain (server, fd);
+      return;
+    }
+  while ((got = gnutls_record_recv (tls->session, buffer, sizeof buffer)) > 0)
+    g_byte_array_append (server->received_tls, buffer, (guint) got);
+}
+
+/* Until the client gives up: a write then fails (EPIPE, ECONNRESET). */
+static void
+dialogue_flood (FakeDialogue *dialogue,
+                FakeTls      *tls,
+                int           fd,
+                const char   *text,
+                gsize         len)
+{
+  for (;;)
+    {
+      ssize_t sent;
+
+      if (tls->session != NULL)
+        sent = gnutls_record_send (tls->session, text, len);
+      else
+        sent = send (fd, text, len, MSG_NOSIGNAL);
+      if (sent <= 0)
+        break;
+      dialogue->flooded += (guint64) sent;
+    }
+}
+
+static void
+dialogue_script (FakeServer *server,
+                 int         fd)
+{
+  FakeDialogue *dialogue = server->data;
+  FakeTls tls = { 0 };
+
+  for (const FakeStep *step = dialogue->steps; step->kind != FAKE_STEP_END; step++)
+    {
+      gsize len = step->len != 0 || step->text == NULL ? step->len : strlen (step->text);
+      g_autofree char *line = NULL;
+
+      switch (step->kind)
+        {
+        case FAKE_STEP_SEND:
+          dialogue_send (&tls, fd, step->text, len);
+          break;
+        case FAKE_STEP_EXPECT:
+          line = dialogue_read_line (server, &tls, fd);
+          if (step->text != NULL)
+            g_assert_cmpstr (line, ==, step->text);
+          break;
+        case FAKE_STEP_TLS:
+        case FAKE_STEP_TLS_TRY:
+          dialogue->tls_result = fake_tls_start (&tls, fd, dialogue->crt, dialogue->key,
+                                                 dialogue->priority != NULL
+                                                 ? dialogue->priority : MODERN_PRIORITY);
+          if (step->kind == FAKE_STEP_TLS)
+            g_assert_cmpint (dialogue->tls_result, ==, 0);
+          else if (dialogue->tls_result < 0)
+            {
+              fake_tls_finish (&tls);
+              fake_drain (server, fd);
+              return;
+            }
+          break;
+        case FAKE_STEP_DRAIN:
+          dialogue_drain (server, &tls, fd);
+          break;
+        case FAKE_STEP_FLOOD:
+          dialogue_flood (dialogue, &tls, fd, step->text, len);
+          break;
+        case FAKE_STEP_HANGUP:
+          if (tls.session != NULL)
+            gnutls_bye (tls.session, GNUTLS_SHUT_WR);
+          shutdown (fd, SHUT_WR);
+          break;
+        case FAKE_STEP_END:
+        default:
+          g_assert_not_reached ();
+        }
+    }
+  fake_tls_finish (&tls);
+}
+
+FakeServer *
+fake_server_start_dialogue (FakeDialogue *dialogue)
+{
+  return fake_server_start (dialogue_script, dialogue);
+}
+
+char *
+fake_received_tls_text (FakeServer *server)
+{
+  if (server->received_tls->len == 0)
+    return g_strdup ("");
+  return g_strndup ((const char *) server->received_tls->data, server->received_tls->len);
 }

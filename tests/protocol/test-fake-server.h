@@ -52,6 +52,8 @@ struct _FakeServer {
   GMutex lock;
   GCond cond;
   guint step;
+  /* What the client sent over TLS in a dialogue (see below). */
+  GByteArray *received_tls;
 };
 
 FakeServer *fake_server_start (FakeScript  script,
@@ -111,6 +113,43 @@ char       *fake_received_text (FakeServer *server);
 void        fake_expect_line  (FakeServer *server,
                                int         fd,
                                const char *expected);
+
+/* Dialogues: a script as data, for tests that try many servers.  Each step
+ * runs in order; after FAKE_STEP_TLS every step goes through TLS.  What the
+ * client sends in clear is recorded in server->received as usual; what it
+ * sends over TLS in server->received_tls. */
+typedef enum {
+  FAKE_STEP_SEND,   /* write text (len bytes; strlen when len is 0) */
+  FAKE_STEP_EXPECT, /* read a line; it must be text (any line when NULL) */
+  FAKE_STEP_TLS,    /* TLS handshake as the server; it must succeed */
+  FAKE_STEP_TLS_TRY,/* TLS handshake whose failure ends the dialogue */
+  FAKE_STEP_DRAIN,  /* read everything until the client closes */
+  FAKE_STEP_FLOOD,  /* write text again and again until the client closes */
+  FAKE_STEP_HANGUP, /* shut down the server's sending side (as after BYE) */
+  FAKE_STEP_END,
+} FakeStepKind;
+
+typedef struct {
+  FakeStepKind kind;
+  const char *text;
+  gsize len;
+} FakeStep;
+
+typedef struct {
+  const FakeStep *steps;
+  gnutls_x509_crt_t crt;         /* for the TLS steps */
+  gnutls_x509_privkey_t key;
+  const char *priority;          /* NULL: TLS 1.2 and 1.3 */
+  /* Filled in by the server: bytes FAKE_STEP_FLOOD wrote, the handshake's
+   * result for FAKE_STEP_TLS_TRY. */
+  guint64 flooded;
+  int tls_result;
+} FakeDialogue;
+
+/* Starts a server that runs @dialogue for one client. */
+FakeServer *fake_server_start_dialogue (FakeDialogue *dialogue);
+/* What the client sent over TLS, as a string (maybe empty). */
+char       *fake_received_tls_text     (FakeServer   *server);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FakeServer, fake_server_free)
 

@@ -110,8 +110,9 @@ test_stls_missing (void)
 static void
 test_stls_err (void)
 {
+  /* Without the server's words: they came in clear. */
   run_refused (stls_err_script, TERN_POP3_ERROR, TERN_POP3_ERROR_STARTTLS_REFUSED,
-               "not today");
+               "refused to start encryption (STLS)");
 }
 
 static void
