@@ -17,6 +17,20 @@
  * is silent for minutes. */
 #define CONNECT_TIMEOUT_SECONDS 20
 
+/* COMPRESS=DEFLATE trades CPU on both ends for bandwidth; a server on
+ * this machine (a bridge, a local Dovecot) has no bandwidth to save, and a
+ * header sync over loopback spent more time compressing than sending. */
+static gboolean
+is_loopback (const char *host)
+{
+  g_autoptr(GInetAddress) address = NULL;
+
+  if (g_ascii_strcasecmp (host, "localhost") == 0)
+    return TRUE;
+  address = g_inet_address_new_from_string (host);
+  return address != NULL && g_inet_address_get_is_loopback (address);
+}
+
 TernImapClient *
 tern_imap_session_open (TernContext   *context,
                         TernAccount   *account,
@@ -51,7 +65,8 @@ tern_imap_session_open (TernContext   *context,
       || !tern_imap_client_login (client,
                                   server->username ? server->username
                                                    : tern_account_get_address (account),
-                                  password, server->auth, TRUE, cancellable, error))
+                                  password, server->auth, !is_loopback (server->host),
+                                  cancellable, error))
     return NULL;
   return g_steal_pointer (&client);
 }
