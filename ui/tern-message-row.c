@@ -149,6 +149,8 @@ static void
 tern_message_row_init (TernMessageRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* The date goes to the right edge, whatever the expander around. */
+  gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
 }
 
 GtkWidget *

@@ -322,6 +322,7 @@ setup_row_cb (GtkSignalListItemFactory *factory,
   gtk_widget_add_css_class (GTK_WIDGET (row->subtitle), "caption");
   gtk_widget_add_css_class (GTK_WIDGET (row->count), "unread-count");
   gtk_widget_set_hexpand (labels, TRUE);
+  gtk_widget_set_valign (labels, GTK_ALIGN_CENTER);
   gtk_box_append (GTK_BOX (labels), GTK_WIDGET (row->title));
   gtk_box_append (GTK_BOX (labels), GTK_WIDGET (row->subtitle));
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (row->icon));
@@ -399,6 +400,17 @@ create_children_cb (gpointer item,
 
 /* Entries */
 
+static gboolean all_inboxes_selected (TernSidebar *self);
+
+/* "All Inboxes" is the Inboxes there are: when an account's Inbox comes
+ * (its first sync) or goes, the selection's folders changed. */
+static void
+folders_changed_cb (TernSidebar *self)
+{
+  if (all_inboxes_selected (self))
+    g_signal_emit (self, signals[SIGNAL_SELECTION_CHANGED], 0);
+}
+
 static TernSidebarEntry *
 account_entry_new (TernSidebar *self,
                    TernAccount *account)
@@ -413,6 +425,9 @@ account_entry_new (TernSidebar *self,
   if (entry->folders == NULL)
     g_warning ("Could not read the folders of %s: %s", tern_account_get_address (account),
                error->message);
+  else
+    g_signal_connect_object (entry->folders, "items-changed", G_CALLBACK (folders_changed_cb), self,
+                             G_CONNECT_SWAPPED);
   return entry;
 }
 
@@ -497,6 +512,14 @@ selected_item (TernSidebar *self)
   return row != NULL ? gtk_tree_list_row_get_item (row) : NULL;
 }
 
+static gboolean
+all_inboxes_selected (TernSidebar *self)
+{
+  g_autoptr(GObject) item = selected_item (self);
+
+  return TERN_IS_SIDEBAR_ENTRY (item) && TERN_SIDEBAR_ENTRY (item)->kind == ENTRY_ALL_INBOXES;
+}
+
 static void
 selection_changed_cb (TernSidebar *self)
 {
@@ -577,12 +600,12 @@ tern_sidebar_select_folder (TernSidebar *self,
   return FALSE;
 }
 
-void
+gboolean
 tern_sidebar_select_inbox (TernSidebar *self)
 {
   guint n;
 
-  g_return_if_fail (TERN_IS_SIDEBAR (self));
+  g_return_val_if_fail (TERN_IS_SIDEBAR (self), FALSE);
 
   n = g_list_model_get_n_items (G_LIST_MODEL (self->roots));
   for (guint i = 0; i < n; i++)
@@ -592,9 +615,10 @@ tern_sidebar_select_inbox (TernSidebar *self)
                               ? tern_folder_list_find_role (entry->folders, "inbox") : NULL;
 
       if (inbox != NULL && tern_sidebar_select_folder (self, tern_folder_item_get_id (inbox)))
-        return;
+        return TRUE;
     }
   gtk_single_selection_set_selected (self->selection, 0);
+  return FALSE;
 }
 
 TernFolderList *

@@ -23,8 +23,9 @@ const char     *tern_sidebar_get_selected_title   (TernSidebar *self);
 /* Selects folder @folder_id; FALSE when no row shows it. */
 gboolean        tern_sidebar_select_folder        (TernSidebar *self,
                                                    gint64       folder_id);
-/* Selects the first account's Inbox, else "All Inboxes". */
-void            tern_sidebar_select_inbox         (TernSidebar *self);
+/* Selects the first account's Inbox, else "All Inboxes" and returns
+ * FALSE (no account has an Inbox yet). */
+gboolean        tern_sidebar_select_inbox         (TernSidebar *self);
 /* The folders of @account as the sidebar shows them.  Transfer none. */
 TernFolderList *tern_sidebar_get_folder_list      (TernSidebar *self,
                                                    TernAccount *account);

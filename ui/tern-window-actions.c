@@ -403,8 +403,10 @@ back_activated (GSimpleAction *action,
 {
   TernWindow *self = user_data;
 
-  if (self->narrow)
-    adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
+  if (self->folded_pane == self->view_pane)
+    _tern_window_show_pane (self, self->list_pane);
+  else
+    _tern_window_show_pane (self, self->sidebar_pane);
 }
 
 static TernMessageListSort

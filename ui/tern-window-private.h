@@ -21,7 +21,6 @@ struct _TernWindow
   GtkStack *layout_stack;
   GtkPaned *outer_paned;
   GtkPaned *inner_paned;
-  AdwLeaflet *leaflet;
   GtkWidget *sidebar_pane;
   GtkWidget *list_pane;
   GtkWidget *view_pane;
@@ -32,6 +31,9 @@ struct _TernWindow
   GtkWidget *list_back_button;
   GtkWidget *view_back_button;
   GtkMenuButton *move_button;
+  GtkWidget *reply_all_button;
+  GtkWidget *forward_button;
+  GtkWidget *archive_button;
 
   /* Panes built in code */
   TernSidebar *sidebar;
@@ -48,6 +50,8 @@ struct _TernWindow
   TernMessageListSort sort;
   gboolean threaded;
   gboolean narrow;
+  GtkWidget *folded_pane; /* the one pane a narrow window shows */
+  gboolean select_inbox_pending;
   guint layout_idle_id;
   guint mark_read_id;
 };
@@ -67,6 +71,9 @@ void         _tern_window_show_error      (TernWindow  *self,
 /* The account of the store's folder @folder_id, or NULL.  Transfer none. */
 TernAccount *_tern_window_folder_account  (TernWindow  *self,
                                            gint64       folder_id);
+/* In a narrow window, shows @pane (one of the three) alone. */
+void         _tern_window_show_pane       (TernWindow  *self,
+                                           GtkWidget   *pane);
 /* Shows the sidebar's selection in the message list. */
 void         _tern_window_reload_list     (TernWindow  *self);
 

@@ -1,10 +1,10 @@
 /* tern-window.c: the main window: sidebar, message list, message view.
  *
  * Wide, the three panes sit in two GtkPaneds whose positions are kept in
- * GSettings.  Below NARROW_WIDTH they move into an AdwLeaflet that shows
- * one at a time with back buttons, so the window stays usable at 360 px;
- * the panes are the same widgets either way, moved between the two
- * layouts, so the selection and the scroll position survive a resize.
+ * GSettings.  Below NARROW_WIDTH the window shows one pane at a time with
+ * back buttons, so it stays usable at 360 px; the panes are the same
+ * widgets either way, so the selection and the scroll position survive a
+ * resize.
  *
  * On open the window syncs every account through the worker pool (the
  * sidebar shows each one's state) and then watches each IMAP Inbox with
@@ -54,51 +54,26 @@ _tern_window_folder_account (TernWindow *self,
 
 /* Layout */
 
+/* Shows the panes: all of them in a wide window, only @self->folded_pane
+ * in a narrow one.  A GtkPaned gives a hidden child's room to the other,
+ * so folding needs no second layout and no widget changes parents. */
 static void
-move_pane (GtkWidget *pane)
+update_panes (TernWindow *self)
 {
-  GtkWidget *parent = gtk_widget_get_parent (pane);
+  GtkWidget *panes[] = { self->sidebar_pane, self->list_pane, self->view_pane };
 
-  if (GTK_IS_PANED (parent))
-    {
-      if (gtk_paned_get_start_child (GTK_PANED (parent)) == pane)
-        gtk_paned_set_start_child (GTK_PANED (parent), NULL);
-      else
-        gtk_paned_set_end_child (GTK_PANED (parent), NULL);
-    }
-  else if (ADW_IS_LEAFLET (parent))
-    adw_leaflet_remove (ADW_LEAFLET (parent), pane);
+  for (guint i = 0; i < G_N_ELEMENTS (panes); i++)
+    gtk_widget_set_visible (panes[i], !self->narrow || panes[i] == self->folded_pane);
+  gtk_widget_set_visible (GTK_WIDGET (self->inner_paned),
+                          !self->narrow || self->folded_pane != self->sidebar_pane);
 }
 
 static void
 set_narrow (TernWindow *self,
             gboolean    narrow)
 {
-  GtkWidget *panes[] = { self->sidebar_pane, self->list_pane, self->view_pane };
-  GtkWidget *visible = narrow ? self->list_pane : NULL;
-
-  if (self->narrow == narrow && gtk_widget_get_parent (self->sidebar_pane) != NULL)
-    return;
   self->narrow = narrow;
-  if (narrow && !gtk_widget_get_visible (GTK_WIDGET (self->list_pane)))
-    visible = self->sidebar_pane;
-  for (guint i = 0; i < G_N_ELEMENTS (panes); i++)
-    {
-      g_object_ref (panes[i]);
-      move_pane (panes[i]);
-      if (narrow)
-        adw_leaflet_append (self->leaflet, panes[i]);
-    }
-  if (!narrow)
-    {
-      gtk_paned_set_start_child (self->outer_paned, self->sidebar_pane);
-      gtk_paned_set_start_child (self->inner_paned, self->list_pane);
-      gtk_paned_set_end_child (self->inner_paned, self->view_pane);
-    }
-  for (guint i = 0; i < G_N_ELEMENTS (panes); i++)
-    g_object_unref (panes[i]);
-  if (visible != NULL)
-    adw_leaflet_set_visible_child (self->leaflet, visible);
+  update_panes (self);
 
   /* Folded, every pane is the whole window and needs its own controls. */
   adw_header_bar_set_show_end_title_buttons (self->sidebar_header, narrow);
@@ -107,8 +82,19 @@ set_narrow (TernWindow *self,
   adw_header_bar_set_show_start_title_buttons (self->view_header, narrow);
   gtk_widget_set_visible (self->list_back_button, narrow);
   gtk_widget_set_visible (self->view_back_button, narrow);
-  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->layout_stack), "empty") != 0)
-    gtk_stack_set_visible_child_name (self->layout_stack, narrow ? "narrow" : "wide");
+  /* Room for the back button: these stay in the More menu. */
+  gtk_widget_set_visible (self->reply_all_button, !narrow);
+  gtk_widget_set_visible (self->forward_button, !narrow);
+  gtk_widget_set_visible (self->archive_button, !narrow);
+  gtk_widget_set_visible (GTK_WIDGET (self->move_button), !narrow);
+}
+
+void
+_tern_window_show_pane (TernWindow *self,
+                        GtkWidget  *pane)
+{
+  self->folded_pane = pane;
+  update_panes (self);
 }
 
 static gboolean
@@ -118,11 +104,12 @@ update_layout_cb (gpointer user_data)
 
   self->layout_idle_id = 0;
   set_narrow (self, gtk_widget_get_width (GTK_WIDGET (self)) < NARROW_WIDTH);
+  gtk_widget_queue_resize (GTK_WIDGET (self));
   return G_SOURCE_REMOVE;
 }
 
-/* The widget tree cannot change during an allocation: the move waits for
- * an idle. */
+/* Visibility cannot change during an allocation: folding waits for an
+ * idle. */
 static void
 tern_window_size_allocate (GtkWidget *widget,
                            int        width,
@@ -137,21 +124,12 @@ tern_window_size_allocate (GtkWidget *widget,
 }
 
 static void
-show_pane (TernWindow *self,
-           GtkWidget  *pane)
-{
-  if (self->narrow)
-    adw_leaflet_set_visible_child (self->leaflet, pane);
-}
-
-static void
 update_visible_page (TernWindow *self)
 {
   GListModel *accounts = G_LIST_MODEL (tern_context_get_accounts (self->context));
   gboolean empty = g_list_model_get_n_items (accounts) == 0;
 
-  gtk_stack_set_visible_child_name (self->layout_stack,
-                                    empty ? "empty" : self->narrow ? "narrow" : "wide");
+  gtk_stack_set_visible_child_name (self->layout_stack, empty ? "empty" : "wide");
 }
 
 /* The message list */
@@ -185,7 +163,7 @@ static void
 sidebar_selection_changed_cb (TernWindow *self)
 {
   _tern_window_reload_list (self);
-  show_pane (self, self->list_pane);
+  _tern_window_show_pane (self, self->list_pane);
 }
 
 /* Opening a message marks it read once the view shows it: through the
@@ -230,7 +208,7 @@ list_selection_changed_cb (TernWindow *self)
       return;
     }
   tern_message_view_set_message (self->message_view, id);
-  show_pane (self, self->view_pane);
+  _tern_window_show_pane (self, self->view_pane);
   g_clear_handle_id (&self->mark_read_id, g_source_remove);
   self->mark_read_id = g_idle_add (mark_read_cb, self);
 }
@@ -320,6 +298,9 @@ sync_done_cb (GObject      *source,
       tern_sidebar_reload (self->sidebar);
       if (ok)
         {
+          /* On the first run the Inbox only exists once synced. */
+          if (self->select_inbox_pending)
+            self->select_inbox_pending = !tern_sidebar_select_inbox (self->sidebar);
           start_idle (self, account);
           tern_outbox_schedule (self->context, account);
         }
@@ -381,7 +362,7 @@ accounts_changed_cb (TernWindow *self,
       _tern_window_sync_account (self, account);
     }
   if (had_none && added > 0)
-    tern_sidebar_select_inbox (self->sidebar);
+    self->select_inbox_pending = !tern_sidebar_select_inbox (self->sidebar);
 }
 
 /* Lifecycle */
@@ -457,7 +438,6 @@ tern_window_class_init (TernWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TernWindow, layout_stack);
   gtk_widget_class_bind_template_child (widget_class, TernWindow, outer_paned);
   gtk_widget_class_bind_template_child (widget_class, TernWindow, inner_paned);
-  gtk_widget_class_bind_template_child (widget_class, TernWindow, leaflet);
   gtk_widget_class_bind_template_child (widget_class, TernWindow, sidebar_pane);
   gtk_widget_class_bind_template_child (widget_class, TernWindow, list_pane);
   gtk_widget_class_bind_template_child (widget_class, TernWindow, view_pane);
@@ -468,6 +448,9 @@ tern_window_class_init (TernWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TernWindow, list_back_button);
   gtk_widget_class_bind_template_child (widget_class, TernWindow, view_back_button);
   gtk_widget_class_bind_template_child (widget_class, TernWindow, move_button);
+  gtk_widget_class_bind_template_child (widget_class, TernWindow, reply_all_button);
+  gtk_widget_class_bind_template_child (widget_class, TernWindow, forward_button);
+  gtk_widget_class_bind_template_child (widget_class, TernWindow, archive_button);
 }
 
 static void
@@ -477,8 +460,27 @@ tern_window_init (TernWindow *self)
   self->cancellable = g_cancellable_new ();
   self->idles = g_ptr_array_new_with_free_func (g_object_unref);
   self->sort = TERN_MESSAGE_LIST_SORT_DATE;
+  gtk_paned_set_start_child (self->outer_paned, self->sidebar_pane);
+  gtk_paned_set_start_child (self->inner_paned, self->list_pane);
+  gtk_paned_set_end_child (self->inner_paned, self->view_pane);
   /* Starts wide; the first allocation folds a narrow window. */
+  self->folded_pane = self->list_pane;
   set_narrow (self, FALSE);
+}
+
+/* The reading pane asks for about 500 px; in a narrow window it scrolls
+ * sideways rather than widening the window past the screen.  It scrolls
+ * its body itself, so only the horizontal direction is ours. */
+static GtkWidget *
+wrap_message_view (TernMessageView *view)
+{
+  GtkWidget *scrolled = gtk_scrolled_window_new ();
+
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_AUTOMATIC,
+                                  GTK_POLICY_NEVER);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), GTK_WIDGET (view));
+  gtk_widget_set_vexpand (scrolled, TRUE);
+  return scrolled;
 }
 
 TernWindow *
@@ -502,8 +504,7 @@ tern_window_new (TernApplication *application,
   gtk_widget_set_vexpand (GTK_WIDGET (self->message_list_view), TRUE);
   gtk_box_append (GTK_BOX (self->list_pane), GTK_WIDGET (self->message_list_view));
   self->message_view = TERN_MESSAGE_VIEW (tern_message_view_new (context));
-  gtk_widget_set_vexpand (GTK_WIDGET (self->message_view), TRUE);
-  gtk_box_append (GTK_BOX (self->view_pane), GTK_WIDGET (self->message_view));
+  gtk_box_append (GTK_BOX (self->view_pane), wrap_message_view (self->message_view));
 
   g_signal_connect_swapped (self->sidebar, "selection-changed",
                             G_CALLBACK (sidebar_selection_changed_cb), self);
@@ -517,7 +518,7 @@ tern_window_new (TernApplication *application,
                     self);
   update_visible_page (self);
   bind_window_state (self);
-  tern_sidebar_select_inbox (self->sidebar);
+  self->select_inbox_pending = !tern_sidebar_select_inbox (self->sidebar);
   _tern_window_sync_all (self);
   return self;
 }

@@ -1,0 +1,549 @@
+/* test-main-window.c: the main window under a real X server (Xvfb) with a
+ * profile synced from the local Dovecot: the account and its folders with
+ * the Inbox selected, a message's body in the reading pane, Delete and
+ * Mark as Read as the server sees them (doveadm), and a narrow window.
+ *
+ * With TERN_TEST_SCREENSHOT_DIR=DIR the test saves main-window.png and
+ * main-window-narrow.png there (GTK's own rendering of the window), for
+ * data/screenshots/.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <gdk/x11/gdkx.h>
+#include <string.h>
+
+#include "tern-application.h"
+#include "tern-mail-store.h"
+#include "tern-test-servers.h"
+#include "tern-test-util.h"
+#include "tern-window.h"
+
+#define DEADLINE_SECONDS 60
+
+static TernTestServers *servers;
+static char *password_file;
+
+/* Realistic mail, so that the screenshot shows what a person would see:
+ * subject, sender, days ago (0: today), body. */
+static const struct
+{
+  const char *from;
+  const char *subject;
+  int days_ago;
+  const char *body;
+} corpus[] = {
+  { "Boris Smirnov <boris@example.ru>", "Re: Launch checklist for Thursday", 0,
+    "Hi Alice,\n\nThe release notes are ready; I will ping the mirrors at 9:30.\n\n"
+    "> Can we move the announcement to 10:00?\n\nYes, 10:00 works.\n\nBoris\n" },
+  { "=?UTF-8?B?0JzQsNGA0LjRjyDQmNCy0LDQvdC+0LLQsA==?= <maria@example.ru>",
+    "=?UTF-8?B?0J/RgNC+0YLQvtC60L7QuyDQstGB0YLRgNC10YfQuA==?=", 0,
+    "Добрый день!\n\nПрисылаю протокол вчерашней встречи.\n\nМария\n" },
+  { "Carol Danvers <carol@example.org>", "Design review notes", 1,
+    "The new sidebar looks great in dark mode.\n" },
+  { "GNOME Foundation <news@gnome.example>", "Your monthly newsletter", 1,
+    "What happened in GNOME this month.\n" },
+  { "Dmitry <dmitry@example.ru>", "Photos from the trip", 3, "See the attached photos.\n" },
+  { "Eve Adams <eve@example.org>", "Invoice 2026-114", 6, "Please find the invoice below.\n" },
+  { "Frank Miller <frank@example.org>", "Lunch on Friday?", 12, "Are you free on Friday?\n" },
+  { "Grace Hopper <grace@example.org>", "Compiler meetup", 20, "The next meetup is at 18:00.\n" },
+};
+
+/* Helpers */
+
+typedef gboolean (*Predicate) (gpointer data);
+
+/* What the window was doing, for a failure's message. */
+static TernContext *current_context;
+static TernAccount *current_account;
+static TernWindow *current_window;
+static guint n_rows (gpointer state);
+
+static const char *
+describe_state (void)
+{
+  static char text[512];
+  TernAccountWorker *worker;
+
+  if (current_context == NULL)
+    return "";
+  worker = tern_worker_pool_get_worker (tern_context_get_worker_pool (current_context),
+                                        current_account);
+  g_snprintf (text, sizeof text, " (account state %d, last error: %s, folder %s, %u rows)",
+              tern_account_worker_get_state (worker),
+              tern_account_worker_get_last_error (worker),
+              current_window != NULL
+              ? tern_sidebar_get_selected_title (tern_window_get_sidebar (current_window)) : "",
+              current_window != NULL ? n_rows (&current_window) : 0);
+  return text;
+}
+
+static gboolean
+wake_cb (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Runs the main loop until @predicate holds; a timeout wakes it up for
+ * conditions outside it (the server). */
+static void
+wait_until (Predicate   predicate,
+            gpointer    data,
+            const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
+  guint wake = g_timeout_add (100, wake_cb, NULL);
+
+  while (!predicate (data) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (wake);
+  if (!predicate (data))
+    g_error ("Gave up waiting for %s%s", what, describe_state ());
+}
+
+static void
+drain (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static gboolean
+shows_label (GtkWidget  *widget,
+             const char *text)
+{
+  if (GTK_IS_LABEL (widget) && gtk_widget_is_drawable (widget)
+      && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (shows_label (child, text))
+      return TRUE;
+  return FALSE;
+}
+
+static GtkTextView *
+find_text_view (GtkWidget *widget)
+{
+  if (GTK_IS_TEXT_VIEW (widget) && gtk_widget_is_drawable (widget))
+    return GTK_TEXT_VIEW (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkTextView *found = find_text_view (child);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static char *
+run (const char *const *argv,
+     const char        *input)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autofree char *out = NULL;
+
+  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                     | (input != NULL ? G_SUBPROCESS_FLAGS_STDIN_PIPE : 0),
+                               &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, input, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_successful (process));
+  return g_steal_pointer (&out);
+}
+
+/* The server's flags of the message @message_id in @mailbox, or NULL when
+ * the mailbox does not hold it. */
+static char *
+server_flags (const char *mailbox,
+              const char *message_id)
+{
+  const char *argv[] = { "doveadm", "-c", tern_test_servers_get_dovecot_config (servers),
+                         "-f", "tab", "fetch", "-u", tern_test_servers_get_user (servers, 0),
+                         "flags hdr.message-id", "mailbox", mailbox, "all", NULL };
+  g_autofree char *out = run (argv, NULL);
+  g_auto(GStrv) lines = g_strsplit (out, "\n", -1);
+
+  for (guint i = 1; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) cols = g_strsplit (lines[i], "\t", 2);
+
+      if (g_strv_length (cols) == 2 && strstr (cols[1], message_id) != NULL)
+        return g_strdup (cols[0]);
+    }
+  return NULL;
+}
+
+static void
+save_corpus (void)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (corpus); i++)
+    {
+      const char *argv[] = { "doveadm", "-c", tern_test_servers_get_dovecot_config (servers),
+                             "save", "-u", tern_test_servers_get_user (servers, 0), "-m", "INBOX",
+                             NULL };
+      /* Today's messages an hour apart, before now, so they say "HH:MM". */
+      g_autoptr(GDateTime) when = g_date_time_add_seconds (
+        now, -(corpus[i].days_ago * 86400.0) - 600.0 * (i + 1));
+      g_autofree char *date = g_date_time_format (when, "%a, %d %b %Y %H:%M:%S %z");
+      g_autofree char *raw = g_strdup_printf ("From: %s\nTo: Alice <%s>\nSubject: %s\n"
+                                              "Date: %s\nMessage-ID: <main-window-%u@tern.test>\n"
+                                              "MIME-Version: 1.0\n"
+                                              "Content-Type: text/plain; charset=utf-8\n"
+                                              "Content-Transfer-Encoding: 8bit\n\n%s",
+                                              corpus[i].from,
+                                              tern_test_servers_get_user (servers, 0),
+                                              corpus[i].subject, date, i, corpus[i].body);
+
+      g_free (run (argv, raw));
+    }
+}
+
+static TernAccount *
+add_account (TernContext *context)
+{
+  g_autoptr(GError) error = NULL;
+  const char *user = tern_test_servers_get_user (servers, 0);
+  g_autoptr(TernServer) server = tern_server_new (tern_test_servers_get_address (servers,
+                                                                                TERN_TEST_CERT_GOOD),
+                                                  tern_test_servers_get_port (servers,
+                                                                              TERN_TEST_SERVICE_IMAPS),
+                                                  TERN_TLS_MODE_IMPLICIT);
+  g_autoptr(TernAccount) account = NULL;
+  g_autofree char *command = g_strdup_printf ("cat '%s'", password_file);
+
+  server->username = g_strdup (user);
+  account = tern_account_new ("Alice", user, TERN_ACCOUNT_PROTOCOL_IMAP, server, NULL);
+  tern_account_set_password_command (account, command);
+  tern_account_manager_add (tern_context_get_accounts (context), account, NULL, NULL, &error);
+  g_assert_no_error (error);
+  return account;
+}
+
+/* The window as the X server shows it (ImageMagick's import of its X
+ * window: no shadow, no desktop around it). */
+static void
+save_screenshot (GtkWidget  *window,
+                 const char *name)
+{
+  const char *dir = g_getenv ("TERN_TEST_SCREENSHOT_DIR");
+  g_autofree char *path = NULL;
+  g_autofree char *xid = NULL;
+
+  if (dir == NULL)
+    return;
+  /* Let the last frame reach the X server. */
+  for (int i = 0; i < 20; i++)
+    {
+      g_usleep (20000);
+      drain ();
+    }
+  xid = g_strdup_printf ("0x%lx", (unsigned long) gdk_x11_surface_get_xid (
+                                    gtk_native_get_surface (GTK_NATIVE (window))));
+  path = g_build_filename (dir, name, NULL);
+  {
+    const char *argv[] = { "import", "-window", xid, path, NULL };
+
+    g_free (run (argv, NULL));
+  }
+  g_test_message ("Saved %s", path);
+}
+
+/* The window and what it waits on */
+
+typedef struct
+{
+  TernWindow *window;
+  const char *message_id;
+  const char *mailbox;
+  const char *text;
+} State;
+
+static guint
+n_rows (gpointer data)
+{
+  State *state = data;
+  GtkListView *list_view =
+    tern_message_list_view_get_list_view (tern_window_get_message_list_view (state->window));
+  GListModel *model = G_LIST_MODEL (gtk_list_view_get_model (list_view));
+
+  return model != NULL ? g_list_model_get_n_items (model) : 0;
+}
+
+static gboolean
+has_all_rows (gpointer data)
+{
+  return n_rows (data) == G_N_ELEMENTS (corpus);
+}
+
+static gboolean
+body_shown (gpointer data)
+{
+  State *state = data;
+  GtkTextView *text_view = find_text_view (GTK_WIDGET (tern_window_get_message_view (state->window)));
+  g_autofree char *text = NULL;
+  GtkTextIter start, end;
+
+  if (text_view == NULL)
+    return FALSE;
+  gtk_text_buffer_get_bounds (gtk_text_view_get_buffer (text_view), &start, &end);
+  text = gtk_text_buffer_get_text (gtk_text_view_get_buffer (text_view), &start, &end, FALSE);
+  return strstr (text, state->text) != NULL;
+}
+
+static gboolean
+item_is_read (gpointer data)
+{
+  return !tern_message_item_get_unread (data);
+}
+
+static gboolean
+has_one_less (gpointer data)
+{
+  return n_rows (data) == G_N_ELEMENTS (corpus) - 1;
+}
+
+static gboolean
+has_rows (gpointer data)
+{
+  return n_rows (data) > 0;
+}
+
+static gboolean
+server_has_seen (gpointer data)
+{
+  State *state = data;
+  g_autofree char *flags = server_flags (state->mailbox, state->message_id);
+
+  return flags != NULL && strstr (flags, "\\Seen") != NULL;
+}
+
+static gboolean
+server_lacks (gpointer data)
+{
+  State *state = data;
+  g_autofree char *flags = server_flags (state->mailbox, state->message_id);
+
+  return flags == NULL;
+}
+
+static gboolean
+sidebar_hidden (gpointer data)
+{
+  return !gtk_widget_is_drawable (GTK_WIDGET (tern_window_get_sidebar (data)));
+}
+
+static gboolean
+sidebar_shown (gpointer data)
+{
+  return gtk_widget_is_drawable (GTK_WIDGET (tern_window_get_sidebar (data)));
+}
+
+static gboolean
+is_folded (gpointer data)
+{
+  return tern_window_get_folded (data);
+}
+
+static void
+close_window (TernContext *context,
+              TernAccount *account,
+              TernWindow  *window)
+{
+  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
+  guint wake = g_timeout_add (100, wake_cb, NULL);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  tern_worker_pool_cancel_account (tern_context_get_worker_pool (context), account);
+  /* Jobs and the message view's fetches hold the context until their
+   * callbacks ran. */
+  while (G_OBJECT (context)->ref_count > 1 && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (wake);
+  drain ();
+}
+
+static TernMessageItem *
+item_at (TernWindow *window,
+         guint       position)
+{
+  GtkListView *list_view =
+    tern_message_list_view_get_list_view (tern_window_get_message_list_view (window));
+  g_autoptr(GtkTreeListRow) row =
+    g_list_model_get_item (G_LIST_MODEL (gtk_list_view_get_model (list_view)), position);
+
+  return gtk_tree_list_row_get_item (row);
+}
+
+static void
+test_read_and_act (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = tern_test_make_tmpdir ("tern-main-window-XXXXXX");
+  g_autofree char *profile = g_build_filename (dir, "profile", NULL);
+  TernContext *context = tern_context_new (profile, &error);
+  TernAccount *account;
+  TernMessageListView *list_view;
+  GtkSelectionModel *selection;
+  g_autoptr(TernMessageItem) first = NULL;
+  g_autoptr(TernMessageItem) third = NULL;
+  g_autoptr(TernMessageItem) fourth = NULL;
+  State state = { 0 };
+
+  g_assert_no_error (error);
+  tern_context_set_ca_file (context, tern_test_servers_get_ca_file (servers));
+  account = add_account (context);
+  current_context = context;
+  current_account = account;
+  save_corpus ();
+
+  state.window = tern_window_new (NULL, context, NULL);
+  gtk_window_set_default_size (GTK_WINDOW (state.window), 1280, 760);
+  current_window = state.window;
+  gtk_window_present (GTK_WINDOW (state.window));
+
+  /* The window syncs on its own, then shows the Inbox with its rows. */
+  wait_until (has_all_rows, &state, "the Inbox's rows");
+  drain ();
+  g_assert_cmpstr (tern_sidebar_get_selected_title (tern_window_get_sidebar (state.window)), ==,
+                   "Inbox");
+  g_assert_true (shows_label (GTK_WIDGET (tern_window_get_sidebar (state.window)), "Inbox"));
+  g_assert_true (shows_label (GTK_WIDGET (tern_window_get_sidebar (state.window)), "Trash"));
+  g_assert_true (shows_label (GTK_WIDGET (tern_window_get_sidebar (state.window)),
+                              tern_test_servers_get_user (servers, 0)));
+  g_assert_false (tern_window_get_folded (state.window));
+
+  /* Newest first: the first row is today's first message.  Opening it
+   * shows its body (fetched from the server) and marks it read there. */
+  list_view = tern_window_get_message_list_view (state.window);
+  first = item_at (state.window, 0);
+  g_assert_cmpstr (tern_message_item_get_subject (first), ==, "Re: Launch checklist for Thursday");
+  g_assert_true (tern_message_item_get_unread (first));
+  g_assert_true (shows_label (GTK_WIDGET (list_view), "Boris Smirnov"));
+  g_assert_true (shows_label (GTK_WIDGET (list_view), "Протокол встречи"));
+  tern_message_list_view_select (list_view, 0);
+  state.text = "The release notes are ready";
+  wait_until (body_shown, &state, "the body in the message view");
+  state.mailbox = "INBOX";
+  state.message_id = "main-window-0@tern.test";
+  wait_until (server_has_seen, &state, "\\Seen on the server after opening");
+  wait_until (item_is_read, first, "the first row to show as read");
+  save_screenshot (GTK_WIDGET (state.window), "main-window.png");
+
+  /* Mark as Read on two messages at once, through the window's action. */
+  selection = GTK_SELECTION_MODEL (gtk_list_view_get_model (
+    tern_message_list_view_get_list_view (list_view)));
+  third = item_at (state.window, 2);
+  fourth = item_at (state.window, 3);
+  gtk_selection_model_select_range (selection, 2, 2, TRUE);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.mark-read", NULL));
+  /* The list follows the store at once, before the server answers. */
+  wait_until (item_is_read, third, "the third row to show as read");
+  wait_until (item_is_read, fourth, "the fourth row to show as read");
+  state.message_id = "main-window-2@tern.test";
+  wait_until (server_has_seen, &state, "\\Seen of the third message");
+  state.message_id = "main-window-3@tern.test";
+  wait_until (server_has_seen, &state, "\\Seen of the fourth message");
+
+  /* Delete: gone from the list at once, in the Trash on the server. */
+  tern_message_list_view_select (list_view, 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.delete", NULL));
+  wait_until (has_one_less, &state, "the deleted row to leave the list");
+  state.message_id = "main-window-0@tern.test";
+  state.mailbox = "INBOX";
+  wait_until (server_lacks, &state, "the deleted message to leave the INBOX");
+  state.mailbox = "Trash";
+  wait_until (server_has_seen, &state, "the deleted message in the Trash");
+
+  close_window (context, account, state.window);
+  current_context = NULL;
+  g_assert_finalize_object (context);
+  tern_test_remove_tree (dir);
+}
+
+/* At 360 px the panes fold into one at a time, and what shows is usable:
+ * the message list with its rows, a back button to the folders. */
+static void
+test_narrow (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = tern_test_make_tmpdir ("tern-main-window-XXXXXX");
+  g_autofree char *profile = g_build_filename (dir, "profile", NULL);
+  TernContext *context = tern_context_new (profile, &error);
+  TernAccount *account;
+  State state = { 0 };
+
+  g_assert_no_error (error);
+  tern_context_set_ca_file (context, tern_test_servers_get_ca_file (servers));
+  account = add_account (context);
+  current_context = context;
+  current_account = account;
+
+  state.window = tern_window_new (NULL, context, NULL);
+  gtk_window_set_default_size (GTK_WINDOW (state.window), 360, 720);
+  current_window = state.window;
+  gtk_window_present (GTK_WINDOW (state.window));
+  wait_until (is_folded, state.window, "the panes to fold");
+  wait_until (has_rows, &state, "the Inbox's rows");
+  drain ();
+
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (state.window)), <=, 400);
+  g_assert_true (gtk_widget_is_drawable (GTK_WIDGET (tern_window_get_message_list_view (state.window))));
+  /* One pane at a time, once the leaflet's animation is over. */
+  wait_until (sidebar_hidden, state.window, "the sidebar to be folded away");
+  g_assert_true (shows_label (GTK_WIDGET (state.window), "Протокол встречи"));
+  save_screenshot (GTK_WIDGET (state.window), "main-window-narrow.png");
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (state.window)), <=, 400);
+
+  /* Back shows the folders. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.back", NULL));
+  wait_until (sidebar_shown, state.window, "the folders after Back");
+
+  close_window (context, account, state.window);
+  current_context = NULL;
+  g_assert_finalize_object (context);
+  tern_test_remove_tree (dir);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  gtk_init ();
+  adw_init ();
+  tern_ui_register_resources ();
+  /* AdwApplication loads the style sheet; these windows have none. */
+  {
+    g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
+
+    gtk_css_provider_load_from_resource (css, "/org/ternmail/Tern/style.css");
+    gtk_style_context_add_provider_for_display (gdk_display_get_default (),
+                                                GTK_STYLE_PROVIDER (css),
+                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  }
+
+  servers = tern_test_servers_start (&error);
+  g_assert_no_error (error);
+  password_file = g_build_filename (tern_test_servers_get_dir (servers), "password", NULL);
+  g_file_set_contents (password_file, tern_test_servers_get_password (servers, 0), -1, &error);
+  g_assert_no_error (error);
+
+  g_test_add_func ("/tern/ui/main-window/read-and-act", test_read_and_act);
+  g_test_add_func ("/tern/ui/main-window/narrow", test_narrow);
+  status = g_test_run ();
+
+  tern_test_servers_free (servers);
+  g_free (password_file);
+  return status;
+}
