@@ -65,8 +65,9 @@ show_startup_error (TernApplication *self,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
-/* The main window's shortcuts, Geary's where it has one (gtk/help-overlay.ui
- * lists them). */
+/* The main window's shortcuts with a modifier, Geary's where it has one
+ * (gtk/help-overlay.ui lists them).  Single keys are the window's own
+ * (tern-window-actions.c), so that a text field gets its letters first. */
 static void
 set_window_accels (TernApplication *self)
 {
@@ -76,18 +77,12 @@ set_window_accels (TernApplication *self)
     const char *accels[3];
   } window_accels[] = {
     { "win.compose", { "<Control>n", NULL } },
-    { "win.reply", { "<Control>r", "r", NULL } },
-    { "win.reply-all", { "<Control><Shift>r", "<Shift>r", NULL } },
-    { "win.forward", { "<Control>l", "f", NULL } },
-    { "win.delete", { "Delete", NULL } },
-    { "win.archive", { "a", NULL } },
+    { "win.reply", { "<Control>r", NULL } },
+    { "win.reply-all", { "<Control><Shift>r", NULL } },
+    { "win.forward", { "<Control>l", NULL } },
     { "win.junk", { "<Control>j", NULL } },
-    { "win.show-move-to", { "m", NULL } },
-    { "win.toggle-star", { "s", NULL } },
     { "win.mark-read", { "<Control>i", NULL } },
-    { "win.mark-unread", { "<Control>u", "<Shift>u", NULL } },
-    { "win.next-unread", { "n", NULL } },
-    { "win.previous-unread", { "p", NULL } },
+    { "win.mark-unread", { "<Control>u", NULL } },
     { "win.select-all", { "<Control>a", NULL } },
     { "win.back", { "<Alt>Left", NULL } },
     { "win.sync-now", { "F5", NULL } },

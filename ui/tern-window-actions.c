@@ -4,8 +4,9 @@
  * that changes the cache and records the operation, so the list and the
  * counts show the change at once, then a replay job of the account in the
  * worker pool takes it to the server (or leaves it queued for the next
- * sync when the server cannot be reached).  Accelerators are set by
- * TernApplication and listed in gtk/help-overlay.ui.
+ * sync when the server cannot be reached).  Accelerators with a modifier
+ * are set by TernApplication, single keys here; gtk/help-overlay.ui lists
+ * both.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -483,11 +484,46 @@ _tern_window_update_actions (TernWindow *self)
     }
 }
 
+/* Geary's single keys.  Application accelerators run before the focused
+ * widget sees a key; these run after it (the bubble phase), so typing in
+ * a text field never deletes or moves mail. */
+static const struct
+{
+  const char *trigger;
+  const char *action;
+} single_keys[] = {
+  { "r", "win.reply" },
+  { "<Shift>r", "win.reply-all" },
+  { "f", "win.forward" },
+  { "Delete", "win.delete" },
+  { "a", "win.archive" },
+  { "m", "win.show-move-to" },
+  { "s", "win.toggle-star" },
+  { "<Shift>u", "win.mark-unread" },
+  { "n", "win.next-unread" },
+  { "p", "win.previous-unread" },
+};
+
+static void
+add_single_keys (TernWindow *self)
+{
+  GtkEventController *controller = gtk_shortcut_controller_new ();
+
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_BUBBLE);
+  for (guint i = 0; i < G_N_ELEMENTS (single_keys); i++)
+    gtk_shortcut_controller_add_shortcut (
+      GTK_SHORTCUT_CONTROLLER (controller),
+      gtk_shortcut_new (gtk_shortcut_trigger_parse_string (single_keys[i].trigger),
+                        gtk_named_action_new (single_keys[i].action)));
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+}
+
 void
 _tern_window_actions_init (TernWindow *self)
 {
   g_action_map_add_action_entries (G_ACTION_MAP (self), window_actions,
                                    G_N_ELEMENTS (window_actions), self);
   gtk_menu_button_set_create_popup_func (self->move_button, create_move_menu_cb, self, NULL);
+  add_single_keys (self);
   _tern_window_update_actions (self);
 }

@@ -1,7 +1,8 @@
 /* test-main-window.c: the main window under a real X server (Xvfb) with a
  * profile synced from the local Dovecot: the account and its folders with
- * the Inbox selected, a message's body in the reading pane, Delete and
- * Mark as Read as the server sees them (doveadm), and a narrow window.
+ * the Inbox selected, a message's body in the reading pane, Mark as Read,
+ * a move by drag and drop and Delete as the server sees them (doveadm),
+ * and a narrow window.
  *
  * With TERN_TEST_SCREENSHOT_DIR=DIR the test saves main-window.png and
  * main-window-narrow.png there (GTK's own rendering of the window), for
@@ -311,6 +312,21 @@ has_one_less (gpointer data)
 }
 
 static gboolean
+has_two_less (gpointer data)
+{
+  return n_rows (data) == G_N_ELEMENTS (corpus) - 2;
+}
+
+static gboolean
+server_has_message (gpointer data)
+{
+  State *state = data;
+  g_autofree char *flags = server_flags (state->mailbox, state->message_id);
+
+  return flags != NULL;
+}
+
+static gboolean
 has_rows (gpointer data)
 {
   return n_rows (data) > 0;
@@ -452,10 +468,29 @@ test_read_and_act (void)
   state.message_id = "main-window-3@tern.test";
   wait_until (server_has_seen, &state, "\\Seen of the fourth message");
 
+  /* A drop of a row on the sidebar's Archive (the action the drop runs):
+   * out of the list, into the Archive on the server. */
+  {
+    g_autoptr(TernMailFolder) archive =
+      tern_mail_store_find_folder_by_role (tern_context_get_store (context),
+                                           tern_account_get_id (account), "archive", &error);
+    g_autoptr(TernMessageItem) second = item_at (state.window, 1);
+    gint64 id = tern_message_item_get_id (second);
+
+    g_assert_no_error (error);
+    g_assert_true (gtk_widget_activate_action (
+      GTK_WIDGET (tern_window_get_sidebar (state.window)), "win.move-messages", "(x@ax)",
+      archive->id, g_variant_new_fixed_array (G_VARIANT_TYPE_INT64, &id, 1, sizeof (gint64))));
+    wait_until (has_one_less, &state, "the moved row to leave the list");
+    state.message_id = "main-window-1@tern.test";
+    state.mailbox = "Archive";
+    wait_until (server_has_message, &state, "the moved message in the Archive");
+  }
+
   /* Delete: gone from the list at once, in the Trash on the server. */
   tern_message_list_view_select (list_view, 0);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.delete", NULL));
-  wait_until (has_one_less, &state, "the deleted row to leave the list");
+  wait_until (has_two_less, &state, "the deleted row to leave the list");
   state.message_id = "main-window-0@tern.test";
   state.mailbox = "INBOX";
   wait_until (server_lacks, &state, "the deleted message to leave the INBOX");
@@ -498,7 +533,7 @@ test_narrow (void)
   g_assert_true (gtk_widget_is_drawable (GTK_WIDGET (tern_window_get_message_list_view (state.window))));
   /* One pane at a time, once the leaflet's animation is over. */
   wait_until (sidebar_hidden, state.window, "the sidebar to be folded away");
-  g_assert_true (shows_label (GTK_WIDGET (state.window), "Протокол встречи"));
+  g_assert_true (shows_label (GTK_WIDGET (state.window), "Compiler meetup"));
   save_screenshot (GTK_WIDGET (state.window), "main-window-narrow.png");
   g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (state.window)), <=, 400);
 
