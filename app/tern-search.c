@@ -407,9 +407,17 @@ build_sql (TernSearchQuery *query,
 
       append_bound (sql, account, g_variant_new_int64 (scope_id), bindings);
     }
+  /* Without @from_matches, the other way round: kept off the matches, so
+   * that it walks a sort index (even when statistics would suggest
+   * otherwise). */
   if (query->match->len > 0)
-    append_bound (sql, "m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)",
-                  g_variant_new_string (query->match->str), bindings);
+    {
+      g_autofree char *match =
+        g_strdup_printf ("%sm.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)",
+                         from_matches ? "" : "+");
+
+      append_bound (sql, match, g_variant_new_string (query->match->str), bindings);
+    }
   for (guint i = 0; i < query->filters->len; i++)
     {
       GVariant *value = g_ptr_array_index (query->values, i);
