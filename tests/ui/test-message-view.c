@@ -459,6 +459,34 @@ test_remote_content (void)
   g_assert_cmpuint (server.connections, ==, 0);
   g_assert_true (gtk_revealer_get_reveal_child (remote_banner (pane.view)));
 
+  /* Hovering a link shows where it really goes, whatever its text says. */
+  {
+    WebKitWebView *inner = WEBKIT_WEB_VIEW (tern_message_web_view_get_web_view (web_view (pane.view)));
+    g_autoptr(WebKitHitTestResult) link = g_object_new (WEBKIT_TYPE_HIT_TEST_RESULT,
+                                                        "context", WEBKIT_HIT_TEST_RESULT_CONTEXT_LINK,
+                                                        "link-uri", "http://evil.example/real",
+                                                        "link-label", "https://bank.example",
+                                                        NULL);
+    g_autoptr(WebKitHitTestResult) text = g_object_new (WEBKIT_TYPE_HIT_TEST_RESULT,
+                                                        "context", WEBKIT_HIT_TEST_RESULT_CONTEXT_DOCUMENT,
+                                                        NULL);
+    GtkWidget *label = NULL;
+
+    g_signal_emit_by_name (inner, "mouse-target-changed", link, 0);
+    g_assert_cmpstr (tern_message_web_view_get_hover_uri (web_view (pane.view)), ==,
+                     "http://evil.example/real");
+    for (GtkWidget *w = gtk_widget_get_first_child (gtk_widget_get_first_child (GTK_WIDGET (web_view (pane.view))));
+         w != NULL; w = gtk_widget_get_next_sibling (w))
+      if (GTK_IS_LABEL (w))
+        label = w;
+    g_assert_nonnull (label);
+    g_assert_true (gtk_widget_get_visible (label));
+    g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (label)), ==, "http://evil.example/real");
+    g_signal_emit_by_name (inner, "mouse-target-changed", text, 0);
+    g_assert_null (tern_message_web_view_get_hover_uri (web_view (pane.view)));
+    g_assert_false (gtk_widget_get_visible (label));
+  }
+
   watch.finished = FALSE;
   gtk_widget_activate_action (GTK_WIDGET (pane.view), "message-view.show-remote", NULL);
   wait_until (has_request, &server, "the remote image requests");
