@@ -8,6 +8,7 @@
 
 #include <glib/gi18n.h>
 
+#include "tern-account-wizard.h"
 #include "tern-application.h"
 #include "tern-ui-resources.h"
 #include "tern-window.h"
@@ -18,6 +19,7 @@ struct _TernApplication
 
   TernContext *context;
   GSettings *settings;
+  GtkWindow *wizard; /* weak: the account wizard while it is open */
 };
 
 G_DEFINE_FINAL_TYPE (TernApplication, tern_application, ADW_TYPE_APPLICATION)
@@ -129,6 +131,20 @@ ensure_context (TernApplication  *self,
   return TRUE;
 }
 
+/* One wizard at a time, modal to the main window. */
+static void
+open_wizard (TernApplication *self)
+{
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (self->wizard == NULL)
+    {
+      self->wizard = GTK_WINDOW (tern_account_wizard_new (parent, self->context));
+      g_object_add_weak_pointer (G_OBJECT (self->wizard), (gpointer *) &self->wizard);
+    }
+  gtk_window_present (self->wizard);
+}
+
 static void
 tern_application_activate (GApplication *app)
 {
@@ -147,6 +163,25 @@ tern_application_activate (GApplication *app)
       window = GTK_WINDOW (tern_window_new (self, self->context, self->settings));
     }
   gtk_window_present (window);
+  /* First start: nothing to show without an account. */
+  if (g_list_model_get_n_items (G_LIST_MODEL (tern_context_get_accounts (self->context))) == 0)
+    open_wizard (self);
+}
+
+static void
+add_account_activated (GSimpleAction *action,
+                       GVariant      *parameter,
+                       gpointer       user_data)
+{
+  TernApplication *self = TERN_APPLICATION (user_data);
+  g_autoptr(GError) error = NULL;
+
+  if (!ensure_context (self, &error))
+    {
+      show_startup_error (self, error);
+      return;
+    }
+  open_wizard (self);
 }
 
 static void
@@ -159,6 +194,7 @@ quit_activated (GSimpleAction *action,
 
 static const GActionEntry app_actions[] = {
   { "quit", quit_activated },
+  { "add-account", add_account_activated },
 };
 
 static void
@@ -166,6 +202,8 @@ tern_application_dispose (GObject *object)
 {
   TernApplication *self = TERN_APPLICATION (object);
 
+  if (self->wizard != NULL)
+    gtk_window_destroy (self->wizard);
   g_clear_object (&self->context);
   g_clear_object (&self->settings);
 
