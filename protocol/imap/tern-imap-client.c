@@ -948,9 +948,16 @@ authenticate (TernImapClient  *self,
         }
 
       /* A challenge.  After a failed step the exchange is cancelled ("*")
-       * and the server's answer awaited. */
-      if (sasl_error == NULL)
-        answer = tern_sasl_step (sasl, response->text, &sasl_error);
+       * and the server's answer awaited; a server that asks again after
+       * that would never stop. */
+      if (sasl_error != NULL)
+        {
+          tern_connection_close (self->connection, NULL, NULL);
+          g_set_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_AUTH_FAILED, "%s",
+                       sasl_error->message);
+          return FALSE;
+        }
+      answer = tern_sasl_step (sasl, response->text, &sasl_error);
       if (!_tern_imap_client_send_line (self, answer != NULL ? answer : "*", cancellable, error))
         return FALSE;
     }

@@ -27,6 +27,9 @@
 #define AUTH_LINE_MAX 255
 #define PIPELINE_WINDOW 50
 #define WRITE_CHUNK (64 * 1024)
+/* CAPA, LIST and UIDL: no maildrop has a million messages, and a server
+ * that never ends its list must not take all memory. */
+#define LIST_LINES_MAX 1000000
 
 G_DEFINE_QUARK (tern-pop3-error-quark, tern_pop3_error)
 
@@ -401,6 +404,16 @@ read_lines (TernPop3Client  *self,
           g_free (line);
           break;
         }
+      if (lines->len >= LIST_LINES_MAX)
+        {
+          g_free (line);
+          tern_connection_close (self->connection, NULL, NULL);
+          g_set_error (error, TERN_POP3_ERROR, TERN_POP3_ERROR_PROTOCOL,
+                       _("%s sent a list of more than %u lines, longer than any mailbox "
+                         "has; the connection was closed"),
+                       self->label, (guint) LIST_LINES_MAX);
+          return NULL;
+        }
       if (line[0] == '.')
         memmove (line, line + 1, len);
       g_ptr_array_add (lines, line);
@@ -688,10 +701,18 @@ authenticate (TernPop3Client  *self,
         }
 
       /* A challenge.  After a failed step the exchange is cancelled ("*")
-       * and the server's answer awaited. */
+       * and the server's answer awaited; a server that asks again after
+       * that would never stop. */
+      if (sasl_error != NULL)
+        {
+          tern_connection_close (self->connection, NULL, NULL);
+          g_set_error (error, TERN_POP3_ERROR, TERN_POP3_ERROR_AUTH_FAILED, "%s",
+                       sasl_error->message);
+          return FALSE;
+        }
       if (initial != NULL)
         answer = g_steal_pointer (&initial);
-      else if (sasl_error == NULL)
+      else
         answer = tern_sasl_step (sasl, text, &sasl_error);
       if (!send_line (self, answer != NULL ? answer : "*", cancellable, error))
         return FALSE;

@@ -388,9 +388,16 @@ authenticate (TernSmtpClient  *self,
         }
 
       /* A challenge; after a failed step the exchange is cancelled with
-       * "*" (RFC 4954 §4) and the server's answer awaited. */
-      if (sasl_error == NULL)
-        answer = tern_sasl_step (sasl, reply->text, &sasl_error);
+       * "*" (RFC 4954 §4) and the server's answer awaited; a server that
+       * asks again after that would never stop. */
+      if (sasl_error != NULL)
+        {
+          tern_connection_close (self->connection, NULL, NULL);
+          g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_AUTH_FAILED, "%s",
+                       sasl_error->message);
+          return FALSE;
+        }
+      answer = tern_sasl_step (sasl, reply->text, &sasl_error);
       if (!send_line (self, answer != NULL ? answer : "*", cancellable, error))
         return FALSE;
     }

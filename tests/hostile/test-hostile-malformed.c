@@ -1,0 +1,604 @@
+/* test-hostile-malformed.c: servers that send what no server should:
+ * overlong lines, huge literals, deep nesting, NUL bytes, invalid UTF-8 and
+ * modified UTF-7 names, endless continuations, a response cut off in the
+ * middle, and data that never ends.  Tern must stay within its limits
+ * (the error says which one, and the flood stops because Tern hung up),
+ * report a clear error, and not crash; each case asserts what it sent.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "tern-test"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "test-hostile-common.h"
+
+#define SEND(text)          { FAKE_STEP_SEND, text, 0 }
+#define SEND_BYTES(text)    { FAKE_STEP_SEND, text, sizeof text - 1 }
+#define EXPECT(text)        { FAKE_STEP_EXPECT, text, 0 }
+#define DRAIN               { FAKE_STEP_DRAIN, NULL, 0 }
+#define TLS                 { FAKE_STEP_TLS, NULL, 0 }
+#define FLOOD(text)         { FAKE_STEP_FLOOD, text, 0 }
+#define END                 { FAKE_STEP_END, NULL, 0 }
+
+/* Far more than any limit, far less than a test can afford. */
+#define FLOOD_CEILING (256 * 1024 * 1024)
+
+#define IMAP_PREAUTH "* PREAUTH [CAPABILITY IMAP4rev1] hello\r\n"
+
+static TestCerts *certs;
+static char *filler;   /* 4 KiB of 'a', for floods */
+
+typedef struct {
+  FakeDialogue dialogue;
+  FakeServer *server;
+  TernConnection *connection;
+  GObject *client;
+} Run;
+
+static void
+run_clear (Run *run)
+{
+  if (run->client != NULL)
+    tern_connection_close (run->connection, NULL, NULL);
+  g_clear_object (&run->client);
+  g_clear_object (&run->connection);
+  g_clear_pointer (&run->server, fake_server_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
+
+static void
+run_start_mode (Run             *run,
+                HostileProtocol  protocol,
+                const FakeStep  *steps,
+                TernTlsMode      mode)
+{
+  run->dialogue = (FakeDialogue) { steps, certs->good, certs->key, NULL, 0, 0 };
+  run->server = fake_server_start_dialogue (&run->dialogue);
+  run->connection = fake_connection_new (run->server, mode, certs->ca_file);
+  /* A server that stops must not keep the test for long. */
+  tern_connection_set_io_timeout (run->connection, 1);
+  run->client = hostile_client_new (protocol, run->connection);
+}
+
+static void
+run_start (Run             *run,
+           HostileProtocol  protocol,
+           const FakeStep  *steps)
+{
+  run_start_mode (run, protocol, steps, TERN_TLS_MODE_PLAIN);
+}
+
+/* Ends the run and returns what the client sent, in clear or (for
+ * implicit TLS) over TLS. */
+static char *
+run_finish (Run *run)
+{
+  g_autofree char *sent_tls = NULL;
+  char *sent;
+
+  tern_connection_close (run->connection, NULL, NULL);
+  g_assert_finalize_object (g_steal_pointer (&run->client));
+  g_clear_object (&run->connection);
+  fake_server_join (run->server);
+  sent = fake_received_text (run->server);
+  sent_tls = fake_received_tls_text (run->server);
+  if (*sent == '\0')
+    {
+      g_free (sent);
+      sent = g_steal_pointer (&sent_tls);
+    }
+  g_clear_pointer (&run->server, fake_server_free);
+  g_assert_cmpuint (run->dialogue.flooded, <, FLOOD_CEILING);
+  return sent;
+}
+
+static void
+assert_error_says (const GError *error,
+                   const char   *says)
+{
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, says));
+}
+
+/* IMAP */
+
+static TernImapClient *
+imap (Run *run)
+{
+  return TERN_IMAP_CLIENT (run->client);
+}
+
+static void
+test_imap_overlong_greeting (void)
+{
+  const FakeStep steps[] = { SEND ("* OK "), FLOOD (filler), END };
+  g_auto(Run) run = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+
+  run_start (&run, HOSTILE_IMAP, steps);
+  g_assert_false (tern_imap_client_open (imap (&run), NULL, &error));
+  assert_error_says (error, "longer than");
+  sent = run_finish (&run);
+  g_assert_cmpstr (sent, ==, "");
+}
+
+static void
+test_imap_overlong_response (void)
+{
+  const FakeStep steps[] = {
+    SEND (IMAP_PREAUTH), EXPECT ("T1 NOOP\r\n"), SEND ("* OK [ALERT] "), FLOOD (filler), END,
+  };
+  g_auto(Run) run = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+
+  run_start (&run, HOSTILE_IMAP, steps);
+  tern_imap_client_open (imap (&run), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (tern_imap_client_noop (imap (&run), NULL, &error));
+  assert_error_says (error, "longer than");
+  g_assert_false (tern_connection_is_connected (run.connection));
+  sent = run_finish (&run);
+  g_assert_cmpstr (sent, ==, "T1 NOOP\r\n");
+}
+
+/* A literal announced at 4 GB, and one that then never ends. */
+static void
+test_imap_huge_literal (void)
+{
+  const FakeStep steps[] = {
+    SEND (IMAP_PREAUTH), EXPECT ("T1 NOOP\r\n"),
+    SEND ("* 1 FETCH (UID 1 BODY[HEADER] {4294967295}\r\n"), FLOOD (filler), END,
+  };
+  g_auto(Run) run = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+
+  run_start (&run, HOSTILE_IMAP, steps);
+  tern_imap_client_open (imap (&run), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (tern_imap_client_noop (imap (&run), NULL, &error));
+  assert_error_says (error, "longer than the limit");
+  sent = run_finish (&run);
+  g_assert_cmpstr (sent, ==, "T1 NOOP\r\n");
+}
+
+static void
+test_imap_deep_nesting (void)
+{
+  g_autofree char *parens = g_strnfill (1000, '(');
+  g_autofree char *response = g_strconcat ("* 1 FETCH (UID 1 BODYSTRUCTURE ", parens, "\r\n",
+                                           NULL);
+  const FakeStep steps[] = {
+    SEND (IMAP_PREAUTH), EXPECT ("T1 NOOP\r\n"), SEND (response), DRAIN, END,
+  };
+  g_auto(Run) run = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+
+  run_start (&run, HOSTILE_IMAP, steps);
+  tern_imap_client_open (imap (&run), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (tern_imap_client_noop (imap (&run), NULL, &error));
+  g_assert_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_PROTOCOL);
+  assert_error_says (error, "nested too deeply");
+  g_assert_false (tern_connection_is_connected (run.connection));
+  sent = run_finish (&run);
+  g_assert_cmpstr (sent, ==, "T1 NOOP\r\n");
+}
+
+static void
+test_imap_nul (void)
+{
+  const FakeStep steps[] = {
+    SEND (IMAP_PREAUTH), EXPECT ("T1 NOOP\r\n"),
+    SEND_BYTES ("* 1 FETCH (UID 1 FLAGS (\\Se\0en))\r\nT1 OK done\r\n"), DRAIN, END,
+  };
+  g_auto(Run) run = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+
+  run_start (&run, HOSTILE_IMAP, steps);
+  tern_imap_client_open (imap (&run), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (tern_imap_client_noop (imap (&run), NULL, &error));
+  g_assert_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_PROTOCOL);
+  g_test_message ("%s", error->message);
+  sent = run_finish (&run);
+  g_assert_cmpstr (sent, ==, "T1 NOOP\r\n");
+}
+
+/* Names that are not what they claim: every name Tern keeps is valid
+ * UTF-8 without NULs, and a name that does not decode is dropped or kept
+ * only as its raw form. */
+static void
+test_imap_bad_names (void)
+{
+  const FakeStep steps[] = {
+    SEND (IMAP_PREAUTH), EXPECT ("T1 LIST \"\" \"*\"\r\n"),
+    SEND_BYTES ("* LIST () \"/\" INBOX\r\n"
+                "* LIST () \"/\" \"caf\xc3\"\r\n"
+                "* LIST () \"/\" \"\xff\xfe\"\r\n"
+                "* LIST () \"/\" &Jjo\r\n"
+                "* LIST () \"/\" &AGEAYgBj-\r\n"
+                "* LIST () \"/\" &2D3eAA-\r\n"
+                "* LIST () \"/\" &-&-\r\n"
+                "* LIST () \"/\" {3}\r\na\0b\r\n"
+                "T1 OK done\r\n"),
+    EXPECT ("T2 LSUB \"\" \"*\"\r\n"), SEND ("T2 OK done\r\n"), DRAIN, END,
+  };
+  g_auto(Run) run = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) mailboxes = NULL;
+  g_autofree char *sent = NULL;
+
+  run_start (&run, HOSTILE_IMAP, steps);
+  tern_imap_client_open (imap (&run), NULL, &error);
+  g_assert_no_error (error);
+  mailboxes = tern_imap_client_list (imap (&run), 0, NULL, &error);
+  if (mailboxes == NULL)
+    {
+      g_assert_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_PROTOCOL);
+      g_test_message ("%s", error->message);
+    }
+  else
+    {
+      g_assert_no_error (error);
+      for (guint i = 0; i < mailboxes->len; i++)
+        {
+          TernImapMailbox *mailbox = mailboxes->pdata[i];
+
+          g_test_message ("name %s", mailbox->name);
+          g_assert_true (g_utf8_validate (mailbox->name, -1, NULL));
+        }
+    }
+  sent = run_finish (&run);
+  g_assert_true (g_str_has_prefix (sent, "T1 LIST \"\" \"*\"\r\n"));
+}
+
+/* A continuation request to a command that has no literal, again and
+ * again: the command fails at the first, nothing is sent in answer. */
+static void
+test_imap_endless_continuations (void)
+{
+  const FakeStep steps[] = {
+    SEND (IMAP_PREAUTH), EXPECT ("T1 NOOP\r\n"), FLOOD ("+ more\r\n"), END,
+  };
+  g_auto(Run) run = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+
+  run_start (&run, HOSTILE_IMAP, steps);
+  tern_imap_client_open (imap (&run), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (tern_imap_client_noop (imap (&run), NULL, &error));
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  sent = run_finish (&run);
+  g_assert_cmpstr (sent, ==, "T1 NOOP\r\n");
+}
+
+/* AUTHENTICATE PLAIN has one step; a server that keeps asking gets the
+ * credentials once and then the command is cancelled or the connection
+ * dropped, never a second copy. */
+static void
+test_imap_endless_sasl (void)
+{
+  const FakeStep steps[] = {
+    SEND ("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hello\r\n"),
+    EXPECT ("T1 AUTHENTICATE PLAIN\r\n"), SEND ("+ \r\n"), EXPECT (NULL),
+    SEND ("+ \r\n"), SEND ("+ \r\n"), SEND ("+ \r\n"), DRAIN, END,
+  };
+  g_auto(Run) run = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  run_start (&run, HOSTILE_IMAP, steps);
+  tern_imap_client_open (imap (&run), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (tern_imap_client_login (imap (&run), "alice", HOSTILE_PASSWORD, "PLAIN", FALSE,
+                                          NULL, &error));
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  sent = run_finish (&run);
+  g_test_message ("sent: %s", sent);
+  lines = g_strsplit (sent, "\r\n", -1);
+  g_assert_cmpstr (lines[0], ==, "T1 AUTHENTICATE PLAIN");
+  /* The credentials once; after that at most the "*" that cancels. */
+  g_assert_cmpuint (g_strv_length (lines), <=, 4);
+  if (g_strv_length (lines) == 4)
+    g_assert_cmpstr (lines[2], ==, "*");
+}
+
+static void
+test_imap_stops_mid_response (void)
+{
+  const FakeStep steps[] = {
+    SEND (IMAP_PREAUTH), EXPECT ("T1 NOOP\r\n"), SEND ("* 1 FETCH (UID 1 FLA"), DRAIN, END,
+  };
+  g_auto(Run) run = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+
+  run_start (&run, HOSTILE_IMAP, steps);
+  tern_imap_client_open (imap (&run), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (tern_imap_client_noop (imap (&run), NULL, &error));
+  g_assert_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TIMED_OUT);
+  g_test_message ("%s", error->message);
+  sent = run_finish (&run);
+  g_assert_cmpstr (sent, ==, "T1 NOOP\r\n");
+}
+
+/* POP3 */
+
+static TernPop3Client *
+pop3 (Run *run)
+{
+  return TERN_POP3_CLIENT (run->client);
+}
+
+static void
+test_pop3_overlong_line (void)
+{
+  const FakeStep steps[] = { SEND ("+OK "), FLOOD (filler), END };
+  g_auto(Run) run = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+
+  run_start (&run, HOSTILE_POP3, steps);
+  g_assert_false (tern_pop3_client_open (pop3 (&run), NULL, &error));
+  g_assert_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_LINE_TOO_LONG);
+  g_test_message ("%s", error->message);
+  sent = run_finish (&run);
+  g_assert_cmpstr (sent, ==, "");
+}
+
+/* A CAPA answer that never ends: the list is cut at a bound. */
+static void
+test_pop3_endless_list (void)
+{
+  const FakeStep steps[] = {
+    SEND ("+OK hello\r\n"), EXPECT ("CAPA\r\n"), SEND ("+OK\r\n"), FLOOD ("X-CAPA\r\n"), END,
+  };
+  g_auto(Run) run = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+
+  run_start (&run, HOSTILE_POP3, steps);
+  g_assert_false (tern_pop3_client_open (pop3 (&run), NULL, &error));
+  g_assert_error (error, TERN_POP3_ERROR, TERN_POP3_ERROR_PROTOCOL);
+  assert_error_says (error, "lines");
+  sent = run_finish (&run);
+  g_assert_cmpstr (sent, ==, "CAPA\r\n");
+}
+
+static void
+test_pop3_nul (void)
+{
+  const FakeStep steps[] = {
+    SEND ("+OK hello\r\n"), EXPECT ("CAPA\r\n"),
+    SEND_BYTES ("+OK\r\nUI\0DL\r\nSASL PL\0AIN\r\n.\r\n"), DRAIN, END,
+  };
+  g_auto(Run) run = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+
+  run_start (&run, HOSTILE_POP3, steps);
+  tern_pop3_client_open (pop3 (&run), NULL, &error);
+  g_assert_no_error (error);
+  /* "UI\0DL" is not UIDL, nor is "PL\0AIN" a mechanism. */
+  g_assert_false (tern_pop3_client_has_uidl (pop3 (&run)));
+  sent = run_finish (&run);
+  g_assert_cmpstr (sent, ==, "CAPA\r\n");
+}
+
+static void
+test_pop3_stops_mid_response (void)
+{
+  const FakeStep steps[] = {
+    SEND ("+OK hello\r\n"), EXPECT ("CAPA\r\n"), SEND ("+OK\r\nUID"), DRAIN, END,
+  };
+  g_auto(Run) run = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+
+  run_start (&run, HOSTILE_POP3, steps);
+  g_assert_false (tern_pop3_client_open (pop3 (&run), NULL, &error));
+  g_assert_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TIMED_OUT);
+  g_test_message ("%s", error->message);
+  sent = run_finish (&run);
+  g_assert_cmpstr (sent, ==, "CAPA\r\n");
+}
+
+/* SASL challenges that never end. */
+static void
+test_pop3_endless_sasl (void)
+{
+  const FakeStep steps[] = {
+    SEND ("+OK hello\r\n"), EXPECT ("CAPA\r\n"), SEND ("+OK\r\nSASL PLAIN\r\n.\r\n"),
+    EXPECT (NULL), SEND ("+ \r\n"), SEND ("+ \r\n"), SEND ("+ \r\n"), DRAIN, END,
+  };
+  g_auto(Run) run = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  run_start (&run, HOSTILE_POP3, steps);
+  tern_pop3_client_open (pop3 (&run), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (tern_pop3_client_login (pop3 (&run), "alice", HOSTILE_PASSWORD, "PLAIN", NULL,
+                                          &error));
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  sent = run_finish (&run);
+  g_test_message ("sent: %s", sent);
+  lines = g_strsplit (sent, "\r\n", -1);
+  g_assert_cmpstr (lines[0], ==, "CAPA");
+  g_assert_true (g_str_has_prefix (lines[1], "AUTH PLAIN"));
+  g_assert_cmpuint (g_strv_length (lines), <=, 4);
+  if (g_strv_length (lines) == 4)
+    g_assert_cmpstr (lines[2], ==, "*");
+}
+
+/* SMTP */
+
+static TernSmtpClient *
+smtp (Run *run)
+{
+  return TERN_SMTP_CLIENT (run->client);
+}
+
+static void
+test_smtp_overlong_line (void)
+{
+  const FakeStep steps[] = { SEND ("220 "), FLOOD (filler), END };
+  g_auto(Run) run = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+
+  run_start (&run, HOSTILE_SMTP, steps);
+  g_assert_false (tern_smtp_client_open (smtp (&run), HOSTILE_DOMAIN, NULL, &error));
+  g_assert_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_LINE_TOO_LONG);
+  g_test_message ("%s", error->message);
+  sent = run_finish (&run);
+  g_assert_cmpstr (sent, ==, "");
+}
+
+/* A multi-line reply that never ends. */
+static void
+test_smtp_endless_reply (void)
+{
+  const FakeStep steps[] = {
+    SEND ("220 fake\r\n"), EXPECT ("EHLO " HOSTILE_DOMAIN "\r\n"), FLOOD ("250-X\r\n"), END,
+  };
+  g_auto(Run) run = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+
+  run_start (&run, HOSTILE_SMTP, steps);
+  g_assert_false (tern_smtp_client_open (smtp (&run), HOSTILE_DOMAIN, NULL, &error));
+  g_assert_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_PROTOCOL);
+  g_test_message ("%s", error->message);
+  sent = run_finish (&run);
+  g_assert_cmpstr (sent, ==, "EHLO " HOSTILE_DOMAIN "\r\n");
+}
+
+static void
+test_smtp_garbage (void)
+{
+  const FakeStep steps[] = {
+    SEND ("220 fake\r\n"), EXPECT ("EHLO " HOSTILE_DOMAIN "\r\n"),
+    SEND_BYTES ("25\0-fake\r\n2x0 \xff\xfe\r\n"), DRAIN, END,
+  };
+  g_auto(Run) run = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+
+  run_start (&run, HOSTILE_SMTP, steps);
+  g_assert_false (tern_smtp_client_open (smtp (&run), HOSTILE_DOMAIN, NULL, &error));
+  g_assert_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_PROTOCOL);
+  g_test_message ("%s", error->message);
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
+  sent = run_finish (&run);
+  g_assert_cmpstr (sent, ==, "EHLO " HOSTILE_DOMAIN "\r\n");
+}
+
+static void
+test_smtp_endless_sasl (void)
+{
+  /* PLAIN only over TLS. */
+  const FakeStep steps[] = {
+    TLS, SEND ("220 fake\r\n"), EXPECT ("EHLO " HOSTILE_DOMAIN "\r\n"),
+    SEND ("250-fake\r\n250 AUTH PLAIN\r\n"), EXPECT (NULL),
+    SEND ("334 \r\n"), SEND ("334 \r\n"), SEND ("334 \r\n"), DRAIN, END,
+  };
+  g_auto(Run) run = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  run_start_mode (&run, HOSTILE_SMTP, steps, TERN_TLS_MODE_IMPLICIT);
+  tern_smtp_client_open (smtp (&run), HOSTILE_DOMAIN, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (tern_smtp_client_login (smtp (&run), "alice", HOSTILE_PASSWORD, "PLAIN", NULL,
+                                          &error));
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  sent = run_finish (&run);
+  g_test_message ("sent: %s", sent);
+  lines = g_strsplit (sent, "\r\n", -1);
+  g_assert_cmpstr (lines[0], ==, "EHLO " HOSTILE_DOMAIN);
+  g_assert_true (g_str_has_prefix (lines[1], "AUTH PLAIN"));
+  g_assert_cmpuint (g_strv_length (lines), <=, 4);
+  if (g_strv_length (lines) == 4)
+    g_assert_cmpstr (lines[2], ==, "*");
+}
+
+static void
+test_smtp_stops_mid_response (void)
+{
+  const FakeStep steps[] = {
+    SEND ("220 fake\r\n"), EXPECT ("EHLO " HOSTILE_DOMAIN "\r\n"), SEND ("250-fake\r\n25"),
+    DRAIN, END,
+  };
+  g_auto(Run) run = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+
+  run_start (&run, HOSTILE_SMTP, steps);
+  g_assert_false (tern_smtp_client_open (smtp (&run), HOSTILE_DOMAIN, NULL, &error));
+  g_assert_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TIMED_OUT);
+  g_test_message ("%s", error->message);
+  sent = run_finish (&run);
+  g_assert_cmpstr (sent, ==, "EHLO " HOSTILE_DOMAIN "\r\n");
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int result;
+
+  g_test_init (&argc, &argv, NULL);
+  gnutls_global_init ();
+  certs = test_certs_new ();
+  filler = g_strnfill (4096, 'a');
+
+  g_test_add_func ("/tern/hostile/malformed/imap/overlong-greeting", test_imap_overlong_greeting);
+  g_test_add_func ("/tern/hostile/malformed/imap/overlong-response", test_imap_overlong_response);
+  g_test_add_func ("/tern/hostile/malformed/imap/huge-literal", test_imap_huge_literal);
+  g_test_add_func ("/tern/hostile/malformed/imap/deep-nesting", test_imap_deep_nesting);
+  g_test_add_func ("/tern/hostile/malformed/imap/nul", test_imap_nul);
+  g_test_add_func ("/tern/hostile/malformed/imap/bad-names", test_imap_bad_names);
+  g_test_add_func ("/tern/hostile/malformed/imap/endless-continuations",
+                   test_imap_endless_continuations);
+  g_test_add_func ("/tern/hostile/malformed/imap/endless-sasl", test_imap_endless_sasl);
+  g_test_add_func ("/tern/hostile/malformed/imap/stops-mid-response",
+                   test_imap_stops_mid_response);
+  g_test_add_func ("/tern/hostile/malformed/pop3/overlong-line", test_pop3_overlong_line);
+  g_test_add_func ("/tern/hostile/malformed/pop3/endless-list", test_pop3_endless_list);
+  g_test_add_func ("/tern/hostile/malformed/pop3/nul", test_pop3_nul);
+  g_test_add_func ("/tern/hostile/malformed/pop3/endless-sasl", test_pop3_endless_sasl);
+  g_test_add_func ("/tern/hostile/malformed/pop3/stops-mid-response",
+                   test_pop3_stops_mid_response);
+  g_test_add_func ("/tern/hostile/malformed/smtp/overlong-line", test_smtp_overlong_line);
+  g_test_add_func ("/tern/hostile/malformed/smtp/endless-reply", test_smtp_endless_reply);
+  g_test_add_func ("/tern/hostile/malformed/smtp/garbage", test_smtp_garbage);
+  g_test_add_func ("/tern/hostile/malformed/smtp/endless-sasl", test_smtp_endless_sasl);
+  g_test_add_func ("/tern/hostile/malformed/smtp/stops-mid-response",
+                   test_smtp_stops_mid_response);
+
+  result = g_test_run ();
+  g_free (filler);
+  test_certs_free (certs);
+  gnutls_global_deinit ();
+  return result;
+}
