@@ -7,8 +7,8 @@
  * the store, its password in the keyring and nowhere in the profile, and
  * its first sync in the main window; a wrong password named inline with
  * its step; a self-signed certificate on the certificate page, Cancel
- * changing nothing, Trust pinning it and the account working; Gmail's
- * OAuth2 page; the manual form's ports following the security; and the
+ * changing nothing, Trust pinning it and the account working; Fastmail's
+ * app password hint and Gmail's OAuth2 page; the manual form's ports following the security; and the
  * wizard and main window in Russian.
  *
  * With TERN_TEST_SCREENSHOT_DIR=DIR the test saves wizard-PAGE.png there
@@ -142,6 +142,15 @@ two_frames (gpointer data)
   return *(guint *) data >= 2;
 }
 
+static gboolean
+transition_done (gpointer data)
+{
+  GtkStack *stack = GTK_STACK (gtk_widget_get_template_child (GTK_WIDGET (data),
+                                                              TERN_TYPE_ACCOUNT_WIZARD, "stack"));
+
+  return !gtk_stack_get_transition_running (stack);
+}
+
 /* A page just shown is laid out and drawn on the next frames. */
 static void
 wait_for_frames (GtkWidget *window)
@@ -167,6 +176,8 @@ save_screenshot (GtkWidget  *window,
 
   if (dir == NULL)
     return;
+  if (TERN_IS_ACCOUNT_WIZARD (window))
+    wait_until (transition_done, window, "the page transition");
   wait_for_frames (window);
   paintable = gtk_widget_paintable_new (window);
   snapshot = gtk_snapshot_new ();
@@ -431,9 +442,10 @@ test_add_account (Fixture       *fixture,
   const char *user = tern_test_servers_get_user (servers, 0);
   const char *password = tern_test_servers_get_password (servers, 0);
   g_autofree char *imaps = g_strdup_printf (
-    "IMAP 127.0.0.1:%u", tern_test_servers_get_port (servers, TERN_TEST_SERVICE_IMAPS));
+    "127.0.0.1:%u", tern_test_servers_get_port (servers, TERN_TEST_SERVICE_IMAPS));
   g_autofree char *pop3s = g_strdup_printf (
-    "POP3 127.0.0.1:%u", tern_test_servers_get_port (servers, TERN_TEST_SERVICE_POP3S));
+    "127.0.0.1:%u", tern_test_servers_get_port (servers, TERN_TEST_SERVICE_POP3S));
+  g_autofree char *how = g_strdup_printf ("IMAP · TLS · %s", user);
   g_autoptr(TernAccount) account = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -455,8 +467,7 @@ test_add_account (Fixture       *fixture,
   g_assert_true (gtk_widget_is_drawable (child (fixture->wizard, "protocol_row")));
   g_assert_true (shows_label (GTK_WIDGET (fixture->wizard), "Tern Test Mail"));
   g_assert_true (shows_label (GTK_WIDGET (fixture->wizard), imaps));
-  g_assert_true (shows_label (GTK_WIDGET (fixture->wizard), user));
-  g_assert_true (shows_label (GTK_WIDGET (fixture->wizard), "TLS"));
+  g_assert_true (shows_label (GTK_WIDGET (fixture->wizard), how));
   g_assert_false (gtk_widget_get_visible (child (fixture->wizard, "confirm_check")));
   adw_combo_row_set_selected (child (fixture->wizard, "protocol_row"), 1);
   drain ();
@@ -591,7 +602,7 @@ test_certificate (Fixture       *fixture,
 }
 
 static void
-test_oauth2 (Fixture       *fixture,
+test_shipped_providers (Fixture       *fixture,
              gconstpointer  data)
 {
   g_autofree char *shipped = g_test_build_filename (G_TEST_DIST, "..", "data", "providers",
@@ -599,6 +610,22 @@ test_oauth2 (Fixture       *fixture,
   const char *description;
 
   tern_autoconfig_set_providers_dir (tern_account_wizard_get_autoconfig (fixture->wizard), shipped);
+
+  /* Fastmail takes app passwords: the summary says so and links its help. */
+  fill_details (fixture->wizard, "Alice Liddell", "alice@fastmail.com", "an app password");
+  activate (fixture->wizard, "wizard.continue");
+  wait_for_page (fixture->wizard, "summary");
+  g_assert_true (shows_label (GTK_WIDGET (fixture->wizard), "imap.fastmail.com:993"));
+  g_assert_true (shows_label (GTK_WIDGET (fixture->wizard), "smtp.fastmail.com:465"));
+  g_assert_true (gtk_widget_is_drawable (child (fixture->wizard, "protocol_row")));
+  g_assert_true (gtk_widget_is_drawable (child (fixture->wizard, "password_hint_label")));
+  g_assert_nonnull (strstr (gtk_label_get_text (child (fixture->wizard, "password_hint_label")),
+                            "app password"));
+  g_assert_true (gtk_widget_is_drawable (child (fixture->wizard, "help_button")));
+  save_screenshot (GTK_WIDGET (fixture->wizard), "wizard-summary-fastmail.png");
+  activate (fixture->wizard, "wizard.back");
+
+  /* Gmail takes no passwords at all. */
   fill_details (fixture->wizard, "Someone", "someone@gmail.com", "a password");
   activate (fixture->wizard, "wizard.continue");
   wait_for_page (fixture->wizard, "oauth2");
@@ -724,7 +751,7 @@ main (int    argc,
   ADD ("add-account", NULL, test_add_account);
   ADD ("wrong-password", NULL, test_wrong_password);
   ADD ("certificate", "127.0.0.3", test_certificate);
-  ADD ("oauth2", NULL, test_oauth2);
+  ADD ("shipped-providers", NULL, test_shipped_providers);
   ADD ("manual", NULL, test_manual);
 #undef ADD
   g_test_add_func ("/tern/ui/wizard/russian", test_russian);

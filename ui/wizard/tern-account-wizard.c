@@ -38,12 +38,8 @@ struct _TernAccountWizard
   GtkListBox *attempts_list;
   AdwPreferencesGroup *found_group;
   AdwComboRow *protocol_row;
-  AdwActionRow *incoming_server_row;
-  AdwActionRow *incoming_security_row;
-  AdwActionRow *incoming_username_row;
-  AdwActionRow *outgoing_server_row;
-  AdwActionRow *outgoing_security_row;
-  AdwActionRow *outgoing_username_row;
+  AdwActionRow *incoming_row;
+  AdwActionRow *outgoing_row;
   GtkLabel *warning_label;
   GtkCheckButton *confirm_check;
   GtkLabel *password_hint_label;
@@ -284,27 +280,28 @@ security_describe (TernTlsMode security)
     }
 }
 
+/* One row per server: "imap.example.org:993" over "IMAP · TLS ·
+ * alice@example.org". */
 static void
 show_server (const TernAutoconfigServer *server,
-             AdwActionRow               *server_row,
-             AdwActionRow               *security_row,
-             AdwActionRow               *username_row)
+             AdwActionRow               *row)
 {
   g_autofree char *where = NULL;
+  g_autofree char *how = NULL;
 
   if (server == NULL)
     {
-      adw_action_row_set_subtitle (server_row, _("None found"));
-      adw_action_row_set_subtitle (security_row, "");
-      adw_action_row_set_subtitle (username_row, "");
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("None found"));
+      adw_action_row_set_subtitle (row, "");
       return;
     }
-  /* TRANSLATORS: protocol, host and port: "IMAP imap.example.org:993" */
-  where = g_strdup_printf (_("%s %s:%u"), protocol_name (server->protocol),
-                           server->server->host, server->server->port);
-  adw_action_row_set_subtitle (server_row, where);
-  adw_action_row_set_subtitle (security_row, security_describe (server->server->security));
-  adw_action_row_set_subtitle (username_row, server->server->username);
+  where = g_strdup_printf ("%s:%u", server->server->host, server->server->port);
+  /* TRANSLATORS: protocol, security and user name: "IMAP · TLS ·
+   * alice@example.org" */
+  how = g_strdup_printf (_("%s · %s · %s"), protocol_name (server->protocol),
+                         security_describe (server->server->security), server->server->username);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), where);
+  adw_action_row_set_subtitle (row, how);
 }
 
 /* The incoming server the user chose: IMAP or POP3 when both were found. */
@@ -331,8 +328,7 @@ static void
 protocol_changed_cb (TernAccountWizard *self)
 {
   if (self->config != NULL)
-    show_server (chosen_incoming (self), self->incoming_server_row, self->incoming_security_row,
-                 self->incoming_username_row);
+    show_server (chosen_incoming (self), self->incoming_row);
 }
 
 static void
@@ -357,8 +353,7 @@ show_summary (TernAccountWizard *self)
   gtk_widget_set_visible (GTK_WIDGET (self->protocol_row), both);
   adw_combo_row_set_selected (self->protocol_row, 0);
   protocol_changed_cb (self);
-  show_server (found_outgoing (self), self->outgoing_server_row, self->outgoing_security_row,
-               self->outgoing_username_row);
+  show_server (found_outgoing (self), self->outgoing_row);
 
   if (config->untrusted)
     g_string_append (warning, _("These settings came over unencrypted HTTP, so anyone on the way "
@@ -822,12 +817,8 @@ tern_account_wizard_class_init (TernAccountWizardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TernAccountWizard, attempts_list);
   gtk_widget_class_bind_template_child (widget_class, TernAccountWizard, found_group);
   gtk_widget_class_bind_template_child (widget_class, TernAccountWizard, protocol_row);
-  gtk_widget_class_bind_template_child (widget_class, TernAccountWizard, incoming_server_row);
-  gtk_widget_class_bind_template_child (widget_class, TernAccountWizard, incoming_security_row);
-  gtk_widget_class_bind_template_child (widget_class, TernAccountWizard, incoming_username_row);
-  gtk_widget_class_bind_template_child (widget_class, TernAccountWizard, outgoing_server_row);
-  gtk_widget_class_bind_template_child (widget_class, TernAccountWizard, outgoing_security_row);
-  gtk_widget_class_bind_template_child (widget_class, TernAccountWizard, outgoing_username_row);
+  gtk_widget_class_bind_template_child (widget_class, TernAccountWizard, incoming_row);
+  gtk_widget_class_bind_template_child (widget_class, TernAccountWizard, outgoing_row);
   gtk_widget_class_bind_template_child (widget_class, TernAccountWizard, warning_label);
   gtk_widget_class_bind_template_child (widget_class, TernAccountWizard, confirm_check);
   gtk_widget_class_bind_template_child (widget_class, TernAccountWizard, password_hint_label);
