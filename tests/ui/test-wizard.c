@@ -640,7 +640,8 @@ test_shipped_providers (Fixture       *fixture,
 }
 
 /* The form by hand: ports follow the security and the protocol until the
- * user types their own; missing fields are said. */
+ * user types their own; missing fields are said; a failing outgoing step
+ * is named; what passes is saved as entered. */
 static void
 test_manual (Fixture       *fixture,
              gconstpointer  data)
@@ -650,6 +651,7 @@ test_manual (Fixture       *fixture,
   AdwComboRow *incoming_security = manual_child (fixture->wizard, "incoming_security_row");
   AdwComboRow *incoming_protocol = manual_child (fixture->wizard, "incoming_protocol_row");
   AdwComboRow *outgoing_security = manual_child (fixture->wizard, "outgoing_security_row");
+  g_autoptr(TernAccount) account = NULL;
 
   fill_details (fixture->wizard, "Alice", tern_test_servers_get_user (servers, 0), "x");
   activate (fixture->wizard, "wizard.edit-manually");
@@ -675,6 +677,40 @@ test_manual (Fixture       *fixture,
   g_assert_nonnull (strstr (status_text (fixture->wizard), "incoming server"));
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (
                       tern_context_get_accounts (fixture->context))), ==, 0);
+
+  /* The real servers by hand, with Bob's name for SMTP and Alice's
+   * password: the outgoing step fails, and says so. */
+  gtk_editable_set_text (child (fixture->wizard, "password_row"),
+                         tern_test_servers_get_password (servers, 0));
+  adw_combo_row_set_selected (incoming_protocol, 0);
+  adw_combo_row_set_selected (incoming_security, 0);
+  gtk_editable_set_text (manual_child (fixture->wizard, "incoming_host_row"), "127.0.0.1");
+  gtk_spin_button_set_value (incoming_port,
+                             tern_test_servers_get_port (servers, TERN_TEST_SERVICE_IMAPS));
+  gtk_editable_set_text (manual_child (fixture->wizard, "incoming_username_row"),
+                         tern_test_servers_get_user (servers, 0));
+  gtk_editable_set_text (manual_child (fixture->wizard, "outgoing_host_row"), "127.0.0.1");
+  gtk_spin_button_set_value (outgoing_port,
+                             tern_test_servers_get_port (servers, TERN_TEST_SERVICE_SUBMISSIONS));
+  gtk_editable_set_text (manual_child (fixture->wizard, "outgoing_username_row"),
+                         tern_test_servers_get_user (servers, 1));
+  activate (fixture->wizard, "wizard.add");
+  wait_until (not_busy, fixture->wizard, "the login test");
+  g_test_message ("%s", status_text (fixture->wizard));
+  g_assert_cmpstr (tern_account_wizard_get_page (fixture->wizard), ==, "manual");
+  g_assert_nonnull (strstr (status_text (fixture->wizard), "outgoing server did not"));
+  g_assert_nonnull (strstr (status_text (fixture->wizard), "password"));
+
+  /* Alice's name: it passes, and the account is what the form said. */
+  gtk_editable_set_text (manual_child (fixture->wizard, "outgoing_username_row"),
+                         tern_test_servers_get_user (servers, 0));
+  activate (fixture->wizard, "wizard.add");
+  wait_until (is_gone, fixture, "the wizard to close after adding");
+  account = only_account (fixture);
+  g_assert_cmpint (tern_account_get_protocol (account), ==, TERN_ACCOUNT_PROTOCOL_IMAP);
+  g_assert_cmpuint (tern_account_get_outgoing (account)->port, ==,
+                    tern_test_servers_get_port (servers, TERN_TEST_SERVICE_SUBMISSIONS));
+  assert_password_in_keyring_only (fixture, account, tern_test_servers_get_password (servers, 0));
 }
 
 /* In Russian (LANGUAGE=ru; the test environment's locale is C.UTF-8,

@@ -594,20 +594,14 @@ login_done_cb (GObject      *source,
       break;
     }
 
+  /* The engine's message names the server and says why; this says
+   * which of the two steps it was. */
   if (test->step == TERN_LOGIN_TEST_STEP_INCOMING)
-    {
-      g_autofree char *where = server_label (self->incoming);
-
-      text = g_strdup_printf (_("Signing in to the incoming server %s failed. %s"), where,
-                              test->message);
-    }
+    text = g_strdup_printf (_("Signing in to the incoming server failed. %s"), test->message);
   else
-    {
-      g_autofree char *where = server_label (self->outgoing);
-
-      text = g_strdup_printf (_("Signing in to the outgoing server %s failed. %s"), where,
-                              test->message);
-    }
+    text = g_strdup_printf (_("The incoming server accepted the sign-in, but the outgoing "
+                              "server did not. %s"),
+                            test->message);
   show_status (self, text, FALSE, TRUE);
 }
 
