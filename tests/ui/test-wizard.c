@@ -8,8 +8,9 @@
  * its first sync in the main window; a wrong password named inline with
  * its step; a self-signed certificate on the certificate page, Cancel
  * changing nothing, Trust pinning it and the account working; Fastmail's
- * app password hint and Gmail's OAuth2 page; the manual form's ports following the security; and the
- * wizard and main window in Russian.
+ * app password hint and Gmail's OAuth2 page; the manual form: ports
+ * following the security, a refused SMTP sign-in named as such, an
+ * account saved as entered; and the wizard and main window in Russian.
  *
  * With TERN_TEST_SCREENSHOT_DIR=DIR the test saves wizard-PAGE.png there
  * (GTK's own rendering), for data/screenshots/.

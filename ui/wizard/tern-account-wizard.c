@@ -36,6 +36,7 @@ struct _TernAccountWizard
   GtkSpinner *progress_spinner;
   GtkLabel *progress_label;
   GtkListBox *attempts_list;
+  GtkWidget *cancel_button;
   AdwPreferencesGroup *found_group;
   AdwComboRow *protocol_row;
   AdwActionRow *incoming_row;
@@ -128,6 +129,8 @@ set_page (TernAccountWizard *self,
       if (gtk_editable_get_text (GTK_EDITABLE (self->name_row))[0] == '\0')
         focus = GTK_WIDGET (self->name_row);
     }
+  else if (g_str_equal (name, "progress"))
+    focus = self->cancel_button;
   else if (g_str_equal (name, "summary"))
     default_widget = focus = self->add_button;
   else if (g_str_equal (name, "manual"))
@@ -342,7 +345,8 @@ show_summary (TernAccountWizard *self)
 
   /* TRANSLATORS: where the settings came from: "Found in Tern’s provider
    * list (gmail.xml)." */
-  origin = g_strdup_printf (_("Found in %s (%s)."), tern_autoconfig_source_describe (config->source),
+  origin = g_strdup_printf (_("Found in %s (%s)."),
+                            tern_autoconfig_source_describe (config->source),
                             config->origin != NULL ? config->origin : provider_name (self));
   adw_preferences_group_set_description (self->found_group, origin);
   if (config->provider_name != NULL)
@@ -448,9 +452,14 @@ detect_done_cb (GObject      *source,
       g_autoptr(TernAutoconfigConfig) guess = tern_autoconfig_guess (self->autoconfig, address);
       g_autofree char *text = NULL;
 
-      tern_wizard_manual_page_set_servers (
-        self->manual_page, guess && guess->incoming->len ? g_ptr_array_index (guess->incoming, 0) : NULL,
-        guess && guess->outgoing->len ? g_ptr_array_index (guess->outgoing, 0) : NULL);
+      const TernAutoconfigServer *incoming = NULL;
+      const TernAutoconfigServer *outgoing = NULL;
+
+      if (guess != NULL && guess->incoming->len > 0)
+        incoming = g_ptr_array_index (guess->incoming, 0);
+      if (guess != NULL && guess->outgoing->len > 0)
+        outgoing = g_ptr_array_index (guess->outgoing, 0);
+      tern_wizard_manual_page_set_servers (self->manual_page, incoming, outgoing);
       set_page (self, "manual");
       text = g_strdup_printf ("%s %s", error->message,
                               guess != NULL ? _("The settings below are only a guess: check "
@@ -809,6 +818,7 @@ tern_account_wizard_class_init (TernAccountWizardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TernAccountWizard, progress_spinner);
   gtk_widget_class_bind_template_child (widget_class, TernAccountWizard, progress_label);
   gtk_widget_class_bind_template_child (widget_class, TernAccountWizard, attempts_list);
+  gtk_widget_class_bind_template_child (widget_class, TernAccountWizard, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, TernAccountWizard, found_group);
   gtk_widget_class_bind_template_child (widget_class, TernAccountWizard, protocol_row);
   gtk_widget_class_bind_template_child (widget_class, TernAccountWizard, incoming_row);

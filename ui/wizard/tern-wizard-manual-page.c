@@ -116,17 +116,21 @@ fill_form (ServerForm                 *form,
            const TernAutoconfigServer *server,
            TernAutoconfigProtocol      protocol)
 {
+  gboolean pop3 = server != NULL && server->protocol == TERN_AUTOCONFIG_PROTOCOL_POP3;
+
   if (form->protocol_row != NULL)
-    adw_combo_row_set_selected (form->protocol_row,
-                                server != NULL && server->protocol == TERN_AUTOCONFIG_PROTOCOL_POP3);
+    adw_combo_row_set_selected (form->protocol_row, pop3 ? 1 : 0);
   select_security (form, server != NULL ? server->server->security : TERN_TLS_MODE_IMPLICIT);
   /* Set after the rows, whose changes would move a port of the old default. */
   form->default_port = tern_wizard_default_port (server != NULL ? server->protocol : protocol,
                                                  form_security (form));
-  gtk_spin_button_set_value (form->port, server != NULL ? server->server->port : form->default_port);
+  gtk_spin_button_set_value (form->port,
+                             server != NULL ? server->server->port : form->default_port);
   gtk_editable_set_text (GTK_EDITABLE (form->host_row), server != NULL ? server->server->host : "");
   gtk_editable_set_text (GTK_EDITABLE (form->username_row),
-                         server != NULL && server->server->username ? server->server->username : "");
+                         server != NULL && server->server->username != NULL
+                           ? server->server->username
+                           : "");
 }
 
 void
@@ -146,7 +150,8 @@ dup_server (ServerForm  *form,
             const char  *missing_username,
             GError     **error)
 {
-  g_autofree char *host = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (form->host_row))));
+  g_autofree char *host =
+    g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (form->host_row))));
   g_autofree char *username =
     g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (form->username_row))));
   TernAutoconfigServer *server;
@@ -203,8 +208,8 @@ tern_wizard_manual_page_class_init (TernWizardManualPageClass *klass)
 {
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/ternmail/Tern/wizard/tern-wizard-manual-page.ui");
+  gtk_widget_class_set_template_from_resource (
+    widget_class, "/org/ternmail/Tern/wizard/tern-wizard-manual-page.ui");
   gtk_widget_class_bind_template_child_full (widget_class, "incoming_protocol_row", FALSE,
                                              G_STRUCT_OFFSET (TernWizardManualPage,
                                                               incoming.protocol_row));
