@@ -423,6 +423,19 @@ _tern_imap_client_read_response (TernImapClient  *self,
 
 /* Reads until the tagged answer to @tag and returns it; untagged data goes
  * to @func, then the common handler; other tags' answers are kept. */
+/* A tag this client gave out ("T" and its number) and not answered yet. */
+static gboolean
+tag_pending (TernImapClient *self,
+             const char     *tag)
+{
+  guint64 number;
+
+  if (self->next_tag <= 1 || tag[0] != 'T' || !g_ascii_isdigit (tag[1]) ||
+      !g_ascii_string_to_unsigned (tag + 1, 10, 1, self->next_tag - 1, &number, NULL))
+    return FALSE;
+  return !g_hash_table_contains (self->done, tag);
+}
+
 TernImapResponse *
 _tern_imap_client_wait_tagged (TernImapClient  *self,
                                const char      *tag,
@@ -458,6 +471,13 @@ _tern_imap_client_wait_tagged (TernImapClient  *self,
               if (response->code == TERN_IMAP_CODE_CAPABILITY)
                 set_capabilities (self, response->capabilities);
               return g_steal_pointer (&response);
+            }
+          /* Kept for later only when it answers a command of ours still
+           * waiting: answers to nothing would fill the memory. */
+          if (!tag_pending (self, response->tag))
+            {
+              fail_protocol (self, tag, error);
+              return NULL;
             }
           g_hash_table_replace (self->done, g_strdup (response->tag),
                                 g_steal_pointer (&response));

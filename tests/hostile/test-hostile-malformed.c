@@ -317,6 +317,29 @@ test_imap_endless_sasl (void)
     g_assert_cmpstr (lines[2], ==, "*");
 }
 
+/* Tagged answers to commands never sent, without end: refused at the
+ * first, not kept. */
+static void
+test_imap_endless_tagged (void)
+{
+  const FakeStep steps[] = {
+    SEND (IMAP_PREAUTH), EXPECT ("T1 NOOP\r\n"), FLOOD ("T9 OK done\r\nX1 OK done\r\n"), END,
+  };
+  g_auto(Run) run = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+
+  run_start (&run, HOSTILE_IMAP, steps);
+  tern_imap_client_open (imap (&run), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (tern_imap_client_noop (imap (&run), NULL, &error));
+  g_assert_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_PROTOCOL);
+  g_test_message ("%s", error->message);
+  g_assert_false (tern_connection_is_connected (run.connection));
+  sent = run_finish (&run);
+  g_assert_cmpstr (sent, ==, "T1 NOOP\r\n");
+}
+
 static void
 test_imap_stops_mid_response (void)
 {
@@ -581,6 +604,7 @@ main (int    argc,
   g_test_add_func ("/tern/hostile/malformed/imap/endless-continuations",
                    test_imap_endless_continuations);
   g_test_add_func ("/tern/hostile/malformed/imap/endless-sasl", test_imap_endless_sasl);
+  g_test_add_func ("/tern/hostile/malformed/imap/endless-tagged", test_imap_endless_tagged);
   g_test_add_func ("/tern/hostile/malformed/imap/stops-mid-response",
                    test_imap_stops_mid_response);
   g_test_add_func ("/tern/hostile/malformed/pop3/overlong-line", test_pop3_overlong_line);

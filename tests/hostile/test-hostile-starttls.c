@@ -297,7 +297,7 @@ run_case (gconstpointer data)
  * client knows only what the server said over TLS. */
 
 static const FakeStep tamper_steps[] = {
-  SEND ("* OK hello\r\n"
+  SEND ("* OK [ALERT] " EVIL "\r\n"
         "* LIST () \"/\" Forged\r\n"
         "* STATUS INBOX (MESSAGES 99 UIDNEXT 99)\r\n"
         "* 99 EXISTS\r\n"
@@ -307,7 +307,7 @@ static const FakeStep tamper_steps[] = {
         "* CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN LIST-EXTENDED\r\n"),
   EXPECT ("T1 CAPABILITY\r\n"),
   SEND ("* LIST () \"/\" Forged2\r\n* CAPABILITY IMAP4rev1 STARTTLS\r\n* 5 EXISTS\r\n"
-        "T1 OK done\r\n"),
+        "* OK [ALERT] " EVIL "\r\nT1 OK [ALERT] " EVIL "\r\n"),
   EXPECT ("T2 STARTTLS\r\n"),
   SEND ("* 7 EXISTS\r\n* STATUS INBOX (MESSAGES 98)\r\nT2 OK begin\r\n"),
   TLS,
@@ -405,12 +405,113 @@ test_tamper_before_tls (void)
   g_assert_null (strstr (events_log->str, "99"));
   g_assert_null (strstr (events_log->str, "vanished"));
   g_assert_null (strstr (events_log->str, "fetch"));
+  /* Alerts in clear are not the server's word: never shown. */
+  g_assert_null (strstr (events_log->str, "alert"));
 
   tern_connection_close (connection, NULL, NULL);
   g_assert_finalize_object (g_steal_pointer (&client));
   fake_server_join (server);
   sent = fake_received_text (server);
   g_assert_cmpstr (sent, ==, "T1 CAPABILITY\r\nT2 STARTTLS\r\n");
+}
+
+/* REFERRAL (RFC 2221) names another server: Tern never goes there, before
+ * TLS or after, and does not show the referral's text from before TLS. */
+
+static GSocket *
+referral_target (guint16 *port)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GError) error = NULL;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                         &error);
+  g_assert_no_error (error);
+  g_socket_bind (socket, address, TRUE, &error);
+  g_assert_no_error (error);
+  g_socket_listen (socket, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_socket_set_blocking (socket, FALSE);
+  return g_steal_pointer (&socket);
+}
+
+static void
+assert_nobody_came (GSocket *target)
+{
+  g_autoptr(GSocket) accepted = NULL;
+  g_autoptr(GError) error = NULL;
+
+  accepted = g_socket_accept (target, NULL, &error);
+  g_assert_null (accepted);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+}
+
+static void
+test_referral_before_tls (void)
+{
+  guint16 port;
+  g_autoptr(GSocket) target = referral_target (&port);
+  g_autofree char *greeting = g_strdup_printf ("* BYE [REFERRAL imap://alice@127.0.0.1:%u/] "
+                                               EVIL "\r\n", port);
+  const FakeStep steps[] = { SEND (greeting), HANGUP, DRAIN, END };
+  FakeDialogue dialogue = { steps, certs->good, certs->key, NULL, 0, 0 };
+  g_autoptr(FakeServer) server = fake_server_start_dialogue (&dialogue);
+  g_autoptr(TernConnection) connection = fake_connection_new (server, TERN_TLS_MODE_STARTTLS,
+                                                              certs->ca_file);
+  g_autoptr(TernImapClient) client = tern_imap_client_new (connection);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+
+  g_assert_false (tern_imap_client_open (client, NULL, &error));
+  g_assert_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_BYE);
+  g_test_message ("%s", error->message);
+  g_assert_null (strstr (error->message, EVIL));
+  g_assert_null (strstr (error->message, "REFERRAL"));
+  hostile_assert_dead (HOSTILE_IMAP, G_OBJECT (client));
+  g_assert_finalize_object (g_steal_pointer (&client));
+  fake_server_join (server);
+  sent = fake_received_text (server);
+  g_assert_cmpstr (sent, ==, "");
+  assert_nobody_came (target);
+}
+
+static void
+test_referral_over_tls (void)
+{
+  guint16 port;
+  g_autoptr(GSocket) target = referral_target (&port);
+  g_autofree char *refusal = g_strdup_printf ("T1 NO [REFERRAL imap://alice@127.0.0.1:%u/] "
+                                              "Try the other server\r\n", port);
+  const FakeStep steps[] = {
+    TLS, SEND ("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] hello\r\n"),
+    EXPECT (NULL), SEND (refusal), DRAIN, END,
+  };
+  FakeDialogue dialogue = { steps, certs->good, certs->key, NULL, 0, 0 };
+  g_autoptr(FakeServer) server = fake_server_start_dialogue (&dialogue);
+  g_autoptr(TernConnection) connection = fake_connection_new (server, TERN_TLS_MODE_IMPLICIT,
+                                                              certs->ca_file);
+  g_autoptr(TernImapClient) client = tern_imap_client_new (connection);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent_tls = NULL;
+
+  tern_imap_client_open (client, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (tern_imap_client_login (client, "alice", HOSTILE_PASSWORD, "PLAIN", FALSE, NULL,
+                                          &error));
+  g_assert_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_AUTH_FAILED);
+  g_test_message ("%s", error->message);
+  tern_connection_close (connection, NULL, NULL);
+  g_assert_finalize_object (g_steal_pointer (&client));
+  fake_server_join (server);
+  sent_tls = fake_received_tls_text (server);
+  g_assert_true (g_str_has_prefix (sent_tls, "T1 AUTHENTICATE PLAIN "));
+  g_assert_cmpuint (server->received->len, ==, 0);
+  assert_nobody_came (target);
 }
 
 int
@@ -430,6 +531,8 @@ main (int    argc,
       g_test_add_data_func (path, &cases[i], run_case);
     }
   g_test_add_func ("/tern/hostile/imap/starttls/tamper-before-tls", test_tamper_before_tls);
+  g_test_add_func ("/tern/hostile/imap/starttls/referral", test_referral_before_tls);
+  g_test_add_func ("/tern/hostile/imap/implicit/referral", test_referral_over_tls);
 
   result = g_test_run ();
   test_certs_free (certs);
