@@ -10,6 +10,8 @@
 
 #include "tern-account-wizard.h"
 #include "tern-application.h"
+#include "tern-composer-window.h"
+#include "tern-mailto.h"
 #include "tern-ui-resources.h"
 #include "tern-window.h"
 
@@ -184,6 +186,50 @@ add_account_activated (GSimpleAction *action,
   open_wizard (self);
 }
 
+/* "tern mailto:..." and the desktop file's %u: a composer for each link,
+ * without the main window. */
+static void
+tern_application_open (GApplication  *app,
+                       GFile        **files,
+                       int            n_files,
+                       const char    *hint)
+{
+  TernApplication *self = TERN_APPLICATION (app);
+  g_autoptr(GError) error = NULL;
+
+  if (!ensure_context (self, &error))
+    {
+      show_startup_error (self, error);
+      return;
+    }
+  for (int i = 0; i < n_files; i++)
+    {
+      g_autofree char *uri = g_file_get_uri (files[i]);
+
+      if (tern_mailto_is_mailto (uri))
+        gtk_window_present (GTK_WINDOW (tern_composer_window_new_from_mailto (self, self->context,
+                                                                              uri)));
+      else
+        g_warning ("Tern opens mailto: links only, not %s", uri);
+    }
+}
+
+static void
+compose_activated (GSimpleAction *action,
+                   GVariant      *parameter,
+                   gpointer       user_data)
+{
+  TernApplication *self = TERN_APPLICATION (user_data);
+  g_autoptr(GError) error = NULL;
+
+  if (!ensure_context (self, &error))
+    {
+      show_startup_error (self, error);
+      return;
+    }
+  gtk_window_present (GTK_WINDOW (tern_composer_window_new (self, self->context, NULL)));
+}
+
 static void
 quit_activated (GSimpleAction *action,
                 GVariant      *parameter,
@@ -194,6 +240,9 @@ quit_activated (GSimpleAction *action,
 
 static const GActionEntry app_actions[] = {
   { "quit", quit_activated },
+  { "compose", compose_activated },
+  /* The desktop file's action, activated over D-Bus (DBusActivatable). */
+  { "new-message", compose_activated },
   { "add-account", add_account_activated },
 };
 
@@ -219,6 +268,7 @@ tern_application_class_init (TernApplicationClass *klass)
   object_class->dispose = tern_application_dispose;
   app_class->startup = tern_application_startup;
   app_class->activate = tern_application_activate;
+  app_class->open = tern_application_open;
 }
 
 static void
@@ -233,7 +283,7 @@ tern_application_new (void)
 {
   return g_object_new (TERN_TYPE_APPLICATION,
                        "application-id", APPLICATION_ID,
-                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "flags", G_APPLICATION_HANDLES_OPEN,
                        "resource-base-path", "/org/ternmail/Tern",
                        NULL);
 }
