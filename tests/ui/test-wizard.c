@@ -8,7 +8,8 @@
  * its first sync in the main window; a wrong password named inline with
  * its step; a self-signed certificate on the certificate page, Cancel
  * changing nothing, Trust pinning it and the account working; Fastmail's
- * app password hint and Gmail's OAuth2 page; the manual form: ports
+ * app password hint and Gmail's OAuth2 page; plaintext servers only
+ * after the user confirmed the warning; the manual form: ports
  * following the security, a refused SMTP sign-in named as such, an
  * account saved as entered; and the wizard and main window in Russian.
  *
@@ -640,6 +641,62 @@ test_shipped_providers (Fixture       *fixture,
   g_assert_cmpstr (tern_account_wizard_get_page (fixture->wizard), ==, "details");
 }
 
+/* Plaintext servers are shown with a warning, and the login test runs
+ * only once the user confirmed it. */
+static void
+test_insecure_confirm (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  TernAutoconfig *autoconfig = tern_account_wizard_get_autoconfig (fixture->wizard);
+  g_autofree char *file = g_build_filename (tern_autoconfig_get_providers_dir (autoconfig),
+                                            "plain.xml", NULL);
+  g_autofree char *xml = g_strdup_printf (
+    "<?xml version=\"1.0\"?>\n<clientConfig version=\"1.1\"><emailProvider id=\"plain.test\">"
+    "<domain>plain.test</domain><displayName>Plain Mail</displayName>"
+    "<incomingServer type=\"imap\"><hostname>127.0.0.1</hostname><port>%u</port>"
+    "<socketType>plain</socketType><username>%%EMAILADDRESS%%</username>"
+    "<authentication>password-cleartext</authentication></incomingServer>"
+    "<outgoingServer type=\"smtp\"><hostname>127.0.0.1</hostname><port>%u</port>"
+    "<socketType>plain</socketType><username>%%EMAILADDRESS%%</username>"
+    "<authentication>password-cleartext</authentication></outgoingServer>"
+    "</emailProvider></clientConfig>\n",
+    tern_test_servers_get_port (servers, TERN_TEST_SERVICE_IMAP),
+    tern_test_servers_get_port (servers, TERN_TEST_SERVICE_SUBMISSION));
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (file, xml, -1, &error);
+  g_assert_no_error (error);
+  map_local (autoconfig, "127.0.0.1", TERN_TEST_SERVICE_IMAP);
+  map_local (autoconfig, "127.0.0.1", TERN_TEST_SERVICE_SUBMISSION);
+
+  fill_details (fixture->wizard, "Alice", "alice@plain.test", "a password");
+  activate (fixture->wizard, "wizard.continue");
+  wait_for_page (fixture->wizard, "summary");
+  g_assert_true (gtk_widget_is_drawable (child (fixture->wizard, "warning_label")));
+  g_assert_nonnull (strstr (gtk_label_get_text (child (fixture->wizard, "warning_label")),
+                            "unencrypted"));
+  g_assert_true (gtk_widget_is_drawable (child (fixture->wizard, "confirm_check")));
+  g_assert_true (shows_label (GTK_WIDGET (fixture->wizard),
+                              "IMAP · None: password and mail are sent unencrypted · "
+                              "alice@plain.test"));
+  save_screenshot (GTK_WIDGET (fixture->wizard), "wizard-insecure.png");
+
+  /* Not confirmed: nothing is tried. */
+  activate (fixture->wizard, "wizard.add");
+  g_assert_nonnull (strstr (status_text (fixture->wizard), "Confirm"));
+  g_assert_false (gtk_widget_get_visible (child (fixture->wizard, "busy_spinner")));
+
+  /* Confirmed: the login test runs (and fails: there is no such user). */
+  gtk_check_button_set_active (child (fixture->wizard, "confirm_check"), TRUE);
+  activate (fixture->wizard, "wizard.add");
+  g_assert_true (gtk_widget_get_visible (child (fixture->wizard, "busy_spinner")));
+  wait_until (not_busy, fixture->wizard, "the login test");
+  g_test_message ("%s", status_text (fixture->wizard));
+  g_assert_nonnull (strstr (status_text (fixture->wizard), "incoming server"));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (
+                      tern_context_get_accounts (fixture->context))), ==, 0);
+}
+
 /* The form by hand: ports follow the security and the protocol until the
  * user types their own; missing fields are said; a failing outgoing step
  * is named; what passes is saved as entered. */
@@ -789,6 +846,7 @@ main (int    argc,
   ADD ("wrong-password", NULL, test_wrong_password);
   ADD ("certificate", "127.0.0.3", test_certificate);
   ADD ("shipped-providers", NULL, test_shipped_providers);
+  ADD ("insecure-confirm", NULL, test_insecure_confirm);
   ADD ("manual", NULL, test_manual);
 #undef ADD
   g_test_add_func ("/tern/ui/wizard/russian", test_russian);
