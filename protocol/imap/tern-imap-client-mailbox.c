@@ -41,11 +41,16 @@ add_status_items (TernImapClient      *self,
   tern_imap_command_add (command, ")");
 }
 
+/* Far more folders than any account has: a server that lists without end
+ * is cut off there instead of filling the memory. */
+#define LIST_MAILBOXES_MAX 1000000
+
 typedef struct
 {
   GPtrArray *mailboxes;  /* of TernImapMailbox */
   GHashTable *by_name;   /* UTF-8 name -> TernImapMailbox, borrowed */
   gboolean lsub;
+  gboolean too_many;     /* the connection was closed at LIST_MAILBOXES_MAX */
 } ListData;
 
 static gboolean
@@ -62,8 +67,14 @@ list_untagged (TernImapClient   *self,
   switch (response->data)
     {
     case TERN_IMAP_DATA_LIST:
-      if (list->lsub)
+      if (list->lsub || list->too_many)
         return TRUE;
+      if (list->mailboxes->len >= LIST_MAILBOXES_MAX)
+        {
+          list->too_many = TRUE;
+          tern_connection_close (self->connection, NULL, NULL);
+          return TRUE;
+        }
       mailbox = g_steal_pointer (&response->mailbox);
       g_ptr_array_add (list->mailboxes, mailbox);
       g_hash_table_replace (list->by_name, mailbox->name, mailbox);
@@ -93,13 +104,15 @@ tern_imap_client_list (TernImapClient       *self,
   g_autoptr(GHashTable) by_name = NULL;
   g_autoptr(TernImapCommand) command = _tern_imap_client_command_new (self, "LIST");
   gboolean extended = tern_imap_client_has_capability (self, "LIST-EXTENDED");
+  g_autoptr(GError) local_error = NULL;
   ListData data;
+  gboolean ok;
 
   g_return_val_if_fail (TERN_IS_IMAP_CLIENT (self), NULL);
 
   mailboxes = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_mailbox_free);
   by_name = g_hash_table_new (g_str_hash, g_str_equal);
-  data = (ListData) { mailboxes, by_name, FALSE };
+  data = (ListData) { mailboxes, by_name, FALSE, FALSE };
 
   tern_imap_command_add (command, "LIST \"\" \"*\"");
   if (extended || tern_imap_client_has_capability (self, "SPECIAL-USE") ||
@@ -128,9 +141,20 @@ tern_imap_client_list (TernImapClient       *self,
     }
   tern_imap_command_end (command);
 
-  if (!_tern_imap_client_run_command (self, command, list_untagged, &data, NULL, cancellable,
-                                      error))
-    return NULL;
+  ok = _tern_imap_client_run_command (self, command, list_untagged, &data, NULL, cancellable,
+                                       &local_error);
+  if (data.too_many)
+    {
+      g_set_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_PROTOCOL,
+                   _("%s listed more than %u folders; the connection was closed"),
+                   self->label, (guint) LIST_MAILBOXES_MAX);
+      return NULL;
+    }
+  if (!ok)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
 
   if (!extended)
     {

@@ -340,6 +340,31 @@ test_imap_endless_tagged (void)
   g_assert_cmpstr (sent, ==, "T1 NOOP\r\n");
 }
 
+/* A folder list without end: cut off at a bound, not kept growing. */
+static void
+test_imap_endless_list (void)
+{
+  const FakeStep steps[] = {
+    SEND (IMAP_PREAUTH), EXPECT ("T1 LIST \"\" \"*\"\r\n"),
+    FLOOD ("* LIST () \"/\" Same\r\n"), END,
+  };
+  g_auto(Run) run = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) mailboxes = NULL;
+  g_autofree char *sent = NULL;
+
+  run_start (&run, HOSTILE_IMAP, steps);
+  tern_imap_client_open (imap (&run), NULL, &error);
+  g_assert_no_error (error);
+  mailboxes = tern_imap_client_list (imap (&run), 0, NULL, &error);
+  g_assert_null (mailboxes);
+  g_assert_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_PROTOCOL);
+  assert_error_says (error, "more than 1000000 folders");
+  g_assert_false (tern_connection_is_connected (run.connection));
+  sent = run_finish (&run);
+  g_assert_cmpstr (sent, ==, "T1 LIST \"\" \"*\"\r\n");
+}
+
 static void
 test_imap_stops_mid_response (void)
 {
@@ -605,6 +630,7 @@ main (int    argc,
                    test_imap_endless_continuations);
   g_test_add_func ("/tern/hostile/malformed/imap/endless-sasl", test_imap_endless_sasl);
   g_test_add_func ("/tern/hostile/malformed/imap/endless-tagged", test_imap_endless_tagged);
+  g_test_add_func ("/tern/hostile/malformed/imap/endless-list", test_imap_endless_list);
   g_test_add_func ("/tern/hostile/malformed/imap/stops-mid-response",
                    test_imap_stops_mid_response);
   g_test_add_func ("/tern/hostile/malformed/pop3/overlong-line", test_pop3_overlong_line);
