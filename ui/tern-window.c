@@ -120,7 +120,7 @@ tern_window_size_allocate (GtkWidget *widget,
 
   GTK_WIDGET_CLASS (tern_window_parent_class)->size_allocate (widget, width, height, baseline);
   if ((width < NARROW_WIDTH) != self->narrow && self->layout_idle_id == 0)
-    self->layout_idle_id = g_idle_add (update_layout_cb, self);
+    self->layout_idle_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE, update_layout_cb, self, NULL);
 }
 
 static void
@@ -210,7 +210,9 @@ list_selection_changed_cb (TernWindow *self)
   tern_message_view_set_message (self->message_view, id);
   _tern_window_show_pane (self, self->view_pane);
   g_clear_handle_id (&self->mark_read_id, g_source_remove);
-  self->mark_read_id = g_idle_add (mark_read_cb, self);
+  /* Not a default idle: a busy frame clock (the view's spinner) would
+   * starve it. */
+  self->mark_read_id = g_idle_add_full (G_PRIORITY_DEFAULT, mark_read_cb, self, NULL);
 }
 
 /* Sync */
