@@ -84,13 +84,18 @@ role_rank (const char *role)
   return G_N_ELEMENTS (role_order);
 }
 
+typedef struct
+{
+  gint64 account_id;
+  GPtrArray *rows; /* FolderRow */
+} ReadRows;
+
 static gboolean
 read_rows_cb (sqlite3  *db,
               gpointer  user_data,
               GError  **error)
 {
-  GPtrArray *rows = ((gpointer *) user_data)[0];
-  gint64 account_id = *(gint64 *) ((gpointer *) user_data)[1];
+  ReadRows *read = user_data;
   g_autoptr(sqlite3_stmt) stmt = NULL;
   int rc;
 
@@ -104,7 +109,7 @@ read_rows_cb (sqlite3  *db,
                              error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_int64 (stmt, 1, account_id);
+  sqlite3_bind_int64 (stmt, 1, read->account_id);
   sqlite3_bind_int (stmt, 2, TERN_IMAP_FLAG_SEEN | TERN_IMAP_FLAG_DELETED);
   sqlite3_bind_int (stmt, 3, TERN_IMAP_MAILBOX_NONEXISTENT);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
@@ -118,7 +123,7 @@ read_rows_cb (sqlite3  *db,
       row->role = tern_store_dup_text (stmt, 3);
       row->total = sqlite3_column_int (stmt, 4);
       row->unread = sqlite3_column_int (stmt, 5);
-      g_ptr_array_add (rows, row);
+      g_ptr_array_add (read->rows, row);
     }
   if (rc != SQLITE_DONE)
     return tern_store_set_error (db, error);
@@ -281,13 +286,12 @@ tern_folder_list_reload (TernFolderList  *self,
                          GError         **error)
 {
   g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) folder_row_free);
-  gint64 account_id;
-  gpointer data[2] = { rows, &account_id };
+  ReadRows read = { 0, rows };
 
   g_return_val_if_fail (TERN_IS_FOLDER_LIST (self), FALSE);
 
-  account_id = tern_account_get_id (self->account);
-  if (!tern_store_read (self->store, read_rows_cb, data, error))
+  read.account_id = tern_account_get_id (self->account);
+  if (!tern_store_read (self->store, read_rows_cb, &read, error))
     return FALSE;
   layout (rows);
   g_ptr_array_sort (rows, compare_rows);
