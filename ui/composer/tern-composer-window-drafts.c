@@ -119,8 +119,10 @@ save_timeout_cb (gpointer user_data)
   g_autoptr(GError) error = NULL;
 
   self->save_timeout = 0;
+  /* Not in red: while the user types, an address is often half written;
+   * the next change tries again, and closing asks. */
   if (!tern_composer_window_save_draft (self, &error))
-    _tern_composer_window_set_status (self, error->message, TRUE);
+    _tern_composer_window_set_status (self, error->message, FALSE);
   return G_SOURCE_REMOVE;
 }
 
