@@ -91,8 +91,9 @@ update_actions (TernAccountWizard *self)
   gtk_widget_action_set_enabled (widget, "wizard.cancel-certificate", !self->busy);
 }
 
-/* @text in the line under the pages; an error unless @busy.  NULL hides
- * it. */
+/* @text in the line under the pages (NULL hides it), in red when it is
+ * an @error; @busy shows a spinner and disables the actions that would
+ * start something else meanwhile. */
 static void
 show_status (TernAccountWizard *self,
              const char        *text,
@@ -124,10 +125,14 @@ set_page (TernAccountWizard *self,
 
   if (g_str_equal (name, "details"))
     {
+      /* The first field still empty; the password when coming back. */
       default_widget = self->continue_button;
-      focus = GTK_WIDGET (self->address_row);
       if (gtk_editable_get_text (GTK_EDITABLE (self->name_row))[0] == '\0')
         focus = GTK_WIDGET (self->name_row);
+      else if (gtk_editable_get_text (GTK_EDITABLE (self->address_row))[0] == '\0')
+        focus = GTK_WIDGET (self->address_row);
+      else
+        focus = GTK_WIDGET (self->password_row);
     }
   else if (g_str_equal (name, "progress"))
     focus = self->cancel_button;
