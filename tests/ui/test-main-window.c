@@ -326,6 +326,18 @@ server_has_message (gpointer data)
   return flags != NULL;
 }
 
+static TernMessageItem *item_at (TernWindow *window,
+                                 guint       position);
+
+static gboolean
+first_is_compiler_meetup (gpointer data)
+{
+  State *state = data;
+  g_autoptr(TernMessageItem) first = item_at (state->window, 0);
+
+  return g_strcmp0 (tern_message_item_get_subject (first), "Compiler meetup") == 0;
+}
+
 static gboolean
 has_rows (gpointer data)
 {
@@ -496,6 +508,14 @@ test_read_and_act (void)
   wait_until (server_lacks, &state, "the deleted message to leave the INBOX");
   state.mailbox = "Trash";
   wait_until (server_has_seen, &state, "the deleted message in the Trash");
+
+  /* Sorted by subject, A to Z; conversations keep every row here (no
+   * message answers another). */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.sort", "s", "subject"));
+  wait_until (first_is_compiler_meetup, &state, "the list sorted by subject");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.threaded", NULL));
+  drain ();
+  g_assert_cmpuint (n_rows (&state), ==, G_N_ELEMENTS (corpus) - 2);
 
   close_window (context, account, state.window);
   current_context = NULL;
