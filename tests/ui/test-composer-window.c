@@ -447,6 +447,7 @@ test_send (Fixture       *fixture,
   TernComposer *composer;
   TernAddressEntry *to_entry;
   GtkEntry *entry;
+  GtkWidget *focus;
   Outbox outbox = { &fixture->alice, NULL };
   ServerWait sent = { 0, "Sent", NULL };
 
@@ -470,6 +471,9 @@ test_send (Fixture       *fixture,
   gtk_editable_set_text (GTK_EDITABLE (entry), "bob@tern.test, бор");
   drain ();
   g_assert_cmpuint (g_list_model_get_n_items (tern_address_entry_get_completions (to_entry)), ==, 1);
+  /* The completions show without taking the focus from the entry. */
+  focus = gtk_root_get_focus (GTK_ROOT (window));
+  g_assert_true (focus == GTK_WIDGET (entry) || gtk_widget_is_ancestor (focus, GTK_WIDGET (entry)));
   tern_address_entry_complete (to_entry, 0);
   g_assert_cmpstr (tern_composer_get_to (composer), ==,
                    "bob@tern.test, Борис Смирнов <boris@example.ru>, ");
@@ -550,6 +554,7 @@ test_reply (Fixture       *fixture,
                                                     TERN_REPLY_MODE_REPLY));
   g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
   wait_until ((Predicate) tern_composer_window_get_ready, window, "the original's body");
+  g_assert_cmpstr (tern_composer_window_get_status (window), ==, "");
   composer = tern_composer_window_get_composer (window);
   g_assert_nonnull (strstr (tern_composer_get_to (composer), "bob@tern.test"));
   g_assert_true (g_str_has_prefix (tern_composer_get_subject (composer), "Re: "));

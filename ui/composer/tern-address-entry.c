@@ -166,6 +166,14 @@ key_pressed_cb (GtkEventControllerKey *controller,
     }
 }
 
+/* Focus left the entry and its popover (the popover is a child of this
+ * widget, so choosing a row there does not count). */
+static void
+focus_leave_cb (TernAddressEntry *self)
+{
+  hide_completions (self);
+}
+
 static void
 setup_row_cb (GtkSignalListItemFactory *factory,
               GtkListItem              *item)
@@ -253,6 +261,7 @@ tern_address_entry_init (TernAddressEntry *self)
 {
   GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
   GtkEventController *keys = gtk_event_controller_key_new ();
+  GtkEventController *focus = gtk_event_controller_focus_new ();
   GtkWidget *scrolled = gtk_scrolled_window_new ();
 
   self->entry = GTK_ENTRY (gtk_entry_new ());
@@ -262,6 +271,8 @@ tern_address_entry_init (TernAddressEntry *self)
   gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
   g_signal_connect (keys, "key-pressed", G_CALLBACK (key_pressed_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self->entry), keys);
+  g_signal_connect_swapped (focus, "leave", G_CALLBACK (focus_leave_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), focus);
 
   self->completions = gtk_string_list_new (NULL);
   self->selection = gtk_single_selection_new (G_LIST_MODEL (self->completions));

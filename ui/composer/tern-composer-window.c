@@ -333,6 +333,7 @@ _tern_composer_window_set_composer (TernComposerWindow *self,
   else
     from_selected_cb (self);
   composer_notify_cb (composer, NULL, self);
+  _tern_composer_window_set_status (self, "", FALSE);
   /* What the window opened with is saved already, or not worth a draft. */
   _tern_composer_window_cancel_save (self);
   self->changed = FALSE;
