@@ -401,6 +401,7 @@ create_children_cb (gpointer item,
 /* Entries */
 
 static gboolean all_inboxes_selected (TernSidebar *self);
+static void     update_outbox        (TernSidebar *self);
 
 /* "All Inboxes" is the Inboxes there are: when an account's Inbox comes
  * (its first sync) or goes, the selection's folders changed. */
@@ -428,6 +429,10 @@ account_entry_new (TernSidebar *self,
   else
     g_signal_connect_object (entry->folders, "items-changed", G_CALLBACK (folders_changed_cb), self,
                              G_CONNECT_SWAPPED);
+  /* The outbox changes without a message row changing: a flush, which is
+   * a job of the account, sends or fails its rows. */
+  g_signal_connect_object (entry->worker, "notify::state", G_CALLBACK (update_outbox), self,
+                           G_CONNECT_SWAPPED);
   return entry;
 }
 

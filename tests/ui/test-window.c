@@ -1,11 +1,15 @@
 /* test-window.c: the main window under a real X server (Xvfb): the empty
- * state and accounts in the sidebar (test-main-window has real mail).
+ * state, accounts and the Outbox in the sidebar (test-main-window has
+ * real mail).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "tern-application.h"
+#include "tern-outbox.h"
 #include "tern-test-util.h"
 #include "tern-window.h"
 
@@ -154,6 +158,24 @@ test_lists_accounts (Fixture       *fixture,
   g_assert_true (shows_label (sidebar, "ann@example.org"));
   g_assert_true (shows_label (sidebar, "Борис"));
   g_assert_true (shows_label (sidebar, "boris@example.ru"));
+  g_assert_false (shows_label (sidebar, "Outbox"));
+
+  /* A queued message brings the Outbox with its count. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(TernAccount) ann =
+      g_list_model_get_item (G_LIST_MODEL (tern_context_get_accounts (fixture->context)), 0);
+    const char *raw = "From: Ann <ann@example.org>\r\nTo: bob@example.org\r\n"
+                      "Subject: Hello\r\n\r\nHi\r\n";
+    g_autoptr(GBytes) message = g_bytes_new_static (raw, strlen (raw));
+
+    tern_outbox_enqueue (tern_context_get_store (fixture->context), ann, message, &error);
+    g_assert_no_error (error);
+    tern_sidebar_reload (TERN_SIDEBAR (sidebar));
+    drain ();
+    g_assert_true (shows_label (sidebar, "Outbox"));
+    g_assert_true (shows_label (sidebar, "1"));
+  }
 
   close_window (fixture, window);
 }
