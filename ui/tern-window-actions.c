@@ -447,6 +447,53 @@ threaded_changed (GSimpleAction *action,
   _tern_window_reload_list (self);
 }
 
+/* View → Encoding: the message view's own menu, with its items turned to
+ * win.charset, since the view's widget actions cannot be reached from the
+ * header bar's menu. */
+static void
+charset_changed (GSimpleAction *action,
+                 GVariant      *state,
+                 gpointer       user_data)
+{
+  TernWindow *self = user_data;
+
+  g_simple_action_set_state (action, state);
+  tern_message_view_set_charset (self->message_view, g_variant_get_string (state, NULL));
+}
+
+/* The view resets its charset for each message: the menu's check follows. */
+static void
+sync_charset (TernWindow *self)
+{
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), "charset");
+  const char *charset = tern_message_view_get_charset (self->message_view);
+
+  g_simple_action_set_state (G_SIMPLE_ACTION (action),
+                             g_variant_new_string (charset != NULL ? charset : ""));
+}
+
+static GMenuModel *
+new_encoding_menu (void)
+{
+  g_autoptr(GMenuModel) source = tern_message_view_new_encoding_menu ();
+  GMenu *menu = g_menu_new ();
+
+  for (int i = 0; i < g_menu_model_get_n_items (source); i++)
+    {
+      g_autofree char *label = NULL;
+      g_autoptr(GVariant) target = NULL;
+      g_autoptr(GMenuItem) item = NULL;
+
+      g_menu_model_get_item_attribute (source, i, G_MENU_ATTRIBUTE_LABEL, "s", &label);
+      target = g_menu_model_get_item_attribute_value (source, i, G_MENU_ATTRIBUTE_TARGET,
+                                                      G_VARIANT_TYPE_STRING);
+      item = g_menu_item_new (label, NULL);
+      g_menu_item_set_action_and_target_value (item, "win.charset", target);
+      g_menu_append_item (menu, item);
+    }
+  return G_MENU_MODEL (menu);
+}
+
 static const GActionEntry window_actions[] = {
   { "compose", composer_placeholder },
   { "reply", composer_placeholder },
@@ -469,6 +516,7 @@ static const GActionEntry window_actions[] = {
   { "back", back_activated },
   { "sort", NULL, "s", "'date'", sort_changed },
   { "threaded", NULL, NULL, "false", threaded_changed },
+  { "charset", NULL, "s", "''", charset_changed },
 };
 
 void
@@ -524,6 +572,13 @@ _tern_window_actions_init (TernWindow *self)
   g_action_map_add_action_entries (G_ACTION_MAP (self), window_actions,
                                    G_N_ELEMENTS (window_actions), self);
   gtk_menu_button_set_create_popup_func (self->move_button, create_move_menu_cb, self, NULL);
+  {
+    g_autoptr(GMenuModel) encodings = new_encoding_menu ();
+
+    g_menu_append_submenu (self->message_menu, _("_Encoding"), encodings);
+  }
+  g_signal_connect_object (self->message_view, "notify::charset", G_CALLBACK (sync_charset), self,
+                           G_CONNECT_SWAPPED);
   add_single_keys (self);
   _tern_window_update_actions (self);
 }

@@ -34,6 +34,7 @@ struct _TernWindow
   GtkWidget *reply_all_button;
   GtkWidget *forward_button;
   GtkWidget *archive_button;
+  GMenu *message_menu;
 
   /* Panes built in code */
   TernSidebar *sidebar;

@@ -453,6 +453,7 @@ tern_window_class_init (TernWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TernWindow, reply_all_button);
   gtk_widget_class_bind_template_child (widget_class, TernWindow, forward_button);
   gtk_widget_class_bind_template_child (widget_class, TernWindow, archive_button);
+  gtk_widget_class_bind_template_child (widget_class, TernWindow, message_menu);
 }
 
 static void

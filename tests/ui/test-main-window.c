@@ -465,6 +465,15 @@ test_read_and_act (void)
   wait_until (item_is_read, first, "the first row to show as read");
   save_screenshot (GTK_WIDGET (state.window), "main-window.png");
 
+  /* More → Encoding reaches the view's charset. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.charset", "s",
+                                             "KOI8-R"));
+  g_assert_cmpstr (tern_message_view_get_charset (tern_window_get_message_view (state.window)), ==,
+                   "KOI8-R");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.charset", "s", ""));
+  g_assert_null (tern_message_view_get_charset (tern_window_get_message_view (state.window)));
+  wait_until (body_shown, &state, "the body in its declared charset again");
+
   /* Mark as Read on two messages at once, through the window's action. */
   selection = GTK_SELECTION_MODEL (gtk_list_view_get_model (
     tern_message_list_view_get_list_view (list_view)));
