@@ -41,16 +41,18 @@ add_status_items (TernImapClient      *self,
   tern_imap_command_add (command, ")");
 }
 
-/* Far more folders than any account has: a server that lists without end
- * is cut off there instead of filling the memory. */
-#define LIST_MAILBOXES_MAX 1000000
+/* Far more than the folders of any account take (counting what each
+ * costs to keep): a server that lists without end is cut off there
+ * instead of filling the memory. */
+#define LIST_BYTES_MAX (128 * 1024 * 1024)
 
 typedef struct
 {
   GPtrArray *mailboxes;  /* of TernImapMailbox */
   GHashTable *by_name;   /* UTF-8 name -> TernImapMailbox, borrowed */
   gboolean lsub;
-  gboolean too_many;     /* the connection was closed at LIST_MAILBOXES_MAX */
+  gsize kept;            /* bytes, roughly */
+  gboolean too_many;     /* the connection was closed at LIST_BYTES_MAX */
 } ListData;
 
 static gboolean
@@ -69,13 +71,15 @@ list_untagged (TernImapClient   *self,
     case TERN_IMAP_DATA_LIST:
       if (list->lsub || list->too_many)
         return TRUE;
-      if (list->mailboxes->len >= LIST_MAILBOXES_MAX)
+      mailbox = g_steal_pointer (&response->mailbox);
+      list->kept += sizeof *mailbox + strlen (mailbox->name) + strlen (mailbox->raw_name) + 96;
+      if (list->kept > LIST_BYTES_MAX)
         {
           list->too_many = TRUE;
+          tern_imap_mailbox_free (mailbox);
           tern_connection_close (self->connection, NULL, NULL);
           return TRUE;
         }
-      mailbox = g_steal_pointer (&response->mailbox);
       g_ptr_array_add (list->mailboxes, mailbox);
       g_hash_table_replace (list->by_name, mailbox->name, mailbox);
       return TRUE;
@@ -112,7 +116,7 @@ tern_imap_client_list (TernImapClient       *self,
 
   mailboxes = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_mailbox_free);
   by_name = g_hash_table_new (g_str_hash, g_str_equal);
-  data = (ListData) { mailboxes, by_name, FALSE, FALSE };
+  data = (ListData) { mailboxes, by_name, FALSE, 0, FALSE };
 
   tern_imap_command_add (command, "LIST \"\" \"*\"");
   if (extended || tern_imap_client_has_capability (self, "SPECIAL-USE") ||
@@ -146,8 +150,9 @@ tern_imap_client_list (TernImapClient       *self,
   if (data.too_many)
     {
       g_set_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_PROTOCOL,
-                   _("%s listed more than %u folders; the connection was closed"),
-                   self->label, (guint) LIST_MAILBOXES_MAX);
+                   _("%s listed more folders than any account has; the connection was "
+                     "closed"),
+                   self->label);
       return NULL;
     }
   if (!ok)

@@ -27,9 +27,10 @@
 #define AUTH_LINE_MAX 255
 #define PIPELINE_WINDOW 50
 #define WRITE_CHUNK (64 * 1024)
-/* CAPA, LIST and UIDL: no maildrop has a million messages, and a server
- * that never ends its list must not take all memory. */
-#define LIST_LINES_MAX 1000000
+/* CAPA, LIST and UIDL: far more than the list of any maildrop takes
+ * (counting what each line costs to keep), so that a server that never
+ * ends its list cannot take all memory. */
+#define LIST_BYTES_MAX (128 * 1024 * 1024)
 
 G_DEFINE_QUARK (tern-pop3-error-quark, tern_pop3_error)
 
@@ -389,6 +390,7 @@ read_lines (TernPop3Client  *self,
             GError         **error)
 {
   g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  gsize kept = 0;
 
   for (;;)
     {
@@ -404,14 +406,15 @@ read_lines (TernPop3Client  *self,
           g_free (line);
           break;
         }
-      if (lines->len >= LIST_LINES_MAX)
+      kept += len + 2 * sizeof (gpointer) + 32;
+      if (kept > LIST_BYTES_MAX)
         {
           g_free (line);
           tern_connection_close (self->connection, NULL, NULL);
           g_set_error (error, TERN_POP3_ERROR, TERN_POP3_ERROR_PROTOCOL,
-                       _("%s sent a list of more than %u lines, longer than any mailbox "
-                         "has; the connection was closed"),
-                       self->label, (guint) LIST_LINES_MAX);
+                       _("%s sent a longer list than any mailbox has; the connection was "
+                         "closed"),
+                       self->label);
           return NULL;
         }
       if (line[0] == '.')
