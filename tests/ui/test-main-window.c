@@ -411,6 +411,16 @@ item_at (TernWindow *window,
 }
 
 static void
+assert_selected_subject (TernMessageListView *list_view,
+                         const char          *subject)
+{
+  g_autoptr(GPtrArray) items = tern_message_list_view_get_selected_items (list_view);
+
+  g_assert_cmpuint (items->len, ==, 1);
+  g_assert_cmpstr (tern_message_item_get_subject (items->pdata[0]), ==, subject);
+}
+
+static void
 test_read_and_act (void)
 {
   g_autoptr(GError) error = NULL;
@@ -518,10 +528,20 @@ test_read_and_act (void)
   state.mailbox = "Trash";
   wait_until (server_has_seen, &state, "the deleted message in the Trash");
 
-  /* Sorted by subject, A to Z; conversations keep every row here (no
-   * message answers another). */
+  /* Sorted by subject, A to Z. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.sort", "s", "subject"));
   wait_until (first_is_compiler_meetup, &state, "the list sorted by subject");
+
+  /* Next and previous unread skip the read ones: from "Design review
+   * notes" (read) to "Invoice 2026-114", then back to "Compiler meetup". */
+  tern_message_list_view_select (list_view, 1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.next-unread", NULL));
+  assert_selected_subject (list_view, "Invoice 2026-114");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.previous-unread",
+                                             NULL));
+  assert_selected_subject (list_view, "Compiler meetup");
+
+  /* Conversations keep every row here: no message answers another. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.threaded", NULL));
   drain ();
   g_assert_cmpuint (n_rows (&state), ==, G_N_ELEMENTS (corpus) - 2);
