@@ -22,6 +22,7 @@
 
 #include <gio/gio.h>
 
+#include "tern-context.h"
 #include "tern-imap-client.h"
 #include "tern-store.h"
 
@@ -77,5 +78,21 @@ gboolean tern_offline_queue_replay    (TernStore      *store,
                                        guint          *replayed,
                                        GCancellable   *cancellable,
                                        GError        **error);
+
+/* Replays @account's queue over a session of its own, as a job of the
+ * context's worker pool, so the account's other jobs wait their turn.
+ * The account's worker shows the state (syncing, offline, error).  Does
+ * nothing for accounts that are not IMAP. */
+void     tern_offline_queue_replay_async  (TernContext          *context,
+                                           TernAccount          *account,
+                                           GCancellable         *cancellable,
+                                           GAsyncReadyCallback   callback,
+                                           gpointer              user_data);
+/* @replayed (optional) receives how many operations were done; a failure
+ * leaves the rest queued for the next replay. */
+gboolean tern_offline_queue_replay_finish (TernContext          *context,
+                                           GAsyncResult         *result,
+                                           guint                *replayed,
+                                           GError              **error);
 
 G_END_DECLS

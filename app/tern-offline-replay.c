@@ -18,6 +18,7 @@
 #include "tern-mail-store-private.h"
 
 #include "tern-app-error.h"
+#include "tern-imap-session.h"
 
 /* An operation the server keeps refusing is given up after this many
  * replays. */
@@ -719,4 +720,101 @@ tern_offline_queue_replay (TernStore       *store,
   if (replayed != NULL)
     *replayed = done;
   return ok;
+}
+
+/* Async replay */
+
+typedef struct
+{
+  TernContext *context;
+  guint        replayed;
+} ReplayJob;
+
+static void
+replay_job_free (ReplayJob *data)
+{
+  g_object_unref (data->context);
+  g_free (data);
+}
+
+static gboolean
+replay_job (TernWorkerJob  *job,
+            gpointer        user_data,
+            GCancellable   *cancellable,
+            GError        **error)
+{
+  ReplayJob *data = user_data;
+  TernAccount *account = tern_worker_job_get_account (job);
+  g_autoptr(TernImapClient) client = NULL;
+
+  client = tern_imap_session_open (data->context, account, cancellable, error);
+  if (client == NULL)
+    return FALSE;
+  tern_worker_job_set_state (job, TERN_WORKER_STATE_SYNCING);
+  if (!tern_offline_queue_replay (tern_context_get_store (data->context),
+                                  tern_account_get_id (account), client, &data->replayed,
+                                  cancellable, error))
+    return FALSE;
+  tern_imap_client_logout (client, cancellable, NULL);
+  return TRUE;
+}
+
+static void
+replay_job_done_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  ReplayJob *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!tern_worker_pool_run_finish (TERN_WORKER_POOL (source), result, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_int (task, data->replayed);
+}
+
+void
+tern_offline_queue_replay_async (TernContext         *context,
+                                 TernAccount         *account,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  ReplayJob *data;
+
+  g_return_if_fail (TERN_IS_CONTEXT (context));
+  g_return_if_fail (TERN_IS_ACCOUNT (account));
+
+  task = g_task_new (context, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tern_offline_queue_replay_async);
+  if (tern_account_get_protocol (account) != TERN_ACCOUNT_PROTOCOL_IMAP)
+    {
+      g_task_return_int (task, 0);
+      return;
+    }
+  data = g_new0 (ReplayJob, 1);
+  data->context = g_object_ref (context);
+  g_task_set_task_data (task, data, (GDestroyNotify) replay_job_free);
+  tern_worker_pool_run_async (tern_context_get_worker_pool (context), account, replay_job, data,
+                              cancellable, replay_job_done_cb, g_steal_pointer (&task));
+}
+
+gboolean
+tern_offline_queue_replay_finish (TernContext   *context,
+                                  GAsyncResult  *result,
+                                  guint         *replayed,
+                                  GError       **error)
+{
+  gssize count;
+
+  g_return_val_if_fail (g_task_is_valid (result, context), FALSE);
+
+  count = g_task_propagate_int (G_TASK (result), error);
+  if (count < 0)
+    return FALSE;
+  if (replayed != NULL)
+    *replayed = (guint) count;
+  return TRUE;
 }

@@ -29,27 +29,6 @@ static const char *const message_actions[] = {
 
 /* Replay */
 
-static gboolean
-replay_job (TernWorkerJob  *job,
-            gpointer        data,
-            GCancellable   *cancellable,
-            GError        **error)
-{
-  TernContext *context = data;
-  TernAccount *account = tern_worker_job_get_account (job);
-  g_autoptr(TernImapClient) client = NULL;
-
-  client = tern_imap_session_open (context, account, cancellable, error);
-  if (client == NULL)
-    return FALSE;
-  tern_worker_job_set_state (job, TERN_WORKER_STATE_SYNCING);
-  if (!tern_offline_queue_replay (tern_context_get_store (context), tern_account_get_id (account),
-                                  client, NULL, cancellable, error))
-    return FALSE;
-  tern_imap_client_logout (client, cancellable, NULL);
-  return TRUE;
-}
-
 /* A failed replay leaves the operations queued for the next sync; the
  * account's row in the sidebar shows why. */
 static void
@@ -59,19 +38,16 @@ replay_done_cb (GObject      *source,
 {
   g_autoptr(GError) error = NULL;
 
-  if (!tern_worker_pool_run_finish (TERN_WORKER_POOL (source), result, &error))
+  if (!tern_offline_queue_replay_finish (TERN_CONTEXT (source), result, NULL, &error))
     g_debug ("Replay failed, the changes stay queued: %s", error->message);
-  g_object_unref (user_data);
 }
 
 void
 _tern_window_replay (TernWindow  *self,
                      TernAccount *account)
 {
-  if (account == NULL || tern_account_get_protocol (account) != TERN_ACCOUNT_PROTOCOL_IMAP)
-    return;
-  tern_worker_pool_run_async (tern_context_get_worker_pool (self->context), account, replay_job,
-                              self->context, NULL, replay_done_cb, g_object_ref (self->context));
+  if (account != NULL)
+    tern_offline_queue_replay_async (self->context, account, NULL, replay_done_cb, NULL);
 }
 
 /* The selection */

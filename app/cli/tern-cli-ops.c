@@ -41,36 +41,11 @@ parse_message_id (const char  *text,
   return TRUE;
 }
 
-/* What the replay job needs; lives until its callback. */
 typedef struct
 {
-  TernContext *tern;
   GMainLoop *loop;
   GError *error;
-  guint replayed;
 } Replay;
-
-static gboolean
-replay_job (TernWorkerJob  *job,
-            gpointer        data,
-            GCancellable   *cancellable,
-            GError        **error)
-{
-  Replay *replay = data;
-  TernAccount *account = tern_worker_job_get_account (job);
-  g_autoptr(TernImapClient) client = NULL;
-
-  client = tern_imap_session_open (replay->tern, account, cancellable, error);
-  if (client == NULL)
-    return FALSE;
-  tern_worker_job_set_state (job, TERN_WORKER_STATE_SYNCING);
-  if (!tern_offline_queue_replay (tern_context_get_store (replay->tern),
-                                  tern_account_get_id (account), client, &replay->replayed,
-                                  cancellable, error))
-    return FALSE;
-  tern_imap_client_logout (client, cancellable, NULL);
-  return TRUE;
-}
 
 static void
 replay_done_cb (GObject      *source,
@@ -79,7 +54,7 @@ replay_done_cb (GObject      *source,
 {
   Replay *replay = user_data;
 
-  tern_worker_pool_run_finish (TERN_WORKER_POOL (source), result, &replay->error);
+  tern_offline_queue_replay_finish (TERN_CONTEXT (source), result, NULL, &replay->error);
   g_main_loop_quit (replay->loop);
 }
 
@@ -89,17 +64,16 @@ static int
 replay_queue (TernContext *tern,
               gint64       account_id)
 {
-  TernWorkerPool *pool = tern_context_get_worker_pool (tern);
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autofree char *key = g_strdup_printf ("%" G_GINT64_FORMAT, account_id);
   TernAccount *account = tern_account_manager_lookup (tern_context_get_accounts (tern), key);
-  Replay replay = { tern, loop, NULL, 0 };
+  Replay replay = { loop, NULL };
 
   if (account == NULL)
     return tern_cli_fail (g_error_new (TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND,
                                        _("No account “%s”"), key));
 
-  tern_worker_pool_run_async (pool, account, replay_job, &replay, NULL, replay_done_cb, &replay);
+  tern_offline_queue_replay_async (tern, account, NULL, replay_done_cb, &replay);
   g_main_loop_run (loop);
   if (replay.error != NULL)
     {
