@@ -421,9 +421,8 @@ _tern_imap_client_read_response (TernImapClient  *self,
   return response;
 }
 
-/* Reads until the tagged answer to @tag and returns it; untagged data goes
- * to @func, then the common handler; other tags' answers are kept. */
-/* A tag this client gave out ("T" and its number) and not answered yet. */
+/* A tag this client gave out ("T" and its number) whose answer is not
+ * already kept: self->done then holds at most one per command sent. */
 static gboolean
 tag_pending (TernImapClient *self,
              const char     *tag)
@@ -436,6 +435,8 @@ tag_pending (TernImapClient *self,
   return !g_hash_table_contains (self->done, tag);
 }
 
+/* Reads until the tagged answer to @tag and returns it; untagged data goes
+ * to @func, then the common handler; other tags' answers are kept. */
 TernImapResponse *
 _tern_imap_client_wait_tagged (TernImapClient  *self,
                                const char      *tag,
