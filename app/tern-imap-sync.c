@@ -28,6 +28,7 @@
 #include "tern-imap-session.h"
 #include "tern-mail-store.h"
 #include "tern-offline-queue.h"
+#include "tern-search.h"
 
 #define BATCH_SIZE 1000
 #define BODY_WINDOW_DAYS 30
@@ -1040,6 +1041,15 @@ tern_imap_sync_account (TernContext           *context,
 
   /* A polite goodbye; the sync is complete whatever the server answers. */
   tern_imap_client_logout (sync.client, cancellable, NULL);
+  /* Bodies become searchable now; an index that fails to keep up is not
+   * the sync's failure, and the next sync or search catches up. */
+  if (bodies != TERN_IMAP_SYNC_BODIES_NONE)
+    {
+      g_autoptr(GError) index_error = NULL;
+
+      if (!tern_search_index_bodies (sync.store, NULL, cancellable, &index_error))
+        g_debug ("Bodies not indexed yet: %s", index_error->message);
+    }
   sync.stats.seconds = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
   if (stats != NULL)
     *stats = sync.stats;

@@ -14,6 +14,7 @@
 #include "tern-account-options.h"
 #include "tern-app-error.h"
 #include "tern-mail-store.h"
+#include "tern-search.h"
 #include "tern-worker-pool.h"
 
 #define CONNECT_TIMEOUT_SECONDS 20
@@ -754,6 +755,14 @@ tern_pop3_download_account (TernContext               *context,
   remaining = remaining_uidls (entries, doomed);
   if (!prune_seen (store, account_id, remaining, error))
     return FALSE;
+  if (!options.headers_only && stats->new_messages > 0)
+    {
+      g_autoptr(GError) index_error = NULL;
+
+      /* Not the download's failure: the next download or search catches up. */
+      if (!tern_search_index_bodies (store, NULL, cancellable, &index_error))
+        g_debug ("Bodies not indexed yet: %s", index_error->message);
+    }
   stats->seconds = (g_get_monotonic_time () - started) / (gdouble) G_USEC_PER_SEC;
   return TRUE;
 }

@@ -19,6 +19,7 @@
 #include "tern-imap-client.h"
 #include "tern-imap-session.h"
 #include "tern-imap-sync.h"
+#include "tern-search.h"
 #include "tern-mail-store.h"
 #include "tern-test-servers.h"
 #include "tern-test-util.h"
@@ -783,6 +784,7 @@ test_bodies_all (Fixture       *fixture,
   guint32 uid = 0;
   guint files = 0;
   gboolean found_large = FALSE;
+  g_autoptr(TernMessageList) results = NULL;
 
   /* More than BODY_BATCH × FETCH_IN_FLIGHT, so that the pipe refills. */
   add_messages (user, "AllBodies", 450);
@@ -835,6 +837,12 @@ test_bodies_all (Fixture       *fixture,
       files++;
     }
   g_assert_cmpuint (files, ==, 1);
+
+  /* The sync put the bodies into the search index: no caller has to. */
+  results = tern_search_run (store, "\"long enough to matter\"", FALSE, TERN_SEARCH_SCOPE_FOLDER,
+                             folder->id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (results)), ==, 1);
 }
 
 /* tern-cli */
