@@ -517,6 +517,85 @@ test_remote_content (void)
   http_server_stop (&server);
 }
 
+/* Every way an HTML mail can reach out: nothing before "Show remote
+ * content"; afterwards the images and style sheets, and still never a
+ * frame, an object, a form, a refresh or a prefetch. */
+static const char *const allowed_after[] = {
+  "/img.png", "/srcset.png", "/css-url.png", "/import.css", "/background-attr.png", "/svg.png",
+};
+static const char *const never[] = {
+  "/prefetch", "/dns-prefetch", "/preconnect", "/refresh", "/iframe", "/form", "/object",
+  "/embed",
+};
+
+static gboolean
+has_allowed_requests (gpointer data)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (allowed_after); i++)
+    if (!http_server_got (data, allowed_after[i]))
+      return FALSE;
+  return TRUE;
+}
+
+static void
+test_remote_every_way (void)
+{
+  HttpServer server = { 0 };
+  LoadWatch watch = { 0 };
+  g_autofree char *raw = NULL;
+  g_autoptr(TernMessageContent) content = NULL;
+  g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
+  Pane pane;
+
+  g_settings_set_strv (settings, "trusted-senders", NULL);
+  http_server_start (&server);
+  raw = g_strdup_printf (
+    "From: Tracker <tracker@shop.example>\r\nSubject: every way\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: text/html; charset=utf-8\r\n\r\n"
+    "<html><head>"
+    "<meta http-equiv=\"refresh\" content=\"0; url=http://127.0.0.1:%1$u/refresh\">"
+    "<link rel=\"prefetch\" href=\"http://127.0.0.1:%1$u/prefetch\">"
+    "<link rel=\"dns-prefetch\" href=\"http://127.0.0.1:%1$u/dns-prefetch\">"
+    "<link rel=\"preconnect\" href=\"http://127.0.0.1:%1$u/preconnect\">"
+    "<style>@import url(http://127.0.0.1:%1$u/import.css);\n"
+    "p.t { background-image: url(http://127.0.0.1:%1$u/css-url.png) }</style></head><body>"
+    "<p class=\"t\">text</p>"
+    "<img src=\"http://127.0.0.1:%1$u/img.png\">"
+    "<img srcset=\"http://127.0.0.1:%1$u/srcset.png 1x\">"
+    "<table background=\"http://127.0.0.1:%1$u/background-attr.png\"><tr><td>cell</td></tr></table>"
+    "<video poster=\"http://127.0.0.1:%1$u/poster.png\"></video>"
+    "<svg width=\"10\" height=\"10\"><image href=\"http://127.0.0.1:%1$u/svg.png\" "
+    "width=\"10\" height=\"10\"/></svg>"
+    "<iframe src=\"http://127.0.0.1:%1$u/iframe\"></iframe>"
+    "<form action=\"http://127.0.0.1:%1$u/form\" method=\"get\"><input name=\"q\"></form>"
+    "<object data=\"http://127.0.0.1:%1$u/object\"></object>"
+    "<embed src=\"http://127.0.0.1:%1$u/embed\">"
+    "</body></html>\r\n",
+    server.port);
+  content = content_from_string (raw);
+  pane_open (&pane, NULL);
+  watch_loads (pane.view, &watch);
+
+  tern_message_view_set_content (pane.view, content);
+  wait_until (load_finished, &watch, "the HTML body to load");
+  drain_events ();
+  g_assert_cmpuint (server.connections, ==, 0);
+  g_assert_true (gtk_revealer_get_reveal_child (remote_banner (pane.view)));
+
+  watch.finished = FALSE;
+  gtk_widget_activate_action (GTK_WIDGET (pane.view), "message-view.show-remote", NULL);
+  wait_until (has_allowed_requests, &server, "the allowed remote requests");
+  wait_until (load_finished, &watch, "the HTML body to load again");
+  drain_events ();
+  http_server_log (&server);
+  for (guint i = 0; i < G_N_ELEMENTS (never); i++)
+    g_assert_false (http_server_got (&server, never[i]));
+
+  unwatch_loads (pane.view, &watch);
+  pane_close (&pane);
+  http_server_stop (&server);
+}
+
 static void
 test_trusted_sender (void)
 {
@@ -892,6 +971,7 @@ main (int    argc,
 
   g_test_add_func ("/tern/ui/message-view/plain-quotes-links", test_plain_quotes_links);
   g_test_add_func ("/tern/ui/message-view/remote-content", test_remote_content);
+  g_test_add_func ("/tern/ui/message-view/remote-every-way", test_remote_every_way);
   g_test_add_func ("/tern/ui/message-view/trusted-sender", test_trusted_sender);
   g_test_add_func ("/tern/ui/message-view/koi8r-override", test_koi8r_override);
   g_test_add_func ("/tern/ui/message-view/fetch-body", test_fetch_body);
