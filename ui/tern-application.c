@@ -7,10 +7,12 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <unistd.h>
 
 #include "tern-account-wizard.h"
 #include "tern-application.h"
 #include "tern-composer-window.h"
+#include "tern-demo.h"
 #include "tern-mailto.h"
 #include "tern-ui-resources.h"
 #include "tern-window.h"
@@ -22,6 +24,7 @@ struct _TernApplication
   TernContext *context;
   GSettings *settings;
   GtkWindow *wizard; /* weak: the account wizard while it is open */
+  gboolean demo;     /* --demo: the demo servers and profile */
 };
 
 G_DEFINE_FINAL_TYPE (TernApplication, tern_application, ADW_TYPE_APPLICATION)
@@ -119,6 +122,14 @@ ensure_context (TernApplication  *self,
 
   if (self->context != NULL)
     return TRUE;
+
+  /* The demo trusts its CA in its own context only: the user's ca-file
+   * setting stays as it is.  The servers stop with us, even on a crash. */
+  if (self->demo)
+    {
+      self->context = tern_demo_open (NULL, NULL, getpid (), NULL, error);
+      return self->context != NULL;
+    }
 
   self->context = tern_context_new (NULL, error);
   if (self->context == NULL)
@@ -246,6 +257,33 @@ static const GActionEntry app_actions[] = {
   { "add-account", add_account_activated },
 };
 
+/* --demo: its own process, not a window of a Tern already running on the
+ * user's profile. */
+static int
+tern_application_handle_local_options (GApplication *app,
+                                       GVariantDict *options)
+{
+  TernApplication *self = TERN_APPLICATION (app);
+
+  if (g_variant_dict_contains (options, "demo"))
+    {
+      self->demo = TRUE;
+      g_application_set_flags (app, g_application_get_flags (app) | G_APPLICATION_NON_UNIQUE);
+    }
+  return -1;
+}
+
+static void
+tern_application_shutdown (GApplication *app)
+{
+  TernApplication *self = TERN_APPLICATION (app);
+  g_autoptr(GError) error = NULL;
+
+  if (self->demo && self->context != NULL && !tern_demo_stop (NULL, &error))
+    g_warning ("%s", error->message);
+  G_APPLICATION_CLASS (tern_application_parent_class)->shutdown (app);
+}
+
 static void
 tern_application_dispose (GObject *object)
 {
@@ -268,6 +306,8 @@ tern_application_class_init (TernApplicationClass *klass)
   object_class->dispose = tern_application_dispose;
   app_class->startup = tern_application_startup;
   app_class->activate = tern_application_activate;
+  app_class->handle_local_options = tern_application_handle_local_options;
+  app_class->shutdown = tern_application_shutdown;
   app_class->open = tern_application_open;
 }
 
@@ -276,6 +316,9 @@ tern_application_init (TernApplication *self)
 {
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
                                    self);
+  g_application_add_main_option (G_APPLICATION (self), "demo", 0, G_OPTION_FLAG_NONE,
+                                 G_OPTION_ARG_NONE,
+                                 _("Try Tern on a demo mailbox served from this computer"), NULL);
 }
 
 TernApplication *
