@@ -1,7 +1,8 @@
 /* test-demo.c: the setup of `tern --demo` (tern_demo_open(), the same code
  * the application runs) against the real servers data/demo/tern-demo starts:
  * the demo profile gets its two accounts, the IMAP account syncs the demo
- * mailbox, the POP3 account downloads bob's, and a second start reuses the
+ * mailbox, the POP3 account downloads bob's, mail sent from the demo
+ * account arrives in the demo mailbox, and a second start reuses the
  * running servers while a start after a stop follows their new ports and
  * passwords without filling the mailbox twice.
  *
@@ -12,9 +13,11 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "tern-composer.h"
 #include "tern-demo.h"
 #include "tern-imap-sync.h"
 #include "tern-mail-store.h"
+#include "tern-outbox.h"
 #include "tern-pop3-download.h"
 #include "tern-test-util.h"
 
@@ -22,6 +25,8 @@
 #define ALICE_INBOX 242
 #define ALICE_ARCHIVE 40
 #define BOB_INBOX 42
+/* How long Postfix may take to hand a message to Dovecot. */
+#define DELIVERY_SECONDS 30
 
 typedef struct
 {
@@ -196,6 +201,49 @@ test_open_and_sync (Fixture       *fixture,
   g_assert_cmpuint (bob_inbox->len, ==, BOB_INBOX);
 }
 
+/* Sending from the demo account goes through the demo Postfix into the
+ * demo Dovecot: bob's POP3 account downloads what alice's IMAP account
+ * sent. */
+static void
+test_send (Fixture       *fixture,
+           gconstpointer  data)
+{
+  g_autoptr(TernContext) context = open_demo (fixture);
+  TernAccount *alice = lookup (context, "alice@tern.test");
+  TernAccount *bob = lookup (context, "bob@tern.test");
+  g_autoptr(TernComposer) composer = tern_composer_new_for_account (alice);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 end = g_get_monotonic_time () + DELIVERY_SECONDS * G_USEC_PER_SEC;
+  const char *subject = "Демо: письмо самому себе";
+  gboolean arrived = FALSE;
+  guint n_sent = 0;
+
+  tern_composer_set_to (composer, "Bob <bob@tern.test>");
+  tern_composer_set_subject (composer, subject);
+  tern_composer_set_body (composer, "Hello from the demo.\n");
+  bytes = tern_composer_to_bytes (composer, &error);
+  g_assert_no_error (error);
+  tern_outbox_enqueue (tern_context_get_store (context), alice, bytes, &error);
+  g_assert_no_error (error);
+  tern_outbox_flush (context, alice, &n_sent, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_sent, ==, 1);
+
+  while (!arrived && g_get_monotonic_time () < end)
+    {
+      g_autoptr(GPtrArray) inbox = NULL;
+
+      tern_pop3_download_account (context, bob, NULL, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+      inbox = list_folder (context, bob, "INBOX");
+      arrived = find_subject (inbox, subject) != NULL;
+      if (!arrived)
+        g_usleep (G_USEC_PER_SEC / 5);
+    }
+  g_assert_true (arrived);
+}
+
 /* Running servers are reused: the accounts (and their synced mail) stay.
  * Restarted servers have new ports and passwords: the accounts follow, and
  * the mailbox is not filled a second time. */
@@ -243,6 +291,7 @@ main (int    argc,
 
   g_test_add ("/tern/demo/open-and-sync", Fixture, NULL, fixture_setup, test_open_and_sync,
               fixture_teardown);
+  g_test_add ("/tern/demo/send", Fixture, NULL, fixture_setup, test_send, fixture_teardown);
   g_test_add ("/tern/demo/reuse-and-restart", Fixture, NULL, fixture_setup,
               test_reuse_and_restart, fixture_teardown);
   return g_test_run ();
