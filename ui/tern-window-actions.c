@@ -16,6 +16,7 @@
 
 #include <glib/gi18n.h>
 
+#include "tern-composer-window.h"
 #include "tern-imap-session.h"
 #include "tern-mail-store.h"
 #include "tern-offline-queue.h"
@@ -151,18 +152,52 @@ move_to_role (TernWindow *self,
 /* Actions */
 
 static void
-composer_placeholder (GSimpleAction *action,
-                      GVariant      *parameter,
-                      gpointer       user_data)
+compose_activated (GSimpleAction *action,
+                   GVariant      *parameter,
+                   gpointer       user_data)
 {
-  GtkWidget *dialog;
+  TernWindow *self = user_data;
+  TernApplication *app = TERN_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
 
-  dialog = adw_message_dialog_new (GTK_WINDOW (user_data), _("Writing Mail Comes Later"),
-                                   _("This version of Tern reads mail. Replying, forwarding and "
-                                     "new messages come with the composer in a later version; "
-                                     "until then, “tern-cli compose” writes and sends mail."));
-  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
-  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_window_present (GTK_WINDOW (tern_composer_window_new (app, self->context, NULL)));
+}
+
+/* A reply to (or forward of) the first selected message. */
+static void
+open_reply (TernWindow    *self,
+            TernReplyMode  mode)
+{
+  TernApplication *app = TERN_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  g_autoptr(GArray) ids = selected_ids (self);
+
+  if (ids->len == 0)
+    return;
+  gtk_window_present (GTK_WINDOW (tern_composer_window_new_reply (
+    app, self->context, g_array_index (ids, gint64, 0), mode)));
+}
+
+static void
+reply_activated (GSimpleAction *action,
+                 GVariant      *parameter,
+                 gpointer       user_data)
+{
+  open_reply (user_data, TERN_REPLY_MODE_REPLY);
+}
+
+static void
+reply_all_activated (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer       user_data)
+{
+  open_reply (user_data, TERN_REPLY_MODE_REPLY_ALL);
+}
+
+static void
+forward_activated (GSimpleAction *action,
+                   GVariant      *parameter,
+                   gpointer       user_data)
+{
+  open_reply (user_data, TERN_REPLY_MODE_FORWARD_INLINE);
 }
 
 static void
@@ -471,10 +506,10 @@ new_encoding_menu (void)
 }
 
 static const GActionEntry window_actions[] = {
-  { "compose", composer_placeholder },
-  { "reply", composer_placeholder },
-  { "reply-all", composer_placeholder },
-  { "forward", composer_placeholder },
+  { "compose", compose_activated },
+  { "reply", reply_activated },
+  { "reply-all", reply_all_activated },
+  { "forward", forward_activated },
   { "delete", delete_activated },
   { "archive", archive_activated },
   { "junk", junk_activated },

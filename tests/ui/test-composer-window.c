@@ -26,6 +26,7 @@
 #include "tern-outbox.h"
 #include "tern-test-servers.h"
 #include "tern-test-util.h"
+#include "tern-window.h"
 
 #define DEADLINE_SECONDS 60
 #define ATTACHMENT_NAME "Отчёт за ноябрь.txt"
@@ -689,6 +690,74 @@ test_mailto (Fixture       *fixture,
   wait_until (is_gone, &window, "the window to close");
 }
 
+static gboolean
+list_has_rows (gpointer data)
+{
+  GtkListView *list_view =
+    tern_message_list_view_get_list_view (tern_window_get_message_list_view (data));
+  GListModel *model = G_LIST_MODEL (gtk_list_view_get_model (list_view));
+
+  return model != NULL && g_list_model_get_n_items (model) > 0;
+}
+
+static TernComposerWindow *
+find_composer (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+
+      if (TERN_IS_COMPOSER_WINDOW (window))
+        return TERN_COMPOSER_WINDOW (window);
+    }
+  return NULL;
+}
+
+/* The main window's Reply and New Message open composers. */
+static void
+test_main_window (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  TernWindow *main_window;
+  TernComposerWindow *window;
+  TernComposer *composer;
+
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *date = g_date_time_format (now, "%a, %d %b %Y %H:%M:%S +0000");
+  g_autofree char *raw = g_strdup_printf ("From: Bob <bob@tern.test>\nTo: alice@tern.test\n"
+                                          "Subject: Lunch?\nMessage-ID: <lunch@tern.test>\n"
+                                          "Date: %s\n\nLunch at noon?\n", date);
+
+  /* The newest message: the first row. */
+  save_to_server (0, raw);
+  sync_profile (&fixture->alice, TERN_IMAP_SYNC_BODIES_NONE);
+  main_window = tern_window_new (NULL, fixture->alice.context, NULL);
+  gtk_window_present (GTK_WINDOW (main_window));
+  wait_until (list_has_rows, main_window, "the Inbox's rows");
+  tern_message_list_view_select (tern_window_get_message_list_view (main_window), 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (main_window), "win.reply", NULL));
+  window = find_composer ();
+  g_assert_nonnull (window);
+  wait_until ((Predicate) tern_composer_window_get_ready, window, "the reply's fields");
+  composer = tern_composer_window_get_composer (window);
+  g_assert_cmpstr (tern_composer_get_subject (composer), ==, "Re: Lunch?");
+  g_assert_cmpstr (tern_composer_get_in_reply_to (composer), ==, "lunch@tern.test");
+  gtk_window_destroy (GTK_WINDOW (window));
+  drain ();
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (main_window), "win.compose", NULL));
+  window = find_composer ();
+  g_assert_nonnull (window);
+  g_assert_true (tern_composer_get_account (tern_composer_window_get_composer (window))
+                 == fixture->alice.account);
+  gtk_window_destroy (GTK_WINDOW (window));
+  gtk_window_destroy (GTK_WINDOW (main_window));
+  tern_worker_pool_cancel_account (tern_context_get_worker_pool (fixture->alice.context),
+                                   fixture->alice.account);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -717,6 +786,8 @@ main (int    argc,
   g_test_add ("/tern/ui/composer/draft", Fixture, NULL, fixture_setup, test_draft,
               fixture_teardown);
   g_test_add ("/tern/ui/composer/mailto", Fixture, NULL, fixture_setup, test_mailto,
+              fixture_teardown);
+  g_test_add ("/tern/ui/composer/main-window", Fixture, NULL, fixture_setup, test_main_window,
               fixture_teardown);
   status = g_test_run ();
 
