@@ -18,7 +18,6 @@
 #include <gmime/gmime.h>
 
 #include "tern-drafts.h"
-#include "tern-imap-session.h"
 #include "tern-mail-store-private.h"
 #include "tern-message-content.h"
 #include "tern-offline-queue.h"
@@ -27,26 +26,6 @@
 #define SAVE_DELAY_SECONDS 5
 
 /* Replay */
-
-static gboolean
-replay_job (TernWorkerJob  *job,
-            gpointer        data,
-            GCancellable   *cancellable,
-            GError        **error)
-{
-  TernContext *context = data;
-  TernAccount *account = tern_worker_job_get_account (job);
-  g_autoptr(TernImapClient) client = NULL;
-
-  client = tern_imap_session_open (context, account, cancellable, error);
-  if (client == NULL)
-    return FALSE;
-  if (!tern_offline_queue_replay (tern_context_get_store (context), tern_account_get_id (account),
-                                  client, NULL, cancellable, error))
-    return FALSE;
-  tern_imap_client_logout (client, cancellable, NULL);
-  return TRUE;
-}
 
 /* Offline or refused, the draft stays queued for the next replay (the
  * main window's sync does one). */
@@ -57,20 +36,17 @@ replay_done_cb (GObject      *source,
 {
   g_autoptr(GError) error = NULL;
 
-  if (!tern_worker_pool_run_finish (TERN_WORKER_POOL (source), result, &error))
+  if (!tern_offline_queue_replay_finish (TERN_CONTEXT (source), result, NULL, &error))
     g_debug ("The draft waits for the next replay: %s", error->message);
-  g_object_unref (user_data);
 }
 
 void
 _tern_composer_window_replay (TernComposerWindow *self,
                               TernAccount        *account)
 {
-  if (account == NULL || tern_account_get_protocol (account) != TERN_ACCOUNT_PROTOCOL_IMAP)
-    return;
   /* Not the window's cancellable: a draft saved on close still goes. */
-  tern_worker_pool_run_async (tern_context_get_worker_pool (self->context), account, replay_job,
-                              self->context, NULL, replay_done_cb, g_object_ref (self->context));
+  if (account != NULL)
+    tern_offline_queue_replay_async (self->context, account, NULL, replay_done_cb, NULL);
 }
 
 /* Saving */
