@@ -724,8 +724,10 @@ test_main_window (Fixture       *fixture,
   TernComposerWindow *window;
   TernComposer *composer;
 
+  /* A day ahead, so that no message an earlier test sent "now" is newer. */
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree char *date = g_date_time_format (now, "%a, %d %b %Y %H:%M:%S +0000");
+  g_autoptr(GDateTime) tomorrow = g_date_time_add_days (now, 1);
+  g_autofree char *date = g_date_time_format (tomorrow, "%a, %d %b %Y %H:%M:%S +0000");
   g_autofree char *raw = g_strdup_printf ("From: Bob <bob@tern.test>\nTo: alice@tern.test\n"
                                           "Subject: Lunch?\nMessage-ID: <lunch@tern.test>\n"
                                           "Date: %s\n\nLunch at noon?\n", date);
