@@ -193,6 +193,47 @@ delete_account (sqlite3  *db,
   return tern_store_step_done (stmt, error);
 }
 
+typedef struct
+{
+  gint64 id;
+  TernAccount *values;
+} UpdateData;
+
+static gboolean
+update_account (sqlite3  *db,
+                gpointer  user_data,
+                GError  **error)
+{
+  UpdateData *data = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = tern_store_prepare (db,
+                             "UPDATE accounts SET display_name = ?2, address = ?3, "
+                             "incoming_host = ?4, incoming_port = ?5, incoming_security = ?6, "
+                             "incoming_username = ?7, incoming_auth = ?8, smtp_host = ?9, "
+                             "smtp_port = ?10, smtp_security = ?11, smtp_username = ?12, "
+                             "smtp_auth = ?13, password_command = ?14 WHERE id = ?1",
+                             error);
+  if (stmt == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (stmt, 1, data->id);
+  tern_store_bind_text (stmt, 2, tern_account_get_display_name (data->values));
+  tern_store_bind_text (stmt, 3, tern_account_get_address (data->values));
+  bind_server (stmt, 4, tern_account_get_incoming (data->values));
+  bind_server (stmt, 9, tern_account_get_outgoing (data->values));
+  tern_store_bind_text (stmt, 14, tern_account_get_password_command (data->values));
+  if (!tern_store_step_done (stmt, error))
+    return FALSE;
+  if (sqlite3_changes (db) == 0)
+    {
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND,
+                   _("No account %s"), tern_account_get_address (data->values));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 tern_account_manager_finalize (GObject *object)
 {
@@ -333,6 +374,81 @@ tern_account_manager_remove (TernAccountManager  *self,
 
   g_ptr_array_remove_index (self->accounts, position);
   g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
+  return TRUE;
+}
+
+gboolean
+tern_account_manager_update (TernAccountManager  *self,
+                             TernAccount         *account,
+                             TernAccount         *edited,
+                             GError             **error)
+{
+  UpdateData data;
+
+  g_return_val_if_fail (TERN_IS_ACCOUNT_MANAGER (self), FALSE);
+  g_return_val_if_fail (TERN_IS_ACCOUNT (account), FALSE);
+  g_return_val_if_fail (TERN_IS_ACCOUNT (edited), FALSE);
+
+  if (!g_ptr_array_find (self->accounts, account, NULL))
+    {
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND,
+                   _("No account %s"), tern_account_get_address (account));
+      return FALSE;
+    }
+  if (!tern_account_validate (edited, error))
+    return FALSE;
+
+  /* The password command is the account's own: edits do not touch it. */
+  tern_account_set_password_command (edited, tern_account_get_password_command (account));
+  data = (UpdateData) { tern_account_get_id (account), edited };
+  if (!tern_store_write (self->store, update_account, &data, error))
+    return FALSE;
+
+  tern_account_set_display_name (account, tern_account_get_display_name (edited));
+  _tern_account_set_address (account, tern_account_get_address (edited));
+  _tern_account_set_servers (account, tern_account_get_incoming (edited),
+                             tern_account_get_outgoing (edited));
+  return TRUE;
+}
+
+gboolean
+tern_account_manager_set_password (TernAccountManager  *self,
+                                   TernAccount         *account,
+                                   const char          *password,
+                                   GCancellable        *cancellable,
+                                   GError             **error)
+{
+  g_autofree char *label = NULL;
+
+  g_return_val_if_fail (TERN_IS_ACCOUNT_MANAGER (self), FALSE);
+  g_return_val_if_fail (TERN_IS_ACCOUNT (account), FALSE);
+  g_return_val_if_fail (password != NULL, FALSE);
+
+  if (password[0] == '\0')
+    {
+      g_set_error_literal (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID,
+                           _("The password is empty: type the new password."));
+      return FALSE;
+    }
+  label = secret_label (account);
+  if (!tern_secrets_store (tern_account_get_uuid (account), TERN_SECRET_ROLE_INCOMING, label,
+                           password, cancellable, error))
+    return FALSE;
+
+  if (tern_account_get_password_command (account) != NULL)
+    {
+      g_autoptr(TernAccount) edited = tern_account_new (tern_account_get_display_name (account),
+                                                        tern_account_get_address (account),
+                                                        tern_account_get_protocol (account),
+                                                        tern_account_get_incoming (account),
+                                                        tern_account_get_outgoing (account));
+      UpdateData data = { tern_account_get_id (account), edited };
+
+      /* edited has no password command: the row loses it. */
+      if (!tern_store_write (self->store, update_account, &data, error))
+        return FALSE;
+      tern_account_set_password_command (account, NULL);
+    }
   return TRUE;
 }
 

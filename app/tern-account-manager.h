@@ -30,6 +30,21 @@ gboolean            tern_account_manager_remove       (TernAccountManager  *self
                                                        TernAccount         *account,
                                                        GCancellable        *cancellable,
                                                        GError             **error);
+/* Saves @account's new display name, address and servers (a copy of
+ * @edited's, which is never stored itself) and gives them to @account.
+ * @edited is validated first. */
+gboolean            tern_account_manager_update       (TernAccountManager  *self,
+                                                       TernAccount         *account,
+                                                       TernAccount         *edited,
+                                                       GError             **error);
+/* A new password for @account's servers, to the Secret Service only.  The
+ * account's password command, if it had one, is dropped: the password
+ * typed is what the user wants used. */
+gboolean            tern_account_manager_set_password (TernAccountManager  *self,
+                                                       TernAccount         *account,
+                                                       const char          *password,
+                                                       GCancellable        *cancellable,
+                                                       GError             **error);
 char               *tern_account_manager_get_password (TernAccountManager  *self,
                                                        TernAccount         *account,
                                                        TernSecretRole       role,

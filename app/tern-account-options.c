@@ -104,3 +104,68 @@ tern_account_options_get_boolean (GKeyFile   *key_file,
 
   return error != NULL ? fallback : value;
 }
+
+int
+tern_account_options_get_integer (GKeyFile   *key_file,
+                                  const char *group,
+                                  const char *key,
+                                  int         fallback)
+{
+  g_autoptr(GError) error = NULL;
+  int value = g_key_file_get_integer (key_file, group, key, &error);
+
+  return error != NULL ? fallback : value;
+}
+
+#define COMPOSING_GROUP "composing"
+
+char *
+tern_account_options_get_signature (TernStore  *store,
+                                    gint64      account_id,
+                                    GError    **error)
+{
+  g_autoptr(GKeyFile) key_file = tern_account_options_load (store, account_id, error);
+  g_autofree char *signature = NULL;
+
+  if (key_file == NULL)
+    return NULL;
+  /* A key file value is one line: the signature's line breaks are escaped
+   * as \n, which g_key_file_get_string() undoes. */
+  signature = g_key_file_get_string (key_file, COMPOSING_GROUP, "signature", NULL);
+  if (signature == NULL || signature[0] == '\0')
+    return NULL;
+  return g_steal_pointer (&signature);
+}
+
+gboolean
+tern_account_options_set_signature (TernStore   *store,
+                                    gint64       account_id,
+                                    const char  *signature,
+                                    GError     **error)
+{
+  g_autoptr(GKeyFile) key_file = tern_account_options_load (store, account_id, error);
+
+  if (key_file == NULL)
+    return FALSE;
+  if (signature == NULL || signature[0] == '\0')
+    g_key_file_remove_key (key_file, COMPOSING_GROUP, "signature", NULL);
+  else
+    g_key_file_set_string (key_file, COMPOSING_GROUP, "signature", signature);
+  return tern_account_options_save (store, account_id, key_file, error);
+}
+
+gboolean
+tern_account_options_set_integer (TernStore   *store,
+                                  gint64       account_id,
+                                  const char  *group,
+                                  const char  *key,
+                                  int          value,
+                                  GError     **error)
+{
+  g_autoptr(GKeyFile) key_file = tern_account_options_load (store, account_id, error);
+
+  if (key_file == NULL)
+    return FALSE;
+  g_key_file_set_integer (key_file, group, key, value);
+  return tern_account_options_save (store, account_id, key_file, error);
+}

@@ -23,6 +23,7 @@ struct _TernAccount
   TernServer *incoming;
   TernServer *outgoing;
   char *password_command;
+  GPtrArray *retired_servers; /* replaced by _tern_account_set_servers() */
 };
 
 G_DEFINE_FINAL_TYPE (TernAccount, tern_account, G_TYPE_OBJECT)
@@ -69,6 +70,7 @@ tern_account_finalize (GObject *object)
   g_clear_pointer (&self->incoming, tern_server_free);
   g_clear_pointer (&self->outgoing, tern_server_free);
   g_free (self->password_command);
+  g_clear_pointer (&self->retired_servers, g_ptr_array_unref);
 
   G_OBJECT_CLASS (tern_account_parent_class)->finalize (object);
 }
@@ -201,6 +203,7 @@ tern_account_class_init (TernAccountClass *klass)
 static void
 tern_account_init (TernAccount *self)
 {
+  self->retired_servers = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_server_free);
 }
 
 TernAccount *
@@ -258,6 +261,36 @@ tern_account_set_display_name (TernAccount *self,
 
   if (set_str (&self->display_name, display_name))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DISPLAY_NAME]);
+}
+
+void
+_tern_account_set_address (TernAccount *self,
+                           const char  *address)
+{
+  g_return_if_fail (TERN_IS_ACCOUNT (self));
+
+  if (set_str (&self->address, address))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ADDRESS]);
+}
+
+void
+_tern_account_set_servers (TernAccount      *self,
+                           const TernServer *incoming,
+                           const TernServer *outgoing)
+{
+  g_return_if_fail (TERN_IS_ACCOUNT (self));
+  g_return_if_fail (incoming != NULL);
+
+  /* A sync on a worker thread may hold the old pointers: they go with the
+   * account, not now. */
+  if (self->incoming != NULL)
+    g_ptr_array_add (self->retired_servers, self->incoming);
+  if (self->outgoing != NULL)
+    g_ptr_array_add (self->retired_servers, self->outgoing);
+  self->incoming = tern_server_copy (incoming);
+  self->outgoing = outgoing != NULL ? tern_server_copy (outgoing) : NULL;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_INCOMING]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OUTGOING]);
 }
 
 const char *

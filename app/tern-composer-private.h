@@ -44,4 +44,15 @@ void          _tern_composer_encode_headers  (GMimeMessage         *message,
  * ending in a line break unless empty. */
 char         *_tern_composer_normalize_text (const char *text);
 
+/* tern-composer-signature.c */
+
+/* @body with @old_signature's block replaced by @new_signature's (either
+ * NULL: none), or NULL when the body stays as it is. */
+char         *_tern_composer_replace_signature (const char *body,
+                                                const char *old_signature,
+                                                const char *new_signature,
+                                                gboolean    above);
+/* The plain text as an HTML document: quotes as blockquotes. */
+char         *_tern_composer_text_to_html      (const char *text);
+
 G_END_DECLS

@@ -507,6 +507,7 @@ tern_composer_new_reply (TernAccount   *account,
       subject = prefixed_subject ("Fwd: ", g_mime_message_get_subject (original),
                                   forward_prefixes);
       body = forwarded_body (original, content);
+      tern_composer_set_text_above_quote (composer, TRUE);
       add_original_attachments (composer, content);
       break;
     case TERN_REPLY_MODE_FORWARD_ATTACHMENT:

@@ -40,6 +40,9 @@ struct _TernComposer
   char *references;
   GPtrArray *attachments;   /* of Attachment */
   GPtrArray *inline_images; /* of Attachment */
+  char *signature;          /* the one in the body, see tern-composer-signature.c */
+  gboolean text_above;      /* the user writes above the quote */
+  gboolean html_from_text;
 };
 
 G_DEFINE_FINAL_TYPE (TernComposer, tern_composer, G_TYPE_OBJECT)
@@ -57,6 +60,9 @@ enum {
   PROP_IN_REPLY_TO,
   PROP_REFERENCES,
   PROP_N_ATTACHMENTS,
+  PROP_SIGNATURE,
+  PROP_TEXT_ABOVE_QUOTE,
+  PROP_HTML_FROM_TEXT,
   N_PROPS
 };
 
@@ -128,6 +134,7 @@ tern_composer_finalize (GObject *object)
     g_clear_pointer (string_field (self, prop_id), g_free);
   g_clear_pointer (&self->attachments, g_ptr_array_unref);
   g_clear_pointer (&self->inline_images, g_ptr_array_unref);
+  g_free (self->signature);
 
   G_OBJECT_CLASS (tern_composer_parent_class)->finalize (object);
 }
@@ -147,6 +154,15 @@ tern_composer_get_property (GObject    *object,
       break;
     case PROP_N_ATTACHMENTS:
       g_value_set_uint (value, self->attachments->len);
+      break;
+    case PROP_SIGNATURE:
+      g_value_set_string (value, self->signature);
+      break;
+    case PROP_TEXT_ABOVE_QUOTE:
+      g_value_set_boolean (value, self->text_above);
+      break;
+    case PROP_HTML_FROM_TEXT:
+      g_value_set_boolean (value, self->html_from_text);
       break;
     default:
       if (string_field (self, prop_id) != NULL)
@@ -168,6 +184,15 @@ tern_composer_set_property (GObject      *object,
     {
     case PROP_ACCOUNT:
       tern_composer_set_account (self, g_value_get_object (value));
+      break;
+    case PROP_SIGNATURE:
+      tern_composer_set_signature (self, g_value_get_string (value));
+      break;
+    case PROP_TEXT_ABOVE_QUOTE:
+      tern_composer_set_text_above_quote (self, g_value_get_boolean (value));
+      break;
+    case PROP_HTML_FROM_TEXT:
+      tern_composer_set_html_from_text (self, g_value_get_boolean (value));
       break;
     default:
       if (string_field (self, prop_id) != NULL)
@@ -205,6 +230,11 @@ tern_composer_class_init (TernComposerClass *klass)
   properties[PROP_N_ATTACHMENTS] =
     g_param_spec_uint ("n-attachments", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SIGNATURE] = g_param_spec_string ("signature", NULL, NULL, NULL, flags);
+  properties[PROP_TEXT_ABOVE_QUOTE] =
+    g_param_spec_boolean ("text-above-quote", NULL, NULL, FALSE, flags);
+  properties[PROP_HTML_FROM_TEXT] =
+    g_param_spec_boolean ("html-from-text", NULL, NULL, FALSE, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -284,6 +314,83 @@ STRING_ACCESSORS (body, PROP_BODY)
 STRING_ACCESSORS (html_body, PROP_HTML_BODY)
 STRING_ACCESSORS (in_reply_to, PROP_IN_REPLY_TO)
 STRING_ACCESSORS (references, PROP_REFERENCES)
+
+/* Signature and format */
+
+const char *
+tern_composer_get_signature (TernComposer *self)
+{
+  g_return_val_if_fail (TERN_IS_COMPOSER (self), NULL);
+  return self->signature;
+}
+
+void
+tern_composer_set_signature (TernComposer *self,
+                             const char   *signature)
+{
+  g_autofree char *body = NULL;
+
+  g_return_if_fail (TERN_IS_COMPOSER (self));
+
+  if (signature != NULL && _tern_composer_is_blank (signature))
+    signature = NULL;
+  if (g_strcmp0 (self->signature, signature) == 0)
+    return;
+  body = _tern_composer_replace_signature (self->body, self->signature, signature,
+                                           self->text_above);
+  g_free (self->signature);
+  self->signature = g_strdup (signature);
+  if (body != NULL)
+    set_string (self, PROP_BODY, body);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SIGNATURE]);
+}
+
+gboolean
+tern_composer_get_text_above_quote (TernComposer *self)
+{
+  g_return_val_if_fail (TERN_IS_COMPOSER (self), FALSE);
+  return self->text_above;
+}
+
+void
+tern_composer_set_text_above_quote (TernComposer *self,
+                                    gboolean      above)
+{
+  g_return_if_fail (TERN_IS_COMPOSER (self));
+
+  above = !!above;
+  if (self->text_above == above)
+    return;
+  self->text_above = above;
+  /* A reply's quote moves down, leaving room to write above it. */
+  if (above && self->body != NULL && !g_str_has_prefix (self->body, "\n\n"))
+    {
+      g_autofree char *body = g_strconcat ("\n\n", self->body, NULL);
+
+      set_string (self, PROP_BODY, body);
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEXT_ABOVE_QUOTE]);
+}
+
+gboolean
+tern_composer_get_html_from_text (TernComposer *self)
+{
+  g_return_val_if_fail (TERN_IS_COMPOSER (self), FALSE);
+  return self->html_from_text;
+}
+
+void
+tern_composer_set_html_from_text (TernComposer *self,
+                                  gboolean      html)
+{
+  g_return_if_fail (TERN_IS_COMPOSER (self));
+
+  html = !!html;
+  if (self->html_from_text == html)
+    return;
+  self->html_from_text = html;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HTML_FROM_TEXT]);
+}
 
 /* Attachments */
 
@@ -687,12 +794,17 @@ build_body (TernComposer  *self,
             GError       **error)
 {
   g_autoptr(GMimeObject) body = text_part ("plain", self->body);
-  gboolean images_inline = self->html_body != NULL && self->inline_images->len > 0;
+  g_autofree char *generated = NULL;
+  const char *html_body = self->html_body;
+  gboolean images_inline;
   g_autoptr(GPtrArray) attached = g_ptr_array_new ();
 
-  if (self->html_body != NULL)
+  if (html_body == NULL && self->html_from_text)
+    html_body = generated = _tern_composer_text_to_html (self->body);
+  images_inline = html_body != NULL && self->inline_images->len > 0;
+  if (html_body != NULL)
     {
-      GMimeObject *html = text_part ("html", self->html_body);
+      GMimeObject *html = text_part ("html", html_body);
 
       if (images_inline)
         {

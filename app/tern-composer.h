@@ -93,6 +93,25 @@ const char   *tern_composer_get_references     (TernComposer   *self);
 void          tern_composer_set_references     (TernComposer   *self,
                                                 const char     *references);
 
+/* The account's signature, below "-- " in the body: setting another one
+ * replaces the block the previous one put in, unless the user edited it;
+ * a body that already ends in the block (a draft) is left alone.  NULL:
+ * none. */
+const char   *tern_composer_get_signature      (TernComposer   *self);
+void          tern_composer_set_signature      (TernComposer   *self,
+                                                const char     *signature);
+/* TRUE: the user writes above the quoted or forwarded text (forwards, and
+ * replies when the user top-posts; setting it on a reply moves the quote
+ * down).  The signature goes below the user's text either way. */
+gboolean      tern_composer_get_text_above_quote (TernComposer *self);
+void          tern_composer_set_text_above_quote (TernComposer *self,
+                                                  gboolean      above);
+/* TRUE: without an HTML body of its own, the message carries an HTML
+ * alternative made from the plain text (the user's "HTML" preference). */
+gboolean      tern_composer_get_html_from_text (TernComposer   *self);
+void          tern_composer_set_html_from_text (TernComposer   *self,
+                                                gboolean        html);
+
 /* Attachments, in order.  A file is read when the message is built; its
  * content type is guessed then when @content_type is NULL.  Returns the
  * attachment's index. */
