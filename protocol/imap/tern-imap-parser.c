@@ -270,6 +270,28 @@ fail_at (TernImapParser  *self,
   return FALSE;
 }
 
+/* Sinks write to disk, not memory, but a server must not fill that
+ * either. */
+static gboolean
+fail_too_large (TernImapParser  *self,
+                guint64          offset,
+                GError         **error)
+{
+  g_autofree char *limit = g_format_size_full (TERN_IMAP_MAX_MESSAGE_SIZE, G_FORMAT_SIZE_IEC_UNITS);
+
+  if (self->error == NULL)
+    {
+      self->error = g_error_new (TERN_IMAP_ERROR, TERN_IMAP_ERROR_PROTOCOL,
+                                 _("The server sent a message larger than %s, more than Tern "
+                                   "accepts; the connection was closed."),
+                                 limit);
+      self->error_offset = offset;
+    }
+  if (error != NULL)
+    *error = g_error_copy (self->error);
+  return FALSE;
+}
+
 /* Framing */
 
 static gboolean
@@ -462,6 +484,8 @@ line_complete (TernImapParser  *self,
     }
   if (brace > self->line_start && d[brace - 1] == '~')
     brace--;
+  if (size > TERN_IMAP_MAX_MESSAGE_SIZE && (self->sink_func != NULL || self->body_stream != NULL))
+    return fail_too_large (self, _tern_imap_parser_stream_offset (self, brace), error);
 
   sink = find_sink (self, brace, size);
   if (sink == NULL)

@@ -256,6 +256,10 @@ typedef struct _TernImapParser TernImapParser;
 #define TERN_IMAP_PARSER_DEFAULT_MAX_DEPTH    64
 #define TERN_IMAP_PARSER_DEFAULT_MAX_LITERAL  (1024 * 1024)
 #define TERN_IMAP_PARSER_DEFAULT_MAX_RESPONSE (16 * 1024 * 1024)
+/* A literal that could go to a body sink (BODY[], RFC822 ...) may be at
+ * most this large: a message bigger than any mail system sends is refused
+ * as soon as its size is announced, before any of it is read or stored. */
+#define TERN_IMAP_MAX_MESSAGE_SIZE            (256 * 1024 * 1024)
 
 /* Called when a body-section literal of @size octets starts in the FETCH of
  * message @seq.  Returns a stream to write it to (transfer full), or NULL

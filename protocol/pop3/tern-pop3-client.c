@@ -339,6 +339,20 @@ write_buffer (GOutputStream  *stream,
   return ok;
 }
 
+static gboolean
+fail_too_large (TernPop3Client  *self,
+                GError         **error)
+{
+  g_autofree char *limit = g_format_size_full (TERN_POP3_MAX_MESSAGE_SIZE, G_FORMAT_SIZE_IEC_UNITS);
+
+  tern_connection_close (self->connection, NULL, NULL);
+  g_set_error (error, TERN_POP3_ERROR, TERN_POP3_ERROR_TOO_LARGE,
+               _("%s sent a message larger than %s, more than Tern accepts; the connection "
+                 "was closed"),
+               self->label, limit);
+  return FALSE;
+}
+
 /* Reads dot-stuffed lines up to the lone "." into @stream (NULL: drops
  * them), unstuffed and ended by CRLF.  A failing write is kept in
  * @write_error and the reading goes on, so the session stays in step;
@@ -352,6 +366,7 @@ read_multiline (TernPop3Client  *self,
                 GError         **error)
 {
   g_autoptr(GByteArray) buffer = g_byte_array_sized_new (WRITE_CHUNK + 1024);
+  guint64 total = 0;
 
   for (;;)
     {
@@ -370,6 +385,10 @@ read_multiline (TernPop3Client  *self,
           data++;
           len--;
         }
+      /* Counted even when the text is dropped: reading must end too. */
+      total += len + 2;
+      if (total > TERN_POP3_MAX_MESSAGE_SIZE)
+        return fail_too_large (self, error);
       if (stream == NULL || *write_error != NULL)
         continue;
       g_byte_array_append (buffer, (const guint8 *) data, len);

@@ -29,7 +29,14 @@ typedef enum {
   TERN_POP3_ERROR_TEMPORARY,        /* [SYS/TEMP]: try again later */
   TERN_POP3_ERROR_PERMANENT,        /* [SYS/PERM]: the server's own failure */
   TERN_POP3_ERROR_UNSUPPORTED,      /* the server lacks a command this call needs */
+  TERN_POP3_ERROR_TOO_LARGE,        /* a message over TERN_POP3_MAX_MESSAGE_SIZE */
 } TernPop3Error;
+
+/* RETR and TOP answers longer than this are cut off: the connection is
+ * closed, and the stream of that message does not reach the end callback.
+ * Far more than any mail system sends; it bounds a server that never
+ * sends the terminating ".". */
+#define TERN_POP3_MAX_MESSAGE_SIZE (256 * 1024 * 1024)
 
 GQuark tern_pop3_error_quark (void);
 
