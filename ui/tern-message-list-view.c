@@ -6,6 +6,11 @@
  * read from the store, and the list's precise items-changed keep the
  * selection and the scroll position while a sync adds or removes rows.
  *
+ * Search results are a second model (a Slot) the same GtkListView shows
+ * in place of the folder's: the folder's tree and selection stay alive
+ * underneath, following the store, so ending the search brings the folder
+ * back as it was, scrolled where it was.
+ *
  * Rows are a drag source for the sidebar's folders: what is dragged is
  * the selection when the row is part of it, else the row alone, as the
  * message ids in a GArray (G_TYPE_ARRAY).
@@ -21,6 +26,14 @@
 #include "tern-message-list-view.h"
 #include "tern-message-row.h"
 
+/* A list as the view shows it. */
+typedef struct
+{
+  TernMessageList *list;
+  GtkTreeListModel *tree;
+  GtkMultiSelection *selection;
+} Slot;
+
 struct _TernMessageListView
 {
   GtkWidget parent_instance;
@@ -28,11 +41,17 @@ struct _TernMessageListView
   /* Template widgets */
   GtkStack *stack;
   GtkListView *list_view;
+  GtkScrolledWindow *scrolled;
 
   /* Owned references */
-  TernMessageList *list;
-  GtkTreeListModel *tree;
-  GtkMultiSelection *selection;
+  Slot folder;
+  Slot search;
+
+  Slot *shown; /* &folder, or &search while a search shows */
+  gboolean searching;
+  gboolean search_busy;
+  double folder_scroll; /* the folder's scroll position under a search */
+  guint restore_scroll_id;
 };
 
 G_DEFINE_FINAL_TYPE (TernMessageListView, tern_message_list_view, GTK_TYPE_WIDGET)
@@ -48,7 +67,8 @@ static TernMessageItem *
 item_at (TernMessageListView *self,
          guint                position)
 {
-  g_autoptr(GtkTreeListRow) row = g_list_model_get_item (G_LIST_MODEL (self->tree), position);
+  g_autoptr(GtkTreeListRow) row = g_list_model_get_item (G_LIST_MODEL (self->shown->tree),
+                                                         position);
 
   return row != NULL ? gtk_tree_list_row_get_item (row) : NULL;
 }
@@ -57,14 +77,14 @@ static GListModel *
 create_thread_cb (gpointer item,
                   gpointer user_data)
 {
-  TernMessageListView *self = user_data;
+  Slot *slot = user_data;
   g_autoptr(GError) error = NULL;
   TernMessageList *thread;
 
   /* Only conversation rows (of the top level) have more than one. */
-  if (tern_message_item_get_thread_size (item) <= 1 || self->list == NULL)
+  if (tern_message_item_get_thread_size (item) <= 1 || slot->list == NULL)
     return NULL;
-  thread = tern_message_list_get_thread (self->list, item, &error);
+  thread = tern_message_list_get_thread (slot->list, item, &error);
   if (thread == NULL)
     g_warning ("Could not read a conversation: %s", error->message);
   return G_LIST_MODEL (thread);
@@ -76,7 +96,7 @@ static GArray *
 ids_of_row (TernMessageListView *self,
             guint                position)
 {
-  GtkSelectionModel *selection = GTK_SELECTION_MODEL (self->selection);
+  GtkSelectionModel *selection = GTK_SELECTION_MODEL (self->shown->selection);
   GArray *ids;
 
   if (gtk_selection_model_is_selected (selection, position))
@@ -165,9 +185,17 @@ unbind_row_cb (GtkSignalListItemFactory *factory,
 static void
 update_page (TernMessageListView *self)
 {
-  gboolean empty = self->tree == NULL || g_list_model_get_n_items (G_LIST_MODEL (self->tree)) == 0;
+  GListModel *tree = G_LIST_MODEL (self->shown->tree);
 
-  gtk_stack_set_visible_child_name (self->stack, empty ? "empty" : "list");
+  if (tree != NULL && g_list_model_get_n_items (tree) > 0)
+    gtk_stack_set_visible_child_name (self->stack, "list");
+  else if (self->search_busy)
+    gtk_stack_set_visible_child_name (self->stack, "searching");
+  else if (!self->searching)
+    gtk_stack_set_visible_child_name (self->stack, "empty");
+  else
+    /* Without results, the query did not parse: the search bar says why. */
+    gtk_stack_set_visible_child_name (self->stack, tree != NULL ? "not-found" : "blank");
 }
 
 static void
@@ -177,9 +205,49 @@ items_changed_cb (TernMessageListView *self)
 }
 
 static void
-selection_changed_cb (TernMessageListView *self)
+selection_changed_cb (TernMessageListView *self,
+                      guint                position,
+                      guint                n_items,
+                      GtkSelectionModel   *selection)
 {
-  g_signal_emit (self, signals[SIGNAL_SELECTION_CHANGED], 0);
+  /* The folder's selection may change under a search (a row deleted):
+   * the window hears of it when the folder shows again. */
+  if (selection == GTK_SELECTION_MODEL (self->shown->selection))
+    g_signal_emit (self, signals[SIGNAL_SELECTION_CHANGED], 0);
+}
+
+static void
+slot_clear (TernMessageListView *self,
+            Slot                *slot)
+{
+  if (slot->selection != NULL)
+    g_signal_handlers_disconnect_by_data (slot->selection, self);
+  if (slot->tree != NULL)
+    g_signal_handlers_disconnect_by_data (slot->tree, self);
+  g_clear_object (&slot->selection);
+  g_clear_object (&slot->tree);
+  g_clear_object (&slot->list);
+}
+
+static void
+slot_set_list (TernMessageListView *self,
+               Slot                *slot,
+               TernMessageList     *list)
+{
+  if (slot == self->shown)
+    gtk_list_view_set_model (self->list_view, NULL);
+  slot_clear (self, slot);
+  if (list == NULL)
+    return;
+  slot->list = g_object_ref (list);
+  slot->tree = gtk_tree_list_model_new (g_object_ref (G_LIST_MODEL (list)), FALSE, FALSE,
+                                        create_thread_cb, slot, NULL);
+  slot->selection = gtk_multi_selection_new (g_object_ref (G_LIST_MODEL (slot->tree)));
+  g_signal_connect_swapped (slot->tree, "items-changed", G_CALLBACK (items_changed_cb), self);
+  g_signal_connect_swapped (slot->selection, "selection-changed",
+                            G_CALLBACK (selection_changed_cb), self);
+  if (slot == self->shown)
+    gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (slot->selection));
 }
 
 void
@@ -188,27 +256,13 @@ tern_message_list_view_set_list (TernMessageListView *self,
 {
   g_return_if_fail (TERN_IS_MESSAGE_LIST_VIEW (self));
 
-  if (self->list == list)
+  if (self->folder.list == list)
     return;
-  if (self->selection != NULL)
-    g_signal_handlers_disconnect_by_data (self->selection, self);
-  if (self->tree != NULL)
-    g_signal_handlers_disconnect_by_data (self->tree, self);
-  gtk_list_view_set_model (self->list_view, NULL);
-  g_clear_object (&self->selection);
-  g_clear_object (&self->tree);
-  g_set_object (&self->list, list);
-
-  if (list != NULL)
-    {
-      self->tree = gtk_tree_list_model_new (g_object_ref (G_LIST_MODEL (list)), FALSE, FALSE,
-                                            create_thread_cb, self, NULL);
-      self->selection = gtk_multi_selection_new (g_object_ref (G_LIST_MODEL (self->tree)));
-      g_signal_connect_swapped (self->tree, "items-changed", G_CALLBACK (items_changed_cb), self);
-      g_signal_connect_swapped (self->selection, "selection-changed",
-                                G_CALLBACK (selection_changed_cb), self);
-      gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
-    }
+  slot_set_list (self, &self->folder, list);
+  /* A new folder starts at its top, even under a search. */
+  self->folder_scroll = 0;
+  if (self->shown != &self->folder)
+    return;
   update_page (self);
   g_signal_emit (self, signals[SIGNAL_SELECTION_CHANGED], 0);
 }
@@ -217,7 +271,72 @@ TernMessageList *
 tern_message_list_view_get_list (TernMessageListView *self)
 {
   g_return_val_if_fail (TERN_IS_MESSAGE_LIST_VIEW (self), NULL);
-  return self->list;
+  return self->folder.list;
+}
+
+/* The list view only knows how tall its rows are once it has laid them
+ * out: the scroll position is put back after the next allocation. */
+static gboolean
+restore_scroll_cb (gpointer user_data)
+{
+  TernMessageListView *self = user_data;
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scrolled);
+
+  self->restore_scroll_id = 0;
+  if (self->shown == &self->folder)
+    gtk_adjustment_set_value (adjustment, self->folder_scroll);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+show_slot (TernMessageListView *self,
+           Slot                *slot)
+{
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scrolled);
+
+  if (self->shown == &self->folder && slot != &self->folder)
+    self->folder_scroll = gtk_adjustment_get_value (adjustment);
+  self->shown = slot;
+  gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (slot->selection));
+  g_clear_handle_id (&self->restore_scroll_id, g_source_remove);
+  if (slot == &self->folder)
+    self->restore_scroll_id = g_idle_add_full (GTK_PRIORITY_RESIZE + 1, restore_scroll_cb, self,
+                                               NULL);
+  update_page (self);
+  g_signal_emit (self, signals[SIGNAL_SELECTION_CHANGED], 0);
+}
+
+void
+tern_message_list_view_set_search_results (TernMessageListView *self,
+                                           gboolean             searching,
+                                           TernMessageList     *results)
+{
+  g_return_if_fail (TERN_IS_MESSAGE_LIST_VIEW (self));
+  g_return_if_fail (results == NULL || searching);
+
+  if (self->searching == searching && self->search.list == results)
+    return;
+  self->searching = searching;
+  if (self->search.list != results)
+    slot_set_list (self, &self->search, results);
+  show_slot (self, searching ? &self->search : &self->folder);
+}
+
+void
+tern_message_list_view_set_search_busy (TernMessageListView *self,
+                                        gboolean             busy)
+{
+  g_return_if_fail (TERN_IS_MESSAGE_LIST_VIEW (self));
+
+  self->search_busy = busy;
+  update_page (self);
+}
+
+gboolean
+tern_message_list_view_get_searching (TernMessageListView *self)
+{
+  g_return_val_if_fail (TERN_IS_MESSAGE_LIST_VIEW (self), FALSE);
+  return self->searching;
 }
 
 GPtrArray *
@@ -230,9 +349,9 @@ tern_message_list_view_get_selected_items (TernMessageListView *self)
 
   g_return_val_if_fail (TERN_IS_MESSAGE_LIST_VIEW (self), items);
 
-  if (self->selection == NULL)
+  if (self->shown->selection == NULL)
     return items;
-  selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->shown->selection));
   for (gboolean more = gtk_bitset_iter_init_first (&iter, selected, &position); more;
        more = gtk_bitset_iter_next (&iter, &position))
     {
@@ -254,7 +373,7 @@ append_thread_ids (TernMessageListView *self,
   g_autoptr(TernMessageList) thread = NULL;
   guint n;
 
-  thread = tern_message_list_get_thread (self->list, item, &error);
+  thread = tern_message_list_get_thread (self->shown->list, item, &error);
   if (thread == NULL)
     {
       g_warning ("Could not read a conversation: %s", error->message);
@@ -310,9 +429,9 @@ tern_message_list_view_select (TernMessageListView *self,
 {
   g_return_if_fail (TERN_IS_MESSAGE_LIST_VIEW (self));
 
-  if (self->selection == NULL)
+  if (self->shown->selection == NULL)
     return;
-  gtk_selection_model_select_item (GTK_SELECTION_MODEL (self->selection), position, TRUE);
+  gtk_selection_model_select_item (GTK_SELECTION_MODEL (self->shown->selection), position, TRUE);
   gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", position);
 }
 
@@ -325,10 +444,10 @@ tern_message_list_view_select_unread (TernMessageListView *self,
 
   g_return_val_if_fail (TERN_IS_MESSAGE_LIST_VIEW (self), FALSE);
 
-  if (self->selection == NULL)
+  if (self->shown->selection == NULL)
     return FALSE;
-  n = g_list_model_get_n_items (G_LIST_MODEL (self->tree));
-  selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->shown->tree));
+  selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->shown->selection));
   if (gtk_bitset_is_empty (selected))
     start = forward ? 0 : n;
   else
@@ -355,8 +474,8 @@ tern_message_list_view_select_all (TernMessageListView *self)
 {
   g_return_if_fail (TERN_IS_MESSAGE_LIST_VIEW (self));
 
-  if (self->selection != NULL)
-    gtk_selection_model_select_all (GTK_SELECTION_MODEL (self->selection));
+  if (self->shown->selection != NULL)
+    gtk_selection_model_select_all (GTK_SELECTION_MODEL (self->shown->selection));
 }
 
 GtkListView *
@@ -371,7 +490,11 @@ tern_message_list_view_dispose (GObject *object)
 {
   TernMessageListView *self = TERN_MESSAGE_LIST_VIEW (object);
 
-  tern_message_list_view_set_list (self, NULL);
+  g_clear_handle_id (&self->restore_scroll_id, g_source_remove);
+  if (self->list_view != NULL)
+    gtk_list_view_set_model (self->list_view, NULL);
+  slot_clear (self, &self->folder);
+  slot_clear (self, &self->search);
   gtk_widget_dispose_template (GTK_WIDGET (self), TERN_TYPE_MESSAGE_LIST_VIEW);
   /* Children the template does not name are ours to unparent. */
   for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
@@ -396,6 +519,7 @@ tern_message_list_view_class_init (TernMessageListViewClass *klass)
                                                "/org/ternmail/Tern/tern-message-list-view.ui");
   gtk_widget_class_bind_template_child (widget_class, TernMessageListView, stack);
   gtk_widget_class_bind_template_child (widget_class, TernMessageListView, list_view);
+  gtk_widget_class_bind_template_child (widget_class, TernMessageListView, scrolled);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }
 
@@ -405,6 +529,7 @@ tern_message_list_view_init (TernMessageListView *self)
   GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->shown = &self->folder;
   g_signal_connect (factory, "setup", G_CALLBACK (setup_row_cb), self);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_row_cb), self);
   g_signal_connect (factory, "unbind", G_CALLBACK (unbind_row_cb), self);

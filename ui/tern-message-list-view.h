@@ -20,6 +20,18 @@ GtkWidget       *tern_message_list_view_new                (void);
 void             tern_message_list_view_set_list           (TernMessageListView *self,
                                                             TernMessageList     *list);
 TernMessageList *tern_message_list_view_get_list           (TernMessageListView *self);
+/* While @searching, shows @results (NULL: a query that did not parse)
+ * instead of the list, and "No Messages Found" with Search on Server
+ * (win.search-server) when they are empty.  The list stays underneath:
+ * when the search ends it shows again with its selection and scroll
+ * position. */
+void             tern_message_list_view_set_search_results (TernMessageListView *self,
+                                                            gboolean             searching,
+                                                            TernMessageList     *results);
+gboolean         tern_message_list_view_get_searching      (TernMessageListView *self);
+/* A spinner instead of "No Messages Found" while the server searches. */
+void             tern_message_list_view_set_search_busy    (TernMessageListView *self,
+                                                            gboolean             busy);
 /* The selected messages (TernMessageItem), in list order.  A selected
  * conversation row stands for its newest message. */
 GPtrArray       *tern_message_list_view_get_selected_items (TernMessageListView *self);

@@ -530,6 +530,89 @@ static const GActionEntry window_actions[] = {
   { "charset", NULL, "s", "''", charset_changed },
 };
 
+/* Search */
+
+static void
+search_activated (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       user_data)
+{
+  TernWindow *self = user_data;
+
+  _tern_window_show_pane (self, self->list_pane);
+  tern_search_bar_start (self->search_bar);
+}
+
+static void
+search_server_activated (GSimpleAction *action,
+                         GVariant      *parameter,
+                         gpointer       user_data)
+{
+  TernWindow *self = user_data;
+
+  tern_search_bar_search_server (self->search_bar);
+}
+
+static void
+stop_search_activated (GSimpleAction *action,
+                       GVariant      *parameter,
+                       gpointer       user_data)
+{
+  TernWindow *self = user_data;
+
+  tern_search_bar_set_search_mode (self->search_bar, FALSE);
+}
+
+static const GActionEntry search_actions[] = {
+  { "search", search_activated },
+  { "search-server", search_server_activated },
+  { "stop-search", stop_search_activated },
+};
+
+static void
+update_search_actions (TernWindow *self)
+{
+  GActionMap *map = G_ACTION_MAP (self);
+
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (map, "search-server")),
+                               tern_search_bar_get_can_search_server (self->search_bar)
+                               && !tern_search_bar_get_busy (self->search_bar));
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (map, "stop-search")),
+                               tern_search_bar_get_search_mode (self->search_bar));
+}
+
+/* Ctrl+F before the focused widget sees it, like the application's
+ * accelerators (the reading pane's views must not take it); "/" and
+ * Escape after, like the single keys, so that they can be typed. */
+static void
+add_search_actions (TernWindow *self)
+{
+  GtkEventController *capture = gtk_shortcut_controller_new ();
+  GtkEventController *bubble = gtk_shortcut_controller_new ();
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), search_actions,
+                                   G_N_ELEMENTS (search_actions), self);
+  gtk_event_controller_set_propagation_phase (capture, GTK_PHASE_CAPTURE);
+  gtk_shortcut_controller_add_shortcut (
+    GTK_SHORTCUT_CONTROLLER (capture),
+    gtk_shortcut_new (gtk_shortcut_trigger_parse_string ("<Control>f"),
+                      gtk_named_action_new ("win.search")));
+  gtk_widget_add_controller (GTK_WIDGET (self), capture);
+  gtk_event_controller_set_propagation_phase (bubble, GTK_PHASE_BUBBLE);
+  gtk_shortcut_controller_add_shortcut (
+    GTK_SHORTCUT_CONTROLLER (bubble),
+    gtk_shortcut_new (gtk_shortcut_trigger_parse_string ("slash"),
+                      gtk_named_action_new ("win.search")));
+  gtk_shortcut_controller_add_shortcut (
+    GTK_SHORTCUT_CONTROLLER (bubble),
+    gtk_shortcut_new (gtk_shortcut_trigger_parse_string ("Escape"),
+                      gtk_named_action_new ("win.stop-search")));
+  gtk_widget_add_controller (GTK_WIDGET (self), bubble);
+  g_signal_connect_object (self->search_bar, "notify", G_CALLBACK (update_search_actions), self,
+                           G_CONNECT_SWAPPED);
+  update_search_actions (self);
+}
+
 void
 _tern_window_update_actions (TernWindow *self)
 {
@@ -591,5 +674,6 @@ _tern_window_actions_init (TernWindow *self)
   g_signal_connect_object (self->message_view, "notify::charset", G_CALLBACK (sync_charset), self,
                            G_CONNECT_SWAPPED);
   add_single_keys (self);
+  add_search_actions (self);
   _tern_window_update_actions (self);
 }

@@ -7,6 +7,7 @@
 
 #include "tern-message-list-view.h"
 #include "tern-message-view.h"
+#include "tern-search-bar.h"
 #include "tern-sidebar.h"
 #include "tern-window.h"
 
@@ -40,6 +41,10 @@ struct _TernWindow
   TernSidebar *sidebar;
   TernMessageListView *message_list_view;
   TernMessageView *message_view;
+
+  /* Search: the bar over the message list and its header bar button */
+  TernSearchBar *search_bar;
+  GtkToggleButton *search_button;
 
   /* Owned references */
   TernContext *context;

@@ -215,6 +215,51 @@ list_selection_changed_cb (TernWindow *self)
   self->mark_read_id = g_idle_add_full (G_PRIORITY_DEFAULT, mark_read_cb, self, NULL);
 }
 
+/* Search: while the bar has a query, the message list shows what it
+ * found; the folder's list waits underneath with its selection. */
+
+static void
+search_folder_changed_cb (TernWindow *self)
+{
+  g_autoptr(GArray) folders = tern_sidebar_get_selected_folders (self->sidebar);
+  gint64 folder_id = folders->len == 1 ? g_array_index (folders, gint64, 0) : 0;
+
+  tern_search_bar_set_folder (self->search_bar, folder_id,
+                              folder_id != 0 ? _tern_window_folder_account (self, folder_id) : NULL);
+}
+
+static void
+search_results_cb (TernWindow *self)
+{
+  tern_message_list_view_set_search_results (self->message_list_view,
+                                             tern_search_bar_get_searching (self->search_bar),
+                                             tern_search_bar_get_results (self->search_bar));
+}
+
+static void
+search_busy_cb (TernWindow *self)
+{
+  tern_message_list_view_set_search_busy (self->message_list_view,
+                                          tern_search_bar_get_busy (self->search_bar));
+}
+
+static void
+setup_search (TernWindow *self)
+{
+  self->search_bar = TERN_SEARCH_BAR (tern_search_bar_new (self->context));
+  gtk_box_insert_child_after (GTK_BOX (self->list_pane), GTK_WIDGET (self->search_bar),
+                              GTK_WIDGET (self->list_header));
+  g_object_bind_property (self->search_button, "active", self->search_bar, "search-mode-enabled",
+                          G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
+  g_signal_connect_swapped (self->sidebar, "selection-changed",
+                            G_CALLBACK (search_folder_changed_cb), self);
+  g_signal_connect_swapped (self->search_bar, "notify::searching", G_CALLBACK (search_results_cb),
+                            self);
+  g_signal_connect_swapped (self->search_bar, "notify::results", G_CALLBACK (search_results_cb),
+                            self);
+  g_signal_connect_swapped (self->search_bar, "notify::busy", G_CALLBACK (search_busy_cb), self);
+}
+
 /* Sync */
 
 typedef struct
@@ -454,6 +499,7 @@ tern_window_class_init (TernWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TernWindow, forward_button);
   gtk_widget_class_bind_template_child (widget_class, TernWindow, archive_button);
   gtk_widget_class_bind_template_child (widget_class, TernWindow, message_menu);
+  gtk_widget_class_bind_template_child (widget_class, TernWindow, search_button);
 }
 
 static void
@@ -513,6 +559,7 @@ tern_window_new (TernApplication *application,
                             G_CALLBACK (sidebar_selection_changed_cb), self);
   g_signal_connect_swapped (self->message_list_view, "selection-changed",
                             G_CALLBACK (list_selection_changed_cb), self);
+  setup_search (self);
   _tern_window_actions_init (self);
 
   accounts = tern_context_get_accounts (context);

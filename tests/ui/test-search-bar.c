@@ -1,0 +1,524 @@
+/* test-search-bar.c: the search bar over the message list, under a real X
+ * server (Xvfb), with a profile synced from the local Dovecot: win.search
+ * opens it with the focus in its entry; what it shows for a word, a
+ * Cyrillic word in another case and with ё, and from: is exactly what
+ * tern_search_run() finds; the scope changes the results; a query that
+ * does not parse is said inline; Search on Server; a result opens and
+ * takes actions like any row; Escape brings the folder back with its
+ * selection.
+ *
+ * With TERN_TEST_SCREENSHOT_DIR=DIR the test saves search.png there.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <gdk/x11/gdkx.h>
+#include <string.h>
+
+#include "tern-mail-store.h"
+#include "tern-search.h"
+#include "tern-test-servers.h"
+#include "tern-test-util.h"
+#include "tern-window-private.h"
+
+#define DEADLINE_SECONDS 60
+
+static TernTestServers *servers;
+static char *password_file;
+
+/* Mailbox, sender, subject (RFC 2047 when not ASCII), body. */
+static const struct
+{
+  const char *mailbox;
+  const char *from;
+  const char *subject;
+  const char *body;
+} corpus[] = {
+  { "INBOX", "Boris Smirnov <boris@example.ru>", "Launch checklist for Thursday",
+    "The release notes are ready.\n" },
+  /* "Протокол встречи" */
+  { "INBOX", "=?UTF-8?B?0JzQsNGA0LjRjw==?= <maria@example.ru>",
+    "=?UTF-8?B?0J/RgNC+0YLQvtC60L7QuyDQstGB0YLRgNC10YfQuA==?=", "Добрый день!\n" },
+  /* "Ёлка на площади" */
+  { "INBOX", "Carol Danvers <carol@example.org>",
+    "=?UTF-8?B?0IHQu9C60LAg0L3QsCDQv9C70L7RidCw0LTQuA==?=", "The tree is up.\n" },
+  { "INBOX", "Dmitry <dmitry@example.ru>", "Launch photos", "See the attached photos.\n" },
+  { "INBOX", "Eve Adams <eve@example.org>", "Invoice 2026-114",
+    "Payment to the zanzibar account, please.\n" },
+  { "Archive", "Frank Miller <frank@example.org>", "Launch party last year", "Good times.\n" },
+};
+
+#define N_INBOX 5
+
+/* Helpers */
+
+typedef gboolean (*Predicate) (gpointer data);
+
+static gboolean
+wake_cb (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+wait_until (Predicate   predicate,
+            gpointer    data,
+            const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
+  guint wake = g_timeout_add (100, wake_cb, NULL);
+
+  while (!predicate (data) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (wake);
+  if (!predicate (data))
+    g_error ("Gave up waiting for %s", what);
+}
+
+static void
+drain (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static gboolean
+shows_label (GtkWidget  *widget,
+             const char *text)
+{
+  if (GTK_IS_LABEL (widget) && gtk_widget_is_drawable (widget)
+      && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (shows_label (child, text))
+      return TRUE;
+  return FALSE;
+}
+
+static char *
+run (const char *const *argv,
+     const char        *input)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autofree char *out = NULL;
+
+  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                     | (input != NULL ? G_SUBPROCESS_FLAGS_STDIN_PIPE : 0),
+                               &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, input, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_successful (process));
+  return g_steal_pointer (&out);
+}
+
+static void
+save_corpus (void)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (corpus); i++)
+    {
+      const char *argv[] = { "doveadm", "-c", tern_test_servers_get_dovecot_config (servers),
+                             "save", "-u", tern_test_servers_get_user (servers, 0), "-m",
+                             corpus[i].mailbox, NULL };
+      g_autoptr(GDateTime) when = g_date_time_add_hours (now, -(int) (i + 1));
+      g_autofree char *date = g_date_time_format (when, "%a, %d %b %Y %H:%M:%S %z");
+      g_autofree char *raw = g_strdup_printf ("From: %s\nTo: Alice <%s>\nSubject: %s\n"
+                                              "Date: %s\nMessage-ID: <search-%u@tern.test>\n"
+                                              "MIME-Version: 1.0\n"
+                                              "Content-Type: text/plain; charset=utf-8\n"
+                                              "Content-Transfer-Encoding: 8bit\n\n%s",
+                                              corpus[i].from,
+                                              tern_test_servers_get_user (servers, 0),
+                                              corpus[i].subject, date, i, corpus[i].body);
+
+      g_free (run (argv, raw));
+    }
+}
+
+static TernAccount *
+add_account (TernContext *context)
+{
+  g_autoptr(GError) error = NULL;
+  const char *user = tern_test_servers_get_user (servers, 0);
+  g_autoptr(TernServer) server = tern_server_new (tern_test_servers_get_address (servers,
+                                                                                TERN_TEST_CERT_GOOD),
+                                                  tern_test_servers_get_port (servers,
+                                                                              TERN_TEST_SERVICE_IMAPS),
+                                                  TERN_TLS_MODE_IMPLICIT);
+  g_autoptr(TernAccount) account = NULL;
+  g_autofree char *command = g_strdup_printf ("cat '%s'", password_file);
+
+  server->username = g_strdup (user);
+  account = tern_account_new ("Alice", user, TERN_ACCOUNT_PROTOCOL_IMAP, server, NULL);
+  tern_account_set_password_command (account, command);
+  tern_account_manager_add (tern_context_get_accounts (context), account, NULL, NULL, &error);
+  g_assert_no_error (error);
+  return account;
+}
+
+static void
+save_screenshot (GtkWidget  *window,
+                 const char *name)
+{
+  const char *dir = g_getenv ("TERN_TEST_SCREENSHOT_DIR");
+  g_autofree char *path = NULL;
+  g_autofree char *xid = NULL;
+
+  if (dir == NULL)
+    return;
+  for (int i = 0; i < 20; i++)
+    {
+      g_usleep (20000);
+      drain ();
+    }
+  xid = g_strdup_printf ("0x%lx", (unsigned long) gdk_x11_surface_get_xid (
+                                    gtk_native_get_surface (GTK_NATIVE (window))));
+  path = g_build_filename (dir, name, NULL);
+  {
+    const char *argv[] = { "import", "-window", xid, path, NULL };
+
+    g_free (run (argv, NULL));
+  }
+  g_test_message ("Saved %s", path);
+}
+
+/* The window */
+
+typedef struct
+{
+  TernWindow *window;
+  TernContext *context;
+  GArray *expected; /* message ids, in list order */
+} State;
+
+static GListModel *
+shown_model (State *state)
+{
+  GtkListView *list_view =
+    tern_message_list_view_get_list_view (tern_window_get_message_list_view (state->window));
+
+  return G_LIST_MODEL (gtk_list_view_get_model (list_view));
+}
+
+static guint
+n_rows (State *state)
+{
+  GListModel *model = shown_model (state);
+
+  return model != NULL ? g_list_model_get_n_items (model) : 0;
+}
+
+static TernMessageItem *
+item_at (State *state,
+         guint  position)
+{
+  g_autoptr(GtkTreeListRow) row = g_list_model_get_item (shown_model (state), position);
+
+  return gtk_tree_list_row_get_item (row);
+}
+
+/* The list shows exactly @state->expected, in order. */
+static gboolean
+shows_expected (gpointer data)
+{
+  State *state = data;
+
+  if (!tern_message_list_view_get_searching (state->window->message_list_view)
+      || n_rows (state) != state->expected->len)
+    return FALSE;
+  for (guint i = 0; i < state->expected->len; i++)
+    {
+      g_autoptr(TernMessageItem) item = item_at (state, i);
+
+      if (tern_message_item_get_id (item) != g_array_index (state->expected, gint64, i))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* What the engine finds for @text: what the bar must show. */
+static void
+expect_search (State           *state,
+               const char      *text,
+               TernSearchScope  scope,
+               gint64           scope_id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernMessageList) list = tern_search_run (tern_context_get_store (state->context), text,
+                                                     TRUE, scope, scope_id, &error);
+
+  g_assert_no_error (error);
+  g_array_set_size (state->expected, 0);
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (list)); i++)
+    {
+      g_autoptr(TernMessageItem) item = g_list_model_get_item (G_LIST_MODEL (list), i);
+      gint64 id = tern_message_item_get_id (item);
+
+      g_array_append_val (state->expected, id);
+    }
+}
+
+/* Types @text into the entry and waits for the rows tern_search_run()
+ * finds; returns how many. */
+static guint
+search_for (State           *state,
+            const char      *text,
+            TernSearchScope  scope,
+            gint64           scope_id)
+{
+  GtkEditable *entry = tern_search_bar_get_entry (state->window->search_bar);
+
+  gtk_editable_set_text (entry, text);
+  expect_search (state, text, scope, scope_id);
+  wait_until (shows_expected, state, text);
+  g_assert_null (tern_search_bar_get_error (state->window->search_bar));
+  return state->expected->len;
+}
+
+static void
+assert_subjects (State      *state,
+                 const char *first,
+                 ...)
+{
+  va_list args;
+  guint i = 0;
+
+  va_start (args, first);
+  for (const char *subject = first; subject != NULL; subject = va_arg (args, const char *), i++)
+    {
+      g_autoptr(TernMessageItem) item = item_at (state, i);
+
+      g_assert_cmpstr (tern_message_item_get_subject (item), ==, subject);
+    }
+  va_end (args);
+  g_assert_cmpuint (n_rows (state), ==, i);
+}
+
+static gboolean
+has_error (gpointer data)
+{
+  State *state = data;
+
+  return tern_search_bar_get_error (state->window->search_bar) != NULL;
+}
+
+static gboolean
+server_search_over (gpointer data)
+{
+  State *state = data;
+
+  return !tern_search_bar_get_busy (state->window->search_bar);
+}
+
+static gboolean
+folder_shown (gpointer data)
+{
+  State *state = data;
+
+  return !tern_message_list_view_get_searching (state->window->message_list_view)
+         && n_rows (state) == N_INBOX;
+}
+
+static gboolean
+item_is_read (gpointer data)
+{
+  return !tern_message_item_get_unread (data);
+}
+
+static void
+close_window (TernContext *context,
+              TernAccount *account,
+              TernWindow  *window)
+{
+  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
+  guint wake = g_timeout_add (100, wake_cb, NULL);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  tern_worker_pool_cancel_account (tern_context_get_worker_pool (context), account);
+  while (G_OBJECT (context)->ref_count > 1 && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (wake);
+  drain ();
+}
+
+static gint64
+selected_id (TernMessageListView *list_view)
+{
+  g_autoptr(GPtrArray) items = tern_message_list_view_get_selected_items (list_view);
+
+  g_assert_cmpuint (items->len, ==, 1);
+  return tern_message_item_get_id (items->pdata[0]);
+}
+
+static void
+test_search (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = tern_test_make_tmpdir ("tern-search-bar-XXXXXX");
+  g_autofree char *profile = g_build_filename (dir, "profile", NULL);
+  TernContext *context = tern_context_new (profile, &error);
+  g_autoptr(TernMailFolder) inbox = NULL;
+  TernAccount *account;
+  TernMessageListView *list_view;
+  TernSearchBar *bar;
+  GtkEditable *entry;
+  GtkWidget *focus;
+  gint64 folder_selection;
+  State state = { 0 };
+
+  g_assert_no_error (error);
+  tern_context_set_ca_file (context, tern_test_servers_get_ca_file (servers));
+  account = add_account (context);
+  save_corpus ();
+  state.context = context;
+  state.expected = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  state.window = tern_window_new (NULL, context, NULL);
+  gtk_window_set_default_size (GTK_WINDOW (state.window), 1280, 760);
+  gtk_window_present (GTK_WINDOW (state.window));
+  wait_until (folder_shown, &state, "the Inbox's rows");
+  drain ();
+  inbox = tern_mail_store_find_folder_by_role (tern_context_get_store (context),
+                                               tern_account_get_id (account), "inbox", &error);
+  g_assert_no_error (error);
+  list_view = tern_window_get_message_list_view (state.window);
+  bar = state.window->search_bar;
+  entry = tern_search_bar_get_entry (bar);
+
+  /* The folder's selection, to find again after the search. */
+  tern_message_list_view_select (list_view, 2);
+  folder_selection = selected_id (list_view);
+
+  /* win.search (Ctrl+F, "/") opens the bar, the focus in its entry; the
+   * header bar's button follows. */
+  g_assert_false (tern_search_bar_get_search_mode (bar));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.search", NULL));
+  drain ();
+  g_assert_true (tern_search_bar_get_search_mode (bar));
+  g_assert_true (gtk_toggle_button_get_active (state.window->search_button));
+  focus = gtk_root_get_focus (GTK_ROOT (state.window));
+  g_assert_nonnull (focus);
+  g_assert_true (focus == GTK_WIDGET (entry) || gtk_widget_is_ancestor (focus, GTK_WIDGET (entry)));
+
+  /* A subject word, as a prefix while typing: the current folder's two. */
+  g_assert_cmpuint (search_for (&state, "launc", TERN_SEARCH_SCOPE_FOLDER, inbox->id), ==, 2);
+  assert_subjects (&state, "Launch checklist for Thursday", "Launch photos", NULL);
+  save_screenshot (GTK_WIDGET (state.window), "search.png");
+
+  /* Cyrillic in another case, and ё found as е. */
+  g_assert_cmpuint (search_for (&state, "ПРОТОКОЛ", TERN_SEARCH_SCOPE_FOLDER, inbox->id), ==, 1);
+  assert_subjects (&state, "Протокол встречи", NULL);
+  g_assert_cmpuint (search_for (&state, "елка", TERN_SEARCH_SCOPE_FOLDER, inbox->id), ==, 1);
+  assert_subjects (&state, "Ёлка на площади", NULL);
+
+  /* An operator. */
+  g_assert_cmpuint (search_for (&state, "from:carol", TERN_SEARCH_SCOPE_FOLDER, inbox->id), ==, 1);
+  assert_subjects (&state, "Ёлка на площади", NULL);
+
+  /* The scope: the account's Archive joins in; then every account. */
+  gtk_editable_set_text (entry, "launch");
+  gtk_drop_down_set_selected (tern_search_bar_get_scope_dropdown (bar), 1);
+  g_assert_cmpuint (search_for (&state, "launch", TERN_SEARCH_SCOPE_ACCOUNT,
+                                tern_account_get_id (account)), ==, 3);
+  assert_subjects (&state, "Launch checklist for Thursday", "Launch photos",
+                   "Launch party last year", NULL);
+  gtk_drop_down_set_selected (tern_search_bar_get_scope_dropdown (bar), 2);
+  g_assert_cmpuint (search_for (&state, "launch", TERN_SEARCH_SCOPE_EVERYWHERE, 0), ==, 3);
+  gtk_drop_down_set_selected (tern_search_bar_get_scope_dropdown (bar), 0);
+  g_assert_cmpuint (search_for (&state, "launch", TERN_SEARCH_SCOPE_FOLDER, inbox->id), ==, 2);
+
+  /* A result opens in the reading pane, and actions act on it. */
+  {
+    g_autoptr(TernMessageItem) item = item_at (&state, 1);
+
+    tern_message_list_view_select (list_view, 1);
+    drain ();
+    g_assert_cmpint (tern_message_view_get_message (tern_window_get_message_view (state.window)),
+                     ==, tern_message_item_get_id (item));
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.mark-read", NULL));
+    wait_until (item_is_read, item, "the result to show as read");
+  }
+
+  /* An operator that does not parse: said below the entry, no rows. */
+  gtk_editable_set_text (entry, "before:notadate");
+  wait_until (has_error, &state, "the parser's error");
+  {
+    g_autoptr(GError) parse_error = NULL;
+
+    g_assert_null (tern_search_query_parse ("before:notadate", TRUE, &parse_error));
+    g_assert_cmpstr (tern_search_bar_get_error (bar), ==, parse_error->message);
+    g_assert_true (shows_label (GTK_WIDGET (bar), parse_error->message));
+  }
+  g_assert_null (tern_search_bar_get_results (bar));
+  g_assert_false (tern_search_bar_get_can_search_server (bar));
+
+  /* A word only a body has, and bodies are not cached: nothing here, so
+   * the list says so and offers the server. */
+  g_assert_cmpuint (search_for (&state, "zanzibar", TERN_SEARCH_SCOPE_FOLDER, inbox->id), ==, 0);
+  drain ();
+  g_assert_true (shows_label (GTK_WIDGET (list_view), "No Messages Found"));
+  g_assert_true (tern_search_bar_get_can_search_server (bar));
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (state.window),
+                                                    "search-server"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.search-server", NULL));
+  g_assert_true (tern_search_bar_get_busy (bar));
+  wait_until (server_search_over, &state, "the server's answer");
+  /* Until tern-server-search.c asks the server, its answer is an error,
+   * said where the parser's are. */
+  g_assert_nonnull (tern_search_bar_get_error (bar));
+  g_assert_true (shows_label (GTK_WIDGET (bar), tern_search_bar_get_error (bar)));
+
+  /* Escape: the folder again, with its selection. */
+  g_signal_emit_by_name (entry, "stop-search");
+  wait_until (folder_shown, &state, "the folder after Escape");
+  g_assert_false (tern_search_bar_get_search_mode (bar));
+  g_assert_false (gtk_toggle_button_get_active (state.window->search_button));
+  g_assert_cmpint (selected_id (list_view), ==, folder_selection);
+  g_assert_cmpint (tern_message_view_get_message (tern_window_get_message_view (state.window)), ==,
+                   folder_selection);
+  g_assert_cmpstr (gtk_editable_get_text (entry), ==, "");
+
+  g_array_unref (state.expected);
+  close_window (context, account, state.window);
+  g_assert_finalize_object (context);
+  tern_test_remove_tree (dir);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  gtk_init ();
+  adw_init ();
+  tern_ui_register_resources ();
+  {
+    g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
+
+    gtk_css_provider_load_from_resource (css, "/org/ternmail/Tern/style.css");
+    gtk_style_context_add_provider_for_display (gdk_display_get_default (),
+                                                GTK_STYLE_PROVIDER (css),
+                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  }
+
+  servers = tern_test_servers_start (&error);
+  g_assert_no_error (error);
+  password_file = g_build_filename (tern_test_servers_get_dir (servers), "password", NULL);
+  g_file_set_contents (password_file, tern_test_servers_get_password (servers, 0), -1, &error);
+  g_assert_no_error (error);
+
+  g_test_add_func ("/tern/ui/search-bar/search", test_search);
+  status = g_test_run ();
+
+  tern_test_servers_free (servers);
+  g_free (password_file);
+  return status;
+}
