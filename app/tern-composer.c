@@ -532,9 +532,11 @@ set_sender (TernComposer  *self,
   return TRUE;
 }
 
+/* A draft may have no recipient yet; a message to send must have one. */
 static gboolean
 set_recipients (TernComposer  *self,
                 GMimeMessage  *message,
+                gboolean       required,
                 GError       **error)
 {
   const char *fields[] = { self->to, self->cc, self->bcc };
@@ -546,7 +548,7 @@ set_recipients (TernComposer  *self,
   for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
     if (!_tern_composer_parse_addresses (fields[i], g_mime_message_get_addresses (message, types[i]), &n, error))
       return FALSE;
-  if (n == 0)
+  if (n == 0 && required)
     {
       g_set_error_literal (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID,
                            _("The message has no recipient: fill in To, Cc or Bcc"));
@@ -833,9 +835,10 @@ build_body (TernComposer  *self,
   return g_steal_pointer (&body);
 }
 
-GMimeMessage *
-tern_composer_build (TernComposer  *self,
-                     GError       **error)
+static GMimeMessage *
+build (TernComposer  *self,
+       gboolean       draft,
+       GError       **error)
 {
   g_autoptr(GMimeMessage) message = NULL;
   g_autoptr(GMimeObject) body = NULL;
@@ -846,12 +849,11 @@ tern_composer_build (TernComposer  *self,
   g_autofree char *references = NULL;
   GMimeObject *object;
 
-  g_return_val_if_fail (TERN_IS_COMPOSER (self), NULL);
-
   _tern_mail_ensure_gmime ();
   message = g_mime_message_new (TRUE);
   object = GMIME_OBJECT (message);
-  if (!set_sender (self, message, &domain, error) || !set_recipients (self, message, error))
+  if (!set_sender (self, message, &domain, error)
+      || !set_recipients (self, message, !draft, error))
     return NULL;
   body = build_body (self, error);
   if (body == NULL)
@@ -874,9 +876,19 @@ tern_composer_build (TernComposer  *self,
   return g_steal_pointer (&message);
 }
 
-GBytes *
-tern_composer_to_bytes (TernComposer  *self,
-                        GError       **error)
+GMimeMessage *
+tern_composer_build (TernComposer  *self,
+                     GError       **error)
+{
+  g_return_val_if_fail (TERN_IS_COMPOSER (self), NULL);
+
+  return build (self, FALSE, error);
+}
+
+static GBytes *
+to_bytes (TernComposer  *self,
+          gboolean       draft,
+          GError       **error)
 {
   g_autoptr(GMimeMessage) message = NULL;
   g_autoptr(GMimeStream) memory = NULL;
@@ -885,9 +897,7 @@ tern_composer_to_bytes (TernComposer  *self,
   GMimeFormatOptions *options;
   GByteArray *array;
 
-  g_return_val_if_fail (TERN_IS_COMPOSER (self), NULL);
-
-  message = tern_composer_build (self, error);
+  message = build (self, draft, error);
   if (message == NULL)
     return NULL;
   memory = g_mime_stream_mem_new ();
@@ -903,4 +913,22 @@ tern_composer_to_bytes (TernComposer  *self,
   g_mime_stream_flush (filtered);
   array = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (memory));
   return g_bytes_new (array->data, array->len);
+}
+
+GBytes *
+tern_composer_to_bytes (TernComposer  *self,
+                        GError       **error)
+{
+  g_return_val_if_fail (TERN_IS_COMPOSER (self), NULL);
+
+  return to_bytes (self, FALSE, error);
+}
+
+GBytes *
+tern_composer_to_draft_bytes (TernComposer  *self,
+                              GError       **error)
+{
+  g_return_val_if_fail (TERN_IS_COMPOSER (self), NULL);
+
+  return to_bytes (self, TRUE, error);
 }

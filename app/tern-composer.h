@@ -143,5 +143,9 @@ GMimeMessage *tern_composer_build    (TernComposer  *self,
  * included: what tern_outbox_enqueue() takes. */
 GBytes       *tern_composer_to_bytes (TernComposer  *self,
                                       GError       **error);
+/* The same for a draft, which may have no recipient yet (nor a subject):
+ * tern_outbox_enqueue() still refuses it. */
+GBytes       *tern_composer_to_draft_bytes (TernComposer  *self,
+                                            GError       **error);
 
 G_END_DECLS

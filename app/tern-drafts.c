@@ -12,11 +12,13 @@
 #include <gmime/gmime.h>
 #include <string.h>
 
+#include "tern-account-manager.h"
 #include "tern-app-error.h"
 #include "tern-mail-store-private.h"
 #include "tern-mail-store.h"
 #include "tern-offline-queue.h"
 #include "tern-outbox-private.h"
+#include "tern-outbox.h"
 #include "tern-pop3-download.h"
 
 #define DRAFT_FLAGS (TERN_IMAP_FLAG_DRAFT | TERN_IMAP_FLAG_SEEN)
@@ -193,4 +195,124 @@ tern_drafts_load (TernContext  *context,
   if (data == NULL)
     g_propagate_error (error, g_steal_pointer (&local_error));
   return data;
+}
+
+/* Outbox rows back to drafts */
+
+static void
+add_addresses (InternetAddressList *list,
+               GHashTable          *seen)
+{
+  int n = list != NULL ? internet_address_list_length (list) : 0;
+
+  for (int i = 0; i < n; i++)
+    {
+      InternetAddress *address = internet_address_list_get_address (list, i);
+
+      if (INTERNET_ADDRESS_IS_GROUP (address))
+        add_addresses (internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address)),
+                       seen);
+      else if (INTERNET_ADDRESS_IS_MAILBOX (address))
+        g_hash_table_add (seen, g_ascii_strdown (internet_address_mailbox_get_addr (
+                                                   INTERNET_ADDRESS_MAILBOX (address)),
+                                                 -1));
+    }
+}
+
+/* @data with a Bcc: field for the recipients that are in neither To: nor
+ * Cc: (the outbox keeps them only in the envelope). */
+static GBytes *
+restore_bcc (GBytes      *data,
+             char *const *recipients)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GString) field = g_string_new (NULL);
+  GMimeStream *stream;
+  GMimeParser *parser;
+  GMimeMessage *message;
+  GByteArray *out;
+
+  _tern_mail_ensure_gmime ();
+  stream = g_mime_stream_mem_new_with_buffer (g_bytes_get_data (data, NULL),
+                                              g_bytes_get_size (data));
+  parser = g_mime_parser_new_with_stream (stream);
+  message = g_mime_parser_construct_message (parser, NULL);
+  g_object_unref (parser);
+  g_object_unref (stream);
+  if (message == NULL)
+    return g_bytes_ref (data);
+  add_addresses (g_mime_message_get_addresses (message, GMIME_ADDRESS_TYPE_TO), seen);
+  add_addresses (g_mime_message_get_addresses (message, GMIME_ADDRESS_TYPE_CC), seen);
+  g_object_unref (message);
+  for (guint i = 0; recipients != NULL && recipients[i] != NULL; i++)
+    {
+      g_autofree char *key = g_ascii_strdown (recipients[i], -1);
+
+      if (*recipients[i] == '\0' || g_hash_table_contains (seen, key))
+        continue;
+      g_string_append (field, field->len == 0 ? "Bcc: " : ", ");
+      g_string_append (field, recipients[i]);
+    }
+  if (field->len == 0)
+    return g_bytes_ref (data);
+  g_string_append (field, "\r\n");
+  out = g_byte_array_sized_new (field->len + g_bytes_get_size (data));
+  g_byte_array_append (out, (const guint8 *) field->str, field->len);
+  g_byte_array_append (out, g_bytes_get_data (data, NULL), g_bytes_get_size (data));
+  return g_byte_array_free_to_bytes (out);
+}
+
+gint64
+tern_drafts_from_outbox (TernContext  *context,
+                         gint64        outbox_id,
+                         GError      **error)
+{
+  TernStore *store;
+  g_autoptr(TernOutboxEntry) entry = NULL;
+  g_autoptr(GBytes) data = NULL;
+  g_autoptr(GBytes) draft = NULL;
+  g_autoptr(GError) delete_error = NULL;
+  g_autofree char *key = NULL;
+  TernAccount *account;
+  gint64 id;
+
+  g_return_val_if_fail (TERN_IS_CONTEXT (context), 0);
+
+  store = tern_context_get_store (context);
+  entry = tern_outbox_get (store, outbox_id, error);
+  if (entry == NULL)
+    return 0;
+  if (entry->state == TERN_OUTBOX_STATE_SENDING || entry->state == TERN_OUTBOX_STATE_SENT)
+    {
+      g_set_error_literal (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID,
+                           entry->state == TERN_OUTBOX_STATE_SENT
+                             ? _("The message was sent already, so it can no longer be edited")
+                             : _("The message is being sent right now, so it cannot be edited"));
+      return 0;
+    }
+  key = g_strdup_printf ("%" G_GINT64_FORMAT, entry->account_id);
+  account = tern_account_manager_lookup (tern_context_get_accounts (context), key);
+  if (account == NULL)
+    {
+      g_set_error_literal (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND,
+                           _("The account of this message is gone, so it cannot be edited"));
+      return 0;
+    }
+  data = tern_outbox_get_data (store, outbox_id, error);
+  if (data == NULL)
+    return 0;
+  draft = restore_bcc (data, entry->recipients);
+  id = tern_drafts_save (context, account, draft, 0, error);
+  if (id == 0)
+    return 0;
+  /* A flush may have taken the row in between: then it is being sent,
+   * and the draft would be a second copy. */
+  if (!tern_outbox_remove (store, outbox_id, error))
+    {
+      if (!tern_drafts_delete (context, account, id, &delete_error))
+        g_warning ("A copy of outbox message %" G_GINT64_FORMAT " stays in Drafts: %s",
+                   outbox_id, delete_error->message);
+      return 0;
+    }
+  return id;
 }

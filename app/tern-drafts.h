@@ -55,4 +55,14 @@ GBytes  *tern_drafts_load   (TernContext  *context,
                              gint64        draft_id,
                              GError      **error);
 
+/* Takes the message @outbox_id out of the outbox as a draft of its
+ * account, to edit: the draft is saved first (with its Bcc recipients,
+ * which the outbox had taken out of the header), then the row removed,
+ * so the message is never in neither place, nor sent while it is a
+ * draft.  A message being sent (or sent) stays: TERN_APP_ERROR_INVALID.
+ * Returns the draft's id, or 0 with @error set. */
+gint64   tern_drafts_from_outbox (TernContext  *context,
+                                  gint64        outbox_id,
+                                  GError      **error);
+
 G_END_DECLS

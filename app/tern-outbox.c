@@ -29,6 +29,22 @@
 #define BACKOFF_FIRST_SECONDS 30
 #define BACKOFF_MAX_SECONDS 3600
 #define OPTIONS_GROUP "outbox"
+#define SMTP_OPTIONS_GROUP "smtp"
+
+static void announce_change (TernStore *store);
+
+/* tern_store_write() on outbox rows, announced to the watchers. */
+static gboolean
+write_rows (TernStore      *store,
+            TernStoreFunc   func,
+            gpointer        user_data,
+            GError        **error)
+{
+  gboolean ok = tern_store_write (store, func, user_data, error);
+
+  announce_change (store);
+  return ok;
+}
 
 static const char *const state_names[] = { "queued", "sending", "sent", "failed" };
 
@@ -268,7 +284,7 @@ tern_outbox_enqueue (TernStore    *store,
   insert.account_id = tern_account_get_id (account);
   insert.data = _tern_outbox_rewrite_header (message, TRUE, new_id);
 
-  tern_store_write (store, insert_cb, &insert, error);
+  write_rows (store, insert_cb, &insert, error);
   g_free (insert.message_id);
   g_free (insert.envelope_from);
   g_free (insert.recipients);
@@ -280,7 +296,7 @@ tern_outbox_enqueue (TernStore    *store,
 
 #define ENTRY_COLUMNS \
   "id, account_id, state, message_id_header, envelope_from, recipients, attempts, " \
-  "last_error, next_attempt, created, may_have_been_sent"
+  "last_error, next_attempt, created, may_have_been_sent, length (data)"
 
 static TernOutboxEntry *
 entry_from_row (sqlite3_stmt *stmt)
@@ -300,6 +316,7 @@ entry_from_row (sqlite3_stmt *stmt)
   entry->next_attempt = sqlite3_column_int64 (stmt, 8);
   entry->created = sqlite3_column_int64 (stmt, 9);
   entry->may_have_been_sent = sqlite3_column_int (stmt, 10) != 0;
+  entry->size = sqlite3_column_int64 (stmt, 11);
   return entry;
 }
 
@@ -477,10 +494,65 @@ set_state (TernStore        *store,
 {
   Update update = { id, state, last_error, retry, FALSE };
 
-  return tern_store_write (store, update_cb, &update, error);
+  return write_rows (store, update_cb, &update, error);
+}
+
+typedef struct
+{
+  gint64 id;
+  gboolean claimed;
+} Claim;
+
+static gboolean
+claim_cb (sqlite3  *db,
+          gpointer  user_data,
+          GError  **error)
+{
+  Claim *claim = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = tern_store_prepare (db, "UPDATE outbox SET state = 'sending' "
+                                 "WHERE id = ?1 AND state = 'queued'", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, claim->id);
+  if (!tern_store_step_done (stmt, error))
+    return FALSE;
+  claim->claimed = sqlite3_changes (db) > 0;
+  return TRUE;
+}
+
+/* Marks @entry `sending` if it is still `queued`. */
+static gboolean
+claim (TernStore        *store,
+       TernOutboxEntry  *entry,
+       gboolean         *claimed,
+       GError          **error)
+{
+  Claim data = { entry->id, FALSE };
+
+  if (!write_rows (store, claim_cb, &data, error))
+    return FALSE;
+  *claimed = data.claimed;
+  return TRUE;
 }
 
 /* Sending */
+
+/* For the composer's warning before a message that would be refused. */
+static void
+remember_size_limit (TernStore   *store,
+                     TernAccount *account,
+                     guint64      size_limit)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 account_id = tern_account_get_id (account);
+
+  if (tern_outbox_get_size_limit (store, account_id) != size_limit
+      && !tern_outbox_set_size_limit (store, account_id, size_limit, &error))
+    g_debug ("Cannot remember the SIZE of %s: %s", tern_account_get_address (account),
+             error->message);
+}
 
 static TernSmtpClient *
 smtp_session_open (TernContext   *context,
@@ -514,6 +586,8 @@ smtp_session_open (TernContext   *context,
       || !tern_smtp_client_login (client, server->username ? server->username : address,
                                   password, server->auth, cancellable, error))
     return NULL;
+  remember_size_limit (tern_context_get_store (context), account,
+                       tern_smtp_client_get_size_limit (client));
   return g_steal_pointer (&client);
 }
 
@@ -748,7 +822,7 @@ settle_interrupted (TernContext   *context,
 
       if (sent_folder_has (context, account, entry->message_id, cancellable))
         update = (Update) { entry->id, TERN_OUTBOX_STATE_SENT, NULL, FALSE, FALSE };
-      if (!tern_store_write (store, update_cb, &update, error))
+      if (!write_rows (store, update_cb, &update, error))
         return FALSE;
     }
   return TRUE;
@@ -792,15 +866,25 @@ send_one (TernContext     *context,
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GError) send_error = NULL;
   g_autofree char *refusals = NULL;
+  gboolean claimed = FALSE;
 
   *sent = FALSE;
   *copy_queued = FALSE;
-  data = tern_outbox_get_data (store, entry->id, error);
+  data = tern_outbox_get_data (store, entry->id, &send_error);
+  /* Removed (or taken back to edit) since the flush read the rows. */
+  if (g_error_matches (send_error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND))
+    return TRUE;
   if (data == NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&send_error));
+      return FALSE;
+    }
+  /* Durable before a byte of DATA leaves: see the guarantee in the header.
+   * Only a row still `queued`: one the user removed meanwhile stays gone. */
+  if (!claim (store, entry, &claimed, error))
     return FALSE;
-  /* Durable before a byte of DATA leaves: see the guarantee in the header. */
-  if (!set_state (store, entry->id, TERN_OUTBOX_STATE_SENDING, entry->last_error, FALSE, error))
-    return FALSE;
+  if (!claimed)
+    return TRUE;
   if (tern_smtp_client_send_bytes (client, entry->envelope_from,
                                    (const char *const *) entry->recipients, data, &results,
                                    cancellable, &send_error))
@@ -1211,7 +1295,7 @@ tern_outbox_retry_now (TernStore  *store,
 
   g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
 
-  return tern_store_write (store, retry_cb, &retry, error);
+  return write_rows (store, retry_cb, &retry, error);
 }
 
 /* Options */
@@ -1296,4 +1380,207 @@ tern_outbox_wants_sent_copy (TernAccount        *account,
     if (host_in_domain (outgoing->host, files_sent_mail[i]))
       return FALSE;
   return TRUE;
+}
+
+/* Removing */
+
+typedef struct
+{
+  gint64 id;
+} Remove;
+
+static gboolean
+remove_cb (sqlite3  *db,
+           gpointer  user_data,
+           GError  **error)
+{
+  Remove *remove = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, remove->id);
+
+  stmt = tern_store_prepare (db, "SELECT state FROM outbox WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, remove->id);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND,
+                   _("There is no message %s in the outbox"), number);
+      return FALSE;
+    }
+  state = tern_store_dup_text (stmt, 0);
+  if (state_from_string (state) == TERN_OUTBOX_STATE_SENDING)
+    {
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID,
+                   _("Message %s is being sent right now: wait until it is sent or fails"),
+                   number);
+      return FALSE;
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  stmt = tern_store_prepare (db, "DELETE FROM outbox WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, remove->id);
+  return tern_store_step_done (stmt, error);
+}
+
+gboolean
+tern_outbox_remove (TernStore  *store,
+                    gint64      id,
+                    GError    **error)
+{
+  Remove remove = { id };
+
+  g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
+
+  return write_rows (store, remove_cb, &remove, error);
+}
+
+/* Watching: a list of watchers, any store, behind one lock, since writes
+ * announce from worker threads. */
+
+typedef struct
+{
+  guint id;
+  TernStore *store; /* not a reference: only compared */
+  GCallback callback;
+  gpointer user_data;
+  GMainContext *main_context;
+  gboolean pending;
+} Watch;
+
+static GMutex watch_lock;
+static GList *watches;
+static guint last_watch_id;
+
+static Watch *
+find_watch_locked (guint id)
+{
+  for (GList *l = watches; l != NULL; l = l->next)
+    if (((Watch *) l->data)->id == id)
+      return l->data;
+  return NULL;
+}
+
+static gboolean
+watch_dispatch_cb (gpointer data)
+{
+  guint id = GPOINTER_TO_UINT (data);
+  GCallback callback = NULL;
+  gpointer user_data = NULL;
+  Watch *watch;
+
+  g_mutex_lock (&watch_lock);
+  watch = find_watch_locked (id);
+  if (watch != NULL)
+    {
+      watch->pending = FALSE;
+      callback = watch->callback;
+      user_data = watch->user_data;
+    }
+  g_mutex_unlock (&watch_lock);
+  /* Outside the lock: the callback reads the outbox, which may announce. */
+  if (callback != NULL)
+    ((void (*) (gpointer)) callback) (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+announce_change (TernStore *store)
+{
+  g_mutex_lock (&watch_lock);
+  for (GList *l = watches; l != NULL; l = l->next)
+    {
+      Watch *watch = l->data;
+      GSource *source;
+
+      if (watch->store != store || watch->pending)
+        continue;
+      watch->pending = TRUE;
+      source = g_idle_source_new ();
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_static_name (source, "[tern] outbox changed");
+      g_source_set_callback (source, watch_dispatch_cb, GUINT_TO_POINTER (watch->id), NULL);
+      g_source_attach (source, watch->main_context);
+      g_source_unref (source);
+    }
+  g_mutex_unlock (&watch_lock);
+}
+
+guint
+tern_outbox_watch (TernStore *store,
+                   GCallback  callback,
+                   gpointer   user_data)
+{
+  Watch *watch;
+  guint id;
+
+  g_return_val_if_fail (TERN_IS_STORE (store), 0);
+  g_return_val_if_fail (callback != NULL, 0);
+
+  watch = g_new0 (Watch, 1);
+  watch->store = store;
+  watch->callback = callback;
+  watch->user_data = user_data;
+  watch->main_context = g_main_context_ref_thread_default ();
+  g_mutex_lock (&watch_lock);
+  id = watch->id = ++last_watch_id;
+  watches = g_list_prepend (watches, watch);
+  g_mutex_unlock (&watch_lock);
+  return id;
+}
+
+void
+tern_outbox_unwatch (guint watch_id)
+{
+  Watch *watch;
+
+  g_mutex_lock (&watch_lock);
+  watch = find_watch_locked (watch_id);
+  if (watch != NULL)
+    watches = g_list_remove (watches, watch);
+  g_mutex_unlock (&watch_lock);
+  if (watch == NULL)
+    return;
+  g_main_context_unref (watch->main_context);
+  g_free (watch);
+}
+
+/* The SIZE of the outgoing server */
+
+guint64
+tern_outbox_get_size_limit (TernStore *store,
+                            gint64     account_id)
+{
+  g_autoptr(GKeyFile) key_file = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_return_val_if_fail (TERN_IS_STORE (store), 0);
+
+  key_file = tern_account_options_load (store, account_id, &error);
+  if (key_file == NULL)
+    {
+      g_debug ("Cannot read the options of account %" G_GINT64_FORMAT ": %s", account_id,
+               error->message);
+      return 0;
+    }
+  return g_key_file_get_uint64 (key_file, SMTP_OPTIONS_GROUP, "size-limit", NULL);
+}
+
+gboolean
+tern_outbox_set_size_limit (TernStore  *store,
+                            gint64      account_id,
+                            guint64     size_limit,
+                            GError    **error)
+{
+  g_autoptr(GKeyFile) key_file = NULL;
+
+  g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
+
+  key_file = tern_account_options_load (store, account_id, error);
+  if (key_file == NULL)
+    return FALSE;
+  g_key_file_set_uint64 (key_file, SMTP_OPTIONS_GROUP, "size-limit", size_limit);
+  return tern_account_options_save (store, account_id, key_file, error);
 }

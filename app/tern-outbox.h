@@ -77,6 +77,7 @@ typedef struct
   gint64           next_attempt;  /* seconds since the epoch, 0: now */
   gint64           created;
   gboolean         may_have_been_sent; /* `failed` after an interrupted send */
+  gint64           size;          /* bytes to transmit */
 } TernOutboxEntry;
 
 void        tern_outbox_entry_free      (TernOutboxEntry *entry);
@@ -144,6 +145,33 @@ gboolean         tern_outbox_retry_now    (TernStore            *store,
                                            gint64                id,
                                            gboolean              force,
                                            GError              **error);
+
+/* Deletes row @id: the user gave up on the message, or took it back to
+ * edit.  A row being sent is TERN_APP_ERROR_INVALID (it may be on its way
+ * already); no row @id is TERN_APP_ERROR_NOT_FOUND. */
+gboolean         tern_outbox_remove       (TernStore            *store,
+                                           gint64                id,
+                                           GError              **error);
+
+/* Calls @callback (with @user_data) on the thread-default main context of
+ * this call soon after outbox rows of @store were written, from any
+ * thread; writes in quick succession make one call.  Returns an id for
+ * tern_outbox_unwatch(). */
+guint            tern_outbox_watch        (TernStore            *store,
+                                           GCallback             callback,
+                                           gpointer              user_data);
+void             tern_outbox_unwatch      (guint                 watch_id);
+
+/* The largest message @account_id's outgoing server takes (its SIZE, in
+ * bytes), as the last session with it announced: 0 when it announced none
+ * or none was opened yet.  Flushes remember it ([smtp] size-limit in
+ * accounts.options). */
+guint64          tern_outbox_get_size_limit (TernStore          *store,
+                                             gint64              account_id);
+gboolean         tern_outbox_set_size_limit (TernStore          *store,
+                                             gint64              account_id,
+                                             guint64             size_limit,
+                                             GError            **error);
 
 /* The [outbox] group of accounts.options. */
 typedef enum {

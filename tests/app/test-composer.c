@@ -315,6 +315,56 @@ test_bcc_outbox (TernTestProfile *fixture,
   g_assert_finalize_object (g_steal_pointer (&context));
 }
 
+/* A draft needs neither recipients nor a subject; the outbox still
+ * refuses to send what has no recipient. */
+static void
+test_draft_without_recipients (TernTestProfile *fixture,
+                               gconstpointer    data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernContext) context = tern_context_new (fixture->profile, &error);
+  g_autoptr(TernAccount) account = NULL;
+  g_autoptr(TernComposer) composer = NULL;
+  g_autoptr(GBytes) refused = NULL;
+  g_autoptr(GBytes) draft = NULL;
+  g_autofree char *header = NULL;
+  TernServer *outgoing = tern_server_new ("127.0.0.1", 465, TERN_TLS_MODE_IMPLICIT);
+
+  g_assert_no_error (error);
+  account = tern_account_new ("Alice", "alice@tern.test", TERN_ACCOUNT_PROTOCOL_POP3, outgoing,
+                              outgoing);
+  tern_server_free (outgoing);
+  composer = tern_composer_new_for_account (account);
+  tern_composer_set_body (composer, BODY);
+
+  refused = tern_composer_to_bytes (composer, &error);
+  g_assert_error (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "recipient"));
+  g_assert_null (refused);
+  g_clear_error (&error);
+
+  draft = tern_composer_to_draft_bytes (composer, &error);
+  g_assert_no_error (error);
+  header = header_block (draft);
+  g_assert_nonnull (strstr (header, "From: Alice <alice@tern.test>"));
+  g_assert_null (strstr (header, "\r\nTo:"));
+  g_assert_null (strstr (header, "\r\nBcc:"));
+
+  /* A wrong address is still wrong in a draft: it would not reopen. */
+  tern_composer_set_cc (composer, "carol@");
+  g_assert_null (tern_composer_to_draft_bytes (composer, &error));
+  g_assert_error (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID);
+  g_clear_error (&error);
+
+  g_assert_cmpint (tern_outbox_enqueue (tern_context_get_store (context), account, draft, &error),
+                   ==, 0);
+  g_assert_error (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "no recipient"));
+  g_clear_object (&composer);
+  g_clear_object (&account);
+  g_assert_finalize_object (g_steal_pointer (&context));
+}
+
 typedef struct
 {
   gboolean html;
@@ -834,6 +884,8 @@ main (int    argc,
   g_test_add_func ("/tern/composer/headers", test_headers);
   g_test_add ("/tern/composer/bcc-outbox", TernTestProfile, NULL, tern_test_profile_setup,
               test_bcc_outbox, tern_test_profile_teardown);
+  g_test_add ("/tern/composer/draft-without-recipients", TernTestProfile, NULL,
+              tern_test_profile_setup, test_draft_without_recipients, tern_test_profile_teardown);
   for (guint i = 0; i < G_N_ELEMENTS (combinations); i++)
     {
       g_autofree char *path = g_strdup_printf ("/tern/composer/structure/%u", i);

@@ -10,11 +10,13 @@
 #include <string.h>
 
 #include "tern-app-error.h"
+#include "tern-composer-private.h"
 #include "tern-context.h"
 #include "tern-drafts.h"
 #include "tern-imap-sync.h"
 #include "tern-mail-store.h"
 #include "tern-offline-queue.h"
+#include "tern-outbox.h"
 #include "tern-test-servers.h"
 #include "tern-test-util.h"
 
@@ -286,6 +288,99 @@ test_replace (Fixture       *fixture,
   assert_version (fixture, v3, 3);
 }
 
+/* A draft with nothing but a sender and some text: saved, on the server
+ * after the replay, loaded back with the same (empty) fields; sending it
+ * is refused. */
+static void
+test_no_recipients (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernComposer) composer = tern_composer_new_for_account (fixture->account);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GBytes) loaded = NULL;
+  g_autofree char *body = g_strdup_printf ("Only a thought for %s.\n", fixture->tag);
+  g_autofree char *text = NULL;
+  g_autofree char *on_disk = NULL;
+  GMimeMessage *message;
+  gint64 id;
+
+  sync_account (fixture);
+  tern_composer_set_body (composer, body);
+  bytes = tern_composer_to_draft_bytes (composer, &error);
+  g_assert_no_error (error);
+  id = tern_drafts_save (fixture->context, fixture->account, bytes, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  sync_account (fixture);
+  g_assert_cmpuint (on_server (fixture, ".Drafts", &on_disk, NULL), ==, 1);
+
+  loaded = tern_drafts_load (fixture->context, id, &error);
+  g_assert_no_error (error);
+  text = g_strndup (g_bytes_get_data (loaded, NULL), g_bytes_get_size (loaded));
+  g_assert_nonnull (strstr (text, fixture->tag));
+  message = _tern_composer_parse_message (loaded);
+  g_assert_nonnull (message);
+  g_assert_cmpint (internet_address_list_length (
+                     g_mime_message_get_addresses (message, GMIME_ADDRESS_TYPE_TO)), ==, 0);
+  g_assert_cmpint (internet_address_list_length (
+                     g_mime_message_get_addresses (message, GMIME_ADDRESS_TYPE_CC)), ==, 0);
+  g_assert_cmpint (internet_address_list_length (
+                     g_mime_message_get_addresses (message, GMIME_ADDRESS_TYPE_BCC)), ==, 0);
+  g_assert_cmpstr (g_mime_message_get_subject (message), ==, "");
+  g_object_unref (message);
+
+  g_assert_cmpint (tern_outbox_enqueue (store (fixture), fixture->account, loaded, &error), ==, 0);
+  g_assert_error (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_true (tern_drafts_delete (fixture->context, fixture->account, id, &error));
+  g_assert_no_error (error);
+}
+
+/* Edit from the outbox: the message becomes a draft again, with the Bcc
+ * the outbox had taken out of its header, and leaves the outbox; a row
+ * being sent stays where it is. */
+static void
+test_from_outbox (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = g_strdup_printf ("From: Alice <%s>\r\n"
+                                           "To: bob@tern.test\r\n"
+                                           "Bcc: carol@tern.test\r\n"
+                                           "Subject: Queued %s\r\n"
+                                           "\r\n"
+                                           "Back to a draft.\r\n",
+                                           ALICE, fixture->tag);
+  g_autoptr(GBytes) bytes = g_bytes_new (text, strlen (text));
+  g_autoptr(GBytes) draft = NULL;
+  g_autoptr(TernOutboxEntry) gone = NULL;
+  g_autofree char *draft_text = NULL;
+  gint64 outbox_id, draft_id;
+
+  sync_account (fixture);
+  outbox_id = tern_outbox_enqueue (store (fixture), fixture->account, bytes, &error);
+  g_assert_no_error (error);
+  draft_id = tern_drafts_from_outbox (fixture->context, outbox_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (draft_id, >, 0);
+  gone = tern_outbox_get (store (fixture), outbox_id, &error);
+  g_assert_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND);
+  g_assert_null (gone);
+  g_clear_error (&error);
+  draft = tern_drafts_load (fixture->context, draft_id, &error);
+  g_assert_no_error (error);
+  draft_text = g_strndup (g_bytes_get_data (draft, NULL), g_bytes_get_size (draft));
+  g_assert_nonnull (strstr (draft_text, "Bcc: carol@tern.test\r\n"));
+  g_assert_nonnull (strstr (draft_text, "To: bob@tern.test\r\n"));
+  g_assert_nonnull (strstr (draft_text, "Back to a draft."));
+  g_assert_cmpint (tern_drafts_from_outbox (fixture->context, outbox_id, &error), ==, 0);
+  g_assert_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (tern_drafts_delete (fixture->context, fixture->account, draft_id, &error));
+  g_assert_no_error (error);
+}
+
 static void
 test_offline (Fixture       *fixture,
               gconstpointer  data)
@@ -438,6 +533,10 @@ main (int    argc,
               test_not_synced, fixture_teardown);
   g_test_add ("/tern/drafts/not-a-draft", Fixture, GINT_TO_POINTER (FALSE), fixture_setup,
               test_not_a_draft, fixture_teardown);
+  g_test_add ("/tern/drafts/no-recipients", Fixture, GINT_TO_POINTER (FALSE), fixture_setup,
+              test_no_recipients, fixture_teardown);
+  g_test_add ("/tern/drafts/from-outbox", Fixture, GINT_TO_POINTER (FALSE), fixture_setup,
+              test_from_outbox, fixture_teardown);
   g_test_add ("/tern/drafts/pop3", Fixture, GINT_TO_POINTER (TRUE), fixture_setup, test_pop3,
               fixture_teardown);
   /* Last: it stops and starts Dovecot. */

@@ -69,7 +69,7 @@ tern_composer_window_save_draft (TernComposerWindow  *self,
                            _("The draft was not saved: there is no account to keep it in."));
       return FALSE;
     }
-  bytes = tern_composer_to_bytes (self->composer, error);
+  bytes = tern_composer_to_draft_bytes (self->composer, error);
   if (bytes == NULL)
     {
       g_prefix_error (error, _("The draft was not saved: "));
