@@ -353,6 +353,27 @@ fail_too_large (TernPop3Client  *self,
   return FALSE;
 }
 
+/* Whether a message that began at @start (monotonic time) and has brought
+ * @total bytes so far is coming too slowly; see TERN_POP3_MIN_RATE. */
+static gboolean
+too_slow (TernPop3Client  *self,
+          gint64           start,
+          guint64          total,
+          GError         **error)
+{
+  guint timeout = tern_connection_get_io_timeout (self->connection);
+  gint64 allowed = ((gint64) timeout + (gint64) (total / TERN_POP3_MIN_RATE)) * G_USEC_PER_SEC;
+
+  if (timeout == 0 || g_get_monotonic_time () - start <= allowed)
+    return FALSE;
+  tern_connection_close (self->connection, NULL, NULL);
+  g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TIMED_OUT,
+               _("%s sent a message so slowly that it would never arrive; the connection was "
+                 "closed"),
+               self->label);
+  return TRUE;
+}
+
 /* Reads dot-stuffed lines up to the lone "." into @stream (NULL: drops
  * them), unstuffed and ended by CRLF.  A failing write is kept in
  * @write_error and the reading goes on, so the session stays in step;
@@ -366,6 +387,7 @@ read_multiline (TernPop3Client  *self,
                 GError         **error)
 {
   g_autoptr(GByteArray) buffer = g_byte_array_sized_new (WRITE_CHUNK + 1024);
+  gint64 start = g_get_monotonic_time ();
   guint64 total = 0;
 
   for (;;)
@@ -389,6 +411,8 @@ read_multiline (TernPop3Client  *self,
       total += len + 2;
       if (total > TERN_POP3_MAX_MESSAGE_SIZE)
         return fail_too_large (self, error);
+      if (too_slow (self, start, total, error))
+        return FALSE;
       if (stream == NULL || *write_error != NULL)
         continue;
       g_byte_array_append (buffer, (const guint8 *) data, len);

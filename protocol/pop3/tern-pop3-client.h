@@ -37,6 +37,10 @@ typedef enum {
  * Far more than any mail system sends; it bounds a server that never
  * sends the terminating ".". */
 #define TERN_POP3_MAX_MESSAGE_SIZE (256 * 1024 * 1024)
+/* Once a RETR or TOP answer has begun, it must come at least this fast
+ * (bytes a second, on average, after a grace of the I/O timeout): the I/O
+ * timeout alone does not stop a server that sends a byte now and then. */
+#define TERN_POP3_MIN_RATE 1024
 
 GQuark tern_pop3_error_quark (void);
 

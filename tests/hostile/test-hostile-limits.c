@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <gio/gunixoutputstream.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "test-hostile-common.h"
 
@@ -249,6 +250,64 @@ test_pop3_endless_top (void)
   pop3_endless (TRUE, "TOP 1 0\r\n");
 }
 
+/* A server that sends a short line of the message now and then, each
+ * well within the I/O timeout, so that the timeout alone never ends it. */
+static void
+trickle_script (FakeServer *server,
+                int         fd)
+{
+  guint64 *trickled = server->data;
+
+  fake_write (fd, "+OK hello\r\n");
+  fake_expect_line (server, fd, "CAPA\r\n");
+  fake_write (fd, "-ERR no CAPA\r\n");
+  fake_expect_line (server, fd, "RETR 1\r\n");
+  fake_write (fd, "+OK here it comes, slowly\r\n");
+  /* Until Tern hangs up; a 10-minute bound keeps a broken client from
+   * hanging the test forever. */
+  for (guint i = 0; i < 6000; i++)
+    {
+      if (send (fd, "a\r\n", 3, MSG_NOSIGNAL) != 3)
+        break;
+      *trickled += 3;
+      g_usleep (G_USEC_PER_SEC / 10);
+    }
+}
+
+static void
+test_pop3_trickle (void)
+{
+  g_autoptr(FakeServer) server = NULL;
+  g_autoptr(TernConnection) connection = NULL;
+  g_autoptr(TernPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+  const guint number = 1;
+  guint64 trickled = 0;
+  guint begun = 0;
+
+  server = fake_server_start (trickle_script, &trickled);
+  connection = fake_connection_new (server, TERN_TLS_MODE_PLAIN, NULL);
+  tern_connection_set_io_timeout (connection, 1);
+  client = tern_pop3_client_new (connection);
+  tern_pop3_client_open (client, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (tern_pop3_client_retrieve_many (client, &number, 1, FALSE, pop3_begin_cb,
+                                                  pop3_end_cb, &begun, NULL, &error));
+  g_assert_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TIMED_OUT);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "so slowly"));
+  g_assert_false (tern_connection_is_connected (connection));
+  g_clear_object (&client);
+  g_clear_object (&connection);
+  fake_server_join (server);
+  sent = fake_received_text (server);
+  g_assert_cmpstr (sent, ==, "CAPA\r\nRETR 1\r\n");
+  /* It stopped well before the script's own bound. */
+  g_test_message ("the server trickled %" G_GUINT64_FORMAT " bytes", trickled);
+  g_assert_cmpuint (trickled, <, 6000 * 3);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -264,5 +323,6 @@ main (int    argc,
   g_test_add_func ("/tern/hostile/limits/imap/huge-body-in-sync", test_imap_huge_body_in_sync);
   g_test_add_func ("/tern/hostile/limits/pop3/endless-retr", test_pop3_endless_retr);
   g_test_add_func ("/tern/hostile/limits/pop3/endless-top", test_pop3_endless_top);
+  g_test_add_func ("/tern/hostile/limits/pop3/trickle", test_pop3_trickle);
   return g_test_run ();
 }
