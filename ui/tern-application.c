@@ -316,9 +316,13 @@ tern_application_init (TernApplication *self)
 {
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
                                    self);
+#if TERN_ENABLE_DEMO
+  /* Built without it (-Ddemo=false, as in the Flatpak, whose sandbox cannot
+   * run Dovecot and Postfix) the option does not exist at all. */
   g_application_add_main_option (G_APPLICATION (self), "demo", 0, G_OPTION_FLAG_NONE,
                                  G_OPTION_ARG_NONE,
                                  _("Try Tern on a demo mailbox served from this computer"), NULL);
+#endif
 }
 
 TernApplication *

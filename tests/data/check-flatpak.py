@@ -56,6 +56,8 @@ check('tern' in modules and modules['tern'].get('buildsystem') == 'meson'
       and modules['tern']['sources'] == [{'type': 'dir', 'path': '..'}],
       'Tern itself is built with meson from the local directory')
 check(list(modules)[-1] == 'tern', 'Tern is the last module')
+check('-Ddemo=false' in modules.get('tern', {}).get('config-opts', []),
+      'tern --demo is not built: the sandbox cannot run Dovecot and Postfix')
 
 meson = open(os.path.join(root, 'meson.build'), encoding='utf-8').read()
 needed = set(re.findall(r"^\s*'([a-z0-9.+-]+)': \[", meson, re.M))

@@ -3,14 +3,15 @@
 desktop needs is there and valid: binaries, desktop file, D-Bus service,
 metainfo, GSettings schema, icons and translations.
 
-Usage: check-install.py BUILD_DIR PREFIX gui|nogui
+Usage: check-install.py BUILD_DIR PREFIX LIBEXECDIR gui|nogui demo|nodemo
 """
 import os
 import subprocess
 import sys
 import tempfile
 
-build_dir, prefix, gui = sys.argv[1], sys.argv[2], sys.argv[3] == 'gui'
+build_dir, prefix, libexecdir = sys.argv[1], sys.argv[2], sys.argv[3]
+gui, demo = sys.argv[4] == 'gui', sys.argv[5] == 'demo'
 failures = []
 
 
@@ -69,6 +70,17 @@ with tempfile.TemporaryDirectory(prefix='tern-install-') as destdir:
           'scalable icon')
     check(os.path.isfile(os.path.join(icons, 'symbolic', 'apps', 'org.ternmail.Tern-symbolic.svg')),
           'symbolic icon')
+
+    # tern --demo exists only where its servers script is installed (not in
+    # the Flatpak, built with -Ddemo=false).
+    demo_script = os.path.join(destdir + os.path.join(prefix, libexecdir), 'tern', 'tern-demo')
+    check(os.access(demo_script, os.X_OK) == demo,
+          'demo servers script ' + ('installed' if demo else 'not installed (-Ddemo=false)'))
+    if gui:
+        help_text = subprocess.run([os.path.join(root, 'bin', 'tern'), '--help'],
+                                   capture_output=True, text=True).stdout
+        check(('--demo' in help_text) == demo,
+              'tern --help ' + ('offers' if demo else 'does not offer') + ' --demo')
 
     check(os.path.isfile(os.path.join(share, 'locale', 'ru', 'LC_MESSAGES', 'tern.mo')),
           'Russian translation')
