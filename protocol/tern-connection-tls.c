@@ -419,8 +419,11 @@ set_handshake_error (TernConnection  *self,
     g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TLS_VERSION_TOO_OLD,
                  _("%s only offers TLS versions older than 1.2, which are no longer secure"),
                  self->label);
+  /* CLOSED, as when the transport reports it: a connection cut during the
+   * handshake is an outage to retry, not a refusal (the outbox would fail
+   * the message for good). */
   else if (self->transport_eof)
-    g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TLS_HANDSHAKE_FAILED,
+    g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_CLOSED,
                  _("%s closed the connection during the TLS handshake"), self->label);
   else if (ret == GNUTLS_E_FATAL_ALERT_RECEIVED)
     g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TLS_HANDSHAKE_FAILED,
