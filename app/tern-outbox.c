@@ -896,6 +896,15 @@ send_one (TernContext     *context,
       *copy_queued = file_sent_copy (store, account, data);
       return TRUE;
     }
+  /* Never back to the queue: at most once (see the header). */
+  if (g_error_matches (send_error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_NO_FINAL_REPLY))
+    {
+      Update update = { entry->id, TERN_OUTBOX_STATE_FAILED, send_error->message, FALSE, TRUE };
+
+      if (write_rows (store, update_cb, &update, error))
+        g_propagate_error (error, g_steal_pointer (&send_error));
+      return FALSE;
+    }
   refusals = describe_refusals (results);
   if (refusals != NULL)
     {

@@ -680,6 +680,24 @@ send_envelope (TernSmtpClient      *self,
   return TRUE;
 }
 
+/* The whole data and its "." went out, and no reply came back: the
+ * server may have taken the message (RFC 5321 §4.1.1.4).  A cancellation
+ * stays one. */
+static void
+set_no_final_reply (TernSmtpClient  *self,
+                    GError         **error)
+{
+  g_autoptr(GError) cause = NULL;
+
+  if (error == NULL || *error == NULL || g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  cause = g_steal_pointer (error);
+  g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_NO_FINAL_REPLY,
+               _("The message went out to %s but the server’s answer never came (%s), so it may "
+                 "have been sent; ask the recipients before sending it again"),
+               self->label, cause->message);
+}
+
 gboolean
 tern_smtp_client_send (TernSmtpClient      *self,
                        const char          *from,
@@ -714,7 +732,10 @@ tern_smtp_client_send (TernSmtpClient      *self,
     goto out;
   end = _tern_smtp_client_read_reply (self, "DATA", cancellable, error);
   if (end == NULL)
-    goto out;
+    {
+      set_no_final_reply (self, error);
+      goto out;
+    }
   if (end->code == 552)
     {
       g_autofree char *said = _tern_smtp_reply_describe (end);

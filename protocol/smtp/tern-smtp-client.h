@@ -29,6 +29,9 @@ typedef enum {
   TERN_SMTP_ERROR_TOO_BIG,          /* larger than the server's SIZE */
   TERN_SMTP_ERROR_UNSUPPORTED,      /* needs SMTPUTF8, not offered */
   TERN_SMTP_ERROR_INVALID_ADDRESS,  /* an address that cannot be sent */
+  TERN_SMTP_ERROR_NO_FINAL_REPLY,   /* the data went out whole, its reply never
+                                     * came: the server may have taken the
+                                     * message (RFC 5321 §4.1.1.4) */
 } TernSmtpError;
 
 GQuark tern_smtp_error_quark (void);
@@ -92,7 +95,10 @@ guint64         tern_smtp_client_get_size_limit  (TernSmtpClient  *self);
  * @results (element type TernSmtpRecipientResult, one per recipient, in
  * order) tells them apart; it is also set on failure when the recipients
  * got their replies.  With no accepted recipient the transaction is reset
- * and the error is TEMPORARY when any refusal was 4xx, else PERMANENT. */
+ * and the error is TEMPORARY when any refusal was 4xx, else PERMANENT.
+ * When the reply to the data cannot be read (the connection broke after
+ * the final "."), the error is NO_FINAL_REPLY: sending the message again
+ * may deliver it twice. */
 gboolean        tern_smtp_client_send            (TernSmtpClient     *self,
                                                   const char         *from,
                                                   const char * const *recipients,
