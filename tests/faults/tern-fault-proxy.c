@@ -91,9 +91,13 @@ account_bytes (TernFaultProxy     *proxy,
   *cut = TERN_FAULT_NONE;
   if (proxy->fault.kind != TERN_FAULT_NONE && !proxy->fired
       && proxy->fault.direction == direction
-      && proxy->bytes[direction] + n > proxy->fault.offset)
+      && proxy->bytes[direction] + n > proxy->fault.offset
+      && proxy->bytes[!direction] >= proxy->fault.after)
     {
-      allowed = proxy->fault.offset - proxy->bytes[direction];
+      /* Past the offset already when the other side was not far enough:
+       * nothing more of this direction gets through. */
+      allowed = proxy->fault.offset > proxy->bytes[direction]
+                ? proxy->fault.offset - proxy->bytes[direction] : 0;
       *cut = proxy->fault.kind;
       proxy->fired = TRUE;
     }
@@ -330,19 +334,23 @@ tern_fault_proxy_set_refusing (TernFaultProxy *proxy,
 char *
 tern_fault_to_string (const TernFault *fault)
 {
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  g_string_printf (text, "%s:%s:%" G_GUINT64_FORMAT, kind_names[fault->kind],
+                   direction_names[fault->direction], fault->offset);
   if (fault->kind == TERN_FAULT_STALL)
-    return g_strdup_printf ("stall:%s:%" G_GUINT64_FORMAT ":%u",
-                            direction_names[fault->direction], fault->offset,
-                            fault->stall_seconds);
-  return g_strdup_printf ("%s:%s:%" G_GUINT64_FORMAT, kind_names[fault->kind],
-                          direction_names[fault->direction], fault->offset);
+    g_string_append_printf (text, ":%u", fault->stall_seconds);
+  if (fault->after > 0)
+    g_string_append_printf (text, "@%" G_GUINT64_FORMAT, fault->after);
+  return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
 gboolean
 tern_fault_parse (const char *text,
                   TernFault  *fault)
 {
-  g_auto(GStrv) parts = g_strsplit (text, ":", -1);
+  g_auto(GStrv) at = g_strsplit (text, "@", 2);
+  g_auto(GStrv) parts = g_strsplit (at[0], ":", -1);
   guint n = g_strv_length (parts);
   guint64 value;
 
@@ -368,6 +376,9 @@ tern_fault_parse (const char *text,
         return FALSE;
       fault->stall_seconds = value;
     }
+  if (at[1] != NULL
+      && !g_ascii_string_to_unsigned (at[1], 10, 0, G_MAXUINT64, &fault->after, NULL))
+    return FALSE;
   return TRUE;
 }
 
@@ -378,13 +389,17 @@ tern_fault_pick (GRand   *rand,
                  TernFault *fault)
 {
   guint64 total;
+  double share;
 
   fault->kind = g_rand_int_range (rand, TERN_FAULT_DROP, TERN_FAULT_TRUNCATE + 1);
-  /* Most of what a mail client does is reading: weigh by bytes, but give
-   * the client's side a fair share of the faults. */
-  fault->direction = g_rand_int_range (rand, 0, 3) == 0 ? TERN_FAULT_TO_SERVER
-                                                        : TERN_FAULT_TO_CLIENT;
+  /* By bytes (reading mail is mostly the server's, sending it the
+   * client's), but at least a third of the faults each way. */
+  total = to_client_total + to_server_total;
+  share = total > 0 ? (double) to_server_total / total : 0.5;
+  fault->direction = g_rand_double (rand) * 3 < 1 + share ? TERN_FAULT_TO_SERVER
+                                                          : TERN_FAULT_TO_CLIENT;
   total = fault->direction == TERN_FAULT_TO_CLIENT ? to_client_total : to_server_total;
   fault->offset = total > 0 ? (guint64) (g_rand_double (rand) * total) : 0;
   fault->stall_seconds = g_rand_int_range (rand, 1, 3);
+  fault->after = 0;
 }

@@ -41,6 +41,10 @@ typedef struct
   TernFaultDirection direction;
   guint64 offset;
   guint stall_seconds;
+  /* Fires only once the other direction has moved this many bytes: with
+   * offset 0, "the server's first reply after the client sent N bytes",
+   * e.g. the reply to a message's data. */
+  guint64 after;
 } TernFault;
 
 typedef struct _TernFaultProxy TernFaultProxy;
@@ -77,7 +81,9 @@ guint64         tern_fault_proxy_get_bytes    (TernFaultProxy    *proxy,
 void            tern_fault_proxy_set_refusing (TernFaultProxy    *proxy,
                                                gboolean           refusing);
 
-/* "truncate to-client at 1234" and back; FALSE for text that is not one. */
+/* "truncate:to-client:1234", "stall:to-server:99:2" (for 2 s),
+ * "drop:to-client:0@5000" (after 5000 bytes the other way), and back;
+ * FALSE for text that is not one. */
 char           *tern_fault_to_string          (const TernFault   *fault);
 gboolean        tern_fault_parse              (const char        *text,
                                                TernFault         *fault);

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "tern-test-util.h"
 #include "test-faults-common.h"
@@ -117,6 +118,80 @@ faults_announce (const char      *test,
 
 static int cli_run (GPtrArray  *argv,
                     char      **err_out);
+
+/* Mail */
+
+static char *
+maildir_of (guint user)
+{
+  g_autoptr(GKeyFile) ini = g_key_file_new ();
+  g_autofree char *path = g_build_filename (tern_test_servers_get_dir (faults_servers),
+                                            "servers.ini", NULL);
+  g_autofree char *key = g_strdup_printf ("maildir%u", user);
+  g_autoptr(GError) error = NULL;
+  char *dir;
+
+  g_key_file_load_from_file (ini, path, G_KEY_FILE_NONE, &error);
+  g_assert_no_error (error);
+  dir = g_key_file_get_string (ini, "users", key, &error);
+  g_assert_no_error (error);
+  return dir;
+}
+
+GPtrArray *
+faults_deliver (guint  user,
+                guint  count,
+                GRand *rand)
+{
+  static guint serial;
+  g_autofree char *maildir = maildir_of (user);
+  g_autofree char *tmp = g_build_filename (maildir, "tmp", NULL);
+  g_autofree char *new = g_build_filename (maildir, "new", NULL);
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  GStatBuf st;
+
+  /* Dovecot makes the Maildir when it first opens the INBOX; the
+   * messages belong to its owner, the mail user. */
+  if (!g_file_test (new, G_FILE_TEST_IS_DIR))
+    g_free (faults_server_rows (user, "uid", "mailbox INBOX ALL"));
+  g_assert_cmpint (g_stat (maildir, &st), ==, 0);
+  for (guint i = 0; i < count; i++)
+    {
+      g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+      g_autofree char *date = g_date_time_format (now, "%a, %d %b %Y %H:%M:%S +0000");
+      g_autofree char *id = g_strdup_printf ("fault.%u.%u.%08x@tern.test", (guint) getpid (),
+                                             serial++, g_rand_int (rand));
+      g_autofree char *name = g_strdup_printf ("%" G_GINT64_FORMAT ".%s.faults",
+                                               g_get_real_time (), id);
+      g_autofree char *tmp_path = g_build_filename (tmp, name, NULL);
+      g_autofree char *new_path = g_build_filename (new, name, NULL);
+      g_autoptr(GString) text = g_string_new (NULL);
+      g_autoptr(GError) error = NULL;
+      /* Mostly small, now and then one that takes many TLS records. */
+      guint lines = g_rand_int_range (rand, 0, 8) == 0 ? g_rand_int_range (rand, 100, 800)
+                                                       : g_rand_int_range (rand, 1, 40);
+
+      g_string_append_printf (text,
+                              "From: Fault Sender <sender@example.org>\n"
+                              "To: %s\n"
+                              "Subject: Fault test %u\n"
+                              "Date: %s\n"
+                              "Message-ID: <%s>\n"
+                              "MIME-Version: 1.0\n"
+                              "Content-Type: text/plain; charset=utf-8\n"
+                              "\n",
+                              tern_test_servers_get_user (faults_servers, user), serial, date, id);
+      for (guint j = 0; j < lines; j++)
+        g_string_append_printf (text, "Line %u of message %s, to make it %u lines long.\n", j,
+                                id, lines);
+      g_file_set_contents (tmp_path, text->str, text->len, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (chown (tmp_path, st.st_uid, st.st_gid), ==, 0);
+      g_assert_cmpint (g_rename (tmp_path, new_path), ==, 0);
+      g_ptr_array_add (ids, g_steal_pointer (&id));
+    }
+  return ids;
+}
 
 /* Profiles */
 
@@ -416,6 +491,19 @@ faults_db_int (FaultsProfile *profile,
   sqlite3_finalize (stmt);
   sqlite3_close (db);
   return value;
+}
+
+void
+faults_db_exec (FaultsProfile *profile,
+                const char    *sql)
+{
+  g_autofree char *path = g_build_filename (profile->profile, "tern.db", NULL);
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 10000);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
 }
 
 void

@@ -42,6 +42,14 @@ void        faults_announce         (const char   *test,
                                      guint         count,
                                      const TernFault *fault);
 
+/* Delivers @count new messages into @user's INBOX (written into the
+ * Maildir, as Dovecot's LDA would: much faster than
+ * tern_test_servers_add_messages()), of random sizes up to ~60 kB;
+ * returns their Message-IDs (without angle brackets). */
+GPtrArray  *faults_deliver          (guint         user,
+                                     guint         count,
+                                     GRand        *rand);
+
 /* A profile directory with one account, whose password comes from a
  * password command; the servers are HOST:PORT:SECURITY or NULL. */
 typedef struct
@@ -86,6 +94,9 @@ sqlite3    *faults_db_open          (FaultsProfile *profile);
 void        faults_assert_integrity (FaultsProfile *profile);
 /* The single value of @sql (a number), -1 when there is no row. */
 gint64      faults_db_int           (FaultsProfile *profile,
+                                     const char   *sql);
+/* Runs @sql on the profile's database (what no tern-cli option sets). */
+void        faults_db_exec          (FaultsProfile *profile,
                                      const char   *sql);
 /* The rows of @sql, a column each tab-separated, sorted, one a line. */
 char       *faults_db_rows          (FaultsProfile *profile,

@@ -62,7 +62,7 @@ change_server (GRand *rand)
   g_autoptr(GError) error = NULL;
   int status = 0;
 
-  add_messages (NULL, 3);
+  g_ptr_array_unref (faults_deliver (0, 3, rand));
   flag = g_strdup_printf ("doveadm -c '%s' flags add -u '%s' '\\Flagged' mailbox INBOX %d",
                           config, user, g_rand_int_range (rand, 1, 4));
   g_spawn_command_line_sync (flag, NULL, NULL, &status, &error);
@@ -234,7 +234,7 @@ test_replay (void)
       g_autofree char *err = NULL;
       TernFault fault;
 
-      add_messages (NULL, 3);
+      g_ptr_array_unref (faults_deliver (0, 3, rand));
       g_assert_cmpint (faults_cli (profile, NULL, "sync", "--bodies", "none", NULL), ==, 0);
       queue_offline (proxy, profile, ids);
       faults_next (rand, totals[0], totals[1], &fault);
