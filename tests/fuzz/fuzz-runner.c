@@ -42,7 +42,11 @@ mutate (GRand  *rand,
   guint n = 1 + g_rand_int_range (rand, 0, 8);
   static const char *tokens[] = { "{", "}", "(", ")", "\r\n", " ", "\"", "\\", "NIL", "{5}\r\n",
                                   "~{3}\r\n", "{99999999999999999999}\r\n", "[", "]", "*", "+",
-                                  "BODY[", "((((((((", "\xff\xfe", "&-", "&AGE" };
+                                  "BODY[", "((((((((", "\xff\xfe", "&-", "&AGE",
+                                  /* POP3, SMTP, MIME, XML, search */
+                                  "\r\n.\r\n", "+OK ", "-ERR [", "+ ", "250-", "354 ", "5.1.1 ",
+                                  "\r\n--", "boundary=", "=?utf-8?B?", "charset=", "</",
+                                  "<incomingServer>", "%EMAILADDRESS%", "from:", "\"" };
 
   g_byte_array_append (out, data, (guint) len);
   for (guint i = 0; i < n; i++)
