@@ -7,6 +7,7 @@
 
 #include "tern-message-list-view.h"
 #include "tern-message-view.h"
+#include "tern-outbox-view.h"
 #include "tern-search-bar.h"
 #include "tern-sidebar.h"
 #include "tern-window.h"
@@ -41,6 +42,9 @@ struct _TernWindow
   TernSidebar *sidebar;
   TernMessageListView *message_list_view;
   TernMessageView *message_view;
+  GtkStack *list_stack;       /* the message list, or the outbox in its place */
+  TernOutboxView *outbox_view;
+  gboolean outbox_shown;      /* without the reading pane then */
 
   /* Search: the bar over the message list and its header bar button */
   TernSearchBar *search_bar;

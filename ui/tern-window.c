@@ -63,7 +63,8 @@ update_panes (TernWindow *self)
   GtkWidget *panes[] = { self->sidebar_pane, self->list_pane, self->view_pane };
 
   for (guint i = 0; i < G_N_ELEMENTS (panes); i++)
-    gtk_widget_set_visible (panes[i], !self->narrow || panes[i] == self->folded_pane);
+    gtk_widget_set_visible (panes[i], (!self->narrow || panes[i] == self->folded_pane)
+                                        && !(panes[i] == self->view_pane && self->outbox_shown));
   gtk_widget_set_visible (GTK_WIDGET (self->inner_paned),
                           !self->narrow || self->folded_pane != self->sidebar_pane);
 }
@@ -159,9 +160,26 @@ _tern_window_reload_list (TernWindow *self)
   tern_message_list_view_set_list (self->message_list_view, list);
 }
 
+/* The sidebar's Outbox is the row without folders that bears its name
+ * (a folder called Outbox has a folder). */
+static gboolean
+outbox_selected (TernWindow *self)
+{
+  g_autoptr(GArray) folders = tern_sidebar_get_selected_folders (self->sidebar);
+
+  return folders->len == 0
+         && g_strcmp0 (tern_sidebar_get_selected_title (self->sidebar),
+                       tern_folder_role_display_name ("outbox")) == 0;
+}
+
 static void
 sidebar_selection_changed_cb (TernWindow *self)
 {
+  /* The outbox view replaces the message list and the reading pane. */
+  self->outbox_shown = outbox_selected (self);
+  gtk_stack_set_visible_child (self->list_stack, self->outbox_shown
+                                                   ? GTK_WIDGET (self->outbox_view)
+                                                   : GTK_WIDGET (self->message_list_view));
   _tern_window_reload_list (self);
   _tern_window_show_pane (self, self->list_pane);
 }
@@ -551,7 +569,12 @@ tern_window_new (TernApplication *application,
   gtk_box_append (GTK_BOX (self->sidebar_pane), GTK_WIDGET (self->sidebar));
   self->message_list_view = TERN_MESSAGE_LIST_VIEW (tern_message_list_view_new ());
   gtk_widget_set_vexpand (GTK_WIDGET (self->message_list_view), TRUE);
-  gtk_box_append (GTK_BOX (self->list_pane), GTK_WIDGET (self->message_list_view));
+  self->outbox_view = TERN_OUTBOX_VIEW (tern_outbox_view_new (context));
+  self->list_stack = GTK_STACK (gtk_stack_new ());
+  gtk_widget_set_vexpand (GTK_WIDGET (self->list_stack), TRUE);
+  gtk_stack_add_child (self->list_stack, GTK_WIDGET (self->message_list_view));
+  gtk_stack_add_child (self->list_stack, GTK_WIDGET (self->outbox_view));
+  gtk_box_append (GTK_BOX (self->list_pane), GTK_WIDGET (self->list_stack));
   self->message_view = TERN_MESSAGE_VIEW (tern_message_view_new (context));
   gtk_box_append (GTK_BOX (self->view_pane), wrap_message_view (self->message_view));
 
@@ -599,4 +622,11 @@ tern_window_get_folded (TernWindow *self)
 {
   g_return_val_if_fail (TERN_IS_WINDOW (self), FALSE);
   return self->narrow;
+}
+
+TernOutboxView *
+tern_window_get_outbox_view (TernWindow *self)
+{
+  g_return_val_if_fail (TERN_IS_WINDOW (self), NULL);
+  return self->outbox_view;
 }

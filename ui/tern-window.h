@@ -9,6 +9,7 @@
 #include "tern-application.h"
 #include "tern-message-list-view.h"
 #include "tern-message-view.h"
+#include "tern-outbox-view.h"
 #include "tern-sidebar.h"
 
 G_BEGIN_DECLS
@@ -25,5 +26,7 @@ TernMessageListView *tern_window_get_message_list_view (TernWindow      *self);
 TernMessageView     *tern_window_get_message_view      (TernWindow      *self);
 /* Whether the panes are folded into one at a time (a narrow window). */
 gboolean             tern_window_get_folded            (TernWindow      *self);
+/* What the sidebar's Outbox shows, for tests. */
+TernOutboxView      *tern_window_get_outbox_view       (TernWindow      *self);
 
 G_END_DECLS

@@ -15,8 +15,11 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <gdk/x11/gdkx.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tern-application.h"
 #include "tern-composer-window.h"
@@ -760,6 +763,89 @@ test_main_window (Fixture       *fixture,
                                    fixture->alice.account);
 }
 
+static gboolean
+is_delete_button (GtkWidget *widget)
+{
+  return GTK_IS_BUTTON (widget)
+         && g_strcmp0 (gtk_button_get_icon_name (GTK_BUTTON (widget)), "edit-delete-symbolic") == 0;
+}
+
+static GtkWidget *
+find_delete_button (GtkWidget *widget)
+{
+  if (is_delete_button (widget))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_delete_button (child);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The outbox learns the server's SIZE (Postfix's message_size_limit of
+ * the test servers, 50 MiB) when it sends; an attachment that makes the
+ * message larger brings the warning, with its size in the list; removing
+ * it takes the warning away. */
+static void
+test_size_warning (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernComposer) small = tern_composer_new_for_account (fixture->alice.account);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *path = g_build_filename (fixture->alice.dir, "video.mkv", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autofree char *size_text = g_format_size (45000000);
+  g_autofree char *limit_text = g_format_size (52428800); /* "52.4 MB" */
+  TernStore *store = tern_context_get_store (fixture->alice.context);
+  TernComposerWindow *window;
+  guint n_sent = 0;
+  int fd;
+
+  g_assert_cmpuint (tern_outbox_get_size_limit (store, tern_account_get_id (fixture->alice.account)),
+                    ==, 0);
+  tern_composer_set_to (small, "bob@tern.test");
+  tern_composer_set_subject (small, "SIZE");
+  tern_composer_set_body (small, "Small enough.\n");
+  bytes = tern_composer_to_bytes (small, &error);
+  g_assert_no_error (error);
+  tern_outbox_enqueue (store, fixture->alice.account, bytes, &error);
+  g_assert_no_error (error);
+  g_assert_true (tern_outbox_flush (fixture->alice.context, fixture->alice.account, &n_sent, NULL,
+                                    &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_sent, ==, 1);
+  g_assert_cmpuint (tern_outbox_get_size_limit (store, tern_account_get_id (fixture->alice.account)),
+                    ==, 52428800);
+
+  /* 45 MB of nothing: base64 makes it about 61 MB. */
+  fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, 45000000), ==, 0);
+  close (fd);
+
+  window = present (tern_composer_window_new (NULL, fixture->alice.context, NULL));
+  g_assert_null (tern_composer_window_get_size_warning (window));
+  g_assert_true (tern_composer_window_add_file (window, file, &error));
+  g_assert_no_error (error);
+  drain ();
+  g_assert_nonnull (tern_composer_window_get_size_warning (window));
+  g_assert_nonnull (strstr (tern_composer_window_get_size_warning (window), limit_text));
+  g_assert_nonnull (strstr (tern_composer_window_get_size_warning (window), "will not be sent"));
+  g_assert_true (shows_label (GTK_WIDGET (window), size_text));
+  save_screenshot (GTK_WIDGET (window), "composer-size.png");
+
+  gtk_widget_activate (find_delete_button (GTK_WIDGET (window)));
+  drain ();
+  g_assert_null (tern_composer_window_get_size_warning (window));
+  gtk_window_destroy (GTK_WINDOW (window));
+  drain ();
+}
+
 int
 main (int    argc,
       char **argv)
@@ -788,6 +874,8 @@ main (int    argc,
   g_test_add ("/tern/ui/composer/draft", Fixture, NULL, fixture_setup, test_draft,
               fixture_teardown);
   g_test_add ("/tern/ui/composer/mailto", Fixture, NULL, fixture_setup, test_mailto,
+              fixture_teardown);
+  g_test_add ("/tern/ui/composer/size-warning", Fixture, NULL, fixture_setup, test_size_warning,
               fixture_teardown);
   g_test_add ("/tern/ui/composer/main-window", Fixture, NULL, fixture_setup, test_main_window,
               fixture_teardown);

@@ -41,6 +41,9 @@ struct _TernComposerWindow
   GtkLabel *attachments_label;
   GtkListBox *attachment_list;
   GtkLabel *status_label;
+  GtkRevealer *size_revealer; /* the message is larger than the server's SIZE */
+  GtkLabel *size_label;
+  guint64 size_limit;         /* of the From account's server, 0: unknown */
 };
 
 /* tern-composer-window.c */

@@ -19,6 +19,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "tern-body-fetch.h"
 #include "tern-drafts.h"
@@ -100,6 +101,60 @@ from_selected_cb (TernComposerWindow *self)
 static void remove_clicked_cb (GtkButton          *button,
                                TernComposerWindow *self);
 
+/* What the message will weigh: attachments go base64 (4 bytes for 3, in
+ * lines of 76 and CRLF), plus the text and room for the header. */
+static guint64
+estimated_size (TernComposerWindow *self)
+{
+  const char *body = tern_composer_get_body (self->composer);
+  guint64 size = 4096 + (body != NULL ? strlen (body) : 0);
+
+  for (guint i = 0; i < self->attachment_sizes->len; i++)
+    {
+      guint64 encoded = (g_array_index (self->attachment_sizes, guint64, i) + 2) / 3 * 4;
+
+      size += encoded + encoded / 76 * 2 + 512;
+    }
+  return size;
+}
+
+/* The server refuses a message over its SIZE before taking any of it:
+ * better to say so while the user can still remove an attachment. */
+static void
+update_size_warning (TernComposerWindow *self)
+{
+  gboolean too_big = self->composer != NULL && self->size_limit > 0
+                     && estimated_size (self) > self->size_limit;
+
+  if (too_big)
+    {
+      g_autofree char *limit = g_format_size (self->size_limit);
+      g_autofree char *text = NULL;
+
+      /* TRANSLATORS: %s is the largest size the server takes, "10.5 MB" */
+      text = g_strdup_printf (_("This message is larger than the server accepts (%s): it will "
+                                "not be sent. Remove attachments, or share large files by a "
+                                "link."),
+                              limit);
+      gtk_label_set_text (self->size_label, text);
+    }
+  gtk_revealer_set_reveal_child (self->size_revealer, too_big);
+}
+
+/* The From account's server may take more, or less. */
+static void
+update_size_limit (TernComposerWindow *self)
+{
+  TernAccount *account = self->composer != NULL ? tern_composer_get_account (self->composer)
+                                                : NULL;
+
+  self->size_limit = account != NULL
+                       ? tern_outbox_get_size_limit (tern_context_get_store (self->context),
+                                                     tern_account_get_id (account))
+                       : 0;
+  update_size_warning (self);
+}
+
 static void
 update_attachments (TernComposerWindow *self)
 {
@@ -139,6 +194,7 @@ update_attachments (TernComposerWindow *self)
                              n, total_text);
   gtk_label_set_text (self->attachments_label, heading);
   gtk_revealer_set_reveal_child (self->attachments_revealer, n > 0);
+  update_size_warning (self);
 }
 
 void
@@ -311,6 +367,8 @@ composer_notify_cb (TernComposer       *composer,
 
   gtk_window_set_title (GTK_WINDOW (self),
                         subject != NULL && *subject != '\0' ? subject : _("New Message"));
+  if (pspec == NULL || g_strcmp0 (pspec->name, "account") == 0)
+    update_size_limit (self);
   /* An error was about what is being changed now. */
   if (gtk_widget_has_css_class (GTK_WIDGET (self->status_label), "error"))
     _tern_composer_window_set_status (self, "", FALSE);
@@ -552,6 +610,8 @@ tern_composer_window_class_init (TernComposerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TernComposerWindow, attachments_revealer);
   gtk_widget_class_bind_template_child (widget_class, TernComposerWindow, attachments_label);
   gtk_widget_class_bind_template_child (widget_class, TernComposerWindow, attachment_list);
+  gtk_widget_class_bind_template_child (widget_class, TernComposerWindow, size_revealer);
+  gtk_widget_class_bind_template_child (widget_class, TernComposerWindow, size_label);
   gtk_widget_class_bind_template_child (widget_class, TernComposerWindow, status_label);
 
   gtk_widget_class_install_action (widget_class, "composer.send", NULL, send_activated);
@@ -823,4 +883,12 @@ tern_composer_window_get_status (TernComposerWindow *self)
 {
   g_return_val_if_fail (TERN_IS_COMPOSER_WINDOW (self), NULL);
   return gtk_label_get_text (self->status_label);
+}
+
+const char *
+tern_composer_window_get_size_warning (TernComposerWindow *self)
+{
+  g_return_val_if_fail (TERN_IS_COMPOSER_WINDOW (self), NULL);
+  return gtk_revealer_get_reveal_child (self->size_revealer)
+           ? gtk_label_get_text (self->size_label) : NULL;
 }

@@ -54,5 +54,8 @@ gboolean            tern_composer_window_get_ready       (TernComposerWindow *se
 /* The To entry and the status line, for tests. */
 TernAddressEntry   *tern_composer_window_get_to_entry    (TernComposerWindow *self);
 const char         *tern_composer_window_get_status      (TernComposerWindow *self);
+/* The warning that the message is larger than the outgoing server takes,
+ * NULL when it is not shown; for tests. */
+const char         *tern_composer_window_get_size_warning (TernComposerWindow *self);
 
 G_END_DECLS
