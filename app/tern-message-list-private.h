@@ -52,6 +52,7 @@ struct _TernMessageList
   char *page_condition; /* the same rows, for reading pages; NULL: condition */
   gboolean page_condition_date_only;
   guint driven_below;   /* fewer rows: pages sort what condition finds */
+  char *count_rows;     /* a SELECT of the same rows' ident, cheaper to count; NULL: condition */
   gboolean driven;      /* the way the page statements are prepared */
   GPtrArray *bindings;  /* GVariant */
   GArray *folder_ids;   /* gint64; empty: any folder */
@@ -123,5 +124,16 @@ TernMessageList *_tern_message_list_new_filtered (TernStore     *store,
                                                   const gint64  *folder_ids,
                                                   guint          n_folder_ids,
                                                   GError       **error);
+
+/* The same, counted (when not threaded) as the idents that @count_rows
+ * selects with the same bindings: the same rows found a cheaper way (a
+ * search counts from its full-text matches). */
+TernMessageList *_tern_message_list_new_counted (TernStore     *store,
+                                                 const char    *condition,
+                                                 const char    *count_rows,
+                                                 GPtrArray     *bindings,
+                                                 const gint64  *folder_ids,
+                                                 guint          n_folder_ids,
+                                                 GError       **error);
 
 G_END_DECLS

@@ -181,7 +181,8 @@ statement_sql (TernMessageList *self,
   switch (kind)
     {
     case TERN_MESSAGE_STMT_COUNT:
-      return g_strdup_printf ("SELECT count (*), sum (ident) FROM (%s)", rows);
+      return g_strdup_printf ("SELECT count (*), sum (ident) FROM (%s)",
+                              self->count_rows != NULL && !self->threaded ? self->count_rows : rows);
     case TERN_MESSAGE_STMT_COUNT_BEFORE:
       return g_strdup_printf ("SELECT count (*), sum (ident) FROM (%s) WHERE %s", rows, before);
     case TERN_MESSAGE_STMT_PAGE:

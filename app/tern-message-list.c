@@ -245,6 +245,7 @@ tern_message_list_finalize (GObject *object)
 
   g_free (self->condition);
   g_free (self->page_condition);
+  g_free (self->count_rows);
   g_ptr_array_unref (self->bindings);
   g_array_unref (self->folder_ids);
 
@@ -337,6 +338,19 @@ _tern_message_list_new_filtered (TernStore     *store,
                                  guint          n_folder_ids,
                                  GError       **error)
 {
+  return _tern_message_list_new_counted (store, condition, NULL, bindings, folder_ids,
+                                         n_folder_ids, error);
+}
+
+TernMessageList *
+_tern_message_list_new_counted (TernStore     *store,
+                                const char    *condition,
+                                const char    *count_rows,
+                                GPtrArray     *bindings,
+                                const gint64  *folder_ids,
+                                guint          n_folder_ids,
+                                GError       **error)
+{
   g_autoptr(TernMessageList) self = NULL;
 
   g_return_val_if_fail (TERN_IS_STORE (store), NULL);
@@ -345,6 +359,7 @@ _tern_message_list_new_filtered (TernStore     *store,
   self = g_object_new (TERN_TYPE_MESSAGE_LIST, NULL);
   self->store = g_object_ref (store);
   self->condition = g_strdup (condition);
+  self->count_rows = g_strdup (count_rows);
   for (guint i = 0; bindings != NULL && i < bindings->len; i++)
     g_ptr_array_add (self->bindings, g_variant_ref_sink (g_ptr_array_index (bindings, i)));
   g_array_append_vals (self->folder_ids, folder_ids, n_folder_ids);

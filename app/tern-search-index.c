@@ -229,15 +229,36 @@ typedef struct
   GPtrArray *texts;
 } IndexBatch;
 
-static gboolean
-store_text (sqlite3       *db,
-            sqlite3_stmt  *update,
-            sqlite3_stmt  *insert,
-            sqlite3_stmt  *mark,
-            gint64         id,
-            const char    *text,
-            GError       **error)
+typedef struct
 {
+  sqlite3_stmt *update;
+  sqlite3_stmt *insert;
+  sqlite3_stmt *mark;
+  sqlite3_stmt *touch;
+} IndexStatements;
+
+static void
+index_statements_clear (IndexStatements *stmts)
+{
+  g_clear_pointer (&stmts->update, sqlite3_finalize);
+  g_clear_pointer (&stmts->insert, sqlite3_finalize);
+  g_clear_pointer (&stmts->mark, sqlite3_finalize);
+  g_clear_pointer (&stmts->touch, sqlite3_finalize);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (IndexStatements, index_statements_clear)
+
+static gboolean
+store_text (sqlite3          *db,
+            IndexStatements  *stmts,
+            gint64            id,
+            const char       *text,
+            GError          **error)
+{
+  sqlite3_stmt *update = stmts->update;
+  sqlite3_stmt *insert = stmts->insert;
+  sqlite3_stmt *mark = stmts->mark;
+
   sqlite3_reset (update);
   sqlite3_bind_int64 (update, 1, id);
   sqlite3_bind_text (update, 2, text, -1, SQLITE_STATIC);
@@ -254,7 +275,16 @@ store_text (sqlite3       *db,
     }
   sqlite3_reset (mark);
   sqlite3_bind_int64 (mark, 1, id);
-  return tern_store_step_done (mark, error);
+  if (!tern_store_step_done (mark, error))
+    return FALSE;
+  if (text[0] == '\0')
+    return TRUE;
+  /* The message's row is written (unchanged) so that the store announces
+   * its folder as changed: searches made before its body was indexed run
+   * again and may find it now. */
+  sqlite3_reset (stmts->touch);
+  sqlite3_bind_int64 (stmts->touch, 1, id);
+  return tern_store_step_done (stmts->touch, error);
 }
 
 static gboolean
@@ -263,12 +293,11 @@ index_batch_cb (sqlite3  *db,
                 GError  **error)
 {
   IndexBatch *batch = user_data;
-  g_autoptr(sqlite3_stmt) update = NULL;
-  g_autoptr(sqlite3_stmt) insert = NULL;
-  g_autoptr(sqlite3_stmt) mark = NULL;
+  g_auto(IndexStatements) stmts = { 0 };
 
-  update = tern_store_prepare (db, "UPDATE messages_fts SET body = ?2 WHERE rowid = ?1", error);
-  insert = tern_store_prepare (db,
+  stmts.update = tern_store_prepare (db, "UPDATE messages_fts SET body = ?2 WHERE rowid = ?1",
+                                     error);
+  stmts.insert = tern_store_prepare (db,
                                "INSERT INTO messages_fts (rowid, subject, sender, recipients, body)"
                                " SELECT id, subject,"
                                " trim (coalesce (from_name, '') || ' ' || coalesce (from_address, '')),"
@@ -276,14 +305,15 @@ index_batch_cb (sqlite3  *db,
                                " FROM messages WHERE id = ?1",
                                error);
   /* By SELECT: the message may have gone since its body was listed. */
-  mark = tern_store_prepare (db,
-                             "INSERT OR IGNORE INTO search_bodies (message_id)"
-                             " SELECT id FROM messages WHERE id = ?1",
-                             error);
-  if (update == NULL || insert == NULL || mark == NULL)
+  stmts.mark = tern_store_prepare (db,
+                                   "INSERT OR IGNORE INTO search_bodies (message_id)"
+                                   " SELECT id FROM messages WHERE id = ?1",
+                                   error);
+  stmts.touch = tern_store_prepare (db, "UPDATE messages SET flags = flags WHERE id = ?1", error);
+  if (stmts.update == NULL || stmts.insert == NULL || stmts.mark == NULL || stmts.touch == NULL)
     return FALSE;
   for (guint i = 0; i < batch->ids->len; i++)
-    if (!store_text (db, update, insert, mark, g_array_index (batch->ids, gint64, i),
+    if (!store_text (db, &stmts, g_array_index (batch->ids, gint64, i),
                      g_ptr_array_index (batch->texts, i), error))
       return FALSE;
   return TRUE;

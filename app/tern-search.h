@@ -49,6 +49,33 @@ char            *tern_search_query_to_sql  (TernSearchQuery  *query,
                                             gint64            scope_id,
                                             GPtrArray        *bindings);
 
+/* What a query asks for, term by term, for searches the SQL cannot do
+ * (IMAP SEARCH on the server, tern-server-search.c). */
+typedef enum {
+  TERN_SEARCH_TERM_WORDS,      /* text: a word or phrase, anywhere */
+  TERN_SEARCH_TERM_FROM,       /* text */
+  TERN_SEARCH_TERM_TO,         /* text */
+  TERN_SEARCH_TERM_SUBJECT,    /* text */
+  TERN_SEARCH_TERM_UNREAD,
+  TERN_SEARCH_TERM_READ,
+  TERN_SEARCH_TERM_STARRED,
+  TERN_SEARCH_TERM_ATTACHMENT,
+  TERN_SEARCH_TERM_BEFORE,     /* seconds: local midnight of the day */
+  TERN_SEARCH_TERM_AFTER,      /* seconds: local midnight of the day */
+} TernSearchTermKind;
+
+typedef struct
+{
+  TernSearchTermKind kind;
+  char *text;
+  gint64 seconds;
+} TernSearchTerm;
+
+/* The terms of @query in the order they were typed; @n_terms receives how
+ * many.  Owned by @query. */
+const TernSearchTerm *tern_search_query_get_terms (TernSearchQuery *query,
+                                                   guint           *n_terms);
+
 /* The messages matching @text within @scope, newest first. */
 TernMessageList *tern_search_run           (TernStore        *store,
                                             const char       *text,

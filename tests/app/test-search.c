@@ -408,6 +408,266 @@ test_bodies (Fixture       *fixture,
   g_assert_finalize_object (g_steal_pointer (&live));
 }
 
+/* A list made before bodies were indexed finds them once they are: the
+ * index announces their folders as changed. */
+static void
+items_changed_cb (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  guint      *changes)
+{
+  (*changes)++;
+}
+
+static void
+test_refresh (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  TernMessageList *lists[3];
+  guint changes[3] = { 0 };
+  guint indexed = 0;
+
+  lists[0] = tern_search_run (fixture->store, "pineapple", FALSE, TERN_SEARCH_SCOPE_FOLDER,
+                              fixture->inbox_id, &error);
+  g_assert_no_error (error);
+  lists[1] = tern_search_run (fixture->store, "pineapple", FALSE, TERN_SEARCH_SCOPE_ACCOUNT, 7,
+                              &error);
+  g_assert_no_error (error);
+  lists[2] = tern_search_run (fixture->store, "ежик lunch", FALSE, TERN_SEARCH_SCOPE_EVERYWHERE,
+                              0, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (lists); i++)
+    {
+      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (lists[i])), ==, 0);
+      g_signal_connect (lists[i], "items-changed", G_CALLBACK (items_changed_cb), &changes[i]);
+    }
+
+  tern_search_index_bodies (fixture->store, &indexed, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (indexed, ==, 1);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  for (guint i = 0; i < G_N_ELEMENTS (lists); i++)
+    {
+      g_autoptr(TernMessageItem) item = NULL;
+
+      g_assert_cmpuint (changes[i], ==, 1);
+      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (lists[i])), ==, 1);
+      item = g_list_model_get_item (G_LIST_MODEL (lists[i]), 0);
+      g_assert_cmpint (tern_message_item_get_id (item), ==, fixture->body_message_id);
+      g_clear_object (&item);
+      g_assert_finalize_object (lists[i]);
+    }
+}
+
+/* Results equal a scan: a generated corpus of a few thousand messages,
+ * more than a word search sorts from its matches (tern-search.c), every
+ * operator in every scope, compared with what a loop over the messages
+ * finds, in the same order. */
+
+#define SCAN_MESSAGES 5000
+
+static const char * const scan_words[] = { "alpha", "beta", "gamma", "delta", "epsilon" };
+static const char * const scan_senders[] = { "Anna", "Boris", "Clara" };
+static const char * const scan_recipients[] = { "team", "sales" };
+
+typedef struct
+{
+  gint64 id;
+  gint64 folder_id;
+  gint64 account_id;
+  gint64 date;
+  TernImapFlags flags;
+  gboolean attachment;
+  gboolean common;
+  guint word;
+  guint sender;
+  guint recipient;
+} ScanMessage;
+
+typedef struct
+{
+  const char *text;
+  int common;         /* 1: "common", 0: "rare", -1: either */
+  int word;           /* a scan word anywhere, or -1 */
+  int subject_word;   /* subject:, or -1 */
+  int sender;         /* from:, or -1 */
+  int recipient;      /* to:, or -1 */
+  int unread;         /* is:unread 1, is:read 0, -1 */
+  gboolean starred;
+  gboolean attachment;
+  gint64 after;       /* 0: none */
+  gint64 before;      /* 0: none */
+} ScanQuery;
+
+static gboolean
+scan_matches (const ScanMessage *m,
+              const ScanQuery   *q)
+{
+  return (q->common < 0 || (q->common == 1) == m->common) &&
+         (q->word < 0 || (guint) q->word == m->word) &&
+         (q->subject_word < 0 || (guint) q->subject_word == m->word) &&
+         (q->sender < 0 || (guint) q->sender == m->sender) &&
+         (q->recipient < 0 || (guint) q->recipient == m->recipient) &&
+         (q->unread < 0 || ((m->flags & TERN_IMAP_FLAG_SEEN) == 0) == (q->unread == 1)) &&
+         (!q->starred || (m->flags & TERN_IMAP_FLAG_FLAGGED) != 0) &&
+         (!q->attachment || m->attachment) &&
+         (q->after == 0 || m->date >= q->after) &&
+         (q->before == 0 || m->date < q->before);
+}
+
+static int
+compare_newest_first (gconstpointer a,
+                      gconstpointer b)
+{
+  const ScanMessage *x = *(const ScanMessage **) a, *y = *(const ScanMessage **) b;
+
+  if (x->date != y->date)
+    return x->date > y->date ? -1 : 1;
+  return x->id > y->id ? -1 : x->id < y->id;
+}
+
+static void
+fill_scan_corpus (Fixture *fixture,
+                  GArray  *corpus)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  const gint64 folders[] = { fixture->inbox_id, fixture->other_id, fixture->second_id };
+  const gint64 accounts[] = { 7, 7, 8 };
+  guint32 uids[G_N_ELEMENTS (folders)] = { 100, 100, 100 };
+  GPtrArray *batches[G_N_ELEMENTS (folders)];
+  g_autoptr(GError) error = NULL;
+
+  for (guint f = 0; f < G_N_ELEMENTS (folders); f++)
+    batches[f] = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_mail_new_message_free);
+  for (guint i = 0; i < SCAN_MESSAGES; i++)
+    {
+      /* Most messages in the first folder, as in an inbox. */
+      guint f = g_rand_int_range (rand, 0, 10) < 7 ? 0 : g_rand_int_range (rand, 1, 3);
+      ScanMessage m = { 0 };
+      g_autofree char *subject = NULL;
+      g_autofree char *address = NULL;
+      TernMailNewMessage *d;
+
+      m.folder_id = folders[f];
+      m.account_id = accounts[f];
+      /* Pairs of messages share a date: the order falls back on ids. */
+      m.date = day (2025, 1, 1) + (i / 2) * 3600;
+      m.flags = (g_rand_boolean (rand) ? TERN_IMAP_FLAG_SEEN : 0) |
+                (g_rand_int_range (rand, 0, 4) == 0 ? TERN_IMAP_FLAG_FLAGGED : 0);
+      m.attachment = g_rand_int_range (rand, 0, 3) == 0;
+      m.common = g_rand_int_range (rand, 0, 10) != 0;
+      m.word = g_rand_int_range (rand, 0, G_N_ELEMENTS (scan_words));
+      m.sender = g_rand_int_range (rand, 0, G_N_ELEMENTS (scan_senders));
+      m.recipient = g_rand_int_range (rand, 0, G_N_ELEMENTS (scan_recipients));
+      subject = g_strdup_printf ("%s %s", m.common ? "Common" : "Rare", scan_words[m.word]);
+      address = g_strdup_printf ("%s@example.net", scan_senders[m.sender]);
+      d = new_message (uids[f]++, scan_senders[m.sender], address,
+                       scan_recipients[m.recipient], subject, m.date, m.flags);
+      d->has_attachments = m.attachment;
+      g_ptr_array_add (batches[f], d);
+      g_array_append_val (corpus, m);
+    }
+  for (guint f = 0; f < G_N_ELEMENTS (folders); f++)
+    {
+      tern_mail_store_add_new_messages (fixture->store, folders[f], batches[f], NULL, &error);
+      g_assert_no_error (error);
+      g_ptr_array_unref (batches[f]);
+    }
+  /* The store's ids, by folder and UID. */
+  memset (uids, 0, sizeof uids);
+  for (guint i = 0; i < corpus->len; i++)
+    {
+      ScanMessage *m = &g_array_index (corpus, ScanMessage, i);
+      guint f = m->folder_id == folders[0] ? 0 : m->folder_id == folders[1] ? 1 : 2;
+      g_autoptr(TernMailMessage) stored =
+        tern_mail_store_find_message (fixture->store, m->folder_id, 100 + uids[f]++, &error);
+
+      g_assert_no_error (error);
+      m->id = stored->id;
+    }
+}
+
+static void
+assert_scan (Fixture         *fixture,
+             GArray          *corpus,
+             const ScanQuery *query,
+             TernSearchScope  scope,
+             gint64           scope_id)
+{
+  g_autoptr(GPtrArray) expected = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernMessageList) list = NULL;
+  guint n;
+
+  for (guint i = 0; i < corpus->len; i++)
+    {
+      ScanMessage *m = &g_array_index (corpus, ScanMessage, i);
+
+      if ((scope == TERN_SEARCH_SCOPE_FOLDER && m->folder_id != scope_id) ||
+          (scope == TERN_SEARCH_SCOPE_ACCOUNT && m->account_id != scope_id))
+        continue;
+      if (scan_matches (m, query))
+        g_ptr_array_add (expected, m);
+    }
+  g_ptr_array_sort (expected, compare_newest_first);
+
+  list = tern_search_run (fixture->store, query->text, FALSE, scope, scope_id, &error);
+  g_assert_no_error (error);
+  n = g_list_model_get_n_items (G_LIST_MODEL (list));
+  if (n != expected->len)
+    g_error ("“%s” in scope %d/%" G_GINT64_FORMAT ": %u results, the scan finds %u",
+             query->text, scope, scope_id, n, expected->len);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(TernMessageItem) item = g_list_model_get_item (G_LIST_MODEL (list), i);
+      const ScanMessage *m = g_ptr_array_index (expected, i);
+
+      if (tern_message_item_get_id (item) != m->id)
+        g_error ("“%s” in scope %d/%" G_GINT64_FORMAT ": row %u is %" G_GINT64_FORMAT
+                 ", the scan has %" G_GINT64_FORMAT, query->text, scope, scope_id, i,
+                 tern_message_item_get_id (item), m->id);
+    }
+}
+
+static void
+test_equals_scan (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GArray) corpus = g_array_new (FALSE, FALSE, sizeof (ScanMessage));
+  /* The operators' days start at local midnight, day() is noon. */
+  gint64 after = day (2025, 2, 1) - 12 * 3600, before = day (2025, 4, 1) - 12 * 3600;
+  ScanQuery queries[] = {
+    { "common", 1, -1, -1, -1, -1, -1, FALSE, FALSE, 0, 0 },
+    { "rare", 0, -1, -1, -1, -1, -1, FALSE, FALSE, 0, 0 },
+    { "common alpha", 1, 0, -1, -1, -1, -1, FALSE, FALSE, 0, 0 },
+    { "beta is:unread", -1, 1, -1, -1, -1, 1, FALSE, FALSE, 0, 0 },
+    { "common is:read", 1, -1, -1, -1, -1, 0, FALSE, FALSE, 0, 0 },
+    { "from:boris gamma", -1, 2, -1, 1, -1, -1, FALSE, FALSE, 0, 0 },
+    { "to:sales common is:starred", 1, -1, -1, -1, 1, -1, TRUE, FALSE, 0, 0 },
+    { "has:attachment delta", -1, 3, -1, -1, -1, -1, FALSE, TRUE, 0, 0 },
+    { "subject:epsilon", -1, -1, 4, -1, -1, -1, FALSE, FALSE, 0, 0 },
+    { "from:clara to:team", -1, -1, -1, 2, 0, -1, FALSE, FALSE, 0, 0 },
+    { "common after:2025-02-01 before:2025-04-01", 1, -1, -1, -1, -1, -1, FALSE, FALSE, after, before },
+  };
+  struct { TernSearchScope scope; gint64 id; } scopes[] = {
+    { TERN_SEARCH_SCOPE_EVERYWHERE, 0 },
+    { TERN_SEARCH_SCOPE_ACCOUNT, 7 },
+    { TERN_SEARCH_SCOPE_ACCOUNT, 8 },
+    { TERN_SEARCH_SCOPE_FOLDER, fixture->inbox_id },
+    { TERN_SEARCH_SCOPE_FOLDER, fixture->other_id },
+    { TERN_SEARCH_SCOPE_FOLDER, fixture->second_id },
+  };
+
+  fill_scan_corpus (fixture, corpus);
+  for (guint q = 0; q < G_N_ELEMENTS (queries); q++)
+    for (guint s = 0; s < G_N_ELEMENTS (scopes); s++)
+      assert_scan (fixture, corpus, &queries[q], scopes[s].scope, scopes[s].id);
+}
+
 /* tern-cli search */
 
 static char *
@@ -533,6 +793,8 @@ main (int    argc,
   ADD ("russian", test_russian);
   ADD ("scopes", test_scopes);
   ADD ("bodies", test_bodies);
+  ADD ("refresh", test_refresh);
+  ADD ("equals-scan", test_equals_scan);
   ADD ("cli", test_cli);
 #undef ADD
 

@@ -2,7 +2,7 @@
  * of a file (one per line) in one folder as the search entry does: the
  * result list, its count and the first 50 rows' properties.
  *
- *   tern-bench-search --profile DIR --account ADDRESS --folder NAME --queries FILE
+ *   tern-bench-search --profile DIR --account ADDRESS --folder NAME --queries FILE [--verbose]
  *
  * Bodies cached but not yet indexed are indexed first, untimed, as Tern
  * does after a sync.  Prints {"median_ms":…, "p90_ms":…, "queries":N,
@@ -36,6 +36,8 @@ read_properties (GObject *item)
     }
 }
 
+static gboolean verbose;
+
 static long
 peak_rss_kb (void)
 {
@@ -66,6 +68,8 @@ time_query (TernStore   *store,
 
       read_properties (item);
     }
+  if (verbose)
+    g_printerr ("%8.2f ms %7u  %s\n", (g_get_monotonic_time () - start) / 1000.0, n, query);
   return (g_get_monotonic_time () - start) / 1000.0;
 }
 
@@ -101,6 +105,7 @@ main (int    argc,
     { "account", 0, 0, G_OPTION_ARG_STRING, &address, "Account", "ADDRESS" },
     { "folder", 0, 0, G_OPTION_ARG_STRING, &folder_name, "Folder", "NAME" },
     { "queries", 0, 0, G_OPTION_ARG_FILENAME, &queries_file, "Queries, one per line", "FILE" },
+    { "verbose", 0, 0, G_OPTION_ARG_NONE, &verbose, "Each query's time and matches", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) options = g_option_context_new ("— time searches");
