@@ -6,10 +6,12 @@
  * read from the store, and the list's precise items-changed keep the
  * selection and the scroll position while a sync adds or removes rows.
  *
- * Search results are a second model (a Slot) the same GtkListView shows
- * in place of the folder's: the folder's tree and selection stay alive
- * underneath, following the store, so ending the search brings the folder
- * back as it was, scrolled where it was.
+ * Search results are a second model (a Slot) shown by a second GtkListView
+ * with the same rows, in place of the folder's: the folder's list view,
+ * tree and selection stay alive underneath, following the store, so ending
+ * the search brings the folder back as it was, scrolled where it was (a
+ * GtkListView given another model forgets its scroll position, and GTK 4.8
+ * cannot scroll one to an exact place).
  *
  * Rows are a drag source for the sidebar's folders: what is dragged is
  * the selection when the row is part of it, else the row alone, as the
@@ -29,6 +31,8 @@
 /* A list as the view shows it. */
 typedef struct
 {
+  GtkListView *view; /* template widget */
+  const char *page;  /* of the stack, that shows view */
   TernMessageList *list;
   GtkTreeListModel *tree;
   GtkMultiSelection *selection;
@@ -41,7 +45,7 @@ struct _TernMessageListView
   /* Template widgets */
   GtkStack *stack;
   GtkListView *list_view;
-  GtkScrolledWindow *scrolled;
+  GtkListView *results_view;
 
   /* Owned references */
   Slot folder;
@@ -50,8 +54,6 @@ struct _TernMessageListView
   Slot *shown; /* &folder, or &search while a search shows */
   gboolean searching;
   gboolean search_busy;
-  double folder_scroll; /* the folder's scroll position under a search */
-  guint restore_scroll_id;
 };
 
 G_DEFINE_FINAL_TYPE (TernMessageListView, tern_message_list_view, GTK_TYPE_WIDGET)
@@ -188,7 +190,7 @@ update_page (TernMessageListView *self)
   GListModel *tree = G_LIST_MODEL (self->shown->tree);
 
   if (tree != NULL && g_list_model_get_n_items (tree) > 0)
-    gtk_stack_set_visible_child_name (self->stack, "list");
+    gtk_stack_set_visible_child_name (self->stack, self->shown->page);
   else if (self->search_busy)
     gtk_stack_set_visible_child_name (self->stack, "searching");
   else if (!self->searching)
@@ -234,8 +236,7 @@ slot_set_list (TernMessageListView *self,
                Slot                *slot,
                TernMessageList     *list)
 {
-  if (slot == self->shown)
-    gtk_list_view_set_model (self->list_view, NULL);
+  gtk_list_view_set_model (slot->view, NULL);
   slot_clear (self, slot);
   if (list == NULL)
     return;
@@ -246,8 +247,7 @@ slot_set_list (TernMessageListView *self,
   g_signal_connect_swapped (slot->tree, "items-changed", G_CALLBACK (items_changed_cb), self);
   g_signal_connect_swapped (slot->selection, "selection-changed",
                             G_CALLBACK (selection_changed_cb), self);
-  if (slot == self->shown)
-    gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (slot->selection));
+  gtk_list_view_set_model (slot->view, GTK_SELECTION_MODEL (slot->selection));
 }
 
 void
@@ -259,8 +259,6 @@ tern_message_list_view_set_list (TernMessageListView *self,
   if (self->folder.list == list)
     return;
   slot_set_list (self, &self->folder, list);
-  /* A new folder starts at its top, even under a search. */
-  self->folder_scroll = 0;
   if (self->shown != &self->folder)
     return;
   update_page (self);
@@ -274,34 +272,11 @@ tern_message_list_view_get_list (TernMessageListView *self)
   return self->folder.list;
 }
 
-/* The list view only knows how tall its rows are once it has laid them
- * out: the scroll position is put back after the next allocation. */
-static gboolean
-restore_scroll_cb (gpointer user_data)
-{
-  TernMessageListView *self = user_data;
-  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scrolled);
-
-  self->restore_scroll_id = 0;
-  if (self->shown == &self->folder)
-    gtk_adjustment_set_value (adjustment, self->folder_scroll);
-  return G_SOURCE_REMOVE;
-}
-
 static void
 show_slot (TernMessageListView *self,
            Slot                *slot)
 {
-  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scrolled);
-
-  if (self->shown == &self->folder && slot != &self->folder)
-    self->folder_scroll = gtk_adjustment_get_value (adjustment);
   self->shown = slot;
-  gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (slot->selection));
-  g_clear_handle_id (&self->restore_scroll_id, g_source_remove);
-  if (slot == &self->folder)
-    self->restore_scroll_id = g_idle_add_full (GTK_PRIORITY_RESIZE + 1, restore_scroll_cb, self,
-                                               NULL);
   update_page (self);
   g_signal_emit (self, signals[SIGNAL_SELECTION_CHANGED], 0);
 }
@@ -432,7 +407,7 @@ tern_message_list_view_select (TernMessageListView *self,
   if (self->shown->selection == NULL)
     return;
   gtk_selection_model_select_item (GTK_SELECTION_MODEL (self->shown->selection), position, TRUE);
-  gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", position);
+  gtk_widget_activate_action (GTK_WIDGET (self->shown->view), "list.scroll-to-item", "u", position);
 }
 
 gboolean
@@ -482,7 +457,7 @@ GtkListView *
 tern_message_list_view_get_list_view (TernMessageListView *self)
 {
   g_return_val_if_fail (TERN_IS_MESSAGE_LIST_VIEW (self), NULL);
-  return self->list_view;
+  return self->shown->view;
 }
 
 static void
@@ -490,9 +465,11 @@ tern_message_list_view_dispose (GObject *object)
 {
   TernMessageListView *self = TERN_MESSAGE_LIST_VIEW (object);
 
-  g_clear_handle_id (&self->restore_scroll_id, g_source_remove);
   if (self->list_view != NULL)
-    gtk_list_view_set_model (self->list_view, NULL);
+    {
+      gtk_list_view_set_model (self->list_view, NULL);
+      gtk_list_view_set_model (self->results_view, NULL);
+    }
   slot_clear (self, &self->folder);
   slot_clear (self, &self->search);
   gtk_widget_dispose_template (GTK_WIDGET (self), TERN_TYPE_MESSAGE_LIST_VIEW);
@@ -519,7 +496,7 @@ tern_message_list_view_class_init (TernMessageListViewClass *klass)
                                                "/org/ternmail/Tern/tern-message-list-view.ui");
   gtk_widget_class_bind_template_child (widget_class, TernMessageListView, stack);
   gtk_widget_class_bind_template_child (widget_class, TernMessageListView, list_view);
-  gtk_widget_class_bind_template_child (widget_class, TernMessageListView, scrolled);
+  gtk_widget_class_bind_template_child (widget_class, TernMessageListView, results_view);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }
 
@@ -529,11 +506,16 @@ tern_message_list_view_init (TernMessageListView *self)
   GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->folder.view = self->list_view;
+  self->folder.page = "list";
+  self->search.view = self->results_view;
+  self->search.page = "results";
   self->shown = &self->folder;
   g_signal_connect (factory, "setup", G_CALLBACK (setup_row_cb), self);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_row_cb), self);
   g_signal_connect (factory, "unbind", G_CALLBACK (unbind_row_cb), self);
   gtk_list_view_set_factory (self->list_view, factory);
+  gtk_list_view_set_factory (self->results_view, factory);
   g_object_unref (factory);
   update_page (self);
 }

@@ -46,7 +46,7 @@ void             tern_message_list_view_select_all         (TernMessageListView 
 /* Selects the row at @position alone. */
 void             tern_message_list_view_select             (TernMessageListView *self,
                                                             guint                position);
-/* The GtkListView, for tests. */
+/* The GtkListView that shows the list or the search results, for tests. */
 GtkListView     *tern_message_list_view_get_list_view      (TernMessageListView *self);
 
 G_END_DECLS

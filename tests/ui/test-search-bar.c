@@ -49,7 +49,9 @@ static const struct
   { "Archive", "Frank Miller <frank@example.org>", "Launch party last year", "Good times.\n" },
 };
 
-#define N_INBOX 5
+/* Older mail below them, so that the folder scrolls. */
+#define N_FILLERS 12
+#define N_INBOX (5 + N_FILLERS)
 
 /* Helpers */
 
@@ -138,6 +140,20 @@ save_corpus (void)
 
       g_free (run (argv, raw));
     }
+  for (guint i = 0; i < N_FILLERS; i++)
+    {
+      const char *argv[] = { "doveadm", "-c", tern_test_servers_get_dovecot_config (servers),
+                             "save", "-u", tern_test_servers_get_user (servers, 0), "-m", "INBOX",
+                             NULL };
+      g_autoptr(GDateTime) when = g_date_time_add_days (now, -(int) (i + 1));
+      g_autofree char *date = g_date_time_format (when, "%a, %d %b %Y %H:%M:%S %z");
+      g_autofree char *raw = g_strdup_printf ("From: Reports <reports@example.org>\n"
+                                              "Subject: Weekly report %u\nDate: %s\n"
+                                              "Message-ID: <filler-%u@tern.test>\n\n"
+                                              "Nothing new.\n", i, date, i);
+
+      g_free (run (argv, raw));
+    }
 }
 
 static TernAccount *
@@ -194,6 +210,8 @@ typedef struct
   TernWindow *window;
   TernContext *context;
   GArray *expected; /* message ids, in list order */
+  double scroll;
+  const char *body;
 } State;
 
 static GListModel *
@@ -324,6 +342,63 @@ folder_shown (gpointer data)
          && n_rows (state) == N_INBOX;
 }
 
+static GtkAdjustment *
+list_adjustment (State *state)
+{
+  GtkWidget *list_view = GTK_WIDGET (
+    tern_message_list_view_get_list_view (tern_window_get_message_list_view (state->window)));
+
+  return gtk_scrolled_window_get_vadjustment (
+    GTK_SCROLLED_WINDOW (gtk_widget_get_ancestor (list_view, GTK_TYPE_SCROLLED_WINDOW)));
+}
+
+static gboolean
+scrolled_to (gpointer data)
+{
+  State *state = data;
+
+  return G_APPROX_VALUE (gtk_adjustment_get_value (list_adjustment (state)), state->scroll, 0.5);
+}
+
+static gboolean
+scrolled_down (gpointer data)
+{
+  State *state = data;
+
+  return gtk_adjustment_get_value (list_adjustment (state)) > 0;
+}
+
+static GtkTextView *
+find_text_view (GtkWidget *widget)
+{
+  if (GTK_IS_TEXT_VIEW (widget) && gtk_widget_is_drawable (widget))
+    return GTK_TEXT_VIEW (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkTextView *found = find_text_view (child);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+body_shown (gpointer data)
+{
+  State *state = data;
+  GtkTextView *text_view = find_text_view (GTK_WIDGET (tern_window_get_message_view (state->window)));
+  g_autofree char *text = NULL;
+  GtkTextIter start, end;
+
+  if (text_view == NULL)
+    return FALSE;
+  gtk_text_buffer_get_bounds (gtk_text_view_get_buffer (text_view), &start, &end);
+  text = gtk_text_buffer_get_text (gtk_text_view_get_buffer (text_view), &start, &end, FALSE);
+  return strstr (text, state->body) != NULL;
+}
+
 static gboolean
 item_is_read (gpointer data)
 {
@@ -390,9 +465,13 @@ test_search (void)
   bar = state.window->search_bar;
   entry = tern_search_bar_get_entry (bar);
 
-  /* The folder's selection, to find again after the search. */
-  tern_message_list_view_select (list_view, 2);
+  /* The folder's selection and scroll position (at its end), to find
+   * again after the search. */
+  tern_message_list_view_select (list_view, N_INBOX - 1);
   folder_selection = selected_id (list_view);
+  wait_until (scrolled_down, &state, "the list to scroll to its last row");
+  drain ();
+  state.scroll = gtk_adjustment_get_value (list_adjustment (&state));
 
   /* win.search (Ctrl+F, "/") opens the bar, the focus in its entry; the
    * header bar's button follows. */
@@ -408,6 +487,10 @@ test_search (void)
   /* A subject word, as a prefix while typing: the current folder's two. */
   g_assert_cmpuint (search_for (&state, "launc", TERN_SEARCH_SCOPE_FOLDER, inbox->id), ==, 2);
   assert_subjects (&state, "Launch checklist for Thursday", "Launch photos", NULL);
+  /* A result opens in the reading pane like any row. */
+  tern_message_list_view_select (list_view, 0);
+  state.body = "The release notes are ready.";
+  wait_until (body_shown, &state, "the result in the reading pane");
   save_screenshot (GTK_WIDGET (state.window), "search.png");
 
   /* Cyrillic in another case, and ё found as е. */
@@ -432,7 +515,7 @@ test_search (void)
   gtk_drop_down_set_selected (tern_search_bar_get_scope_dropdown (bar), 0);
   g_assert_cmpuint (search_for (&state, "launch", TERN_SEARCH_SCOPE_FOLDER, inbox->id), ==, 2);
 
-  /* A result opens in the reading pane, and actions act on it. */
+  /* Actions act on a result. */
   {
     g_autoptr(TernMessageItem) item = item_at (&state, 1);
 
@@ -482,6 +565,7 @@ test_search (void)
   g_assert_cmpint (tern_message_view_get_message (tern_window_get_message_view (state.window)), ==,
                    folder_selection);
   g_assert_cmpstr (gtk_editable_get_text (entry), ==, "");
+  wait_until (scrolled_to, &state, "the folder's scroll position");
 
   g_array_unref (state.expected);
   close_window (context, account, state.window);
