@@ -22,6 +22,7 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 
+#include "tern-account-options.h"
 #include "tern-app-error.h"
 #include "tern-folder-roles.h"
 #include "tern-imap-client.h"
@@ -535,9 +536,42 @@ static gboolean sync_bodies (Sync                 *sync,
                              const TernMailFolder *folder,
                              GError              **error);
 
+#define UNCHANGED_STATUS (TERN_IMAP_STATUS_MESSAGES | TERN_IMAP_STATUS_UIDNEXT | \
+                          TERN_IMAP_STATUS_UIDVALIDITY | TERN_IMAP_STATUS_HIGHESTMODSEQ)
+
+/* Whether the LIST-STATUS (or STATUS) answer @status shows that nothing
+ * happened in @folder since its last complete sync: then it needs no
+ * SELECT at all.  RFC 7162 makes every flag change and every expunge
+ * raise HIGHESTMODSEQ; new mail raises UIDNEXT; an interrupted sync left
+ * the old UIDNEXT behind; the message count catches what the store lost
+ * on its own. */
+static gboolean
+folder_unchanged (Sync                 *sync,
+                  const TernMailFolder *folder,
+                  const TernImapStatus *status)
+{
+  g_autoptr(GArray) missing = NULL;
+
+  if (status == NULL || (status->present & UNCHANGED_STATUS) != UNCHANGED_STATUS ||
+      folder->uidvalidity == 0 || folder->highestmodseq == 0 ||
+      status->uidvalidity != folder->uidvalidity || status->uidnext != folder->uidnext ||
+      status->highestmodseq != folder->highestmodseq || status->messages != folder->total_count)
+    return FALSE;
+  if (sync->bodies == TERN_IMAP_SYNC_BODIES_NONE)
+    return TRUE;
+  /* Bodies still to fetch need the folder selected. */
+  missing = tern_mail_store_list_missing_bodies (
+    sync->store, folder->id,
+    sync->bodies == TERN_IMAP_SYNC_BODIES_WINDOW
+      ? g_get_real_time () / G_USEC_PER_SEC - BODY_WINDOW_DAYS * 24 * 3600 : 0,
+    NULL);
+  return missing != NULL && missing->len == 0;
+}
+
 static gboolean
 sync_folder (Sync                  *sync,
              const TernMailFolder  *stored,
+             const TernImapStatus  *status,
              GError               **error)
 {
   g_autoptr(TernMailFolder) folder = NULL;
@@ -553,10 +587,19 @@ sync_folder (Sync                  *sync,
   guint32 from_uid;
 
   folder = tern_mail_store_get_folder (sync->store, stored->id, error);
-  known = folder ? tern_mail_store_get_uids (sync->store, folder->id, error) : NULL;
-  if (known == NULL)
+  if (folder == NULL)
     return FALSE;
   report (sync, folder->name, 0, 0);
+  if (folder_unchanged (sync, folder, status))
+    {
+      g_debug ("%s: unchanged since the last sync, not selected", folder->name);
+      sync->stats.folders++;
+      sync->stats.unselected_folders++;
+      return TRUE;
+    }
+  known = tern_mail_store_get_uids (sync->store, folder->id, error);
+  if (known == NULL)
+    return FALSE;
 
   qresync = tern_imap_client_is_enabled (sync->client, "QRESYNC") &&
             folder->uidvalidity != 0 && folder->highestmodseq != 0;
@@ -929,6 +972,20 @@ failed:
   return FALSE;
 }
 
+/* The account's [sync] prefetch-days (the preferences), else 30. */
+static gint64
+prefetch_days (Sync *sync)
+{
+  g_autoptr(GKeyFile) options =
+    tern_account_options_load (sync->store, tern_account_get_id (sync->account), NULL);
+
+  if (options == NULL)
+    return BODY_WINDOW_DAYS;
+  return MAX (0, tern_account_options_get_integer (options, TERN_ACCOUNT_OPTIONS_SYNC,
+                                                   TERN_ACCOUNT_OPTIONS_PREFETCH_DAYS,
+                                                   BODY_WINDOW_DAYS));
+}
+
 static gboolean
 sync_bodies (Sync                 *sync,
              const TernMailFolder *folder,
@@ -940,7 +997,7 @@ sync_bodies (Sync                 *sync,
   gint64 since = 0;
 
   if (sync->bodies == TERN_IMAP_SYNC_BODIES_WINDOW)
-    since = g_get_real_time () / G_USEC_PER_SEC - BODY_WINDOW_DAYS * 24 * 3600;
+    since = g_get_real_time () / G_USEC_PER_SEC - prefetch_days (sync) * 24 * 3600;
   refs = tern_mail_store_list_missing_bodies (sync->store, folder->id, since, error);
   if (refs == NULL)
     return FALSE;
@@ -1000,6 +1057,7 @@ tern_imap_sync_account (TernContext           *context,
   g_auto(Sync) sync = { 0 };
   g_autoptr(GPtrArray) mailboxes = NULL;
   g_autoptr(GPtrArray) folders = NULL;
+  g_autoptr(GHashTable) by_name = NULL; /* name -> its TernImapStatus in @mailboxes */
   gint64 start = g_get_monotonic_time ();
 
   g_return_val_if_fail (TERN_IS_CONTEXT (context), FALSE);
@@ -1025,17 +1083,30 @@ tern_imap_sync_account (TernContext           *context,
     return FALSE;
   tern_imap_client_set_events (sync.client, &events, &sync);
 
-  mailboxes = tern_imap_client_list (sync.client, 0, cancellable, error);
+  /* With CONDSTORE each folder's STATUS comes along with the list (one
+   * round trip with LIST-STATUS), and an unchanged folder is not selected. */
+  mailboxes = tern_imap_client_list (sync.client,
+                                     tern_imap_client_is_enabled (sync.client, "CONDSTORE")
+                                       ? UNCHANGED_STATUS : 0,
+                                     cancellable, error);
   if (mailboxes == NULL || !store_folders (&sync, mailboxes, error))
     return FALSE;
   folders = tern_mail_store_list_folders (sync.store, tern_account_get_id (account), error);
   if (folders == NULL)
     return FALSE;
+  by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < mailboxes->len; i++)
+    {
+      TernImapMailbox *mailbox = g_ptr_array_index (mailboxes, i);
+
+      g_hash_table_insert (by_name, mailbox->name, &mailbox->status);
+    }
   for (guint i = 0; i < folders->len; i++)
     {
       const TernMailFolder *folder = g_ptr_array_index (folders, i);
 
-      if (is_selectable (folder) && !sync_folder (&sync, folder, error))
+      if (is_selectable (folder) &&
+          !sync_folder (&sync, folder, g_hash_table_lookup (by_name, folder->name), error))
         return FALSE;
     }
 

@@ -42,6 +42,7 @@ typedef struct
   guint   flag_updates;     /* flag changes applied */
   guint   bodies;           /* bodies downloaded */
   guint   uidvalidity_resets;
+  guint   unselected_folders; /* of @folders: unchanged by their STATUS, not selected */
   gdouble seconds;
 } TernImapSyncStats;
 

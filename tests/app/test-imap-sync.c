@@ -420,27 +420,13 @@ test_initial_and_changes (Fixture       *fixture,
                    "Archive,Drafts,INBOX,Junk,Sent,Trash,Новая,Новая/Вложенная,Отчёты,Проекты,Проекты/2026");
 }
 
-/* With QRESYNC, a folder that did not change costs its SELECT (EXAMINE)
- * and nothing more. */
-static void
-test_qresync_noop (Fixture       *fixture,
-                   gconstpointer  data)
+/* The selectable folders of the fixture's account. */
+static guint
+count_selectable (Fixture *fixture)
 {
-  const char *user = data;
-  g_autoptr(GPtrArray) commands = NULL;
   g_autoptr(GPtrArray) folders = NULL;
   g_autoptr(GError) error = NULL;
-  TernImapSyncStats stats;
-  guint selects = 0, selectable = 0;
-
-  add_messages (user, "QRESYNC", 30);
-  sync_ok (fixture, TERN_IMAP_SYNC_BODIES_NONE);
-
-  enable_rawlog ();
-  clear_rawlog ();
-  stats = sync_ok (fixture, TERN_IMAP_SYNC_BODIES_NONE);
-  g_assert_cmpuint (stats.new_messages, ==, 0);
-  g_assert_cmpuint (stats.flag_updates, ==, 0);
+  guint selectable = 0;
 
   folders = tern_mail_store_list_folders (tern_context_get_store (fixture->context),
                                           tern_account_get_id (fixture->account), &error);
@@ -449,9 +435,19 @@ test_qresync_noop (Fixture       *fixture,
     if (!(((TernMailFolder *) g_ptr_array_index (folders, i))->attributes &
           (TERN_IMAP_MAILBOX_NOSELECT | TERN_IMAP_MAILBOX_NONEXISTENT)))
       selectable++;
+  return selectable;
+}
 
-  commands = rawlog_commands ();
+/* The commands since clear_rawlog() that SELECT or EXAMINE a folder: each
+ * with QRESYNC, and nothing else but the session's set-up and end. */
+static guint
+count_selects (gboolean *listed_status)
+{
+  g_autoptr(GPtrArray) commands = rawlog_commands ();
+  guint selects = 0;
+
   g_assert_cmpuint (commands->len, >, 0);
+  *listed_status = FALSE;
   for (guint i = 0; i < commands->len; i++)
     {
       const char *command = g_ptr_array_index (commands, i);
@@ -463,14 +459,68 @@ test_qresync_noop (Fixture       *fixture,
           selects++;
           continue;
         }
+      if (g_str_has_prefix (command, "LIST ") &&
+          strstr (command, "STATUS (MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)") != NULL)
+        *listed_status = TRUE;
       /* The session's set-up and end, once per sync. */
       g_assert_true (g_str_has_prefix (command, "ENABLE ") || g_str_has_prefix (command, "ID ") ||
                      g_str_has_prefix (command, "NAMESPACE") ||
                      g_str_has_prefix (command, "CAPABILITY") ||
                      g_str_has_prefix (command, "LIST ") || g_str_has_prefix (command, "LOGOUT"));
     }
-  g_assert_cmpuint (selects, ==, selectable);
-  g_test_message ("no-change resync: %u folders, %u commands in all", selectable, commands->len);
+  return selects;
+}
+
+/* With CONDSTORE, a folder whose STATUS (from LIST-STATUS, in the same
+ * round trip as the folder list) shows the UIDVALIDITY, UIDNEXT,
+ * HIGHESTMODSEQ and message count of the last sync is not selected at
+ * all; a folder where a flag changed or a message was expunged elsewhere
+ * is, and the change arrives (with QRESYNC, in the SELECT's answer). */
+static void
+test_qresync_noop (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  const char *user = data;
+  TernImapSyncStats stats;
+  guint selectable;
+  gboolean listed_status = FALSE;
+
+  add_messages (user, "QRESYNC", 30);
+  add_messages (user, "QRESYNC-expunge", 10);
+  sync_ok (fixture, TERN_IMAP_SYNC_BODIES_NONE);
+  selectable = count_selectable (fixture);
+
+  enable_rawlog ();
+  clear_rawlog ();
+  stats = sync_ok (fixture, TERN_IMAP_SYNC_BODIES_NONE);
+  g_assert_cmpuint (stats.new_messages, ==, 0);
+  g_assert_cmpuint (stats.flag_updates, ==, 0);
+  g_assert_cmpuint (stats.removed_messages, ==, 0);
+  g_assert_cmpuint (stats.folders, ==, selectable);
+  g_assert_cmpuint (stats.unselected_folders, ==, selectable);
+  g_assert_cmpuint (count_selects (&listed_status), ==, 0);
+  g_assert_true (listed_status);
+  g_test_message ("no-change resync: %u folders, none selected", selectable);
+
+  /* Changed elsewhere: a flag in one folder, an expunge in another. */
+  g_free (doveadm ("flags", "add", "-u", user, "\\Flagged", "mailbox", "QRESYNC", "uid", "7",
+                   NULL));
+  g_free (doveadm ("expunge", "-u", user, "mailbox", "QRESYNC-expunge", "uid", "4", NULL));
+  clear_rawlog ();
+  stats = sync_ok (fixture, TERN_IMAP_SYNC_BODIES_NONE);
+  g_assert_cmpuint (stats.flag_updates, ==, 1);
+  g_assert_cmpuint (stats.removed_messages, ==, 1);
+  g_assert_cmpuint (stats.new_messages, ==, 0);
+  g_assert_cmpuint (stats.unselected_folders, ==, selectable - 2);
+  g_assert_cmpuint (count_selects (&listed_status), ==, 2);
+  assert_folder_matches (fixture, user, "QRESYNC");
+  assert_folder_matches (fixture, user, "QRESYNC-expunge");
+
+  /* And once more: nothing changed since. */
+  clear_rawlog ();
+  stats = sync_ok (fixture, TERN_IMAP_SYNC_BODIES_NONE);
+  g_assert_cmpuint (stats.flag_updates + stats.removed_messages + stats.new_messages, ==, 0);
+  g_assert_cmpuint (count_selects (&listed_status), ==, 0);
 }
 
 /* Servers without QRESYNC: Dovecot advertising less (imap_capability).
