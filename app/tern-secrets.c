@@ -8,6 +8,7 @@
 
 #include <glib/gi18n-lib.h>
 #include <libsecret/secret.h>
+#include <string.h>
 
 #include "tern-app-error.h"
 #include "tern-secrets.h"
@@ -116,6 +117,14 @@ first_line (const char *text)
   return g_strndup (text, strcspn (text, "\r\n"));
 }
 
+/* The command's output is the password: freed memory should not keep it. */
+static void
+wipe (char *text)
+{
+  if (text != NULL)
+    explicit_bzero (text, strlen (text));
+}
+
 /* Runs the user's command (as mbsync's PassCmd) through /bin/sh and takes
  * the first line it prints.  The error never quotes the output: it may be
  * the password. */
@@ -129,6 +138,7 @@ tern_password_command_run (const char    *command,
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autofree char *err_line = NULL;
+  char *password;
 
   process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
                               &local_error, "/bin/sh", "-c", command, NULL);
@@ -152,10 +162,13 @@ tern_password_command_run (const char    *command,
 
   if (out == NULL || strlen (out) > MAX_PASSWORD_OUTPUT || strcspn (out, "\r\n") == 0)
     {
+      wipe (out);
       g_set_error_literal (error, TERN_APP_ERROR, TERN_APP_ERROR_PASSWORD_COMMAND,
                            _("The password command printed no password"));
       return NULL;
     }
 
-  return first_line (out);
+  password = first_line (out);
+  wipe (out);
+  return password;
 }
