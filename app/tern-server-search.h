@@ -2,12 +2,13 @@
  * SEARCH, for mail whose bodies are not cached.
  *
  * The query is the one the local search parses (tern-search.h): words
- * become TEXT, from:/to:/subject: become FROM/TO/SUBJECT, is:unread,
- * is:read and is:starred become UNSEEN, SEEN and FLAGGED, has:attachment
- * is checked on the cached structure, before:/after: become BEFORE/SINCE;
- * non-ASCII words go as UTF-8 (CHARSET UTF-8).  Messages the server finds
- * that the store does not have yet get their headers fetched, so the
- * result can show them.
+ * become TEXT, from: and subject: FROM and SUBJECT, to: TO or CC, is:unread,
+ * is:read and is:starred UNSEEN, SEEN and FLAGGED, before: and after:
+ * SENTBEFORE and SENTSINCE (the Date header, as locally); has:attachment is
+ * checked on the stored structure.  Non-ASCII words go as UTF-8 literals
+ * (CHARSET UTF-8).  Messages the server finds that the store does not have
+ * yet get their headers fetched (a headers-only sync of the account), so
+ * the result can show them.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

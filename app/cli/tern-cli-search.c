@@ -2,7 +2,8 @@
  *
  * Brings the index up to date with the bodies cached since the last run,
  * then prints the matches newest first, as lines or with --json as one
- * JSON array.
+ * JSON array.  With --server (and --folder), the folder's IMAP server
+ * searches instead, bodies that are not cached included.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -17,6 +18,7 @@
 #include "tern-json.h"
 #include "tern-mail-store.h"
 #include "tern-search.h"
+#include "tern-server-search.h"
 
 #define DEFAULT_LIMIT 50
 
@@ -111,6 +113,41 @@ resolve_scope (TernContext      *tern,
   return TRUE;
 }
 
+typedef struct
+{
+  TernMessageList *results;
+  GError *error;
+  gboolean done;
+} ServerResult;
+
+static void
+server_search_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  ServerResult *out = user_data;
+
+  out->results = tern_server_search_finish (TERN_CONTEXT (source), result, &out->error);
+  out->done = TRUE;
+}
+
+/* The folder's server searches; the list is made on this thread. */
+static TernMessageList *
+search_on_server (TernContext  *tern,
+                  gint64        folder_id,
+                  const char   *query,
+                  GError      **error)
+{
+  ServerResult result = { 0 };
+
+  tern_server_search_async (tern, folder_id, query, NULL, server_search_cb, &result);
+  while (!result.done)
+    g_main_context_iteration (NULL, TRUE);
+  if (result.error != NULL)
+    g_propagate_error (error, result.error);
+  return result.results;
+}
+
 int
 tern_cli_search (GlobalOptions *globals,
                  int            argc,
@@ -120,11 +157,13 @@ tern_cli_search (GlobalOptions *globals,
   g_autofree char *folder_name = NULL;
   int limit = DEFAULT_LIMIT;
   gboolean json = FALSE;
+  gboolean server = FALSE;
   const GOptionEntry entries[] = {
     { "account", 0, 0, G_OPTION_ARG_STRING, &account_key, N_("Search this account only (id, UUID or address)"), N_("ACCOUNT") },
     { "folder", 0, 0, G_OPTION_ARG_STRING, &folder_name, N_("Search this folder only"), N_("NAME") },
     { "limit", 0, 0, G_OPTION_ARG_INT, &limit, N_("Show the newest N matches (0: all; default 50)"), N_("N") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as JSON"), NULL },
+    { "server", 0, 0, G_OPTION_ARG_NONE, &server, N_("Let the IMAP server search the folder, bodies that are not downloaded included (needs --folder)"), NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (_("QUERY — search messages, newest first"));
@@ -147,14 +186,20 @@ tern_cli_search (GlobalOptions *globals,
     return tern_cli_usage_error (context, _("What should be searched for?"));
   if (limit < 0)
     return tern_cli_usage_error (context, _("--limit must not be negative"));
+  if (server && folder_name == NULL)
+    return tern_cli_usage_error (context, _("--server searches one folder: give it with --folder"));
   query = g_strjoinv (" ", argv + 1);
 
   tern = tern_cli_open_context (globals, &error);
   if (tern == NULL ||
-      !resolve_scope (tern, account_key, folder_name, &scope, &scope_id, &error) ||
-      !tern_search_index_bodies (tern_context_get_store (tern), NULL, NULL, &error) ||
-      (results = tern_search_run (tern_context_get_store (tern), query, FALSE, scope, scope_id,
-                                  &error)) == NULL)
+      !resolve_scope (tern, account_key, folder_name, &scope, &scope_id, &error))
+    return tern_cli_fail (g_steal_pointer (&error));
+  if (server)
+    results = search_on_server (tern, scope_id, query, &error);
+  else if (tern_search_index_bodies (tern_context_get_store (tern), NULL, NULL, &error))
+    results = tern_search_run (tern_context_get_store (tern), query, FALSE, scope, scope_id,
+                               &error);
+  if (results == NULL)
     return tern_cli_fail (g_steal_pointer (&error));
 
   n = g_list_model_get_n_items (G_LIST_MODEL (results));

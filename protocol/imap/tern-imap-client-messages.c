@@ -524,6 +524,57 @@ search_untagged (TernImapClient   *self,
   return TRUE;
 }
 
+static gboolean
+has_8bit (const char *text)
+{
+  for (const guchar *p = (const guchar *) text; p != NULL && *p != '\0'; p++)
+    if (*p >= 0x80)
+      return TRUE;
+  return FALSE;
+}
+
+TernImapSet *
+tern_imap_client_uid_search (TernImapClient           *self,
+                             const TernImapSearchKey  *keys,
+                             guint                     n_keys,
+                             GCancellable             *cancellable,
+                             GError                  **error)
+{
+  g_autoptr(TernImapCommand) command = _tern_imap_client_command_new (self, "UID SEARCH");
+  g_autoptr(TernImapSet) result = tern_imap_set_new ();
+  gboolean utf8 = FALSE;
+  SearchData data = { result };
+
+  g_return_val_if_fail (TERN_IS_IMAP_CLIENT (self), NULL);
+  g_return_val_if_fail (keys != NULL || n_keys == 0, NULL);
+
+  for (guint i = 0; i < n_keys; i++)
+    utf8 = utf8 || has_8bit (keys[i].value);
+  tern_imap_command_add (command, "UID SEARCH");
+  if (tern_imap_client_has_capability (self, "ESEARCH"))
+    tern_imap_command_add (command, " RETURN (ALL)");
+  /* Under UTF8=ACCEPT strings are UTF-8 already (RFC 6855). */
+  if (utf8 && !tern_imap_client_is_enabled (self, "UTF8=ACCEPT"))
+    tern_imap_command_add (command, " CHARSET UTF-8");
+  if (n_keys == 0)
+    tern_imap_command_add (command, " ALL");
+  for (guint i = 0; i < n_keys; i++)
+    {
+      tern_imap_command_add_printf (command, " %s", keys[i].key);
+      if (keys[i].value != NULL)
+        {
+          tern_imap_command_add (command, " ");
+          tern_imap_command_add_string (command, keys[i].value);
+        }
+    }
+  tern_imap_command_end (command);
+
+  if (!_tern_imap_client_run_command (self, command, search_untagged, &data, NULL, cancellable,
+                                      error))
+    return NULL;
+  return g_steal_pointer (&result);
+}
+
 TernImapSet *
 tern_imap_client_search_uids (TernImapClient  *self,
                               const char      *criteria,

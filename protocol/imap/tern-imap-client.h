@@ -213,6 +213,24 @@ TernImapSet    *tern_imap_client_search_uids       (TernImapClient  *self,
                                                     GCancellable    *cancellable,
                                                     GError         **error);
 
+/* One search key of RFC 3501 (FROM, TEXT, UNSEEN, SENTSINCE...) and its
+ * argument, NULL for keys without one.  The argument goes as an astring:
+ * atom, quoted, or literal (8-bit text without UTF8=ACCEPT). */
+typedef struct
+{
+  const char *key;
+  const char *value;
+} TernImapSearchKey;
+
+/* UID SEARCH (ESEARCH when offered) for the UIDs of the selected mailbox
+ * that match all of @keys; CHARSET UTF-8 is sent when a value is not ASCII
+ * and UTF8=ACCEPT is not enabled. */
+TernImapSet    *tern_imap_client_uid_search        (TernImapClient           *self,
+                                                    const TernImapSearchKey  *keys,
+                                                    guint                     n_keys,
+                                                    GCancellable             *cancellable,
+                                                    GError                  **error);
+
 /* UID STORE @uids +FLAGS.SILENT / -FLAGS.SILENT (@add, @remove). */
 gboolean        tern_imap_client_store_flags       (TernImapClient     *self,
                                                     const TernImapSet  *uids,
