@@ -14,6 +14,7 @@
 #include "tern-composer-window.h"
 #include "tern-demo.h"
 #include "tern-mailto.h"
+#include "tern-preferences-window.h"
 #include "tern-ui-resources.h"
 #include "tern-window.h"
 
@@ -24,6 +25,7 @@ struct _TernApplication
   TernContext *context;
   GSettings *settings;
   GtkWindow *wizard; /* weak: the account wizard while it is open */
+  GtkWindow *preferences; /* weak: the preferences while they are open */
   gboolean demo;     /* --demo: the demo servers and profile */
 };
 
@@ -105,12 +107,15 @@ tern_application_startup (GApplication *app)
 {
   TernApplication *self = TERN_APPLICATION (app);
   const char *quit_accels[] = { "<Control>q", NULL };
+  const char *preferences_accels[] = { "<Control>comma", NULL };
 
   tern_ui_register_resources ();
   G_APPLICATION_CLASS (tern_application_parent_class)->startup (app);
   self->settings = new_settings ();
   gtk_window_set_default_icon_name (APPLICATION_ID);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences",
+                                         preferences_accels);
   set_window_accels (self);
 }
 
@@ -241,6 +246,30 @@ compose_activated (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (tern_composer_window_new (self, self->context, NULL)));
 }
 
+/* One preferences window at a time, like the wizard. */
+static void
+preferences_activated (GSimpleAction *action,
+                       GVariant      *parameter,
+                       gpointer       user_data)
+{
+  TernApplication *self = TERN_APPLICATION (user_data);
+  g_autoptr(GError) error = NULL;
+
+  if (!ensure_context (self, &error))
+    {
+      show_startup_error (self, error);
+      return;
+    }
+  if (self->preferences == NULL)
+    {
+      GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+      self->preferences = GTK_WINDOW (tern_preferences_window_new (parent, self->context));
+      g_object_add_weak_pointer (G_OBJECT (self->preferences), (gpointer *) &self->preferences);
+    }
+  gtk_window_present (self->preferences);
+}
+
 static void
 quit_activated (GSimpleAction *action,
                 GVariant      *parameter,
@@ -255,6 +284,7 @@ static const GActionEntry app_actions[] = {
   /* The desktop file's action, activated over D-Bus (DBusActivatable). */
   { "new-message", compose_activated },
   { "add-account", add_account_activated },
+  { "preferences", preferences_activated },
 };
 
 /* --demo: its own process, not a window of a Tern already running on the
@@ -291,6 +321,8 @@ tern_application_dispose (GObject *object)
 
   if (self->wizard != NULL)
     gtk_window_destroy (self->wizard);
+  if (self->preferences != NULL)
+    gtk_window_destroy (self->preferences);
   g_clear_object (&self->context);
   g_clear_object (&self->settings);
 

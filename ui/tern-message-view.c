@@ -181,11 +181,15 @@ static void
 load_html (TernMessageView *self)
 {
   const char *html = tern_message_content_get_html (self->content);
-  gboolean allow = self->allow_remote ||
-                   sender_is_trusted (self, tern_message_content_get_from_address (self->content));
+  g_autofree char *policy = g_settings_get_string (self->settings, "remote-content");
+  gboolean never = g_str_equal (policy, "never");
+  gboolean allow = !never && (self->allow_remote ||
+                              sender_is_trusted (self, tern_message_content_get_from_address (self->content)));
 
   tern_message_web_view_load (self->web_view, self->content, allow);
-  gtk_revealer_set_reveal_child (self->remote_revealer, !allow && has_remote_content (html));
+  /* Only "ask" offers to load it (the preferences' Remote Content). */
+  gtk_revealer_set_reveal_child (self->remote_revealer,
+                                 !allow && g_str_equal (policy, "ask") && has_remote_content (html));
 }
 
 static void

@@ -217,6 +217,7 @@ list_selection_changed_cb (TernWindow *self)
 {
   g_autoptr(GPtrArray) items = tern_message_list_view_get_selected_items (self->message_list_view);
   gint64 id = items->len == 1 ? tern_message_item_get_id (g_ptr_array_index (items, 0)) : 0;
+  int delay;
 
   _tern_window_update_actions (self);
   if (id == 0 || tern_message_view_get_message (self->message_view) == id)
@@ -228,9 +229,13 @@ list_selection_changed_cb (TernWindow *self)
   tern_message_view_set_message (self->message_view, id);
   _tern_window_show_pane (self, self->view_pane);
   g_clear_handle_id (&self->mark_read_id, g_source_remove);
+  delay = self->settings != NULL ? g_settings_get_int (self->settings, "mark-read-seconds") : 0;
   /* Not a default idle: a busy frame clock (the view's spinner) would
-   * starve it. */
-  self->mark_read_id = g_idle_add_full (G_PRIORITY_DEFAULT, mark_read_cb, self, NULL);
+   * starve it.  -1 (the preferences' "never"): only by hand. */
+  if (delay == 0)
+    self->mark_read_id = g_idle_add_full (G_PRIORITY_DEFAULT, mark_read_cb, self, NULL);
+  else if (delay > 0)
+    self->mark_read_id = g_timeout_add_seconds (delay, mark_read_cb, self);
 }
 
 /* Search: while the bar has a query, the message list shows what it

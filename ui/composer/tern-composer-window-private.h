@@ -75,4 +75,14 @@ GMimeMessage *_tern_composer_window_parse (GBytes *bytes);
 void     _tern_composer_window_replay        (TernComposerWindow *self,
                                               TernAccount        *account);
 
+/* tern-composer-window-signature.c */
+
+/* The format and quote position of the preferences, for a composer the
+ * window did not open from a draft. */
+void     _tern_composer_window_apply_preferences (TernComposerWindow *self,
+                                                  TernComposer       *composer);
+/* The From account's signature into the body (replacing the previous
+ * account's). */
+void     _tern_composer_window_update_signature  (TernComposerWindow *self);
+
 G_END_DECLS

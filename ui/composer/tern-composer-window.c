@@ -93,7 +93,10 @@ from_selected_cb (TernComposerWindow *self)
 
   if (self->composer != NULL && account != NULL
       && tern_composer_get_account (self->composer) != account)
-    tern_composer_set_account (self->composer, account);
+    {
+      tern_composer_set_account (self->composer, account);
+      _tern_composer_window_update_signature (self);
+    }
 }
 
 /* Attachments */
@@ -382,6 +385,8 @@ _tern_composer_window_set_composer (TernComposerWindow *self,
   if (self->composer != NULL)
     g_signal_handlers_disconnect_by_data (self->composer, self);
   g_set_object (&self->composer, composer);
+  _tern_composer_window_apply_preferences (self, composer);
+  _tern_composer_window_update_signature (self);
   /* Sizes known for what a draft brought, unknown (0) for what a forward
    * did. */
   g_array_set_size (self->attachment_sizes, tern_composer_get_n_attachments (composer));

@@ -1,0 +1,482 @@
+/* test-preferences.c: the preferences window under a real X server (Xvfb),
+ * with the real keyring (tern-test-session) and the local Dovecot.
+ *
+ * An account's name edited and saved is in the store; a wrong password
+ * changed on its page is in the keyring and the next sync signs in with
+ * it; a plaintext server is refused until the user confirms; a trusted
+ * certificate removed is gone; an account removed after its confirmation
+ * takes its cached folders and messages and its password along.
+ *
+ * With TERN_TEST_SCREENSHOT_DIR=DIR the test saves preferences-PAGE.png
+ * there (GTK's own rendering), for data/screenshots/.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "tern-account-options.h"
+#include "tern-account-preferences.h"
+#include "tern-certificate-pins.h"
+#include "tern-imap-sync.h"
+#include "tern-mail-store.h"
+#include "tern-preferences-window.h"
+#include "tern-secrets.h"
+#include "tern-test-servers.h"
+#include "tern-test-util.h"
+#include "tern-application.h"
+#include "tern-wizard-manual-page.h"
+
+#define DEADLINE_SECONDS 60
+
+static TernTestServers *servers;
+
+/* Helpers */
+
+typedef gboolean (*Predicate) (gpointer data);
+
+static gboolean
+wake_cb (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+wait_until (Predicate   predicate,
+            gpointer    data,
+            const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
+  guint wake = g_timeout_add (100, wake_cb, NULL);
+
+  while (!predicate (data) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (wake);
+  if (!predicate (data))
+    g_error ("Gave up waiting for %s", what);
+}
+
+static void
+drain (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+/* Whether a drawable label under @widget shows exactly @text. */
+static gboolean
+shows_label (GtkWidget  *widget,
+             const char *text)
+{
+  if (GTK_IS_LABEL (widget) && gtk_widget_is_drawable (widget)
+      && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (shows_label (child, text))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+frame_cb (GtkWidget     *widget,
+          GdkFrameClock *clock,
+          gpointer       data)
+{
+  guint *frames = data;
+
+  return ++*frames < 3 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static gboolean
+two_frames (gpointer data)
+{
+  return *(guint *) data >= 2;
+}
+
+static void
+save_screenshot (GtkWidget  *window,
+                 const char *name)
+{
+  const char *dir = g_getenv ("TERN_TEST_SCREENSHOT_DIR");
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  graphene_rect_t bounds;
+  guint frames = 0;
+
+  if (dir == NULL)
+    return;
+  gtk_widget_add_tick_callback (window, frame_cb, &frames, NULL);
+  wait_until (two_frames, &frames, "the window to draw");
+  /* Page transitions. */
+  g_usleep (300 * 1000);
+  drain ();
+  paintable = gtk_widget_paintable_new (window);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, gtk_widget_get_width (window),
+                          gtk_widget_get_height (window));
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+  graphene_rect_init (&bounds, 0, 0, gtk_widget_get_width (window), gtk_widget_get_height (window));
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
+                                         &bounds);
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("Saved %s", path);
+}
+
+static GtkWidget *
+child (GtkWidget  *page,
+       const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (page, TERN_TYPE_ACCOUNT_PREFERENCES, name);
+
+  g_assert_nonnull (object);
+  return GTK_WIDGET (object);
+}
+
+typedef struct
+{
+  char *dir;
+  char *profile;
+  TernContext *context;
+  TernPreferencesWindow *window;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fixture->dir = tern_test_make_tmpdir ("tern-preferences-XXXXXX");
+  fixture->profile = g_build_filename (fixture->dir, "profile", NULL);
+  fixture->context = tern_context_new (fixture->profile, &error);
+  g_assert_no_error (error);
+  tern_context_set_ca_file (fixture->context, tern_test_servers_get_ca_file (servers));
+}
+
+static void
+open_window (Fixture *fixture)
+{
+  fixture->window = tern_preferences_window_new (NULL, fixture->context);
+  g_object_add_weak_pointer (G_OBJECT (fixture->window), (gpointer *) &fixture->window);
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), 640, 720);
+  gtk_window_present (GTK_WINDOW (fixture->window));
+  drain ();
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  if (fixture->window != NULL)
+    gtk_window_destroy (GTK_WINDOW (fixture->window));
+  drain ();
+  g_assert_finalize_object (fixture->context);
+  tern_test_remove_tree (fixture->dir);
+  g_free (fixture->profile);
+  g_free (fixture->dir);
+}
+
+/* Alice's account on the local Dovecot (IMAPS) with @password. */
+static TernAccount *
+add_account (Fixture    *fixture,
+             const char *password)
+{
+  const char *user = tern_test_servers_get_user (servers, 0);
+  g_autoptr(TernServer) imap = tern_server_new ("127.0.0.1",
+                                                tern_test_servers_get_port (servers,
+                                                                            TERN_TEST_SERVICE_IMAPS),
+                                                TERN_TLS_MODE_IMPLICIT);
+  g_autoptr(TernServer) smtp = tern_server_new ("127.0.0.1",
+                                                tern_test_servers_get_port (servers,
+                                                                            TERN_TEST_SERVICE_SUBMISSIONS),
+                                                TERN_TLS_MODE_IMPLICIT);
+  g_autoptr(TernAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+
+  imap->username = g_strdup (user);
+  smtp->username = g_strdup (user);
+  account = tern_account_new ("Alice", user, TERN_ACCOUNT_PROTOCOL_IMAP, imap, smtp);
+  g_assert_true (tern_account_manager_add (tern_context_get_accounts (fixture->context), account,
+                                           password, NULL, &error));
+  g_assert_no_error (error);
+  return account; /* the manager keeps it */
+}
+
+static gboolean
+sync_account (Fixture     *fixture,
+              TernAccount *account,
+              GError     **error)
+{
+  return tern_imap_sync_account (fixture->context, account, TERN_IMAP_SYNC_BODIES_NONE, NULL, NULL,
+                                 NULL, NULL, error);
+}
+
+/* Tests */
+
+static void
+test_edit_account (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  TernAccount *account = add_account (fixture, "not-the-password");
+  const char *right = tern_test_servers_get_password (servers, 0);
+  g_autofree char *stored = NULL;
+  g_autofree char *signature = NULL;
+  g_autoptr(TernContext) reopened = NULL;
+  g_autoptr(TernAccount) loaded = NULL;
+  GtkWidget *page;
+
+  /* The wrong password: the server refuses it. */
+  g_assert_false (sync_account (fixture, account, &error));
+  g_assert_nonnull (error);
+  g_test_message ("With the wrong password: %s", error->message);
+  g_clear_error (&error);
+
+  open_window (fixture);
+  g_assert_true (shows_label (GTK_WIDGET (fixture->window), "Alice"));
+  save_screenshot (GTK_WIDGET (fixture->window), "preferences.png");
+  page = tern_preferences_window_show_account (fixture->window, account);
+  drain ();
+  g_assert_true (tern_account_preferences_get_account (TERN_ACCOUNT_PREFERENCES (page)) == account);
+
+  /* Name and signature, saved. */
+  gtk_editable_set_text (GTK_EDITABLE (child (page, "name_row")), "Alice Liddell");
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (child (page, "signature_view"))),
+                            "Alice\nWonderland Ltd.", -1);
+  g_assert_true (gtk_widget_activate_action (page, "account.save", NULL));
+  g_test_message ("%s", tern_account_preferences_get_status (TERN_ACCOUNT_PREFERENCES (page)));
+  g_assert_cmpstr (tern_account_preferences_get_status (TERN_ACCOUNT_PREFERENCES (page)), ==,
+                   _("Saved."));
+  g_assert_cmpstr (tern_account_get_display_name (account), ==, "Alice Liddell");
+  save_screenshot (GTK_WIDGET (fixture->window), "preferences-account.png");
+
+  /* The new password: in the keyring, out of the field, and it works. */
+  gtk_editable_set_text (GTK_EDITABLE (child (page, "password_row")), right);
+  g_assert_true (gtk_widget_activate_action (page, "account.change-password", NULL));
+  g_assert_cmpstr (tern_account_preferences_get_status (TERN_ACCOUNT_PREFERENCES (page)), ==,
+                   _("The new password is in the keyring."));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child (page, "password_row"))), ==, "");
+  stored = tern_secrets_lookup (tern_account_get_uuid (account), TERN_SECRET_ROLE_INCOMING, NULL,
+                                &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (stored, ==, right);
+  g_assert_false (tern_test_tree_contains (fixture->dir, right));
+  g_assert_true (sync_account (fixture, account, &error));
+  g_assert_no_error (error);
+
+  /* A plaintext server only after the confirmation. */
+  {
+    GtkWidget *confirm = child (page, "confirm_check");
+    TernWizardManualPage *servers_form = TERN_WIZARD_MANUAL_PAGE (child (page, "servers"));
+    g_autoptr(TernAutoconfigServer) incoming = NULL;
+    g_autoptr(TernAutoconfigServer) outgoing = NULL;
+
+    incoming = tern_wizard_manual_page_dup_incoming (servers_form, &error);
+    g_assert_no_error (error);
+    outgoing = tern_wizard_manual_page_dup_outgoing (servers_form, &error);
+    g_assert_no_error (error);
+    incoming->server->security = TERN_TLS_MODE_PLAIN;
+    incoming->server->port = tern_test_servers_get_port (servers, TERN_TEST_SERVICE_IMAP);
+    tern_wizard_manual_page_set_servers (servers_form, incoming, outgoing);
+    g_assert_true (gtk_widget_activate_action (page, "account.save", NULL));
+    g_assert_true (gtk_widget_get_visible (confirm));
+    g_assert_cmpint (tern_account_get_incoming (account)->security, ==, TERN_TLS_MODE_IMPLICIT);
+    gtk_check_button_set_active (GTK_CHECK_BUTTON (confirm), TRUE);
+    g_assert_true (gtk_widget_activate_action (page, "account.save", NULL));
+    g_assert_cmpint (tern_account_get_incoming (account)->security, ==, TERN_TLS_MODE_PLAIN);
+    g_assert_cmpuint (tern_account_get_incoming (account)->port, ==,
+                      tern_test_servers_get_port (servers, TERN_TEST_SERVICE_IMAP));
+  }
+
+  /* A fresh look at the profile. */
+  reopened = tern_context_new (fixture->profile, &error);
+  g_assert_no_error (error);
+  loaded = g_list_model_get_item (G_LIST_MODEL (tern_context_get_accounts (reopened)), 0);
+  g_assert_cmpstr (tern_account_get_display_name (loaded), ==, "Alice Liddell");
+  g_assert_cmpint (tern_account_get_incoming (loaded)->security, ==, TERN_TLS_MODE_PLAIN);
+  signature = tern_account_options_get_signature (tern_context_get_store (reopened),
+                                                  tern_account_get_id (loaded), &error);
+  g_assert_cmpstr (signature, ==, "Alice\nWonderland Ltd.");
+  g_clear_object (&loaded);
+
+  g_assert_true (tern_account_manager_remove (tern_context_get_accounts (fixture->context),
+                                              account, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_forget_pin (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  static const char fingerprint[] = "0F:1E:2D:3C:4B:5A:69:78:87:96:A5:B4:C3:D2:E1:F0:"
+                                    "0F:1E:2D:3C:4B:5A:69:78:87:96:A5:B4:C3:D2:E1:F0";
+  TernStore *store = tern_context_get_store (fixture->context);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pin = NULL;
+
+  g_assert_true (tern_certificate_pins_accept (store, "mail.example.org", 993, fingerprint,
+                                               &error));
+  g_assert_true (tern_certificate_pins_accept (store, "smtp.example.org", 465, fingerprint,
+                                               &error));
+  open_window (fixture);
+  adw_preferences_window_set_visible_page_name (ADW_PREFERENCES_WINDOW (fixture->window),
+                                                "security");
+  drain ();
+  g_assert_true (shows_label (GTK_WIDGET (fixture->window), "mail.example.org:993"));
+  save_screenshot (GTK_WIDGET (fixture->window), "preferences-security.png");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "prefs.forget-pin", "s",
+                                             "mail.example.org:993"));
+  drain ();
+  pin = tern_certificate_pins_lookup (store, "mail.example.org", 993, &error);
+  g_assert_no_error (error);
+  g_assert_null (pin);
+  g_assert_false (shows_label (GTK_WIDGET (fixture->window), "mail.example.org:993"));
+  g_assert_true (shows_label (GTK_WIDGET (fixture->window), "smtp.example.org:465"));
+  pin = tern_certificate_pins_lookup (store, "smtp.example.org", 465, &error);
+  g_assert_cmpstr (pin, ==, fingerprint);
+}
+
+static void
+test_other_pages (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
+  const char *senders[] = { "news@example.org", "boss@example.org", NULL };
+  g_auto(GStrv) left = NULL;
+
+  add_account (fixture, "x");
+  g_settings_set_strv (settings, "trusted-senders", senders);
+  open_window (fixture);
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *names[] = { "sync", "reading", "composing" };
+      g_autofree char *file = g_strdup_printf ("preferences-%s.png", names[i]);
+
+      adw_preferences_window_set_visible_page_name (ADW_PREFERENCES_WINDOW (fixture->window),
+                                                    names[i]);
+      save_screenshot (GTK_WIDGET (fixture->window), file);
+    }
+  adw_preferences_window_set_visible_page_name (ADW_PREFERENCES_WINDOW (fixture->window), "reading");
+  drain ();
+  g_assert_true (shows_label (GTK_WIDGET (fixture->window), "boss@example.org"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "prefs.forget-sender",
+                                             "s", "BOSS@example.org"));
+  drain ();
+  left = g_settings_get_strv (settings, "trusted-senders");
+  g_assert_cmpuint (g_strv_length (left), ==, 1);
+  g_assert_cmpstr (left[0], ==, "news@example.org");
+  g_assert_false (shows_label (GTK_WIDGET (fixture->window), "boss@example.org"));
+  g_settings_reset (settings, "trusted-senders");
+  g_assert_true (tern_account_manager_remove (tern_context_get_accounts (fixture->context),
+                                              g_list_model_get_item (G_LIST_MODEL (tern_context_get_accounts (fixture->context)), 0),
+                                              NULL, NULL));
+}
+
+static gboolean
+dialog_shown (gpointer data)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_MESSAGE_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
+        {
+          *(AdwMessageDialog **) data = ADW_MESSAGE_DIALOG (window);
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+static void
+test_remove_account (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  TernAccount *account = add_account (fixture, tern_test_servers_get_password (servers, 0));
+  TernStore *store = tern_context_get_store (fixture->context);
+  g_autofree char *uuid = g_strdup (tern_account_get_uuid (account));
+  gint64 id = tern_account_get_id (account);
+  g_autoptr(GPtrArray) folders = NULL;
+  g_autofree char *secret = NULL;
+  AdwMessageDialog *dialog = NULL;
+  GtkWidget *page;
+
+  g_assert_true (tern_test_servers_add_messages (servers, tern_test_servers_get_user (servers, 0),
+                                                 NULL, 2, &error));
+  sync_account (fixture, account, &error);
+  g_assert_no_error (error);
+  folders = tern_mail_store_list_folders (store, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (folders->len, >, 0);
+  g_clear_pointer (&folders, g_ptr_array_unref);
+
+  open_window (fixture);
+  page = tern_preferences_window_show_account (fixture->window, account);
+  drain ();
+
+  /* Cancel keeps it. */
+  g_assert_true (gtk_widget_activate_action (page, "account.remove", NULL));
+  wait_until (dialog_shown, &dialog, "the confirmation");
+  save_screenshot (GTK_WIDGET (dialog), "preferences-remove.png");
+  adw_message_dialog_response (dialog, "cancel");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  drain ();
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (tern_context_get_accounts (fixture->context))), ==, 1);
+
+  dialog = NULL;
+  g_assert_true (gtk_widget_activate_action (page, "account.remove", NULL));
+  wait_until (dialog_shown, &dialog, "the confirmation");
+  adw_message_dialog_response (dialog, "remove");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  drain ();
+
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (tern_context_get_accounts (fixture->context))), ==, 0);
+  g_assert_false (shows_label (GTK_WIDGET (fixture->window), "Alice"));
+  folders = tern_mail_store_list_folders (store, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (folders->len, ==, 0);
+  secret = tern_secrets_lookup (uuid, TERN_SECRET_ROLE_INCOMING, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (secret);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  gtk_init ();
+  adw_init ();
+  tern_ui_register_resources ();
+
+  servers = tern_test_servers_start (&error);
+  g_assert_no_error (error);
+
+  g_test_add ("/tern/preferences/edit-account", Fixture, NULL, fixture_setup, test_edit_account,
+              fixture_teardown);
+  g_test_add ("/tern/preferences/forget-pin", Fixture, NULL, fixture_setup, test_forget_pin,
+              fixture_teardown);
+  g_test_add ("/tern/preferences/other-pages", Fixture, NULL, fixture_setup, test_other_pages,
+              fixture_teardown);
+  g_test_add ("/tern/preferences/remove-account", Fixture, NULL, fixture_setup,
+              test_remove_account, fixture_teardown);
+
+  status = g_test_run ();
+  tern_test_servers_free (servers);
+  return status;
+}
