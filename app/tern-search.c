@@ -453,15 +453,15 @@ typedef enum {
 
 /* Counting a search's rows is most of its time when a word is common
  * (38,000 matches in a folder of 100,000): the matches are read in rowid
- * order and each one's folder is looked up in messages_id_folder, a narrow
- * covering index (migration 007 makes sure it is there), instead of the
- * rows of messages, and without building a set of all the matches first
- * as "m.id IN (SELECT rowid ...)" does.  Filters on other columns still
- * read the row of each match. */
-#define COUNT_ROWS_SQL                                                                  \
-  "SELECT m.id AS ident FROM messages_fts"                                              \
-  " CROSS JOIN messages m INDEXED BY messages_id_folder ON m.id = messages_fts.rowid"   \
-  " WHERE %s"
+ * order and each one is looked up by id, without building a set of all
+ * the matches first as "m.id IN (SELECT rowid ...)" does.  Without
+ * filters, only its folder is needed: the lookup is in messages_id_folder,
+ * a narrow covering index (migration 007 makes sure it is there), rather
+ * than in the wide rows of messages.  %s: INDEXED BY or nothing, %s: the
+ * condition. */
+#define COUNT_ROWS_SQL                                                              \
+  "SELECT m.id AS ident FROM messages_fts CROSS JOIN messages m %s"                 \
+  " ON m.id = messages_fts.rowid WHERE %s"
 
 static char *
 build_sql (TernSearchQuery *query,
@@ -555,7 +555,9 @@ tern_search_run (TernStore        *store,
   by_matches = build_sql (query, scope, scope_id, same_bindings, BY_MATCHES);
   g_ptr_array_set_size (same_bindings, 0);
   joined = build_sql (query, scope, scope_id, same_bindings, JOINED);
-  count_rows = g_strdup_printf (COUNT_ROWS_SQL, joined);
+  count_rows = g_strdup_printf (COUNT_ROWS_SQL,
+                                query->filters->len == 0 ? "INDEXED BY messages_id_folder" : "",
+                                joined);
   list = _tern_message_list_new_counted (store, by_matches, count_rows, bindings,
                                          scope == TERN_SEARCH_SCOPE_FOLDER ? &scope_id : NULL,
                                          scope == TERN_SEARCH_SCOPE_FOLDER ? 1 : 0, error);

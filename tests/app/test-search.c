@@ -11,6 +11,7 @@
 #include "tern-app-error.h"
 #include "tern-context.h"
 #include "tern-mail-store-private.h"
+#include "tern-message-list-private.h"
 #include "tern-search.h"
 #include "tern-test-util.h"
 
@@ -463,6 +464,68 @@ test_refresh (Fixture       *fixture,
     }
 }
 
+/* The plans SQLite makes for a search's count: from the full-text matches,
+ * each looked up by id in the narrow index, never a scan of the messages
+ * nor a set of all the matches built first; for every operator and
+ * scope. */
+static char *
+count_plan (TernMessageList *list)
+{
+  sqlite3_stmt *count = _tern_message_list_statement (list, TERN_MESSAGE_STMT_COUNT);
+  g_autofree char *sql = g_strdup_printf ("EXPLAIN QUERY PLAN %s", sqlite3_sql (count));
+  g_autoptr(sqlite3_stmt) explain = NULL;
+  GString *plan = g_string_new (NULL);
+
+  sqlite3_reset (count);
+  g_assert_cmpint (sqlite3_prepare_v2 (list->db, sql, -1, &explain, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (explain) == SQLITE_ROW)
+    g_string_append_printf (plan, "%s\n", sqlite3_column_text (explain, 3));
+  return g_string_free (plan, FALSE);
+}
+
+static void
+test_plans (Fixture       *fixture,
+            gconstpointer  data)
+{
+  static const char * const queries[] = {
+    "quarterly", "from:bob", "to:alice", "subject:report", "report has:attachment",
+    "report is:unread", "report is:read", "report is:starred", "report before:2026-03-01",
+    "report after:2026-01-01", "from:bob to:alice subject:quarterly is:starred",
+  };
+  struct { TernSearchScope scope; gint64 id; } scopes[] = {
+    { TERN_SEARCH_SCOPE_EVERYWHERE, 0 },
+    { TERN_SEARCH_SCOPE_ACCOUNT, 7 },
+    { TERN_SEARCH_SCOPE_FOLDER, fixture->inbox_id },
+  };
+
+  for (guint q = 0; q < G_N_ELEMENTS (queries); q++)
+    for (guint s = 0; s < G_N_ELEMENTS (scopes); s++)
+      {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(TernMessageList) list = tern_search_run (fixture->store, queries[q], FALSE,
+                                                           scopes[s].scope, scopes[s].id, &error);
+        g_autofree char *plan = NULL;
+        gboolean filters = strstr (queries[q], "is:") || strstr (queries[q], "has:") ||
+                           strstr (queries[q], "before:") || strstr (queries[q], "after:");
+
+        g_assert_no_error (error);
+        plan = count_plan (list);
+        g_test_message ("%s (scope %d):\n%s", queries[q], scopes[s].scope, plan);
+        g_assert_true (g_str_has_prefix (plan, "SCAN messages_fts VIRTUAL TABLE"));
+        /* By id: in the narrow index when only the folder matters. */
+        if (!filters)
+          g_assert_nonnull (strstr (plan, "SEARCH m USING COVERING INDEX messages_id_folder (id=?"));
+        else
+          g_assert_nonnull (strstr (plan, "SEARCH m USING INTEGER PRIMARY KEY (rowid=?)"));
+        /* The full-text matches are the only scan, read once (an
+         * account's folders may be listed: a few rows). */
+        g_assert_null (strstr (strstr (plan, "\n"), "SCAN "));
+        g_assert_null (strstr (strstr (plan, "\n"), "messages_fts"));
+        g_assert_null (strstr (plan, "TEMP B-TREE"));
+        g_assert_finalize_object (g_steal_pointer (&list));
+      }
+}
+
 /* Results equal a scan: a generated corpus of a few thousand messages,
  * more than a word search sorts from its matches (tern-search.c), every
  * operator in every scope, compared with what a loop over the messages
@@ -795,6 +858,7 @@ main (int    argc,
   ADD ("bodies", test_bodies);
   ADD ("refresh", test_refresh);
   ADD ("equals-scan", test_equals_scan);
+  ADD ("plans", test_plans);
   ADD ("cli", test_cli);
 #undef ADD
 
