@@ -672,6 +672,57 @@ test_draft (Fixture       *fixture,
   wait_until (server_lacks, &drafts, "the older draft to leave the server's Drafts");
 }
 
+/* A draft with only some text: the timer saves it, reopened it has the
+ * same (empty) fields; changed and closed, Save keeps it; Send still
+ * refuses it. */
+static void
+test_draft_without_recipients (Fixture       *fixture,
+                               gconstpointer  data)
+{
+  g_autofree char *body = g_strdup_printf ("Just a thought %" G_GINT64_FORMAT ".\n",
+                                           g_get_real_time ());
+  g_autofree char *body2 = g_strconcat (body, "And another.\n", NULL);
+  TernComposerWindow *window;
+  TernComposer *composer;
+  AdwMessageDialog *dialog;
+  gint64 draft_id;
+
+  window = present (tern_composer_window_new (NULL, fixture->alice.context, NULL));
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  composer = tern_composer_window_get_composer (window);
+  tern_composer_set_body (composer, body);
+  wait_until (has_draft, window, "the draft to be saved");
+  g_assert_cmpstr (tern_composer_window_get_status (window), ==, "Draft saved");
+  draft_id = tern_composer_window_get_draft_id (window);
+  gtk_window_close (GTK_WINDOW (window));
+  wait_until (is_gone, &window, "the window to close");
+
+  window = present (tern_composer_window_new_from_draft (NULL, fixture->alice.context, draft_id));
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  composer = tern_composer_window_get_composer (window);
+  g_assert_nonnull (composer);
+  g_assert_cmpstr (tern_composer_get_to (composer), ==, NULL);
+  g_assert_cmpstr (tern_composer_get_cc (composer), ==, NULL);
+  g_assert_cmpstr (tern_composer_get_bcc (composer), ==, NULL);
+  g_assert_cmpstr (tern_composer_get_subject (composer), ==, "");
+  g_assert_cmpstr (tern_composer_get_body (composer), ==, body);
+
+  /* Send says what is missing and keeps the window. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "composer.send", NULL));
+  drain ();
+  g_assert_nonnull (window);
+  g_assert_nonnull (strstr (tern_composer_window_get_status (window), "recipient"));
+
+  /* Closing with a change asks; Save keeps the newer text. */
+  tern_composer_set_body (composer, body2);
+  gtk_window_close (GTK_WINDOW (window));
+  drain ();
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog);
+  adw_message_dialog_response (dialog, "save");
+  wait_until (is_gone, &window, "the window to close after Save");
+}
+
 static void
 test_mailto (Fixture       *fixture,
              gconstpointer  data)
@@ -786,6 +837,20 @@ find_delete_button (GtkWidget *widget)
   return NULL;
 }
 
+typedef struct
+{
+  TernComposerWindow *window;
+  const char *text;
+} ShownSize;
+
+static gboolean
+shows_size (gpointer data)
+{
+  ShownSize *shown = data;
+
+  return shows_label (GTK_WIDGET (shown->window), shown->text);
+}
+
 /* The outbox learns the server's SIZE (Postfix's message_size_limit of
  * the test servers, 50 MiB) when it sends; an attachment that makes the
  * message larger brings the warning, with its size in the list; removing
@@ -803,6 +868,7 @@ test_size_warning (Fixture       *fixture,
   g_autofree char *limit_text = g_format_size (52428800); /* "52.4 MB" */
   TernStore *store = tern_context_get_store (fixture->alice.context);
   TernComposerWindow *window;
+  ShownSize shown_size;
   guint n_sent = 0;
   int fd;
 
@@ -836,10 +902,12 @@ test_size_warning (Fixture       *fixture,
   g_assert_nonnull (tern_composer_window_get_size_warning (window));
   g_assert_nonnull (strstr (tern_composer_window_get_size_warning (window), limit_text));
   g_assert_nonnull (strstr (tern_composer_window_get_size_warning (window), "will not be sent"));
-  g_assert_true (shows_label (GTK_WIDGET (window), size_text));
+  shown_size.window = window;
+  shown_size.text = size_text;
+  wait_until (shows_size, &shown_size, "the attachment's size in the list");
   save_screenshot (GTK_WIDGET (window), "composer-size.png");
 
-  gtk_widget_activate (find_delete_button (GTK_WIDGET (window)));
+  g_signal_emit_by_name (find_delete_button (GTK_WIDGET (window)), "clicked");
   drain ();
   g_assert_null (tern_composer_window_get_size_warning (window));
   gtk_window_destroy (GTK_WINDOW (window));
@@ -875,6 +943,8 @@ main (int    argc,
               fixture_teardown);
   g_test_add ("/tern/ui/composer/mailto", Fixture, NULL, fixture_setup, test_mailto,
               fixture_teardown);
+  g_test_add ("/tern/ui/composer/draft-without-recipients", Fixture, NULL, fixture_setup,
+              test_draft_without_recipients, fixture_teardown);
   g_test_add ("/tern/ui/composer/size-warning", Fixture, NULL, fixture_setup, test_size_warning,
               fixture_teardown);
   g_test_add ("/tern/ui/composer/main-window", Fixture, NULL, fixture_setup, test_main_window,

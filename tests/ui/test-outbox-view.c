@@ -152,7 +152,8 @@ press (Fixture    *fixture,
   GtkWidget *button = find_widget (outbox_widget (fixture), is_button, label);
 
   g_assert_nonnull (button);
-  gtk_widget_activate (button);
+  /* What a click does (activate would wait for the press animation). */
+  g_signal_emit_by_name (button, "clicked");
   drain ();
 }
 
@@ -413,9 +414,10 @@ test_edit (Fixture       *fixture,
   select_outbox (fixture);
   g_assert_null (find_composer ());
   press (fixture, "_Edit");
+  g_assert_cmpstr (tern_outbox_view_get_error (tern_window_get_outbox_view (fixture->window)), ==,
+                   NULL);
   composer_window = find_composer ();
   g_assert_nonnull (composer_window);
-  g_assert_null (tern_outbox_view_get_error (tern_window_get_outbox_view (fixture->window)));
   composer = tern_composer_window_get_composer (composer_window);
   g_assert_nonnull (composer);
   g_assert_cmpstr (tern_composer_get_subject (composer), ==, fixture->subject);
