@@ -19,6 +19,7 @@ typedef enum {
   TERN_APP_ERROR_NO_PASSWORD,      /* neither the keyring nor a command has one  */
   TERN_APP_ERROR_PASSWORD_COMMAND, /* the user's password command failed         */
   TERN_APP_ERROR_SECRET_SERVICE,   /* the keyring is unavailable or refused      */
+  TERN_APP_ERROR_OFFLINE,          /* "Work Offline" is on: no connection tried  */
 } TernAppError;
 
 GQuark tern_app_error_quark (void);

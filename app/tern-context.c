@@ -6,6 +6,9 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
+#include "tern-app-error.h"
 #include "tern-certificate-pins.h"
 #include "tern-context.h"
 
@@ -27,6 +30,7 @@ G_DEFINE_FINAL_TYPE (TernContext, tern_context, G_TYPE_OBJECT)
 enum {
   PROP_0,
   PROP_CA_FILE,
+  PROP_OFFLINE,
   N_PROPS
 };
 
@@ -74,6 +78,9 @@ tern_context_get_property (GObject    *object,
     case PROP_CA_FILE:
       g_value_set_string (value, self->ca_file);
       break;
+    case PROP_OFFLINE:
+      g_value_set_boolean (value, tern_context_get_offline (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -91,6 +98,9 @@ tern_context_set_property (GObject      *object,
     {
     case PROP_CA_FILE:
       tern_context_set_ca_file (self, g_value_get_string (value));
+      break;
+    case PROP_OFFLINE:
+      tern_context_set_offline (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -110,6 +120,10 @@ tern_context_class_init (TernContextClass *klass)
   properties[PROP_CA_FILE] =
     g_param_spec_string ("ca-file", NULL, NULL, NULL,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* "Work Offline"; the pool's flag, so that job threads see it too. */
+  properties[PROP_OFFLINE] =
+    g_param_spec_boolean ("offline", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -189,6 +203,25 @@ tern_context_set_ca_file (TernContext *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CA_FILE]);
 }
 
+gboolean
+tern_context_get_offline (TernContext *self)
+{
+  g_return_val_if_fail (TERN_IS_CONTEXT (self), FALSE);
+  return tern_worker_pool_get_offline (self->workers);
+}
+
+void
+tern_context_set_offline (TernContext *self,
+                          gboolean     offline)
+{
+  g_return_if_fail (TERN_IS_CONTEXT (self));
+
+  if (tern_worker_pool_get_offline (self->workers) == !!offline)
+    return;
+  tern_worker_pool_set_offline (self->workers, offline);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OFFLINE]);
+}
+
 /* A connection to @server that trusts what this profile trusts: the system's
  * CAs, the extra CA file, and the one certificate the user accepted for
  * exactly this host and port. */
@@ -203,6 +236,15 @@ tern_context_new_connection (TernContext       *self,
 
   g_return_val_if_fail (TERN_IS_CONTEXT (self), NULL);
   g_return_val_if_fail (server != NULL, NULL);
+
+  /* Every connection of the engine starts here (the worker pool refuses
+   * its jobs too; this covers IDLE's own connections). */
+  if (tern_worker_pool_get_offline (self->workers))
+    {
+      g_set_error_literal (error, TERN_APP_ERROR, TERN_APP_ERROR_OFFLINE,
+                           _("Tern is working offline. Turn off Work Offline to connect."));
+      return NULL;
+    }
 
   pin = tern_certificate_pins_lookup (self->store, server->host, server->port, &local_error);
   if (local_error != NULL)

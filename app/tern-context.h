@@ -32,6 +32,11 @@ TernWorkerPool     *tern_context_get_worker_pool         (TernContext  *self);
 const char         *tern_context_get_ca_file             (TernContext  *self);
 void                tern_context_set_ca_file             (TernContext  *self,
                                                           const char   *ca_file);
+/* "Work Offline": while TRUE, new connections and worker jobs fail at once
+ * with TERN_APP_ERROR_OFFLINE, so nothing reaches the network. */
+gboolean            tern_context_get_offline             (TernContext  *self);
+void                tern_context_set_offline             (TernContext  *self,
+                                                          gboolean      offline);
 TernConnection     *tern_context_new_connection          (TernContext       *self,
                                                           const TernServer  *server,
                                                           GError           **error);

@@ -16,8 +16,11 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "tern-worker-pool.h"
 #include "tern-account-worker-private.h"
+#include "tern-app-error.h"
 
 #include "tern-imap-client.h"
 #include "tern-pop3-client.h"
@@ -48,6 +51,7 @@ struct _TernWorkerPool
   GHashTable *workers;              /* account id (gint64 *) -> TernAccountWorker */
   guint backoff_initial_ms;
   guint backoff_max_ms;
+  gint offline;                     /* atomic: read by job threads */
 };
 
 G_DEFINE_FINAL_TYPE (TernWorkerPool, tern_worker_pool, G_TYPE_OBJECT)
@@ -148,6 +152,8 @@ tern_worker_error_is_network (const GError *error)
            || error->code == TERN_CONNECTION_ERROR_IO_FAILED;
   if (error->domain == G_RESOLVER_ERROR)
     return TRUE;
+  if (error->domain == TERN_APP_ERROR)
+    return error->code == TERN_APP_ERROR_OFFLINE;
   /* The server said BYE: it is shutting down or dropped us; later it may
    * be back. */
   if (error->domain == TERN_IMAP_ERROR)
@@ -177,12 +183,16 @@ tern_worker_error_is_network (const GError *error)
 }
 
 static void
-run_job (TernWorkerJob *job)
+run_job (TernWorkerPool *self,
+         TernWorkerJob  *job)
 {
   TernAccountWorker *worker = job->worker;
   TernWorkerOutcome outcome;
 
-  if (!g_cancellable_set_error_if_cancelled (job->cancellable, &job->error))
+  if (g_atomic_int_get (&self->offline))
+    g_set_error_literal (&job->error, TERN_APP_ERROR, TERN_APP_ERROR_OFFLINE,
+                         _("Tern is working offline. Turn off Work Offline to connect."));
+  else if (!g_cancellable_set_error_if_cancelled (job->cancellable, &job->error))
     {
       _tern_account_worker_set_state (worker, TERN_WORKER_STATE_CONNECTING);
       job->ok = job->func (job, job->data, job->cancellable, &job->error);
@@ -206,6 +216,7 @@ drain_worker (gpointer data,
               gpointer user_data)
 {
   TernAccountWorker *worker = data;
+  TernWorkerPool *self = user_data;
 
   for (;;)
     {
@@ -215,7 +226,7 @@ drain_worker (gpointer data,
       job = _tern_account_worker_pop (worker);
       if (job == NULL)
         break;
-      run_job (job);
+      run_job (self, job);
       _tern_account_worker_job_done (worker);
 
       source = g_idle_source_new ();
@@ -331,6 +342,10 @@ void
 _tern_worker_pool_emit_reconnect (TernWorkerPool *self,
                                   TernAccount    *account)
 {
+  /* Failing at once without a connection is what offline means; going
+   * online syncs everything anyway. */
+  if (g_atomic_int_get (&self->offline))
+    return;
   g_signal_emit (self, pool_signals[SIGNAL_RECONNECT], 0, account);
 }
 
@@ -403,6 +418,21 @@ tern_worker_pool_run_finish (TernWorkerPool  *self,
                         FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+tern_worker_pool_set_offline (TernWorkerPool *self,
+                              gboolean        offline)
+{
+  g_return_if_fail (TERN_IS_WORKER_POOL (self));
+  g_atomic_int_set (&self->offline, !!offline);
+}
+
+gboolean
+tern_worker_pool_get_offline (TernWorkerPool *self)
+{
+  g_return_val_if_fail (TERN_IS_WORKER_POOL (self), FALSE);
+  return g_atomic_int_get (&self->offline);
 }
 
 void

@@ -73,12 +73,19 @@ void               tern_worker_pool_run_async      (TernWorkerPool       *self,
 gboolean           tern_worker_pool_run_finish     (TernWorkerPool       *self,
                                                     GAsyncResult         *result,
                                                     GError              **error);
+/* While offline ("Work Offline"), jobs fail at once with
+ * TERN_APP_ERROR_OFFLINE, before their function runs, and no reconnect is
+ * emitted.  Main context only. */
+void               tern_worker_pool_set_offline    (TernWorkerPool       *self,
+                                                    gboolean              offline);
+gboolean           tern_worker_pool_get_offline    (TernWorkerPool       *self);
 /* Cancels the running and the queued jobs of @account. */
 void               tern_worker_pool_cancel_account (TernWorkerPool       *self,
                                                     TernAccount          *account);
 
 /* Whether @error means the server could not be reached (retry later), as
- * opposed to a refusal that retrying cannot fix. */
+ * opposed to a refusal that retrying cannot fix.  Working offline counts
+ * as unreachable. */
 gboolean           tern_worker_error_is_network    (const GError         *error);
 
 G_END_DECLS

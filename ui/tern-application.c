@@ -14,6 +14,8 @@
 #include "tern-composer-window.h"
 #include "tern-demo.h"
 #include "tern-mailto.h"
+#include "tern-new-mail.h"
+#include "tern-notifications.h"
 #include "tern-preferences-window.h"
 #include "tern-ui-resources.h"
 #include "tern-window.h"
@@ -27,6 +29,8 @@ struct _TernApplication
   GtkWindow *wizard; /* weak: the account wizard while it is open */
   GtkWindow *preferences; /* weak: the preferences while they are open */
   gboolean demo;     /* --demo: the demo servers and profile */
+  TernNewMail *new_mail;
+  TernNotifications *notifications;
 };
 
 G_DEFINE_FINAL_TYPE (TernApplication, tern_application, ADW_TYPE_APPLICATION)
@@ -102,6 +106,36 @@ set_window_accels (TernApplication *self)
                                            window_accels[i].accels);
 }
 
+/* app.work-offline: the setting itself when there is one, so that the
+ * menu's check, the setting and the context follow each other. */
+static void
+work_offline_change_state (GSimpleAction *action,
+                           GVariant      *state,
+                           gpointer       user_data)
+{
+  TernApplication *self = TERN_APPLICATION (user_data);
+
+  g_simple_action_set_state (action, state);
+  if (self->context != NULL)
+    tern_context_set_offline (self->context, g_variant_get_boolean (state));
+}
+
+static void
+add_work_offline_action (TernApplication *self)
+{
+  g_autoptr(GAction) action = NULL;
+
+  if (self->settings != NULL)
+    action = g_settings_create_action (self->settings, "work-offline");
+  else
+    {
+      action = G_ACTION (g_simple_action_new_stateful ("work-offline", NULL,
+                                                       g_variant_new_boolean (FALSE)));
+      g_signal_connect (action, "change-state", G_CALLBACK (work_offline_change_state), self);
+    }
+  g_action_map_add_action (G_ACTION_MAP (self), action);
+}
+
 static void
 tern_application_startup (GApplication *app)
 {
@@ -117,16 +151,14 @@ tern_application_startup (GApplication *app)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences",
                                          preferences_accels);
   set_window_accels (self);
+  add_work_offline_action (self);
 }
 
 static gboolean
-ensure_context (TernApplication  *self,
-                GError          **error)
+open_context (TernApplication  *self,
+              GError          **error)
 {
   g_autofree char *ca_file = NULL;
-
-  if (self->context != NULL)
-    return TRUE;
 
   /* The demo trusts its CA in its own context only: the user's ca-file
    * setting stays as it is.  The servers stop with us, even on a crash. */
@@ -146,6 +178,24 @@ ensure_context (TernApplication  *self,
       tern_context_set_ca_file (self->context, ca_file);
       g_settings_bind (self->settings, "ca-file", self->context, "ca-file", G_SETTINGS_BIND_GET);
     }
+  return TRUE;
+}
+
+/* The context, and what runs with it: new mail notifications and Work
+ * Offline. */
+static gboolean
+ensure_context (TernApplication  *self,
+                GError          **error)
+{
+  if (self->context != NULL)
+    return TRUE;
+  if (!open_context (self, error))
+    return FALSE;
+  self->new_mail = tern_new_mail_new (self->context);
+  self->notifications = tern_notifications_new (GTK_APPLICATION (self), self->new_mail);
+  if (self->settings != NULL)
+    g_settings_bind (self->settings, "work-offline", self->context, "offline",
+                     G_SETTINGS_BIND_GET);
   return TRUE;
 }
 
@@ -270,6 +320,21 @@ preferences_activated (GSimpleAction *action,
   gtk_window_present (self->preferences);
 }
 
+/* A notification's click: the window, showing the message. */
+static void
+show_message_activated (GSimpleAction *action,
+                        GVariant      *parameter,
+                        gpointer       user_data)
+{
+  TernApplication *self = TERN_APPLICATION (user_data);
+  GtkWindow *window;
+
+  g_application_activate (G_APPLICATION (self));
+  window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  if (TERN_IS_WINDOW (window))
+    tern_window_show_message (TERN_WINDOW (window), g_variant_get_int64 (parameter));
+}
+
 static void
 quit_activated (GSimpleAction *action,
                 GVariant      *parameter,
@@ -284,6 +349,7 @@ static const GActionEntry app_actions[] = {
   /* The desktop file's action, activated over D-Bus (DBusActivatable). */
   { "new-message", compose_activated },
   { "add-account", add_account_activated },
+  { "show-message", show_message_activated, "x" },
   { "preferences", preferences_activated },
 };
 
@@ -323,6 +389,8 @@ tern_application_dispose (GObject *object)
     gtk_window_destroy (self->wizard);
   if (self->preferences != NULL)
     gtk_window_destroy (self->preferences);
+  g_clear_object (&self->notifications);
+  g_clear_object (&self->new_mail);
   g_clear_object (&self->context);
   g_clear_object (&self->settings);
 

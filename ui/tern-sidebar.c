@@ -17,6 +17,7 @@
 
 #include <glib/gi18n.h>
 
+#include "tern-mail-store.h"
 #include "tern-outbox.h"
 #include "tern-sidebar.h"
 
@@ -144,6 +145,8 @@ typedef struct
   GtkLabel *error_label;
   GtkButton *retry_button;
   GtkLabel *count;
+  GtkWidget *labels;
+  TernContext *context; /* the sidebar's */
   GObject *item;
   GPtrArray *sources; /* objects whose "notify" the row follows */
 } RowWidgets;
@@ -166,6 +169,79 @@ set_count (GtkLabel *label,
   gtk_widget_set_visible (GTK_WIDGET (label), count > 0);
 }
 
+/* Last sync */
+
+char *
+tern_sidebar_describe_last_sync (gint64 last_sync,
+                                 gint64 now)
+{
+  gint64 ago = now - last_sync;
+
+  if (last_sync <= 0)
+    return g_strdup (_("Never synced"));
+  if (ago < 60)
+    return g_strdup (_("Synced just now"));
+  if (ago < 3600)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Synced %d minute ago",
+                                         "Synced %d minutes ago", (int) (ago / 60)),
+                            (int) (ago / 60));
+  if (ago < 86400)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Synced %d hour ago",
+                                         "Synced %d hours ago", (int) (ago / 3600)),
+                            (int) (ago / 3600));
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Synced %d day ago", "Synced %d days ago",
+                                       (int) (ago / 86400)),
+                          (int) (ago / 86400));
+}
+
+/* This run's last sync, else the last one a folder of the account
+ * recorded (an earlier run's). */
+static gint64
+account_last_sync (TernContext      *context,
+                   TernSidebarEntry *entry)
+{
+  gint64 last_sync = tern_account_worker_get_last_sync (entry->worker);
+  g_autoptr(GPtrArray) folders = NULL;
+
+  if (last_sync != 0 || context == NULL)
+    return last_sync;
+  folders = tern_mail_store_list_folders (tern_context_get_store (context),
+                                          tern_account_get_id (entry->account), NULL);
+  for (guint i = 0; folders != NULL && i < folders->len; i++)
+    last_sync = MAX (last_sync, ((TernMailFolder *) folders->pdata[i])->last_sync);
+  return last_sync;
+}
+
+static char *
+describe_account (TernContext      *context,
+                  TernSidebarEntry *entry)
+{
+  g_autofree char *synced = tern_sidebar_describe_last_sync (
+    account_last_sync (context, entry), g_get_real_time () / G_USEC_PER_SEC);
+
+  if (context != NULL && tern_context_get_offline (context))
+    return g_strdup_printf ("%s\n%s", _("Working offline"), synced);
+  return g_steal_pointer (&synced);
+}
+
+/* Computed when shown, so that "2 minutes ago" is never stale. */
+static gboolean
+query_tooltip_cb (GtkWidget  *widget,
+                  int         x,
+                  int         y,
+                  gboolean    keyboard,
+                  GtkTooltip *tooltip,
+                  RowWidgets *row)
+{
+  g_autofree char *text = NULL;
+
+  if (!TERN_IS_SIDEBAR_ENTRY (row->item) || TERN_SIDEBAR_ENTRY (row->item)->kind != ENTRY_ACCOUNT)
+    return FALSE;
+  text = describe_account (row->context, TERN_SIDEBAR_ENTRY (row->item));
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
+}
+
 static void
 update_account_row (RowWidgets       *row,
                     TernSidebarEntry *entry)
@@ -174,10 +250,18 @@ update_account_row (RowWidgets       *row,
   gboolean busy = state == TERN_WORKER_STATE_CONNECTING || state == TERN_WORKER_STATE_SYNCING;
   gboolean failed = state == TERN_WORKER_STATE_ERROR || state == TERN_WORKER_STATE_OFFLINE;
   const char *reason = tern_account_worker_get_last_error (entry->worker);
+  gboolean offline = row->context != NULL && tern_context_get_offline (row->context);
 
   gtk_image_set_from_icon_name (row->icon, "avatar-default-symbolic");
   gtk_label_set_text (row->title, tern_account_get_display_name (entry->account));
   gtk_label_set_text (row->subtitle, tern_account_get_address (entry->account));
+  gtk_widget_set_has_tooltip (row->labels, TRUE);
+  /* Work Offline is the user's choice, not a failure to show. */
+  if (offline)
+    {
+      gtk_label_set_text (row->subtitle, _("Working offline"));
+      busy = failed = FALSE;
+    }
   gtk_widget_set_visible (GTK_WIDGET (row->subtitle), TRUE);
   gtk_widget_set_visible (GTK_WIDGET (row->spinner), busy);
   gtk_spinner_set_spinning (row->spinner, busy);
@@ -195,6 +279,7 @@ update_account_row (RowWidgets       *row,
 static void
 update_row (RowWidgets *row)
 {
+  gtk_widget_set_has_tooltip (row->labels, FALSE);
   gtk_widget_set_visible (GTK_WIDGET (row->subtitle), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (row->spinner), FALSE);
   gtk_spinner_set_spinning (row->spinner, FALSE);
@@ -325,6 +410,8 @@ setup_row_cb (GtkSignalListItemFactory *factory,
   gtk_widget_set_valign (labels, GTK_ALIGN_CENTER);
   gtk_box_append (GTK_BOX (labels), GTK_WIDGET (row->title));
   gtk_box_append (GTK_BOX (labels), GTK_WIDGET (row->subtitle));
+  row->labels = labels;
+  g_signal_connect (labels, "query-tooltip", G_CALLBACK (query_tooltip_cb), row);
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (row->icon));
   gtk_box_append (GTK_BOX (box), labels);
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (row->spinner));
@@ -350,9 +437,11 @@ bind_row_cb (GtkSignalListItemFactory *factory,
 
   gtk_tree_expander_set_list_row (row->expander, tree_row);
   row->item = item;
+  row->context = TERN_SIDEBAR (user_data)->context;
   follow (row, item);
   if (TERN_IS_SIDEBAR_ENTRY (item) && TERN_SIDEBAR_ENTRY (item)->kind == ENTRY_ACCOUNT)
     {
+      follow (row, row->context);
       follow (row, TERN_SIDEBAR_ENTRY (item)->worker);
       follow (row, TERN_SIDEBAR_ENTRY (item)->account);
       gtk_list_item_set_selectable (list_item, FALSE);

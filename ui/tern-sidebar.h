@@ -33,5 +33,9 @@ TernFolderList *tern_sidebar_get_folder_list      (TernSidebar *self,
 void            tern_sidebar_reload               (TernSidebar *self);
 /* The GtkListView, for tests. */
 GtkListView    *tern_sidebar_get_list_view        (TernSidebar *self);
+/* "Synced 2 minutes ago", "Never synced" (@last_sync 0): what an
+ * account's row says when hovered; both in seconds since the epoch. */
+char           *tern_sidebar_describe_last_sync   (gint64       last_sync,
+                                                   gint64       now);
 
 G_END_DECLS

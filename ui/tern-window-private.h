@@ -64,6 +64,8 @@ struct _TernWindow
   gboolean select_inbox_pending;
   guint layout_idle_id;
   guint mark_read_id;
+  guint check_id;            /* the next check for new mail */
+  gboolean network_available;
 };
 
 void         _tern_window_actions_init    (TernWindow  *self);

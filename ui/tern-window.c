@@ -459,6 +459,97 @@ stop_idles (TernWindow *self)
   g_ptr_array_set_size (self->idles, 0);
 }
 
+/* Keeping up while the window is open: IDLE pushes an IMAP Inbox's new
+ * mail; every check-interval-minutes everything is synced, for POP3,
+ * servers without IDLE and the other folders. */
+
+static void schedule_check (TernWindow *self);
+
+static gboolean
+check_cb (gpointer user_data)
+{
+  TernWindow *self = user_data;
+
+  self->check_id = 0;
+  if (!tern_context_get_offline (self->context))
+    _tern_window_sync_all (self);
+  schedule_check (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_check (TernWindow *self)
+{
+  int minutes = 5;
+
+  if (self->settings != NULL)
+    minutes = g_settings_get_int (self->settings, "check-interval-minutes");
+  g_clear_handle_id (&self->check_id, g_source_remove);
+  self->check_id = g_timeout_add_seconds (MAX (minutes, 1) * 60, check_cb, self);
+}
+
+/* Work Offline: going offline closes the IDLE connections (jobs fail at
+ * once by themselves, and the sidebar says so); coming back syncs, which
+ * also flushes the outbox and starts IDLE again. */
+static void
+offline_changed_cb (TernWindow *self)
+{
+  if (tern_context_get_offline (self->context))
+    stop_idles (self);
+  else
+    _tern_window_sync_all (self);
+}
+
+/* The network came back (after a suspend, a new Wi-Fi): no need to wait
+ * for the reconnect backoff. */
+static void
+network_changed_cb (GNetworkMonitor *monitor,
+                    gboolean         available,
+                    TernWindow      *self)
+{
+  gboolean was_available = self->network_available;
+
+  self->network_available = available;
+  if (available && !was_available && !tern_context_get_offline (self->context))
+    _tern_window_sync_all (self);
+}
+
+/* Selects the folder of @message_id and the message in it. */
+void
+tern_window_show_message (TernWindow *self,
+                          gint64      message_id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernMailMessage) message = NULL;
+  GListModel *rows;
+
+  g_return_if_fail (TERN_IS_WINDOW (self));
+
+  message = tern_mail_store_get_message (tern_context_get_store (self->context), message_id,
+                                         &error);
+  if (message == NULL)
+    {
+      _tern_window_show_error (self, error->message);
+      return;
+    }
+  if (!tern_sidebar_select_folder (self->sidebar, message->folder_id))
+    return;
+  /* New mail is near the top: the rows are read lazily from there. */
+  rows = G_LIST_MODEL (gtk_list_view_get_model (
+    tern_message_list_view_get_list_view (self->message_list_view)));
+  for (guint i = 0; rows != NULL && i < g_list_model_get_n_items (rows); i++)
+    {
+      g_autoptr(GtkTreeListRow) row = g_list_model_get_item (rows, i);
+      g_autoptr(TernMessageItem) item = gtk_tree_list_row_get_item (row);
+
+      if (tern_message_item_get_id (item) == message_id)
+        {
+          tern_message_list_view_select (self->message_list_view, i);
+          return;
+        }
+    }
+}
+
 static void
 tern_window_dispose (GObject *object)
 {
@@ -472,8 +563,11 @@ tern_window_dispose (GObject *object)
     {
       g_signal_handlers_disconnect_by_data (tern_context_get_accounts (self->context), self);
       g_signal_handlers_disconnect_by_data (tern_context_get_worker_pool (self->context), self);
+      g_signal_handlers_disconnect_by_data (self->context, self);
+      g_signal_handlers_disconnect_by_data (g_network_monitor_get_default (), self);
     }
   g_clear_handle_id (&self->layout_idle_id, g_source_remove);
+  g_clear_handle_id (&self->check_id, g_source_remove);
   g_clear_handle_id (&self->mark_read_id, g_source_remove);
   g_clear_object (&self->list);
   g_clear_object (&self->context);
@@ -598,6 +692,14 @@ tern_window_new (TernApplication *application,
   bind_window_state (self);
   self->select_inbox_pending = !tern_sidebar_select_inbox (self->sidebar);
   _tern_window_sync_all (self);
+  g_signal_connect_swapped (context, "notify::offline", G_CALLBACK (offline_changed_cb), self);
+  self->network_available = g_network_monitor_get_network_available (g_network_monitor_get_default ());
+  g_signal_connect (g_network_monitor_get_default (), "network-changed",
+                    G_CALLBACK (network_changed_cb), self);
+  if (self->settings != NULL)
+    g_signal_connect_swapped (self->settings, "changed::check-interval-minutes",
+                              G_CALLBACK (schedule_check), self);
+  schedule_check (self);
   return self;
 }
 

@@ -28,5 +28,9 @@ TernMessageView     *tern_window_get_message_view      (TernWindow      *self);
 gboolean             tern_window_get_folded            (TernWindow      *self);
 /* What the sidebar's Outbox shows, for tests. */
 TernOutboxView      *tern_window_get_outbox_view       (TernWindow      *self);
+/* Selects the folder of message @message_id and the message (a
+ * notification's click). */
+void                 tern_window_show_message          (TernWindow      *self,
+                                                        gint64           message_id);
 
 G_END_DECLS

@@ -1,0 +1,720 @@
+/* test-notifications.c: new mail notifications and Work Offline, against
+ * the local Dovecot with mail delivered over LMTP.
+ *
+ * The engine (TernNewMail): a first sync of 50 old messages announces
+ * nothing; mail from someone else is announced with its sender and
+ * subject, mail from the user's own address is not, and reading a
+ * message withdraws it.  Work Offline: a sync makes no TCP connection at
+ * all (a listener that counts them stands in for the server).
+ *
+ * The application: this process owns org.gtk.Notifications on its own
+ * D-Bus session (tern-test-session), which is the backend GLib 2.74
+ * chooses outside a sandbox when that name has an owner, and records what
+ * GApplication sends.  A message delivered while Tern runs gives a
+ * notification titled with its sender, whose action shows the message;
+ * reading it withdraws the notification; five messages arriving at once
+ * give one "5 new messages"; while offline the sidebar says so.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "tern-app-error.h"
+#include "tern-application.h"
+#include "tern-imap-sync.h"
+#include "tern-mail-store.h"
+#include "tern-new-mail.h"
+#include "tern-notifications.h"
+#include "tern-offline-queue.h"
+#include "tern-test-servers.h"
+#include "tern-test-util.h"
+#include "tern-window.h"
+
+#define DEADLINE_SECONDS 60
+
+static TernTestServers *servers;
+static char *password_files[2];
+
+/* Waiting */
+
+typedef gboolean (*Predicate) (gpointer data);
+
+static gboolean
+wake_cb (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+wait_until (Predicate   predicate,
+            gpointer    data,
+            const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
+  guint wake = g_timeout_add (100, wake_cb, NULL);
+
+  while (!predicate (data) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (wake);
+  if (!predicate (data))
+    g_error ("Gave up waiting for %s", what);
+}
+
+static void
+drain (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+/* LMTP (RFC 2033), the way Postfix hands mail to Dovecot. */
+
+static char *
+lmtp_read (GDataInputStream *in)
+{
+  g_autoptr(GError) error = NULL;
+  char *line;
+
+  for (;;)
+    {
+      line = g_data_input_stream_read_line (in, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (line);
+      if (strlen (line) < 4 || line[3] != '-')
+        return line;
+      g_free (line);
+    }
+}
+
+static void
+lmtp_command (GDataInputStream *in,
+              GOutputStream    *out,
+              const char       *command,
+              const char       *code)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+
+  if (command != NULL)
+    {
+      g_output_stream_write_all (out, command, strlen (command), NULL, NULL, &error);
+      g_assert_no_error (error);
+    }
+  line = lmtp_read (in);
+  if (!g_str_has_prefix (line, code))
+    g_error ("LMTP: expected %s after %s, got %s", code, command, line);
+}
+
+/* Delivers a message from @from ("Name <address>") to test user @user. */
+static void
+deliver (guint       user,
+         const char *from,
+         const char *subject)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GDataInputStream) in = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *rcpt = g_strdup_printf ("RCPT TO:<%s>\r\n",
+                                           tern_test_servers_get_user (servers, user));
+  g_autofree char *data = NULL;
+  GOutputStream *out;
+
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1",
+                                                tern_test_servers_get_port (servers,
+                                                                            TERN_TEST_SERVICE_LMTP),
+                                                NULL, &error);
+  g_assert_no_error (error);
+  in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (connection)));
+  g_data_input_stream_set_newline_type (in, G_DATA_STREAM_NEWLINE_TYPE_CR_LF);
+  out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
+
+  lmtp_command (in, out, NULL, "220");
+  lmtp_command (in, out, "LHLO tern.test\r\n", "250");
+  lmtp_command (in, out, "MAIL FROM:<>\r\n", "250");
+  lmtp_command (in, out, rcpt, "250");
+  lmtp_command (in, out, "DATA\r\n", "354");
+  data = g_strdup_printf ("From: %s\r\n"
+                          "To: <%s>\r\n"
+                          "Subject: %s\r\n"
+                          "Date: Thu, 26 Nov 2026 12:00:00 +0000\r\n"
+                          "\r\n"
+                          "Just arrived.\r\n"
+                          ".\r\n",
+                          from, tern_test_servers_get_user (servers, user), subject);
+  lmtp_command (in, out, data, "250");
+  lmtp_command (in, out, "QUIT\r\n", "221");
+}
+
+/* Accounts */
+
+static TernAccount *
+add_account (TernContext *context,
+             guint        user,
+             const char  *host,
+             guint16      port)
+{
+  g_autoptr(GError) error = NULL;
+  const char *address = tern_test_servers_get_user (servers, user);
+  g_autoptr(TernServer) server = tern_server_new (host, port, TERN_TLS_MODE_IMPLICIT);
+  g_autoptr(TernAccount) account = NULL;
+  g_autofree char *command = g_strdup_printf ("cat '%s'", password_files[user]);
+
+  server->username = g_strdup (address);
+  account = tern_account_new (address, address, TERN_ACCOUNT_PROTOCOL_IMAP, server, NULL);
+  tern_account_set_password_command (account, command);
+  tern_account_manager_add (tern_context_get_accounts (context), account, NULL, NULL, &error);
+  g_assert_no_error (error);
+  return g_steal_pointer (&account);
+}
+
+static TernAccount *
+add_dovecot_account (TernContext *context,
+                     guint        user)
+{
+  return add_account (context, user, tern_test_servers_get_address (servers, TERN_TEST_CERT_GOOD),
+                      tern_test_servers_get_port (servers, TERN_TEST_SERVICE_IMAPS));
+}
+
+/* The engine */
+
+typedef struct
+{
+  GPtrArray *announced; /* TernMailMessage copies: subject and sender */
+  GArray *withdrawn;
+  gboolean done;
+  gboolean ok;
+  GError *error;
+} EngineState;
+
+static void
+new_messages_cb (TernNewMail *new_mail,
+                 GPtrArray   *messages,
+                 EngineState *state)
+{
+  for (guint i = 0; i < messages->len; i++)
+    {
+      TernMailMessage *message = messages->pdata[i];
+      TernMailMessage *copy = tern_mail_message_new ();
+
+      copy->id = message->id;
+      copy->subject = g_strdup (message->subject);
+      copy->from_name = g_strdup (message->from_name);
+      copy->from_address = g_strdup (message->from_address);
+      g_ptr_array_add (state->announced, copy);
+    }
+}
+
+static void
+withdrawn_cb (TernNewMail *new_mail,
+              GArray      *ids,
+              EngineState *state)
+{
+  g_array_append_vals (state->withdrawn, ids->data, ids->len);
+}
+
+/* The window's sync job, as a job of the pool: a sync, then the mark that
+ * tells TernNewMail an account's sync ended. */
+static gboolean
+sync_job (TernWorkerJob  *job,
+          gpointer        data,
+          GCancellable   *cancellable,
+          GError        **error)
+{
+  if (!tern_imap_sync_account (data, tern_worker_job_get_account (job),
+                               TERN_IMAP_SYNC_BODIES_NONE, NULL, NULL, NULL, cancellable, error))
+    return FALSE;
+  tern_worker_job_mark_synced (job);
+  return TRUE;
+}
+
+static void
+sync_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  EngineState *state = user_data;
+
+  state->ok = tern_worker_pool_run_finish (TERN_WORKER_POOL (source), result, &state->error);
+  state->done = TRUE;
+}
+
+static gboolean
+is_done (gpointer data)
+{
+  return ((EngineState *) data)->done;
+}
+
+/* Syncs and waits until the messages-changed of the sync was seen. */
+static gboolean
+sync_account (TernContext *context,
+              TernAccount *account,
+              EngineState *state)
+{
+  state->done = FALSE;
+  g_clear_error (&state->error);
+  tern_worker_pool_run_async (tern_context_get_worker_pool (context), account, sync_job, context,
+                              NULL, sync_done_cb, state);
+  wait_until (is_done, state, "the sync");
+  /* The worker's notify and the store's messages-changed are idles. */
+  for (int i = 0; i < 10; i++)
+    {
+      g_usleep (10000);
+      drain ();
+    }
+  return state->ok;
+}
+
+typedef struct
+{
+  GSocketService *service;
+  guint connections;
+} Counter;
+
+static gboolean
+incoming_cb (GSocketService    *service,
+             GSocketConnection *connection,
+             GObject           *source,
+             Counter           *counter)
+{
+  counter->connections++;
+  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  return TRUE;
+}
+
+static void
+test_engine (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = tern_test_make_tmpdir ("tern-new-mail-XXXXXX");
+  g_autofree char *profile = g_build_filename (dir, "profile", NULL);
+  g_autoptr(TernContext) context = tern_context_new (profile, &error);
+  g_autoptr(TernAccount) account = NULL;
+  g_autoptr(TernAccount) unreachable = NULL;
+  g_autoptr(TernNewMail) new_mail = NULL;
+  EngineState state = { 0 };
+  TernMailMessage *message;
+  Counter counter = { 0 };
+  guint16 port;
+  gint64 id;
+
+  g_assert_no_error (error);
+  tern_context_set_ca_file (context, tern_test_servers_get_ca_file (servers));
+  state.announced = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_mail_message_free);
+  state.withdrawn = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  /* Bob's mailbox holds 50 messages before his account is added: its first
+   * sync announces none of them. */
+  tern_test_servers_add_messages (servers, tern_test_servers_get_user (servers, 1), NULL, 50,
+                                  &error);
+  g_assert_no_error (error);
+  new_mail = tern_new_mail_new (context);
+  g_signal_connect (new_mail, "new-messages", G_CALLBACK (new_messages_cb), &state);
+  g_signal_connect (new_mail, "withdrawn", G_CALLBACK (withdrawn_cb), &state);
+  account = add_dovecot_account (context, 1);
+  g_assert_true (sync_account (context, account, &state));
+  g_assert_cmpuint (state.announced->len, ==, 0);
+
+  /* Mail from someone else is new, with its sender and subject. */
+  deliver (1, "Carol Danvers <carol@example.org>", "Lunch on Friday?");
+  g_assert_true (sync_account (context, account, &state));
+  g_assert_cmpuint (state.announced->len, ==, 1);
+  message = state.announced->pdata[0];
+  g_assert_cmpstr (message->from_name, ==, "Carol Danvers");
+  g_assert_cmpstr (message->subject, ==, "Lunch on Friday?");
+  g_assert_cmpuint (tern_new_mail_get_n_unread (new_mail), ==, 1);
+  id = message->id;
+
+  /* Mail from the user's own address is not. */
+  {
+    g_autofree char *own = g_strdup_printf ("Bob <%s>", tern_test_servers_get_user (servers, 1));
+
+    deliver (1, own, "A note to self");
+  }
+  g_assert_true (sync_account (context, account, &state));
+  g_assert_cmpuint (state.announced->len, ==, 1);
+
+  /* Reading it withdraws it. */
+  g_assert_true (tern_offline_queue_set_flags (tern_context_get_store (context), &id, 1,
+                                               TERN_IMAP_FLAG_SEEN, 0, &error));
+  g_assert_no_error (error);
+  for (int i = 0; i < 10 && state.withdrawn->len == 0; i++)
+    {
+      g_usleep (20000);
+      drain ();
+    }
+  g_assert_cmpuint (state.withdrawn->len, ==, 1);
+  g_assert_cmpint (g_array_index (state.withdrawn, gint64, 0), ==, id);
+  g_assert_cmpuint (tern_new_mail_get_n_unread (new_mail), ==, 0);
+
+  /* Work Offline: a sync fails at once, saying so, and no connection
+   * reaches the server; back online, the same sync connects. */
+  counter.service = g_socket_service_new ();
+  port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (counter.service), NULL, &error);
+  g_assert_no_error (error);
+  g_signal_connect (counter.service, "incoming", G_CALLBACK (incoming_cb), &counter);
+  unreachable = add_account (context, 0, "127.0.0.1", port);
+  tern_context_set_offline (context, TRUE);
+  g_assert_false (sync_account (context, unreachable, &state));
+  g_assert_error (state.error, TERN_APP_ERROR, TERN_APP_ERROR_OFFLINE);
+  g_assert_false (sync_account (context, account, &state));
+  g_assert_error (state.error, TERN_APP_ERROR, TERN_APP_ERROR_OFFLINE);
+  g_assert_cmpint (tern_account_worker_get_state (tern_worker_pool_get_worker (
+                     tern_context_get_worker_pool (context), account)),
+                   ==, TERN_WORKER_STATE_OFFLINE);
+  g_assert_cmpuint (counter.connections, ==, 0);
+  tern_context_set_offline (context, FALSE);
+  g_assert_false (sync_account (context, unreachable, &state));
+  g_assert_cmpuint (counter.connections, ==, 1);
+  g_assert_true (sync_account (context, account, &state));
+
+  g_socket_service_stop (counter.service);
+  g_clear_object (&counter.service);
+  g_clear_error (&state.error);
+  g_ptr_array_unref (state.announced);
+  g_array_unref (state.withdrawn);
+  g_clear_object (&new_mail);
+  tern_worker_pool_cancel_account (tern_context_get_worker_pool (context), account);
+  drain ();
+}
+
+/* The application */
+
+typedef struct
+{
+  char *method;
+  char *id;
+  char *title;
+  char *body;
+  char *action;
+  gint64 target;
+} Call;
+
+static void
+call_free (Call *call)
+{
+  g_free (call->method);
+  g_free (call->id);
+  g_free (call->title);
+  g_free (call->body);
+  g_free (call->action);
+  g_free (call);
+}
+
+static GPtrArray *calls;
+
+static void
+notifications_method_cb (GDBusConnection       *connection,
+                         const char            *sender,
+                         const char            *object_path,
+                         const char            *interface_name,
+                         const char            *method_name,
+                         GVariant              *parameters,
+                         GDBusMethodInvocation *invocation,
+                         gpointer               user_data)
+{
+  Call *call = g_new0 (Call, 1);
+
+  call->method = g_strdup (method_name);
+  if (g_str_equal (method_name, "AddNotification"))
+    {
+      g_autoptr(GVariant) notification = NULL;
+      g_autoptr(GVariant) target = NULL;
+
+      g_variant_get (parameters, "(s&s@a{sv})", NULL, NULL, &notification);
+      g_variant_get_child (parameters, 1, "s", &call->id);
+      g_variant_lookup (notification, "title", "s", &call->title);
+      g_variant_lookup (notification, "body", "s", &call->body);
+      g_variant_lookup (notification, "default-action", "s", &call->action);
+      target = g_variant_lookup_value (notification, "default-action-target", NULL);
+      if (target != NULL && g_variant_is_of_type (target, G_VARIANT_TYPE_INT64))
+        call->target = g_variant_get_int64 (target);
+    }
+  else
+    g_variant_get_child (parameters, 1, "s", &call->id);
+  g_ptr_array_add (calls, call);
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static const char notifications_xml[] =
+  "<node><interface name='org.gtk.Notifications'>"
+  "<method name='AddNotification'><arg type='s'/><arg type='s'/><arg type='a{sv}'/></method>"
+  "<method name='RemoveNotification'><arg type='s'/><arg type='s'/></method>"
+  "</interface></node>";
+
+/* The notification server, on a connection of its own. */
+static GDBusConnection *
+start_notification_server (void)
+{
+  static const GDBusInterfaceVTable vtable = { notifications_method_cb, NULL, NULL, { 0 } };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_autoptr(GDBusNodeInfo) info = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  GDBusConnection *connection;
+
+  g_assert_no_error (error);
+  connection = g_dbus_connection_new_for_address_sync (
+    address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+             | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+    NULL, NULL, &error);
+  g_assert_no_error (error);
+  info = g_dbus_node_info_new_for_xml (notifications_xml, &error);
+  g_assert_no_error (error);
+  g_dbus_connection_register_object (connection, "/org/gtk/Notifications", info->interfaces[0],
+                                     &vtable, NULL, NULL, &error);
+  g_assert_no_error (error);
+  reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "RequestName",
+                                       g_variant_new ("(su)", "org.gtk.Notifications", 0),
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                       &error);
+  g_assert_no_error (error);
+  return connection;
+}
+
+static Call *
+find_call (const char *method,
+           const char *id)
+{
+  for (guint i = 0; i < calls->len; i++)
+    {
+      Call *call = calls->pdata[i];
+
+      if (g_str_equal (call->method, method) && g_strcmp0 (call->id, id) == 0)
+        return call;
+    }
+  return NULL;
+}
+
+static Call *
+find_titled (const char *title)
+{
+  for (guint i = 0; i < calls->len; i++)
+    {
+      Call *call = calls->pdata[i];
+
+      if (g_strcmp0 (call->title, title) == 0)
+        return call;
+    }
+  return NULL;
+}
+
+static gboolean
+has_titled (gpointer title)
+{
+  return find_titled (title) != NULL;
+}
+
+static gboolean
+has_removal (gpointer id)
+{
+  return find_call ("RemoveNotification", id) != NULL;
+}
+
+static gboolean
+first_sync_done (gpointer data)
+{
+  TernContext *context = tern_application_get_context (data);
+  GListModel *accounts;
+  g_autoptr(TernAccount) account = NULL;
+
+  if (context == NULL)
+    return FALSE;
+  accounts = G_LIST_MODEL (tern_context_get_accounts (context));
+  account = g_list_model_get_item (accounts, 0);
+  return tern_account_worker_get_last_sync (
+           tern_worker_pool_get_worker (tern_context_get_worker_pool (context), account))
+         != 0;
+}
+
+static gboolean
+shows_label (GtkWidget  *widget,
+             const char *text)
+{
+  if (GTK_IS_LABEL (widget) && gtk_widget_is_drawable (widget)
+      && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (shows_label (child, text))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+sidebar_says_offline (gpointer window)
+{
+  return shows_label (GTK_WIDGET (tern_window_get_sidebar (window)), "Working offline");
+}
+
+static gboolean
+worker_offline (gpointer context)
+{
+  GListModel *accounts = G_LIST_MODEL (tern_context_get_accounts (context));
+  g_autoptr(TernAccount) account = g_list_model_get_item (accounts, 0);
+  TernAccountWorker *worker =
+    tern_worker_pool_get_worker (tern_context_get_worker_pool (context), account);
+
+  return tern_account_worker_get_state (worker) == TERN_WORKER_STATE_OFFLINE;
+}
+
+static gboolean
+window_inactive (gpointer window)
+{
+  return !gtk_window_is_active (window);
+}
+
+static void
+test_application (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = tern_test_make_tmpdir ("tern-notifications-XXXXXX");
+  g_autofree char *profile = g_build_filename (dir, "profile", NULL);
+  g_autoptr(GDBusConnection) server = start_notification_server ();
+  g_autoptr(TernApplication) app = NULL;
+  g_autoptr(GPtrArray) items = NULL;
+  g_autofree char *own = NULL;
+  g_autofree char *notification_id = NULL;
+  TernWindow *window;
+  GtkWidget *other;
+  TernContext *context;
+  Call *call;
+
+  calls = g_ptr_array_new_with_free_func ((GDestroyNotify) call_free);
+  g_setenv ("TERN_PROFILE", profile, TRUE);
+  {
+    g_autoptr(TernContext) setup = tern_context_new (profile, &error);
+    g_autoptr(TernAccount) account = NULL;
+
+    g_assert_no_error (error);
+    account = add_dovecot_account (setup, 0);
+  }
+  /* Old mail: the first sync announces none of it. */
+  tern_test_servers_add_messages (servers, tern_test_servers_get_user (servers, 0), NULL, 50,
+                                  &error);
+  g_assert_no_error (error);
+
+  /* The window syncs as it opens: the CA must be trusted by then. */
+  {
+    g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
+
+    g_settings_set_string (settings, "ca-file", tern_test_servers_get_ca_file (servers));
+  }
+  app = tern_application_new ();
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  g_application_activate (G_APPLICATION (app));
+  context = tern_application_get_context (app);
+  g_assert_nonnull (context);
+  window = TERN_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  g_assert_nonnull (window);
+  wait_until (first_sync_done, app, "the first sync");
+  drain ();
+  /* The user looks elsewhere: no notification while Tern's window is
+   * active. */
+  other = gtk_window_new ();
+  gtk_window_present (GTK_WINDOW (other));
+  wait_until (window_inactive, window, "another window to take the focus");
+
+  /* Own mail first, then someone else's: IDLE takes them in order, so by
+   * the time the second is announced the first would have been. */
+  own = g_strdup_printf ("Alice <%s>", tern_test_servers_get_user (servers, 0));
+  deliver (0, own, "Reminder to self");
+  deliver (0, "Boris Smirnov <boris@example.ru>", "Launch checklist");
+  wait_until (has_titled, "Boris Smirnov", "the notification of Boris's message");
+  call = find_titled ("Boris Smirnov");
+  g_assert_cmpstr (call->method, ==, "AddNotification");
+  g_assert_cmpstr (call->body, ==, "Launch checklist");
+  g_assert_cmpstr (call->action, ==, "app.show-message");
+  notification_id = tern_notifications_id_for_message (call->target);
+  g_assert_cmpstr (call->id, ==, notification_id);
+  g_assert_null (find_titled ("Alice"));
+  for (guint i = 0; i < calls->len; i++)
+    g_assert_cmpstr (((Call *) calls->pdata[i])->body, !=, "Reminder to self");
+  g_assert_cmpuint (calls->len, ==, 1);
+
+  /* Its action shows the message, which marks it read: the notification
+   * goes. */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "show-message",
+                                  g_variant_new_int64 (call->target));
+  drain ();
+  items = tern_message_list_view_get_selected_items (tern_window_get_message_list_view (window));
+  g_assert_cmpuint (items->len, ==, 1);
+  g_assert_cmpint (tern_message_item_get_id (items->pdata[0]), ==, call->target);
+  g_assert_cmpstr (tern_sidebar_get_selected_title (tern_window_get_sidebar (window)), ==,
+                   "Inbox");
+  wait_until (has_removal, notification_id, "the notification to be withdrawn");
+
+  /* Work Offline: the sidebar says so and a sync fails without trying. */
+  gtk_window_present (GTK_WINDOW (other));
+  wait_until (window_inactive, window, "another window to take the focus again");
+  g_action_group_change_action_state (G_ACTION_GROUP (app), "work-offline",
+                                      g_variant_new_boolean (TRUE));
+  g_assert_true (tern_context_get_offline (context));
+  wait_until (sidebar_says_offline, window, "the sidebar to say offline");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.sync-now", NULL));
+  wait_until (worker_offline, context, "the sync to fail offline");
+
+  /* Five at once (delivered while offline, synced in one go when back
+   * online): one notification. */
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *from = g_strdup_printf ("Sender %u <sender%u@example.org>", i, i);
+      g_autofree char *subject = g_strdup_printf ("Batch %u", i);
+
+      deliver (0, from, subject);
+    }
+  g_action_group_change_action_state (G_ACTION_GROUP (app), "work-offline",
+                                      g_variant_new_boolean (FALSE));
+  wait_until (has_titled, "5 new messages", "the grouped notification");
+  call = find_titled ("5 new messages");
+  g_assert_cmpstr (call->id, ==, "new-mail");
+  g_assert_nonnull (strstr (call->body, "Sender"));
+  for (guint i = 0; i < calls->len; i++)
+    g_assert_false (g_str_has_prefix (((Call *) calls->pdata[i])->title ?: "", "Sender"));
+
+  gtk_window_destroy (GTK_WINDOW (other));
+  gtk_window_destroy (GTK_WINDOW (window));
+  drain ();
+  g_clear_pointer (&calls, g_ptr_array_unref);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  int status;
+
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+  tern_ui_register_resources ();
+
+  servers = tern_test_servers_start (&error);
+  if (servers == NULL)
+    g_error ("Cannot start the test servers: %s", error->message);
+  dir = tern_test_make_tmpdir ("tern-notifications-pw-XXXXXX");
+  for (guint i = 0; i < G_N_ELEMENTS (password_files); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("password%u", i);
+
+      password_files[i] = g_build_filename (dir, name, NULL);
+      g_file_set_contents (password_files[i], tern_test_servers_get_password (servers, i), -1,
+                           &error);
+      g_assert_no_error (error);
+    }
+
+  g_test_add_func ("/notifications/engine", test_engine);
+  g_test_add_func ("/notifications/application", test_application);
+  status = g_test_run ();
+
+  tern_test_servers_free (servers);
+  tern_test_remove_tree (dir);
+  for (guint i = 0; i < G_N_ELEMENTS (password_files); i++)
+    g_free (password_files[i]);
+  return status;
+}
