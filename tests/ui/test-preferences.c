@@ -20,6 +20,7 @@
 #include "tern-account-options.h"
 #include "tern-account-preferences.h"
 #include "tern-certificate-pins.h"
+#include "tern-composer-window.h"
 #include "tern-imap-sync.h"
 #include "tern-mail-store.h"
 #include "tern-preferences-window.h"
@@ -415,7 +416,7 @@ test_remove_account (Fixture       *fixture,
 
   g_assert_true (tern_test_servers_add_messages (servers, tern_test_servers_get_user (servers, 0),
                                                  NULL, 2, &error));
-  sync_account (fixture, account, &error);
+  g_assert_true (sync_account (fixture, account, &error));
   g_assert_no_error (error);
   folders = tern_mail_store_list_folders (store, id, &error);
   g_assert_no_error (error);
@@ -452,6 +453,61 @@ test_remove_account (Fixture       *fixture,
   g_assert_null (secret);
 }
 
+/* The composer opens with the From account's signature, swaps it for the
+ * other account's when From changes, and writes HTML when the preference
+ * says so. */
+static void
+test_composer_signature (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernServer) imap = tern_server_new ("imap.example.org", 993, TERN_TLS_MODE_IMPLICIT);
+  g_autoptr(TernAccount) work = tern_account_new ("Alice", "alice@work.example",
+                                                  TERN_ACCOUNT_PROTOCOL_IMAP, imap, NULL);
+  TernStore *store = tern_context_get_store (fixture->context);
+  TernAccount *home = add_account (fixture, "x");
+  TernComposerWindow *window;
+  TernComposer *composer;
+  GtkDropDown *from;
+
+  g_assert_true (tern_account_manager_add (tern_context_get_accounts (fixture->context), work, "y",
+                                           NULL, &error));
+  g_assert_true (tern_account_options_set_signature (store, tern_account_get_id (home),
+                                                     "Alice at home", &error));
+  g_assert_true (tern_account_options_set_signature (store, tern_account_get_id (work),
+                                                     "Alice\nWork Ltd.", &error));
+  g_assert_no_error (error);
+  g_settings_set_boolean (settings, "compose-html", TRUE);
+
+  window = tern_composer_window_new (NULL, fixture->context, home);
+  gtk_window_present (GTK_WINDOW (window));
+  drain ();
+  composer = tern_composer_window_get_composer (window);
+  g_assert_cmpstr (tern_composer_get_body (composer), ==, "\n\n-- \nAlice at home\n");
+  g_assert_true (tern_composer_get_html_from_text (composer));
+
+  tern_composer_set_body (composer, "Hello\n\n-- \nAlice at home\n");
+  from = GTK_DROP_DOWN (gtk_widget_get_template_child (GTK_WIDGET (window),
+                                                       TERN_TYPE_COMPOSER_WINDOW, "from_dropdown"));
+  gtk_drop_down_set_selected (from, 1);
+  drain ();
+  g_assert_true (tern_composer_get_account (composer) == work);
+  g_assert_cmpstr (tern_composer_get_body (composer), ==, "Hello\n\n-- \nAlice\nWork Ltd.\n");
+  gtk_drop_down_set_selected (from, 0);
+  drain ();
+  g_assert_cmpstr (tern_composer_get_body (composer), ==, "Hello\n\n-- \nAlice at home\n");
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  drain ();
+  g_settings_reset (settings, "compose-html");
+  g_assert_true (tern_account_manager_remove (tern_context_get_accounts (fixture->context), work,
+                                              NULL, &error));
+  g_assert_true (tern_account_manager_remove (tern_context_get_accounts (fixture->context), home,
+                                              NULL, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -475,6 +531,8 @@ main (int    argc,
               fixture_teardown);
   g_test_add ("/tern/preferences/remove-account", Fixture, NULL, fixture_setup,
               test_remove_account, fixture_teardown);
+  g_test_add ("/tern/preferences/composer-signature", Fixture, NULL, fixture_setup,
+              test_composer_signature, fixture_teardown);
 
   status = g_test_run ();
   tern_test_servers_free (servers);
