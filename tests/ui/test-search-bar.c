@@ -3,9 +3,10 @@
  * opens it with the focus in its entry; what it shows for a word, a
  * Cyrillic word in another case and with ё, and from: is exactly what
  * tern_search_run() finds; the scope changes the results; a query that
- * does not parse is said inline; Search on Server; a result opens and
- * takes actions like any row; Escape brings the folder back with its
- * selection.
+ * does not parse is said inline; Search on Server finds what only a body
+ * not downloaded has, and says so when the server is away; a result opens
+ * and takes actions like any row; Escape brings the folder back with its
+ * selection and scroll position.
  *
  * With TERN_TEST_SCREENSHOT_DIR=DIR the test saves search.png there.
  *
@@ -550,11 +551,27 @@ test_search (void)
                                                     "search-server"));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.search-server", NULL));
   g_assert_true (tern_search_bar_get_busy (bar));
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (state.window),
+                                                     "search-server"));
+  g_assert_true (shows_label (GTK_WIDGET (list_view), "Searching on the Server…"));
   wait_until (server_search_over, &state, "the server's answer");
-  /* Until tern-server-search.c asks the server, its answer is an error,
-   * said where the parser's are. */
-  g_assert_nonnull (tern_search_bar_get_error (bar));
+  g_assert_null (tern_search_bar_get_error (bar));
+  g_assert_cmpuint (n_rows (&state), ==, 1);
+  assert_subjects (&state, "Invoice 2026-114", NULL);
+
+  /* The server away: said inline, in words a user can act on. */
+  g_assert_true (tern_test_servers_stop_dovecot (servers, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (search_for (&state, "payment", TERN_SEARCH_SCOPE_FOLDER, inbox->id), ==, 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.search-server", NULL));
+  wait_until (server_search_over, &state, "the server search to fail");
+  g_assert_cmpstr (tern_search_bar_get_error (bar), ==,
+                   "The server cannot be reached, so it cannot search: check the network "
+                   "connection and try again.");
   g_assert_true (shows_label (GTK_WIDGET (bar), tern_search_bar_get_error (bar)));
+  g_assert_true (shows_label (GTK_WIDGET (list_view), "No Messages Found"));
+  g_assert_true (tern_test_servers_start_dovecot (servers, &error));
+  g_assert_no_error (error);
 
   /* Escape: the folder again, with its selection. */
   g_signal_emit_by_name (entry, "stop-search");
