@@ -77,18 +77,18 @@ send_all (GSocket    *socket,
   return TRUE;
 }
 
-/* How many of the @n bytes read in @direction may go on; sets *@cut
- * when the armed fault fires in them. */
+/* How many of the @n bytes read in @direction may go on; sets *@cut to
+ * the armed fault when it fires in them (kind TERN_FAULT_NONE otherwise). */
 static gsize
 account_bytes (TernFaultProxy     *proxy,
                TernFaultDirection  direction,
                gsize               n,
-               TernFaultKind      *cut)
+               TernFault          *cut)
 {
   gsize allowed = n;
 
   g_mutex_lock (&proxy->lock);
-  *cut = TERN_FAULT_NONE;
+  cut->kind = TERN_FAULT_NONE;
   if (proxy->fault.kind != TERN_FAULT_NONE && !proxy->fired
       && proxy->fault.direction == direction
       && proxy->bytes[direction] + n > proxy->fault.offset
@@ -98,7 +98,7 @@ account_bytes (TernFaultProxy     *proxy,
        * nothing more of this direction gets through. */
       allowed = proxy->fault.offset > proxy->bytes[direction]
                 ? proxy->fault.offset - proxy->bytes[direction] : 0;
-      *cut = proxy->fault.kind;
+      *cut = proxy->fault;
       proxy->fired = TRUE;
     }
   proxy->bytes[direction] += allowed;
@@ -111,8 +111,7 @@ account_bytes (TernFaultProxy     *proxy,
 static void
 forward (TernFaultProxy *proxy,
          GSocket        *client,
-         GSocket        *server,
-         guint           stall_seconds)
+         GSocket        *server)
 {
   GPollFD fds[2] = {
     { g_socket_get_fd (client), G_IO_IN | G_IO_HUP | G_IO_ERR, 0 },
@@ -129,7 +128,7 @@ forward (TernFaultProxy *proxy,
           GSocket *from = i == 0 ? client : server;
           GSocket *to = i == 0 ? server : client;
           TernFaultDirection direction = i == 0 ? TERN_FAULT_TO_SERVER : TERN_FAULT_TO_CLIENT;
-          TernFaultKind cut;
+          TernFault cut;
           gssize n;
           gsize allowed;
 
@@ -141,7 +140,7 @@ forward (TernFaultProxy *proxy,
           allowed = account_bytes (proxy, direction, n, &cut);
           if (allowed > 0 && !send_all (to, buffer, allowed))
             return;
-          switch (cut)
+          switch (cut.kind)
             {
             case TERN_FAULT_NONE:
               break;
@@ -150,7 +149,7 @@ forward (TernFaultProxy *proxy,
               reset (server);
               return;
             case TERN_FAULT_STALL:
-              stall (proxy, stall_seconds);
+              stall (proxy, cut.stall_seconds);
               return;
             case TERN_FAULT_TRUNCATE:
               g_socket_shutdown (client, FALSE, TRUE, NULL);
@@ -172,14 +171,12 @@ connection_thread (gpointer data)
   TernFaultPreamble preamble;
   gpointer preamble_data;
   gboolean refusing;
-  guint stall_seconds;
 
   g_free (connection);
   g_mutex_lock (&proxy->lock);
   refusing = proxy->refusing;
   preamble = proxy->preamble;
   preamble_data = proxy->preamble_data;
-  stall_seconds = proxy->fault.stall_seconds;
   g_mutex_unlock (&proxy->lock);
 
   if (!refusing)
@@ -192,7 +189,7 @@ connection_thread (gpointer data)
       g_socket_set_timeout (g_socket_connection_get_socket (server), 60);
       if (preamble == NULL || preamble (G_IO_STREAM (client), G_IO_STREAM (server), preamble_data))
         forward (proxy, g_socket_connection_get_socket (client),
-                 g_socket_connection_get_socket (server), stall_seconds);
+                 g_socket_connection_get_socket (server));
       g_io_stream_close (G_IO_STREAM (server), NULL, NULL);
     }
   g_io_stream_close (G_IO_STREAM (client), NULL, NULL);
