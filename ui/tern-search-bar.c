@@ -22,6 +22,7 @@
 
 #include <glib/gi18n.h>
 
+#include "tern-app-error.h"
 #include "tern-search.h"
 #include "tern-server-search.h"
 #include "tern-worker-pool.h"
@@ -261,7 +262,9 @@ server_search_done_cb (GObject      *source,
   set_busy (self, FALSE);
   if (results != NULL)
     set_results (self, TRUE, results);
-  else if (tern_worker_error_is_network (error))
+  /* Work Offline's own error says how to connect again. */
+  else if (tern_worker_error_is_network (error)
+           && !g_error_matches (error, TERN_APP_ERROR, TERN_APP_ERROR_OFFLINE))
     set_error (self, _("The server cannot be reached, so it cannot search: check the network "
                        "connection and try again."));
   else

@@ -573,6 +573,14 @@ test_search (void)
   g_assert_true (tern_test_servers_start_dovecot (servers, &error));
   g_assert_no_error (error);
 
+  /* Working offline, the bar says how to connect again. */
+  tern_context_set_offline (context, TRUE);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.search-server", NULL));
+  wait_until (server_search_over, &state, "the server search to be refused");
+  g_assert_cmpstr (tern_search_bar_get_error (bar), ==,
+                   "Tern is working offline. Turn off Work Offline to connect.");
+  tern_context_set_offline (context, FALSE);
+
   /* Escape: the folder again, with its selection. */
   g_signal_emit_by_name (entry, "stop-search");
   wait_until (folder_shown, &state, "the folder after Escape");
