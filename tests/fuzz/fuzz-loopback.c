@@ -13,6 +13,7 @@
 #include "fuzz-loopback.h"
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -49,11 +50,17 @@ static gpointer
 serve (gpointer user_data)
 {
   FuzzLoopback *loopback = user_data;
-  int fd = accept4 (listen_fd, NULL, NULL, SOCK_CLOEXEC);
+  struct pollfd pfd = { listen_fd, POLLIN, 0 };
   gsize sent = 0;
   char buffer[4096];
   ssize_t n;
+  int fd;
 
+  /* A client that never connects (it failed before) must not hang the
+   * run. */
+  if (poll (&pfd, 1, 10 * 1000) != 1)
+    return NULL;
+  fd = accept4 (listen_fd, NULL, NULL, SOCK_CLOEXEC);
   if (fd < 0)
     return NULL;
   /* The client may stop reading early (an error closes the connection):

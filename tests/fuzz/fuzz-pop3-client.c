@@ -84,6 +84,13 @@ session (TernPop3Client *client,
   uidl = tern_pop3_client_uidl (client, NULL, NULL);
   if (list == NULL && uidl == NULL && !tern_connection_is_connected (connection))
     return;
+  for (guint i = 0; uidl != NULL && i < uidl->len; i++)
+    {
+      const TernPop3Entry *entry = uidl->pdata[i];
+
+      g_assert_cmpuint (entry->number, >, 0);
+      g_assert_true (entry->uid != NULL && entry->uid[0] != '\0' && !strchr (entry->uid, ' '));
+    }
   for (guint i = 0; list != NULL && i < list->len && n_numbers < MAX_FETCH; i++)
     numbers[n_numbers++] = ((TernPop3Entry *) list->pdata[i])->number;
   if (n_numbers == 0)
