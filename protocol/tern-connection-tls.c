@@ -558,6 +558,11 @@ set_record_error (TernConnection  *self,
   if (self->transport_error != NULL)
     _tern_connection_set_io_error (self, g_steal_pointer (&self->transport_error),
                                    phase, error);
+  /* Cut in the middle of a record: GnuTLS calls that a decoding error,
+   * the user should hear that the connection was closed. */
+  else if (self->transport_eof)
+    g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_CLOSED,
+                 _("%s closed the connection"), self->label);
   else
     g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_IO_FAILED,
                  _("TLS error on the connection to %s: %s"),
