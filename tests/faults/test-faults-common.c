@@ -399,8 +399,10 @@ faults_cli_time (FaultsProfile *profile,
 void
 faults_assert_sentence (const char *err)
 {
+  /* "Error decoding the received TLS packet" is GnuTLS's name for a
+   * connection cut inside a record. */
   static const char *const internals[] = { "(null)", "TERN_", "G_IO_ERROR", "errno", "%s",
-                                           "%u", "assertion" };
+                                           "%u", "assertion", "Error decoding" };
   g_auto(GStrv) lines = g_strsplit (err, "\n", -1);
   guint n = 0;
 
