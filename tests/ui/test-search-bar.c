@@ -8,7 +8,8 @@
  * and takes actions like any row; Escape brings the folder back with its
  * selection and scroll position.
  *
- * With TERN_TEST_SCREENSHOT_DIR=DIR the test saves search.png there.
+ * With TERN_TEST_SCREENSHOT_DIR=DIR the test saves search.png there (and
+ * search-invalid.png, search-server-away.png, to look at).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -540,6 +541,7 @@ test_search (void)
   }
   g_assert_null (tern_search_bar_get_results (bar));
   g_assert_false (tern_search_bar_get_can_search_server (bar));
+  save_screenshot (GTK_WIDGET (state.window), "search-invalid.png");
 
   /* A word only a body has, and bodies are not cached: nothing here, so
    * the list says so and offers the server. */
@@ -570,6 +572,7 @@ test_search (void)
                    "connection and try again.");
   g_assert_true (shows_label (GTK_WIDGET (bar), tern_search_bar_get_error (bar)));
   g_assert_true (shows_label (GTK_WIDGET (list_view), "No Messages Found"));
+  save_screenshot (GTK_WIDGET (state.window), "search-server-away.png");
   g_assert_true (tern_test_servers_start_dovecot (servers, &error));
   g_assert_no_error (error);
 
