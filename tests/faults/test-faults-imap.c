@@ -10,6 +10,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "test-faults-common.h"
 
 /* Fault points per test in CI (tests/faults/README.md). */
@@ -79,7 +81,8 @@ change_server (GRand *rand)
 static void
 sync_with_fault (TernFaultProxy  *proxy,
                  FaultsProfile   *profile,
-                 const TernFault *fault)
+                 const TernFault *fault,
+                 char           **err_out)
 {
   g_autofree char *err = NULL;
   const TernFault none = { 0 };
@@ -96,6 +99,8 @@ sync_with_fault (TernFaultProxy  *proxy,
   g_assert_cmpint (faults_cli (profile, NULL, "sync", "--bodies", "all", NULL), ==, 0);
   faults_assert_integrity (profile);
   faults_assert_imap_cache (profile, TRUE);
+  if (err_out != NULL)
+    *err_out = g_steal_pointer (&err);
 }
 
 static void
@@ -143,9 +148,34 @@ test_sync (void)
       faults_next (rand, first ? full[0] : incremental[0], first ? full[1] : incremental[1],
                    &fault);
       faults_announce (first ? "imap first sync" : "imap sync", i, count, &fault);
-      sync_with_fault (proxy, profile, &fault);
+      sync_with_fault (proxy, profile, &fault, NULL);
     }
   g_printerr ("# imap sync: %u fault points\n", count);
+}
+
+/* A regression case: a connection cut inside a TLS record was reported
+ * with GnuTLS's "Error decoding the received TLS packet". */
+static void
+test_cut_inside_record (void)
+{
+  g_autoptr(TernFaultProxy) proxy = imap_proxy ();
+  g_autoptr(GRand) rand = faults_rand ("imap-cut-inside-record");
+  g_autoptr(FaultsProfile) profile = imap_profile (proxy);
+  g_autofree char *err = NULL;
+  const TernFault none = { 0 };
+  TernFault fault = { TERN_FAULT_TRUNCATE, TERN_FAULT_TO_CLIENT, 0, 1, 0 };
+
+  g_assert_cmpint (faults_cli (profile, NULL, "sync", "--bodies", "all", NULL), ==, 0);
+  change_server (rand);
+  tern_fault_proxy_arm (proxy, &none);
+  g_assert_cmpint (faults_cli (profile, NULL, "sync", "--bodies", "all", NULL), ==, 0);
+  /* Halfway through what a sync reads: records are at most 16 kB, and
+   * they begin and end in so few places that this is inside one. */
+  fault.offset = tern_fault_proxy_get_bytes (proxy, TERN_FAULT_TO_CLIENT) / 2 + 7;
+  change_server (rand);
+  faults_announce ("imap cut inside a record", 0, 1, &fault);
+  sync_with_fault (proxy, profile, &fault, &err);
+  g_assert_nonnull (strstr (err, "closed the connection"));
 }
 
 /* The cache's id and Message-ID of the first message of INBOX not yet
@@ -294,6 +324,7 @@ main (int    argc,
   faults_init (&argc, &argv);
 
   g_test_add_func ("/tern/faults/imap/sync", test_sync);
+  g_test_add_func ("/tern/faults/imap/cut-inside-record", test_cut_inside_record);
   g_test_add_func ("/tern/faults/imap/replay", test_replay);
   g_test_add_func ("/tern/faults/imap/kill", test_kill);
 
