@@ -10,7 +10,9 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 
 #include "tern-account-manager.h"
 #include "tern-account-private.h"
@@ -195,6 +197,54 @@ delete_account (sqlite3  *db,
 
 typedef struct
 {
+  TernAccount *account;
+  GPtrArray *paths; /* of the body files, relative to the profile */
+} RemoveData;
+
+/* The rows go by ON DELETE CASCADE (folders, messages, bodies, outbox,
+ * pending operations); the files of large bodies are collected first, to
+ * be removed once the rows are gone for good. */
+static gboolean
+remove_account_rows (sqlite3  *db,
+                     gpointer  user_data,
+                     GError  **error)
+{
+  RemoveData *data = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = tern_store_prepare (db,
+                             "SELECT b.path FROM bodies b JOIN messages m ON m.id = b.message_id "
+                             "JOIN folders f ON f.id = m.folder_id "
+                             "WHERE f.account_id = ?1 AND b.path IS NOT NULL",
+                             error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, tern_account_get_id (data->account));
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (data->paths, tern_store_dup_text (stmt, 0));
+  if (rc != SQLITE_DONE)
+    return tern_store_set_error (db, error);
+  return delete_account (db, data->account, error);
+}
+
+static void
+unlink_body_files (TernStore *store,
+                   GPtrArray *paths)
+{
+  g_autofree char *dir = g_path_get_dirname (tern_store_get_path (store));
+
+  for (guint i = 0; i < paths->len; i++)
+    {
+      g_autofree char *path = g_build_filename (dir, g_ptr_array_index (paths, i), NULL);
+
+      if (g_unlink (path) != 0)
+        g_debug ("Cannot remove %s: %s", path, g_strerror (errno));
+    }
+}
+
+typedef struct
+{
   gint64 id;
   TernAccount *values;
 } UpdateData;
@@ -354,6 +404,8 @@ tern_account_manager_remove (TernAccountManager  *self,
                              GCancellable        *cancellable,
                              GError             **error)
 {
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  RemoveData data = { account, paths };
   guint position;
 
   g_return_val_if_fail (TERN_IS_ACCOUNT_MANAGER (self), FALSE);
@@ -369,8 +421,9 @@ tern_account_manager_remove (TernAccountManager  *self,
   /* The keyring first: an account row left behind without its password is
    * visible and can be removed again; a password left behind is not. */
   if (!tern_secrets_clear (tern_account_get_uuid (account), cancellable, error) ||
-      !tern_store_write (self->store, delete_account, account, error))
+      !tern_store_write (self->store, remove_account_rows, &data, error))
     return FALSE;
+  unlink_body_files (self->store, data.paths);
 
   g_ptr_array_remove_index (self->accounts, position);
   g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);

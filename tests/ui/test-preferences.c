@@ -247,6 +247,7 @@ test_edit_account (Fixture       *fixture,
   page = tern_preferences_window_show_account (fixture->window, account);
   drain ();
   g_assert_true (tern_account_preferences_get_account (TERN_ACCOUNT_PREFERENCES (page)) == account);
+  save_screenshot (GTK_WIDGET (fixture->window), "preferences-account.png");
 
   /* Name and signature, saved. */
   gtk_editable_set_text (GTK_EDITABLE (child (page, "name_row")), "Alice Liddell");
@@ -257,7 +258,6 @@ test_edit_account (Fixture       *fixture,
   g_assert_cmpstr (tern_account_preferences_get_status (TERN_ACCOUNT_PREFERENCES (page)), ==,
                    _("Saved."));
   g_assert_cmpstr (tern_account_get_display_name (account), ==, "Alice Liddell");
-  save_screenshot (GTK_WIDGET (fixture->window), "preferences-account.png");
 
   /* The new password: in the keyring, out of the field, and it works. */
   gtk_editable_set_text (GTK_EDITABLE (child (page, "password_row")), right);
@@ -382,6 +382,52 @@ test_other_pages (Fixture       *fixture,
                                               NULL, NULL));
 }
 
+/* A message too large for the database: its body is cached in a file. */
+static void
+save_large_message (const char *user)
+{
+  const char *argv[] = { "doveadm", "-c", tern_test_servers_get_dovecot_config (servers), "save",
+                         "-u", user, "-m", "INBOX", NULL };
+  g_autoptr(GSubprocess) doveadm = NULL;
+  g_autoptr(GString) message = g_string_new ("From: Bob <bob@tern.test>\r\n"
+                                             "To: alice@tern.test\r\n"
+                                             "Subject: Large\r\n"
+                                             "Message-ID: <large-prefs@tern.test>\r\n"
+                                             "Content-Type: text/plain; charset=us-ascii\r\n"
+                                             "\r\n");
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < 8000; i++)
+    g_string_append (message, "All work and no play makes Jack a dull boy, line after line.\r\n");
+  doveadm = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (doveadm, message->str, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_successful (doveadm));
+}
+
+/* Files below @path other than the database's own. */
+static guint
+count_body_files (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  if (dir == NULL)
+    return 0;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        n += count_body_files (child);
+      else if (!g_str_has_prefix (name, "tern.db"))
+        n++;
+    }
+  return n;
+}
+
 static gboolean
 dialog_shown (gpointer data)
 {
@@ -416,8 +462,11 @@ test_remove_account (Fixture       *fixture,
 
   g_assert_true (tern_test_servers_add_messages (servers, tern_test_servers_get_user (servers, 0),
                                                  NULL, 2, &error));
-  g_assert_true (sync_account (fixture, account, &error));
+  save_large_message (tern_test_servers_get_user (servers, 0));
+  g_assert_true (tern_imap_sync_account (fixture->context, account, TERN_IMAP_SYNC_BODIES_ALL, NULL,
+                                         NULL, NULL, NULL, &error));
   g_assert_no_error (error);
+  g_assert_cmpuint (count_body_files (fixture->profile), >, 0);
   folders = tern_mail_store_list_folders (store, id, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (folders->len, >, 0);
@@ -448,6 +497,7 @@ test_remove_account (Fixture       *fixture,
   folders = tern_mail_store_list_folders (store, id, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (folders->len, ==, 0);
+  g_assert_cmpuint (count_body_files (fixture->profile), ==, 0);
   secret = tern_secrets_lookup (uuid, TERN_SECRET_ROLE_INCOMING, NULL, &error);
   g_assert_no_error (error);
   g_assert_null (secret);
