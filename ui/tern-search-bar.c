@@ -230,6 +230,10 @@ tern_search_bar_set_folder (TernSearchBar *self,
 
   g_return_if_fail (TERN_IS_SEARCH_BAR (self));
 
+  /* The sidebar tells of its selection again when its rows change: that
+   * must not start the search again (or stop one on the server). */
+  if (self->folder_id == (single ? folder_id : 0) && self->account == (single ? account : NULL))
+    return;
   self->folder_id = single ? folder_id : 0;
   if (single)
     g_set_object (&self->account, account);

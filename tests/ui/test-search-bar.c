@@ -595,6 +595,21 @@ test_search (void)
   g_assert_cmpstr (gtk_editable_get_text (entry), ==, "");
   wait_until (scrolled_to, &state, "the folder's scroll position");
 
+  /* This Folder follows the sidebar: the Archive's one. */
+  {
+    g_autoptr(TernMailFolder) archive =
+      tern_mail_store_find_folder_by_role (tern_context_get_store (context),
+                                           tern_account_get_id (account), "archive", &error);
+
+    g_assert_no_error (error);
+    tern_search_bar_start (bar);
+    g_assert_cmpuint (search_for (&state, "launch", TERN_SEARCH_SCOPE_FOLDER, inbox->id), ==, 2);
+    g_assert_true (tern_sidebar_select_folder (tern_window_get_sidebar (state.window), archive->id));
+    expect_search (&state, "launch", TERN_SEARCH_SCOPE_FOLDER, archive->id);
+    wait_until (shows_expected, &state, "the Archive's results");
+    assert_subjects (&state, "Launch party last year", NULL);
+  }
+
   g_array_unref (state.expected);
   close_window (context, account, state.window);
   g_assert_finalize_object (context);
