@@ -52,6 +52,9 @@ char         *_tern_composer_replace_signature (const char *body,
                                                 const char *old_signature,
                                                 const char *new_signature,
                                                 gboolean    above);
+/* Whether @body has @signature's block on lines of its own. */
+gboolean      _tern_composer_has_signature     (const char *body,
+                                                const char *signature);
 /* The plain text as an HTML document: quotes as blockquotes. */
 char         *_tern_composer_text_to_html      (const char *text);
 

@@ -116,6 +116,15 @@ _tern_composer_replace_signature (const char *body,
   return insert_block (body, new_block, above);
 }
 
+gboolean
+_tern_composer_has_signature (const char *body,
+                              const char *signature)
+{
+  g_autofree char *block = signature_block (signature);
+
+  return block != NULL && body != NULL && find_block (body, block) != NULL;
+}
+
 /* Quoted lines become blockquotes, the signature a div of its own. */
 char *
 _tern_composer_text_to_html (const char *text)

@@ -346,6 +346,23 @@ tern_composer_set_signature (TernComposer *self,
 }
 
 gboolean
+tern_composer_adopt_signature (TernComposer *self,
+                               const char   *signature)
+{
+  g_return_val_if_fail (TERN_IS_COMPOSER (self), FALSE);
+
+  if (!_tern_composer_has_signature (self->body, signature))
+    return FALSE;
+  if (g_strcmp0 (self->signature, signature) != 0)
+    {
+      g_free (self->signature);
+      self->signature = g_strdup (signature);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SIGNATURE]);
+    }
+  return TRUE;
+}
+
+gboolean
 tern_composer_get_text_above_quote (TernComposer *self)
 {
   g_return_val_if_fail (TERN_IS_COMPOSER (self), FALSE);

@@ -100,6 +100,11 @@ void          tern_composer_set_references     (TernComposer   *self,
 const char   *tern_composer_get_signature      (TernComposer   *self);
 void          tern_composer_set_signature      (TernComposer   *self,
                                                 const char     *signature);
+/* For a draft reopened: records @signature as the body's when the body
+ * has its block, without changing the body (so that a new sender replaces
+ * it); FALSE, and nothing recorded, when it does not. */
+gboolean      tern_composer_adopt_signature    (TernComposer   *self,
+                                                const char     *signature);
 /* TRUE: the user writes above the quoted or forwarded text (forwards, and
  * replies when the user top-posts; setting it on a reply moves the quote
  * down).  The signature goes below the user's text either way. */

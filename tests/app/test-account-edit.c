@@ -225,6 +225,20 @@ test_signature (void)
   tern_composer_set_signature (composer, "Boris");
   g_assert_cmpstr (tern_composer_get_body (composer), ==, "Hello\n\n-- \nAnna, CEO\n");
 
+  /* A draft reopened: its signature adopted, a changed one left alone. */
+  {
+    g_autoptr(TernComposer) reopened = tern_composer_new ();
+
+    tern_composer_set_body (reopened, "Text\n\n-- \nAnna, edited\n");
+    g_assert_false (tern_composer_adopt_signature (reopened, "Anna"));
+    g_assert_null (tern_composer_get_signature (reopened));
+    tern_composer_set_body (reopened, "Text\n\n-- \nAnna\n");
+    g_assert_true (tern_composer_adopt_signature (reopened, "Anna"));
+    g_assert_cmpstr (tern_composer_get_body (reopened), ==, "Text\n\n-- \nAnna\n");
+    tern_composer_set_signature (reopened, "Boris");
+    g_assert_cmpstr (tern_composer_get_body (reopened), ==, "Text\n\n-- \nBoris\n");
+  }
+
   /* A draft reopened has its signature already. */
   tern_composer_set_body (draft, "Draft text\n\n-- \nAnna\n");
   tern_composer_set_signature (draft, "Anna");

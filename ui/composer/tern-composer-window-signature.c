@@ -24,6 +24,13 @@ _tern_composer_window_update_signature (TernComposerWindow *self)
                                                   tern_account_get_id (account), &error);
   if (error != NULL)
     g_warning ("No signature for %s: %s", tern_account_get_address (account), error->message);
+  /* A draft reopened has the signature it was saved with, or one the user
+   * edited or deleted: never a second one. */
+  if (self->opened_draft_id != 0 && tern_composer_get_signature (self->composer) == NULL)
+    {
+      tern_composer_adopt_signature (self->composer, signature);
+      return;
+    }
   /* The composer replaces the previous account's, or leaves the user's. */
   tern_composer_set_signature (self->composer, signature);
 }
