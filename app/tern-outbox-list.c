@@ -152,7 +152,7 @@ tern_outbox_list_new (TernStore  *store,
   self->store = g_object_ref (store);
   if (!tern_outbox_list_reload (self, error))
     return NULL;
-  self->watch_id = tern_outbox_watch (store, G_CALLBACK (outbox_changed_cb), self);
+  self->watch_id = tern_outbox_watch (store, outbox_changed_cb, self);
   return g_steal_pointer (&self);
 }
 

@@ -1453,7 +1453,7 @@ typedef struct
 {
   guint id;
   TernStore *store; /* not a reference: only compared */
-  GCallback callback;
+  TernOutboxWatchFunc func;
   gpointer user_data;
   GMainContext *main_context;
   gboolean pending;
@@ -1476,7 +1476,7 @@ static gboolean
 watch_dispatch_cb (gpointer data)
 {
   guint id = GPOINTER_TO_UINT (data);
-  GCallback callback = NULL;
+  TernOutboxWatchFunc func = NULL;
   gpointer user_data = NULL;
   Watch *watch;
 
@@ -1485,13 +1485,13 @@ watch_dispatch_cb (gpointer data)
   if (watch != NULL)
     {
       watch->pending = FALSE;
-      callback = watch->callback;
+      func = watch->func;
       user_data = watch->user_data;
     }
   g_mutex_unlock (&watch_lock);
   /* Outside the lock: the callback reads the outbox, which may announce. */
-  if (callback != NULL)
-    ((void (*) (gpointer)) callback) (user_data);
+  if (func != NULL)
+    func (user_data);
   return G_SOURCE_REMOVE;
 }
 
@@ -1518,19 +1518,19 @@ announce_change (TernStore *store)
 }
 
 guint
-tern_outbox_watch (TernStore *store,
-                   GCallback  callback,
-                   gpointer   user_data)
+tern_outbox_watch (TernStore           *store,
+                   TernOutboxWatchFunc  func,
+                   gpointer             user_data)
 {
   Watch *watch;
   guint id;
 
   g_return_val_if_fail (TERN_IS_STORE (store), 0);
-  g_return_val_if_fail (callback != NULL, 0);
+  g_return_val_if_fail (func != NULL, 0);
 
   watch = g_new0 (Watch, 1);
   watch->store = store;
-  watch->callback = callback;
+  watch->func = func;
   watch->user_data = user_data;
   watch->main_context = g_main_context_ref_thread_default ();
   g_mutex_lock (&watch_lock);

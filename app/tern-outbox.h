@@ -153,12 +153,14 @@ gboolean         tern_outbox_remove       (TernStore            *store,
                                            gint64                id,
                                            GError              **error);
 
-/* Calls @callback (with @user_data) on the thread-default main context of
- * this call soon after outbox rows of @store were written, from any
- * thread; writes in quick succession make one call.  Returns an id for
+typedef void (*TernOutboxWatchFunc) (gpointer user_data);
+
+/* Calls @func (with @user_data) on the thread-default main context of this
+ * call soon after outbox rows of @store were written, from any thread;
+ * writes in quick succession make one call.  Returns an id for
  * tern_outbox_unwatch(). */
 guint            tern_outbox_watch        (TernStore            *store,
-                                           GCallback             callback,
+                                           TernOutboxWatchFunc   func,
                                            gpointer              user_data);
 void             tern_outbox_unwatch      (guint                 watch_id);
 

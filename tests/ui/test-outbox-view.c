@@ -7,7 +7,8 @@
  * removes it.  A message that may have been sent offers only "Send Again
  * Anyway" and "Discard".
  *
- * With TERN_TEST_SCREENSHOT_DIR=DIR the test saves outbox.png there.
+ * With TERN_TEST_SCREENSHOT_DIR=DIR the test saves outbox.png and
+ * outbox-may-have-been-sent.png there.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -516,6 +517,7 @@ test_may_have_been_sent (Fixture       *fixture,
   g_assert_null (find_widget (outbox_widget (fixture), is_button, "_Retry"));
   g_assert_null (find_widget (outbox_widget (fixture), is_button, "_Delete"));
   g_assert_nonnull (find_widget (outbox_widget (fixture), is_button, "_Discard"));
+  save_screenshot (GTK_WIDGET (fixture->window), "outbox-may-have-been-sent.png");
 
   set_password (fixture, TRUE);
   press (fixture, "Send _Again Anyway");
