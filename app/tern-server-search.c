@@ -29,7 +29,8 @@ typedef struct
   TernContext *context;
   TernMailFolder *folder;
   TernSearchQuery *query;
-  TernImapSet *uids;  /* the job's answer */
+  TernImapSet *uids;  /* the server's answer */
+  GArray *found;      /* guint32: those of its UIDs the store has, ascending */
 } ServerSearch;
 
 static void
@@ -39,6 +40,7 @@ server_search_free (ServerSearch *search)
   g_clear_pointer (&search->folder, tern_mail_folder_free);
   g_clear_pointer (&search->query, tern_search_query_free);
   g_clear_pointer (&search->uids, tern_imap_set_free);
+  g_clear_pointer (&search->found, g_array_unref);
   g_free (search);
 }
 
@@ -138,38 +140,40 @@ wants_attachments (TernSearchQuery *query)
 
 /* The job */
 
-typedef struct
-{
-  gint64 folder_id;
-  const TernImapSet *uids;
-  guint64 stored;
-} CountStored;
-
+/* The UIDs of the server's answer that the store has, by range: as many
+ * as the folder holds at most, whatever ranges a server sends. */
 static gboolean
-count_stored_cb (sqlite3  *db,
-                 gpointer  user_data,
-                 GError  **error)
+find_stored_cb (sqlite3  *db,
+                gpointer  user_data,
+                GError  **error)
 {
-  CountStored *count = user_data;
+  ServerSearch *search = user_data;
   g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
 
   stmt = tern_store_prepare (db,
-                             "SELECT count (*) FROM messages"
-                             " WHERE folder_id = ?1 AND uid BETWEEN ?2 AND ?3",
+                             "SELECT uid FROM messages"
+                             " WHERE folder_id = ?1 AND uid BETWEEN ?2 AND ?3 ORDER BY uid",
                              error);
   if (stmt == NULL)
     return FALSE;
-  for (guint i = 0; i < count->uids->ranges->len; i++)
+  g_array_set_size (search->found, 0);
+  for (guint i = 0; i < search->uids->ranges->len; i++)
     {
-      const TernImapRange *range = &g_array_index (count->uids->ranges, TernImapRange, i);
+      const TernImapRange *range = &g_array_index (search->uids->ranges, TernImapRange, i);
 
       sqlite3_reset (stmt);
-      sqlite3_bind_int64 (stmt, 1, count->folder_id);
+      sqlite3_bind_int64 (stmt, 1, search->folder->id);
       sqlite3_bind_int64 (stmt, 2, range->first);
       sqlite3_bind_int64 (stmt, 3, range->last);
-      if (sqlite3_step (stmt) != SQLITE_ROW)
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        {
+          guint32 uid = sqlite3_column_int64 (stmt, 0);
+
+          g_array_append_val (search->found, uid);
+        }
+      if (rc != SQLITE_DONE)
         return tern_store_set_error (db, error);
-      count->stored += sqlite3_column_int64 (stmt, 0);
     }
   return TRUE;
 }
@@ -218,7 +222,7 @@ search_job (TernWorkerJob  *job,
 {
   ServerSearch *search = user_data;
   TernAccount *account = tern_worker_job_get_account (job);
-  CountStored count = { search->folder->id, NULL, 0 };
+  TernStore *store;
 
   tern_worker_job_set_folder (job, search->folder->name);
   search->uids = search_folder (search, account, cancellable, error);
@@ -226,39 +230,37 @@ search_job (TernWorkerJob  *job,
     return FALSE;
 
   /* Mail that arrived since the last sync: its headers first. */
-  count.uids = search->uids;
-  if (!tern_store_read (tern_context_get_store (search->context), count_stored_cb, &count, error))
+  search->found = g_array_new (FALSE, FALSE, sizeof (guint32));
+  store = tern_context_get_store (search->context);
+  if (!tern_store_read (store, find_stored_cb, search, error))
     return FALSE;
-  if (count.stored < tern_imap_set_count (search->uids))
-    return tern_imap_sync_account (search->context, account, TERN_IMAP_SYNC_BODIES_NONE, NULL,
-                                   NULL, NULL, cancellable, error);
+  if (search->found->len < tern_imap_set_count (search->uids) &&
+      (!tern_imap_sync_account (search->context, account, TERN_IMAP_SYNC_BODIES_NONE, NULL, NULL,
+                                NULL, cancellable, error) ||
+       !tern_store_read (store, find_stored_cb, search, error)))
+    return FALSE;
   return TRUE;
 }
 
 /* The result */
 
-/* The folder's messages with the UIDs of @search as SQL; the UIDs are
- * numbers the parser read, written out as such. */
+/* The folder's messages with the UIDs found, as SQL whose ?2 is
+ * @uids_json: a JSON array of the UIDs.  One parameter however many there
+ * are and however scattered, where a condition per UID range would hit
+ * SQLite's limit on the depth of an expression. */
 static char *
-result_condition (ServerSearch *search)
+result_condition (ServerSearch  *search,
+                  char         **uids_json)
 {
-  GString *sql = g_string_new ("m.folder_id = ?1 AND (0");
-  const TernImapSet *uids = search->uids;
+  GString *json = g_string_new ("[");
 
-  for (guint i = 0; i < uids->ranges->len; i++)
-    {
-      const TernImapRange *range = &g_array_index (uids->ranges, TernImapRange, i);
-
-      if (range->first == range->last)
-        g_string_append_printf (sql, " OR m.uid = %" G_GUINT64_FORMAT, (guint64) range->first);
-      else
-        g_string_append_printf (sql, " OR m.uid BETWEEN %" G_GUINT64_FORMAT " AND %" G_GUINT64_FORMAT,
-                                (guint64) range->first, (guint64) range->last);
-    }
-  g_string_append_c (sql, ')');
-  if (wants_attachments (search->query))
-    g_string_append (sql, " AND m.has_attachments != 0");
-  return g_string_free (sql, FALSE);
+  for (guint i = 0; i < search->found->len; i++)
+    g_string_append_printf (json, "%s%u", i > 0 ? "," : "",
+                            g_array_index (search->found, guint32, i));
+  g_string_append_c (json, ']');
+  *uids_json = g_string_free (json, FALSE);
+  return g_strdup_printf ("m.folder_id = ?1 AND m.uid IN (SELECT value FROM json_each (?2))%s",
+                          wants_attachments (search->query) ? " AND m.has_attachments != 0" : "");
 }
 
 static void
@@ -270,6 +272,7 @@ search_done_cb (GObject      *source,
   ServerSearch *search = g_task_get_task_data (task);
   g_autoptr(GPtrArray) bindings = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
   g_autofree char *condition = NULL;
+  g_autofree char *uids_json = NULL;
   GError *error = NULL;
   TernMessageList *list;
 
@@ -278,8 +281,9 @@ search_done_cb (GObject      *source,
       g_task_return_error (task, error);
       return;
     }
-  condition = result_condition (search);
+  condition = result_condition (search, &uids_json);
   g_ptr_array_add (bindings, g_variant_ref_sink (g_variant_new_int64 (search->folder->id)));
+  g_ptr_array_add (bindings, g_variant_ref_sink (g_variant_new_string (uids_json)));
   list = _tern_message_list_new_filtered (tern_context_get_store (search->context), condition,
                                           bindings, &search->folder->id, 1, &error);
   if (list == NULL)

@@ -300,6 +300,51 @@ test_not_synced_yet (Fixture       *fixture,
   assert_subjects (fixture, "pineapple", "Again,Lunch");
 }
 
+/* More UID ranges than SQLite would take as one expression: every other
+ * message of 2,400 read.  The server's unread equal the store's. */
+static void
+test_scattered (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernImapClient) client = NULL;
+  g_autoptr(TernImapSet) all = tern_imap_set_new ();
+  g_autoptr(TernImapSet) even = tern_imap_set_new ();
+  g_autoptr(TernMessageList) list = NULL;
+  TernImapSelected selected = { 0 };
+  TernImapSelectParams params = { 0 };
+
+  tern_test_servers_add_messages (servers, tern_test_servers_get_user (servers, 0), FOLDER, 2400,
+                                  &error);
+  g_assert_no_error (error);
+  client = tern_imap_session_open (fixture->context, fixture->account, NULL, &error);
+  g_assert_no_error (error);
+  tern_imap_client_select (client, FOLDER, FALSE, &params, &selected, NULL, &error);
+  g_assert_no_error (error);
+  tern_imap_set_add_range (all, 1, selected.uidnext - 1);
+  for (guint32 uid = 2; uid < selected.uidnext; uid += 2)
+    tern_imap_set_add (even, uid);
+  tern_imap_selected_clear (&selected);
+  tern_imap_client_store_flags (client, all, 0, TERN_IMAP_FLAG_SEEN, NULL, &error);
+  g_assert_no_error (error);
+  tern_imap_client_store_flags (client, even, TERN_IMAP_FLAG_SEEN, 0, NULL, &error);
+  g_assert_no_error (error);
+  tern_imap_client_logout (client, NULL, NULL);
+  sync_headers (fixture);
+
+  list = search_on_server (fixture, fixture->folder_id, "is:read", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), >=, 1200);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==,
+                    count_local (fixture, "is:read"));
+  g_assert_finalize_object (g_steal_pointer (&list));
+  list = search_on_server (fixture, fixture->folder_id, "is:unread", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==,
+                    count_local (fixture, "is:unread"));
+  g_assert_finalize_object (g_steal_pointer (&list));
+}
+
 static void
 test_errors (Fixture       *fixture,
              gconstpointer  data)
@@ -364,6 +409,7 @@ main (int    argc,
   ADD ("cyrillic", test_cyrillic);
   ADD ("operators", test_operators);
   ADD ("not-synced-yet", test_not_synced_yet);
+  ADD ("scattered", test_scattered);
   ADD ("errors", test_errors);
   ADD ("cli", test_cli);
 #undef ADD
