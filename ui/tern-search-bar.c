@@ -112,11 +112,16 @@ set_results (TernSearchBar   *self,
   g_object_thaw_notify (G_OBJECT (self));
 }
 
+static TernSearchScope current_scope (TernSearchBar *self,
+                                      gint64        *scope_id);
+
+/* The server searches one folder: only with "This Folder". */
 static void
 update_can_search_server (TernSearchBar *self,
                           gboolean       query_parses)
 {
-  gboolean can = query_parses && self->folder_id != 0 && self->account != NULL
+  gint64 scope_id;
+  gboolean can = query_parses && current_scope (self, &scope_id) == TERN_SEARCH_SCOPE_FOLDER
                  && tern_account_get_protocol (self->account) == TERN_ACCOUNT_PROTOCOL_IMAP;
 
   if (self->can_search_server == can)

@@ -34,8 +34,8 @@ gboolean         tern_search_bar_get_searching     (TernSearchBar *self);
 TernMessageList *tern_search_bar_get_results       (TernSearchBar *self);
 /* The query's parse error or the server search's failure, or NULL. */
 const char      *tern_search_bar_get_error         (TernSearchBar *self);
-/* Search on Server is possible: a query that parses, in one folder of an
- * IMAP account. */
+/* Search on Server is possible: a query that parses, in "This Folder", a
+ * folder of an IMAP account. */
 gboolean         tern_search_bar_get_can_search_server (TernSearchBar *self);
 /* TRUE while the server searches. */
 gboolean         tern_search_bar_get_busy          (TernSearchBar *self);

@@ -512,6 +512,8 @@ test_search (void)
                                 tern_account_get_id (account)), ==, 3);
   assert_subjects (&state, "Launch checklist for Thursday", "Launch photos",
                    "Launch party last year", NULL);
+  /* The server searches one folder: not offered for the account. */
+  g_assert_false (tern_search_bar_get_can_search_server (bar));
   gtk_drop_down_set_selected (tern_search_bar_get_scope_dropdown (bar), 2);
   g_assert_cmpuint (search_for (&state, "launch", TERN_SEARCH_SCOPE_EVERYWHERE, 0), ==, 3);
   gtk_drop_down_set_selected (tern_search_bar_get_scope_dropdown (bar), 0);
