@@ -59,7 +59,7 @@ faults_init (int    *argc,
       have_point = tern_fault_parse (point_text, &point);
       g_assert_true (have_point);
     }
-  g_test_message ("TERN_FAULT_SEED=%u%s", seed, long_mode ? " (long mode)" : "");
+  /* On standard error: meson shows it with a failure's log. */
   g_printerr ("# TERN_FAULT_SEED=%u%s\n", seed, long_mode ? " (long mode)" : "");
 
   faults_servers = tern_test_servers_start (&error);
@@ -72,8 +72,6 @@ faults_run (void)
   int status = g_test_run ();
 
   g_clear_pointer (&faults_servers, tern_test_servers_free);
-  if (status != 0)
-    g_printerr ("# replay with TERN_FAULT_SEED=%u\n", seed);
   return status;
 }
 
