@@ -380,6 +380,39 @@ test_engine (void)
   drain ();
 }
 
+/* What an account's row says of its last sync. */
+static void
+test_last_sync (void)
+{
+  const gint64 now = 1800000000;
+  const struct
+  {
+    gint64 ago;
+    const char *text;
+  } cases[] = {
+    { 0, "Synced just now" },
+    { 59, "Synced just now" },
+    { 60, "Synced 1 minute ago" },
+    { 150, "Synced 2 minutes ago" },
+    { 3600, "Synced 1 hour ago" },
+    { 5 * 3600, "Synced 5 hours ago" },
+    { 86400, "Synced 1 day ago" },
+    { 3 * 86400, "Synced 3 days ago" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = tern_sidebar_describe_last_sync (now - cases[i].ago, now);
+
+      g_assert_cmpstr (text, ==, cases[i].text);
+    }
+  {
+    g_autofree char *never = tern_sidebar_describe_last_sync (0, now);
+
+    g_assert_cmpstr (never, ==, "Never synced");
+  }
+}
+
 /* The application */
 
 typedef struct
@@ -561,6 +594,48 @@ worker_offline (gpointer context)
   return tern_account_worker_get_state (worker) == TERN_WORKER_STATE_OFFLINE;
 }
 
+static GtkMenuButton *
+find_primary_menu (GtkWidget *widget)
+{
+  if (GTK_IS_MENU_BUTTON (widget) && gtk_menu_button_get_primary (GTK_MENU_BUTTON (widget)))
+    return GTK_MENU_BUTTON (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkMenuButton *found = find_primary_menu (child);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* With TERN_TEST_SCREENSHOT_DIR=DIR: the screen (the window and its open
+ * menu) as the X server shows it. */
+static void
+save_screenshot (GtkWidget  *window,
+                 const char *name)
+{
+  const char *dir = g_getenv ("TERN_TEST_SCREENSHOT_DIR");
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+
+  if (dir == NULL)
+    return;
+  for (int i = 0; i < 20; i++)
+    {
+      g_usleep (20000);
+      drain ();
+    }
+  path = g_build_filename (dir, name, NULL);
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, "import", "-window", "root", path,
+                              NULL);
+  g_assert_no_error (error);
+  g_subprocess_wait_check (process, NULL, &error);
+  g_assert_no_error (error);
+}
+
 static gboolean
 window_inactive (gpointer window)
 {
@@ -655,6 +730,19 @@ test_application (void)
                                       g_variant_new_boolean (TRUE));
   g_assert_true (tern_context_get_offline (context));
   wait_until (sidebar_says_offline, window, "the sidebar to say offline");
+  if (g_getenv ("TERN_TEST_SCREENSHOT_DIR") != NULL)
+    {
+      GtkMenuButton *menu = find_primary_menu (GTK_WIDGET (window));
+
+      g_assert_nonnull (menu);
+      gtk_menu_button_popup (menu);
+      save_screenshot (GTK_WIDGET (window), "work-offline-menu.png");
+      gtk_menu_button_popdown (menu);
+      gtk_widget_set_visible (other, FALSE);
+      save_screenshot (GTK_WIDGET (window), "work-offline.png");
+      gtk_window_present (GTK_WINDOW (other));
+      wait_until (window_inactive, window, "the other window to take the focus back");
+    }
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.sync-now", NULL));
   wait_until (worker_offline, context, "the sync to fail offline");
 
@@ -708,6 +796,7 @@ main (int   argc,
       g_assert_no_error (error);
     }
 
+  g_test_add_func ("/notifications/last-sync", test_last_sync);
   g_test_add_func ("/notifications/engine", test_engine);
   g_test_add_func ("/notifications/application", test_application);
   status = g_test_run ();
