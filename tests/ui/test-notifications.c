@@ -1,13 +1,8 @@
-/* test-notifications.c: new mail notifications and Work Offline, against
- * the local Dovecot with mail delivered over LMTP.
+/* test-notifications.c: new mail notifications and Work Offline in the
+ * application, against the local Dovecot with mail delivered over LMTP
+ * (tests/app/test-new-mail.c has the engine under LeakSanitizer).
  *
- * The engine (TernNewMail): a first sync of 50 old messages announces
- * nothing; mail from someone else is announced with its sender and
- * subject, mail from the user's own address is not, and reading a
- * message withdraws it.  Work Offline: a sync makes no TCP connection at
- * all (a listener that counts them stands in for the server).
- *
- * The application: this process owns org.gtk.Notifications on its own
+ * this process owns org.gtk.Notifications on its own
  * D-Bus session (tern-test-session), which is the backend GLib 2.74
  * chooses outside a sandbox when that name has an owner, and records what
  * GApplication sends.  A message delivered while Tern runs gives a
@@ -21,13 +16,9 @@
 
 #include <string.h>
 
-#include "tern-app-error.h"
 #include "tern-application.h"
-#include "tern-imap-sync.h"
 #include "tern-mail-store.h"
-#include "tern-new-mail.h"
 #include "tern-notifications.h"
-#include "tern-offline-queue.h"
 #include "tern-test-servers.h"
 #include "tern-test-util.h"
 #include "tern-window.h"
@@ -176,208 +167,6 @@ add_dovecot_account (TernContext *context,
 {
   return add_account (context, user, tern_test_servers_get_address (servers, TERN_TEST_CERT_GOOD),
                       tern_test_servers_get_port (servers, TERN_TEST_SERVICE_IMAPS));
-}
-
-/* The engine */
-
-typedef struct
-{
-  GPtrArray *announced; /* TernMailMessage copies: subject and sender */
-  GArray *withdrawn;
-  gboolean done;
-  gboolean ok;
-  GError *error;
-} EngineState;
-
-static void
-new_messages_cb (TernNewMail *new_mail,
-                 GPtrArray   *messages,
-                 EngineState *state)
-{
-  for (guint i = 0; i < messages->len; i++)
-    {
-      TernMailMessage *message = messages->pdata[i];
-      TernMailMessage *copy = tern_mail_message_new ();
-
-      copy->id = message->id;
-      copy->subject = g_strdup (message->subject);
-      copy->from_name = g_strdup (message->from_name);
-      copy->from_address = g_strdup (message->from_address);
-      g_ptr_array_add (state->announced, copy);
-    }
-}
-
-static void
-withdrawn_cb (TernNewMail *new_mail,
-              GArray      *ids,
-              EngineState *state)
-{
-  g_array_append_vals (state->withdrawn, ids->data, ids->len);
-}
-
-/* The window's sync job, as a job of the pool: a sync, then the mark that
- * tells TernNewMail an account's sync ended. */
-static gboolean
-sync_job (TernWorkerJob  *job,
-          gpointer        data,
-          GCancellable   *cancellable,
-          GError        **error)
-{
-  if (!tern_imap_sync_account (data, tern_worker_job_get_account (job),
-                               TERN_IMAP_SYNC_BODIES_NONE, NULL, NULL, NULL, cancellable, error))
-    return FALSE;
-  tern_worker_job_mark_synced (job);
-  return TRUE;
-}
-
-static void
-sync_done_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  EngineState *state = user_data;
-
-  state->ok = tern_worker_pool_run_finish (TERN_WORKER_POOL (source), result, &state->error);
-  state->done = TRUE;
-}
-
-static gboolean
-is_done (gpointer data)
-{
-  return ((EngineState *) data)->done;
-}
-
-/* Syncs and waits until the messages-changed of the sync was seen. */
-static gboolean
-sync_account (TernContext *context,
-              TernAccount *account,
-              EngineState *state)
-{
-  state->done = FALSE;
-  g_clear_error (&state->error);
-  tern_worker_pool_run_async (tern_context_get_worker_pool (context), account, sync_job, context,
-                              NULL, sync_done_cb, state);
-  wait_until (is_done, state, "the sync");
-  /* The worker's notify and the store's messages-changed are idles. */
-  for (int i = 0; i < 10; i++)
-    {
-      g_usleep (10000);
-      drain ();
-    }
-  return state->ok;
-}
-
-typedef struct
-{
-  GSocketService *service;
-  guint connections;
-} Counter;
-
-static gboolean
-incoming_cb (GSocketService    *service,
-             GSocketConnection *connection,
-             GObject           *source,
-             Counter           *counter)
-{
-  counter->connections++;
-  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
-  return TRUE;
-}
-
-static void
-test_engine (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = tern_test_make_tmpdir ("tern-new-mail-XXXXXX");
-  g_autofree char *profile = g_build_filename (dir, "profile", NULL);
-  g_autoptr(TernContext) context = tern_context_new (profile, &error);
-  g_autoptr(TernAccount) account = NULL;
-  g_autoptr(TernAccount) unreachable = NULL;
-  g_autoptr(TernNewMail) new_mail = NULL;
-  EngineState state = { 0 };
-  TernMailMessage *message;
-  Counter counter = { 0 };
-  guint16 port;
-  gint64 id;
-
-  g_assert_no_error (error);
-  tern_context_set_ca_file (context, tern_test_servers_get_ca_file (servers));
-  state.announced = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_mail_message_free);
-  state.withdrawn = g_array_new (FALSE, FALSE, sizeof (gint64));
-
-  /* Bob's mailbox holds 50 messages before his account is added: its first
-   * sync announces none of them. */
-  tern_test_servers_add_messages (servers, tern_test_servers_get_user (servers, 1), NULL, 50,
-                                  &error);
-  g_assert_no_error (error);
-  new_mail = tern_new_mail_new (context);
-  g_signal_connect (new_mail, "new-messages", G_CALLBACK (new_messages_cb), &state);
-  g_signal_connect (new_mail, "withdrawn", G_CALLBACK (withdrawn_cb), &state);
-  account = add_dovecot_account (context, 1);
-  g_assert_true (sync_account (context, account, &state));
-  g_assert_cmpuint (state.announced->len, ==, 0);
-
-  /* Mail from someone else is new, with its sender and subject. */
-  deliver (1, "Carol Danvers <carol@example.org>", "Lunch on Friday?");
-  g_assert_true (sync_account (context, account, &state));
-  g_assert_cmpuint (state.announced->len, ==, 1);
-  message = state.announced->pdata[0];
-  g_assert_cmpstr (message->from_name, ==, "Carol Danvers");
-  g_assert_cmpstr (message->subject, ==, "Lunch on Friday?");
-  g_assert_cmpuint (tern_new_mail_get_n_unread (new_mail), ==, 1);
-  id = message->id;
-
-  /* Mail from the user's own address is not. */
-  {
-    g_autofree char *own = g_strdup_printf ("Bob <%s>", tern_test_servers_get_user (servers, 1));
-
-    deliver (1, own, "A note to self");
-  }
-  g_assert_true (sync_account (context, account, &state));
-  g_assert_cmpuint (state.announced->len, ==, 1);
-
-  /* Reading it withdraws it. */
-  g_assert_true (tern_offline_queue_set_flags (tern_context_get_store (context), &id, 1,
-                                               TERN_IMAP_FLAG_SEEN, 0, &error));
-  g_assert_no_error (error);
-  for (int i = 0; i < 10 && state.withdrawn->len == 0; i++)
-    {
-      g_usleep (20000);
-      drain ();
-    }
-  g_assert_cmpuint (state.withdrawn->len, ==, 1);
-  g_assert_cmpint (g_array_index (state.withdrawn, gint64, 0), ==, id);
-  g_assert_cmpuint (tern_new_mail_get_n_unread (new_mail), ==, 0);
-
-  /* Work Offline: a sync fails at once, saying so, and no connection
-   * reaches the server; back online, the same sync connects. */
-  counter.service = g_socket_service_new ();
-  port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (counter.service), NULL, &error);
-  g_assert_no_error (error);
-  g_signal_connect (counter.service, "incoming", G_CALLBACK (incoming_cb), &counter);
-  unreachable = add_account (context, 0, "127.0.0.1", port);
-  tern_context_set_offline (context, TRUE);
-  g_assert_false (sync_account (context, unreachable, &state));
-  g_assert_error (state.error, TERN_APP_ERROR, TERN_APP_ERROR_OFFLINE);
-  g_assert_false (sync_account (context, account, &state));
-  g_assert_error (state.error, TERN_APP_ERROR, TERN_APP_ERROR_OFFLINE);
-  g_assert_cmpint (tern_account_worker_get_state (tern_worker_pool_get_worker (
-                     tern_context_get_worker_pool (context), account)),
-                   ==, TERN_WORKER_STATE_OFFLINE);
-  g_assert_cmpuint (counter.connections, ==, 0);
-  tern_context_set_offline (context, FALSE);
-  g_assert_false (sync_account (context, unreachable, &state));
-  g_assert_cmpuint (counter.connections, ==, 1);
-  g_assert_true (sync_account (context, account, &state));
-
-  g_socket_service_stop (counter.service);
-  g_clear_object (&counter.service);
-  g_clear_error (&state.error);
-  g_ptr_array_unref (state.announced);
-  g_array_unref (state.withdrawn);
-  g_clear_object (&new_mail);
-  tern_worker_pool_cancel_account (tern_context_get_worker_pool (context), account);
-  drain ();
 }
 
 /* What an account's row says of its last sync. */
@@ -797,7 +586,6 @@ main (int   argc,
     }
 
   g_test_add_func ("/notifications/last-sync", test_last_sync);
-  g_test_add_func ("/notifications/engine", test_engine);
   g_test_add_func ("/notifications/application", test_application);
   status = g_test_run ();
 
