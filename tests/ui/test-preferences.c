@@ -288,6 +288,7 @@ test_edit_account (Fixture       *fixture,
     incoming->server->port = tern_test_servers_get_port (servers, TERN_TEST_SERVICE_IMAP);
     tern_wizard_manual_page_set_servers (servers_form, incoming, outgoing);
     g_assert_true (gtk_widget_activate_action (page, "account.save", NULL));
+    g_assert_true (gtk_widget_get_visible (child (page, "confirm_group")));
     g_assert_true (gtk_widget_get_visible (confirm));
     g_assert_cmpint (tern_account_get_incoming (account)->security, ==, TERN_TLS_MODE_IMPLICIT);
     gtk_check_button_set_active (GTK_CHECK_BUTTON (confirm), TRUE);

@@ -28,7 +28,13 @@ struct _TernAccountPreferences
   TernAccount *account;
 
   AdwWindowTitle *title;
+  GtkWidget *status_group;
   GtkLabel *status_label;
+  GtkWidget *account_group;
+  GtkWidget *confirm_group;
+  GtkWidget *signature_group;
+  GtkWidget *password_group;
+  GtkWidget *remove_group;
   AdwEntryRow *name_row;
   AdwEntryRow *address_row;
   TernWizardManualPage *servers;
@@ -45,7 +51,7 @@ set_status (TernAccountPreferences *self,
             gboolean                is_error)
 {
   gtk_label_set_text (self->status_label, text);
-  gtk_widget_set_visible (GTK_WIDGET (self->status_label), text[0] != '\0');
+  gtk_widget_set_visible (self->status_group, text[0] != '\0');
   if (is_error)
     gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "error");
   else
@@ -199,7 +205,7 @@ save_activated (GtkWidget  *widget,
   if (tern_wizard_manual_page_is_insecure (self->servers)
       && !gtk_check_button_get_active (self->confirm_check))
     {
-      gtk_widget_set_visible (GTK_WIDGET (self->confirm_check), TRUE);
+      gtk_widget_set_visible (self->confirm_group, TRUE);
       set_status (self, _("A server is set to send your password unencrypted. Choose TLS or "
                           "STARTTLS, or confirm that you want it that way."),
                   TRUE);
@@ -325,7 +331,13 @@ tern_account_preferences_class_init (TernAccountPreferencesClass *klass)
                                                "/org/ternmail/Tern/preferences/"
                                                "tern-account-preferences.ui");
   gtk_widget_class_bind_template_child (widget_class, TernAccountPreferences, title);
+  gtk_widget_class_bind_template_child (widget_class, TernAccountPreferences, status_group);
   gtk_widget_class_bind_template_child (widget_class, TernAccountPreferences, status_label);
+  gtk_widget_class_bind_template_child (widget_class, TernAccountPreferences, account_group);
+  gtk_widget_class_bind_template_child (widget_class, TernAccountPreferences, confirm_group);
+  gtk_widget_class_bind_template_child (widget_class, TernAccountPreferences, signature_group);
+  gtk_widget_class_bind_template_child (widget_class, TernAccountPreferences, password_group);
+  gtk_widget_class_bind_template_child (widget_class, TernAccountPreferences, remove_group);
   gtk_widget_class_bind_template_child (widget_class, TernAccountPreferences, name_row);
   gtk_widget_class_bind_template_child (widget_class, TernAccountPreferences, address_row);
   gtk_widget_class_bind_template_child (widget_class, TernAccountPreferences, servers);
@@ -341,14 +353,14 @@ tern_account_preferences_class_init (TernAccountPreferencesClass *klass)
 }
 
 static GtkWidget *
-find_scrolled_window (GtkWidget *widget)
+find_preferences_page (GtkWidget *widget)
 {
-  if (GTK_IS_SCROLLED_WINDOW (widget))
+  if (ADW_IS_PREFERENCES_PAGE (widget))
     return widget;
   for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
        child = gtk_widget_get_next_sibling (child))
     {
-      GtkWidget *found = find_scrolled_window (child);
+      GtkWidget *found = find_preferences_page (child);
 
       if (found != NULL)
         return found;
@@ -359,18 +371,24 @@ find_scrolled_window (GtkWidget *widget)
 static void
 tern_account_preferences_init (TernAccountPreferences *self)
 {
-  GtkWidget *scrolled;
+  AdwPreferencesPage *page;
+  GtkWidget *box;
 
   gtk_widget_init_template (GTK_WIDGET (self));
-  /* The wizard's server form is a preferences page that scrolls by
-   * itself; here it is one part of this page, which scrolls as a whole. */
-  scrolled = find_scrolled_window (GTK_WIDGET (self->servers));
-  if (scrolled != NULL)
-    {
-      gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
-                                      GTK_POLICY_NEVER);
-      gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scrolled), TRUE);
-    }
+  /* One page that scrolls as a whole: the wizard's server form is a
+   * preferences page, and the account's other groups join it, the name
+   * and address first. */
+  page = ADW_PREFERENCES_PAGE (find_preferences_page (GTK_WIDGET (self->servers)));
+  g_return_if_fail (page != NULL);
+  adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (self->status_group));
+  adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (self->account_group));
+  adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (self->confirm_group));
+  adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (self->signature_group));
+  adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (self->password_group));
+  adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (self->remove_group));
+  box = gtk_widget_get_parent (self->account_group);
+  gtk_box_reorder_child_after (GTK_BOX (box), self->account_group, NULL);
+  gtk_box_reorder_child_after (GTK_BOX (box), self->status_group, NULL);
 }
 
 GtkWidget *
