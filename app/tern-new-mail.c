@@ -80,7 +80,10 @@ read_inboxes_cb (sqlite3  *db,
                              "SELECT f.id, f.account_id, a.incoming_protocol = 'pop3',"
                              " coalesce (f.uidvalidity, 0), coalesce (f.last_sync, 0),"
                              " (SELECT coalesce (max (uid), 0) FROM messages WHERE folder_id = f.id),"
-                             " (SELECT coalesce (max (id), 0) FROM messages WHERE folder_id = f.id)"
+                             /* Only POP3 needs it; the UID's max comes from an index. */
+                             " CASE WHEN a.incoming_protocol = 'pop3' THEN"
+                             "  (SELECT coalesce (max (id), 0) FROM messages WHERE folder_id = f.id)"
+                             " ELSE 0 END"
                              " FROM folders f JOIN accounts a ON a.id = f.account_id"
                              " WHERE f.role = 'inbox'",
                              error);
