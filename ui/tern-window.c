@@ -571,6 +571,8 @@ tern_window_dispose (GObject *object)
   g_clear_handle_id (&self->mark_read_id, g_source_remove);
   g_clear_object (&self->list);
   g_clear_object (&self->context);
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->idles, g_ptr_array_unref);
 

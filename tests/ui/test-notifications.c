@@ -556,6 +556,13 @@ test_application (void)
   gtk_window_destroy (GTK_WINDOW (other));
   gtk_window_destroy (GTK_WINDOW (window));
   drain ();
+  /* The window followed the check interval; gone, it must not any more. */
+  {
+    g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
+
+    g_settings_set_int (settings, "check-interval-minutes", 7);
+    drain ();
+  }
   g_clear_pointer (&calls, g_ptr_array_unref);
 }
 
