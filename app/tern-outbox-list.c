@@ -69,6 +69,21 @@ subject_of (TernOutboxList *self,
   return subject;
 }
 
+/* Subjects of rows that left the outbox are not needed again. */
+static gboolean
+subject_gone_cb (gpointer key,
+                 gpointer value,
+                 gpointer user_data)
+{
+  GPtrArray *items = user_data;
+  gint64 id = *(gint64 *) key;
+
+  for (guint i = 0; i < items->len; i++)
+    if (tern_outbox_item_get_id (items->pdata[i]) == id)
+      return FALSE;
+  return TRUE;
+}
+
 /* Replaces the items, announcing only the middle stretch that differs. */
 static void
 splice_changes (TernOutboxList *self,
@@ -114,6 +129,7 @@ tern_outbox_list_reload (TernOutboxList  *self,
       g_ptr_array_add (items, tern_outbox_item_new (g_steal_pointer (&rows->pdata[i]),
                                                     subject_of (self, entry->id)));
     }
+  g_hash_table_foreach_remove (self->subjects, subject_gone_cb, items);
   splice_changes (self, items);
   return TRUE;
 }
