@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tern-app-error.h"
+#include "tern-body-fetch.h"
 #include "tern-imap-sync.h"
 #include "tern-mail-store.h"
 #include "tern-new-mail.h"
@@ -120,6 +121,7 @@ typedef struct
   gboolean done;
   gboolean ok;
   GError *error;
+  GAsyncResult *result;
 } EngineState;
 
 static void
@@ -178,6 +180,17 @@ sync_done_cb (GObject      *source,
   EngineState *state = user_data;
 
   state->ok = tern_worker_pool_run_finish (TERN_WORKER_POOL (source), result, &state->error);
+  state->done = TRUE;
+}
+
+static void
+body_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  EngineState *state = user_data;
+
+  state->result = g_object_ref (result);
   state->done = TRUE;
 }
 
@@ -308,6 +321,22 @@ test_engine (gconstpointer data)
   g_assert_cmpint (tern_account_worker_get_state (tern_worker_pool_get_worker (
                      tern_context_get_worker_pool (context), account)),
                    ==, TERN_WORKER_STATE_OFFLINE);
+  /* An IMAP body not cached yet cannot come, and the reason says why. */
+  if (protocol == TERN_ACCOUNT_PROTOCOL_IMAP)
+    {
+      g_autoptr(GBytes) body = NULL;
+      g_autoptr(GError) fetch_error = NULL;
+
+      state.done = FALSE;
+      tern_body_fetch_async (context, id, NULL, body_done_cb, &state);
+      wait_until (is_done, &state, "the body fetch");
+      body = tern_body_fetch_finish (context, state.result, &fetch_error);
+      g_clear_object (&state.result);
+      g_assert_null (body);
+      g_assert_error (fetch_error, TERN_APP_ERROR, TERN_APP_ERROR_OFFLINE);
+      g_assert_true (tern_worker_error_is_network (fetch_error));
+      g_assert_nonnull (strstr (fetch_error->message, "offline"));
+    }
   g_assert_cmpuint (counter.connections, ==, 0);
   tern_context_set_offline (context, FALSE);
   g_assert_false (sync_account (context, unreachable, &state));
