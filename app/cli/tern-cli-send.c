@@ -107,6 +107,9 @@ tern_cli_send_message (TernContext *tern,
   if (entry->state == TERN_OUTBOX_STATE_QUEUED)
     g_printerr (_("tern-cli: the message is queued and will be sent later: %s\n"),
                 entry->last_error ? entry->last_error : "");
+  /* Not "was not sent": the reason says that it may have been. */
+  else if (entry->may_have_been_sent && entry->last_error != NULL)
+    g_printerr ("tern-cli: %s\n", entry->last_error);
   else
     g_printerr (_("tern-cli: the message was not sent: %s\n"),
                 entry->last_error ? entry->last_error : "");

@@ -58,6 +58,41 @@ outbox_teardown (Outbox *outbox)
   faults_profile_free (outbox->profile);
 }
 
+/* A message to Bob of @lines lines (0: random) in the file @path; returns
+ * its Message-ID. */
+static char *
+write_message (Outbox     *outbox,
+               GRand      *rand,
+               guint       size,
+               const char *path)
+{
+  char *id = g_strdup_printf ("outbox-fault.%u.%08x@tern.test", outbox->serial++,
+                              g_rand_int (rand));
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  /* Now and then one whose data takes a while. */
+  guint lines = g_rand_int_range (rand, 0, 4) == 0 ? g_rand_int_range (rand, 500, 3000)
+                                                   : g_rand_int_range (rand, 1, 30);
+
+  if (size > 0)
+    lines = size;
+  g_string_append_printf (text,
+                          "From: Alice <%s>\r\n"
+                          "To: %s\r\n"
+                          "Subject: Outbox fault %s\r\n"
+                          "Message-ID: <%s>\r\n"
+                          "Date: Thu, 26 Nov 2026 12:00:00 +0000\r\n"
+                          "\r\n",
+                          tern_test_servers_get_user (faults_servers, ALICE),
+                          tern_test_servers_get_user (faults_servers, BOB), id, id);
+  for (guint j = 0; j < lines; j++)
+    g_string_append_printf (text, "Line %u of %u, a line long enough to take some room.\r\n",
+                            j, lines);
+  g_file_set_contents (path, text->str, text->len, &error);
+  g_assert_no_error (error);
+  return id;
+}
+
 /* Queues @count messages to Bob while Postfix looks down, of @lines
  * lines (0: random); returns their Message-IDs. */
 static GPtrArray *
@@ -67,40 +102,16 @@ queue_sized (Outbox *outbox,
              guint   size)
 {
   GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *file = g_build_filename (outbox->profile->dir, "message.eml", NULL);
 
   tern_fault_proxy_set_refusing (outbox->proxy, TRUE);
   for (guint i = 0; i < count; i++)
     {
-      g_autofree char *id = g_strdup_printf ("outbox-fault.%u.%08x@tern.test", outbox->serial++,
-                                             g_rand_int (rand));
-      g_autofree char *file = g_build_filename (outbox->profile->dir, "message.eml", NULL);
-      g_autoptr(GString) text = g_string_new (NULL);
-      g_autoptr(GError) error = NULL;
       g_autofree char *err = NULL;
-      /* Now and then one whose data takes a while. */
-      guint lines = g_rand_int_range (rand, 0, 4) == 0 ? g_rand_int_range (rand, 500, 3000)
-                                                       : g_rand_int_range (rand, 1, 30);
 
-      if (size > 0)
-        lines = size;
-
-      g_string_append_printf (text,
-                              "From: Alice <%s>\r\n"
-                              "To: %s\r\n"
-                              "Subject: Outbox fault %s\r\n"
-                              "Message-ID: <%s>\r\n"
-                              "Date: Thu, 26 Nov 2026 12:00:00 +0000\r\n"
-                              "\r\n",
-                              tern_test_servers_get_user (faults_servers, ALICE),
-                              tern_test_servers_get_user (faults_servers, BOB), id, id);
-      for (guint j = 0; j < lines; j++)
-        g_string_append_printf (text, "Line %u of %u, a line long enough to take some room.\r\n",
-                                j, lines);
-      g_file_set_contents (file, text->str, text->len, &error);
-      g_assert_no_error (error);
+      g_ptr_array_add (ids, write_message (outbox, rand, size, file));
       g_assert_cmpint (faults_cli (outbox->profile, &err, "send", file, NULL), ==, 1);
       g_assert_nonnull (strstr (err, "queued"));
-      g_ptr_array_add (ids, g_steal_pointer (&id));
     }
   tern_fault_proxy_set_refusing (outbox->proxy, FALSE);
   return ids;
@@ -285,6 +296,23 @@ test_cut_before_reply (void)
       g_assert_cmpint (faults_cli (outbox.profile, NULL, "outbox", "flush", "--now", NULL), ==, 0);
       assert_outbox_rule (&outbox, ids);
     }
+
+  /* tern-cli send says that it may have been sent, not that it was not. */
+  {
+    g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+    g_autofree char *file = g_build_filename (outbox.profile->dir, "message.eml", NULL);
+    g_autofree char *err = NULL;
+    TernFault fault = { TERN_FAULT_TRUNCATE, TERN_FAULT_TO_CLIENT, 0, 1, data_bytes / 2 };
+
+    g_ptr_array_add (ids, write_message (&outbox, rand, 4000, file));
+    tern_fault_proxy_arm (outbox.proxy, &fault);
+    g_assert_cmpint (faults_cli (outbox.profile, &err, "send", file, NULL), ==, 1);
+    faults_assert_sentence (err);
+    g_assert_nonnull (strstr (err, "may have been sent"));
+    g_assert_null (strstr (err, "was not sent"));
+    tern_fault_proxy_arm (outbox.proxy, &none);
+    assert_outbox_rule (&outbox, ids);
+  }
   outbox_teardown (&outbox);
 }
 
