@@ -1083,13 +1083,16 @@ tern_imap_sync_account (TernContext           *context,
     return FALSE;
   tern_imap_client_set_events (sync.client, &events, &sync);
 
-  /* With CONDSTORE each folder's STATUS comes along with the list (one
-   * round trip with LIST-STATUS), and an unchanged folder is not selected. */
-  mailboxes = tern_imap_client_list (sync.client,
-                                     tern_imap_client_is_enabled (sync.client, "CONDSTORE")
-                                       ? UNCHANGED_STATUS : 0,
-                                     cancellable, error);
-  if (mailboxes == NULL || !store_folders (&sync, mailboxes, error))
+  /* With CONDSTORE each folder's STATUS is asked right after the list (one
+   * pipelined round trip), and an unchanged folder is not selected.  Not
+   * LIST-STATUS: Dovecot took 300 ms to answer it for folders whose
+   * STATUS commands together took 10 ms. */
+  mailboxes = tern_imap_client_list (sync.client, 0, cancellable, error);
+  if (mailboxes == NULL ||
+      (tern_imap_client_is_enabled (sync.client, "CONDSTORE") &&
+       !tern_imap_client_status_many (sync.client, mailboxes, UNCHANGED_STATUS, cancellable,
+                                      error)) ||
+      !store_folders (&sync, mailboxes, error))
     return FALSE;
   folders = tern_mail_store_list_folders (sync.store, tern_account_get_id (account), error);
   if (folders == NULL)

@@ -233,6 +233,105 @@ tern_imap_client_status (TernImapClient       *self,
                                         error);
 }
 
+/* STATUS of many mailboxes */
+
+#define STATUS_IN_FLIGHT 64
+
+static gboolean
+status_many_untagged (TernImapClient   *self,
+                      TernImapResponse *response,
+                      gpointer          data)
+{
+  GHashTable *by_name = data;
+  TernImapMailbox *mailbox;
+
+  if (response->data != TERN_IMAP_DATA_STATUS || response->mailbox == NULL)
+    return FALSE;
+  mailbox = g_hash_table_lookup (by_name, response->mailbox->name);
+  if (mailbox != NULL)
+    mailbox->status = response->mailbox->status;
+  return TRUE;
+}
+
+static TernImapCommand *
+status_command (TernImapClient      *self,
+                const char          *mailbox,
+                TernImapStatusItems  items)
+{
+  g_autofree char *what = g_strdup_printf ("STATUS %s", mailbox);
+  TernImapCommand *command = _tern_imap_client_command_new (self, what);
+
+  tern_imap_command_add (command, "STATUS ");
+  tern_imap_command_add_mailbox (command, mailbox);
+  tern_imap_command_add (command, " ");
+  add_status_items (self, command, items);
+  tern_imap_command_end (command);
+  return command;
+}
+
+gboolean
+tern_imap_client_status_many (TernImapClient       *self,
+                              GPtrArray            *mailboxes,
+                              TernImapStatusItems   items,
+                              GCancellable         *cancellable,
+                              GError              **error)
+{
+  g_autoptr(GPtrArray) commands =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_command_free);
+  g_autoptr(GHashTable) by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  gboolean pipelined = TRUE;
+
+  g_return_val_if_fail (TERN_IS_IMAP_CLIENT (self), FALSE);
+  g_return_val_if_fail (mailboxes != NULL, FALSE);
+
+  for (guint i = 0; i < mailboxes->len; i++)
+    {
+      TernImapMailbox *mailbox = mailboxes->pdata[i];
+      TernImapCommand *command;
+
+      memset (&mailbox->status, 0, sizeof mailbox->status);
+      if (mailbox->attributes & (TERN_IMAP_MAILBOX_NOSELECT | TERN_IMAP_MAILBOX_NONEXISTENT))
+        continue;
+      command = status_command (self, mailbox->name, items);
+      /* A name sent as a synchronizing literal waits for the server's
+       * go-ahead, which cannot be told from the answers before it. */
+      pipelined = pipelined && command->segments->len == 1;
+      g_ptr_array_add (commands, command);
+      g_hash_table_insert (by_name, mailbox->name, mailbox);
+    }
+
+  if (!pipelined)
+    {
+      for (guint i = 0; i < commands->len; i++)
+        if (!_tern_imap_client_run_command (self, commands->pdata[i], status_many_untagged,
+                                            by_name, NULL, cancellable, error))
+          return FALSE;
+      return TRUE;
+    }
+
+  /* At most STATUS_IN_FLIGHT commands ahead of the answers, so that
+   * neither side's buffers fill up with thousands of folders. */
+  for (guint sent = 0, done = 0; done < commands->len; done++)
+    {
+      TernImapCommand *command = commands->pdata[done];
+      g_autoptr(TernImapResponse) tagged = NULL;
+      gboolean wrote = FALSE;
+
+      for (; sent < commands->len && sent < done + STATUS_IN_FLIGHT; sent++, wrote = TRUE)
+        if (!_tern_imap_client_send_command (self, commands->pdata[sent], NULL, cancellable,
+                                             error))
+          return FALSE;
+      if (wrote && !tern_connection_flush (self->connection, cancellable, error))
+        return FALSE;
+      /* A folder that cannot be asked (NO) keeps an empty status. */
+      tagged = _tern_imap_client_wait_tagged (self, command->tag, status_many_untagged, by_name,
+                                              cancellable, error);
+      if (tagged == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 mailbox_command (TernImapClient  *self,
                  const char      *verb,

@@ -459,9 +459,12 @@ count_selects (gboolean *listed_status)
           selects++;
           continue;
         }
-      if (g_str_has_prefix (command, "LIST ") &&
-          strstr (command, "STATUS (MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)") != NULL)
-        *listed_status = TRUE;
+      if (g_str_has_prefix (command, "STATUS ") &&
+          strstr (command, "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)") != NULL)
+        {
+          *listed_status = TRUE;
+          continue;
+        }
       /* The session's set-up and end, once per sync. */
       g_assert_true (g_str_has_prefix (command, "ENABLE ") || g_str_has_prefix (command, "ID ") ||
                      g_str_has_prefix (command, "NAMESPACE") ||
@@ -471,8 +474,8 @@ count_selects (gboolean *listed_status)
   return selects;
 }
 
-/* With CONDSTORE, a folder whose STATUS (from LIST-STATUS, in the same
- * round trip as the folder list) shows the UIDVALIDITY, UIDNEXT,
+/* With CONDSTORE, a folder whose STATUS (pipelined for every folder
+ * right after the folder list) shows the UIDVALIDITY, UIDNEXT,
  * HIGHESTMODSEQ and message count of the last sync is not selected at
  * all; a folder where a flag changed or a message was expunged elsewhere
  * is, and the change arrives (with QRESYNC, in the SELECT's answer). */
