@@ -35,6 +35,8 @@ struct _TernMessageView
   TernAttachmentBar *attachment_bar;
   GtkRevealer *remote_revealer;
   GtkLabel *status_label;
+  GtkWidget *header_box;
+  GtkWidget *header_separator;
   GtkStack *body_stack;
   GtkSpinner *spinner;
   AdwStatusPage *unavailable_page;
@@ -173,6 +175,11 @@ static void
 show_page (TernMessageView *self,
            const char      *page)
 {
+  /* With no message there are no headers to show, not empty ones. */
+  gboolean message = !g_str_equal (page, "empty");
+
+  gtk_widget_set_visible (self->header_box, message);
+  gtk_widget_set_visible (self->header_separator, message);
   gtk_stack_set_visible_child_name (self->body_stack, page);
   gtk_spinner_set_spinning (self->spinner, g_str_equal (page, "loading"));
 }
@@ -537,6 +544,8 @@ tern_message_view_class_init (TernMessageViewClass *klass)
   g_type_ensure (TERN_TYPE_MESSAGE_WEB_VIEW);
   g_type_ensure (TERN_TYPE_PLAIN_TEXT_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/ternmail/Tern/tern-message-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, TernMessageView, header_box);
+  gtk_widget_class_bind_template_child (widget_class, TernMessageView, header_separator);
   gtk_widget_class_bind_template_child (widget_class, TernMessageView, subject_label);
   gtk_widget_class_bind_template_child (widget_class, TernMessageView, from_name_label);
   gtk_widget_class_bind_template_child (widget_class, TernMessageView, from_address_label);

@@ -788,7 +788,13 @@ test_fetch_body (void)
   g_assert_false (first->has_body);
 
   pane_open (&pane, context);
+  /* Nothing selected: the placeholder alone, no empty header block. */
+  g_assert_cmpstr (visible_page (pane.view), ==, "empty");
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (gtk_widget_get_template_child (
+    GTK_WIDGET (pane.view), TERN_TYPE_MESSAGE_VIEW, "header_box"))));
   tern_message_view_set_message (pane.view, first->id);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (gtk_widget_get_template_child (
+    GTK_WIDGET (pane.view), TERN_TYPE_MESSAGE_VIEW, "header_box"))));
   /* The store's headers at once, the body behind a spinner. */
   g_assert_cmpstr (visible_page (pane.view), ==, "loading");
   g_assert_true (gtk_spinner_get_spinning (GTK_SPINNER (
