@@ -24,9 +24,10 @@
  * taken it.  Such a row is never sent again automatically: it becomes `sent`
  * when the account's Sent folder (IMAP) already holds its Message-ID, and
  * `failed` with "may have been sent" otherwise, for the user to check and
- * send again by hand.  A connection that breaks after the end of the data
- * and before the reply (the one ambiguity SMTP itself has, RFC 5321
- * 4.1.1.4) leaves the row the same way: `failed`, may have been sent.
+ * send again by hand.  A connection that breaks, or a flush cancelled,
+ * after the end of the data and before the reply (the one ambiguity SMTP
+ * itself has, RFC 5321 4.1.1.4) leaves the row the same way: `failed`, may
+ * have been sent.
  *
  * Such a row is also the one "send now" does not put back in the queue by
  * itself: tern_outbox_retry_now() needs @force for it, the user's decision.

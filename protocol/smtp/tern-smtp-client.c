@@ -682,14 +682,15 @@ send_envelope (TernSmtpClient      *self,
 
 /* The whole data and its "." went out, and no reply came back: the
  * server may have taken the message (RFC 5321 §4.1.1.4).  A cancellation
- * stays one. */
+ * while waiting for that reply is no different: the server got the "."
+ * all the same, so the caller must not send the message again. */
 static void
 set_no_final_reply (TernSmtpClient  *self,
                     GError         **error)
 {
   g_autoptr(GError) cause = NULL;
 
-  if (error == NULL || *error == NULL || g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (error == NULL || *error == NULL)
     return;
   cause = g_steal_pointer (error);
   g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_NO_FINAL_REPLY,

@@ -96,9 +96,10 @@ guint64         tern_smtp_client_get_size_limit  (TernSmtpClient  *self);
  * order) tells them apart; it is also set on failure when the recipients
  * got their replies.  With no accepted recipient the transaction is reset
  * and the error is TEMPORARY when any refusal was 4xx, else PERMANENT.
- * When the reply to the data cannot be read (the connection broke after
- * the final "."), the error is NO_FINAL_REPLY: sending the message again
- * may deliver it twice. */
+ * When the reply to the data cannot be read (the connection broke, or
+ * @cancellable was cancelled, after the final "."), the error is
+ * NO_FINAL_REPLY: sending the message again may deliver it twice.  A
+ * cancellation before the final "." went out stays G_IO_ERROR_CANCELLED. */
 gboolean        tern_smtp_client_send            (TernSmtpClient     *self,
                                                   const char         *from,
                                                   const char * const *recipients,

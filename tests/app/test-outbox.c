@@ -2,7 +2,10 @@
  * 465 and 587, Bcc, the Sent copy (IMAP, POP3, none), an outage, a refused
  * sign-in, a refused recipient, a message over SIZE, a row left `sending`
  * by a crash and tern-cli killed during DATA (at most once), flushes
- * scheduled on a main loop, "send now", and tern-cli sync flushing.
+ * scheduled on a main loop, "send now", and tern-cli sync flushing.  A
+ * flush cancelled while the server holds back its answer runs against a
+ * scripted server (tests/protocol/test-fake-server.h): Postfix cannot be
+ * told to wait.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -22,6 +25,7 @@
 #include "tern-smtp-client.h"
 #include "tern-test-servers.h"
 #include "tern-test-util.h"
+#include "test-fake-server.h"
 
 static TernTestServers *servers;
 static char *password_file;
@@ -1117,6 +1121,186 @@ test_kill_during_data (Fixture       *fixture,
   g_assert_cmpuint (delivered, <=, 1);
 }
 
+/* A flush cancelled while a scripted server holds back an answer */
+
+typedef struct
+{
+  TestCerts *certs;
+  gboolean hold_at_data; /* no 354: cancelled before the data went out */
+  guint mail_commands;   /* MAIL FROM the server saw, over all connections */
+} Holding;
+
+static char *
+holding_read (FakeTls    *tls,
+              const char *expected_prefix)
+{
+  char *line = fake_tls_read_line (tls);
+
+  g_assert_true (g_str_has_prefix (line, expected_prefix));
+  return line;
+}
+
+/* Until the client goes away. */
+static void
+holding_drain (FakeTls *tls)
+{
+  for (;;)
+    {
+      g_autofree char *line = fake_tls_read_line (tls);
+
+      if (*line == '\0')
+        return;
+    }
+}
+
+static void
+holding_script (FakeServer *server,
+                int         fd)
+{
+  Holding *holding = server->data;
+  FakeTls tls = { 0 };
+  g_autofree char *line = NULL;
+
+  g_assert_cmpint (fake_tls_start (&tls, fd, holding->certs->good, holding->certs->key, "NORMAL"),
+                   ==, 0);
+  fake_tls_write (&tls, "220 fake ESMTP\r\n");
+  g_free (holding_read (&tls, "EHLO "));
+  fake_tls_write (&tls, "250-fake\r\n250 AUTH PLAIN\r\n");
+  g_free (holding_read (&tls, "AUTH PLAIN"));
+  fake_tls_write (&tls, "235 2.7.0 Ok\r\n");
+  g_free (holding_read (&tls, "MAIL FROM:<alice@tern.test>"));
+  holding->mail_commands++;
+  fake_tls_write (&tls, "250 2.1.0 Ok\r\n");
+  g_free (holding_read (&tls, "RCPT TO:<bob@tern.test>"));
+  fake_tls_write (&tls, "250 2.1.5 Ok\r\n");
+  g_free (holding_read (&tls, "DATA\r\n"));
+  if (!holding->hold_at_data)
+    {
+      fake_tls_write (&tls, "354 go ahead\r\n");
+      do
+        {
+          g_free (line);
+          line = fake_tls_read_line (&tls);
+        }
+      while (*line != '\0' && strcmp (line, ".\r\n") != 0);
+      g_assert_cmpstr (line, ==, ".\r\n");
+    }
+  /* The end of the data (or DATA) arrived: the test cancels now, and no
+   * answer ever comes. */
+  fake_step_signal (server, 1);
+  holding_drain (&tls);
+  fake_tls_finish (&tls);
+}
+
+typedef struct
+{
+  TernContext *context;
+  TernAccount *account;
+  GCancellable *cancellable;
+  GError *error;
+} FlushThread;
+
+static gpointer
+flush_thread (gpointer data)
+{
+  FlushThread *flush = data;
+
+  tern_outbox_flush (flush->context, flush->account, NULL, flush->cancellable, &flush->error);
+  return NULL;
+}
+
+/* Returns the row after one flush cancelled once @server got as far as
+ * its script lets it; the account sends through @server alone. */
+static TernOutboxEntry *
+cancelled_flush (Holding *holding)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FakeServer) server = fake_server_start (holding_script, holding);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(TernServer) incoming = NULL;
+  g_autoptr(TernServer) outgoing = NULL;
+  g_autoptr(TernAccount) account = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *dir = tern_test_make_tmpdir ("tern-outbox-cancel-XXXXXX");
+  g_autofree char *profile = g_build_filename (dir, "profile", NULL);
+  g_autofree char *text = NULL;
+  TernContext *context = tern_context_new (profile, &error);
+  TernOutboxEntry *row;
+  FlushThread flush = { context, NULL, cancellable, NULL };
+  GThread *thread;
+  guint n_sent = 1;
+  gint64 row_id;
+
+  g_assert_no_error (error);
+  tern_context_set_ca_file (context, holding->certs->ca_file);
+  /* Never connected to: the test sends only. */
+  incoming = tern_server_new ("127.0.0.1", server->port, TERN_TLS_MODE_IMPLICIT);
+  outgoing = tern_server_new ("127.0.0.1", server->port, TERN_TLS_MODE_IMPLICIT);
+  outgoing->username = g_strdup ("alice");
+  account = tern_account_new ("Alice", "alice@tern.test", TERN_ACCOUNT_PROTOCOL_IMAP, incoming,
+                              outgoing);
+  tern_account_set_password_command (account, "echo secret");
+  tern_account_manager_add (tern_context_get_accounts (context), account, NULL, NULL, &error);
+  g_assert_no_error (error);
+  flush.account = account;
+
+  text = g_strdup_printf ("From: <alice@tern.test>\r\nTo: <bob@tern.test>\r\n"
+                          "Subject: Cancelled\r\nMessage-ID: <%s>\r\n\r\nBody.\r\n",
+                          holding->hold_at_data ? "cancel-data@tern.test"
+                                                : "cancel-end@tern.test");
+  bytes = g_bytes_new (text, strlen (text));
+  row_id = tern_outbox_enqueue (tern_context_get_store (context), account, bytes, &error);
+  g_assert_no_error (error);
+
+  thread = g_thread_new ("flush", flush_thread, &flush);
+  fake_step_wait (server, 1);
+  g_cancellable_cancel (cancellable);
+  g_thread_join (thread);
+  fake_server_join (server);
+  g_assert_nonnull (flush.error);
+  g_test_message ("%s", flush.error->message);
+  g_clear_error (&flush.error);
+  g_assert_cmpuint (holding->mail_commands, ==, 1);
+
+  /* The server thread is gone: a flush that connected again would fail. */
+  tern_outbox_flush (context, account, &n_sent, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_sent, ==, 0);
+  g_assert_cmpuint (holding->mail_commands, ==, 1);
+
+  row = tern_outbox_get (tern_context_get_store (context), row_id, &error);
+  g_assert_no_error (error);
+  g_clear_object (&account);
+  g_assert_finalize_object (context);
+  tern_test_remove_tree (dir);
+  return row;
+}
+
+static void
+test_cancel_after_data_end (void)
+{
+  Holding holding = { test_certs_new (), FALSE, 0 };
+  g_autoptr(TernOutboxEntry) row = cancelled_flush (&holding);
+
+  /* The server has the whole message: never sent by itself again. */
+  g_assert_cmpint (row->state, ==, TERN_OUTBOX_STATE_FAILED);
+  g_assert_true (row->may_have_been_sent);
+  g_assert_nonnull (strstr (row->last_error, "may have been sent"));
+  test_certs_free (holding.certs);
+}
+
+static void
+test_cancel_before_data_end (void)
+{
+  Holding holding = { test_certs_new (), TRUE, 0 };
+  g_autoptr(TernOutboxEntry) row = cancelled_flush (&holding);
+
+  /* Nothing was handed over: back in the queue for a later attempt. */
+  g_assert_cmpint (row->state, ==, TERN_OUTBOX_STATE_QUEUED);
+  g_assert_false (row->may_have_been_sent);
+  test_certs_free (holding.certs);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1172,6 +1356,8 @@ main (int    argc,
               fixture_teardown);
   g_test_add ("/tern/outbox/kill-during-data", Fixture, &setup_587, fixture_setup,
               test_kill_during_data, fixture_teardown);
+  g_test_add_func ("/tern/outbox/cancel-after-data-end", test_cancel_after_data_end);
+  g_test_add_func ("/tern/outbox/cancel-before-data-end", test_cancel_before_data_end);
   /* Last: they stop and start Postfix. */
   g_test_add ("/tern/outbox/postfix-down", Fixture, &setup_587, fixture_setup, test_postfix_down,
               fixture_teardown);
