@@ -499,6 +499,29 @@ format_address_list (InternetAddressList *list)
   return internet_address_list_to_string (list, NULL, FALSE);
 }
 
+/* Where the header block ends: the first "\r\n\r\n" or "\n\n", whichever
+ * starts first, or NULL.  The scan stops there: searching the whole
+ * message for "\n\n", which CRLF mail never has, read up to 5 MB a
+ * message.  A NUL before the end makes no difference to the caller, which
+ * leaves such a header block alone either way. */
+static const char *
+find_header_end (const char *data,
+                 gsize       size)
+{
+  const char *limit = data + size;
+  const char *p = data;
+
+  while ((p = memchr (p, '\n', limit - p)) != NULL && p + 1 < limit)
+    {
+      if (p[1] == '\n')
+        return p;
+      if (p > data && p[-1] == '\r' && p + 2 < limit && p[1] == '\r' && p[2] == '\n')
+        return p - 1;
+      p++;
+    }
+  return NULL;
+}
+
 /* @raw with its header block repaired for GMime (see above), or a new
  * reference to @raw when there is nothing to repair. */
 static GBytes *
@@ -514,13 +537,7 @@ repair_header_block (GBytes *raw)
 
   if (data == NULL)
     return g_bytes_ref (raw);
-  end = g_strstr_len (data, size, "\n\n");
-  {
-    const char *crlf = g_strstr_len (data, size, "\r\n\r\n");
-
-    if (crlf != NULL && (end == NULL || crlf < end))
-      end = crlf;
-  }
+  end = find_header_end (data, size);
   header_len = end != NULL ? (gsize) (end - data) : size;
   if (memchr (data, '\0', header_len) != NULL)
     return g_bytes_ref (raw);
