@@ -18,8 +18,11 @@
 #include "tern-worker-pool.h"
 
 #define CONNECT_TIMEOUT_SECONDS 20
-/* Messages per transaction: few commits, little lost work on a crash. */
-#define BATCH_SIZE 100
+/* Messages per transaction, or fewer when their bytes reach BATCH_BYTES
+ * first: few commits (each is an fdatasync), little lost work on a crash,
+ * and a bounded batch in memory. */
+#define BATCH_SIZE 500
+#define BATCH_BYTES (32 * 1024 * 1024)
 #define OPTIONS_GROUP "pop3"
 /* The "UIDL" of a message on a server without UIDL: see the header. */
 #define DIGEST_PREFIX "tern-sha256:"
@@ -498,6 +501,7 @@ typedef struct
   gboolean digests;   /* no UIDL: uids are header digests */
   GHashTable *uids;   /* message number -> UIDL (borrowed from the entries) */
   GPtrArray *batch;   /* of TernMailNewMessage */
+  gsize batch_bytes;  /* as retrieved, of the messages in batch */
   guint done;
   guint total;
   TernPop3DownloadProgress progress;
@@ -518,6 +522,7 @@ flush_batch (Download  *download,
     return FALSE;
   download->stats->new_messages += inserted;
   g_ptr_array_set_size (download->batch, 0);
+  download->batch_bytes = 0;
   return TRUE;
 }
 
@@ -535,11 +540,13 @@ end_cb (guint           number,
     return FALSE;
   raw = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (stream));
   download->stats->bytes += g_bytes_get_size (raw);
+  download->batch_bytes += g_bytes_get_size (raw);
   g_ptr_array_add (download->batch,
                    tern_mail_new_message_from_pop3 (uidl, raw, !download->headers_only,
                                                     g_get_real_time () / G_USEC_PER_SEC));
   download->done++;
-  if (download->batch->len >= BATCH_SIZE && !flush_batch (download, error))
+  if ((download->batch->len >= BATCH_SIZE || download->batch_bytes >= BATCH_BYTES) &&
+      !flush_batch (download, error))
     return FALSE;
   if (download->progress != NULL)
     download->progress (download->done, download->total, download->user_data);
