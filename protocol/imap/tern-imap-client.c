@@ -984,24 +984,28 @@ authenticate (TernImapClient  *self,
     }
 }
 
-static gboolean
-enable_extensions (TernImapClient  *self,
-                   GCancellable    *cancellable,
-                   GError         **error)
+/* The ENABLE command for what the server offers of QRESYNC, CONDSTORE
+ * and UTF8=ACCEPT; NULL when there is nothing to enable. */
+static TernImapCommand *
+enable_command (TernImapClient *self)
 {
   static const char * const wanted[] = { "QRESYNC", "CONDSTORE", "UTF8=ACCEPT", NULL };
   g_autoptr(GString) text = g_string_new ("ENABLE");
+  TernImapCommand *command;
 
   if (!tern_imap_client_has_capability (self, "ENABLE"))
-    return TRUE;
+    return NULL;
 
   for (guint i = 0; wanted[i] != NULL; i++)
     if (tern_imap_client_has_capability (self, wanted[i]))
       g_string_append_printf (text, " %s", wanted[i]);
 
   if (g_str_equal (text->str, "ENABLE"))
-    return TRUE;
-  return _tern_imap_client_run_simple (self, text->str, cancellable, error);
+    return NULL;
+  command = _tern_imap_client_command_new (self, text->str);
+  tern_imap_command_add (command, text->str);
+  tern_imap_command_end (command);
+  return command;
 }
 
 static gboolean
@@ -1021,16 +1025,23 @@ start_compression (TernImapClient  *self,
   return tern_connection_start_compression (self->connection, error);
 }
 
-/* ID and NAMESPACE together: one round trip. */
+/* ENABLE, ID and NAMESPACE together: one round trip.  None depends on
+ * another's answer (RFC 9051 §5.5); the ENABLED answer, which switches
+ * the parser to UTF-8 names, arrives before the NAMESPACE answer that may
+ * hold one.  Only after the sign-in: nothing is pipelined before it. */
 static gboolean
-identify (TernImapClient  *self,
-          GCancellable    *cancellable,
-          GError         **error)
+set_up_session (TernImapClient  *self,
+                GCancellable    *cancellable,
+                GError         **error)
 {
+  g_autoptr(TernImapCommand) enable = enable_command (self);
   g_autoptr(TernImapCommand) id = NULL;
   g_autoptr(TernImapCommand) ns = NULL;
+  g_autoptr(TernImapResponse) enabled = NULL;
   g_autoptr(TernImapResponse) response = NULL;
 
+  if (enable != NULL && !_tern_imap_client_send_command (self, enable, NULL, cancellable, error))
+    return FALSE;
   if (tern_imap_client_has_capability (self, "ID"))
     {
       id = _tern_imap_client_command_new (self, "ID");
@@ -1050,6 +1061,12 @@ identify (TernImapClient  *self,
   if (!tern_connection_flush (self->connection, cancellable, error))
     return FALSE;
 
+  if (enable != NULL)
+    {
+      enabled = _tern_imap_client_wait_tagged (self, enable->tag, NULL, NULL, cancellable, error);
+      if (enabled == NULL)
+        return FALSE;
+    }
   /* Neither answer matters enough to fail the login over a NO. */
   if (id != NULL)
     {
@@ -1065,6 +1082,11 @@ identify (TernImapClient  *self,
         return FALSE;
     }
 
+  if (enabled != NULL && enabled->status != TERN_IMAP_RESPONSE_STATUS_OK)
+    {
+      _tern_imap_client_set_response_error (self, enable->what, enabled, error);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -1130,8 +1152,7 @@ tern_imap_client_login (TernImapClient  *self,
   if (compress && !start_compression (self, cancellable, error))
     return FALSE;
 
-  return enable_extensions (self, cancellable, error) &&
-         identify (self, cancellable, error);
+  return set_up_session (self, cancellable, error);
 }
 
 gboolean
@@ -1149,7 +1170,7 @@ tern_imap_client_logout (TernImapClient  *self,
                          GCancellable    *cancellable,
                          GError         **error)
 {
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr(TernImapCommand) command = NULL;
   gboolean ok;
 
   g_return_val_if_fail (TERN_IS_IMAP_CLIENT (self), FALSE);
@@ -1157,14 +1178,15 @@ tern_imap_client_logout (TernImapClient  *self,
   if (!tern_connection_is_connected (self->connection))
     return TRUE;
 
+  /* Sent, not waited for: every command before it was answered (each
+   * caller waits for its answers), and the server's BYE and OK change
+   * nothing here; waiting for them cost the sync a round trip. */
   self->logging_out = TRUE;
-  ok = _tern_imap_client_run_simple (self, "LOGOUT", cancellable, &local_error);
-  /* Closing right after the BYE, before the tagged OK, is a goodbye too. */
-  if (!ok && self->bye_text != NULL &&
-      g_error_matches (local_error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_CLOSED))
-    ok = TRUE;
-  else if (!ok)
-    g_propagate_error (error, g_steal_pointer (&local_error));
+  command = _tern_imap_client_command_new (self, "LOGOUT");
+  tern_imap_command_add (command, "LOGOUT");
+  tern_imap_command_end (command);
+  ok = _tern_imap_client_send_command (self, command, NULL, cancellable, error) &&
+       tern_connection_flush (self->connection, cancellable, error);
   tern_connection_close (self->connection, NULL, NULL);
   tern_imap_parser_reset (self->parser);
   g_clear_pointer (&self->selected, g_free);
