@@ -184,6 +184,16 @@ show_page (TernMessageView *self,
   gtk_spinner_set_spinning (self->spinner, g_str_equal (page, "loading"));
 }
 
+/* A hidden revealer still asks for its child's width: the banner's two
+ * buttons would make the reading pane too wide for three panes. */
+static void
+show_remote_banner (TernMessageView *self,
+                    gboolean         show)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->remote_revealer), show);
+  gtk_revealer_set_reveal_child (self->remote_revealer, show);
+}
+
 static void
 load_html (TernMessageView *self)
 {
@@ -195,8 +205,7 @@ load_html (TernMessageView *self)
 
   tern_message_web_view_load (self->web_view, self->content, allow);
   /* Only "ask" offers to load it (the preferences' Remote Content). */
-  gtk_revealer_set_reveal_child (self->remote_revealer,
-                                 !allow && g_str_equal (policy, "ask") && has_remote_content (html));
+  show_remote_banner (self, !allow && g_str_equal (policy, "ask") && has_remote_content (html));
 }
 
 static void
@@ -221,7 +230,7 @@ show_content (TernMessageView *self)
       show_page (self, "html");
       return;
     }
-  gtk_revealer_set_reveal_child (self->remote_revealer, FALSE);
+  show_remote_banner (self, FALSE);
   tern_plain_text_view_set_text (self->plain_view, tern_message_content_get_text (content));
   show_page (self, "plain");
 }
@@ -238,7 +247,7 @@ clear (TernMessageView *self)
   self->offline = FALSE;
   show_headers (self, NULL, NULL, NULL, NULL, NULL, 0);
   tern_attachment_bar_set_content (self->attachment_bar, NULL);
-  gtk_revealer_set_reveal_child (self->remote_revealer, FALSE);
+  show_remote_banner (self, FALSE);
   set_status (self, NULL);
   tern_message_web_view_clear (self->web_view);
   tern_plain_text_view_set_text (self->plain_view, "");

@@ -60,6 +60,7 @@ struct _TernWindow
   TernMessageListSort sort;
   gboolean threaded;
   gboolean narrow;
+  gboolean compact; /* three panes, but the reading pane's less used buttons in its menu */
   GtkWidget *folded_pane; /* the one pane a narrow window shows */
   gboolean select_inbox_pending;
   guint layout_idle_id;

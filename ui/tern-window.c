@@ -27,6 +27,11 @@
 #include "tern-window-private.h"
 
 #define NARROW_WIDTH 720
+/* Below this the three panes fit only when the reading pane's header bar
+ * gives up Reply All, Forward, Archive and Move (all in its More menu):
+ * with them it is wider than what is left of the window, and GtkPaned
+ * would cut it off on the right. */
+#define COMPACT_WIDTH 1100
 
 G_DEFINE_FINAL_TYPE (TernWindow, tern_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -70,10 +75,14 @@ update_panes (TernWindow *self)
 }
 
 static void
-set_narrow (TernWindow *self,
-            gboolean    narrow)
+set_layout (TernWindow *self,
+            int         width)
 {
+  gboolean narrow = width < NARROW_WIDTH;
+  gboolean crowded = width < COMPACT_WIDTH;
+
   self->narrow = narrow;
+  self->compact = crowded;
   update_panes (self);
 
   /* Folded, every pane is the whole window and needs its own controls. */
@@ -83,11 +92,12 @@ set_narrow (TernWindow *self,
   adw_header_bar_set_show_start_title_buttons (self->view_header, narrow);
   gtk_widget_set_visible (self->list_back_button, narrow);
   gtk_widget_set_visible (self->view_back_button, narrow);
-  /* Room for the back button: these stay in the More menu. */
-  gtk_widget_set_visible (self->reply_all_button, !narrow);
-  gtk_widget_set_visible (self->forward_button, !narrow);
-  gtk_widget_set_visible (self->archive_button, !narrow);
-  gtk_widget_set_visible (GTK_WIDGET (self->move_button), !narrow);
+  /* Room for the back button, or for three panes: these stay in the More
+   * menu. */
+  gtk_widget_set_visible (self->reply_all_button, !crowded);
+  gtk_widget_set_visible (self->forward_button, !crowded);
+  gtk_widget_set_visible (self->archive_button, !crowded);
+  gtk_widget_set_visible (GTK_WIDGET (self->move_button), !crowded);
 }
 
 void
@@ -104,7 +114,7 @@ update_layout_cb (gpointer user_data)
   TernWindow *self = user_data;
 
   self->layout_idle_id = 0;
-  set_narrow (self, gtk_widget_get_width (GTK_WIDGET (self)) < NARROW_WIDTH);
+  set_layout (self, gtk_widget_get_width (GTK_WIDGET (self)));
   gtk_widget_queue_resize (GTK_WIDGET (self));
   return G_SOURCE_REMOVE;
 }
@@ -120,7 +130,8 @@ tern_window_size_allocate (GtkWidget *widget,
   TernWindow *self = TERN_WINDOW (widget);
 
   GTK_WIDGET_CLASS (tern_window_parent_class)->size_allocate (widget, width, height, baseline);
-  if ((width < NARROW_WIDTH) != self->narrow && self->layout_idle_id == 0)
+  if (((width < NARROW_WIDTH) != self->narrow || (width < COMPACT_WIDTH) != self->compact) &&
+      self->layout_idle_id == 0)
     self->layout_idle_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE, update_layout_cb, self, NULL);
 }
 
@@ -633,7 +644,7 @@ tern_window_init (TernWindow *self)
   gtk_paned_set_end_child (self->inner_paned, self->view_pane);
   /* Starts wide; the first allocation folds a narrow window. */
   self->folded_pane = self->list_pane;
-  set_narrow (self, FALSE);
+  set_layout (self, COMPACT_WIDTH);
 }
 
 /* The reading pane asks for about 500 px; in a narrow window it scrolls

@@ -596,6 +596,64 @@ test_narrow (void)
   tern_test_remove_tree (dir);
 }
 
+/* Each pane whole: a GtkPaned lets a child be allocated less than it
+ * needs and cuts it off on the right. */
+static void
+assert_pane_fits (GtkWidget  *child,
+                  GType       pane_type,
+                  const char *what)
+{
+  GtkWidget *pane = gtk_widget_get_ancestor (child, pane_type);
+  int minimum;
+
+  while (!GTK_IS_PANED (gtk_widget_get_parent (pane)))
+    pane = gtk_widget_get_parent (pane);
+  gtk_widget_measure (pane, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, NULL, NULL, NULL);
+  if (gtk_widget_get_width (pane) < minimum)
+    g_error ("the %s pane is %d px wide and needs %d", what, gtk_widget_get_width (pane), minimum);
+}
+
+/* At the default width (900 px) the three panes fit side by side: the
+ * reading pane keeps Reply All, Forward, Archive and Move in its menu. */
+static void
+test_default_width (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = tern_test_make_tmpdir ("tern-main-window-XXXXXX");
+  g_autofree char *profile = g_build_filename (dir, "profile", NULL);
+  TernContext *context = tern_context_new (profile, &error);
+  TernAccount *account;
+  State state = { 0 };
+
+  g_assert_no_error (error);
+  tern_context_set_ca_file (context, tern_test_servers_get_ca_file (servers));
+  account = add_account (context);
+  current_context = context;
+  current_account = account;
+
+  state.window = tern_window_new (NULL, context, NULL);
+  gtk_window_set_default_size (GTK_WINDOW (state.window), 900, 700);
+  current_window = state.window;
+  gtk_window_present (GTK_WINDOW (state.window));
+  wait_until (has_rows, &state, "the Inbox's rows");
+  drain ();
+
+  g_assert_false (tern_window_get_folded (state.window));
+  g_assert_true (sidebar_shown (state.window));
+  g_assert_true (gtk_widget_is_drawable (GTK_WIDGET (tern_window_get_message_view (state.window))));
+  assert_pane_fits (GTK_WIDGET (tern_window_get_sidebar (state.window)), GTK_TYPE_BOX, "folder");
+  assert_pane_fits (GTK_WIDGET (tern_window_get_message_list_view (state.window)), GTK_TYPE_BOX,
+                    "message list");
+  assert_pane_fits (GTK_WIDGET (tern_window_get_message_view (state.window)), GTK_TYPE_SCROLLED_WINDOW,
+                    "reading");
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (state.window)), <=, 900);
+
+  close_window (context, account, state.window);
+  current_context = NULL;
+  g_assert_finalize_object (context);
+  tern_test_remove_tree (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -625,6 +683,7 @@ main (int    argc,
 
   g_test_add_func ("/tern/ui/main-window/read-and-act", test_read_and_act);
   g_test_add_func ("/tern/ui/main-window/narrow", test_narrow);
+  g_test_add_func ("/tern/ui/main-window/default-width", test_default_width);
   status = g_test_run ();
 
   tern_test_servers_free (servers);
