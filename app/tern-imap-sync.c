@@ -532,6 +532,7 @@ apply_events (Sync                 *sync,
   return TRUE;
 }
 
+static gint64   prefetch_days (Sync *sync);
 static gboolean sync_bodies (Sync                 *sync,
                              const TernMailFolder *folder,
                              GError              **error);
@@ -563,7 +564,7 @@ folder_unchanged (Sync                 *sync,
   missing = tern_mail_store_list_missing_bodies (
     sync->store, folder->id,
     sync->bodies == TERN_IMAP_SYNC_BODIES_WINDOW
-      ? g_get_real_time () / G_USEC_PER_SEC - BODY_WINDOW_DAYS * 24 * 3600 : 0,
+      ? g_get_real_time () / G_USEC_PER_SEC - prefetch_days (sync) * 24 * 3600 : 0,
     NULL);
   return missing != NULL && missing->len == 0;
 }

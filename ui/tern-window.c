@@ -338,7 +338,7 @@ sync_job (TernWorkerJob  *job,
                                        error))
         return FALSE;
     }
-  else if (!tern_imap_sync_account (sync->context, account, TERN_IMAP_SYNC_BODIES_NONE,
+  else if (!tern_imap_sync_account (sync->context, account, TERN_IMAP_SYNC_BODIES_WINDOW,
                                     sync_progress_cb, job, NULL, cancellable, error))
     return FALSE;
   tern_worker_job_mark_synced (job);

@@ -613,6 +613,24 @@ assert_pane_fits (GtkWidget  *child,
     g_error ("the %s pane is %d px wide and needs %d", what, gtk_widget_get_width (pane), minimum);
 }
 
+/* The window downloads the bodies of recent mail (the last 30 days by
+ * default) for reading offline. */
+static gboolean
+inbox_bodies_cached (gpointer data)
+{
+  TernContext *context = data;
+  g_autoptr(TernMailFolder) inbox = NULL;
+  g_autoptr(GArray) missing = NULL;
+
+  inbox = tern_mail_store_find_folder_by_role (tern_context_get_store (context),
+                                               tern_account_get_id (current_account), "inbox", NULL);
+  if (inbox == NULL)
+    return FALSE;
+  missing = tern_mail_store_list_missing_bodies (tern_context_get_store (context), inbox->id, 0,
+                                                 NULL);
+  return missing != NULL && missing->len == 0;
+}
+
 /* At the default width (900 px) the three panes fit side by side: the
  * reading pane keeps Reply All, Forward, Archive and Move in its menu. */
 static void
@@ -647,6 +665,7 @@ test_default_width (void)
   assert_pane_fits (GTK_WIDGET (tern_window_get_message_view (state.window)), GTK_TYPE_SCROLLED_WINDOW,
                     "reading");
   g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (state.window)), <=, 900);
+  wait_until (inbox_bodies_cached, context, "the Inbox's bodies to be downloaded");
 
   close_window (context, account, state.window);
   current_context = NULL;

@@ -18,6 +18,7 @@
 #include <gdk/x11/gdkx.h>
 #include <string.h>
 
+#include "tern-account-options.h"
 #include "tern-mail-store.h"
 #include "tern-search.h"
 #include "tern-test-servers.h"
@@ -175,6 +176,12 @@ add_account (TernContext *context)
   account = tern_account_new ("Alice", user, TERN_ACCOUNT_PROTOCOL_IMAP, server, NULL);
   tern_account_set_password_command (account, command);
   tern_account_manager_add (tern_context_get_accounts (context), account, NULL, NULL, &error);
+  g_assert_no_error (error);
+  /* The window downloads the bodies of the last days ahead; Search on
+   * Server is for those it did not. */
+  tern_account_options_set_integer (tern_context_get_store (context), tern_account_get_id (account),
+                                    TERN_ACCOUNT_OPTIONS_SYNC, TERN_ACCOUNT_OPTIONS_PREFETCH_DAYS, 0,
+                                    &error);
   g_assert_no_error (error);
   return account;
 }
