@@ -132,3 +132,41 @@ tern_test_run_cli (const char        *profile,
   *exit_status = g_spawn_check_wait_status (status, NULL) ? 0 : 1;
   return out;
 }
+
+/* Wakes the blocking iteration of tern_test_wait_for() so that a
+ * predicate that changes without a source (another thread, time) is
+ * still seen, and the deadline still checked. */
+static gboolean
+wake_cb (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean
+tern_test_wait_for (TernTestPredicate predicate,
+                    gpointer          data)
+{
+  gint64 deadline = g_get_monotonic_time () + TERN_TEST_DEADLINE_SECONDS * G_USEC_PER_SEC;
+  guint wake = g_timeout_add (100, wake_cb, NULL);
+
+  while (!predicate (data) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (wake);
+  return predicate (data);
+}
+
+void
+tern_test_wait_until (TernTestPredicate predicate,
+                      gpointer          data,
+                      const char       *what)
+{
+  if (!tern_test_wait_for (predicate, data))
+    g_error ("Gave up waiting for %s", what);
+}
+
+void
+tern_test_drain (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}

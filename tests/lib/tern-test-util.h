@@ -39,4 +39,23 @@ char     *tern_test_run_cli          (const char        *profile,
                                       const char *const *args,
                                       int               *exit_status);
 
+/* How long tern_test_wait_until() runs the main loop before giving up:
+ * long enough for a loaded machine, shorter than meson's test timeout. */
+#define TERN_TEST_DEADLINE_SECONDS 60
+
+typedef gboolean (*TernTestPredicate) (gpointer data);
+
+/* Runs the default main context until @predicate returns TRUE or
+ * TERN_TEST_DEADLINE_SECONDS passed; returns the last @predicate. */
+gboolean  tern_test_wait_for         (TernTestPredicate  predicate,
+                                      gpointer           data);
+/* Like tern_test_wait_for() but aborts with "Gave up waiting for @what"
+ * when the deadline passes. */
+void      tern_test_wait_until       (TernTestPredicate  predicate,
+                                      gpointer           data,
+                                      const char        *what);
+/* Dispatches whatever the default main context has ready, without
+ * blocking. */
+void      tern_test_drain            (void);
+
 G_END_DECLS

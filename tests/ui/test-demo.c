@@ -13,67 +13,12 @@
 #include <string.h>
 
 #include "tern-application.h"
+#include "tern-test-ui.h"
 #include "tern-test-util.h"
 #include "tern-window.h"
 
-#define DEADLINE_SECONDS 60
 /* data/demo/tern-demo: 240 generated messages and two written by hand. */
 #define DEMO_INBOX 242
-
-typedef gboolean (*Predicate) (gpointer data);
-
-static gboolean
-wake_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Runs the main loop (nested in the application's) until @predicate
- * holds. */
-static void
-wait_until (Predicate   predicate,
-            gpointer    data,
-            const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
-  guint wake = g_timeout_add (100, wake_cb, NULL);
-
-  while (!predicate (data) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (wake);
-  if (!predicate (data))
-    g_error ("Gave up waiting for %s", what);
-}
-
-static gboolean
-shows_label (GtkWidget  *widget,
-             const char *text)
-{
-  if (GTK_IS_LABEL (widget) && gtk_widget_is_drawable (widget)
-      && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
-    return TRUE;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    if (shows_label (child, text))
-      return TRUE;
-  return FALSE;
-}
-
-static GtkTextView *
-find_text_view (GtkWidget *widget)
-{
-  if (GTK_IS_TEXT_VIEW (widget) && gtk_widget_is_drawable (widget))
-    return GTK_TEXT_VIEW (widget);
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkTextView *found = find_text_view (child);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
 
 static GListModel *
 rows (TernWindow *window)
@@ -95,7 +40,8 @@ has_all_rows (gpointer data)
 static gboolean
 welcome_shown (gpointer data)
 {
-  GtkTextView *text_view = find_text_view (GTK_WIDGET (tern_window_get_message_view (data)));
+  GtkTextView *text_view
+    = tern_test_find_text_view (GTK_WIDGET (tern_window_get_message_view (data)));
   g_autofree char *text = NULL;
   GtkTextIter start, end;
 
@@ -120,17 +66,18 @@ check_window_cb (gpointer data)
 
   g_assert_true (TERN_IS_WINDOW (active));
   window = TERN_WINDOW (active);
-  wait_until (has_all_rows, window, "the demo Inbox's rows");
+  tern_test_wait_until (has_all_rows, window, "the demo Inbox's rows");
   g_assert_cmpstr (tern_sidebar_get_selected_title (tern_window_get_sidebar (window)), ==,
                    "Inbox");
-  g_assert_true (shows_label (GTK_WIDGET (tern_window_get_sidebar (window)), "Demo"));
-  g_assert_true (shows_label (GTK_WIDGET (tern_window_get_sidebar (window)), "Demo (POP3)"));
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (tern_window_get_sidebar (window)), "Demo"));
+  g_assert_true (
+    tern_test_shows_label (GTK_WIDGET (tern_window_get_sidebar (window)), "Demo (POP3)"));
 
   row = g_list_model_get_item (rows (window), 0);
   first = gtk_tree_list_row_get_item (row);
   g_assert_cmpstr (tern_message_item_get_subject (first), ==, "Welcome to the Tern demo");
   tern_message_list_view_select (tern_window_get_message_list_view (window), 0);
-  wait_until (welcome_shown, window, "the welcome message in the message view");
+  tern_test_wait_until (welcome_shown, window, "the welcome message in the message view");
 
   checked = TRUE;
   g_application_quit (app);

@@ -20,6 +20,7 @@
 #include "tern-message-web-view.h"
 #include "tern-plain-text-view.h"
 #include "tern-test-servers.h"
+#include "tern-test-ui.h"
 #include "tern-test-util.h"
 
 #define DEADLINE_SECONDS 30
@@ -33,49 +34,10 @@ static const char png_base64[] =
 
 /* Helpers */
 
-typedef gboolean (*Predicate) (gpointer data);
-
-static void
-wait_until (Predicate   predicate,
-            gpointer    data,
-            const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
-
-  while (!predicate (data) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  if (!predicate (data))
-    g_error ("Gave up waiting for %s", what);
-}
-
-static void
-drain_events (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
-static GtkWidget *
-find_descendant (GtkWidget *widget,
-                 GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    return widget;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_descendant (child, type);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 static GtkStack *
 body_stack (TernMessageView *view)
 {
-  return GTK_STACK (find_descendant (GTK_WIDGET (view), GTK_TYPE_STACK));
+  return GTK_STACK (tern_test_find_descendant (GTK_WIDGET (view), GTK_TYPE_STACK));
 }
 
 static const char *
@@ -87,19 +49,21 @@ visible_page (TernMessageView *view)
 static TernPlainTextView *
 plain_view (TernMessageView *view)
 {
-  return TERN_PLAIN_TEXT_VIEW (find_descendant (GTK_WIDGET (view), TERN_TYPE_PLAIN_TEXT_VIEW));
+  return TERN_PLAIN_TEXT_VIEW (
+    tern_test_find_descendant (GTK_WIDGET (view), TERN_TYPE_PLAIN_TEXT_VIEW));
 }
 
 static TernMessageWebView *
 web_view (TernMessageView *view)
 {
-  return TERN_MESSAGE_WEB_VIEW (find_descendant (GTK_WIDGET (view), TERN_TYPE_MESSAGE_WEB_VIEW));
+  return TERN_MESSAGE_WEB_VIEW (
+    tern_test_find_descendant (GTK_WIDGET (view), TERN_TYPE_MESSAGE_WEB_VIEW));
 }
 
 static GtkRevealer *
 remote_banner (TernMessageView *view)
 {
-  return GTK_REVEALER (find_descendant (GTK_WIDGET (view), GTK_TYPE_REVEALER));
+  return GTK_REVEALER (tern_test_find_descendant (GTK_WIDGET (view), GTK_TYPE_REVEALER));
 }
 
 static char *
@@ -140,14 +104,14 @@ pane_open (Pane        *pane,
   while (!gtk_widget_get_mapped (GTK_WIDGET (pane->window)) && g_get_monotonic_time () < deadline)
     g_main_context_iteration (NULL, TRUE);
   g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (pane->window)));
-  drain_events ();
+  tern_test_drain ();
 }
 
 static void
 pane_close (Pane *pane)
 {
   gtk_window_destroy (pane->window);
-  drain_events ();
+  tern_test_drain ();
 }
 
 /* A local HTTP server that records every connection and request line. */
@@ -353,7 +317,7 @@ test_plain_quotes_links (void)
 
   pane_open (&pane, NULL);
   tern_message_view_set_content (pane.view, content);
-  drain_events ();
+  tern_test_drain ();
   g_assert_cmpstr (visible_page (pane.view), ==, "plain");
 
   buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (plain_view (pane.view)));
@@ -445,15 +409,15 @@ test_remote_content (void)
   watch_loads (pane.view, &watch);
 
   tern_message_view_set_content (pane.view, content);
-  wait_until (load_finished, &watch, "the HTML body to load");
-  drain_events ();
+  tern_test_wait_until (load_finished, &watch, "the HTML body to load");
+  tern_test_drain ();
   g_assert_cmpstr (visible_page (pane.view), ==, "html");
   /* The cid: image came from the message... */
   g_assert_cmpuint (watch.parts->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (watch.parts, 0), ==, "cid:logo@tern.test");
   /* The image the body shows is no attachment to open or save. */
-  g_assert_false (gtk_widget_get_visible (find_descendant (GTK_WIDGET (pane.view),
-                                                           TERN_TYPE_ATTACHMENT_BAR)));
+  g_assert_false (gtk_widget_get_visible (
+    tern_test_find_descendant (GTK_WIDGET (pane.view), TERN_TYPE_ATTACHMENT_BAR)));
   /* ...and nothing, not even a preconnect, reached the network: the load
    * event waits for the images, so a request would have come first. */
   g_assert_cmpuint (server.connections, ==, 0);
@@ -489,8 +453,8 @@ test_remote_content (void)
 
   watch.finished = FALSE;
   gtk_widget_activate_action (GTK_WIDGET (pane.view), "message-view.show-remote", NULL);
-  wait_until (has_request, &server, "the remote image requests");
-  wait_until (load_finished, &watch, "the HTML body to load again");
+  tern_test_wait_until (has_request, &server, "the remote image requests");
+  tern_test_wait_until (load_finished, &watch, "the HTML body to load again");
   g_assert_false (gtk_revealer_get_reveal_child (remote_banner (pane.view)));
   /* Allowed images load; the preconnect stays removed and the link is not
    * followed. */
@@ -507,7 +471,7 @@ test_remote_content (void)
     server.connections = 0;
     watch.finished = FALSE;
     tern_message_view_set_content (pane.view, links);
-    wait_until (load_finished, &watch, "the links-only body to load");
+    tern_test_wait_until (load_finished, &watch, "the links-only body to load");
     g_assert_false (gtk_revealer_get_reveal_child (remote_banner (pane.view)));
     g_assert_cmpuint (server.connections, ==, 0);
   }
@@ -577,16 +541,16 @@ test_remote_every_way (void)
   watch_loads (pane.view, &watch);
 
   tern_message_view_set_content (pane.view, content);
-  wait_until (load_finished, &watch, "the HTML body to load");
-  drain_events ();
+  tern_test_wait_until (load_finished, &watch, "the HTML body to load");
+  tern_test_drain ();
   g_assert_cmpuint (server.connections, ==, 0);
   g_assert_true (gtk_revealer_get_reveal_child (remote_banner (pane.view)));
 
   watch.finished = FALSE;
   gtk_widget_activate_action (GTK_WIDGET (pane.view), "message-view.show-remote", NULL);
-  wait_until (has_allowed_requests, &server, "the allowed remote requests");
-  wait_until (load_finished, &watch, "the HTML body to load again");
-  drain_events ();
+  tern_test_wait_until (has_allowed_requests, &server, "the allowed remote requests");
+  tern_test_wait_until (load_finished, &watch, "the HTML body to load again");
+  tern_test_drain ();
   http_server_log (&server);
   for (guint i = 0; i < G_N_ELEMENTS (never); i++)
     g_assert_false (http_server_got (&server, never[i]));
@@ -619,26 +583,26 @@ test_trusted_sender (void)
   watch_loads (pane.view, &watch);
 
   tern_message_view_set_content (pane.view, content);
-  wait_until (load_finished, &watch, "the HTML body to load");
+  tern_test_wait_until (load_finished, &watch, "the HTML body to load");
   http_server_log (&server);
   g_assert_cmpuint (server.connections, ==, 0);
   gtk_widget_activate_action (GTK_WIDGET (pane.view), "message-view.trust-sender", NULL);
   trusted = g_settings_get_strv (settings, "trusted-senders");
   g_assert_cmpstrv (trusted, ((const char *[]) { "friend@example.org", NULL }));
-  wait_until (has_request, &server, "the remote image requests");
+  tern_test_wait_until (has_request, &server, "the remote image requests");
 
   /* Another sender's mail is still blocked... */
   g_ptr_array_set_size (server.requests, 0);
   server.connections = 0;
   watch.finished = FALSE;
   tern_message_view_set_content (pane.view, other);
-  wait_until (load_finished, &watch, "the stranger's body to load");
+  tern_test_wait_until (load_finished, &watch, "the stranger's body to load");
   g_assert_cmpuint (server.connections, ==, 0);
   g_assert_true (gtk_revealer_get_reveal_child (remote_banner (pane.view)));
 
   /* ...and the trusted sender's loads without asking. */
   tern_message_view_set_content (pane.view, content);
-  wait_until (has_request, &server, "the trusted sender's image requests");
+  tern_test_wait_until (has_request, &server, "the trusted sender's image requests");
   g_assert_false (gtk_revealer_get_reveal_child (remote_banner (pane.view)));
 
   unwatch_loads (pane.view, &watch);
@@ -673,19 +637,19 @@ test_koi8r_override (void)
 
   pane_open (&pane, NULL);
   tern_message_view_set_content (pane.view, content);
-  drain_events ();
+  tern_test_drain ();
   declared = buffer_text (pane.view);
   g_assert_cmpstr (declared, ==, "Привет, мир\n");
 
   /* View → Encoding through the widget action, as the menu does it. */
   gtk_widget_activate_action (GTK_WIDGET (pane.view), "message-view.charset", "s", "windows-1251");
-  drain_events ();
+  tern_test_drain ();
   g_assert_cmpstr (tern_message_view_get_charset (pane.view), ==, "windows-1251");
   overridden = buffer_text (pane.view);
   g_assert_cmpstr (overridden, ==, "рТЙЧЕФ, НЙТ\n");
 
   gtk_widget_activate_action (GTK_WIDGET (pane.view), "message-view.charset", "s", "");
-  drain_events ();
+  tern_test_drain ();
   restored = buffer_text (pane.view);
   g_assert_cmpstr (restored, ==, "Привет, мир\n");
   g_assert_null (tern_message_view_get_charset (pane.view));
@@ -777,7 +741,7 @@ test_fetch_body (void)
   /* Synced as the application does it: a job of the account's worker. */
   tern_worker_pool_run_async (tern_context_get_worker_pool (context), account, sync_job, context,
                               NULL, job_done_cb, &synced);
-  wait_until (is_true, &synced, "the sync");
+  tern_test_wait_until (is_true, &synced, "the sync");
   inbox = tern_mail_store_find_folder_by_role (store, tern_account_get_id (account), "inbox", &error);
   g_assert_no_error (error);
   messages = tern_mail_store_list_messages (store, inbox->id, 0, &error);
@@ -799,7 +763,7 @@ test_fetch_body (void)
   g_assert_cmpstr (visible_page (pane.view), ==, "loading");
   g_assert_true (gtk_spinner_get_spinning (GTK_SPINNER (
     gtk_stack_get_child_by_name (body_stack (pane.view), "loading"))));
-  wait_until (page_is_not_loading, pane.view, "the body to arrive");
+  tern_test_wait_until (page_is_not_loading, pane.view, "the body to arrive");
   g_assert_cmpstr (visible_page (pane.view), ==, "plain");
   text = buffer_text (pane.view);
   g_assert_true (g_str_has_prefix (text, "Hello,\n\n"));
@@ -812,21 +776,22 @@ test_fetch_body (void)
   tern_test_servers_stop_dovecot (servers, &error);
   g_assert_no_error (error);
   tern_message_view_set_message (pane.view, second->id);
-  wait_until (page_is_not_loading, pane.view, "the fetch to fail");
+  tern_test_wait_until (page_is_not_loading, pane.view, "the fetch to fail");
   g_assert_cmpstr (visible_page (pane.view), ==, "unavailable");
   g_assert_true (tern_message_view_is_offline (pane.view));
-  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (find_descendant (GTK_WIDGET (pane.view), GTK_TYPE_LABEL))),
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (
+                     tern_test_find_descendant (GTK_WIDGET (pane.view), GTK_TYPE_LABEL))),
                    ==, second->subject);
   /* The cached one still shows. */
   tern_message_view_set_message (pane.view, first->id);
-  wait_until (page_is_not_loading, pane.view, "the cached body");
+  tern_test_wait_until (page_is_not_loading, pane.view, "the cached body");
   g_assert_cmpstr (visible_page (pane.view), ==, "plain");
 
   pane_close (&pane);
   tern_test_servers_start_dovecot (servers, &error);
   g_assert_no_error (error);
   tern_worker_pool_cancel_account (tern_context_get_worker_pool (context), account);
-  drain_events ();
+  tern_test_drain ();
   g_assert_finalize_object (context);
   tern_test_remove_tree (dir);
 }
@@ -934,11 +899,11 @@ test_realistic (void)
 
   pane_open (&pane, NULL);
   tern_message_view_set_content (pane.view, content);
-  drain_events ();
+  tern_test_drain ();
   g_assert_cmpstr (visible_page (pane.view), ==, "plain");
   g_assert_cmpuint (tern_message_content_get_attachments (content)->len, ==, 2);
-  g_assert_true (gtk_widget_get_visible (find_descendant (GTK_WIDGET (pane.view),
-                                                          TERN_TYPE_ATTACHMENT_BAR)));
+  g_assert_true (gtk_widget_get_visible (
+    tern_test_find_descendant (GTK_WIDGET (pane.view), TERN_TYPE_ATTACHMENT_BAR)));
   if (screenshot != NULL)
     {
       g_autoptr(GError) error = NULL;

@@ -26,60 +26,14 @@
 #include "tern-preferences-window.h"
 #include "tern-secrets.h"
 #include "tern-test-servers.h"
+#include "tern-test-ui.h"
 #include "tern-test-util.h"
 #include "tern-application.h"
 #include "tern-wizard-manual-page.h"
 
-#define DEADLINE_SECONDS 60
-
 static TernTestServers *servers;
 
 /* Helpers */
-
-typedef gboolean (*Predicate) (gpointer data);
-
-static gboolean
-wake_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-wait_until (Predicate   predicate,
-            gpointer    data,
-            const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
-  guint wake = g_timeout_add (100, wake_cb, NULL);
-
-  while (!predicate (data) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (wake);
-  if (!predicate (data))
-    g_error ("Gave up waiting for %s", what);
-}
-
-static void
-drain (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
-/* Whether a drawable label under @widget shows exactly @text. */
-static gboolean
-shows_label (GtkWidget  *widget,
-             const char *text)
-{
-  if (GTK_IS_LABEL (widget) && gtk_widget_is_drawable (widget)
-      && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
-    return TRUE;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    if (shows_label (child, text))
-      return TRUE;
-  return FALSE;
-}
 
 static gboolean
 frame_cb (GtkWidget     *widget,
@@ -113,10 +67,10 @@ save_screenshot (GtkWidget  *window,
   if (dir == NULL)
     return;
   gtk_widget_add_tick_callback (window, frame_cb, &frames, NULL);
-  wait_until (two_frames, &frames, "the window to draw");
+  tern_test_wait_until (two_frames, &frames, "the window to draw");
   /* Page transitions. */
   g_usleep (300 * 1000);
-  drain ();
+  tern_test_drain ();
   paintable = gtk_widget_paintable_new (window);
   snapshot = gtk_snapshot_new ();
   gdk_paintable_snapshot (paintable, snapshot, gtk_widget_get_width (window),
@@ -169,7 +123,7 @@ open_window (Fixture *fixture)
   g_object_add_weak_pointer (G_OBJECT (fixture->window), (gpointer *) &fixture->window);
   gtk_window_set_default_size (GTK_WINDOW (fixture->window), 640, 720);
   gtk_window_present (GTK_WINDOW (fixture->window));
-  drain ();
+  tern_test_drain ();
 }
 
 static void
@@ -178,7 +132,7 @@ fixture_teardown (Fixture       *fixture,
 {
   if (fixture->window != NULL)
     gtk_window_destroy (GTK_WINDOW (fixture->window));
-  drain ();
+  tern_test_drain ();
   g_assert_finalize_object (fixture->context);
   tern_test_remove_tree (fixture->dir);
   g_free (fixture->profile);
@@ -242,10 +196,10 @@ test_edit_account (Fixture       *fixture,
   g_clear_error (&error);
 
   open_window (fixture);
-  g_assert_true (shows_label (GTK_WIDGET (fixture->window), "Alice"));
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (fixture->window), "Alice"));
   save_screenshot (GTK_WIDGET (fixture->window), "preferences.png");
   page = tern_preferences_window_show_account (fixture->window, account);
-  drain ();
+  tern_test_drain ();
   g_assert_true (tern_account_preferences_get_account (TERN_ACCOUNT_PREFERENCES (page)) == account);
   save_screenshot (GTK_WIDGET (fixture->window), "preferences-account.png");
 
@@ -331,18 +285,18 @@ test_forget_pin (Fixture       *fixture,
   open_window (fixture);
   adw_preferences_window_set_visible_page_name (ADW_PREFERENCES_WINDOW (fixture->window),
                                                 "security");
-  drain ();
-  g_assert_true (shows_label (GTK_WIDGET (fixture->window), "mail.example.org:993"));
+  tern_test_drain ();
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (fixture->window), "mail.example.org:993"));
   save_screenshot (GTK_WIDGET (fixture->window), "preferences-security.png");
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "prefs.forget-pin", "s",
                                              "mail.example.org:993"));
-  drain ();
+  tern_test_drain ();
   pin = tern_certificate_pins_lookup (store, "mail.example.org", 993, &error);
   g_assert_no_error (error);
   g_assert_null (pin);
-  g_assert_false (shows_label (GTK_WIDGET (fixture->window), "mail.example.org:993"));
-  g_assert_true (shows_label (GTK_WIDGET (fixture->window), "smtp.example.org:465"));
+  g_assert_false (tern_test_shows_label (GTK_WIDGET (fixture->window), "mail.example.org:993"));
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (fixture->window), "smtp.example.org:465"));
   pin = tern_certificate_pins_lookup (store, "smtp.example.org", 465, &error);
   g_assert_cmpstr (pin, ==, fingerprint);
 }
@@ -368,15 +322,15 @@ test_other_pages (Fixture       *fixture,
       save_screenshot (GTK_WIDGET (fixture->window), file);
     }
   adw_preferences_window_set_visible_page_name (ADW_PREFERENCES_WINDOW (fixture->window), "reading");
-  drain ();
-  g_assert_true (shows_label (GTK_WIDGET (fixture->window), "boss@example.org"));
+  tern_test_drain ();
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (fixture->window), "boss@example.org"));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "prefs.forget-sender",
                                              "s", "BOSS@example.org"));
-  drain ();
+  tern_test_drain ();
   left = g_settings_get_strv (settings, "trusted-senders");
   g_assert_cmpuint (g_strv_length (left), ==, 1);
   g_assert_cmpstr (left[0], ==, "news@example.org");
-  g_assert_false (shows_label (GTK_WIDGET (fixture->window), "boss@example.org"));
+  g_assert_false (tern_test_shows_label (GTK_WIDGET (fixture->window), "boss@example.org"));
   g_settings_reset (settings, "trusted-senders");
   g_assert_true (tern_account_manager_remove (tern_context_get_accounts (fixture->context),
                                               g_list_model_get_item (G_LIST_MODEL (tern_context_get_accounts (fixture->context)), 0),
@@ -475,26 +429,26 @@ test_remove_account (Fixture       *fixture,
 
   open_window (fixture);
   page = tern_preferences_window_show_account (fixture->window, account);
-  drain ();
+  tern_test_drain ();
 
   /* Cancel keeps it. */
   g_assert_true (gtk_widget_activate_action (page, "account.remove", NULL));
-  wait_until (dialog_shown, &dialog, "the confirmation");
+  tern_test_wait_until (dialog_shown, &dialog, "the confirmation");
   save_screenshot (GTK_WIDGET (dialog), "preferences-remove.png");
   adw_message_dialog_response (dialog, "cancel");
   gtk_window_destroy (GTK_WINDOW (dialog));
-  drain ();
+  tern_test_drain ();
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (tern_context_get_accounts (fixture->context))), ==, 1);
 
   dialog = NULL;
   g_assert_true (gtk_widget_activate_action (page, "account.remove", NULL));
-  wait_until (dialog_shown, &dialog, "the confirmation");
+  tern_test_wait_until (dialog_shown, &dialog, "the confirmation");
   adw_message_dialog_response (dialog, "remove");
   gtk_window_destroy (GTK_WINDOW (dialog));
-  drain ();
+  tern_test_drain ();
 
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (tern_context_get_accounts (fixture->context))), ==, 0);
-  g_assert_false (shows_label (GTK_WIDGET (fixture->window), "Alice"));
+  g_assert_false (tern_test_shows_label (GTK_WIDGET (fixture->window), "Alice"));
   folders = tern_mail_store_list_folders (store, id, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (folders->len, ==, 0);
@@ -533,7 +487,7 @@ test_composer_signature (Fixture       *fixture,
 
   window = tern_composer_window_new (NULL, fixture->context, home);
   gtk_window_present (GTK_WINDOW (window));
-  drain ();
+  tern_test_drain ();
   composer = tern_composer_window_get_composer (window);
   g_assert_cmpstr (tern_composer_get_body (composer), ==, "\n\n-- \nAlice at home\n");
   g_assert_true (tern_composer_get_html_from_text (composer));
@@ -542,15 +496,15 @@ test_composer_signature (Fixture       *fixture,
   from = GTK_DROP_DOWN (gtk_widget_get_template_child (GTK_WIDGET (window),
                                                        TERN_TYPE_COMPOSER_WINDOW, "from_dropdown"));
   gtk_drop_down_set_selected (from, 1);
-  drain ();
+  tern_test_drain ();
   g_assert_true (tern_composer_get_account (composer) == work);
   g_assert_cmpstr (tern_composer_get_body (composer), ==, "Hello\n\n-- \nAlice\nWork Ltd.\n");
   gtk_drop_down_set_selected (from, 0);
-  drain ();
+  tern_test_drain ();
   g_assert_cmpstr (tern_composer_get_body (composer), ==, "Hello\n\n-- \nAlice at home\n");
 
   gtk_window_destroy (GTK_WINDOW (window));
-  drain ();
+  tern_test_drain ();
   g_settings_reset (settings, "compose-html");
   g_assert_true (tern_account_manager_remove (tern_context_get_accounts (fixture->context), work,
                                               NULL, &error));

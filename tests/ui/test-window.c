@@ -10,6 +10,7 @@
 
 #include "tern-application.h"
 #include "tern-outbox.h"
+#include "tern-test-ui.h"
 #include "tern-test-util.h"
 #include "tern-window.h"
 
@@ -71,28 +72,6 @@ wait_until_mapped (GtkWidget *widget)
     ;
 }
 
-/* Whether a drawable GtkLabel below @widget shows @text. */
-static gboolean
-shows_label (GtkWidget  *widget,
-             const char *text)
-{
-  if (GTK_IS_LABEL (widget) && gtk_widget_is_drawable (widget)
-      && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
-    return TRUE;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    if (shows_label (child, text))
-      return TRUE;
-  return FALSE;
-}
-
-static void
-drain (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
 /* The window's sync jobs hold the context until their callbacks ran:
  * cancel them and wait, so that teardown can check it is finalized. */
 static void
@@ -111,7 +90,7 @@ close_window (Fixture    *fixture,
     }
   while (G_OBJECT (fixture->context)->ref_count > 1 && g_get_monotonic_time () < deadline)
     g_main_context_iteration (NULL, TRUE);
-  drain ();
+  tern_test_drain ();
 }
 
 static void
@@ -124,16 +103,16 @@ test_empty_then_live (Fixture       *fixture,
   gtk_window_present (GTK_WINDOW (window));
   wait_until_mapped (GTK_WIDGET (window));
 
-  g_assert_true (shows_label (GTK_WIDGET (window), "No Accounts Yet"));
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (window), "No Accounts Yet"));
   g_assert_false (gtk_widget_is_drawable (sidebar));
 
   /* An account added while the window is open shows up without a reload. */
   add_account (fixture, "Ann Example", "ann@example.org");
-  drain ();
-  g_assert_false (shows_label (GTK_WIDGET (window), "No Accounts Yet"));
-  g_assert_true (shows_label (sidebar, "Ann Example"));
-  g_assert_true (shows_label (sidebar, "ann@example.org"));
-  g_assert_true (shows_label (sidebar, "All Inboxes"));
+  tern_test_drain ();
+  g_assert_false (tern_test_shows_label (GTK_WIDGET (window), "No Accounts Yet"));
+  g_assert_true (tern_test_shows_label (sidebar, "Ann Example"));
+  g_assert_true (tern_test_shows_label (sidebar, "ann@example.org"));
+  g_assert_true (tern_test_shows_label (sidebar, "All Inboxes"));
 
   close_window (fixture, window);
 }
@@ -152,13 +131,13 @@ test_lists_accounts (Fixture       *fixture,
   sidebar = GTK_WIDGET (tern_window_get_sidebar (window));
   gtk_window_present (GTK_WINDOW (window));
   wait_until_mapped (GTK_WIDGET (window));
-  drain ();
+  tern_test_drain ();
 
-  g_assert_true (shows_label (sidebar, "Ann Example"));
-  g_assert_true (shows_label (sidebar, "ann@example.org"));
-  g_assert_true (shows_label (sidebar, "Борис"));
-  g_assert_true (shows_label (sidebar, "boris@example.ru"));
-  g_assert_false (shows_label (sidebar, "Outbox"));
+  g_assert_true (tern_test_shows_label (sidebar, "Ann Example"));
+  g_assert_true (tern_test_shows_label (sidebar, "ann@example.org"));
+  g_assert_true (tern_test_shows_label (sidebar, "Борис"));
+  g_assert_true (tern_test_shows_label (sidebar, "boris@example.ru"));
+  g_assert_false (tern_test_shows_label (sidebar, "Outbox"));
 
   /* A queued message brings the Outbox with its count. */
   {
@@ -172,9 +151,9 @@ test_lists_accounts (Fixture       *fixture,
     tern_outbox_enqueue (tern_context_get_store (fixture->context), ann, message, &error);
     g_assert_no_error (error);
     tern_sidebar_reload (TERN_SIDEBAR (sidebar));
-    drain ();
-    g_assert_true (shows_label (sidebar, "Outbox"));
-    g_assert_true (shows_label (sidebar, "1"));
+    tern_test_drain ();
+    g_assert_true (tern_test_shows_label (sidebar, "Outbox"));
+    g_assert_true (tern_test_shows_label (sidebar, "1"));
   }
 
   close_window (fixture, window);

@@ -29,6 +29,7 @@
 #include "tern-certificate-pins.h"
 #include "tern-secrets.h"
 #include "tern-test-servers.h"
+#include "tern-test-ui.h"
 #include "tern-test-util.h"
 #include "tern-window.h"
 
@@ -38,66 +39,10 @@ static TernTestServers *servers;
 
 /* Helpers */
 
-typedef gboolean (*Predicate) (gpointer data);
-
 static gboolean
 wake_cb (gpointer data)
 {
   return G_SOURCE_CONTINUE;
-}
-
-static void
-wait_until (Predicate   predicate,
-            gpointer    data,
-            const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
-  guint wake = g_timeout_add (100, wake_cb, NULL);
-
-  while (!predicate (data) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (wake);
-  if (!predicate (data))
-    g_error ("Gave up waiting for %s", what);
-}
-
-static void
-drain (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
-/* Whether a drawable label under @widget shows exactly @text. */
-static gboolean
-shows_label (GtkWidget  *widget,
-             const char *text)
-{
-  if (GTK_IS_LABEL (widget) && gtk_widget_is_drawable (widget)
-      && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
-    return TRUE;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    if (shows_label (child, text))
-      return TRUE;
-  return FALSE;
-}
-
-static GtkWidget *
-find_type (GtkWidget *widget,
-           GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    return widget;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_type (child, type);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
 }
 
 static gpointer
@@ -160,8 +105,8 @@ wait_for_frames (GtkWidget *window)
   guint frames = 0;
 
   gtk_widget_add_tick_callback (window, frame_cb, &frames, NULL);
-  wait_until (two_frames, &frames, "the window to draw");
-  drain ();
+  tern_test_wait_until (two_frames, &frames, "the window to draw");
+  tern_test_drain ();
 }
 
 static void
@@ -179,7 +124,7 @@ save_screenshot (GtkWidget  *window,
   if (dir == NULL)
     return;
   if (TERN_IS_ACCOUNT_WIZARD (window))
-    wait_until (transition_done, window, "the page transition");
+    tern_test_wait_until (transition_done, window, "the page transition");
   wait_for_frames (window);
   paintable = gtk_widget_paintable_new (window);
   snapshot = gtk_snapshot_new ();
@@ -292,7 +237,7 @@ fixture_setup (Fixture       *fixture,
   map_local (autoconfig, incoming_address, TERN_TEST_SERVICE_POP3S);
   map_local (autoconfig, "127.0.0.1", TERN_TEST_SERVICE_SUBMISSIONS);
   gtk_window_present (GTK_WINDOW (fixture->wizard));
-  drain ();
+  tern_test_drain ();
 }
 
 static void
@@ -317,7 +262,7 @@ fixture_teardown (Fixture       *fixture,
   while (G_OBJECT (fixture->context)->ref_count > 1 && g_get_monotonic_time () < deadline)
     g_main_context_iteration (NULL, TRUE);
   g_source_remove (wake);
-  drain ();
+  tern_test_drain ();
   g_assert_finalize_object (fixture->context);
   tern_test_remove_tree (fixture->dir);
   g_free (fixture->dir);
@@ -342,7 +287,7 @@ fill_details (TernAccountWizard *wizard,
 static void
 press_enter_in_password (TernAccountWizard *wizard)
 {
-  GtkWidget *text = find_type (child (wizard, "password_row"), GTK_TYPE_TEXT);
+  GtkWidget *text = tern_test_find_descendant (child (wizard, "password_row"), GTK_TYPE_TEXT);
 
   g_assert_nonnull (text);
   gtk_widget_grab_focus (text);
@@ -371,8 +316,8 @@ wait_for_page (TernAccountWizard *wizard,
   PageWait wait = { wizard, page };
   g_autofree char *what = g_strdup_printf ("the %s page", page);
 
-  wait_until (on_page, &wait, what);
-  drain ();
+  tern_test_wait_until (on_page, &wait, what);
+  tern_test_drain ();
 }
 
 static gboolean
@@ -400,7 +345,7 @@ sidebar_shows_inbox (gpointer data)
 {
   Fixture *fixture = data;
 
-  return shows_label (GTK_WIDGET (tern_window_get_sidebar (fixture->window)), "Inbox");
+  return tern_test_shows_label (GTK_WIDGET (tern_window_get_sidebar (fixture->window)), "Inbox");
 }
 
 static void
@@ -459,7 +404,7 @@ test_add_account (Fixture       *fixture,
   fill_details (fixture->wizard, "Alice Liddell", user, password);
   press_enter_in_password (fixture->wizard);
   /* A button activated by Enter clicks a moment later. */
-  wait_until (left_details, fixture->wizard, "Enter to start the detection");
+  tern_test_wait_until (left_details, fixture->wizard, "Enter to start the detection");
   if (g_str_equal (tern_account_wizard_get_page (fixture->wizard), "progress"))
     save_screenshot (GTK_WIDGET (fixture->wizard), "wizard-progress.png");
   wait_for_page (fixture->wizard, "summary");
@@ -467,22 +412,22 @@ test_add_account (Fixture       *fixture,
 
   /* What was found and where from; IMAP or POP3, IMAP first. */
   g_assert_true (gtk_widget_is_drawable (child (fixture->wizard, "protocol_row")));
-  g_assert_true (shows_label (GTK_WIDGET (fixture->wizard), "Tern Test Mail"));
-  g_assert_true (shows_label (GTK_WIDGET (fixture->wizard), imaps));
-  g_assert_true (shows_label (GTK_WIDGET (fixture->wizard), how));
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (fixture->wizard), "Tern Test Mail"));
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (fixture->wizard), imaps));
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (fixture->wizard), how));
   g_assert_false (gtk_widget_get_visible (child (fixture->wizard, "confirm_check")));
   adw_combo_row_set_selected (child (fixture->wizard, "protocol_row"), 1);
-  drain ();
-  g_assert_true (shows_label (GTK_WIDGET (fixture->wizard), pop3s));
+  tern_test_drain ();
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (fixture->wizard), pop3s));
   adw_combo_row_set_selected (child (fixture->wizard, "protocol_row"), 0);
-  drain ();
+  tern_test_drain ();
 
   /* Add Account is the default: Enter (here: the default action) tests
    * both logins, saves, closes. */
   g_assert_true (gtk_window_get_default_widget (GTK_WINDOW (fixture->wizard))
                  == child (fixture->wizard, "add_button"));
   activate (fixture->wizard, "wizard.add");
-  wait_until (is_gone, fixture, "the wizard to close after adding");
+  tern_test_wait_until (is_gone, fixture, "the wizard to close after adding");
 
   account = only_account (fixture);
   g_assert_cmpstr (tern_account_get_address (account), ==, user);
@@ -494,8 +439,9 @@ test_add_account (Fixture       *fixture,
   assert_password_in_keyring_only (fixture, account, password);
 
   /* The main window's first sync shows the account's folders. */
-  wait_until (sidebar_shows_inbox, fixture, "the Inbox after the first sync");
-  g_assert_true (shows_label (GTK_WIDGET (tern_window_get_sidebar (fixture->window)), user));
+  tern_test_wait_until (sidebar_shows_inbox, fixture, "the Inbox after the first sync");
+  g_assert_true (
+    tern_test_shows_label (GTK_WIDGET (tern_window_get_sidebar (fixture->window)), user));
 }
 
 static void
@@ -517,8 +463,8 @@ test_wrong_password (Fixture       *fixture,
   activate (fixture->wizard, "wizard.continue");
   wait_for_page (fixture->wizard, "summary");
   activate (fixture->wizard, "wizard.add");
-  wait_until (not_busy, fixture->wizard, "the login test");
-  drain ();
+  tern_test_wait_until (not_busy, fixture->wizard, "the login test");
+  tern_test_drain ();
 
   status = status_text (fixture->wizard);
   g_test_message ("%s", status);
@@ -539,7 +485,7 @@ test_wrong_password (Fixture       *fixture,
   activate (fixture->wizard, "wizard.continue");
   wait_for_page (fixture->wizard, "summary");
   activate (fixture->wizard, "wizard.add");
-  wait_until (is_gone, fixture, "the wizard to close after adding");
+  tern_test_wait_until (is_gone, fixture, "the wizard to close after adding");
   g_object_unref (only_account (fixture));
 }
 
@@ -567,7 +513,7 @@ test_certificate (Fixture       *fixture,
   save_screenshot (GTK_WIDGET (fixture->wizard), "wizard-certificate.png");
 
   /* What is wrong, for which server, issuer, validity, fingerprint. */
-  g_assert_true (shows_label (GTK_WIDGET (fixture->wizard), where));
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (fixture->wizard), where));
   details = g_strdup (gtk_label_get_text (child (fixture->wizard, "certificate_details_label")));
   g_test_message ("%s", details);
   g_assert_nonnull (strstr (details, "Issuer"));
@@ -590,7 +536,7 @@ test_certificate (Fixture       *fixture,
   activate (fixture->wizard, "wizard.add");
   wait_for_page (fixture->wizard, "certificate");
   activate (fixture->wizard, "wizard.trust");
-  wait_until (is_gone, fixture, "the wizard to close after trusting");
+  tern_test_wait_until (is_gone, fixture, "the wizard to close after trusting");
   pin = tern_certificate_pins_lookup (store, address, port, &error);
   g_assert_no_error (error);
   g_assert_nonnull (pin);
@@ -600,7 +546,7 @@ test_certificate (Fixture       *fixture,
   assert_password_in_keyring_only (fixture, account, password);
 
   /* And the account works: the first sync goes through the pin. */
-  wait_until (sidebar_shows_inbox, fixture, "the Inbox after the first sync");
+  tern_test_wait_until (sidebar_shows_inbox, fixture, "the Inbox after the first sync");
 }
 
 static void
@@ -617,8 +563,8 @@ test_shipped_providers (Fixture       *fixture,
   fill_details (fixture->wizard, "Alice Liddell", "alice@fastmail.com", "an app password");
   activate (fixture->wizard, "wizard.continue");
   wait_for_page (fixture->wizard, "summary");
-  g_assert_true (shows_label (GTK_WIDGET (fixture->wizard), "imap.fastmail.com:993"));
-  g_assert_true (shows_label (GTK_WIDGET (fixture->wizard), "smtp.fastmail.com:465"));
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (fixture->wizard), "imap.fastmail.com:993"));
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (fixture->wizard), "smtp.fastmail.com:465"));
   g_assert_true (gtk_widget_is_drawable (child (fixture->wizard, "protocol_row")));
   g_assert_true (gtk_widget_is_drawable (child (fixture->wizard, "password_hint_label")));
   g_assert_nonnull (strstr (gtk_label_get_text (child (fixture->wizard, "password_hint_label")),
@@ -676,9 +622,9 @@ test_insecure_confirm (Fixture       *fixture,
   g_assert_nonnull (strstr (gtk_label_get_text (child (fixture->wizard, "warning_label")),
                             "unencrypted"));
   g_assert_true (gtk_widget_is_drawable (child (fixture->wizard, "confirm_check")));
-  g_assert_true (shows_label (GTK_WIDGET (fixture->wizard),
-                              "IMAP · None: password and mail are sent unencrypted · "
-                              "alice@plain.test"));
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (fixture->wizard),
+                                        "IMAP · None: password and mail are sent unencrypted · "
+                                        "alice@plain.test"));
   save_screenshot (GTK_WIDGET (fixture->wizard), "wizard-insecure.png");
 
   /* Not confirmed: nothing is tried. */
@@ -690,7 +636,7 @@ test_insecure_confirm (Fixture       *fixture,
   gtk_check_button_set_active (child (fixture->wizard, "confirm_check"), TRUE);
   activate (fixture->wizard, "wizard.add");
   g_assert_true (gtk_widget_get_visible (child (fixture->wizard, "busy_spinner")));
-  wait_until (not_busy, fixture->wizard, "the login test");
+  tern_test_wait_until (not_busy, fixture->wizard, "the login test");
   g_test_message ("%s", status_text (fixture->wizard));
   g_assert_nonnull (strstr (status_text (fixture->wizard), "incoming server"));
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (
@@ -753,7 +699,7 @@ test_manual (Fixture       *fixture,
   gtk_editable_set_text (manual_child (fixture->wizard, "outgoing_username_row"),
                          tern_test_servers_get_user (servers, 1));
   activate (fixture->wizard, "wizard.add");
-  wait_until (not_busy, fixture->wizard, "the login test");
+  tern_test_wait_until (not_busy, fixture->wizard, "the login test");
   g_test_message ("%s", status_text (fixture->wizard));
   g_assert_cmpstr (tern_account_wizard_get_page (fixture->wizard), ==, "manual");
   g_assert_nonnull (strstr (status_text (fixture->wizard), "outgoing server did not"));
@@ -763,7 +709,7 @@ test_manual (Fixture       *fixture,
   gtk_editable_set_text (manual_child (fixture->wizard, "outgoing_username_row"),
                          tern_test_servers_get_user (servers, 0));
   activate (fixture->wizard, "wizard.add");
-  wait_until (is_gone, fixture, "the wizard to close after adding");
+  tern_test_wait_until (is_gone, fixture, "the wizard to close after adding");
   account = only_account (fixture);
   g_assert_cmpint (tern_account_get_protocol (account), ==, TERN_ACCOUNT_PROTOCOL_IMAP);
   g_assert_cmpuint (tern_account_get_outgoing (account)->port, ==,
@@ -791,14 +737,14 @@ test_russian (void)
       gtk_window_present (GTK_WINDOW (window));
       wizard = tern_account_wizard_new (GTK_WINDOW (window), context);
       gtk_window_present (GTK_WINDOW (wizard));
-      drain ();
+      tern_test_drain ();
       save_screenshot (GTK_WIDGET (wizard), "wizard-ru.png");
 
-      g_assert_true (shows_label (GTK_WIDGET (window), "Учётных записей пока нет"));
+      g_assert_true (tern_test_shows_label (GTK_WIDGET (window), "Учётных записей пока нет"));
       g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (wizard)), ==, "Добавить учётную запись");
-      g_assert_true (shows_label (GTK_WIDGET (wizard), "Ваша почтовая учётная запись"));
-      g_assert_true (shows_label (GTK_WIDGET (wizard), "Адрес электронной почты"));
-      g_assert_true (shows_label (GTK_WIDGET (wizard), "Продолжить"));
+      g_assert_true (tern_test_shows_label (GTK_WIDGET (wizard), "Ваша почтовая учётная запись"));
+      g_assert_true (tern_test_shows_label (GTK_WIDGET (wizard), "Адрес электронной почты"));
+      g_assert_true (tern_test_shows_label (GTK_WIDGET (wizard), "Продолжить"));
 
       /* An inline error too. */
       g_assert_true (gtk_widget_activate_action (GTK_WIDGET (wizard), "wizard.continue", NULL));
@@ -807,7 +753,7 @@ test_russian (void)
 
       gtk_window_destroy (GTK_WINDOW (wizard));
       gtk_window_destroy (GTK_WINDOW (window));
-      drain ();
+      tern_test_drain ();
       g_assert_finalize_object (context);
       tern_test_remove_tree (dir);
       return;
