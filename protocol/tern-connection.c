@@ -672,6 +672,31 @@ buffered (TernConnection *self)
   return self->rbuf_end - self->rbuf_start;
 }
 
+/* Once a line (or a chunk of a literal) has begun, all of it must come
+ * within this many I/O timeouts: the I/O timeout alone would let a server
+ * that sends a byte just before each one hold the session forever. */
+#define TRICKLE_TIMEOUTS 3
+
+static gboolean
+check_trickle (TernConnection  *self,
+               gint64           started,
+               GError         **error)
+{
+  guint seconds = self->io_timeout * TRICKLE_TIMEOUTS;
+
+  if (self->io_timeout == 0 || started == 0 ||
+      g_get_monotonic_time () - started <= (gint64) seconds * G_USEC_PER_SEC)
+    return TRUE;
+  _tern_connection_drop (self);
+  g_set_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TIMED_OUT,
+               g_dngettext (GETTEXT_PACKAGE,
+                            "%s sent its answer too slowly (a line took more than %u second)",
+                            "%s sent its answer too slowly (a line took more than %u seconds)",
+                            seconds),
+               self->label, seconds);
+  return FALSE;
+}
+
 /* A line too long for the caller would make us buffer without bound; the
  * rest of it is unread, so the connection is unusable and dropped. */
 static char *
@@ -698,6 +723,7 @@ tern_connection_read_line (TernConnection  *self,
                            GError         **error)
 {
   g_autoptr(GByteArray) line = g_byte_array_new ();
+  gint64 started = 0;
 
   g_return_val_if_fail (TERN_IS_CONNECTION (self), NULL);
 
@@ -707,8 +733,11 @@ tern_connection_read_line (TernConnection  *self,
       const guint8 *newline;
       gsize take;
 
-      if (buffered (self) == 0 && !fill_buffer (self, cancellable, error))
+      if (buffered (self) == 0 &&
+          (!check_trickle (self, started, error) || !fill_buffer (self, cancellable, error)))
         return NULL;
+      if (started == 0)
+        started = g_get_monotonic_time ();
 
       start = self->rbuf + self->rbuf_start;
       newline = memchr (start, '\n', buffered (self));
@@ -745,6 +774,7 @@ tern_connection_read_exact (TernConnection  *self,
                             GError         **error)
 {
   guint8 *out = buffer;
+  gint64 started = 0;
 
   g_return_val_if_fail (TERN_IS_CONNECTION (self), FALSE);
   g_return_val_if_fail (buffer != NULL || n == 0, FALSE);
@@ -753,8 +783,11 @@ tern_connection_read_exact (TernConnection  *self,
     {
       gsize take;
 
-      if (buffered (self) == 0 && !fill_buffer (self, cancellable, error))
+      if (buffered (self) == 0 &&
+          (!check_trickle (self, started, error) || !fill_buffer (self, cancellable, error)))
         return FALSE;
+      if (started == 0)
+        started = g_get_monotonic_time ();
 
       take = MIN (n, buffered (self));
       memcpy (out, self->rbuf + self->rbuf_start, take);

@@ -124,7 +124,10 @@ gboolean        tern_connection_wait_readable         (TernConnection  *self,
 /* Reads one line ended by CRLF or LF and returns it without the ending,
  * NUL-terminated (it may contain NULs: @len_out gives the length).  A line
  * longer than @max_len bytes fails with LINE_TOO_LONG after reading at most
- * @max_len + 16 KiB, and closes the connection. */
+ * @max_len + 16 KiB, and closes the connection.  Once its first byte has
+ * come, the rest must come within three I/O timeouts (TIMED_OUT otherwise),
+ * as must the @n bytes of tern_connection_read_exact(): keep @n to a chunk
+ * a slow link sends in that time (64 KiB, say). */
 char           *tern_connection_read_line             (TernConnection  *self,
                                                        gsize            max_len,
                                                        gsize           *len_out,

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "tern-connection.h"
@@ -294,6 +295,46 @@ test_io_timeout (void)
   g_assert_cmpint (elapsed, >=, 900 * 1000);
   g_assert_cmpint (elapsed, <, 3 * G_USEC_PER_SEC);
   fake_server_join (server);
+}
+
+/* A byte every 200 ms, each well within the I/O timeout, of a line that
+ * never ends; the server counts what it managed to send. */
+static void
+trickle_script (FakeServer *server,
+                int         fd)
+{
+  guint *sent = server->data;
+
+  fake_write (fd, "* OK ");
+  for (*sent = 0; *sent < 200; (*sent)++)
+    {
+      g_usleep (200 * 1000);
+      if (send (fd, "x", 1, MSG_NOSIGNAL) != 1)
+        break;
+    }
+}
+
+static void
+test_trickle (void)
+{
+  guint sent = 0;
+  g_autoptr(FakeServer) server = fake_server_start (trickle_script, &sent);
+  g_autoptr(TernConnection) connection = fake_connection_new (server, TERN_TLS_MODE_PLAIN, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+
+  tern_connection_set_io_timeout (connection, 1);
+  tern_connection_connect (connection, NULL, &error);
+  g_assert_no_error (error);
+  line = tern_connection_read_line (connection, 100000, NULL, NULL, &error);
+  g_assert_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_TIMED_OUT);
+  g_assert_nonnull (strstr (error->message, "too slowly"));
+  g_assert_null (line);
+  g_assert_false (tern_connection_is_connected (connection));
+  fake_server_join (server);
+  /* Cut after about three seconds' worth (15 bytes), long before the
+   * server's 200. */
+  g_assert_cmpuint (sent, <, 200);
 }
 
 /* The same during a TLS handshake: the server takes the ClientHello and
@@ -778,6 +819,7 @@ main (int   argc,
   g_test_add_func ("/tern/connection/plain/line-unbounded", test_line_unbounded);
   g_test_add_func ("/tern/connection/plain/closed-mid-line", test_closed_mid_line);
   g_test_add_func ("/tern/connection/plain/io-timeout", test_io_timeout);
+  g_test_add_func ("/tern/connection/plain/trickle", test_trickle);
   g_test_add_func ("/tern/connection/plain/cancel-read", test_cancel_read);
   g_test_add_func ("/tern/connection/plain/connect-refused", test_connect_refused);
   g_test_add_func ("/tern/connection/tls/good", test_tls_good);
