@@ -21,40 +21,8 @@
 #include "tern-test-servers.h"
 #include "tern-test-util.h"
 
-#define DEADLINE_SECONDS 60
-
 static TernTestServers *servers;
 static char *password_files[2];
-
-typedef gboolean (*Predicate) (gpointer data);
-
-static gboolean
-wake_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-wait_until (Predicate   predicate,
-            gpointer    data,
-            const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
-  guint wake = g_timeout_add (100, wake_cb, NULL);
-
-  while (!predicate (data) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (wake);
-  if (!predicate (data))
-    g_error ("Gave up waiting for %s", what);
-}
-
-static void
-drain (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
 
 /* Puts a message from @from ("Name <address>") into test user @user's
  * INBOX, as a delivery would. */
@@ -210,12 +178,12 @@ sync_account (TernContext *context,
   g_clear_error (&state->error);
   tern_worker_pool_run_async (tern_context_get_worker_pool (context), account, sync_job, context,
                               NULL, sync_done_cb, state);
-  wait_until (is_done, state, "the sync");
+  tern_test_wait_until (is_done, state, "the sync");
   /* The worker's notify and the store's messages-changed are idles. */
   for (int i = 0; i < 10; i++)
     {
       g_usleep (10000);
-      drain ();
+      tern_test_drain ();
     }
   return state->ok;
 }
@@ -300,7 +268,7 @@ test_engine (gconstpointer data)
   for (int i = 0; i < 10 && state.withdrawn->len == 0; i++)
     {
       g_usleep (20000);
-      drain ();
+      tern_test_drain ();
     }
   g_assert_cmpuint (state.withdrawn->len, ==, 1);
   g_assert_cmpint (g_array_index (state.withdrawn, gint64, 0), ==, id);
@@ -329,7 +297,7 @@ test_engine (gconstpointer data)
 
       state.done = FALSE;
       tern_body_fetch_async (context, id, NULL, body_done_cb, &state);
-      wait_until (is_done, &state, "the body fetch");
+      tern_test_wait_until (is_done, &state, "the body fetch");
       body = tern_body_fetch_finish (context, state.result, &fetch_error);
       g_clear_object (&state.result);
       g_assert_null (body);
@@ -350,7 +318,7 @@ test_engine (gconstpointer data)
   g_array_unref (state.withdrawn);
   g_clear_object (&new_mail);
   tern_worker_pool_cancel_account (tern_context_get_worker_pool (context), account);
-  drain ();
+  tern_test_drain ();
 }
 
 int

@@ -28,6 +28,7 @@
 #include "tern-message-content.h"
 #include "tern-outbox.h"
 #include "tern-test-servers.h"
+#include "tern-test-ui.h"
 #include "tern-test-util.h"
 #include "tern-window.h"
 
@@ -53,48 +54,10 @@ typedef struct
 
 /* Helpers */
 
-typedef gboolean (*Predicate) (gpointer data);
-
 static gboolean
 wake_cb (gpointer data)
 {
   return G_SOURCE_CONTINUE;
-}
-
-static void
-wait_until (Predicate   predicate,
-            gpointer    data,
-            const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
-  guint wake = g_timeout_add (100, wake_cb, NULL);
-
-  while (!predicate (data) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (wake);
-  if (!predicate (data))
-    g_error ("Gave up waiting for %s", what);
-}
-
-static void
-drain (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
-static gboolean
-shows_label (GtkWidget  *widget,
-             const char *text)
-{
-  if (GTK_IS_LABEL (widget) && gtk_widget_is_drawable (widget)
-      && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
-    return TRUE;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    if (shows_label (child, text))
-      return TRUE;
-  return FALSE;
 }
 
 static char *
@@ -137,32 +100,6 @@ save_to_server (guint       user,
                          NULL };
 
   g_free (run (argv, raw));
-}
-
-static void
-save_screenshot (GtkWidget  *window,
-                 const char *name)
-{
-  const char *dir = g_getenv ("TERN_TEST_SCREENSHOT_DIR");
-  g_autofree char *path = NULL;
-  g_autofree char *xid = NULL;
-
-  if (dir == NULL)
-    return;
-  for (int i = 0; i < 20; i++)
-    {
-      g_usleep (20000);
-      drain ();
-    }
-  xid = g_strdup_printf ("0x%lx", (unsigned long) gdk_x11_surface_get_xid (
-                                    gtk_native_get_surface (GTK_NATIVE (window))));
-  path = g_build_filename (dir, name, NULL);
-  {
-    const char *argv[] = { "import", "-window", xid, path, NULL };
-
-    g_free (run (argv, NULL));
-  }
-  g_test_message ("Saved %s", path);
 }
 
 static void
@@ -222,7 +159,7 @@ profile_close (Profile *profile)
   while (G_OBJECT (profile->context)->ref_count > 1 && g_get_monotonic_time () < deadline)
     g_main_context_iteration (NULL, TRUE);
   g_source_remove (wake);
-  drain ();
+  tern_test_drain ();
   g_assert_finalize_object (profile->context);
   tern_test_remove_tree (profile->dir);
   g_free (profile->dir);
@@ -265,14 +202,14 @@ static TernComposerWindow *
 present (TernComposerWindow *window)
 {
   gtk_window_present (GTK_WINDOW (window));
-  drain ();
+  tern_test_drain ();
   return window;
 }
 
 static gboolean
 shows_attachment (gpointer data)
 {
-  return shows_label (data, ATTACHMENT_NAME);
+  return tern_test_shows_label (data, ATTACHMENT_NAME);
 }
 
 static gboolean
@@ -473,7 +410,7 @@ test_send (Fixture       *fixture,
   entry = tern_address_entry_get_entry (to_entry);
   gtk_widget_grab_focus (GTK_WIDGET (entry));
   gtk_editable_set_text (GTK_EDITABLE (entry), "bob@tern.test, бор");
-  drain ();
+  tern_test_drain ();
   g_assert_cmpuint (g_list_model_get_n_items (tern_address_entry_get_completions (to_entry)), ==, 1);
   /* The completions show without taking the focus from the entry. */
   focus = gtk_root_get_focus (GTK_ROOT (window));
@@ -486,7 +423,7 @@ test_send (Fixture       *fixture,
   gtk_editable_set_text (GTK_EDITABLE (entry), "bob@tern.test, <carol@@example");
   tern_composer_set_subject (composer, subject);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "composer.send", NULL));
-  drain ();
+  tern_test_drain ();
   g_assert_nonnull (window);
   g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (entry), "error"));
   g_assert_cmpstr (tern_composer_window_get_status (window), !=, "");
@@ -504,12 +441,12 @@ test_send (Fixture       *fixture,
   tern_composer_set_body (composer, "Привет, Боб!\n\nОтчёт во вложении.\n\nАлиса\n");
   g_assert_true (tern_composer_window_add_file (window, file, &error));
   g_assert_no_error (error);
-  wait_until (shows_attachment, window, "the attachment in the list");
-  save_screenshot (GTK_WIDGET (window), "composer.png");
+  tern_test_wait_until (shows_attachment, window, "the attachment in the list");
+  tern_test_save_screenshot (GTK_WIDGET (window), "composer.png");
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "composer.send", NULL));
-  wait_until (is_gone, &window, "the window to close after Send");
-  wait_until (outbox_sent, &outbox, "the outbox to send the message");
+  tern_test_wait_until (is_gone, &window, "the window to close after Send");
+  tern_test_wait_until (outbox_sent, &outbox, "the outbox to send the message");
 
   received = bob_receives (&fixture->bob, outbox.message_id);
   content = tern_message_content_new (received, NULL);
@@ -518,7 +455,7 @@ test_send (Fixture       *fixture,
   assert_one_attachment (content);
 
   sent.needle = outbox.message_id;
-  wait_until (server_has, &sent, "the copy in Alice's Sent");
+  tern_test_wait_until (server_has, &sent, "the copy in Alice's Sent");
   g_free (outbox.message_id);
 }
 
@@ -557,7 +494,8 @@ test_reply (Fixture       *fixture,
   window = present (tern_composer_window_new_reply (NULL, fixture->alice.context, row,
                                                     TERN_REPLY_MODE_REPLY));
   g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
-  wait_until ((Predicate) tern_composer_window_get_ready, window, "the original's body");
+  tern_test_wait_until ((TernTestPredicate) tern_composer_window_get_ready, window,
+                        "the original's body");
   g_assert_cmpstr (tern_composer_window_get_status (window), ==, "");
   composer = tern_composer_window_get_composer (window);
   g_assert_nonnull (strstr (tern_composer_get_to (composer), "bob@tern.test"));
@@ -567,8 +505,8 @@ test_reply (Fixture       *fixture,
   reply = g_object_ref (composer);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "composer.send", NULL));
-  wait_until (is_gone, &window, "the window to close after Send");
-  wait_until (outbox_sent, &outbox, "the outbox to send the reply");
+  tern_test_wait_until (is_gone, &window, "the window to close after Send");
+  tern_test_wait_until (outbox_sent, &outbox, "the outbox to send the reply");
 
   received = bob_receives (&fixture->bob, outbox.message_id);
   message = parse (received);
@@ -634,12 +572,12 @@ test_draft (Fixture       *fixture,
   g_assert_no_error (error);
 
   /* The timer saves it a few seconds after the last change. */
-  wait_until (has_draft, window, "the draft to be saved");
+  tern_test_wait_until (has_draft, window, "the draft to be saved");
   draft_id = tern_composer_window_get_draft_id (window);
   g_assert_cmpstr (tern_composer_window_get_status (window), ==, "Draft saved");
   gtk_window_close (GTK_WINDOW (window));
-  wait_until (is_gone, &window, "the window to close");
-  wait_until (server_has, &drafts, "the draft in the server's Drafts");
+  tern_test_wait_until (is_gone, &window, "the window to close");
+  tern_test_wait_until (server_has, &drafts, "the draft in the server's Drafts");
 
   /* Reopened: the same fields and attachment. */
   window = present (tern_composer_window_new_from_draft (NULL, fixture->alice.context, draft_id));
@@ -653,23 +591,23 @@ test_draft (Fixture       *fixture,
   g_assert_cmpstr (tern_composer_get_body (composer), ==, "Черновик.\n\nВторая строка.\n");
   g_assert_cmpuint (tern_composer_get_n_attachments (composer), ==, 1);
   g_assert_cmpstr (tern_composer_get_attachment_name (composer, 0), ==, ATTACHMENT_NAME);
-  wait_until (shows_attachment, window, "the draft's attachment in the list");
+  tern_test_wait_until (shows_attachment, window, "the draft's attachment in the list");
 
   /* Changed and closed at once: asked, saved as a newer version. */
   tern_composer_set_subject (composer, subject2);
   gtk_window_close (GTK_WINDOW (window));
-  drain ();
+  tern_test_drain ();
   g_assert_nonnull (window);
   dialog = find_dialog ();
   g_assert_nonnull (dialog);
   adw_message_dialog_response (dialog, "save");
-  wait_until (is_gone, &window, "the window to close after Save");
+  tern_test_wait_until (is_gone, &window, "the window to close after Save");
   drafts.needle = subject2;
-  wait_until (server_has, &drafts, "the newer draft on the server");
+  tern_test_wait_until (server_has, &drafts, "the newer draft on the server");
   /* Exactly the newest version: the first one leaves. */
   old_line = g_strconcat (subject, "\n", NULL);
   drafts.needle = old_line;
-  wait_until (server_lacks, &drafts, "the older draft to leave the server's Drafts");
+  tern_test_wait_until (server_lacks, &drafts, "the older draft to leave the server's Drafts");
 }
 
 /* A draft with only some text: the timer saves it, reopened it has the
@@ -691,11 +629,11 @@ test_draft_without_recipients (Fixture       *fixture,
   g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
   composer = tern_composer_window_get_composer (window);
   tern_composer_set_body (composer, body);
-  wait_until (has_draft, window, "the draft to be saved");
+  tern_test_wait_until (has_draft, window, "the draft to be saved");
   g_assert_cmpstr (tern_composer_window_get_status (window), ==, "Draft saved");
   draft_id = tern_composer_window_get_draft_id (window);
   gtk_window_close (GTK_WINDOW (window));
-  wait_until (is_gone, &window, "the window to close");
+  tern_test_wait_until (is_gone, &window, "the window to close");
 
   window = present (tern_composer_window_new_from_draft (NULL, fixture->alice.context, draft_id));
   g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
@@ -709,18 +647,18 @@ test_draft_without_recipients (Fixture       *fixture,
 
   /* Send says what is missing and keeps the window. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "composer.send", NULL));
-  drain ();
+  tern_test_drain ();
   g_assert_nonnull (window);
   g_assert_nonnull (strstr (tern_composer_window_get_status (window), "recipient"));
 
   /* Closing with a change asks; Save keeps the newer text. */
   tern_composer_set_body (composer, body2);
   gtk_window_close (GTK_WINDOW (window));
-  drain ();
+  tern_test_drain ();
   dialog = find_dialog ();
   g_assert_nonnull (dialog);
   adw_message_dialog_response (dialog, "save");
-  wait_until (is_gone, &window, "the window to close after Save");
+  tern_test_wait_until (is_gone, &window, "the window to close after Save");
 }
 
 static void
@@ -738,10 +676,10 @@ test_mailto (Fixture       *fixture,
   g_assert_cmpstr (tern_composer_get_subject (composer), ==, "From a link");
   g_assert_cmpstr (tern_composer_get_body (composer), ==, "Hello");
   g_assert_cmpuint (tern_composer_get_n_attachments (composer), ==, 0);
-  g_assert_false (shows_label (GTK_WIDGET (window), "passwd"));
+  g_assert_false (tern_test_shows_label (GTK_WIDGET (window), "passwd"));
   /* Nothing typed: closes without asking. */
   gtk_window_close (GTK_WINDOW (window));
-  wait_until (is_gone, &window, "the window to close");
+  tern_test_wait_until (is_gone, &window, "the window to close");
 }
 
 static gboolean
@@ -791,17 +729,18 @@ test_main_window (Fixture       *fixture,
   sync_profile (&fixture->alice, TERN_IMAP_SYNC_BODIES_NONE);
   main_window = tern_window_new (NULL, fixture->alice.context, NULL);
   gtk_window_present (GTK_WINDOW (main_window));
-  wait_until (list_has_rows, main_window, "the Inbox's rows");
+  tern_test_wait_until (list_has_rows, main_window, "the Inbox's rows");
   tern_message_list_view_select (tern_window_get_message_list_view (main_window), 0);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (main_window), "win.reply", NULL));
   window = find_composer ();
   g_assert_nonnull (window);
-  wait_until ((Predicate) tern_composer_window_get_ready, window, "the reply's fields");
+  tern_test_wait_until ((TernTestPredicate) tern_composer_window_get_ready, window,
+                        "the reply's fields");
   composer = tern_composer_window_get_composer (window);
   g_assert_cmpstr (tern_composer_get_subject (composer), ==, "Re: Lunch?");
   g_assert_cmpstr (tern_composer_get_in_reply_to (composer), ==, "lunch@tern.test");
   gtk_window_destroy (GTK_WINDOW (window));
-  drain ();
+  tern_test_drain ();
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (main_window), "win.compose", NULL));
   window = find_composer ();
@@ -848,7 +787,7 @@ shows_size (gpointer data)
 {
   ShownSize *shown = data;
 
-  return shows_label (GTK_WIDGET (shown->window), shown->text);
+  return tern_test_shows_label (GTK_WIDGET (shown->window), shown->text);
 }
 
 /* The outbox learns the server's SIZE (Postfix's message_size_limit of
@@ -898,20 +837,20 @@ test_size_warning (Fixture       *fixture,
   g_assert_null (tern_composer_window_get_size_warning (window));
   g_assert_true (tern_composer_window_add_file (window, file, &error));
   g_assert_no_error (error);
-  drain ();
+  tern_test_drain ();
   g_assert_nonnull (tern_composer_window_get_size_warning (window));
   g_assert_nonnull (strstr (tern_composer_window_get_size_warning (window), limit_text));
   g_assert_nonnull (strstr (tern_composer_window_get_size_warning (window), "will not be sent"));
   shown_size.window = window;
   shown_size.text = size_text;
-  wait_until (shows_size, &shown_size, "the attachment's size in the list");
-  save_screenshot (GTK_WIDGET (window), "composer-size.png");
+  tern_test_wait_until (shows_size, &shown_size, "the attachment's size in the list");
+  tern_test_save_screenshot (GTK_WIDGET (window), "composer-size.png");
 
   g_signal_emit_by_name (find_delete_button (GTK_WIDGET (window)), "clicked");
-  drain ();
+  tern_test_drain ();
   g_assert_null (tern_composer_window_get_size_warning (window));
   gtk_window_destroy (GTK_WINDOW (window));
-  drain ();
+  tern_test_drain ();
 }
 
 int

@@ -18,6 +18,7 @@
 #include "tern-application.h"
 #include "tern-mail-store.h"
 #include "tern-test-servers.h"
+#include "tern-test-ui.h"
 #include "tern-test-util.h"
 #include "tern-window.h"
 
@@ -53,8 +54,6 @@ static const struct
 
 /* Helpers */
 
-typedef gboolean (*Predicate) (gpointer data);
-
 /* What the window was doing, for a failure's message. */
 static TernContext *current_context;
 static TernAccount *current_account;
@@ -80,64 +79,15 @@ describe_state (void)
   return text;
 }
 
-static gboolean
-wake_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Runs the main loop until @predicate holds; a timeout wakes it up for
- * conditions outside it (the server). */
+/* tern_test_wait_until() with what the window was doing in the failure's
+ * message. */
 static void
-wait_until (Predicate   predicate,
-            gpointer    data,
-            const char *what)
+wait_until (TernTestPredicate predicate,
+            gpointer          data,
+            const char       *what)
 {
-  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
-  guint wake = g_timeout_add (100, wake_cb, NULL);
-
-  while (!predicate (data) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (wake);
-  if (!predicate (data))
+  if (!tern_test_wait_for (predicate, data))
     g_error ("Gave up waiting for %s%s", what, describe_state ());
-}
-
-static void
-drain (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
-static gboolean
-shows_label (GtkWidget  *widget,
-             const char *text)
-{
-  if (GTK_IS_LABEL (widget) && gtk_widget_is_drawable (widget)
-      && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
-    return TRUE;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    if (shows_label (child, text))
-      return TRUE;
-  return FALSE;
-}
-
-static GtkTextView *
-find_text_view (GtkWidget *widget)
-{
-  if (GTK_IS_TEXT_VIEW (widget) && gtk_widget_is_drawable (widget))
-    return GTK_TEXT_VIEW (widget);
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkTextView *found = find_text_view (child);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
 }
 
 static char *
@@ -228,35 +178,6 @@ add_account (TernContext *context)
   return account;
 }
 
-/* The window as the X server shows it (ImageMagick's import of its X
- * window: no shadow, no desktop around it). */
-static void
-save_screenshot (GtkWidget  *window,
-                 const char *name)
-{
-  const char *dir = g_getenv ("TERN_TEST_SCREENSHOT_DIR");
-  g_autofree char *path = NULL;
-  g_autofree char *xid = NULL;
-
-  if (dir == NULL)
-    return;
-  /* Let the last frame reach the X server. */
-  for (int i = 0; i < 20; i++)
-    {
-      g_usleep (20000);
-      drain ();
-    }
-  xid = g_strdup_printf ("0x%lx", (unsigned long) gdk_x11_surface_get_xid (
-                                    gtk_native_get_surface (GTK_NATIVE (window))));
-  path = g_build_filename (dir, name, NULL);
-  {
-    const char *argv[] = { "import", "-window", xid, path, NULL };
-
-    g_free (run (argv, NULL));
-  }
-  g_test_message ("Saved %s", path);
-}
-
 /* The window and what it waits on */
 
 typedef struct
@@ -288,7 +209,8 @@ static gboolean
 body_shown (gpointer data)
 {
   State *state = data;
-  GtkTextView *text_view = find_text_view (GTK_WIDGET (tern_window_get_message_view (state->window)));
+  GtkTextView *text_view
+    = tern_test_find_text_view (GTK_WIDGET (tern_window_get_message_view (state->window)));
   g_autofree char *text = NULL;
   GtkTextIter start, end;
 
@@ -380,24 +302,6 @@ is_folded (gpointer data)
   return tern_window_get_folded (data);
 }
 
-static void
-close_window (TernContext *context,
-              TernAccount *account,
-              TernWindow  *window)
-{
-  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
-  guint wake = g_timeout_add (100, wake_cb, NULL);
-
-  gtk_window_destroy (GTK_WINDOW (window));
-  tern_worker_pool_cancel_account (tern_context_get_worker_pool (context), account);
-  /* Jobs and the message view's fetches hold the context until their
-   * callbacks ran. */
-  while (G_OBJECT (context)->ref_count > 1 && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (wake);
-  drain ();
-}
-
 static TernMessageItem *
 item_at (TernWindow *window,
          guint       position)
@@ -449,13 +353,15 @@ test_read_and_act (void)
 
   /* The window syncs on its own, then shows the Inbox with its rows. */
   wait_until (has_all_rows, &state, "the Inbox's rows");
-  drain ();
+  tern_test_drain ();
   g_assert_cmpstr (tern_sidebar_get_selected_title (tern_window_get_sidebar (state.window)), ==,
                    "Inbox");
-  g_assert_true (shows_label (GTK_WIDGET (tern_window_get_sidebar (state.window)), "Inbox"));
-  g_assert_true (shows_label (GTK_WIDGET (tern_window_get_sidebar (state.window)), "Trash"));
-  g_assert_true (shows_label (GTK_WIDGET (tern_window_get_sidebar (state.window)),
-                              tern_test_servers_get_user (servers, 0)));
+  g_assert_true (
+    tern_test_shows_label (GTK_WIDGET (tern_window_get_sidebar (state.window)), "Inbox"));
+  g_assert_true (
+    tern_test_shows_label (GTK_WIDGET (tern_window_get_sidebar (state.window)), "Trash"));
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (tern_window_get_sidebar (state.window)),
+                                        tern_test_servers_get_user (servers, 0)));
   g_assert_false (tern_window_get_folded (state.window));
 
   /* Newest first: the first row is today's first message.  Opening it
@@ -464,8 +370,8 @@ test_read_and_act (void)
   first = item_at (state.window, 0);
   g_assert_cmpstr (tern_message_item_get_subject (first), ==, "Re: Launch checklist for Thursday");
   g_assert_true (tern_message_item_get_unread (first));
-  g_assert_true (shows_label (GTK_WIDGET (list_view), "Boris Smirnov"));
-  g_assert_true (shows_label (GTK_WIDGET (list_view), "Протокол встречи"));
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (list_view), "Boris Smirnov"));
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (list_view), "Протокол встречи"));
   tern_message_list_view_select (list_view, 0);
   state.text = "The release notes are ready";
   wait_until (body_shown, &state, "the body in the message view");
@@ -473,7 +379,7 @@ test_read_and_act (void)
   state.message_id = "main-window-0@tern.test";
   wait_until (server_has_seen, &state, "\\Seen on the server after opening");
   wait_until (item_is_read, first, "the first row to show as read");
-  save_screenshot (GTK_WIDGET (state.window), "main-window.png");
+  tern_test_save_screenshot (GTK_WIDGET (state.window), "main-window.png");
 
   /* More → Encoding reaches the view's charset. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.charset", "s",
@@ -543,10 +449,10 @@ test_read_and_act (void)
 
   /* Conversations keep every row here: no message answers another. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.threaded", NULL));
-  drain ();
+  tern_test_drain ();
   g_assert_cmpuint (n_rows (&state), ==, G_N_ELEMENTS (corpus) - 2);
 
-  close_window (context, account, state.window);
+  tern_test_close_window (context, account, state.window);
   current_context = NULL;
   g_assert_finalize_object (context);
   tern_test_remove_tree (dir);
@@ -576,21 +482,21 @@ test_narrow (void)
   gtk_window_present (GTK_WINDOW (state.window));
   wait_until (is_folded, state.window, "the panes to fold");
   wait_until (has_rows, &state, "the Inbox's rows");
-  drain ();
+  tern_test_drain ();
 
   g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (state.window)), <=, 400);
   g_assert_true (gtk_widget_is_drawable (GTK_WIDGET (tern_window_get_message_list_view (state.window))));
   /* One pane at a time, once the leaflet's animation is over. */
   wait_until (sidebar_hidden, state.window, "the sidebar to be folded away");
-  g_assert_true (shows_label (GTK_WIDGET (state.window), "Compiler meetup"));
-  save_screenshot (GTK_WIDGET (state.window), "main-window-narrow.png");
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (state.window), "Compiler meetup"));
+  tern_test_save_screenshot (GTK_WIDGET (state.window), "main-window-narrow.png");
   g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (state.window)), <=, 400);
 
   /* Back shows the folders. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.back", NULL));
   wait_until (sidebar_shown, state.window, "the folders after Back");
 
-  close_window (context, account, state.window);
+  tern_test_close_window (context, account, state.window);
   current_context = NULL;
   g_assert_finalize_object (context);
   tern_test_remove_tree (dir);
@@ -654,7 +560,7 @@ test_default_width (void)
   current_window = state.window;
   gtk_window_present (GTK_WINDOW (state.window));
   wait_until (has_rows, &state, "the Inbox's rows");
-  drain ();
+  tern_test_drain ();
 
   g_assert_false (tern_window_get_folded (state.window));
   g_assert_true (sidebar_shown (state.window));
@@ -667,7 +573,7 @@ test_default_width (void)
   g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (state.window)), <=, 900);
   wait_until (inbox_bodies_cached, context, "the Inbox's bodies to be downloaded");
 
-  close_window (context, account, state.window);
+  tern_test_close_window (context, account, state.window);
   current_context = NULL;
   g_assert_finalize_object (context);
   tern_test_remove_tree (dir);

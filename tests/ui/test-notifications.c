@@ -20,45 +20,14 @@
 #include "tern-mail-store.h"
 #include "tern-notifications.h"
 #include "tern-test-servers.h"
+#include "tern-test-ui.h"
 #include "tern-test-util.h"
 #include "tern-window.h"
-
-#define DEADLINE_SECONDS 60
 
 static TernTestServers *servers;
 static char *password_files[2];
 
 /* Waiting */
-
-typedef gboolean (*Predicate) (gpointer data);
-
-static gboolean
-wake_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-wait_until (Predicate   predicate,
-            gpointer    data,
-            const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
-  guint wake = g_timeout_add (100, wake_cb, NULL);
-
-  while (!predicate (data) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (wake);
-  if (!predicate (data))
-    g_error ("Gave up waiting for %s", what);
-}
-
-static void
-drain (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
 
 /* LMTP (RFC 2033), the way Postfix hands mail to Dovecot. */
 
@@ -353,23 +322,9 @@ first_sync_done (gpointer data)
 }
 
 static gboolean
-shows_label (GtkWidget  *widget,
-             const char *text)
-{
-  if (GTK_IS_LABEL (widget) && gtk_widget_is_drawable (widget)
-      && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
-    return TRUE;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    if (shows_label (child, text))
-      return TRUE;
-  return FALSE;
-}
-
-static gboolean
 sidebar_says_offline (gpointer window)
 {
-  return shows_label (GTK_WIDGET (tern_window_get_sidebar (window)), "Working offline");
+  return tern_test_shows_label (GTK_WIDGET (tern_window_get_sidebar (window)), "Working offline");
 }
 
 static gboolean
@@ -415,7 +370,7 @@ save_screenshot (GtkWidget  *window,
   for (int i = 0; i < 20; i++)
     {
       g_usleep (20000);
-      drain ();
+      tern_test_drain ();
     }
   path = g_build_filename (dir, name, NULL);
   process = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, "import", "-window", "root", path,
@@ -475,20 +430,20 @@ test_application (void)
   g_assert_nonnull (context);
   window = TERN_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
   g_assert_nonnull (window);
-  wait_until (first_sync_done, app, "the first sync");
-  drain ();
+  tern_test_wait_until (first_sync_done, app, "the first sync");
+  tern_test_drain ();
   /* The user looks elsewhere: no notification while Tern's window is
    * active. */
   other = gtk_window_new ();
   gtk_window_present (GTK_WINDOW (other));
-  wait_until (window_inactive, window, "another window to take the focus");
+  tern_test_wait_until (window_inactive, window, "another window to take the focus");
 
   /* Own mail first, then someone else's: IDLE takes them in order, so by
    * the time the second is announced the first would have been. */
   own = g_strdup_printf ("Alice <%s>", tern_test_servers_get_user (servers, 0));
   deliver (0, own, "Reminder to self");
   deliver (0, "Boris Smirnov <boris@example.ru>", "Launch checklist");
-  wait_until (has_titled, "Boris Smirnov", "the notification of Boris's message");
+  tern_test_wait_until (has_titled, "Boris Smirnov", "the notification of Boris's message");
   call = find_titled ("Boris Smirnov");
   g_assert_cmpstr (call->method, ==, "AddNotification");
   g_assert_cmpstr (call->body, ==, "Launch checklist");
@@ -504,21 +459,21 @@ test_application (void)
    * goes. */
   g_action_group_activate_action (G_ACTION_GROUP (app), "show-message",
                                   g_variant_new_int64 (call->target));
-  drain ();
+  tern_test_drain ();
   items = tern_message_list_view_get_selected_items (tern_window_get_message_list_view (window));
   g_assert_cmpuint (items->len, ==, 1);
   g_assert_cmpint (tern_message_item_get_id (items->pdata[0]), ==, call->target);
   g_assert_cmpstr (tern_sidebar_get_selected_title (tern_window_get_sidebar (window)), ==,
                    "Inbox");
-  wait_until (has_removal, notification_id, "the notification to be withdrawn");
+  tern_test_wait_until (has_removal, notification_id, "the notification to be withdrawn");
 
   /* Work Offline: the sidebar says so and a sync fails without trying. */
   gtk_window_present (GTK_WINDOW (other));
-  wait_until (window_inactive, window, "another window to take the focus again");
+  tern_test_wait_until (window_inactive, window, "another window to take the focus again");
   g_action_group_change_action_state (G_ACTION_GROUP (app), "work-offline",
                                       g_variant_new_boolean (TRUE));
   g_assert_true (tern_context_get_offline (context));
-  wait_until (sidebar_says_offline, window, "the sidebar to say offline");
+  tern_test_wait_until (sidebar_says_offline, window, "the sidebar to say offline");
   if (g_getenv ("TERN_TEST_SCREENSHOT_DIR") != NULL)
     {
       GtkMenuButton *menu = find_primary_menu (GTK_WIDGET (window));
@@ -530,10 +485,10 @@ test_application (void)
       gtk_widget_set_visible (other, FALSE);
       save_screenshot (GTK_WIDGET (window), "work-offline.png");
       gtk_window_present (GTK_WINDOW (other));
-      wait_until (window_inactive, window, "the other window to take the focus back");
+      tern_test_wait_until (window_inactive, window, "the other window to take the focus back");
     }
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.sync-now", NULL));
-  wait_until (worker_offline, context, "the sync to fail offline");
+  tern_test_wait_until (worker_offline, context, "the sync to fail offline");
 
   /* Five at once (delivered while offline, synced in one go when back
    * online): one notification. */
@@ -546,7 +501,7 @@ test_application (void)
     }
   g_action_group_change_action_state (G_ACTION_GROUP (app), "work-offline",
                                       g_variant_new_boolean (FALSE));
-  wait_until (has_titled, "5 new messages", "the grouped notification");
+  tern_test_wait_until (has_titled, "5 new messages", "the grouped notification");
   call = find_titled ("5 new messages");
   g_assert_cmpstr (call->id, ==, "new-mail");
   g_assert_nonnull (strstr (call->body, "Sender"));
@@ -555,13 +510,13 @@ test_application (void)
 
   gtk_window_destroy (GTK_WINDOW (other));
   gtk_window_destroy (GTK_WINDOW (window));
-  drain ();
+  tern_test_drain ();
   /* The window followed the check interval; gone, it must not any more. */
   {
     g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
 
     g_settings_set_int (settings, "check-interval-minutes", 7);
-    drain ();
+    tern_test_drain ();
   }
   g_clear_pointer (&calls, g_ptr_array_unref);
 }

@@ -24,6 +24,7 @@
 #include "tern-outbox-view.h"
 #include "tern-outbox.h"
 #include "tern-test-servers.h"
+#include "tern-test-ui.h"
 #include "tern-test-util.h"
 #include "tern-window.h"
 
@@ -43,34 +44,10 @@ typedef struct
 
 /* Helpers */
 
-typedef gboolean (*Predicate) (gpointer data);
-
 static gboolean
 wake_cb (gpointer data)
 {
   return G_SOURCE_CONTINUE;
-}
-
-static void
-wait_until (Predicate   predicate,
-            gpointer    data,
-            const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
-  guint wake = g_timeout_add (100, wake_cb, NULL);
-
-  while (!predicate (data) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (wake);
-  if (!predicate (data))
-    g_error ("Gave up waiting for %s", what);
-}
-
-static void
-drain (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
 }
 
 static char *
@@ -155,33 +132,7 @@ press (Fixture    *fixture,
   g_assert_nonnull (button);
   /* What a click does (activate would wait for the press animation). */
   g_signal_emit_by_name (button, "clicked");
-  drain ();
-}
-
-static void
-save_screenshot (GtkWidget  *window,
-                 const char *name)
-{
-  const char *dir = g_getenv ("TERN_TEST_SCREENSHOT_DIR");
-  g_autofree char *path = NULL;
-  g_autofree char *xid = NULL;
-
-  if (dir == NULL)
-    return;
-  for (int i = 0; i < 20; i++)
-    {
-      g_usleep (20000);
-      drain ();
-    }
-  xid = g_strdup_printf ("0x%lx", (unsigned long) gdk_x11_surface_get_xid (
-                                    gtk_native_get_surface (GTK_NATIVE (window))));
-  path = g_build_filename (dir, name, NULL);
-  {
-    const char *argv[] = { "import", "-window", xid, path, NULL };
-
-    g_free (run (argv));
-  }
-  g_test_message ("Saved %s", path);
+  tern_test_drain ();
 }
 
 /* Fixture */
@@ -234,7 +185,7 @@ fixture_setup (Fixture       *fixture,
 
   fixture->window = tern_window_new (NULL, fixture->context, NULL);
   gtk_window_present (GTK_WINDOW (fixture->window));
-  drain ();
+  tern_test_drain ();
 }
 
 static void
@@ -249,7 +200,7 @@ fixture_teardown (Fixture       *fixture,
   while (G_OBJECT (fixture->context)->ref_count > 1 && g_get_monotonic_time () < deadline)
     g_main_context_iteration (NULL, TRUE);
   g_source_remove (wake);
-  drain ();
+  tern_test_drain ();
   g_assert_finalize_object (fixture->context);
   tern_test_remove_tree (fixture->dir);
   g_free (fixture->dir);
@@ -298,7 +249,7 @@ queue_refused (Fixture *fixture)
   tern_outbox_schedule (fixture->context, fixture->account);
   wait.fixture = fixture;
   wait.id = id;
-  wait_until (shows_failed, &wait, "the message to fail");
+  tern_test_wait_until (shows_failed, &wait, "the message to fail");
   entry = tern_outbox_get (tern_context_get_store (fixture->context), id, &error);
   g_assert_no_error (error);
   g_assert_nonnull (entry->last_error);
@@ -316,7 +267,7 @@ select_outbox (Fixture *fixture)
 
   g_assert_cmpuint (n, >, 0);
   gtk_selection_model_select_item (rows, n - 1, TRUE);
-  drain ();
+  tern_test_drain ();
   g_assert_cmpstr (tern_sidebar_get_selected_title (sidebar), ==, "Outbox");
   g_assert_true (gtk_widget_is_drawable (outbox_widget (fixture)));
   /* In place of the message list and the reading pane. */
@@ -366,7 +317,7 @@ test_retry (Fixture       *fixture,
   g_autoptr(TernOutboxEntry) entry = NULL;
   g_autoptr(GError) error = NULL;
 
-  wait_until (sidebar_has_outbox, fixture, "the Outbox in the sidebar");
+  tern_test_wait_until (sidebar_has_outbox, fixture, "the Outbox in the sidebar");
   select_outbox (fixture);
   entry = tern_outbox_get (tern_context_get_store (fixture->context), id, &error);
   g_assert_no_error (error);
@@ -375,18 +326,18 @@ test_retry (Fixture       *fixture,
   g_assert_nonnull (find_widget (outbox_widget (fixture), is_label_with, "carol@tern.test"));
   g_assert_nonnull (find_widget (outbox_widget (fixture), is_label_with, "Not sent."));
   g_assert_nonnull (find_widget (outbox_widget (fixture), is_label_with, entry->last_error));
-  save_screenshot (GTK_WIDGET (fixture->window), "outbox.png");
+  tern_test_save_screenshot (GTK_WIDGET (fixture->window), "outbox.png");
   g_assert_cmpuint (bob_has (fixture->subject), ==, 0);
 
   /* The user fixes the password, then presses Retry. */
   set_password (fixture, TRUE);
   press (fixture, "_Retry");
-  wait_until (view_is_empty, fixture, "the message to leave the outbox view");
+  tern_test_wait_until (view_is_empty, fixture, "the message to leave the outbox view");
   g_clear_pointer (&entry, tern_outbox_entry_free);
   entry = tern_outbox_get (tern_context_get_store (fixture->context), id, &error);
   g_assert_no_error (error);
   g_assert_cmpint (entry->state, ==, TERN_OUTBOX_STATE_SENT);
-  wait_until (bob_received, fixture->subject, "Bob to receive the message");
+  tern_test_wait_until (bob_received, fixture->subject, "Bob to receive the message");
   g_assert_cmpuint (bob_has (fixture->subject), ==, 1);
 }
 
@@ -411,7 +362,7 @@ test_edit (Fixture       *fixture,
   TernComposerWindow *composer_window;
   TernComposer *composer;
 
-  wait_until (sidebar_has_outbox, fixture, "the Outbox in the sidebar");
+  tern_test_wait_until (sidebar_has_outbox, fixture, "the Outbox in the sidebar");
   select_outbox (fixture);
   g_assert_null (find_composer ());
   press (fixture, "_Edit");
@@ -429,9 +380,9 @@ test_edit (Fixture       *fixture,
   g_assert_cmpint (tern_composer_window_get_draft_id (composer_window), >, 0);
   gone = tern_outbox_get (tern_context_get_store (fixture->context), id, &error);
   g_assert_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND);
-  wait_until (view_is_empty, fixture, "the message to leave the outbox view");
+  tern_test_wait_until (view_is_empty, fixture, "the message to leave the outbox view");
   gtk_window_destroy (GTK_WINDOW (composer_window));
-  drain ();
+  tern_test_drain ();
 }
 
 static AdwMessageDialog *
@@ -454,7 +405,7 @@ test_delete (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
   AdwMessageDialog *dialog;
 
-  wait_until (sidebar_has_outbox, fixture, "the Outbox in the sidebar");
+  tern_test_wait_until (sidebar_has_outbox, fixture, "the Outbox in the sidebar");
   select_outbox (fixture);
   /* Cancel keeps it. */
   press (fixture, "_Delete");
@@ -462,7 +413,7 @@ test_delete (Fixture       *fixture,
   g_assert_nonnull (dialog);
   adw_message_dialog_response (dialog, "cancel");
   gtk_window_destroy (GTK_WINDOW (dialog));
-  drain ();
+  tern_test_drain ();
   g_assert_nonnull (tern_outbox_list_find (
     tern_outbox_view_get_list (tern_window_get_outbox_view (fixture->window)), id));
 
@@ -471,7 +422,7 @@ test_delete (Fixture       *fixture,
   g_assert_nonnull (dialog);
   adw_message_dialog_response (dialog, "delete");
   gtk_window_destroy (GTK_WINDOW (dialog));
-  wait_until (view_is_empty, fixture, "the message to leave the outbox view");
+  tern_test_wait_until (view_is_empty, fixture, "the message to leave the outbox view");
   gone = tern_outbox_get (tern_context_get_store (fixture->context), id, &error);
   g_assert_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND);
 }
@@ -511,18 +462,18 @@ test_may_have_been_sent (Fixture       *fixture,
   g_assert_no_error (error);
   g_assert_true (tern_outbox_list_reload (list, &error));
   g_assert_no_error (error);
-  wait_until (sidebar_has_outbox, fixture, "the Outbox in the sidebar");
+  tern_test_wait_until (sidebar_has_outbox, fixture, "the Outbox in the sidebar");
   select_outbox (fixture);
   g_assert_nonnull (find_widget (outbox_widget (fixture), is_label_with, "may have arrived"));
   g_assert_null (find_widget (outbox_widget (fixture), is_button, "_Retry"));
   g_assert_null (find_widget (outbox_widget (fixture), is_button, "_Delete"));
   g_assert_nonnull (find_widget (outbox_widget (fixture), is_button, "_Discard"));
-  save_screenshot (GTK_WIDGET (fixture->window), "outbox-may-have-been-sent.png");
+  tern_test_save_screenshot (GTK_WIDGET (fixture->window), "outbox-may-have-been-sent.png");
 
   set_password (fixture, TRUE);
   press (fixture, "Send _Again Anyway");
-  wait_until (view_is_empty, fixture, "the message to leave the outbox view");
-  wait_until (bob_received, fixture->subject, "Bob to receive the message");
+  tern_test_wait_until (view_is_empty, fixture, "the message to leave the outbox view");
+  tern_test_wait_until (bob_received, fixture->subject, "Bob to receive the message");
   g_assert_cmpuint (bob_has (fixture->subject), ==, 1);
 }
 

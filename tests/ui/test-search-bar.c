@@ -22,10 +22,9 @@
 #include "tern-mail-store.h"
 #include "tern-search.h"
 #include "tern-test-servers.h"
+#include "tern-test-ui.h"
 #include "tern-test-util.h"
 #include "tern-window-private.h"
-
-#define DEADLINE_SECONDS 60
 
 static TernTestServers *servers;
 static char *password_file;
@@ -57,50 +56,6 @@ static const struct
 #define N_INBOX (5 + N_FILLERS)
 
 /* Helpers */
-
-typedef gboolean (*Predicate) (gpointer data);
-
-static gboolean
-wake_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-wait_until (Predicate   predicate,
-            gpointer    data,
-            const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
-  guint wake = g_timeout_add (100, wake_cb, NULL);
-
-  while (!predicate (data) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (wake);
-  if (!predicate (data))
-    g_error ("Gave up waiting for %s", what);
-}
-
-static void
-drain (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
-static gboolean
-shows_label (GtkWidget  *widget,
-             const char *text)
-{
-  if (GTK_IS_LABEL (widget) && gtk_widget_is_drawable (widget)
-      && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
-    return TRUE;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    if (shows_label (child, text))
-      return TRUE;
-  return FALSE;
-}
 
 static char *
 run (const char *const *argv,
@@ -184,32 +139,6 @@ add_account (TernContext *context)
                                     &error);
   g_assert_no_error (error);
   return account;
-}
-
-static void
-save_screenshot (GtkWidget  *window,
-                 const char *name)
-{
-  const char *dir = g_getenv ("TERN_TEST_SCREENSHOT_DIR");
-  g_autofree char *path = NULL;
-  g_autofree char *xid = NULL;
-
-  if (dir == NULL)
-    return;
-  for (int i = 0; i < 20; i++)
-    {
-      g_usleep (20000);
-      drain ();
-    }
-  xid = g_strdup_printf ("0x%lx", (unsigned long) gdk_x11_surface_get_xid (
-                                    gtk_native_get_surface (GTK_NATIVE (window))));
-  path = g_build_filename (dir, name, NULL);
-  {
-    const char *argv[] = { "import", "-window", xid, path, NULL };
-
-    g_free (run (argv, NULL));
-  }
-  g_test_message ("Saved %s", path);
 }
 
 /* The window */
@@ -302,7 +231,7 @@ search_for (State           *state,
 
   gtk_editable_set_text (entry, text);
   expect_search (state, text, scope, scope_id);
-  wait_until (shows_expected, state, text);
+  tern_test_wait_until (shows_expected, state, text);
   g_assert_null (tern_search_bar_get_error (state->window->search_bar));
   return state->expected->len;
 }
@@ -377,27 +306,12 @@ scrolled_down (gpointer data)
   return gtk_adjustment_get_value (list_adjustment (state)) > 0;
 }
 
-static GtkTextView *
-find_text_view (GtkWidget *widget)
-{
-  if (GTK_IS_TEXT_VIEW (widget) && gtk_widget_is_drawable (widget))
-    return GTK_TEXT_VIEW (widget);
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkTextView *found = find_text_view (child);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 static gboolean
 body_shown (gpointer data)
 {
   State *state = data;
-  GtkTextView *text_view = find_text_view (GTK_WIDGET (tern_window_get_message_view (state->window)));
+  GtkTextView *text_view
+    = tern_test_find_text_view (GTK_WIDGET (tern_window_get_message_view (state->window)));
   g_autofree char *text = NULL;
   GtkTextIter start, end;
 
@@ -412,22 +326,6 @@ static gboolean
 item_is_read (gpointer data)
 {
   return !tern_message_item_get_unread (data);
-}
-
-static void
-close_window (TernContext *context,
-              TernAccount *account,
-              TernWindow  *window)
-{
-  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
-  guint wake = g_timeout_add (100, wake_cb, NULL);
-
-  gtk_window_destroy (GTK_WINDOW (window));
-  tern_worker_pool_cancel_account (tern_context_get_worker_pool (context), account);
-  while (G_OBJECT (context)->ref_count > 1 && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (wake);
-  drain ();
 }
 
 static gint64
@@ -465,8 +363,8 @@ test_search (void)
   state.window = tern_window_new (NULL, context, NULL);
   gtk_window_set_default_size (GTK_WINDOW (state.window), 1280, 760);
   gtk_window_present (GTK_WINDOW (state.window));
-  wait_until (folder_shown, &state, "the Inbox's rows");
-  drain ();
+  tern_test_wait_until (folder_shown, &state, "the Inbox's rows");
+  tern_test_drain ();
   inbox = tern_mail_store_find_folder_by_role (tern_context_get_store (context),
                                                tern_account_get_id (account), "inbox", &error);
   g_assert_no_error (error);
@@ -478,15 +376,15 @@ test_search (void)
    * again after the search. */
   tern_message_list_view_select (list_view, N_INBOX - 1);
   folder_selection = selected_id (list_view);
-  wait_until (scrolled_down, &state, "the list to scroll to its last row");
-  drain ();
+  tern_test_wait_until (scrolled_down, &state, "the list to scroll to its last row");
+  tern_test_drain ();
   state.scroll = gtk_adjustment_get_value (list_adjustment (&state));
 
   /* win.search (Ctrl+F, "/") opens the bar, the focus in its entry; the
    * header bar's button follows. */
   g_assert_false (tern_search_bar_get_search_mode (bar));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.search", NULL));
-  drain ();
+  tern_test_drain ();
   g_assert_true (tern_search_bar_get_search_mode (bar));
   g_assert_true (gtk_toggle_button_get_active (state.window->search_button));
   focus = gtk_root_get_focus (GTK_ROOT (state.window));
@@ -499,8 +397,8 @@ test_search (void)
   /* A result opens in the reading pane like any row. */
   tern_message_list_view_select (list_view, 0);
   state.body = "The release notes are ready.";
-  wait_until (body_shown, &state, "the result in the reading pane");
-  save_screenshot (GTK_WIDGET (state.window), "search.png");
+  tern_test_wait_until (body_shown, &state, "the result in the reading pane");
+  tern_test_save_screenshot (GTK_WIDGET (state.window), "search.png");
 
   /* Cyrillic in another case, and ё found as е. */
   g_assert_cmpuint (search_for (&state, "ПРОТОКОЛ", TERN_SEARCH_SCOPE_FOLDER, inbox->id), ==, 1);
@@ -531,32 +429,32 @@ test_search (void)
     g_autoptr(TernMessageItem) item = item_at (&state, 1);
 
     tern_message_list_view_select (list_view, 1);
-    drain ();
+    tern_test_drain ();
     g_assert_cmpint (tern_message_view_get_message (tern_window_get_message_view (state.window)),
                      ==, tern_message_item_get_id (item));
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.mark-read", NULL));
-    wait_until (item_is_read, item, "the result to show as read");
+    tern_test_wait_until (item_is_read, item, "the result to show as read");
   }
 
   /* An operator that does not parse: said below the entry, no rows. */
   gtk_editable_set_text (entry, "before:notadate");
-  wait_until (has_error, &state, "the parser's error");
+  tern_test_wait_until (has_error, &state, "the parser's error");
   {
     g_autoptr(GError) parse_error = NULL;
 
     g_assert_null (tern_search_query_parse ("before:notadate", TRUE, &parse_error));
     g_assert_cmpstr (tern_search_bar_get_error (bar), ==, parse_error->message);
-    g_assert_true (shows_label (GTK_WIDGET (bar), parse_error->message));
+    g_assert_true (tern_test_shows_label (GTK_WIDGET (bar), parse_error->message));
   }
   g_assert_null (tern_search_bar_get_results (bar));
   g_assert_false (tern_search_bar_get_can_search_server (bar));
-  save_screenshot (GTK_WIDGET (state.window), "search-invalid.png");
+  tern_test_save_screenshot (GTK_WIDGET (state.window), "search-invalid.png");
 
   /* A word only a body has, and bodies are not cached: nothing here, so
    * the list says so and offers the server. */
   g_assert_cmpuint (search_for (&state, "zanzibar", TERN_SEARCH_SCOPE_FOLDER, inbox->id), ==, 0);
-  drain ();
-  g_assert_true (shows_label (GTK_WIDGET (list_view), "No Messages Found"));
+  tern_test_drain ();
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (list_view), "No Messages Found"));
   g_assert_true (tern_search_bar_get_can_search_server (bar));
   g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (state.window),
                                                     "search-server"));
@@ -564,8 +462,8 @@ test_search (void)
   g_assert_true (tern_search_bar_get_busy (bar));
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (state.window),
                                                      "search-server"));
-  g_assert_true (shows_label (GTK_WIDGET (list_view), "Searching on the Server…"));
-  wait_until (server_search_over, &state, "the server's answer");
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (list_view), "Searching on the Server…"));
+  tern_test_wait_until (server_search_over, &state, "the server's answer");
   g_assert_null (tern_search_bar_get_error (bar));
   g_assert_cmpuint (n_rows (&state), ==, 1);
   assert_subjects (&state, "Invoice 2026-114", NULL);
@@ -575,34 +473,34 @@ test_search (void)
   g_assert_no_error (error);
   g_assert_cmpuint (search_for (&state, "payment", TERN_SEARCH_SCOPE_FOLDER, inbox->id), ==, 0);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.search-server", NULL));
-  wait_until (server_search_over, &state, "the server search to fail");
+  tern_test_wait_until (server_search_over, &state, "the server search to fail");
   g_assert_cmpstr (tern_search_bar_get_error (bar), ==,
                    "The server cannot be reached, so it cannot search: check the network "
                    "connection and try again.");
-  g_assert_true (shows_label (GTK_WIDGET (bar), tern_search_bar_get_error (bar)));
-  g_assert_true (shows_label (GTK_WIDGET (list_view), "No Messages Found"));
-  save_screenshot (GTK_WIDGET (state.window), "search-server-away.png");
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (bar), tern_search_bar_get_error (bar)));
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (list_view), "No Messages Found"));
+  tern_test_save_screenshot (GTK_WIDGET (state.window), "search-server-away.png");
   g_assert_true (tern_test_servers_start_dovecot (servers, &error));
   g_assert_no_error (error);
 
   /* Working offline, the bar says how to connect again. */
   tern_context_set_offline (context, TRUE);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.search-server", NULL));
-  wait_until (server_search_over, &state, "the server search to be refused");
+  tern_test_wait_until (server_search_over, &state, "the server search to be refused");
   g_assert_cmpstr (tern_search_bar_get_error (bar), ==,
                    "Tern is working offline. Turn off Work Offline to connect.");
   tern_context_set_offline (context, FALSE);
 
   /* Escape: the folder again, with its selection. */
   g_signal_emit_by_name (entry, "stop-search");
-  wait_until (folder_shown, &state, "the folder after Escape");
+  tern_test_wait_until (folder_shown, &state, "the folder after Escape");
   g_assert_false (tern_search_bar_get_search_mode (bar));
   g_assert_false (gtk_toggle_button_get_active (state.window->search_button));
   g_assert_cmpint (selected_id (list_view), ==, folder_selection);
   g_assert_cmpint (tern_message_view_get_message (tern_window_get_message_view (state.window)), ==,
                    folder_selection);
   g_assert_cmpstr (gtk_editable_get_text (entry), ==, "");
-  wait_until (scrolled_to, &state, "the folder's scroll position");
+  tern_test_wait_until (scrolled_to, &state, "the folder's scroll position");
 
   /* This Folder follows the sidebar: the Archive's one. */
   {
@@ -615,12 +513,12 @@ test_search (void)
     g_assert_cmpuint (search_for (&state, "launch", TERN_SEARCH_SCOPE_FOLDER, inbox->id), ==, 2);
     g_assert_true (tern_sidebar_select_folder (tern_window_get_sidebar (state.window), archive->id));
     expect_search (&state, "launch", TERN_SEARCH_SCOPE_FOLDER, archive->id);
-    wait_until (shows_expected, &state, "the Archive's results");
+    tern_test_wait_until (shows_expected, &state, "the Archive's results");
     assert_subjects (&state, "Launch party last year", NULL);
   }
 
   g_array_unref (state.expected);
-  close_window (context, account, state.window);
+  tern_test_close_window (context, account, state.window);
   g_assert_finalize_object (context);
   tern_test_remove_tree (dir);
 }
