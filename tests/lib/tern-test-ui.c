@@ -87,12 +87,6 @@ tern_test_save_screenshot (GtkWidget  *window,
   g_test_message ("Saved %s", path);
 }
 
-static gboolean
-context_released (gpointer data)
-{
-  return G_OBJECT (data)->ref_count <= 1;
-}
-
 void
 tern_test_close_window (TernContext *context,
                         TernAccount *account,
@@ -100,8 +94,5 @@ tern_test_close_window (TernContext *context,
 {
   gtk_window_destroy (GTK_WINDOW (window));
   tern_worker_pool_cancel_account (tern_context_get_worker_pool (context), account);
-  /* Like the copies this replaces, goes on after the deadline: the test's
-   * own assertions (or leak checks) say what is still held. */
-  tern_test_wait_for (context_released, context);
-  tern_test_drain ();
+  tern_test_wait_for_last_ref (context);
 }

@@ -170,3 +170,16 @@ tern_test_drain (void)
   while (g_main_context_iteration (NULL, FALSE))
     ;
 }
+
+static gboolean
+is_last_ref (gpointer data)
+{
+  return G_OBJECT (data)->ref_count <= 1;
+}
+
+void
+tern_test_wait_for_last_ref (gpointer object)
+{
+  tern_test_wait_for (is_last_ref, object);
+  tern_test_drain ();
+}

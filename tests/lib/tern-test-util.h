@@ -57,5 +57,10 @@ void      tern_test_wait_until       (TernTestPredicate  predicate,
 /* Dispatches whatever the default main context has ready, without
  * blocking. */
 void      tern_test_drain            (void);
+/* Runs the default main context until the caller's is the only reference
+ * to @object (jobs hold a TernContext until their callbacks ran) or the
+ * deadline passed, then drains it. Does not fail: the caller's
+ * g_assert_finalize_object() or leak check says what is still held. */
+void      tern_test_wait_for_last_ref (gpointer          object);
 
 G_END_DECLS

@@ -54,12 +54,6 @@ typedef struct
 
 /* Helpers */
 
-static gboolean
-wake_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
 static char *
 run (const char *const *argv,
      const char        *input)
@@ -153,13 +147,7 @@ profile_open (Profile    *profile,
 static void
 profile_close (Profile *profile)
 {
-  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
-  guint wake = g_timeout_add (100, wake_cb, NULL);
-
-  while (G_OBJECT (profile->context)->ref_count > 1 && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (wake);
-  tern_test_drain ();
+  tern_test_wait_for_last_ref (profile->context);
   g_assert_finalize_object (profile->context);
   tern_test_remove_tree (profile->dir);
   g_free (profile->dir);

@@ -22,8 +22,6 @@
 #include "tern-test-util.h"
 #include "tern-window.h"
 
-#define DEADLINE_SECONDS 60
-
 static TernTestServers *servers;
 static char *password_file;
 

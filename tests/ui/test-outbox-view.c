@@ -28,8 +28,6 @@
 #include "tern-test-util.h"
 #include "tern-window.h"
 
-#define DEADLINE_SECONDS 60
-
 static TernTestServers *servers;
 static char *password_file;
 
@@ -43,12 +41,6 @@ typedef struct
 } Fixture;
 
 /* Helpers */
-
-static gboolean
-wake_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
 
 static char *
 run (const char *const *argv)
@@ -192,15 +184,8 @@ static void
 fixture_teardown (Fixture       *fixture,
                   gconstpointer  data)
 {
-  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
-  guint wake = g_timeout_add (100, wake_cb, NULL);
-
   gtk_window_destroy (GTK_WINDOW (fixture->window));
-  /* The worker pool's jobs hold the context until they are done. */
-  while (G_OBJECT (fixture->context)->ref_count > 1 && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (wake);
-  tern_test_drain ();
+  tern_test_wait_for_last_ref (fixture->context);
   g_assert_finalize_object (fixture->context);
   tern_test_remove_tree (fixture->dir);
   g_free (fixture->dir);

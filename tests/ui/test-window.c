@@ -79,7 +79,6 @@ close_window (Fixture    *fixture,
               TernWindow *window)
 {
   GListModel *accounts = G_LIST_MODEL (tern_context_get_accounts (fixture->context));
-  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
 
   gtk_window_destroy (GTK_WINDOW (window));
   for (guint i = 0; i < g_list_model_get_n_items (accounts); i++)
@@ -88,9 +87,7 @@ close_window (Fixture    *fixture,
 
       tern_worker_pool_cancel_account (tern_context_get_worker_pool (fixture->context), account);
     }
-  while (G_OBJECT (fixture->context)->ref_count > 1 && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  tern_test_drain ();
+  tern_test_wait_for_last_ref (fixture->context);
 }
 
 static void

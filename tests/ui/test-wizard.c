@@ -33,17 +33,9 @@
 #include "tern-test-util.h"
 #include "tern-window.h"
 
-#define DEADLINE_SECONDS 60
-
 static TernTestServers *servers;
 
 /* Helpers */
-
-static gboolean
-wake_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
 
 static gpointer
 child (TernAccountWizard *wizard,
@@ -244,8 +236,6 @@ static void
 fixture_teardown (Fixture       *fixture,
                   gconstpointer  data)
 {
-  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
-  guint wake = g_timeout_add (100, wake_cb, NULL);
   GListModel *accounts = G_LIST_MODEL (tern_context_get_accounts (fixture->context));
 
   if (fixture->wizard != NULL)
@@ -259,10 +249,7 @@ fixture_teardown (Fixture       *fixture,
       tern_secrets_clear (tern_account_get_uuid (account), NULL, NULL);
     }
   /* Jobs and detections hold the context until their callbacks ran. */
-  while (G_OBJECT (fixture->context)->ref_count > 1 && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (wake);
-  tern_test_drain ();
+  tern_test_wait_for_last_ref (fixture->context);
   g_assert_finalize_object (fixture->context);
   tern_test_remove_tree (fixture->dir);
   g_free (fixture->dir);
