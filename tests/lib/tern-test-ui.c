@@ -87,6 +87,61 @@ tern_test_save_screenshot (GtkWidget  *window,
   g_test_message ("Saved %s", path);
 }
 
+static gboolean
+frame_cb (GtkWidget     *widget,
+          GdkFrameClock *clock,
+          gpointer       user_data)
+{
+  guint *frames = user_data;
+
+  /* Removed at the second frame: @frames is on the waiter's stack. */
+  return ++*frames < 2 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static gboolean
+two_frames (gpointer data)
+{
+  return *(guint *) data >= 2;
+}
+
+void
+tern_test_wait_for_frames (GtkWidget *widget)
+{
+  guint frames = 0;
+
+  gtk_widget_add_tick_callback (widget, frame_cb, &frames, NULL);
+  tern_test_wait_until (two_frames, &frames, "the window to draw");
+  tern_test_drain ();
+}
+
+void
+tern_test_save_rendering (GtkWidget  *window,
+                          const char *name)
+{
+  const char *dir = g_getenv ("TERN_TEST_SCREENSHOT_DIR");
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  graphene_rect_t bounds;
+
+  if (dir == NULL)
+    return;
+  paintable = gtk_widget_paintable_new (window);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, gtk_widget_get_width (window),
+                          gtk_widget_get_height (window));
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+  graphene_rect_init (&bounds, 0, 0, gtk_widget_get_width (window), gtk_widget_get_height (window));
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
+                                         &bounds);
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("Saved %s", path);
+}
+
 void
 tern_test_close_window (TernContext *context,
                         TernAccount *account,

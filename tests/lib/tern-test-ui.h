@@ -25,6 +25,14 @@ GtkTextView *tern_test_find_text_view   (GtkWidget  *widget);
  * it (ImageMagick's import) to DIR/@name; does nothing otherwise. */
 void         tern_test_save_screenshot  (GtkWidget  *window,
                                          const char *name);
+/* Waits until GTK drew @widget's window twice (and drains): what a
+ * rendering of it then shows is the current state. */
+void         tern_test_wait_for_frames  (GtkWidget  *widget);
+/* With TERN_TEST_SCREENSHOT_DIR set, saves @window as GTK renders it (no
+ * X server: nothing of other windows over it) to DIR/@name as PNG; does
+ * nothing otherwise. The caller waits for what it wants to show first. */
+void         tern_test_save_rendering   (GtkWidget  *window,
+                                         const char *name);
 /* Destroys @window, cancels @account's jobs and waits until nothing but
  * the caller holds @context: the jobs' callbacks hold it until they ran. */
 void         tern_test_close_window     (TernContext *context,

@@ -66,22 +66,6 @@ status_text (TernAccountWizard *wizard)
 }
 
 static gboolean
-frame_cb (GtkWidget     *widget,
-          GdkFrameClock *clock,
-          gpointer       user_data)
-{
-  guint *frames = user_data;
-
-  return ++*frames < 2 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
-}
-
-static gboolean
-two_frames (gpointer data)
-{
-  return *(guint *) data >= 2;
-}
-
-static gboolean
 transition_done (gpointer data)
 {
   GtkStack *stack = GTK_STACK (gtk_widget_get_template_child (GTK_WIDGET (data),
@@ -90,46 +74,18 @@ transition_done (gpointer data)
   return !gtk_stack_get_transition_running (stack);
 }
 
-/* A page just shown is laid out and drawn on the next frames. */
-static void
-wait_for_frames (GtkWidget *window)
-{
-  guint frames = 0;
-
-  gtk_widget_add_tick_callback (window, frame_cb, &frames, NULL);
-  tern_test_wait_until (two_frames, &frames, "the window to draw");
-  tern_test_drain ();
-}
-
+/* A page just shown is drawn once its transition ended, on the next
+ * frames. */
 static void
 save_screenshot (GtkWidget  *window,
                  const char *name)
 {
-  const char *dir = g_getenv ("TERN_TEST_SCREENSHOT_DIR");
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  graphene_rect_t bounds;
-
-  if (dir == NULL)
+  if (g_getenv ("TERN_TEST_SCREENSHOT_DIR") == NULL)
     return;
   if (TERN_IS_ACCOUNT_WIZARD (window))
     tern_test_wait_until (transition_done, window, "the page transition");
-  wait_for_frames (window);
-  paintable = gtk_widget_paintable_new (window);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, gtk_widget_get_width (window),
-                          gtk_widget_get_height (window));
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
-  graphene_rect_init (&bounds, 0, 0, gtk_widget_get_width (window), gtk_widget_get_height (window));
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
-                                         &bounds);
-  path = g_build_filename (dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("Saved %s", path);
+  tern_test_wait_for_frames (window);
+  tern_test_save_rendering (window, name);
 }
 
 /* A providers directory with tern.test on the local servers: IMAP and
