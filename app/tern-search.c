@@ -456,7 +456,7 @@ typedef enum {
  * order and each one is looked up by id, without building a set of all
  * the matches first as "m.id IN (SELECT rowid ...)" does.  Without
  * filters, only its folder is needed: the lookup is in messages_id_folder,
- * a narrow covering index (migration 007 makes sure it is there), rather
+ * a narrow covering index (migration 006 makes sure it is there), rather
  * than in the wide rows of messages.  %s: INDEXED BY or nothing, %s: the
  * condition. */
 #define COUNT_ROWS_SQL                                                              \

@@ -1,4 +1,4 @@
--- Schema version 7: what search needs to count its matches fast.
+-- Schema version 6: what search needs to count its matches fast.
 
 -- A search counts its full-text matches in a folder or account by
 -- looking up each match's folder in this narrow index (tern-search.c,
