@@ -151,3 +151,13 @@ tern_test_close_window (TernContext *context,
   tern_worker_pool_cancel_account (tern_context_get_worker_pool (context), account);
   tern_test_wait_for_last_ref (context);
 }
+
+void
+tern_test_load_style (void)
+{
+  g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
+
+  gtk_css_provider_load_from_resource (css, "/org/ternmail/Tern/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+}

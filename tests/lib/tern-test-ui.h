@@ -38,5 +38,8 @@ void         tern_test_save_rendering   (GtkWidget  *window,
 void         tern_test_close_window     (TernContext *context,
                                          TernAccount *account,
                                          TernWindow  *window);
+/* The application's style sheet on the display, as AdwApplication loads
+ * it: test windows are not the application's and would be drawn without. */
+void         tern_test_load_style       (void);
 
 G_END_DECLS

@@ -456,48 +456,75 @@ test_read_and_act (void)
   tern_test_remove_tree (dir);
 }
 
+/* A fresh profile with the account, and the window on it at a size. */
+typedef struct
+{
+  char *dir;
+  TernContext *context;
+  TernAccount *account;
+  State state;
+} Sized;
+
+static void
+sized_open (Sized *sized,
+            int    width,
+            int    height)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *profile = NULL;
+
+  sized->dir = tern_test_make_tmpdir ("tern-main-window-XXXXXX");
+  profile = g_build_filename (sized->dir, "profile", NULL);
+  sized->context = tern_context_new (profile, &error);
+  g_assert_no_error (error);
+  tern_context_set_ca_file (sized->context, tern_test_servers_get_ca_file (servers));
+  sized->account = add_account (sized->context);
+  current_context = sized->context;
+  current_account = sized->account;
+
+  sized->state.window = tern_window_new (NULL, sized->context, NULL);
+  gtk_window_set_default_size (GTK_WINDOW (sized->state.window), width, height);
+  current_window = sized->state.window;
+  gtk_window_present (GTK_WINDOW (sized->state.window));
+}
+
+static void
+sized_close (Sized *sized)
+{
+  tern_test_close_window (sized->context, sized->account, sized->state.window);
+  current_context = NULL;
+  g_assert_finalize_object (sized->context);
+  tern_test_remove_tree (sized->dir);
+  g_free (sized->dir);
+}
+
 /* At 360 px the panes fold into one at a time, and what shows is usable:
  * the message list with its rows, a back button to the folders. */
 static void
 test_narrow (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = tern_test_make_tmpdir ("tern-main-window-XXXXXX");
-  g_autofree char *profile = g_build_filename (dir, "profile", NULL);
-  TernContext *context = tern_context_new (profile, &error);
-  TernAccount *account;
-  State state = { 0 };
+  Sized sized = { 0 };
+  State *state;
 
-  g_assert_no_error (error);
-  tern_context_set_ca_file (context, tern_test_servers_get_ca_file (servers));
-  account = add_account (context);
-  current_context = context;
-  current_account = account;
-
-  state.window = tern_window_new (NULL, context, NULL);
-  gtk_window_set_default_size (GTK_WINDOW (state.window), 360, 720);
-  current_window = state.window;
-  gtk_window_present (GTK_WINDOW (state.window));
-  wait_until (is_folded, state.window, "the panes to fold");
-  wait_until (has_rows, &state, "the Inbox's rows");
+  sized_open (&sized, 360, 720);
+  state = &sized.state;
+  wait_until (is_folded, state->window, "the panes to fold");
+  wait_until (has_rows, state, "the Inbox's rows");
   tern_test_drain ();
 
-  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (state.window)), <=, 400);
-  g_assert_true (gtk_widget_is_drawable (GTK_WIDGET (tern_window_get_message_list_view (state.window))));
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (state->window)), <=, 400);
+  g_assert_true (gtk_widget_is_drawable (GTK_WIDGET (tern_window_get_message_list_view (state->window))));
   /* One pane at a time, once the leaflet's animation is over. */
-  wait_until (sidebar_hidden, state.window, "the sidebar to be folded away");
-  g_assert_true (tern_test_shows_label (GTK_WIDGET (state.window), "Compiler meetup"));
-  tern_test_save_screenshot (GTK_WIDGET (state.window), "main-window-narrow.png");
-  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (state.window)), <=, 400);
+  wait_until (sidebar_hidden, state->window, "the sidebar to be folded away");
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (state->window), "Compiler meetup"));
+  tern_test_save_screenshot (GTK_WIDGET (state->window), "main-window-narrow.png");
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (state->window)), <=, 400);
 
   /* Back shows the folders. */
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.back", NULL));
-  wait_until (sidebar_shown, state.window, "the folders after Back");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state->window), "win.back", NULL));
+  wait_until (sidebar_shown, state->window, "the folders after Back");
 
-  tern_test_close_window (context, account, state.window);
-  current_context = NULL;
-  g_assert_finalize_object (context);
-  tern_test_remove_tree (dir);
+  sized_close (&sized);
 }
 
 /* Each pane whole: a GtkPaned lets a child be allocated less than it
@@ -540,41 +567,26 @@ inbox_bodies_cached (gpointer data)
 static void
 test_default_width (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = tern_test_make_tmpdir ("tern-main-window-XXXXXX");
-  g_autofree char *profile = g_build_filename (dir, "profile", NULL);
-  TernContext *context = tern_context_new (profile, &error);
-  TernAccount *account;
-  State state = { 0 };
+  Sized sized = { 0 };
+  State *state;
 
-  g_assert_no_error (error);
-  tern_context_set_ca_file (context, tern_test_servers_get_ca_file (servers));
-  account = add_account (context);
-  current_context = context;
-  current_account = account;
-
-  state.window = tern_window_new (NULL, context, NULL);
-  gtk_window_set_default_size (GTK_WINDOW (state.window), 900, 700);
-  current_window = state.window;
-  gtk_window_present (GTK_WINDOW (state.window));
-  wait_until (has_rows, &state, "the Inbox's rows");
+  sized_open (&sized, 900, 700);
+  state = &sized.state;
+  wait_until (has_rows, state, "the Inbox's rows");
   tern_test_drain ();
 
-  g_assert_false (tern_window_get_folded (state.window));
-  g_assert_true (sidebar_shown (state.window));
-  g_assert_true (gtk_widget_is_drawable (GTK_WIDGET (tern_window_get_message_view (state.window))));
-  assert_pane_fits (GTK_WIDGET (tern_window_get_sidebar (state.window)), GTK_TYPE_BOX, "folder");
-  assert_pane_fits (GTK_WIDGET (tern_window_get_message_list_view (state.window)), GTK_TYPE_BOX,
+  g_assert_false (tern_window_get_folded (state->window));
+  g_assert_true (sidebar_shown (state->window));
+  g_assert_true (gtk_widget_is_drawable (GTK_WIDGET (tern_window_get_message_view (state->window))));
+  assert_pane_fits (GTK_WIDGET (tern_window_get_sidebar (state->window)), GTK_TYPE_BOX, "folder");
+  assert_pane_fits (GTK_WIDGET (tern_window_get_message_list_view (state->window)), GTK_TYPE_BOX,
                     "message list");
-  assert_pane_fits (GTK_WIDGET (tern_window_get_message_view (state.window)), GTK_TYPE_SCROLLED_WINDOW,
+  assert_pane_fits (GTK_WIDGET (tern_window_get_message_view (state->window)), GTK_TYPE_SCROLLED_WINDOW,
                     "reading");
-  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (state.window)), <=, 900);
-  wait_until (inbox_bodies_cached, context, "the Inbox's bodies to be downloaded");
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (state->window)), <=, 900);
+  wait_until (inbox_bodies_cached, sized.context, "the Inbox's bodies to be downloaded");
 
-  tern_test_close_window (context, account, state.window);
-  current_context = NULL;
-  g_assert_finalize_object (context);
-  tern_test_remove_tree (dir);
+  sized_close (&sized);
 }
 
 int
@@ -588,15 +600,7 @@ main (int    argc,
   gtk_init ();
   adw_init ();
   tern_ui_register_resources ();
-  /* AdwApplication loads the style sheet; these windows have none. */
-  {
-    g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
-
-    gtk_css_provider_load_from_resource (css, "/org/ternmail/Tern/style.css");
-    gtk_style_context_add_provider_for_display (gdk_display_get_default (),
-                                                GTK_STYLE_PROVIDER (css),
-                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-  }
+  tern_test_load_style ();
 
   servers = tern_test_servers_start (&error);
   g_assert_no_error (error);

@@ -534,14 +534,7 @@ main (int    argc,
   gtk_init ();
   adw_init ();
   tern_ui_register_resources ();
-  {
-    g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
-
-    gtk_css_provider_load_from_resource (css, "/org/ternmail/Tern/style.css");
-    gtk_style_context_add_provider_for_display (gdk_display_get_default (),
-                                                GTK_STYLE_PROVIDER (css),
-                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-  }
+  tern_test_load_style ();
 
   servers = tern_test_servers_start (&error);
   g_assert_no_error (error);
