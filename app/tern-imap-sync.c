@@ -998,7 +998,16 @@ sync_bodies (Sync                 *sync,
   gint64 since = 0;
 
   if (sync->bodies == TERN_IMAP_SYNC_BODIES_WINDOW)
-    since = g_get_real_time () / G_USEC_PER_SEC - prefetch_days (sync) * 24 * 3600;
+    {
+      gint64 days = prefetch_days (sync);
+
+      /* 0 is "none ahead", not "today": a window ending now would still
+       * take mail delivered this second, or dated ahead by a skewed
+       * server clock. */
+      if (days == 0)
+        return TRUE;
+      since = g_get_real_time () / G_USEC_PER_SEC - days * 24 * 3600;
+    }
   refs = tern_mail_store_list_missing_bodies (sync->store, folder->id, since, error);
   if (refs == NULL)
     return FALSE;

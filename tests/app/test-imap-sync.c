@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "tern-account-options.h"
 #include "tern-context.h"
 #include "tern-imap-client.h"
 #include "tern-imap-session.h"
@@ -765,6 +766,46 @@ test_server_cut (Fixture       *fixture,
   run_interrupted (fixture, data, TRUE);
 }
 
+static void
+assert_no_prefetch (Fixture *fixture,
+                    gint64   folder_id)
+{
+  TernStore *store = tern_context_get_store (fixture->context);
+  g_autoptr(TernImapClient) client = NULL;
+  static const char raw[] = "Subject: now\r\n\r\nNow.\r\n";
+  g_autoptr(GBytes) message = g_bytes_new_static (raw, sizeof raw - 1);
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  guint32 uids[2] = { 0 };
+  TernImapSyncStats stats;
+
+  g_assert_true (tern_account_options_set_integer (store, tern_account_get_id (fixture->account),
+                                                   TERN_ACCOUNT_OPTIONS_SYNC,
+                                                   TERN_ACCOUNT_OPTIONS_PREFETCH_DAYS, 0, &error));
+  g_assert_no_error (error);
+  client = tern_imap_session_open (fixture->context, fixture->account, NULL, &error);
+  g_assert_no_error (error);
+  tern_imap_client_append (client, "Bodies", 0, now, message, NULL, &uids[0], NULL, &error);
+  g_assert_no_error (error);
+  tern_imap_client_append (client, "Bodies", 0, now + 3600, message, NULL, &uids[1], NULL, &error);
+  g_assert_no_error (error);
+  tern_imap_client_logout (client, NULL, NULL);
+
+  stats = sync_ok (fixture, TERN_IMAP_SYNC_BODIES_WINDOW);
+  g_assert_cmpuint (stats.new_messages, ==, 2);
+  g_assert_cmpuint (stats.bodies, ==, 0);
+  messages = tern_mail_store_list_messages (store, folder_id, 0, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < messages->len; i++)
+    {
+      TernMailMessage *stored = g_ptr_array_index (messages, i);
+
+      if (stored->uid == uids[0] || stored->uid == uids[1])
+        g_assert_false (stored->has_body);
+    }
+}
+
 /* Bodies: the window fetches the last 30 days; on demand fetches one. */
 static void
 test_bodies (Fixture       *fixture,
@@ -811,6 +852,10 @@ test_bodies (Fixture       *fixture,
   g_assert_no_error (error);
   g_assert_cmpuint (g_bytes_get_size (body), ==, g_array_index (missing, TernMailBodyRef, 0).size);
   g_assert_nonnull (g_strstr_len (g_bytes_get_data (body, NULL), g_bytes_get_size (body), "Message-ID:"));
+
+  /* prefetch-days 0 is none ahead: not even mail of this second or dated
+   * ahead by the server's clock. */
+  assert_no_prefetch (fixture, folder->id);
 }
 
 /* Bodies, all of them: fetched many to a command, several commands on the
