@@ -449,8 +449,11 @@ tern_autoconfig_parse (const char  *data,
   if (!g_markup_parse_context_parse (context, data, len, &local_error)
       || !g_markup_parse_context_end_parse (context, &local_error))
     {
+      /* GMarkup quotes the offending bytes, which need not be UTF-8. */
+      g_autofree char *why = g_utf8_make_valid (local_error->message, -1);
+
       g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID,
-                   _("The configuration is not valid XML: %s"), local_error->message);
+                   _("The configuration is not valid XML: %s"), why);
       return NULL;
     }
 

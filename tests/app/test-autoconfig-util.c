@@ -136,6 +136,8 @@ test_attempt_result (TernAutoconfig *autoconfig,
       if (g_strcmp0 (attempt->host, host) == 0
           && (what_prefix == NULL || g_str_has_prefix (attempt->what, what_prefix)))
         {
+          /* For people, whatever bytes the server sent. */
+          g_assert_true (attempt->message == NULL || g_utf8_validate (attempt->message, -1, NULL));
           g_test_message ("%s %s:%u %s: %s (%s)", tern_autoconfig_source_to_string (attempt->source),
                           attempt->host, attempt->port, attempt->what,
                           tern_autoconfig_result_to_string (attempt->result),

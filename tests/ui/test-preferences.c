@@ -346,6 +346,13 @@ count_body_files (const char *path)
   return n;
 }
 
+/* The account's page slides away (an animation) once it is removed. */
+static gboolean
+account_gone (gpointer data)
+{
+  return !tern_test_shows_label (GTK_WIDGET (data), "Alice");
+}
+
 static gboolean
 dialog_shown (gpointer data)
 {
@@ -411,7 +418,7 @@ test_remove_account (Fixture       *fixture,
   tern_test_drain ();
 
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (tern_context_get_accounts (fixture->context))), ==, 0);
-  g_assert_false (tern_test_shows_label (GTK_WIDGET (fixture->window), "Alice"));
+  tern_test_wait_until (account_gone, fixture->window, "the account's page to close");
   folders = tern_mail_store_list_folders (store, id, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (folders->len, ==, 0);
