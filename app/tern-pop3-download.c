@@ -10,6 +10,7 @@
 
 #include <glib/gi18n-lib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "tern-account-options.h"
 #include "tern-app-error.h"
@@ -26,6 +27,37 @@
 #define OPTIONS_GROUP "pop3"
 /* The "UIDL" of a message on a server without UIDL: see the header. */
 #define DIGEST_PREFIX "tern-sha256:"
+
+/* Stage timers for G_MESSAGES_DEBUG: wall and this thread's CPU. */
+
+typedef struct
+{
+  gint64 wall;
+  gint64 cpu;
+} Stamp;
+
+static Stamp
+stamp_now (void)
+{
+  Stamp stamp = { g_get_monotonic_time (), 0 };
+  struct rusage usage;
+
+  if (getrusage (RUSAGE_THREAD, &usage) == 0)
+    stamp.cpu = (gint64) (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * G_USEC_PER_SEC +
+                usage.ru_utime.tv_usec + usage.ru_stime.tv_usec;
+  return stamp;
+}
+
+static void
+stamp_debug (const char *stage,
+             Stamp      *since)
+{
+  Stamp now = stamp_now ();
+
+  g_debug ("%s: %.3f s, CPU %.3f s", stage, (now.wall - since->wall) / (gdouble) G_USEC_PER_SEC,
+           (now.cpu - since->cpu) / (gdouble) G_USEC_PER_SEC);
+  *since = now;
+}
 
 /* Options */
 
@@ -489,6 +521,109 @@ list_messages (TernPop3Client  *client,
   return NULL;
 }
 
+/* Search indexing alongside the download */
+
+/* The bodies' text goes into the search index on a thread of its own
+ * while the download goes on: it works on each batch once the batch is
+ * committed, so that its parsing and FTS writes overlap the download's
+ * waiting for the server, instead of all coming after the last message.
+ * Each pass indexes whatever is stored and not indexed yet, so a pass
+ * that fails or is cancelled leaves the rest to the next one (or to the
+ * next download or search). */
+typedef struct
+{
+  TernStore *store;
+  GCancellable *cancellable;
+  GThread *thread;
+  GMutex lock;
+  GCond cond;
+  guint committed;   /* batches committed so far */
+  gboolean finished; /* no more batches will come */
+  guint indexed;
+  gint64 cpu_usec;   /* the thread's CPU, for the stage timers */
+} Indexer;
+
+static gpointer
+indexer_thread (gpointer user_data)
+{
+  Indexer *indexer = user_data;
+  Stamp started = stamp_now ();
+  guint done = 0;
+
+  g_mutex_lock (&indexer->lock);
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      guint indexed = 0;
+      gboolean ok;
+
+      while (indexer->committed == done && !indexer->finished)
+        g_cond_wait (&indexer->cond, &indexer->lock);
+      if (indexer->committed == done)
+        break;
+      done = indexer->committed;
+      g_mutex_unlock (&indexer->lock);
+
+      ok = tern_search_index_bodies (indexer->store, &indexed, indexer->cancellable, &error);
+      if (!ok)
+        g_debug ("Bodies not indexed yet: %s", error->message);
+
+      g_mutex_lock (&indexer->lock);
+      indexer->indexed += indexed;
+      if (!ok && g_cancellable_is_cancelled (indexer->cancellable))
+        break;
+    }
+  indexer->cpu_usec = stamp_now ().cpu - started.cpu;
+  g_mutex_unlock (&indexer->lock);
+  return NULL;
+}
+
+static Indexer *
+indexer_start (TernStore    *store,
+               GCancellable *cancellable)
+{
+  Indexer *indexer = g_new0 (Indexer, 1);
+
+  indexer->store = g_object_ref (store);
+  indexer->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
+  g_mutex_init (&indexer->lock);
+  g_cond_init (&indexer->cond);
+  indexer->thread = g_thread_new ("tern-pop3-index", indexer_thread, indexer);
+  return indexer;
+}
+
+/* A batch is committed: its bodies can be indexed. */
+static void
+indexer_add_batch (Indexer *indexer)
+{
+  if (indexer == NULL)
+    return;
+  g_mutex_lock (&indexer->lock);
+  indexer->committed++;
+  g_cond_signal (&indexer->cond);
+  g_mutex_unlock (&indexer->lock);
+}
+
+/* Waits for the thread to index what was committed, and frees @indexer. */
+static void
+indexer_finish (Indexer *indexer)
+{
+  if (indexer == NULL)
+    return;
+  g_mutex_lock (&indexer->lock);
+  indexer->finished = TRUE;
+  g_cond_signal (&indexer->cond);
+  g_mutex_unlock (&indexer->lock);
+  g_thread_join (indexer->thread);
+  g_debug ("POP3 search index (alongside the download): %u bodies, CPU %.3f s",
+           indexer->indexed, indexer->cpu_usec / (gdouble) G_USEC_PER_SEC);
+  g_mutex_clear (&indexer->lock);
+  g_cond_clear (&indexer->cond);
+  g_clear_object (&indexer->cancellable);
+  g_object_unref (indexer->store);
+  g_free (indexer);
+}
+
 /* Download */
 
 typedef struct
@@ -500,8 +635,10 @@ typedef struct
   gboolean headers_only;
   gboolean digests;   /* no UIDL: uids are header digests */
   GHashTable *uids;   /* message number -> UIDL (borrowed from the entries) */
+  Indexer *indexer;   /* started by the first batch with bodies */
   GPtrArray *batch;   /* of TernMailNewMessage */
   gsize batch_bytes;  /* as retrieved, of the messages in batch */
+  GCancellable *cancellable;
   guint done;
   guint total;
   TernPop3DownloadProgress progress;
@@ -521,6 +658,12 @@ flush_batch (Download  *download,
                                          &inserted, error))
     return FALSE;
   download->stats->new_messages += inserted;
+  if (inserted > 0 && !download->headers_only)
+    {
+      if (download->indexer == NULL)
+        download->indexer = indexer_start (download->store, download->cancellable);
+      indexer_add_batch (download->indexer);
+    }
   g_ptr_array_set_size (download->batch, 0);
   download->batch_bytes = 0;
   return TRUE;
@@ -692,6 +835,7 @@ tern_pop3_download_account (TernContext               *context,
   g_autoptr(GArray) doomed = NULL;
   g_autoptr(GPtrArray) batch = NULL;
   gint64 started = g_get_monotonic_time ();
+  Stamp stage = stamp_now ();
   gint64 account_id;
   gint64 folder_ids[TERN_POP3_N_FOLDERS];
   Download download = { 0 };
@@ -723,6 +867,7 @@ tern_pop3_download_account (TernContext               *context,
     }
   stats->on_server = entries->len;
   stats->header_digests = digests;
+  stamp_debug ("POP3 session open and list", &stage);
 
   download = (Download) {
     .store = store,
@@ -733,6 +878,7 @@ tern_pop3_download_account (TernContext               *context,
     .digests = digests,
     .uids = uids,
     .batch = batch,
+    .cancellable = cancellable,
     .progress = progress,
     .user_data = user_data,
     .stats = stats,
@@ -740,9 +886,11 @@ tern_pop3_download_account (TernContext               *context,
   if (!retrieve_new (&download, client, entries, seen, cancellable, error))
     {
       tern_pop3_client_quit (client, NULL, NULL);
+      indexer_finish (download.indexer);
       stats->seconds = (g_get_monotonic_time () - started) / (gdouble) G_USEC_PER_SEC;
       return FALSE;
     }
+  stamp_debug ("POP3 retrieve and store", &stage);
 
   doomed = numbers_to_delete (&download, entries, &options, error);
   if (doomed == NULL ||
@@ -753,23 +901,27 @@ tern_pop3_download_account (TernContext               *context,
       /* Without QUIT nothing is deleted. */
       tern_pop3_client_reset (client, NULL, NULL);
       tern_pop3_client_quit (client, NULL, NULL);
+      indexer_finish (download.indexer);
       return FALSE;
     }
   if (!tern_pop3_client_quit (client, cancellable, error))
-    return FALSE;
+    {
+      indexer_finish (download.indexer);
+      return FALSE;
+    }
   stats->deleted = doomed->len;
 
   remaining = remaining_uidls (entries, doomed);
   if (!prune_seen (store, account_id, remaining, error))
-    return FALSE;
-  if (!options.headers_only && stats->new_messages > 0)
     {
-      g_autoptr(GError) index_error = NULL;
-
-      /* Not the download's failure: the next download or search catches up. */
-      if (!tern_search_index_bodies (store, NULL, cancellable, &index_error))
-        g_debug ("Bodies not indexed yet: %s", index_error->message);
+      indexer_finish (download.indexer);
+      return FALSE;
     }
+  stamp_debug ("POP3 delete, quit and prune", &stage);
+  /* Indexing is not the download's failure: the next download or search
+   * catches up. */
+  indexer_finish (download.indexer);
+  stamp_debug ("POP3 search index, the rest", &stage);
   stats->seconds = (g_get_monotonic_time () - started) / (gdouble) G_USEC_PER_SEC;
   return TRUE;
 }

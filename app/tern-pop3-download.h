@@ -103,7 +103,10 @@ typedef struct
  * headers-only mode, where the bodies are not stored).  [IN-USE] and
  * [LOGIN-DELAY] come back as TERN_POP3_ERROR_IN_USE and
  * TERN_POP3_ERROR_LOGIN_DELAY with the server's text.  @stats (optional)
- * receives what was done. */
+ * receives what was done.  The bodies stored are put into the search
+ * index by a thread of the call's own as each batch is committed, and are
+ * all indexed when it returns, also when it failed (unless cancelled or
+ * the index failed: the next download or search catches up). */
 gboolean tern_pop3_download_account (TernContext               *context,
                                      TernAccount               *account,
                                      TernPop3DownloadProgress   progress,

@@ -1,8 +1,9 @@
 /* test-pop3-download-fake.c: tern_pop3_download_account() against a
  * scripted POP3 server, for what Dovecot cannot be made to do: lack UIDL
  * (and TOP), rewrite a header once a message is read the way mbox servers
- * do, hold two byte-identical messages, answer [IN-USE] or [LOGIN-DELAY].
- * And the pop3_seen migration of a profile from before it.
+ * do, hold two byte-identical messages, answer [IN-USE] or [LOGIN-DELAY],
+ * cut the connection in the middle of a pipeline of RETRs.  And the
+ * pop3_seen migration of a profile from before it.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -13,6 +14,7 @@
 #include <gmime/gmime.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "tern-context.h"
 #include "tern-mail-store.h"
@@ -518,6 +520,203 @@ test_login_delay (void)
             "Wait 15 minutes between sign-ins");
 }
 
+/* Many messages, RETRieved pipelined, the connection cut half way through
+ * one of them while more RETRs are in flight: what arrived whole is
+ * stored (and indexed for search), the next download takes only the rest,
+ * nothing is stored twice, and DELE comes only after everything is. */
+
+#define PIPELINE_MESSAGES 1100  /* more than two of the download's batches */
+#define PIPELINE_CUT 777        /* the first session ends inside this one */
+#define PIPELINE_SESSIONS 2
+
+typedef struct
+{
+  gboolean deleted[PIPELINE_MESSAGES];
+  guint session;
+  guint retr[PIPELINE_SESSIONS];     /* RETR commands received, per session */
+  guint answered[PIPELINE_SESSIONS]; /* RETRs answered in full */
+  guint dele[PIPELINE_SESSIONS];
+} Pipeline;
+
+/* Message @index (from 0): a line that needs dot-stuffing, and a word of
+ * its own to find it by. */
+static char *
+pipeline_message (guint index)
+{
+  return g_strdup_printf ("From: Ann <ann@example.org>\r\n"
+                          "To: bob@example.org\r\n"
+                          "Subject: batch message %u\r\n"
+                          "Message-ID: <batch%u@example.org>\r\n"
+                          "\r\n"
+                          "Body of message %u, with the word mark%u.\r\n"
+                          "..a line that began with a dot\r\n"
+                          "The end.\r\n",
+                          index + 1, index + 1, index + 1, index + 1);
+}
+
+static void
+pipeline_script (FakeServer *server,
+                 int         fd)
+{
+  Pipeline *pipeline = server->data;
+  guint session = pipeline->session++;
+  g_autoptr(GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GArray) doomed = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  g_assert_cmpuint (session, <, PIPELINE_SESSIONS);
+  for (guint i = 0; i < PIPELINE_MESSAGES; i++)
+    if (!pipeline->deleted[i])
+      g_array_append_val (numbers, i);
+
+  fake_write (fd, "+OK ready\r\n");
+  for (;;)
+    {
+      g_autofree char *line = fake_read_line (server, fd);
+      guint64 number;
+
+      if (!g_str_has_suffix (line, "\r\n"))
+        return;
+      line[strlen (line) - 2] = '\0';
+      number = g_str_has_prefix (line, "RETR ") || g_str_has_prefix (line, "DELE ")
+                 ? g_ascii_strtoull (line + 5, NULL, 10) : 0;
+      if (number > numbers->len)
+        number = 0;
+
+      if (g_str_equal (line, "CAPA"))
+        fake_write (fd, "+OK\r\nUSER\r\nUIDL\r\nPIPELINING\r\n.\r\n");
+      else if (g_str_has_prefix (line, "USER ") || g_str_has_prefix (line, "PASS "))
+        fake_write (fd, "+OK\r\n");
+      else if (g_str_equal (line, "UIDL"))
+        {
+          GString *out = g_string_new ("+OK\r\n");
+
+          for (guint i = 0; i < numbers->len; i++)
+            g_string_append_printf (out, "%u uid-%u\r\n", i + 1,
+                                    g_array_index (numbers, guint, i));
+          g_string_append (out, ".\r\n");
+          fake_write (fd, out->str);
+          g_string_free (out, TRUE);
+        }
+      else if (g_str_has_prefix (line, "RETR ") && number > 0)
+        {
+          guint index = g_array_index (numbers, guint, number - 1);
+          g_autofree char *text = pipeline_message (index);
+
+          pipeline->retr[session]++;
+          if (session == 0 && index + 1 == PIPELINE_CUT)
+            {
+              /* Half of the message, then the end of the connection: the
+               * client gets every byte sent, then end of file. */
+              fake_write (fd, "+OK\r\n");
+              text[strlen (text) / 2] = '\0';
+              fake_write (fd, text);
+              g_assert_cmpint (shutdown (fd, SHUT_WR), ==, 0);
+              for (;;)
+                {
+                  g_autofree char *rest = fake_read_line (server, fd);
+
+                  if (rest[0] == '\0')
+                    return;
+                  pipeline->retr[session] += g_str_has_prefix (rest, "RETR ");
+                  pipeline->dele[session] += g_str_has_prefix (rest, "DELE ");
+                }
+            }
+          fake_write (fd, "+OK\r\n");
+          fake_write (fd, text);
+          fake_write (fd, ".\r\n");
+          pipeline->answered[session]++;
+        }
+      else if (g_str_has_prefix (line, "DELE ") && number > 0)
+        {
+          guint index = g_array_index (numbers, guint, number - 1);
+
+          pipeline->dele[session]++;
+          g_array_append_val (doomed, index);
+          fake_write (fd, "+OK\r\n");
+        }
+      else if (g_str_equal (line, "QUIT"))
+        {
+          for (guint i = 0; i < doomed->len; i++)
+            pipeline->deleted[g_array_index (doomed, guint, i)] = TRUE;
+          fake_write (fd, "+OK bye\r\n");
+          return;
+        }
+      else
+        fake_write (fd, "-ERR no\r\n");
+    }
+}
+
+static void
+test_pipeline_cut (void)
+{
+  Pipeline pipeline = { 0 };
+  g_autoptr(FakeServer) server = fake_server_start_many (pipeline_script, &pipeline,
+                                                         PIPELINE_SESSIONS);
+  TernPop3Options options = { .delete_after_download = TRUE };
+  Fixture fixture = { 0 };
+  TernPop3DownloadStats stats = { 0 };
+  g_autoptr(GError) error = NULL;
+  guint whole = PIPELINE_CUT - 1;
+
+  fixture_open (&fixture, server);
+  set_options (&fixture, &options);
+
+  g_assert_false (tern_pop3_download_account (fixture.context, fixture.account, NULL, NULL, &stats,
+                                              NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_cmpuint (stats.on_server, ==, PIPELINE_MESSAGES);
+  g_assert_cmpuint (stats.new_messages, ==, whole);
+  g_assert_cmpuint (stats.deleted, ==, 0);
+  g_assert_cmpint (query_int (fixture.context, "SELECT count(*) FROM messages"), ==, whole);
+  g_assert_cmpint (query_int (fixture.context, "SELECT count(*) FROM bodies"), ==, whole);
+  g_assert_cmpint (query_int (fixture.context, "SELECT count(*) FROM pop3_seen"), ==, whole);
+  /* Indexed for search before the download returned, the last batch too. */
+  g_assert_cmpint (query_int (fixture.context, "SELECT count(*) FROM search_bodies"), ==, whole);
+  g_assert_cmpint (query_int (fixture.context, "SELECT count(*) FROM messages_fts"
+                                               " WHERE messages_fts MATCH 'body:mark776'"), ==, 1);
+  g_assert_cmpint (query_int (fixture.context, "SELECT count(*) FROM messages_fts"
+                                               " WHERE messages_fts MATCH 'body:mark777'"), ==, 0);
+  /* Unstuffed: one dot. */
+  g_assert_cmpint (query_int (fixture.context, "SELECT count(*) FROM messages m"
+                                               " JOIN bodies b ON b.message_id = m.id"
+                                               " WHERE instr (CAST (b.data AS TEXT),"
+                                               " char (10) || '.a line') > 0"
+                                               " AND instr (CAST (b.data AS TEXT), '..a line') = 0"),
+                   ==, whole);
+  g_assert_cmpint (query_int (fixture.context, "SELECT count(*) FROM messages"
+                                               " WHERE subject = 'batch message 777'"), ==, 0);
+
+  /* The rest, and then every message is deleted on the server, each
+   * stored exactly once. */
+  stats = download_ok (&fixture);
+  g_assert_cmpuint (stats.on_server, ==, PIPELINE_MESSAGES);
+  g_assert_cmpuint (stats.new_messages, ==, PIPELINE_MESSAGES - whole);
+  g_assert_cmpuint (stats.deleted, ==, PIPELINE_MESSAGES);
+  g_assert_cmpint (query_int (fixture.context, "SELECT count(*) FROM messages"), ==,
+                   PIPELINE_MESSAGES);
+  g_assert_cmpint (query_int (fixture.context, "SELECT count(DISTINCT pop3_uidl) FROM messages"),
+                   ==, PIPELINE_MESSAGES);
+  g_assert_cmpint (query_int (fixture.context, "SELECT count(DISTINCT subject) FROM messages"),
+                   ==, PIPELINE_MESSAGES);
+  g_assert_cmpint (query_int (fixture.context, "SELECT count(*) FROM search_bodies"), ==,
+                   PIPELINE_MESSAGES);
+  g_assert_cmpint (query_int (fixture.context, "SELECT count(*) FROM messages_fts"
+                                               " WHERE messages_fts MATCH 'body:mark777'"), ==, 1);
+  fixture_close (&fixture);
+  fake_server_join (server);
+
+  /* The first session had RETRs in flight past the cut (pipelined), and
+   * deleted nothing; the second asked only for what was missing. */
+  g_assert_cmpuint (pipeline.answered[0], ==, whole);
+  g_assert_cmpuint (pipeline.retr[0], >, PIPELINE_CUT);
+  g_assert_cmpuint (pipeline.dele[0], ==, 0);
+  g_assert_cmpuint (pipeline.retr[1], ==, PIPELINE_MESSAGES - whole);
+  g_assert_cmpuint (pipeline.answered[1], ==, PIPELINE_MESSAGES - whole);
+  g_assert_cmpuint (pipeline.dele[1], ==, PIPELINE_MESSAGES);
+  for (guint i = 0; i < PIPELINE_MESSAGES; i++)
+    g_assert_true (pipeline.deleted[i]);
+}
+
 /* A profile from before pop3_seen: the migration fills it from the
  * messages rows, so nothing is downloaded again. */
 
@@ -593,6 +792,7 @@ main (int    argc,
   g_test_add_func ("/tern/pop3-download-fake/no-capa-no-top", test_no_capa_no_top);
   g_test_add_func ("/tern/pop3-download-fake/in-use", test_in_use);
   g_test_add_func ("/tern/pop3-download-fake/login-delay", test_login_delay);
+  g_test_add_func ("/tern/pop3-download-fake/pipeline-cut", test_pipeline_cut);
   g_test_add_func ("/tern/pop3-download-fake/migration-seeds", test_migration_seeds);
 
   return g_test_run ();
