@@ -35,8 +35,13 @@ struct _TernConnection
   /* Owned references, NULL while not connected */
   GSocketConnection *connection;
   GSocket *socket;
+  /* This connection's own credentials when it has a CA file or a pin
+   * (see create_session()); NULL when the session uses the process-wide
+   * ones with the system's trust. */
   gnutls_certificate_credentials_t credentials;
+  gboolean system_trust_loaded;  /* in credentials */
   gnutls_session_t session;
+  char *resume_key;          /* where its session tickets are kept */
   char *tls_description;
 
   /* The transport under GnuTLS: the cancellable of the running call, and

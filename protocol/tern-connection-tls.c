@@ -219,6 +219,130 @@ remember_peer (TernConnection       *self,
   return TRUE;
 }
 
+/* Trust
+ *
+ * A certificate is accepted when it is the one the user pinned for this
+ * host and port, or when its chain verifies, for this host, against the
+ * system's authorities together with the connection's CA file.  Parsing
+ * the system store costs 10-14 ms, so: connections with neither a CA file
+ * nor a pin share credentials that hold it, parsed once per process; the
+ * others have credentials of their own, which get the system store only
+ * when the pin or the CA file alone did not decide. */
+
+static int verify_cb (gnutls_session_t session);
+
+/* Never freed: sessions of any thread use them until the process exits.
+ * GnuTLS allows sharing credentials between sessions once they are no
+ * longer modified; they are complete before g_once_init_leave(). */
+static gnutls_certificate_credentials_t
+get_system_credentials (void)
+{
+  static gsize initialized;
+  static gnutls_certificate_credentials_t credentials;
+
+  if (g_once_init_enter (&initialized))
+    {
+      int ret;
+
+      if (gnutls_certificate_allocate_credentials (&credentials) < 0)
+        g_error ("out of memory");
+
+      /* The system store may legitimately be empty (containers). */
+      ret = gnutls_certificate_set_x509_system_trust (credentials);
+      if (ret < 0)
+        g_debug ("No system trust store: %s", gnutls_strerror (ret));
+
+      gnutls_certificate_set_verify_function (credentials, verify_cb);
+      g_once_init_leave (&initialized, 1);
+    }
+
+  return credentials;
+}
+
+/* The chain of the session's peer against the trust of the session's
+ * credentials; the host per RFC 6125 (DNS names, IP literals against IP
+ * subjectAltNames); and, when the certificate restricts its purpose, that
+ * TLS servers are among them.  Returns gnutls_certificate_status_t bits. */
+static guint
+verify_chain (TernConnection *self)
+{
+  unsigned int status = 0;
+  gnutls_typed_vdata_st checks[] = {
+    { GNUTLS_DT_DNS_HOSTNAME, (unsigned char *) self->host, 0 },
+    { GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *) GNUTLS_KP_TLS_WWW_SERVER, 0 },
+  };
+
+  if (gnutls_certificate_verify_peers (self->session, checks, G_N_ELEMENTS (checks), &status) < 0)
+    status = GNUTLS_CERT_INVALID;
+  return status;
+}
+
+/* GnuTLS documents read-only use of credentials as thread-safe, except
+ * (gnutls#1212) a trust list backed by a PKCS#11 trust module, as the
+ * system store is on some distributions.  Verifying takes well under a
+ * millisecond: connections that share the system's take turns. */
+static GMutex system_verify_lock;
+
+static guint
+check_trust (TernConnection *self)
+{
+  guint status;
+  int ret;
+
+  if (self->credentials == NULL)
+    {
+      g_mutex_lock (&system_verify_lock);
+      status = verify_chain (self);
+      g_mutex_unlock (&system_verify_lock);
+      return status;
+    }
+
+  /* A chain that verifies against the CA file alone verifies against the
+   * CA file and the system store together. */
+  if (self->ca_file != NULL && !self->system_trust_loaded && verify_chain (self) == 0)
+    return 0;
+
+  /* The credentials are this connection's: no other session reads them
+   * while they grow. */
+  if (!self->system_trust_loaded)
+    {
+      ret = gnutls_certificate_set_x509_system_trust (self->credentials);
+      if (ret < 0)
+        g_debug ("No system trust store: %s", gnutls_strerror (ret));
+      self->system_trust_loaded = TRUE;
+    }
+
+  return verify_chain (self);
+}
+
+/* Decides on the certificate the session's peer presented, in this
+ * handshake or, for a resumed session, in the one it resumes. */
+static gboolean
+verify_peer (TernConnection *self)
+{
+  const gnutls_datum_t *chain;
+  unsigned int chain_len = 0;
+
+  _tern_connection_clear_peer (self);
+
+  chain = gnutls_certificate_get_peers (self->session, &chain_len);
+  if (chain == NULL || chain_len == 0 || !remember_peer (self, &chain[0]))
+    return FALSE;
+
+  /* The certificate the user accepted is accepted whether its chain
+   * verifies or not: the pin decides alone. */
+  if (self->pinned_fingerprint == NULL ||
+      strcmp (self->pinned_fingerprint, self->peer_fingerprint) != 0)
+    {
+      self->verify_status = check_trust (self);
+      if (self->verify_status != 0)
+        return FALSE;
+    }
+
+  self->peer_verified = TRUE;
+  return TRUE;
+}
+
 /* Called by GnuTLS once the server's certificate has arrived, so a refused
  * certificate aborts the handshake before any application data.  A chain
  * that does not verify is accepted only when its leaf is the very
@@ -227,32 +351,89 @@ static int
 verify_cb (gnutls_session_t session)
 {
   TernConnection *self = gnutls_session_get_ptr (session);
-  const gnutls_datum_t *chain;
-  unsigned int chain_len = 0;
-  unsigned int status = 0;
-  gnutls_typed_vdata_st checks[] = {
-    { GNUTLS_DT_DNS_HOSTNAME, (unsigned char *) self->host, 0 },
-    { GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *) GNUTLS_KP_TLS_WWW_SERVER, 0 },
-  };
 
-  _tern_connection_clear_peer (self);
+  return verify_peer (self) ? 0 : GNUTLS_E_CERTIFICATE_ERROR;
+}
 
-  chain = gnutls_certificate_get_peers (session, &chain_len);
-  if (chain == NULL || chain_len == 0 || !remember_peer (self, &chain[0]))
-    return GNUTLS_E_CERTIFICATE_ERROR;
+/* Session resumption
+ *
+ * The last session ticket of each server, for the process, so that the
+ * second connection to it (IDLE beside a sync, a send after a sync) skips
+ * the certificate exchange and the key agreement's signature.  A ticket is
+ * only offered under the settings that accepted its session: the key holds
+ * everything that decides which certificate is accepted (host, which is
+ * also the SNI, port, CA file, pin).  A resumed session carries the
+ * certificate of the session it resumes; it is verified again, against the
+ * trust of now, before the handshake counts as done. */
 
-  /* The chain against our trust list; the host per RFC 6125 (DNS names,
-   * IP literals against IP subjectAltNames); and, when the certificate
-   * restricts its purpose, that TLS servers are among them. */
-  if (gnutls_certificate_verify_peers (session, checks, G_N_ELEMENTS (checks), &status) < 0)
-    status = GNUTLS_CERT_INVALID;
-  self->verify_status = status;
+static GMutex tickets_lock;
+static GHashTable *tickets;  /* resume key -> GBytes of gnutls_session_get_data2() */
 
-  if (status != 0 &&
-      g_strcmp0 (self->pinned_fingerprint, self->peer_fingerprint) != 0)
-    return GNUTLS_E_CERTIFICATE_ERROR;
+static char *
+make_resume_key (TernConnection *self)
+{
+  return g_strdup_printf ("%s\n%u\n%s\n%s", self->host, self->port,
+                          self->ca_file != NULL ? self->ca_file : "",
+                          self->pinned_fingerprint != NULL ? self->pinned_fingerprint : "");
+}
 
-  self->peer_verified = TRUE;
+static GBytes *
+lookup_ticket (const char *key)
+{
+  GBytes *ticket = NULL;
+
+  g_mutex_lock (&tickets_lock);
+  if (tickets != NULL)
+    ticket = g_hash_table_lookup (tickets, key);
+  if (ticket != NULL)
+    g_bytes_ref (ticket);
+  g_mutex_unlock (&tickets_lock);
+  return ticket;
+}
+
+/* Takes @ticket; NULL forgets the key's. */
+static void
+store_ticket (const char *key,
+              GBytes     *ticket)
+{
+  g_mutex_lock (&tickets_lock);
+  if (tickets == NULL)
+    tickets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                     (GDestroyNotify) g_bytes_unref);
+  if (ticket != NULL)
+    g_hash_table_replace (tickets, g_strdup (key), ticket);
+  else
+    g_hash_table_remove (tickets, key);
+  g_mutex_unlock (&tickets_lock);
+}
+
+static void
+remember_session (TernConnection *self)
+{
+  gnutls_datum_t data = { NULL, 0 };
+
+  if (!self->peer_verified || gnutls_session_get_data2 (self->session, &data) < 0)
+    return;
+
+  store_ticket (self->resume_key, g_bytes_new (data.data, data.size));
+  gnutls_free (data.data);
+}
+
+/* TLS 1.3 tickets come after the handshake, with the first records read;
+ * a TLS 1.2 ticket comes inside the handshake, and its session is only
+ * complete when the handshake is (see _tern_connection_tls_handshake()). */
+static int
+ticket_hook (gnutls_session_t      session,
+             unsigned int          htype,
+             unsigned int          when,
+             unsigned int          incoming,
+             const gnutls_datum_t *msg)
+{
+  TernConnection *self = gnutls_session_get_ptr (session);
+
+  if (htype == GNUTLS_HANDSHAKE_NEW_SESSION_TICKET && when == GNUTLS_HOOK_POST && incoming &&
+      gnutls_protocol_get_version (session) == GNUTLS_TLS1_3)
+    remember_session (self);
   return 0;
 }
 
@@ -437,20 +618,15 @@ set_handshake_error (TernConnection  *self,
 
 /* Session setup */
 
+/* Credentials of this connection's own, for a CA file or a pin: the
+ * system store is added only if they do not decide (check_trust()). */
 static gboolean
 load_credentials (TernConnection  *self,
                   GError         **error)
 {
-  int ret;
-
   if (gnutls_certificate_allocate_credentials (&self->credentials) < 0)
     g_error ("out of memory");
-
-  /* The system store may legitimately be empty (containers); a CA file or
-   * a pin can still make the connection work. */
-  ret = gnutls_certificate_set_x509_system_trust (self->credentials);
-  if (ret < 0)
-    g_debug ("No system trust store: %s", gnutls_strerror (ret));
+  self->system_trust_loaded = FALSE;
 
   if (self->ca_file != NULL &&
       gnutls_certificate_set_x509_trust_file (self->credentials, self->ca_file,
@@ -469,14 +645,21 @@ static gboolean
 create_session (TernConnection  *self,
                 GError         **error)
 {
-  if (!load_credentials (self, error))
+  gnutls_certificate_credentials_t credentials;
+  g_autoptr(GBytes) ticket = NULL;
+
+  if (self->ca_file == NULL && self->pinned_fingerprint == NULL)
+    credentials = get_system_credentials ();
+  else if (load_credentials (self, error))
+    credentials = self->credentials;
+  else
     return FALSE;
 
   if (gnutls_init (&self->session, GNUTLS_CLIENT) < 0)
     g_error ("out of memory");
 
   gnutls_priority_set_direct (self->session, TERN_TLS_PRIORITY, NULL);
-  gnutls_credentials_set (self->session, GNUTLS_CRD_CERTIFICATE, self->credentials);
+  gnutls_credentials_set (self->session, GNUTLS_CRD_CERTIFICATE, credentials);
   /* SNI is for names only (RFC 6066 §3). */
   if (!g_hostname_is_ip_address (self->host))
     gnutls_server_name_set (self->session, GNUTLS_NAME_DNS, self->host, strlen (self->host));
@@ -488,6 +671,15 @@ create_session (TernConnection  *self,
   gnutls_transport_set_pull_timeout_function (self->session, pull_timeout_cb);
   /* The socket's own timeout bounds each wait. */
   gnutls_handshake_set_timeout (self->session, 0);
+
+  self->resume_key = make_resume_key (self);
+  ticket = lookup_ticket (self->resume_key);
+  if (ticket != NULL &&
+      gnutls_session_set_data (self->session, g_bytes_get_data (ticket, NULL),
+                               g_bytes_get_size (ticket)) < 0)
+    store_ticket (self->resume_key, NULL);
+  gnutls_handshake_set_hook_function (self->session, GNUTLS_HANDSHAKE_NEW_SESSION_TICKET,
+                                      GNUTLS_HOOK_POST, ticket_hook);
   return TRUE;
 }
 
@@ -497,6 +689,7 @@ _tern_connection_tls_free (TernConnection *self)
   g_clear_pointer (&self->session, gnutls_deinit);
   g_clear_pointer (&self->credentials, gnutls_certificate_free_credentials);
   g_clear_pointer (&self->tls_description, g_free);
+  g_clear_pointer (&self->resume_key, g_free);
 }
 
 static void
@@ -529,6 +722,11 @@ _tern_connection_tls_handshake (TernConnection  *self,
   while (ret < 0 && !gnutls_error_is_fatal (ret));
   self->io_cancellable = NULL;
 
+  /* A resumed session brought no certificate to the verify callback: the
+   * one of the session it resumes must still be accepted now. */
+  if (ret == 0 && gnutls_session_is_resumed (self->session))
+    verify_peer (self);
+
   /* Belt and braces: a handshake without a verified certificate (anonymous
    * suites are not in our priority string) must never count as secure. */
   if (ret == 0 && !self->peer_verified)
@@ -536,10 +734,14 @@ _tern_connection_tls_handshake (TernConnection  *self,
 
   if (ret < 0)
     {
+      store_ticket (self->resume_key, NULL);
       set_handshake_error (self, ret, error);
       _tern_connection_drop (self);
       return FALSE;
     }
+
+  if (gnutls_protocol_get_version (self->session) != GNUTLS_TLS1_3)
+    remember_session (self);
 
   description = gnutls_session_get_desc (self->session);
   self->tls_description = g_strdup (description);

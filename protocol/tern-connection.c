@@ -359,6 +359,14 @@ tern_connection_get_tls_description (TernConnection *self)
   return self->tls_description;
 }
 
+gboolean
+tern_connection_is_resumed (TernConnection *self)
+{
+  g_return_val_if_fail (TERN_IS_CONNECTION (self), FALSE);
+
+  return tern_connection_is_tls (self) && gnutls_session_is_resumed (self->session);
+}
+
 const char *
 tern_connection_get_peer_fingerprint (TernConnection *self)
 {

@@ -70,6 +70,10 @@ gboolean        tern_connection_is_tls                (TernConnection  *self);
 /* e.g. "(TLS1.3)-(ECDHE-SECP256R1)-(RSA-PSS-RSAE-SHA256)-(AES-256-GCM)";
  * NULL before TLS is up. */
 const char     *tern_connection_get_tls_description   (TernConnection  *self);
+/* Whether the TLS handshake resumed an earlier session of this process
+ * with the same server and settings (a session ticket); the certificate of
+ * that session was verified again. */
+gboolean        tern_connection_is_resumed            (TernConnection  *self);
 
 /* The leaf certificate the server presented in the last handshake, kept
  * after a failed handshake so the UI can offer to accept it.  NULL when no

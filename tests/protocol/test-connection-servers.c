@@ -8,6 +8,7 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <gnutls/x509.h>
 #include <string.h>
 
@@ -381,6 +382,198 @@ test_pin_other_address (void)
   assert_refused (connection, TERN_CONNECTION_ERROR_CERT_PIN_MISMATCH, "not the one you accepted");
 }
 
+/* Without a CA file the pin alone decides for its certificate; another
+ * certificate still needs a chain that verifies. */
+static void
+test_pin_without_ca (void)
+{
+  TernConnection *connection = new_connection (TERN_TEST_CERT_SELF_SIGNED, TERN_TEST_SERVICE_IMAPS,
+                                               TERN_TLS_MODE_IMPLICIT, FALSE);
+  g_autofree char *fingerprint = fingerprint_of (TERN_TEST_CERT_SELF_SIGNED);
+
+  tern_connection_set_pinned_fingerprint (connection, fingerprint);
+  connect_ok (connection);
+  g_assert_cmpstr (tern_connection_get_peer_fingerprint (connection), ==, fingerprint);
+  assert_prefix (connection, "* OK");
+  close_ok (connection);
+}
+
+static void
+test_pin_mismatch_without_ca (void)
+{
+  TernConnection *connection = new_connection (TERN_TEST_CERT_GOOD, TERN_TEST_SERVICE_IMAPS,
+                                               TERN_TLS_MODE_IMPLICIT, FALSE);
+  g_autofree char *other = fingerprint_of (TERN_TEST_CERT_SELF_SIGNED);
+
+  tern_connection_set_pinned_fingerprint (connection, other);
+  assert_refused (connection, TERN_CONNECTION_ERROR_CERT_PIN_MISMATCH, "not the one you accepted");
+}
+
+/* A certificate that verifies is accepted whatever the pin. */
+static void
+test_pin_other_but_verifies (void)
+{
+  TernConnection *connection = new_connection (TERN_TEST_CERT_GOOD, TERN_TEST_SERVICE_IMAPS,
+                                               TERN_TLS_MODE_IMPLICIT, TRUE);
+  g_autofree char *other = fingerprint_of (TERN_TEST_CERT_SELF_SIGNED);
+  g_autofree char *fingerprint = fingerprint_of (TERN_TEST_CERT_GOOD);
+
+  tern_connection_set_pinned_fingerprint (connection, other);
+  connect_ok (connection);
+  g_assert_cmpstr (tern_connection_get_peer_fingerprint (connection), ==, fingerprint);
+  assert_prefix (connection, "* OK");
+  close_ok (connection);
+}
+
+/* Session resumption.  Postfix resumes TLS 1.3 tickets; Dovecot's login
+ * processes serve one connection each (service_count = 1), each with
+ * ticket keys of its own, so it never does.  These tests connect to
+ * "localhost", which no other test uses, so that they decide when a ticket
+ * is kept. */
+
+static TernConnection *
+new_submissions (const char *ca_file)
+{
+  TernConnection *connection =
+    tern_connection_new ("localhost",
+                         tern_test_servers_get_port (servers, TERN_TEST_SERVICE_SUBMISSIONS),
+                         TERN_TLS_MODE_IMPLICIT);
+
+  tern_connection_set_connect_timeout (connection, 10);
+  tern_connection_set_io_timeout (connection, 10);
+  tern_connection_set_ca_file (connection, ca_file);
+  return connection;
+}
+
+/* Connects, reads the greeting (and with it the server's tickets) and
+ * says goodbye; returns whether the session was resumed. */
+static gboolean
+submissions_session (const char *ca_file)
+{
+  TernConnection *connection = new_submissions (ca_file);
+  g_autofree char *fingerprint = fingerprint_of (TERN_TEST_CERT_GOOD);
+  gboolean resumed;
+
+  connect_ok (connection);
+  resumed = tern_connection_is_resumed (connection);
+  g_test_message ("TLS: %s%s", tern_connection_get_tls_description (connection),
+                  resumed ? ", resumed" : "");
+  g_assert_cmpstr (tern_connection_get_peer_fingerprint (connection), ==, fingerprint);
+  g_free (read_until (connection, "220 "));
+  send_line (connection, "QUIT");
+  assert_prefix (connection, "221");
+  close_ok (connection);
+  return resumed;
+}
+
+/* The second connection to a server resumes the first one's session, and
+ * the third the second's. */
+static void
+test_resume (void)
+{
+  const char *ca_file = tern_test_servers_get_ca_file (servers);
+
+  g_assert_false (submissions_session (ca_file));
+  g_assert_true (submissions_session (ca_file));
+  g_assert_true (submissions_session (ca_file));
+}
+
+/* A copy of the CA file under a path of its own, so that its tickets
+ * start from nothing. */
+static char *
+copy_ca_file (const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pem = NULL;
+  char *ca_file = g_build_filename (dir, "ca.pem", NULL);
+
+  g_file_get_contents (tern_test_servers_get_ca_file (servers), &pem, NULL, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (ca_file, pem, -1, &error);
+  g_assert_no_error (error);
+  return ca_file;
+}
+
+/* A ticket is kept for one host name, port and trust: not offered to
+ * another name of the same server, and a connection that does not trust
+ * the server's authority is refused although a ticket of one that did
+ * would be resumed. */
+static void
+test_resume_other_settings (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("tern-test-XXXXXX", &error);
+  g_autofree char *ca_file = NULL;
+  TernConnection *connection;
+
+  g_assert_no_error (error);
+  ca_file = copy_ca_file (dir);
+  g_assert_false (submissions_session (ca_file));
+  g_assert_true (submissions_session (ca_file));
+
+  connection = new_connection (TERN_TEST_CERT_GOOD, TERN_TEST_SERVICE_SUBMISSIONS,
+                               TERN_TLS_MODE_IMPLICIT, FALSE);
+  tern_connection_set_ca_file (connection, ca_file);
+  g_assert_cmpstr (tern_connection_get_host (connection), !=, "localhost");
+  connect_ok (connection);
+  g_assert_false (tern_connection_is_resumed (connection));
+  g_assert_finalize_object (connection);
+
+  assert_refused (new_submissions (NULL), TERN_CONNECTION_ERROR_CERT_UNTRUSTED,
+                  "not signed by a trusted authority");
+
+  g_assert_cmpint (g_remove (ca_file), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
+/* A resumed session's certificate is verified against the trust of now:
+ * when the CA file no longer holds its authority, the resumed handshake is
+ * refused, and the ticket forgotten. */
+static void
+test_resume_changed_trust (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("tern-test-XXXXXX", &error);
+  g_autofree char *ca_file = NULL;
+  g_autofree char *ca_pem = NULL;
+  g_autofree char *other_pem = NULL;
+  TernConnection *connection;
+
+  g_assert_no_error (error);
+  ca_file = copy_ca_file (dir);
+  g_file_get_contents (ca_file, &ca_pem, NULL, &error);
+  g_assert_no_error (error);
+  g_file_get_contents (tern_test_servers_get_cert_file (servers, TERN_TEST_CERT_SELF_SIGNED),
+                       &other_pem, NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_false (submissions_session (ca_file));
+  g_assert_true (submissions_session (ca_file));
+
+  /* Same path, another authority. */
+  g_file_set_contents (ca_file, other_pem, -1, &error);
+  g_assert_no_error (error);
+  connection = new_submissions (ca_file);
+  g_assert_false (tern_connection_connect (connection, NULL, &error));
+  g_assert_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_CERT_UNTRUSTED);
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+  g_assert_false (tern_connection_is_connected (connection));
+
+  /* No ticket any more: a full handshake, refused as well. */
+  g_assert_false (tern_connection_connect (connection, NULL, &error));
+  g_assert_error (error, TERN_CONNECTION_ERROR, TERN_CONNECTION_ERROR_CERT_UNTRUSTED);
+  g_clear_error (&error);
+  g_assert_finalize_object (connection);
+
+  g_file_set_contents (ca_file, ca_pem, -1, &error);
+  g_assert_no_error (error);
+  g_assert_false (submissions_session (ca_file));
+
+  g_assert_cmpint (g_remove (ca_file), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 static void
 test_servers_started (void)
 {
@@ -417,6 +610,13 @@ main (int   argc,
   g_test_add_func ("/tern/connection/servers/pin-self-signed", test_pin_self_signed);
   g_test_add_func ("/tern/connection/servers/pin-mismatch", test_pin_mismatch);
   g_test_add_func ("/tern/connection/servers/pin-other-address", test_pin_other_address);
+  g_test_add_func ("/tern/connection/servers/pin-without-ca", test_pin_without_ca);
+  g_test_add_func ("/tern/connection/servers/pin-mismatch-without-ca",
+                   test_pin_mismatch_without_ca);
+  g_test_add_func ("/tern/connection/servers/pin-other-but-verifies", test_pin_other_but_verifies);
+  g_test_add_func ("/tern/connection/servers/resume", test_resume);
+  g_test_add_func ("/tern/connection/servers/resume-other-settings", test_resume_other_settings);
+  g_test_add_func ("/tern/connection/servers/resume-changed-trust", test_resume_changed_trust);
 
   ret = g_test_run ();
   tern_test_servers_free (servers);
