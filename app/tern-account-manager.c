@@ -398,25 +398,15 @@ tern_account_manager_add (TernAccountManager  *self,
   return TRUE;
 }
 
-gboolean
-tern_account_manager_remove (TernAccountManager  *self,
-                             TernAccount         *account,
-                             GCancellable        *cancellable,
-                             GError             **error)
+/* What is kept of @account: blocking (the keyring, the store, files). */
+static gboolean
+remove_stored (TernAccountManager  *self,
+               TernAccount         *account,
+               GCancellable        *cancellable,
+               GError             **error)
 {
   g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
   RemoveData data = { account, paths };
-  guint position;
-
-  g_return_val_if_fail (TERN_IS_ACCOUNT_MANAGER (self), FALSE);
-  g_return_val_if_fail (TERN_IS_ACCOUNT (account), FALSE);
-
-  if (!g_ptr_array_find (self->accounts, account, &position))
-    {
-      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND,
-                   _("No account %s"), tern_account_get_address (account));
-      return FALSE;
-    }
 
   /* The keyring first: an account row left behind without its password is
    * visible and can be removed again; a password left behind is not. */
@@ -424,10 +414,118 @@ tern_account_manager_remove (TernAccountManager  *self,
       !tern_store_write (self->store, remove_account_rows, &data, error))
     return FALSE;
   unlink_body_files (self->store, data.paths);
+  return TRUE;
+}
 
+static gboolean
+check_listed (TernAccountManager  *self,
+              TernAccount         *account,
+              GError             **error)
+{
+  if (g_ptr_array_find (self->accounts, account, NULL))
+    return TRUE;
+  g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND,
+               _("No account %s"), tern_account_get_address (account));
+  return FALSE;
+}
+
+static void
+unlist (TernAccountManager *self,
+        TernAccount        *account)
+{
+  guint position;
+
+  if (!g_ptr_array_find (self->accounts, account, &position))
+    return;
   g_ptr_array_remove_index (self->accounts, position);
   g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
+}
+
+gboolean
+tern_account_manager_remove (TernAccountManager  *self,
+                             TernAccount         *account,
+                             GCancellable        *cancellable,
+                             GError             **error)
+{
+  g_return_val_if_fail (TERN_IS_ACCOUNT_MANAGER (self), FALSE);
+  g_return_val_if_fail (TERN_IS_ACCOUNT (account), FALSE);
+
+  if (!check_listed (self, account, error) ||
+      !remove_stored (self, account, cancellable, error))
+    return FALSE;
+  unlist (self, account);
   return TRUE;
+}
+
+static void
+remove_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (remove_stored (source_object, task_data, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/* Back in the caller's context: the list changes there, as models must. */
+static void
+removed_cb (GObject      *source_object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  unlist (TERN_ACCOUNT_MANAGER (source_object), g_task_get_task_data (task));
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+tern_account_manager_remove_async (TernAccountManager  *self,
+                                   TernAccount         *account,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GTask) worker = NULL;
+  GError *error = NULL;
+
+  g_return_if_fail (TERN_IS_ACCOUNT_MANAGER (self));
+  g_return_if_fail (TERN_IS_ACCOUNT (account));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tern_account_manager_remove_async);
+  g_task_set_task_data (task, g_object_ref (account), g_object_unref);
+  if (!check_listed (self, account, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  worker = g_task_new (self, cancellable, removed_cb, g_object_ref (task));
+  g_task_set_task_data (worker, g_object_ref (account), g_object_unref);
+  g_task_run_in_thread (worker, remove_thread);
+}
+
+gboolean
+tern_account_manager_remove_finish (TernAccountManager  *self,
+                                    GAsyncResult        *result,
+                                    GError             **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tern_account_manager_remove_async,
+                        FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 gboolean

@@ -30,6 +30,17 @@ gboolean            tern_account_manager_remove       (TernAccountManager  *self
                                                        TernAccount         *account,
                                                        GCancellable        *cancellable,
                                                        GError             **error);
+/* The same, the keyring and disk work in a worker thread: for the UI.
+ * The account leaves the list in the caller's main context, once its
+ * mail, outbox and password are gone. */
+void                tern_account_manager_remove_async (TernAccountManager  *self,
+                                                       TernAccount         *account,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+gboolean            tern_account_manager_remove_finish (TernAccountManager  *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
 /* Saves @account's new display name, address and servers (a copy of
  * @edited's, which is never stored itself) and gives them to @account.
  * @edited is validated first. */

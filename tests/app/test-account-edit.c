@@ -130,6 +130,72 @@ test_password (Fixture       *fixture,
 }
 
 static void
+removed_cb (GObject      *source_object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static gboolean
+is_set (gpointer data)
+{
+  return *(gpointer *) data != NULL;
+}
+
+static void
+remove_async (TernAccountManager *accounts,
+              TernAccount        *account,
+              GError            **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  tern_account_manager_remove_async (accounts, account, NULL, removed_cb, &result);
+  tern_test_wait_until (is_set, &result, "the removal");
+  tern_account_manager_remove_finish (accounts, result, error);
+}
+
+/* Removing from the UI: the work in a thread, the list changed back in
+ * the main context, once the password is gone. */
+static void
+test_remove_async (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernContext) context = tern_context_new (fixture->profile, &error);
+  TernAccountManager *accounts = tern_context_get_accounts (context);
+  g_autoptr(TernAccount) account = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autofree char *stored = NULL;
+
+  g_assert_no_error (error);
+  account = g_object_ref (add_account (context, "vera@example.org", "vera-password"));
+
+  tern_account_manager_remove_async (accounts, account, NULL, removed_cb, &result);
+  /* Nothing changes before the main context runs. */
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (accounts)), ==, 1);
+  tern_test_wait_until (is_set, &result, "the removal");
+  g_assert_true (tern_account_manager_remove_finish (accounts, result, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (accounts)), ==, 0);
+  stored = tern_secrets_lookup (tern_account_get_uuid (account), TERN_SECRET_ROLE_INCOMING, NULL,
+                                &error);
+  g_assert_no_error (error);
+  g_assert_null (stored);
+  g_clear_object (&context);
+
+  /* For good: not back in a new session, and not removable twice. */
+  context = tern_context_new (fixture->profile, &error);
+  g_assert_no_error (error);
+  accounts = tern_context_get_accounts (context);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (accounts)), ==, 0);
+  remove_async (accounts, account, &error);
+  g_assert_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND);
+}
+
+static void
 test_options (Fixture       *fixture,
               gconstpointer  data)
 {
@@ -341,6 +407,8 @@ main (int    argc,
               tern_test_profile_teardown);
   g_test_add ("/tern/account-edit/update", Fixture, NULL, tern_test_profile_setup, test_update,
               tern_test_profile_teardown);
+  g_test_add ("/tern/account-edit/remove-async", Fixture, NULL, tern_test_profile_setup,
+              test_remove_async, tern_test_profile_teardown);
   g_test_add ("/tern/account-edit/options", Fixture, NULL, tern_test_profile_setup, test_options,
               tern_test_profile_teardown);
   g_test_add_func ("/tern/account-edit/signature", test_signature);

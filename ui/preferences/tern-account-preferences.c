@@ -251,22 +251,36 @@ change_password_activated (GtkWidget  *widget,
 /* Removing */
 
 static void
-remove_response_cb (AdwMessageDialog       *dialog,
-                    const char             *response,
-                    TernAccountPreferences *self)
+removed_cb (GObject      *source_object,
+            GAsyncResult *result,
+            gpointer      user_data)
 {
+  g_autoptr(TernAccountPreferences) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!g_str_equal (response, "remove"))
-    return;
-  if (!tern_account_manager_remove (tern_context_get_accounts (self->context), self->account, NULL,
-                                    &error))
+  gtk_widget_set_sensitive (GTK_WIDGET (self), TRUE);
+  if (!tern_account_manager_remove_finish (TERN_ACCOUNT_MANAGER (source_object), result, &error))
     {
       set_status (self, error->message, TRUE);
       return;
     }
   set_status (self, _("The account was removed."), FALSE);
   close_page (self);
+}
+
+static void
+remove_response_cb (AdwMessageDialog       *dialog,
+                    const char             *response,
+                    TernAccountPreferences *self)
+{
+  if (!g_str_equal (response, "remove"))
+    return;
+  /* Deleting a large cache takes a while: not on the UI's thread, and
+   * nothing to edit on the page meanwhile. */
+  gtk_widget_set_sensitive (GTK_WIDGET (self), FALSE);
+  set_status (self, _("Removing the account…"), FALSE);
+  tern_account_manager_remove_async (tern_context_get_accounts (self->context), self->account,
+                                     NULL, removed_cb, g_object_ref (self));
 }
 
 static void
