@@ -39,15 +39,18 @@ signature_block (const char *signature)
   return g_strconcat (SEPARATOR, text, "\n", NULL);
 }
 
-/* Where @block starts on a line of its own in @body, or NULL. */
+/* Where @block starts on a line of its own in @body, or NULL.  It ends
+ * the body or a blank line follows it: "-- \nAnna\n" is not the start of
+ * "-- \nAnna\nTern Ltd\n". */
 static const char *
 find_block (const char *body,
             const char *block)
 {
+  gsize len = strlen (block);
   const char *found = NULL;
 
   for (const char *p = strstr (body, block); p != NULL; p = strstr (p + 1, block))
-    if (p == body || p[-1] == '\n')
+    if ((p == body || p[-1] == '\n') && (p[len] == '\0' || p[len] == '\n'))
       found = p; /* the last one: a quoted signature comes earlier */
   return found;
 }

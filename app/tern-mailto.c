@@ -230,7 +230,15 @@ tern_mailto_apply (TernComposer  *composer,
   if (values[FIELD_SUBJECT]->len > 0)
     tern_composer_set_subject (composer, values[FIELD_SUBJECT]->str);
   if (values[FIELD_BODY]->len > 0)
-    tern_composer_set_body (composer, values[FIELD_BODY]->str);
+    {
+      /* The link's text replaces the body, and the sender's signature
+       * still ends it, as in a message written by hand. */
+      g_autofree char *signature = g_strdup (tern_composer_get_signature (composer));
+
+      tern_composer_set_signature (composer, NULL);
+      tern_composer_set_body (composer, values[FIELD_BODY]->str);
+      tern_composer_set_signature (composer, signature);
+    }
   if (values[FIELD_IN_REPLY_TO]->len > 0)
     {
       g_autofree char *id = message_id_of (values[FIELD_IN_REPLY_TO]->str);

@@ -108,6 +108,21 @@ test_empty (void)
   g_assert_cmpstr (tern_composer_get_to (composer), ==, "bob@tern.test");
 }
 
+/* The link's text is the body; the signature the composer had for the
+ * sender stays at its end, once, and can still be changed. */
+static void
+test_signature_kept (void)
+{
+  g_autoptr(TernComposer) composer = tern_composer_new ();
+
+  tern_composer_set_signature (composer, "Anna\nTern Ltd");
+  g_assert_true (tern_mailto_apply (composer, "mailto:bob@tern.test?body=Hello%0Athere", NULL));
+  g_assert_cmpstr (tern_composer_get_body (composer), ==, "Hello\nthere\n\n-- \nAnna\nTern Ltd\n");
+  g_assert_cmpstr (tern_composer_get_signature (composer), ==, "Anna\nTern Ltd");
+  tern_composer_set_signature (composer, "Anna");
+  g_assert_cmpstr (tern_composer_get_body (composer), ==, "Hello\nthere\n\n-- \nAnna\n");
+}
+
 /* attach= and attachment= name files on the user's disk: a web page must
  * not get Tern to send them anywhere.  The files exist here, so a reader
  * would find them. */
@@ -240,6 +255,7 @@ main (int    argc,
   g_test_add_func ("/tern/mailto/fields", test_fields);
   g_test_add_func ("/tern/mailto/utf8", test_utf8);
   g_test_add_func ("/tern/mailto/empty", test_empty);
+  g_test_add_func ("/tern/mailto/signature-kept", test_signature_kept);
   g_test_add_func ("/tern/mailto/attachments-ignored", test_attachments_ignored);
   g_test_add_func ("/tern/mailto/header-injection", test_header_injection);
   g_test_add_func ("/tern/mailto/hostile-encoding", test_hostile_encoding);
