@@ -798,8 +798,10 @@ prepare_add_messages (sqlite3      *db,
     "DELETE FROM threads WHERE id = ?1 AND message_count = 0", error);
   if (data->drop_thread == NULL)
     return FALSE;
+  /* scope: the folder's and account's tokens (migration 007). */
   data->fts = tern_store_prepare (db,
-    "INSERT INTO messages_fts (rowid, subject, sender, recipients) VALUES (?1, ?2, ?3, ?4)",
+    "INSERT INTO messages_fts (rowid, subject, sender, recipients, scope) VALUES (?1, ?2, ?3, ?4,"
+    " char (57344) || 'f' || ?5 || ' ' || char (57344) || 'a' || ?6)",
     error);
   if (data->fts == NULL)
     return FALSE;
@@ -951,6 +953,8 @@ add_fts_row (AddMessages    *data,
   tern_store_bind_text (data->fts, 2, d->subject);
   tern_store_bind_text (data->fts, 3, sender);
   tern_store_bind_text (data->fts, 4, recipients);
+  sqlite3_bind_int64 (data->fts, 5, data->folder_id);
+  sqlite3_bind_int64 (data->fts, 6, data->account_id);
   return tern_store_step_done (data->fts, error);
 }
 

@@ -1,7 +1,8 @@
 /* tern-search-index.c: what the full-text index holds.
  *
- * The index (messages_fts, migration 005) gets subject, sender and
- * recipients from the mail store as messages are stored; the text of the
+ * The index (messages_fts, migrations 005 and 007) gets subject, sender,
+ * recipients and scope (the tokens of the message's folder and account)
+ * from the mail store as messages are stored; the text of the
  * bodies comes later, when syncs have cached them: tern_search_index_bodies()
  * extracts it (TernMessageContent: the text/plain part, or the words of
  * the HTML one) and remembers what it did in search_bodies.  The tern_fold tokenizer
@@ -298,11 +299,12 @@ index_batch_cb (sqlite3  *db,
   stmts.update = tern_store_prepare (db, "UPDATE messages_fts SET body = ?2 WHERE rowid = ?1",
                                      error);
   stmts.insert = tern_store_prepare (db,
-                               "INSERT INTO messages_fts (rowid, subject, sender, recipients, body)"
-                               " SELECT id, subject,"
-                               " trim (coalesce (from_name, '') || ' ' || coalesce (from_address, '')),"
-                               " trim (coalesce (to_list, '') || ' ' || coalesce (cc_list, '')), ?2"
-                               " FROM messages WHERE id = ?1",
+                               "INSERT INTO messages_fts (rowid, subject, sender, recipients, body,"
+                               " scope) SELECT m.id, m.subject,"
+                               " trim (coalesce (m.from_name, '') || ' ' || coalesce (m.from_address, '')),"
+                               " trim (coalesce (m.to_list, '') || ' ' || coalesce (m.cc_list, '')), ?2,"
+                               " char (57344) || 'f' || f.id || ' ' || char (57344) || 'a' || f.account_id"
+                               " FROM messages m JOIN folders f ON f.id = m.folder_id WHERE m.id = ?1",
                                error);
   /* By SELECT: the message may have gone since its body was listed. */
   stmts.mark = tern_store_prepare (db,

@@ -340,6 +340,160 @@ test_scopes (Fixture       *fixture,
   g_assert_cmpuint (count_in (fixture, "is:unread", FALSE, TERN_SEARCH_SCOPE_ACCOUNT, 7), ==, 3);
 }
 
+static gboolean
+exec_cb (sqlite3  *db,
+         gpointer  user_data,
+         GError  **error)
+{
+  return tern_store_exec (db, user_data, error);
+}
+
+/* The index's scope tokens (migration 007) are not words: nothing the
+ * user types finds every message of a folder or account; a message moved
+ * to another folder is found there, and no longer where it was. */
+static void
+test_scope_tokens (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autofree char *folder_token = g_strdup_printf ("\xee\x80\x80" "f%" G_GINT64_FORMAT,
+                                                   fixture->inbox_id);
+  g_autofree char *folder_word = g_strdup_printf ("f%" G_GINT64_FORMAT, fixture->inbox_id);
+  g_autofree char *move = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernMailMessage) report = NULL;
+
+  g_assert_cmpuint (count (fixture, folder_token), ==, 0);
+  g_assert_cmpuint (count (fixture, folder_word), ==, 0);
+  g_assert_cmpuint (count (fixture, "a7"), ==, 0);
+  g_assert_cmpuint (count_in (fixture, folder_token, TRUE, TERN_SEARCH_SCOPE_FOLDER, fixture->inbox_id),
+                    ==, 0);
+  /* As typed: "f" and "a" as prefixes find their words only. */
+  g_assert_cmpuint (count_in (fixture, "f", TRUE, TERN_SEARCH_SCOPE_FOLDER, fixture->inbox_id), ==, 0);
+  g_assert_cmpuint (count_in (fixture, "a", TRUE, TERN_SEARCH_SCOPE_ACCOUNT, 7), ==, 4);
+  assert_invalid (fixture, "\xee\x80\x80", "nothing to search");
+
+  report = tern_mail_store_find_message (fixture->store, fixture->inbox_id, 2, &error);
+  g_assert_no_error (error);
+  move = g_strdup_printf ("UPDATE messages SET folder_id = %" G_GINT64_FORMAT
+                          " WHERE id = %" G_GINT64_FORMAT, fixture->second_id, report->id);
+  g_assert_true (tern_store_write (fixture->store, exec_cb, move, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_in (fixture, "quarterly", FALSE, TERN_SEARCH_SCOPE_FOLDER, fixture->inbox_id),
+                    ==, 0);
+  g_assert_cmpuint (count_in (fixture, "quarterly", FALSE, TERN_SEARCH_SCOPE_FOLDER, fixture->second_id),
+                    ==, 2);
+  g_assert_cmpuint (count_in (fixture, "quarterly", FALSE, TERN_SEARCH_SCOPE_ACCOUNT, 7), ==, 0);
+  g_assert_cmpuint (count_in (fixture, "quarterly", FALSE, TERN_SEARCH_SCOPE_ACCOUNT, 8), ==, 2);
+  g_assert_cmpuint (count_in (fixture, "quarterly is:starred", FALSE, TERN_SEARCH_SCOPE_ACCOUNT, 8),
+                    ==, 1);
+}
+
+/* A profile from before migration 007 (schema 6): its index is written
+ * again with the scope of each message, and searches by folder and
+ * account find what they found before. */
+
+static void
+exec_resource (sqlite3    *db,
+               const char *name)
+{
+  g_autofree char *path = g_build_path ("/", "/org/ternmail/Tern/sql", name, NULL);
+  g_autoptr(GBytes) sql = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sql = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sqlite3_exec (db, g_bytes_get_data (sql, NULL), NULL, NULL, NULL), ==,
+                   SQLITE_OK);
+}
+
+static gint64
+query_int (TernStore  *store,
+           const char *sql)
+{
+  g_autoptr(GError) error = NULL;
+  sqlite3 *db = tern_store_get_main_reader (store, &error);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  return sqlite3_column_int64 (stmt, 0);
+}
+
+static void
+test_migration (void)
+{
+  static const char * const before[] = {
+    "001-initial.sql", "002-sync.sql", "003-pop3-seen.sql", "004-outbox.sql",
+    "005-message-list.sql", "006-search.sql",
+  };
+  g_autofree char *dir = tern_test_make_tmpdir ("tern-search-migration-XXXXXX");
+  g_autofree char *path = g_build_filename (dir, "tern.db", NULL);
+  g_autoptr(TernStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  sqlite3 *db = NULL;
+  struct { const char *text; TernSearchScope scope; gint64 id; guint n; } searches[] = {
+    { "report", TERN_SEARCH_SCOPE_FOLDER, 1, 2 },
+    { "report", TERN_SEARCH_SCOPE_FOLDER, 2, 1 },
+    { "report", TERN_SEARCH_SCOPE_FOLDER, 3, 1 },
+    { "report", TERN_SEARCH_SCOPE_ACCOUNT, 1, 3 },
+    { "report", TERN_SEARCH_SCOPE_ACCOUNT, 2, 1 },
+    { "report", TERN_SEARCH_SCOPE_EVERYWHERE, 0, 4 },
+    { "pineapple", TERN_SEARCH_SCOPE_FOLDER, 1, 1 },
+    { "pineapple", TERN_SEARCH_SCOPE_FOLDER, 2, 0 },
+    { "from:bob", TERN_SEARCH_SCOPE_FOLDER, 1, 1 },
+    { "report is:unread", TERN_SEARCH_SCOPE_ACCOUNT, 1, 2 },
+  };
+
+  /* Registers the migrations' resources. */
+  g_assert_cmpint (tern_store_get_latest_version (), >=, 7);
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_true (tern_search_register_tokenizer (db, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (before); i++)
+    exec_resource (db, before[i]);
+  g_assert_cmpint (sqlite3_exec (db,
+    "PRAGMA user_version = 6;"
+    "INSERT INTO accounts (id, uuid, display_name, address, incoming_protocol, incoming_host,"
+    " incoming_port, incoming_security, incoming_username, created)"
+    " VALUES (1, 'u1', 'A', 'a@example.org', 'imap', 'h', 993, 'tls', 'a', 0),"
+    " (2, 'u2', 'B', 'b@example.org', 'imap', 'h', 993, 'tls', 'b', 0);"
+    "INSERT INTO folders (id, account_id, name) VALUES (1, 1, 'INBOX'), (2, 1, 'Archive'),"
+    " (3, 2, 'INBOX');"
+    "INSERT INTO messages (id, folder_id, uid, flags, date, subject, from_name)"
+    " VALUES (1, 1, 1, 0, 100, 'Report one', 'Bob'), (2, 1, 2, 1, 200, 'Report two', 'Carol'),"
+    " (3, 2, 1, 0, 300, 'Report three', 'Dan'), (4, 3, 1, 0, 400, 'Report four', 'Eve'),"
+    " (5, 1, 3, 0, 500, 'Lunch', 'Dan');"
+    "INSERT INTO messages_fts (rowid, subject, sender, recipients, body)"
+    " SELECT id, subject, from_name, '', CASE id WHEN 5 THEN 'pineapple' END FROM messages;"
+    /* A row whose message is gone does not come along. */
+    "INSERT INTO messages_fts (rowid, subject, sender, recipients) VALUES (99, 'Report gone', '', '');",
+    NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  store = tern_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tern_store_get_schema_version (store), ==, tern_store_get_latest_version ());
+  g_assert_cmpint (query_int (store, "SELECT count (*) FROM messages_fts"), ==, 5);
+  g_assert_cmpint (query_int (store, "SELECT count (*) FROM sqlite_master"
+                                     " WHERE name LIKE 'messages_fts_old%'"), ==, 0);
+  g_assert_cmpint (query_int (store, "SELECT count (*) FROM sqlite_master WHERE type = 'trigger'"
+                                     " AND name IN ('messages_fts_delete', 'messages_fts_move')"), ==, 2);
+  for (guint i = 0; i < G_N_ELEMENTS (searches); i++)
+    {
+      g_autoptr(TernMessageList) list = tern_search_run (store, searches[i].text, FALSE,
+                                                         searches[i].scope, searches[i].id, &error);
+
+      g_assert_no_error (error);
+      g_test_message ("%s in scope %d %" G_GINT64_FORMAT, searches[i].text, searches[i].scope,
+                      searches[i].id);
+      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, searches[i].n);
+      g_assert_finalize_object (g_steal_pointer (&list));
+    }
+  g_assert_finalize_object (g_steal_pointer (&store));
+  tern_test_remove_tree (dir);
+}
+
 static void
 test_bodies (Fixture       *fixture,
              gconstpointer  data)
@@ -464,10 +618,10 @@ test_refresh (Fixture       *fixture,
     }
 }
 
-/* The plans SQLite makes for a search's count: from the full-text matches,
- * each looked up by id in the narrow index, never a scan of the messages
- * nor a set of all the matches built first; for every operator and
- * scope. */
+/* The plans SQLite makes for a search's count: from the full-text matches
+ * alone (their scope is in the index), each looked up by id only for
+ * filters, never a scan of the messages nor a set of all the matches built
+ * first; for every operator and scope. */
 static char *
 count_plan (TernMessageList *list)
 {
@@ -512,14 +666,15 @@ test_plans (Fixture       *fixture,
         plan = count_plan (list);
         g_test_message ("%s (scope %d):\n%s", queries[q], scopes[s].scope, plan);
         g_assert_true (g_str_has_prefix (plan, "SCAN messages_fts VIRTUAL TABLE"));
-        /* By id: in the narrow index when only the folder matters. */
+        /* Only the full-text index when only the scope matters (it is in
+         * the index); each match by id for filters. */
         if (!filters)
-          g_assert_nonnull (strstr (plan, "SEARCH m USING COVERING INDEX messages_id_folder (id=?"));
+          g_assert_cmpstr (strstr (plan, "\n"), ==, "\n");
         else
           g_assert_nonnull (strstr (plan, "SEARCH m USING INTEGER PRIMARY KEY (rowid=?)"));
-        /* The full-text matches are the only scan, read once (an
-         * account's folders may be listed: a few rows). */
+        /* The full-text matches are the only scan, read once. */
         g_assert_null (strstr (strstr (plan, "\n"), "SCAN "));
+        g_assert_null (strstr (plan, "folders"));
         g_assert_null (strstr (strstr (plan, "\n"), "messages_fts"));
         g_assert_null (strstr (plan, "TEMP B-TREE"));
         g_assert_finalize_object (g_steal_pointer (&list));
@@ -855,12 +1010,14 @@ main (int    argc,
   ADD ("injection", test_injection);
   ADD ("russian", test_russian);
   ADD ("scopes", test_scopes);
+  ADD ("scope-tokens", test_scope_tokens);
   ADD ("bodies", test_bodies);
   ADD ("refresh", test_refresh);
   ADD ("equals-scan", test_equals_scan);
   ADD ("plans", test_plans);
   ADD ("cli", test_cli);
 #undef ADD
+  g_test_add_func ("/tern/search/migration", test_migration);
 
   return g_test_run ();
 }
