@@ -503,25 +503,31 @@ build_sql (TernSearchQuery *query,
       append_bound (sql, account, g_variant_new_int64 (scope_id), bindings);
     }
   /* BY_INDEX keeps SQLite off the matches, so that it walks a sort index
-   * (even when statistics would suggest otherwise). */
-  if (query->match->len > 0 && plan == JOINED && scope != TERN_SEARCH_SCOPE_EVERYWHERE)
+   * (even when statistics would suggest otherwise).  JOINED and
+   * BY_MATCHES read only the matches in scope: the expression gets the
+   * scope's token, ... AND "<U+E000>f9" for folder 9 (a: an account),
+   * from the same ?1.  BY_INDEX tests a set of the matches, which is
+   * built faster from the words alone. */
+  if (query->match->len > 0)
     {
-      g_ptr_array_add (bindings, g_variant_ref_sink (g_variant_new_string (query->match->str)));
-      append_condition (sql, "");
-      /* ... AND "<U+E000>f9": the token of folder 9 (a: an account). */
-      g_string_append_printf (sql, "messages_fts MATCH (?%u || ' AND \"' || char (57344) || '%c'"
-                              " || ?1 || '\"')", bindings->len,
-                              scope == TERN_SEARCH_SCOPE_FOLDER ? 'f' : 'a');
-    }
-  else if (query->match->len > 0 && plan == JOINED)
-    append_bound (sql, "messages_fts MATCH ?", g_variant_new_string (query->match->str), bindings);
-  else if (query->match->len > 0)
-    {
-      g_autofree char *match =
-        g_strdup_printf ("%sm.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)",
-                         plan == BY_MATCHES ? "" : "+");
+      g_autofree char *match = NULL;
 
-      append_bound (sql, match, g_variant_new_string (query->match->str), bindings);
+      g_ptr_array_add (bindings, g_variant_ref_sink (g_variant_new_string (query->match->str)));
+      if (plan != BY_INDEX && scope != TERN_SEARCH_SCOPE_EVERYWHERE)
+        match = g_strdup_printf ("messages_fts MATCH (?%u || ' AND \"' || char (57344) || '%c'"
+                                 " || ?1 || '\"')", bindings->len,
+                                 scope == TERN_SEARCH_SCOPE_FOLDER ? 'f' : 'a');
+      else
+        match = g_strdup_printf ("messages_fts MATCH ?%u", bindings->len);
+      if (plan == JOINED)
+        append_condition (sql, match);
+      else
+        {
+          g_autofree char *in = g_strdup_printf ("%sm.id IN (SELECT rowid FROM messages_fts WHERE %s)",
+                                                 plan == BY_MATCHES ? "" : "+", match);
+
+          append_condition (sql, in);
+        }
     }
   for (guint i = 0; i < query->filters->len; i++)
     {
