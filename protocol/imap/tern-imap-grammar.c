@@ -238,8 +238,28 @@ static gboolean
 read_quoted (Cursor *c,
              Str    *out)
 {
-  GString *s = g_string_new (NULL);
+  GString *s;
+  gsize start = c->pos + 1, end;
 
+  /* Most quoted strings have no escapes: copied in one piece. */
+  for (end = start; end < c->len; end++)
+    {
+      guint8 ch = c->d[end];
+
+      if (ch == '"' || ch == '\\' || ch == '\r' || ch == '\n')
+        break;
+    }
+  if (end < c->len && c->d[end] == '"')
+    {
+      out->len = end - start;
+      out->data = g_malloc (out->len + 1);
+      memcpy (out->data, c->d + start, out->len);
+      out->data[out->len] = '\0';
+      c->pos = end + 1;
+      return TRUE;
+    }
+
+  s = g_string_new (NULL);
   c->pos++; /* the opening quote */
   for (;;)
     {
@@ -384,7 +404,12 @@ read_ntext (Cursor  *c,
 
   if (!read_nstring (c, &s))
     return FALSE;
-  *out = s.data != NULL ? to_utf8 (s.data, s.len) : NULL;
+  /* Valid UTF-8 without NULs (g_utf8_validate_len() refuses them) is
+   * kept as read. */
+  if (s.data != NULL && g_utf8_validate_len (s.data, s.len, NULL))
+    *out = g_steal_pointer (&s.data);
+  else
+    *out = s.data != NULL ? to_utf8 (s.data, s.len) : NULL;
   str_clear (&s);
   return TRUE;
 }

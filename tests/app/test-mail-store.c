@@ -8,6 +8,7 @@
 #include "tern-context.h"
 #include "tern-folder-roles.h"
 #include "tern-mail-store.h"
+#include "tern-mail-store-private.h"
 #include "tern-test-util.h"
 
 typedef struct
@@ -525,6 +526,101 @@ test_roles (void)
                      cases[i].role);
 }
 
+static void
+add_address (GPtrArray  *list,
+             const char *name,
+             const char *mailbox,
+             const char *host)
+{
+  TernImapAddress *address = g_new0 (TernImapAddress, 1);
+
+  address->name = g_strdup (name);
+  address->mailbox = g_strdup (mailbox);
+  address->host = g_strdup (host);
+  g_ptr_array_add (list, address);
+}
+
+/* Address lists, formatted by Tern when they are plain and by GMime (and
+ * remembered) otherwise, read as GMime writes them; lists that differ in
+ * any field, or only in how the fields split, must not be taken for one
+ * another, the first time or the next. */
+static void
+test_address_lists (void)
+{
+  static const struct
+  {
+    const char *fields[9]; /* up to three addresses: name, mailbox, host */
+    const char *expected;
+  } cases[] = {
+    { { "Bob", "bob", "tern.test" }, "Bob <bob@tern.test>" },
+    { { "Bob", "bob", "tern.org" }, "Bob <bob@tern.org>" },
+    { { NULL, "bob", "tern.test" }, "bob@tern.test" },
+    { { "", "bob", "tern.test" }, "bob@tern.test" },
+    { { "Doe, John", "john", "tern.test" }, "\"Doe, John\" <john@tern.test>" },
+    { { "J. R. Doe", "jr", "tern.test" }, "\"J. R. Doe\" <jr@tern.test>" },
+    { { "x@y", "x", "tern.test" }, "\"x@y\" <x@tern.test>" },
+    { { "Bob  Two", "b", "xn--e1afmkfd.xn--p1ai" }, "Bob  Two <b@xn--e1afmkfd.xn--p1ai>" },
+    { { "Bob", "bob", "tern.test", "J. R. Doe", "jr", "tern.test" },
+      "Bob <bob@tern.test>, \"J. R. Doe\" <jr@tern.test>" },
+    { { "=?utf-8?b?0JHQvtCx?=", "bob", "tern.test" }, "Боб <bob@tern.test>" },
+    { { "Bob", "bob", "tern.test", "Eve", "eve", "tern.test" },
+      "Bob <bob@tern.test>, Eve <eve@tern.test>" },
+    { { "Bob", "bob", "tern.testEve", NULL, "eve", "tern.test" },
+      "Bob <bob@tern.testEve>, eve@tern.test" },
+    /* A group: its start and end (no host) are left out. */
+    { { NULL, "team", NULL, "Bob", "bob", "tern.test", NULL, NULL, NULL },
+      "Bob <bob@tern.test>" },
+  };
+
+  for (guint pass = 0; pass < 2; pass++)
+    for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        g_autoptr(TernImapMessage) message = make_message (1, "s", NULL, NULL, NULL, 0);
+        TernMailNewMessage *d;
+
+        g_ptr_array_set_size (message->envelope->to, 0);
+        for (gsize j = 0; j < 9 && (cases[i].fields[j] != NULL || cases[i].fields[j + 1] != NULL ||
+                                    cases[i].fields[j + 2] != NULL); j += 3)
+          add_address (message->envelope->to, cases[i].fields[j], cases[i].fields[j + 1],
+                       cases[i].fields[j + 2]);
+        d = tern_mail_new_message_from_imap (message);
+        g_assert_cmpstr (d->to_list, ==, cases[i].expected);
+        tern_mail_new_message_free (d);
+      }
+}
+
+/* The HEADER.FIELDS block: names in any case, folded values unfolded,
+ * a longer name that starts alike not taken, nothing after a NUL. */
+static void
+test_header_fields (void)
+{
+  static const char block[] =
+    "References-Old: <z@tern.test>\r\n"
+    "references: <a@tern.test>\r\n <b@tern.test>\r\n\t<c@tern.test>  \r\n"
+    "LIST-ID: Dev list\r\n  <dev.tern.test>\r\n"
+    "In-Reply-To: <c@tern.test>\r\n"
+    "\r\n";
+  g_autoptr(TernImapMessage) message = make_message (1, "s", NULL, NULL, NULL, 0);
+  TernMailNewMessage *d;
+
+  message->present |= TERN_IMAP_FETCH_HEADERS;
+  message->headers = g_bytes_new (block, sizeof block - 1);
+  d = tern_mail_new_message_from_imap (message);
+  g_assert_cmpstr (d->references, ==, "a@tern.test b@tern.test c@tern.test");
+  g_assert_cmpuint (d->reference_ids->len, ==, 3);
+  g_assert_cmpstr (d->list_id, ==, "Dev list  <dev.tern.test>");
+  g_assert_cmpstr (d->in_reply_to, ==, "c@tern.test");
+  tern_mail_new_message_free (d);
+
+  g_clear_pointer (&message->headers, g_bytes_unref);
+  message->headers = g_bytes_new ("List-Id: <l.tern.test>\r\n\0In-Reply-To: <x@tern.test>\r\n", 53);
+  d = tern_mail_new_message_from_imap (message);
+  g_assert_cmpstr (d->list_id, ==, "<l.tern.test>");
+  g_assert_null (d->in_reply_to);
+  g_assert_null (d->references);
+  tern_mail_new_message_free (d);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -532,6 +628,8 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/tern/mail-store/roles", test_roles);
+  g_test_add_func ("/tern/mail-store/address-lists", test_address_lists);
+  g_test_add_func ("/tern/mail-store/header-fields", test_header_fields);
 #define ADD(path, func) \
   g_test_add ("/tern/mail-store/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("add-and-list", test_add_and_list);

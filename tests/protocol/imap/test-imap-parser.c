@@ -720,6 +720,38 @@ test_utf8 (void)
   g_assert_true (g_utf8_validate (r->message->envelope->subject, -1, NULL));
 }
 
+/* ENVELOPE strings are kept as read when they are valid UTF-8 without
+ * escapes, and repaired otherwise: escapes, invalid bytes, NULs. */
+static void
+test_envelope_strings (void)
+{
+  static const char text[] =
+    "* 1 FETCH (ENVELOPE (\"Mon, 1 Jan 2024\" \"plain \xd0\x9f\xd1\x80\xd0\xb8\" "
+    "((\"a \\\"b\\\" \\\\ c\" NIL \"bad\xff\" \"x\\y\")) NIL NIL "
+    "(({3}\r\nn\0m NIL \"\" \"h\")) NIL NIL \"\" {4}\r\n<\0>\xff))\r\n";
+  g_autoptr(TernImapParser) parser = tern_imap_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) responses = parse_all (parser, text, sizeof text - 1, 7, &error);
+  TernImapEnvelope *e;
+  TernImapAddress *a;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (responses->len, ==, 1);
+  e = ((TernImapResponse *) g_ptr_array_index (responses, 0))->message->envelope;
+  g_assert_cmpstr (e->date, ==, "Mon, 1 Jan 2024");
+  g_assert_cmpstr (e->subject, ==, "plain При");
+  a = g_ptr_array_index (e->from, 0);
+  g_assert_cmpstr (a->name, ==, "a \"b\" \\ c");
+  g_assert_cmpstr (a->mailbox, ==, "bad\xef\xbf\xbd");
+  g_assert_cmpstr (a->host, ==, "xy");
+  a = g_ptr_array_index (e->to, 0);
+  g_assert_cmpstr (a->name, ==, "n\xef\xbf\xbdm");
+  g_assert_cmpstr (a->mailbox, ==, "");
+  g_assert_cmpstr (a->host, ==, "h");
+  g_assert_cmpstr (e->in_reply_to, ==, "");
+  g_assert_cmpstr (e->message_id, ==, "<\xef\xbf\xbd>\xef\xbf\xbd");
+}
+
 /* Byte at a time */
 
 static void
@@ -1148,6 +1180,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/tern/imap/set/parse", test_set_parse);
+  g_test_add_func ("/tern/imap/parser/envelope-strings", test_envelope_strings);
   g_test_add_func ("/tern/imap/set/merge", test_set_merge);
   g_test_add_func ("/tern/imap/utf7/examples", test_utf7);
   g_test_add_func ("/tern/imap/utf7/random", test_utf7_random);
