@@ -112,6 +112,19 @@ tern_mail_flag_update_free (TernMailFlagUpdate *update)
 
 /* Folders */
 
+/* Text that outlives the statement's use of it (the batch's decoded
+ * messages outlive its statements): bound without SQLite's copy. */
+static void
+bind_static_text (sqlite3_stmt *stmt,
+                  int           index,
+                  const char   *text)
+{
+  if (text == NULL)
+    sqlite3_bind_null (stmt, index);
+  else
+    sqlite3_bind_text (stmt, index, text, -1, SQLITE_STATIC);
+}
+
 static void
 bind_optional_int (sqlite3_stmt *stmt,
                    int           index,
@@ -829,13 +842,13 @@ add_parts (AddMessages    *data,
 
       sqlite3_reset (data->part);
       sqlite3_bind_int64 (data->part, 1, row_id);
-      tern_store_bind_text (data->part, 2, part->section);
-      tern_store_bind_text (data->part, 3, part->content_type);
-      tern_store_bind_text (data->part, 4, part->charset);
-      tern_store_bind_text (data->part, 5, part->encoding);
-      tern_store_bind_text (data->part, 6, part->disposition);
-      tern_store_bind_text (data->part, 7, part->filename);
-      tern_store_bind_text (data->part, 8, part->content_id);
+      bind_static_text (data->part, 2, part->section);
+      bind_static_text (data->part, 3, part->content_type);
+      bind_static_text (data->part, 4, part->charset);
+      bind_static_text (data->part, 5, part->encoding);
+      bind_static_text (data->part, 6, part->disposition);
+      bind_static_text (data->part, 7, part->filename);
+      bind_static_text (data->part, 8, part->content_id);
       sqlite3_bind_int64 (data->part, 9, (gint64) part->size);
       if (!tern_store_step_done (data->part, error))
         return FALSE;
@@ -853,7 +866,7 @@ lookup_thread (sqlite3_stmt *stmt,
   if (key == NULL)
     return 0;
   sqlite3_reset (stmt);
-  tern_store_bind_text (stmt, 1, key);
+  bind_static_text (stmt, 1, key);
   sqlite3_bind_int64 (stmt, 2, account_id);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     id = sqlite3_column_int64 (stmt, 0);
@@ -902,7 +915,7 @@ thread_for_message (sqlite3        *db,
     return TRUE;
   sqlite3_reset (data->new_thread);
   sqlite3_bind_int64 (data->new_thread, 1, data->account_id);
-  tern_store_bind_text (data->new_thread, 2, d->thread_subject);
+  bind_static_text (data->new_thread, 2, d->thread_subject);
   sqlite3_bind_int64 (data->new_thread, 3, d->date);
   if (!tern_store_step_done (data->new_thread, error))
     return FALSE;
@@ -998,23 +1011,23 @@ add_one_message (sqlite3        *db,
   sqlite3_bind_int64 (stmt, 1, data->folder_id);
   bind_optional_int (stmt, 2, message->uid);
   sqlite3_bind_int64 (stmt, 3, message->flags);
-  tern_store_bind_text (stmt, 4, d->keywords);
+  bind_static_text (stmt, 4, d->keywords);
   bind_optional_int (stmt, 5, (gint64) message->modseq);
   bind_optional_int (stmt, 6, message->internal_date);
   bind_optional_int (stmt, 7, d->date);
   sqlite3_bind_int64 (stmt, 8, (gint64) message->size);
-  tern_store_bind_text (stmt, 9, d->subject);
-  tern_store_bind_text (stmt, 10, d->from_name);
-  tern_store_bind_text (stmt, 11, d->from_address);
-  tern_store_bind_text (stmt, 12, d->to_list);
-  tern_store_bind_text (stmt, 13, d->cc_list);
-  tern_store_bind_text (stmt, 14, d->reply_to);
-  tern_store_bind_text (stmt, 15, d->message_id);
-  tern_store_bind_text (stmt, 16, d->in_reply_to);
-  tern_store_bind_text (stmt, 17, d->references);
-  tern_store_bind_text (stmt, 18, d->list_id);
+  bind_static_text (stmt, 9, d->subject);
+  bind_static_text (stmt, 10, d->from_name);
+  bind_static_text (stmt, 11, d->from_address);
+  bind_static_text (stmt, 12, d->to_list);
+  bind_static_text (stmt, 13, d->cc_list);
+  bind_static_text (stmt, 14, d->reply_to);
+  bind_static_text (stmt, 15, d->message_id);
+  bind_static_text (stmt, 16, d->in_reply_to);
+  bind_static_text (stmt, 17, d->references);
+  bind_static_text (stmt, 18, d->list_id);
   sqlite3_bind_int (stmt, 19, message->has_attachments ? 1 : 0);
-  tern_store_bind_text (stmt, 20, d->pop3_uidl);
+  bind_static_text (stmt, 20, d->pop3_uidl);
   sqlite3_bind_int64 (stmt, 21, thread_id);
   if (!tern_store_step_done (stmt, error))
     return FALSE;
@@ -1032,7 +1045,7 @@ add_one_message (sqlite3        *db,
       sqlite3_bind_int64 (data->update_flags, 1, data->folder_id);
       sqlite3_bind_int64 (data->update_flags, 2, message->uid);
       sqlite3_bind_int64 (data->update_flags, 3, message->flags);
-      tern_store_bind_text (data->update_flags, 4, d->keywords);
+      bind_static_text (data->update_flags, 4, d->keywords);
       bind_optional_int (data->update_flags, 5, (gint64) message->modseq);
       return tern_store_step_done (data->update_flags, error);
     }

@@ -149,14 +149,25 @@ tern_store_dup_text (sqlite3_stmt *stmt,
  * that journal is a temporary file, and a header sync wrote some 40 pages
  * a message to it (4 million pwrite() calls for 100,000 messages, a third
  * of the sync's CPU time).  In memory it is a copy.  A larger page cache
- * keeps what a batch of a thousand rows touches in all the indexes.  Must
- * be set outside a transaction. */
+ * keeps what a batch of a thousand rows touches in all the indexes.
+ *
+ * A batch of a thousand new headers in a profile of 100,000 messages
+ * dirties more pages than the default 1,000-page WAL holds (its indexes
+ * keyed at random: Message-ID, In-Reply-To, sender, subject), so nearly
+ * every commit was followed by a checkpoint copying them into the
+ * database, most of them again after the next batch.  Checkpoints every
+ * 10,000 pages (40 MB of WAL) copy a page once for several batches (the
+ * WAL file goes when the last connection closes).  strace of a
+ * 108,000-message header sync: pwrite 467,000 -> 391,000 calls, pread
+ * 173,000 -> 89,000, fdatasync 422 -> 179.  Must be set outside a
+ * transaction. */
 static gboolean
 set_writer_pragmas (sqlite3  *db,
                     GError  **error)
 {
   return tern_store_exec (db, "PRAGMA temp_store = MEMORY", error) &&
-         tern_store_exec (db, "PRAGMA cache_size = -16384", error);
+         tern_store_exec (db, "PRAGMA cache_size = -16384", error) &&
+         tern_store_exec (db, "PRAGMA wal_autocheckpoint = 10000", error);
 }
 
 static sqlite3 *
