@@ -196,28 +196,38 @@ body_text (GBytes *raw)
   return result;
 }
 
+typedef struct
+{
+  GArray *ids;
+  gint64  after; /* the last id of the batch before */
+} Unindexed;
+
+/* The next bodies not indexed yet, in id order from @after on: from the
+ * start every time, each batch would step over all those indexed before
+ * it, quadratic in a first sync of 100,000 bodies. */
 static gboolean
 unindexed_cb (sqlite3  *db,
               gpointer  user_data,
               GError  **error)
 {
-  GArray *ids = user_data;
+  Unindexed *data = user_data;
   g_autoptr(sqlite3_stmt) stmt = NULL;
   int rc;
 
   stmt = tern_store_prepare (db,
-                             "SELECT b.message_id FROM bodies b WHERE NOT EXISTS"
+                             "SELECT b.message_id FROM bodies b WHERE b.message_id > ?2 AND NOT EXISTS"
                              " (SELECT 1 FROM search_bodies s WHERE s.message_id = b.message_id)"
-                             " LIMIT ?1",
+                             " ORDER BY b.message_id LIMIT ?1",
                              error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int (stmt, 1, INDEX_BATCH);
+  sqlite3_bind_int64 (stmt, 2, data->after);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       gint64 id = sqlite3_column_int64 (stmt, 0);
 
-      g_array_append_val (ids, id);
+      g_array_append_val (data->ids, id);
     }
   if (rc != SQLITE_DONE)
     return tern_store_set_error (db, error);
@@ -328,6 +338,7 @@ tern_search_index_bodies (TernStore     *store,
                           GError       **error)
 {
   guint total = 0;
+  gint64 after = 0;
 
   g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
 
@@ -336,12 +347,15 @@ tern_search_index_bodies (TernStore     *store,
       g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
       g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
       IndexBatch batch = { ids, texts };
+      Unindexed unindexed = { ids, after };
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
-          !tern_store_read (store, unindexed_cb, ids, error))
+          !tern_store_read (store, unindexed_cb, &unindexed, error))
         return FALSE;
       if (ids->len == 0)
         break;
+      /* The next batch starts where this one ends. */
+      after = g_array_index (ids, gint64, ids->len - 1);
       /* Parsed outside the write transaction: it holds the writer. */
       for (guint i = 0; i < ids->len; i++)
         {
