@@ -145,16 +145,13 @@ is_set (gpointer data)
   return *(gpointer *) data != NULL;
 }
 
-static void
-remove_async (TernAccountManager *accounts,
-              TernAccount        *account,
-              GError            **error)
+static gboolean
+wait_removed (TernAccountManager  *accounts,
+              GAsyncResult       **result,
+              GError             **error)
 {
-  g_autoptr(GAsyncResult) result = NULL;
-
-  tern_account_manager_remove_async (accounts, account, NULL, removed_cb, &result);
-  tern_test_wait_until (is_set, &result, "the removal");
-  tern_account_manager_remove_finish (accounts, result, error);
+  tern_test_wait_until (is_set, result, "the removal");
+  return tern_account_manager_remove_finish (accounts, *result, error);
 }
 
 /* Removing from the UI: the work in a thread, the list changed back in
@@ -176,8 +173,7 @@ test_remove_async (Fixture       *fixture,
   tern_account_manager_remove_async (accounts, account, NULL, removed_cb, &result);
   /* Nothing changes before the main context runs. */
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (accounts)), ==, 1);
-  tern_test_wait_until (is_set, &result, "the removal");
-  g_assert_true (tern_account_manager_remove_finish (accounts, result, &error));
+  g_assert_true (wait_removed (accounts, &result, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (accounts)), ==, 0);
   stored = tern_secrets_lookup (tern_account_get_uuid (account), TERN_SECRET_ROLE_INCOMING, NULL,
@@ -191,7 +187,9 @@ test_remove_async (Fixture       *fixture,
   g_assert_no_error (error);
   accounts = tern_context_get_accounts (context);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (accounts)), ==, 0);
-  remove_async (accounts, account, &error);
+  g_clear_object (&result);
+  tern_account_manager_remove_async (accounts, account, NULL, removed_cb, &result);
+  g_assert_false (wait_removed (accounts, &result, &error));
   g_assert_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND);
 }
 
