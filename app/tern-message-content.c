@@ -26,6 +26,7 @@ struct _TernMessageContent
   GBytes *raw;
   char *charset_override;
   gboolean broken;
+  gboolean bodies_only; /* tern_message_content_new_bodies() */
 
   /* Headers, decoded by tern-mail-decode.c. */
   TernMailNewMessage *headers;
@@ -357,13 +358,16 @@ collect (TernMessageContent *self,
     {
       GMimeMultipart *multipart = GMIME_MULTIPART (object);
 
-      for (int i = 0; i < g_mime_multipart_get_count (multipart); i++)
+      /* Bodies only: the text is what is wanted, the HTML only without it. */
+      for (int i = 0; i < g_mime_multipart_get_count (multipart) &&
+                      !(self->bodies_only && self->text != NULL); i++)
         collect (self, g_mime_multipart_get_part (multipart, i));
       return;
     }
   if (GMIME_IS_MESSAGE_PART (object))
     {
-      add_attachment (self, object);
+      if (!self->bodies_only)
+        add_attachment (self, object);
       return;
     }
   if (!GMIME_IS_PART (object))
@@ -382,7 +386,10 @@ collect (TernMessageContent *self,
           return;
         }
     }
-  add_attachment (self, object);
+  /* An attachment's content, decoded, is most of the work of a message
+   * with one: not done when only the bodies are wanted. */
+  if (!self->bodies_only)
+    add_attachment (self, object);
 }
 
 static void
@@ -449,6 +456,23 @@ tern_message_content_new (GBytes     *raw,
    * names and subject; it parses the header a second time, which is cheap
    * next to the bodies. */
   self->headers = tern_mail_new_message_from_pop3 (NULL, raw, FALSE, 0);
+  parse (self);
+  return self;
+}
+
+TernMessageContent *
+tern_message_content_new_bodies (GBytes *raw)
+{
+  TernMessageContent *self;
+
+  g_return_val_if_fail (raw != NULL, NULL);
+
+  _tern_mail_ensure_gmime ();
+  self = g_object_new (TERN_TYPE_MESSAGE_CONTENT, NULL);
+  self->raw = g_bytes_ref (raw);
+  self->bodies_only = TRUE;
+  /* The headers are not decoded: the getters return NULL. */
+  self->headers = g_new0 (TernMailNewMessage, 1);
   parse (self);
   return self;
 }

@@ -34,6 +34,10 @@ G_DECLARE_FINAL_TYPE (TernMessageContent, tern_message_content, TERN, MESSAGE_CO
  * for View → Encoding. */
 TernMessageContent *tern_message_content_new              (GBytes             *raw,
                                                            const char         *charset_override);
+/* Only the text and HTML bodies (for the search index, which reads every
+ * message): the header getters return NULL (0 for the date), there are no
+ * attachments, and the HTML body is not read when there is a text one. */
+TernMessageContent *tern_message_content_new_bodies       (GBytes             *raw);
 /* The same message with another charset override (NULL: the declared one). */
 TernMessageContent *tern_message_content_with_charset     (TernMessageContent *self,
                                                            const char         *charset_override);

@@ -175,7 +175,7 @@ strip_tags (const char *html)
 static char *
 body_text (GBytes *raw)
 {
-  g_autoptr(TernMessageContent) content = tern_message_content_new (raw, NULL);
+  g_autoptr(TernMessageContent) content = tern_message_content_new_bodies (raw);
   const char *text = tern_message_content_get_text (content);
   const char *html = tern_message_content_get_html (content);
   char *result;
@@ -245,7 +245,9 @@ typedef struct
   sqlite3_stmt *update;
   sqlite3_stmt *insert;
   sqlite3_stmt *mark;
+  sqlite3_stmt *folder;
   sqlite3_stmt *touch;
+  GHashTable *touched; /* folder ids announced in this batch */
 } IndexStatements;
 
 static void
@@ -254,7 +256,9 @@ index_statements_clear (IndexStatements *stmts)
   g_clear_pointer (&stmts->update, sqlite3_finalize);
   g_clear_pointer (&stmts->insert, sqlite3_finalize);
   g_clear_pointer (&stmts->mark, sqlite3_finalize);
+  g_clear_pointer (&stmts->folder, sqlite3_finalize);
   g_clear_pointer (&stmts->touch, sqlite3_finalize);
+  g_clear_pointer (&stmts->touched, g_hash_table_unref);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (IndexStatements, index_statements_clear)
@@ -269,6 +273,8 @@ store_text (sqlite3          *db,
   sqlite3_stmt *update = stmts->update;
   sqlite3_stmt *insert = stmts->insert;
   sqlite3_stmt *mark = stmts->mark;
+  gint64 folder_id;
+  int rc;
 
   sqlite3_reset (update);
   sqlite3_bind_int64 (update, 1, id);
@@ -290,9 +296,21 @@ store_text (sqlite3          *db,
     return FALSE;
   if (text[0] == '\0')
     return TRUE;
-  /* The message's row is written (unchanged) so that the store announces
+  /* A message's row is written (unchanged) so that the store announces
    * its folder as changed: searches made before its body was indexed run
-   * again and may find it now. */
+   * again and may find it now.  The store announces folders, not
+   * messages: one row a folder in a batch is enough, and writing each
+   * row (and the indexes with flags) cost more than the lookup. */
+  sqlite3_reset (stmts->folder);
+  sqlite3_bind_int64 (stmts->folder, 1, id);
+  rc = sqlite3_step (stmts->folder);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc != SQLITE_ROW)
+    return tern_store_set_error (db, error);
+  folder_id = sqlite3_column_int64 (stmts->folder, 0);
+  if (!g_hash_table_add (stmts->touched, g_memdup2 (&folder_id, sizeof folder_id)))
+    return TRUE;
   sqlite3_reset (stmts->touch);
   sqlite3_bind_int64 (stmts->touch, 1, id);
   return tern_store_step_done (stmts->touch, error);
@@ -321,8 +339,11 @@ index_batch_cb (sqlite3  *db,
                                    "INSERT OR IGNORE INTO search_bodies (message_id)"
                                    " SELECT id FROM messages WHERE id = ?1",
                                    error);
+  stmts.folder = tern_store_prepare (db, "SELECT folder_id FROM messages WHERE id = ?1", error);
   stmts.touch = tern_store_prepare (db, "UPDATE messages SET flags = flags WHERE id = ?1", error);
-  if (stmts.update == NULL || stmts.insert == NULL || stmts.mark == NULL || stmts.touch == NULL)
+  stmts.touched = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  if (stmts.update == NULL || stmts.insert == NULL || stmts.mark == NULL ||
+      stmts.folder == NULL || stmts.touch == NULL)
     return FALSE;
   for (guint i = 0; i < batch->ids->len; i++)
     if (!store_text (db, &stmts, g_array_index (batch->ids, gint64, i),

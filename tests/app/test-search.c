@@ -618,6 +618,66 @@ test_refresh (Fixture       *fixture,
     }
 }
 
+/* Bodies of two folders indexed in one batch: a list of each folder
+ * finds its message (the index announces every folder of the batch), and
+ * the text part after an attachment is the body, the attachment not. */
+static const char attachment_first[] =
+  "From: alisa@example.org\r\nSubject: Photos\r\nMIME-Version: 1.0\r\n"
+  "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+  "--b\r\nContent-Type: application/octet-stream\r\n"
+  "Content-Disposition: attachment; filename=\"a.txt\"\r\n"
+  "Content-Transfer-Encoding: base64\r\n\r\n"
+  "enVjY2hpbmkgaW4gdGhlIGF0dGFjaG1lbnQ=\r\n" /* "zucchini in the attachment" */
+  "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+  "Sweet mango after the attachment.\r\n"
+  "--b--\r\n";
+
+static void
+test_refresh_folders (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = g_bytes_new_static (attachment_first, sizeof attachment_first - 1);
+  g_autoptr(TernMailMessage) alisa = NULL;
+  TernMessageList *lists[2];
+  guint changes[2] = { 0 };
+  guint indexed = 0;
+
+  alisa = tern_mail_store_find_message (fixture->store, fixture->other_id, 1, &error);
+  g_assert_no_error (error);
+  tern_mail_store_set_body (fixture->store, alisa->id, body, NULL, g_bytes_get_size (body), &error);
+  g_assert_no_error (error);
+
+  lists[0] = tern_search_run (fixture->store, "pineapple", FALSE, TERN_SEARCH_SCOPE_FOLDER,
+                              fixture->inbox_id, &error);
+  g_assert_no_error (error);
+  lists[1] = tern_search_run (fixture->store, "mango", FALSE, TERN_SEARCH_SCOPE_FOLDER,
+                              fixture->other_id, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (lists); i++)
+    {
+      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (lists[i])), ==, 0);
+      g_signal_connect (lists[i], "items-changed", G_CALLBACK (items_changed_cb), &changes[i]);
+    }
+
+  tern_search_index_bodies (fixture->store, &indexed, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (indexed, ==, 2);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  for (guint i = 0; i < G_N_ELEMENTS (lists); i++)
+    {
+      g_assert_cmpuint (changes[i], ==, 1);
+      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (lists[i])), ==, 1);
+      g_assert_finalize_object (lists[i]);
+    }
+  g_assert_cmpuint (count (fixture, "mango"), ==, 1);
+  g_assert_cmpuint (count (fixture, "zucchini"), ==, 0);
+  /* The row's other columns are kept. */
+  g_assert_cmpuint (count (fixture, "from:alisa mango"), ==, 1);
+}
+
 /* The plans SQLite makes for a search's count: from the full-text matches
  * alone (their scope is in the index), each looked up by id only for
  * filters, never a scan of the messages nor a set of all the matches built
@@ -1013,6 +1073,7 @@ main (int    argc,
   ADD ("scope-tokens", test_scope_tokens);
   ADD ("bodies", test_bodies);
   ADD ("refresh", test_refresh);
+  ADD ("refresh-folders", test_refresh_folders);
   ADD ("equals-scan", test_equals_scan);
   ADD ("plans", test_plans);
   ADD ("cli", test_cli);
