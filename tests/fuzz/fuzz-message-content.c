@@ -1,7 +1,8 @@
 /* fuzz-message-content.c: libFuzzer target for the MIME front: GMime's
  * parser and what app/tern-message-content.c extracts from a raw message
  * for the message view (decoded headers, the text and HTML bodies with
- * charset fallbacks and format=flowed, attachments, cid: parts).
+ * charset fallbacks and format=flowed, attachments, cid: parts), and the
+ * bodies alone as the search index reads them.
  *
  * The first byte of the input picks a charset override (View → Encoding);
  * the rest is the message.  Beyond not crashing, checks that everything
@@ -75,6 +76,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autoptr(GBytes) raw = NULL;
   g_autoptr(TernMessageContent) content = NULL;
   g_autoptr(TernMessageContent) other = NULL;
+  g_autoptr(TernMessageContent) bodies = NULL;
   g_autofree char *converted = NULL;
   const char *used = NULL;
 
@@ -88,6 +90,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
       other = tern_message_content_with_charset (content, overrides[(data[0] >> 3) % 8]);
       check (other);
     }
+  /* What the search index reads: the bodies alone, the same text. */
+  bodies = tern_message_content_new_bodies (raw);
+  check (bodies);
+  if (data[0] % G_N_ELEMENTS (overrides) == 0)
+    g_assert_cmpstr (tern_message_content_get_text (bodies), ==,
+                     tern_message_content_get_text (content));
   converted = tern_message_content_to_utf8 ((const char *) data + 1, size - 1,
                                             overrides[(data[0] >> 3) % 8], &used);
   assert_utf8 (converted);
