@@ -575,14 +575,45 @@ items_changed_cb (GListModel *model,
   (*changes)++;
 }
 
+/* Indexes the bodies waiting (@expected of them): each of @lists, empty
+ * before, announces one change and then holds one message. */
+static void
+index_refreshes (Fixture          *fixture,
+                 TernMessageList **lists,
+                 guint             n_lists,
+                 guint             expected)
+{
+  g_autoptr(GError) error = NULL;
+  guint changes[4] = { 0 };
+  guint indexed = 0;
+
+  g_assert_cmpuint (n_lists, <=, G_N_ELEMENTS (changes));
+  for (guint i = 0; i < n_lists; i++)
+    {
+      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (lists[i])), ==, 0);
+      g_signal_connect (lists[i], "items-changed", G_CALLBACK (items_changed_cb), &changes[i]);
+    }
+
+  tern_search_index_bodies (fixture->store, &indexed, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (indexed, ==, expected);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  for (guint i = 0; i < n_lists; i++)
+    {
+      g_signal_handlers_disconnect_by_data (lists[i], &changes[i]);
+      g_assert_cmpuint (changes[i], ==, 1);
+      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (lists[i])), ==, 1);
+    }
+}
+
 static void
 test_refresh (Fixture       *fixture,
               gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
   TernMessageList *lists[3];
-  guint changes[3] = { 0 };
-  guint indexed = 0;
 
   lists[0] = tern_search_run (fixture->store, "pineapple", FALSE, TERN_SEARCH_SCOPE_FOLDER,
                               fixture->inbox_id, &error);
@@ -593,24 +624,11 @@ test_refresh (Fixture       *fixture,
   lists[2] = tern_search_run (fixture->store, "ежик lunch", FALSE, TERN_SEARCH_SCOPE_EVERYWHERE,
                               0, &error);
   g_assert_no_error (error);
-  for (guint i = 0; i < G_N_ELEMENTS (lists); i++)
-    {
-      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (lists[i])), ==, 0);
-      g_signal_connect (lists[i], "items-changed", G_CALLBACK (items_changed_cb), &changes[i]);
-    }
-
-  tern_search_index_bodies (fixture->store, &indexed, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (indexed, ==, 1);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-
+  index_refreshes (fixture, lists, G_N_ELEMENTS (lists), 1);
   for (guint i = 0; i < G_N_ELEMENTS (lists); i++)
     {
       g_autoptr(TernMessageItem) item = NULL;
 
-      g_assert_cmpuint (changes[i], ==, 1);
-      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (lists[i])), ==, 1);
       item = g_list_model_get_item (G_LIST_MODEL (lists[i]), 0);
       g_assert_cmpint (tern_message_item_get_id (item), ==, fixture->body_message_id);
       g_clear_object (&item);
@@ -640,8 +658,6 @@ test_refresh_folders (Fixture       *fixture,
   g_autoptr(GBytes) body = g_bytes_new_static (attachment_first, sizeof attachment_first - 1);
   g_autoptr(TernMailMessage) alisa = NULL;
   TernMessageList *lists[2];
-  guint changes[2] = { 0 };
-  guint indexed = 0;
 
   alisa = tern_mail_store_find_message (fixture->store, fixture->other_id, 1, &error);
   g_assert_no_error (error);
@@ -654,24 +670,9 @@ test_refresh_folders (Fixture       *fixture,
   lists[1] = tern_search_run (fixture->store, "mango", FALSE, TERN_SEARCH_SCOPE_FOLDER,
                               fixture->other_id, &error);
   g_assert_no_error (error);
+  index_refreshes (fixture, lists, G_N_ELEMENTS (lists), 2);
   for (guint i = 0; i < G_N_ELEMENTS (lists); i++)
-    {
-      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (lists[i])), ==, 0);
-      g_signal_connect (lists[i], "items-changed", G_CALLBACK (items_changed_cb), &changes[i]);
-    }
-
-  tern_search_index_bodies (fixture->store, &indexed, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (indexed, ==, 2);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-
-  for (guint i = 0; i < G_N_ELEMENTS (lists); i++)
-    {
-      g_assert_cmpuint (changes[i], ==, 1);
-      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (lists[i])), ==, 1);
-      g_assert_finalize_object (lists[i]);
-    }
+    g_assert_finalize_object (lists[i]);
   g_assert_cmpuint (count (fixture, "mango"), ==, 1);
   g_assert_cmpuint (count (fixture, "zucchini"), ==, 0);
   /* The row's other columns are kept. */
