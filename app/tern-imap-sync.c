@@ -43,6 +43,7 @@ typedef struct
   TernAccount *account;
   TernImapClient *client;
   TernImapSyncBodies bodies;
+  gint64 bodies_since; /* INTERNALDATE the bodies to fetch start at; 0: all */
   TernImapSyncProgress progress;
   gpointer progress_data;
   TernImapSyncStats stats;
@@ -532,7 +533,6 @@ apply_events (Sync                 *sync,
   return TRUE;
 }
 
-static gint64   prefetch_days (Sync *sync);
 static gboolean sync_bodies (Sync                 *sync,
                              const TernMailFolder *folder,
                              GError              **error);
@@ -561,11 +561,7 @@ folder_unchanged (Sync                 *sync,
   if (sync->bodies == TERN_IMAP_SYNC_BODIES_NONE)
     return TRUE;
   /* Bodies still to fetch need the folder selected. */
-  missing = tern_mail_store_list_missing_bodies (
-    sync->store, folder->id,
-    sync->bodies == TERN_IMAP_SYNC_BODIES_WINDOW
-      ? g_get_real_time () / G_USEC_PER_SEC - prefetch_days (sync) * 24 * 3600 : 0,
-    NULL);
+  missing = tern_mail_store_list_missing_bodies (sync->store, folder->id, sync->bodies_since, NULL);
   return missing != NULL && missing->len == 0;
 }
 
@@ -987,6 +983,23 @@ prefetch_days (Sync *sync)
                                                    BODY_WINDOW_DAYS));
 }
 
+/* Once a sync: the window's start, from the account's prefetch-days.  0
+ * days is none ahead, not "today": a window ending now would still take
+ * mail delivered this second, or dated ahead by a skewed server clock. */
+static void
+resolve_body_window (Sync *sync)
+{
+  gint64 days;
+
+  if (sync->bodies != TERN_IMAP_SYNC_BODIES_WINDOW)
+    return;
+  days = prefetch_days (sync);
+  if (days == 0)
+    sync->bodies = TERN_IMAP_SYNC_BODIES_NONE;
+  else
+    sync->bodies_since = g_get_real_time () / G_USEC_PER_SEC - days * 24 * 3600;
+}
+
 static gboolean
 sync_bodies (Sync                 *sync,
              const TernMailFolder *folder,
@@ -995,20 +1008,8 @@ sync_bodies (Sync                 *sync,
   g_auto(Bodies) bodies = { sync, folder };
   g_autoptr(GArray) refs = NULL;
   g_autoptr(GError) local_error = NULL;
-  gint64 since = 0;
 
-  if (sync->bodies == TERN_IMAP_SYNC_BODIES_WINDOW)
-    {
-      gint64 days = prefetch_days (sync);
-
-      /* 0 is "none ahead", not "today": a window ending now would still
-       * take mail delivered this second, or dated ahead by a skewed
-       * server clock. */
-      if (days == 0)
-        return TRUE;
-      since = g_get_real_time () / G_USEC_PER_SEC - days * 24 * 3600;
-    }
-  refs = tern_mail_store_list_missing_bodies (sync->store, folder->id, since, error);
+  refs = tern_mail_store_list_missing_bodies (sync->store, folder->id, sync->bodies_since, error);
   if (refs == NULL)
     return FALSE;
   bodies.refs = g_hash_table_new (NULL, NULL);
@@ -1151,6 +1152,7 @@ tern_imap_sync_account (TernContext           *context,
   sync.progress_data = user_data;
   sync.cancellable = cancellable;
   sync.pinned_charsets = pin_charset_modules ();
+  resolve_body_window (&sync);
   reset_events (&sync);
 
   sync.client = tern_imap_session_open (context, account, cancellable, error);

@@ -804,6 +804,9 @@ assert_no_prefetch (Fixture *fixture,
       if (stored->uid == uids[0] || stored->uid == uids[1])
         g_assert_false (stored->has_body);
     }
+  /* Nor do those bodies make the folder look changed: none is selected. */
+  stats = sync_ok (fixture, TERN_IMAP_SYNC_BODIES_WINDOW);
+  g_assert_cmpuint (stats.unselected_folders, ==, stats.folders);
 }
 
 /* Bodies: the window fetches the last 30 days; on demand fetches one. */
