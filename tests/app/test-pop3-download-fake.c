@@ -719,21 +719,6 @@ test_pipeline_cut (void)
 
 /* A profile from before pop3_seen: the migration fills it from the
  * messages rows, so nothing is downloaded again. */
-
-static void
-exec_resource (sqlite3    *db,
-               const char *name)
-{
-  g_autofree char *path = g_build_path ("/", "/org/ternmail/Tern/sql", name, NULL);
-  g_autoptr(GBytes) sql = NULL;
-  g_autoptr(GError) error = NULL;
-
-  sql = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (sqlite3_exec (db, g_bytes_get_data (sql, NULL), NULL, NULL, NULL), ==,
-                   SQLITE_OK);
-}
-
 static void
 test_migration_seeds (void)
 {
@@ -748,8 +733,8 @@ test_migration_seeds (void)
   g_assert_cmpint (tern_store_get_latest_version (), >=, 3);
   g_assert_cmpint (g_mkdir_with_parents (profile, 0700), ==, 0);
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  exec_resource (db, "001-initial.sql");
-  exec_resource (db, "002-sync.sql");
+  tern_test_exec_migration (db, "001-initial.sql");
+  tern_test_exec_migration (db, "002-sync.sql");
   g_assert_cmpint (sqlite3_exec (db,
     "PRAGMA user_version = 2;"
     "INSERT INTO accounts (id, uuid, display_name, address, incoming_protocol, incoming_host,"

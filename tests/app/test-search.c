@@ -392,20 +392,6 @@ test_scope_tokens (Fixture       *fixture,
  * again with the scope of each message, and searches by folder and
  * account find what they found before. */
 
-static void
-exec_resource (sqlite3    *db,
-               const char *name)
-{
-  g_autofree char *path = g_build_path ("/", "/org/ternmail/Tern/sql", name, NULL);
-  g_autoptr(GBytes) sql = NULL;
-  g_autoptr(GError) error = NULL;
-
-  sql = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (sqlite3_exec (db, g_bytes_get_data (sql, NULL), NULL, NULL, NULL), ==,
-                   SQLITE_OK);
-}
-
 static gint64
 query_int (TernStore  *store,
            const char *sql)
@@ -451,7 +437,7 @@ test_migration (void)
   g_assert_true (tern_search_register_tokenizer (db, &error));
   g_assert_no_error (error);
   for (guint i = 0; i < G_N_ELEMENTS (before); i++)
-    exec_resource (db, before[i]);
+    tern_test_exec_migration (db, before[i]);
   g_assert_cmpint (sqlite3_exec (db,
     "PRAGMA user_version = 6;"
     "INSERT INTO accounts (id, uuid, display_name, address, incoming_protocol, incoming_host,"

@@ -183,3 +183,17 @@ tern_test_wait_for_last_ref (gpointer object)
   tern_test_wait_for (is_last_ref, object);
   tern_test_drain ();
 }
+
+void
+tern_test_exec_migration (sqlite3    *db,
+                          const char *name)
+{
+  g_autofree char *path = g_build_path ("/", "/org/ternmail/Tern/sql", name, NULL);
+  g_autoptr(GBytes) sql = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sql = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sqlite3_exec (db, g_bytes_get_data (sql, NULL), NULL, NULL, NULL), ==,
+                   SQLITE_OK);
+}

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <sqlite3.h>
 
 G_BEGIN_DECLS
 
@@ -30,6 +31,11 @@ void      tern_test_profile_setup    (TernTestProfile *fixture,
                                       gconstpointer    data);
 void      tern_test_profile_teardown (TernTestProfile *fixture,
                                       gconstpointer    data);
+
+/* Runs the store's migration @name (e.g. "002-sync.sql", from the app's
+ * resources) on @db: to make a profile of an older schema. */
+void      tern_test_exec_migration   (sqlite3         *db,
+                                      const char      *name);
 
 /* Runs $TERN_CLI --profile @profile [--ca-file @ca_file] @args... and
  * returns its standard output; its standard error goes to the test log.
