@@ -6,11 +6,17 @@
  * running servers while a start after a stop follows their new ports and
  * passwords without filling the mailbox twice.
  *
+ * Run by root (test-demo), the servers are the tests' Dovecot and Postfix;
+ * run by a normal user (test-demo-unprivileged: nobody under root), they are
+ * a rootless Dovecot, its submission service and the demo's relay, all the
+ * user's own processes.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "tern-composer.h"
@@ -95,6 +101,34 @@ server_password (Fixture *fixture,
   password = g_key_file_get_string (ini, "users", key, &error);
   g_assert_no_error (error);
   return password;
+}
+
+/* The real user id of process @pid. */
+static uid_t
+process_uid (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) pid);
+  g_autofree char *status = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *line;
+
+  g_file_get_contents (path, &status, NULL, &error);
+  g_assert_no_error (error);
+  line = strstr (status, "\nUid:\t");
+  g_assert_nonnull (line);
+  return (uid_t) g_ascii_strtoull (line + strlen ("\nUid:\t"), NULL, 10);
+}
+
+/* The process id in the first line of @path. */
+static GPid
+read_pid_file (const char *path)
+{
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  return (GPid) g_ascii_strtoll (text, NULL, 10);
 }
 
 static TernAccount *
@@ -201,9 +235,55 @@ test_open_and_sync (Fixture       *fixture,
   g_assert_cmpuint (bob_inbox->len, ==, BOB_INBOX);
 }
 
-/* Sending from the demo account goes through the demo Postfix into the
- * demo Dovecot: bob's POP3 account downloads what alice's IMAP account
- * sent. */
+/* Who runs the servers: under root, the tests' Dovecot and Postfix; for
+ * anyone else, Dovecot and the relay as that user, with the mail the user's
+ * files. */
+static void
+test_servers (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autoptr(TernContext) context = open_demo (fixture);
+  g_autoptr(GKeyFile) ini = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *servers = g_build_filename (fixture->runtime, "tern-demo", NULL);
+  g_autofree char *ini_path = g_build_filename (servers, "servers.ini", NULL);
+  g_autofree char *base_dir = NULL;
+  g_autofree char *dovecot_pid = NULL;
+  g_autofree char *maildir = NULL;
+  GStatBuf st;
+
+  g_key_file_load_from_file (ini, ini_path, G_KEY_FILE_NONE, &error);
+  g_assert_no_error (error);
+  base_dir = g_key_file_get_string (ini, "servers", "base_dir", &error);
+  g_assert_no_error (error);
+  dovecot_pid = g_build_filename (base_dir, "master.pid", NULL);
+  maildir = g_key_file_get_string (ini, "users", "maildir0", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_stat (maildir, &st), ==, 0);
+
+  if (geteuid () == 0)
+    {
+      g_assert_true (g_key_file_has_key (ini, "servers", "postfix_queue_dir", NULL));
+      g_assert_false (g_key_file_has_key (ini, "ports", "relay", NULL));
+      g_assert_cmpuint (process_uid (read_pid_file (dovecot_pid)), ==, 0);
+      g_assert_cmpuint (st.st_uid, !=, 0);
+    }
+  else
+    {
+      g_autofree char *relay_pid = g_build_filename (servers, "relay.pid", NULL);
+
+      g_assert_false (g_key_file_has_key (ini, "servers", "postfix_queue_dir", NULL));
+      g_assert_true (g_key_file_has_key (ini, "ports", "relay", NULL));
+      g_assert_cmpuint (process_uid (read_pid_file (dovecot_pid)), ==, getuid ());
+      g_assert_cmpuint (process_uid (read_pid_file (relay_pid)), ==, getuid ());
+      g_assert_cmpuint (st.st_uid, ==, getuid ());
+    }
+}
+
+/* Sending from the demo account goes through the demo's submission server
+ * (Postfix under root, Dovecot's submission service and the demo's relay
+ * otherwise) into the demo Dovecot: bob's POP3 account downloads what
+ * alice's IMAP account sent. */
 static void
 test_send (Fixture       *fixture,
            gconstpointer  data)
@@ -288,7 +368,12 @@ main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  /* test-demo-unprivileged: tern-test-unprivileged must have dropped root. */
+  if (g_strcmp0 (g_getenv ("TERN_TEST_UNPRIVILEGED"), "1") == 0)
+    g_assert_cmpuint (geteuid (), !=, 0);
 
+  g_test_add ("/tern/demo/servers", Fixture, NULL, fixture_setup, test_servers,
+              fixture_teardown);
   g_test_add ("/tern/demo/open-and-sync", Fixture, NULL, fixture_setup, test_open_and_sync,
               fixture_teardown);
   g_test_add ("/tern/demo/send", Fixture, NULL, fixture_setup, test_send, fixture_teardown);

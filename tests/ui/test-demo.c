@@ -4,13 +4,16 @@
  * the message view, and quitting Tern stops the servers.
  *
  * tern-test-session gives the test a private XDG_RUNTIME_DIR and
- * XDG_DATA_HOME, where the demo keeps its servers and its profile.
+ * XDG_DATA_HOME, where the demo keeps its servers and its profile.  It runs
+ * twice: as the suite's user (root in CI: Dovecot and Postfix) and, as
+ * test-demo-unprivileged, as a normal user (the rootless servers).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "tern-application.h"
 #include "tern-test-ui.h"
@@ -135,6 +138,9 @@ main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  /* test-demo-unprivileged: tern-test-unprivileged must have dropped root. */
+  if (g_strcmp0 (g_getenv ("TERN_TEST_UNPRIVILEGED"), "1") == 0)
+    g_assert_cmpuint (geteuid (), !=, 0);
 
   g_test_add_func ("/tern/ui/demo", test_demo);
   return g_test_run ();
