@@ -288,11 +288,15 @@ tern_smtp_client_open (TernSmtpClient  *self,
       return FALSE;
     }
 
-  if (!ehlo (self, cancellable, error))
-    return FALSE;
+  if (tern_connection_get_mode (self->connection) != TERN_TLS_MODE_STARTTLS)
+    return ehlo (self, cancellable, error);
 
-  if (tern_connection_get_mode (self->connection) == TERN_TLS_MODE_STARTTLS)
-    return starttls (self, cancellable, error);
+  /* A connection that must be encrypted is closed when it cannot be. */
+  if (!ehlo (self, cancellable, error) || !starttls (self, cancellable, error))
+    {
+      tern_connection_close (self->connection, NULL, NULL);
+      return FALSE;
+    }
   return TRUE;
 }
 

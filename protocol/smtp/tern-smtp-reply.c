@@ -183,8 +183,25 @@ _tern_smtp_client_set_reply_error (TernSmtpClient       *self,
                                    const char           *what,
                                    GError              **error)
 {
-  g_autofree char *said = _tern_smtp_reply_describe (reply);
+  g_autofree char *said = NULL;
 
+  /* Text in clear on a connection that must be encrypted may be an
+   * attacker's: only the code is shown. */
+  if (tern_connection_get_mode (self->connection) == TERN_TLS_MODE_STARTTLS &&
+      !tern_connection_is_tls (self->connection))
+    {
+      if (reply->code >= 400 && reply->code < 500)
+        g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_TEMPORARY,
+                     _("%s cannot accept %s at the moment (reply %d, before encryption)"),
+                     self->label, what, reply->code);
+      else
+        g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_PERMANENT,
+                     _("%s refused %s (reply %d, before encryption)"), self->label, what,
+                     reply->code);
+      return FALSE;
+    }
+
+  said = _tern_smtp_reply_describe (reply);
   if (reply->code >= 400 && reply->code < 500)
     g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_TEMPORARY,
                  _("%s cannot accept %s at the moment: “%s”"), self->label, what, said);
