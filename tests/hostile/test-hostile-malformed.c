@@ -30,9 +30,13 @@
 
 static TestCerts *certs;
 static char *filler;   /* 4 KiB of 'a', for floods */
+/* Every case runs in clear and again behind implicit TLS (the paths under
+ * /tern/hostile/malformed/tls/), where the limits must hold the same. */
+static TernTlsMode default_mode = TERN_TLS_MODE_PLAIN;
 
 typedef struct {
   FakeDialogue dialogue;
+  FakeStep *tls_steps;   /* the steps behind a TLS step, for implicit TLS */
   FakeServer *server;
   TernConnection *connection;
   GObject *client;
@@ -46,6 +50,7 @@ run_clear (Run *run)
   g_clear_object (&run->client);
   g_clear_object (&run->connection);
   g_clear_pointer (&run->server, fake_server_free);
+  g_clear_pointer (&run->tls_steps, g_free);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
@@ -56,6 +61,17 @@ run_start_mode (Run             *run,
                 const FakeStep  *steps,
                 TernTlsMode      mode)
 {
+  if (mode == TERN_TLS_MODE_IMPLICIT && steps[0].kind != FAKE_STEP_TLS)
+    {
+      gsize n = 0;
+
+      while (steps[n].kind != FAKE_STEP_END)
+        n++;
+      run->tls_steps = g_new (FakeStep, n + 2);
+      run->tls_steps[0] = (FakeStep) { FAKE_STEP_TLS, NULL, 0 };
+      memcpy (run->tls_steps + 1, steps, (n + 1) * sizeof *steps);
+      steps = run->tls_steps;
+    }
   run->dialogue = (FakeDialogue) { steps, certs->good, certs->key, NULL, 0, 0 };
   run->server = fake_server_start_dialogue (&run->dialogue);
   run->connection = fake_connection_new (run->server, mode, certs->ca_file);
@@ -69,7 +85,7 @@ run_start (Run             *run,
            HostileProtocol  protocol,
            const FakeStep  *steps)
 {
-  run_start_mode (run, protocol, steps, TERN_TLS_MODE_PLAIN);
+  run_start_mode (run, protocol, steps, default_mode);
 }
 
 /* Ends the run and returns what the client sent, in clear or (for
@@ -215,11 +231,23 @@ test_imap_nul (void)
 }
 
 /* Names that are not what they claim: every name Tern keeps is valid
- * UTF-8 without NULs, and a name that does not decode is dropped or kept
- * only as its raw form. */
+ * UTF-8 without NULs (bytes that are not UTF-8, and NUL, become U+FFFD),
+ * a modified UTF-7 name that does not decode (unterminated, or encoding
+ * plain ASCII) is kept as it is on the wire, and one that does decodes;
+ * nothing else is sent. */
 static void
 test_imap_bad_names (void)
 {
+  static const char *const expected[][2] = {
+    { "INBOX", "INBOX" },
+    { "caf\xef\xbf\xbd", "caf\xef\xbf\xbd" },
+    { "\xef\xbf\xbd\xef\xbf\xbd", "\xef\xbf\xbd\xef\xbf\xbd" },
+    { "&Jjo", "&Jjo" },
+    { "&AGEAYgBj-", "&AGEAYgBj-" },
+    { "\xf0\x9f\x98\x80", "&2D3eAA-" },
+    { "&&", "&-&-" },
+    { "a\xef\xbf\xbd" "b", "a\xef\xbf\xbd" "b" },
+  };
   const FakeStep steps[] = {
     SEND (IMAP_PREAUTH), EXPECT ("T1 LIST \"\" \"*\"\r\n"),
     SEND_BYTES ("* LIST () \"/\" INBOX\r\n"
@@ -242,24 +270,18 @@ test_imap_bad_names (void)
   tern_imap_client_open (imap (&run), NULL, &error);
   g_assert_no_error (error);
   mailboxes = tern_imap_client_list (imap (&run), 0, NULL, &error);
-  if (mailboxes == NULL)
+  g_assert_no_error (error);
+  g_assert_cmpuint (mailboxes->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < mailboxes->len; i++)
     {
-      g_assert_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_PROTOCOL);
-      g_test_message ("%s", error->message);
-    }
-  else
-    {
-      g_assert_no_error (error);
-      for (guint i = 0; i < mailboxes->len; i++)
-        {
-          TernImapMailbox *mailbox = mailboxes->pdata[i];
+      TernImapMailbox *mailbox = mailboxes->pdata[i];
 
-          g_test_message ("name %s", mailbox->name);
-          g_assert_true (g_utf8_validate (mailbox->name, -1, NULL));
-        }
+      g_assert_true (g_utf8_validate (mailbox->name, -1, NULL));
+      g_assert_cmpstr (mailbox->name, ==, expected[i][0]);
+      g_assert_cmpstr (mailbox->raw_name, ==, expected[i][1]);
     }
   sent = run_finish (&run);
-  g_assert_true (g_str_has_prefix (sent, "T1 LIST \"\" \"*\"\r\n"));
+  g_assert_cmpstr (sent, ==, "T1 LIST \"\" \"*\"\r\nT2 LSUB \"\" \"*\"\r\n");
 }
 
 /* A continuation request to a command that has no literal, again and
@@ -614,6 +636,28 @@ test_smtp_stops_mid_response (void)
   g_assert_cmpstr (sent, ==, "EHLO " HOSTILE_DOMAIN "\r\n");
 }
 
+static void
+run_over_tls (gconstpointer data)
+{
+  GTestFunc test = (GTestFunc) data;
+
+  default_mode = TERN_TLS_MODE_IMPLICIT;
+  test ();
+  default_mode = TERN_TLS_MODE_PLAIN;
+}
+
+/* In clear at /tern/hostile/malformed/@name, over TLS at …/tls/@name. */
+static void
+add_test (const char *name,
+          GTestFunc   test)
+{
+  g_autofree char *plain = g_strconcat ("/tern/hostile/malformed/", name, NULL);
+  g_autofree char *tls = g_strconcat ("/tern/hostile/malformed/tls/", name, NULL);
+
+  g_test_add_func (plain, test);
+  g_test_add_data_func (tls, (gconstpointer) test, run_over_tls);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -625,31 +669,27 @@ main (int    argc,
   certs = test_certs_new ();
   filler = g_strnfill (4096, 'a');
 
-  g_test_add_func ("/tern/hostile/malformed/imap/overlong-greeting", test_imap_overlong_greeting);
-  g_test_add_func ("/tern/hostile/malformed/imap/overlong-response", test_imap_overlong_response);
-  g_test_add_func ("/tern/hostile/malformed/imap/huge-literal", test_imap_huge_literal);
-  g_test_add_func ("/tern/hostile/malformed/imap/deep-nesting", test_imap_deep_nesting);
-  g_test_add_func ("/tern/hostile/malformed/imap/nul", test_imap_nul);
-  g_test_add_func ("/tern/hostile/malformed/imap/bad-names", test_imap_bad_names);
-  g_test_add_func ("/tern/hostile/malformed/imap/endless-continuations",
-                   test_imap_endless_continuations);
-  g_test_add_func ("/tern/hostile/malformed/imap/endless-sasl", test_imap_endless_sasl);
-  g_test_add_func ("/tern/hostile/malformed/imap/endless-tagged", test_imap_endless_tagged);
-  g_test_add_func ("/tern/hostile/malformed/imap/endless-list", test_imap_endless_list);
-  g_test_add_func ("/tern/hostile/malformed/imap/stops-mid-response",
-                   test_imap_stops_mid_response);
-  g_test_add_func ("/tern/hostile/malformed/pop3/overlong-line", test_pop3_overlong_line);
-  g_test_add_func ("/tern/hostile/malformed/pop3/endless-list", test_pop3_endless_list);
-  g_test_add_func ("/tern/hostile/malformed/pop3/nul", test_pop3_nul);
-  g_test_add_func ("/tern/hostile/malformed/pop3/endless-sasl", test_pop3_endless_sasl);
-  g_test_add_func ("/tern/hostile/malformed/pop3/stops-mid-response",
-                   test_pop3_stops_mid_response);
-  g_test_add_func ("/tern/hostile/malformed/smtp/overlong-line", test_smtp_overlong_line);
-  g_test_add_func ("/tern/hostile/malformed/smtp/endless-reply", test_smtp_endless_reply);
-  g_test_add_func ("/tern/hostile/malformed/smtp/garbage", test_smtp_garbage);
-  g_test_add_func ("/tern/hostile/malformed/smtp/endless-sasl", test_smtp_endless_sasl);
-  g_test_add_func ("/tern/hostile/malformed/smtp/stops-mid-response",
-                   test_smtp_stops_mid_response);
+  add_test ("imap/overlong-greeting", test_imap_overlong_greeting);
+  add_test ("imap/overlong-response", test_imap_overlong_response);
+  add_test ("imap/huge-literal", test_imap_huge_literal);
+  add_test ("imap/deep-nesting", test_imap_deep_nesting);
+  add_test ("imap/nul", test_imap_nul);
+  add_test ("imap/bad-names", test_imap_bad_names);
+  add_test ("imap/endless-continuations", test_imap_endless_continuations);
+  add_test ("imap/endless-sasl", test_imap_endless_sasl);
+  add_test ("imap/endless-tagged", test_imap_endless_tagged);
+  add_test ("imap/endless-list", test_imap_endless_list);
+  add_test ("imap/stops-mid-response", test_imap_stops_mid_response);
+  add_test ("pop3/overlong-line", test_pop3_overlong_line);
+  add_test ("pop3/endless-list", test_pop3_endless_list);
+  add_test ("pop3/nul", test_pop3_nul);
+  add_test ("pop3/endless-sasl", test_pop3_endless_sasl);
+  add_test ("pop3/stops-mid-response", test_pop3_stops_mid_response);
+  add_test ("smtp/overlong-line", test_smtp_overlong_line);
+  add_test ("smtp/endless-reply", test_smtp_endless_reply);
+  add_test ("smtp/garbage", test_smtp_garbage);
+  add_test ("smtp/endless-sasl", test_smtp_endless_sasl);
+  add_test ("smtp/stops-mid-response", test_smtp_stops_mid_response);
 
   result = g_test_run ();
   g_free (filler);

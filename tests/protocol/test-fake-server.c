@@ -489,18 +489,22 @@ dialogue_flood (FakeDialogue *dialogue,
                 const char   *text,
                 gsize         len)
 {
+  /* Whole copies of @text: a TLS record holds at most 16 kB, and a send
+   * may take less than it was given. */
   for (;;)
-    {
-      ssize_t sent;
+    for (gsize done = 0; done < len;)
+      {
+        ssize_t sent;
 
-      if (tls->session != NULL)
-        sent = gnutls_record_send (tls->session, text, len);
-      else
-        sent = send (fd, text, len, MSG_NOSIGNAL);
-      if (sent <= 0)
-        break;
-      dialogue->flooded += (guint64) sent;
-    }
+        if (tls->session != NULL)
+          sent = gnutls_record_send (tls->session, text + done, len - done);
+        else
+          sent = send (fd, text + done, len - done, MSG_NOSIGNAL);
+        if (sent <= 0)
+          return;
+        done += (gsize) sent;
+        dialogue->flooded += (guint64) sent;
+      }
 }
 
 static void
