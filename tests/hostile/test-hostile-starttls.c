@@ -137,6 +137,12 @@ static const Case cases[] = {
            EXPECT ("T2 CAPABILITY\r\n"), SEND (IMAP_TLS_CAPS "T2 OK done\r\n"), DRAIN),
     OUTCOME_OPEN, "T1 STARTTLS\r\n", "T2 CAPABILITY\r\n", "AUTH=SCRAM-SHA-256",
     "LOGIN-REFERRALS" },
+  /* Capabilities in the go-ahead itself came in clear: asked again. */
+  { "imap/starttls/capability-in-ok", HOSTILE_IMAP, TERN_TLS_MODE_STARTTLS,
+    STEPS (SEND (IMAP_HELLO_STARTTLS), EXPECT ("T1 STARTTLS\r\n"),
+           SEND ("T1 OK [CAPABILITY IMAP4rev1 AUTH=PLAIN X-FORGED] begin\r\n"), TLS,
+           EXPECT ("T2 CAPABILITY\r\n"), SEND (IMAP_TLS_CAPS "T2 OK done\r\n"), DRAIN),
+    OUTCOME_OPEN, "T1 STARTTLS\r\n", "T2 CAPABILITY\r\n", "AUTH=SCRAM-SHA-256", "X-FORGED" },
   /* IMAP, implicit TLS: STARTTLS is neither needed nor asked for. */
   { "imap/implicit/not-advertised", HOSTILE_IMAP, TERN_TLS_MODE_IMPLICIT,
     STEPS (TLS, SEND ("* OK hello\r\n"), EXPECT ("T1 CAPABILITY\r\n"),
