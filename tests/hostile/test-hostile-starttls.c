@@ -48,6 +48,8 @@ typedef struct {
    * not (said in clear, or not wanted over TLS). */
   const char *has;
   const char *lacks;
+  /* The alerts the caller is shown (IMAP), only ever over TLS. */
+  const char *alerts;
 } Case;
 
 #define IMAP_HELLO_STARTTLS "* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] " EVIL "\r\n"
@@ -145,9 +147,10 @@ static const Case cases[] = {
     OUTCOME_OPEN, "T1 STARTTLS\r\n", "T2 CAPABILITY\r\n", "AUTH=SCRAM-SHA-256", "X-FORGED" },
   /* IMAP, implicit TLS: STARTTLS is neither needed nor asked for. */
   { "imap/implicit/not-advertised", HOSTILE_IMAP, TERN_TLS_MODE_IMPLICIT,
-    STEPS (TLS, SEND ("* OK hello\r\n"), EXPECT ("T1 CAPABILITY\r\n"),
+    STEPS (TLS, SEND ("* OK [ALERT] Maintenance at noon\r\n"), EXPECT ("T1 CAPABILITY\r\n"),
            SEND (IMAP_TLS_CAPS "T1 OK done\r\n"), DRAIN),
-    OUTCOME_OPEN, "", "T1 CAPABILITY\r\n", "AUTH=PLAIN", "STARTTLS" },
+    OUTCOME_OPEN, "", "T1 CAPABILITY\r\n", "AUTH=PLAIN", "STARTTLS",
+    "alert Maintenance at noon;" },
   { "imap/implicit/advertised", HOSTILE_IMAP, TERN_TLS_MODE_IMPLICIT,
     STEPS (TLS, SEND (IMAP_HELLO_STARTTLS), DRAIN),
     OUTCOME_OPEN, "", "", "AUTH=PLAIN", NULL },
@@ -319,6 +322,13 @@ has_capability (HostileProtocol  protocol,
 }
 
 static void
+record_alert_cb (const char *text,
+                 gpointer    user_data)
+{
+  g_string_append_printf (user_data, "alert %s;", text);
+}
+
+static void
 run_case (gconstpointer data)
 {
   const Case *c = data;
@@ -329,7 +339,15 @@ run_case (gconstpointer data)
   g_autoptr(GError) error = NULL;
   g_autofree char *sent = NULL;
   g_autofree char *sent_tls = NULL;
-  gboolean opened = hostile_client_open (c->protocol, client, &error);
+  g_autoptr(GString) alerts = g_string_new (NULL);
+  TernImapClientEvents events = { .alert = record_alert_cb };
+  gboolean opened;
+
+  /* An ALERT in clear is never shown as the server's word. */
+  if (c->protocol == HOSTILE_IMAP)
+    tern_imap_client_set_events (TERN_IMAP_CLIENT (client), &events, alerts);
+  opened = hostile_client_open (c->protocol, client, &error);
+  g_assert_cmpstr (alerts->str, ==, c->alerts != NULL ? c->alerts : "");
 
   switch (c->outcome)
     {
