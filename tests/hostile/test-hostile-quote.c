@@ -103,6 +103,40 @@ check_mode (gconstpointer data)
   g_assert_false (contains_nocase (text, "track.invalid"));
 }
 
+/* Forwarded as an attachment, the original travels whole as a
+ * message/rfc822 part, as it arrived: the draft itself has no HTML and
+ * no remote reference, and the part is not text/html the recipient's
+ * client would render as the forward's body. */
+static void
+check_forward_attachment (void)
+{
+  g_autoptr(TernAccount) account = tern_account_new ("Alice", "alice@tern.test",
+                                                     TERN_ACCOUNT_PROTOCOL_IMAP, NULL, NULL);
+  g_autoptr(GMimeMessage) original = parse (hostile_html);
+  g_autoptr(TernComposer) composer = tern_composer_new_reply (account, original,
+                                                              TERN_REPLY_MODE_FORWARD_ATTACHMENT);
+  g_autoptr(GBytes) built = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  const char *body = tern_composer_get_body (composer);
+  const char *rfc822;
+  const char *html;
+
+  g_assert_null (tern_composer_get_html_body (composer));
+  g_assert_false (body != NULL && contains_nocase (body, "track.invalid"));
+  g_assert_cmpuint (tern_composer_get_n_attachments (composer), ==, 1);
+
+  tern_composer_set_to (composer, "bob@tern.test");
+  built = tern_composer_to_bytes (composer, &error);
+  g_assert_no_error (error);
+  text = g_strndup (g_bytes_get_data (built, NULL), g_bytes_get_size (built));
+  rfc822 = strstr (text, "message/rfc822");
+  html = strstr (text, "text/html");
+  g_assert_nonnull (rfc822);
+  /* The only text/html is the original's own, inside the attachment. */
+  g_assert_true (html == NULL || html > rfc822);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -116,6 +150,8 @@ main (int    argc,
                         GINT_TO_POINTER (TERN_REPLY_MODE_REPLY_ALL), check_mode);
   g_test_add_data_func ("/tern/hostile/quote/forward-inline",
                         GINT_TO_POINTER (TERN_REPLY_MODE_FORWARD_INLINE), check_mode);
+
+  g_test_add_func ("/tern/hostile/quote/forward-attachment", check_forward_attachment);
 
   return g_test_run ();
 }
