@@ -304,6 +304,7 @@ _tern_composer_encode_headers (GMimeMessage *message,
     const char *name;
   } fields[] = {
     { GMIME_ADDRESS_TYPE_FROM, "From" },
+    { GMIME_ADDRESS_TYPE_REPLY_TO, "Reply-To" },
     { GMIME_ADDRESS_TYPE_TO, "To" },
     { GMIME_ADDRESS_TYPE_CC, "Cc" },
     { GMIME_ADDRESS_TYPE_BCC, "Bcc" },

@@ -26,20 +26,24 @@ static const char *const forward_prefixes[] = { "fwd", "fw", "wg", "tr", "пер
 
 /* Recipients */
 
+/* @own: the user's addresses, each identity's of the account. */
 static gboolean
-is_own_address (TernAccount *account,
-                const char  *addr)
+is_own_address (const char *const *own,
+                const char        *addr)
 {
-  return addr != NULL && g_ascii_strcasecmp (addr, tern_account_get_address (account)) == 0;
+  for (guint i = 0; addr != NULL && own[i] != NULL; i++)
+    if (g_ascii_strcasecmp (addr, own[i]) == 0)
+      return TRUE;
+  return FALSE;
 }
 
 /* Appends the mailboxes of @list (groups flattened) to @out, without the
- * account's own address and without any address in @seen (any case). */
+ * user's own addresses and without any address in @seen (any case). */
 static void
 append_mailboxes (InternetAddressList *list,
                   InternetAddressList *out,
                   GHashTable          *seen,
-                  TernAccount         *account)
+                  const char *const   *account)
 {
   for (int i = 0; list != NULL && i < internet_address_list_length (list); i++)
     {
@@ -70,7 +74,7 @@ list_text (InternetAddressList *list)
 
 static gboolean
 has_others (InternetAddressList *list,
-            TernAccount         *account)
+            const char *const   *account)
 {
   g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(InternetAddressList) others = internet_address_list_new ();
@@ -80,8 +84,8 @@ has_others (InternetAddressList *list,
 }
 
 static void
-set_reply_recipients (TernComposer *composer,
-                      TernAccount  *account,
+set_reply_recipients (TernComposer      *composer,
+                      const char *const *account,
                       GMimeMessage *original,
                       gboolean      all)
 {
@@ -471,22 +475,20 @@ message_filename (GMimeMessage *original)
   return g_strconcat (name, ".eml", NULL);
 }
 
-TernComposer *
-tern_composer_new_reply (TernAccount   *account,
-                         GMimeMessage  *original,
-                         TernReplyMode  mode)
+/* Fills @composer (from the sender already) as a reply to or forward of
+ * @original; @own are the user's addresses, left out of a reply to all. */
+static TernComposer *
+fill_reply (TernComposer      *new_composer,
+            const char *const *own,
+            GMimeMessage      *original,
+            TernReplyMode      mode)
 {
-  g_autoptr(TernComposer) composer = NULL;
+  g_autoptr(TernComposer) composer = new_composer;
   g_autoptr(GBytes) raw = NULL;
   g_autoptr(TernMessageContent) content = NULL;
   g_autofree char *subject = NULL;
   g_autofree char *body = NULL;
 
-  g_return_val_if_fail (TERN_IS_ACCOUNT (account), NULL);
-  g_return_val_if_fail (GMIME_IS_MESSAGE (original), NULL);
-
-  _tern_mail_ensure_gmime ();
-  composer = tern_composer_new_for_account (account);
   raw = message_bytes (original);
   content = tern_message_content_new (raw, NULL);
   switch (mode)
@@ -496,7 +498,7 @@ tern_composer_new_reply (TernAccount   *account,
       {
         g_autofree char *references = reply_references (original);
 
-        set_reply_recipients (composer, account, original, mode == TERN_REPLY_MODE_REPLY_ALL);
+        set_reply_recipients (composer, own, original, mode == TERN_REPLY_MODE_REPLY_ALL);
         subject = prefixed_subject ("Re: ", g_mime_message_get_subject (original), reply_prefixes);
         tern_composer_set_in_reply_to (composer, g_mime_message_get_message_id (original));
         tern_composer_set_references (composer, references);
@@ -525,4 +527,45 @@ tern_composer_new_reply (TernAccount   *account,
   tern_composer_set_subject (composer, subject);
   tern_composer_set_body (composer, body);
   return g_steal_pointer (&composer);
+}
+
+TernComposer *
+tern_composer_new_reply (TernAccount   *account,
+                         GMimeMessage  *original,
+                         TernReplyMode  mode)
+{
+  const char *own[] = { NULL, NULL };
+
+  g_return_val_if_fail (TERN_IS_ACCOUNT (account), NULL);
+  g_return_val_if_fail (GMIME_IS_MESSAGE (original), NULL);
+
+  _tern_mail_ensure_gmime ();
+  own[0] = tern_account_get_address (account);
+  return fill_reply (tern_composer_new_for_account (account), own, original, mode);
+}
+
+TernComposer *
+tern_composer_new_reply_from (GListModel    *identities,
+                              GMimeMessage  *original,
+                              TernReplyMode  mode)
+{
+  g_autoptr(TernIdentity) identity = NULL;
+  g_autoptr(GPtrArray) own = g_ptr_array_new ();
+
+  g_return_val_if_fail (G_IS_LIST_MODEL (identities), NULL);
+  g_return_val_if_fail (g_list_model_get_n_items (identities) > 0, NULL);
+  g_return_val_if_fail (GMIME_IS_MESSAGE (original), NULL);
+
+  _tern_mail_ensure_gmime ();
+  identity = tern_identities_for_message (identities, original);
+  for (guint i = 0; i < g_list_model_get_n_items (identities); i++)
+    {
+      g_autoptr(TernIdentity) item = g_list_model_get_item (identities, i);
+
+      /* The list holds its identities, and so their addresses. */
+      g_ptr_array_add (own, (gpointer) tern_identity_get_address (item));
+    }
+  g_ptr_array_add (own, NULL);
+  return fill_reply (tern_composer_new_for_identity (identity),
+                     (const char *const *) own->pdata, original, mode);
 }

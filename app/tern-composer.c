@@ -29,7 +29,9 @@ struct _TernComposer
   GObject parent_instance;
 
   TernAccount *account;
+  TernIdentity *identity;   /* NULL: From is the account's, or typed */
   char *from;
+  char *reply_to;
   char *to;
   char *cc;
   char *bcc;
@@ -50,7 +52,9 @@ G_DEFINE_FINAL_TYPE (TernComposer, tern_composer, G_TYPE_OBJECT)
 enum {
   PROP_0,
   PROP_ACCOUNT,
+  PROP_IDENTITY,
   PROP_FROM,
+  PROP_REPLY_TO,
   PROP_TO,
   PROP_CC,
   PROP_BCC,
@@ -89,6 +93,8 @@ string_field (TernComposer *self,
     {
     case PROP_FROM:
       return &self->from;
+    case PROP_REPLY_TO:
+      return &self->reply_to;
     case PROP_TO:
       return &self->to;
     case PROP_CC:
@@ -130,6 +136,7 @@ tern_composer_finalize (GObject *object)
   TernComposer *self = TERN_COMPOSER (object);
 
   g_clear_object (&self->account);
+  g_clear_object (&self->identity);
   for (guint prop_id = PROP_FROM; prop_id <= PROP_REFERENCES; prop_id++)
     g_clear_pointer (string_field (self, prop_id), g_free);
   g_clear_pointer (&self->attachments, g_ptr_array_unref);
@@ -151,6 +158,9 @@ tern_composer_get_property (GObject    *object,
     {
     case PROP_ACCOUNT:
       g_value_set_object (value, self->account);
+      break;
+    case PROP_IDENTITY:
+      g_value_set_object (value, self->identity);
       break;
     case PROP_N_ATTACHMENTS:
       g_value_set_uint (value, self->attachments->len);
@@ -185,6 +195,9 @@ tern_composer_set_property (GObject      *object,
     case PROP_ACCOUNT:
       tern_composer_set_account (self, g_value_get_object (value));
       break;
+    case PROP_IDENTITY:
+      tern_composer_set_identity (self, g_value_get_object (value));
+      break;
     case PROP_SIGNATURE:
       tern_composer_set_signature (self, g_value_get_string (value));
       break;
@@ -209,6 +222,7 @@ tern_composer_class_init (TernComposerClass *klass)
   GParamFlags flags = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
   static const char *const names[] = {
     [PROP_FROM] = "from",
+    [PROP_REPLY_TO] = "reply-to",
     [PROP_TO] = "to",
     [PROP_CC] = "cc",
     [PROP_BCC] = "bcc",
@@ -225,6 +239,8 @@ tern_composer_class_init (TernComposerClass *klass)
 
   properties[PROP_ACCOUNT] =
     g_param_spec_object ("account", NULL, NULL, TERN_TYPE_ACCOUNT, flags);
+  properties[PROP_IDENTITY] =
+    g_param_spec_object ("identity", NULL, NULL, TERN_TYPE_IDENTITY, flags);
   for (guint prop_id = PROP_FROM; prop_id <= PROP_REFERENCES; prop_id++)
     properties[prop_id] = g_param_spec_string (names[prop_id], NULL, NULL, NULL, flags);
   properties[PROP_N_ATTACHMENTS] =
@@ -267,6 +283,43 @@ tern_composer_get_account (TernComposer *self)
   return self->account;
 }
 
+TernComposer *
+tern_composer_new_for_identity (TernIdentity *identity)
+{
+  g_return_val_if_fail (TERN_IS_IDENTITY (identity), NULL);
+
+  return g_object_new (TERN_TYPE_COMPOSER, "identity", identity, NULL);
+}
+
+TernIdentity *
+tern_composer_get_identity (TernComposer *self)
+{
+  g_return_val_if_fail (TERN_IS_COMPOSER (self), NULL);
+  return self->identity;
+}
+
+void
+tern_composer_set_identity (TernComposer *self,
+                            TernIdentity *identity)
+{
+  g_autofree char *from = NULL;
+
+  g_return_if_fail (TERN_IS_COMPOSER (self));
+  g_return_if_fail (identity == NULL || TERN_IS_IDENTITY (identity));
+
+  if (!g_set_object (&self->identity, identity))
+    return;
+  if (identity != NULL)
+    {
+      if (g_set_object (&self->account, tern_identity_get_account (identity)))
+        g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACCOUNT]);
+      from = tern_identity_dup_from (identity);
+      set_string (self, PROP_FROM, from);
+      set_string (self, PROP_REPLY_TO, tern_identity_get_reply_to (identity));
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IDENTITY]);
+}
+
 void
 tern_composer_set_account (TernComposer *self,
                            TernAccount  *account)
@@ -278,9 +331,18 @@ tern_composer_set_account (TernComposer *self,
   g_return_if_fail (TERN_IS_COMPOSER (self));
   g_return_if_fail (account == NULL || TERN_IS_ACCOUNT (account));
 
-  if (!g_set_object (&self->account, account))
+  /* The account of the identity: its own address instead. */
+  if (g_set_object (&self->account, account))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACCOUNT]);
+  else if (self->identity == NULL)
     return;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACCOUNT]);
+  /* Another identity's From and Reply-To are not the account's. */
+  if (self->identity != NULL)
+    {
+      g_clear_object (&self->identity);
+      set_string (self, PROP_REPLY_TO, NULL);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IDENTITY]);
+    }
   if (account == NULL)
     return;
   /* An account named after its address gets no display name. */
@@ -306,6 +368,7 @@ tern_composer_set_account (TernComposer *self,
   }
 
 STRING_ACCESSORS (from, PROP_FROM)
+STRING_ACCESSORS (reply_to, PROP_REPLY_TO)
 STRING_ACCESSORS (to, PROP_TO)
 STRING_ACCESSORS (cc, PROP_CC)
 STRING_ACCESSORS (bcc, PROP_BCC)
@@ -546,6 +609,24 @@ set_sender (TernComposer  *self,
   addr = internet_address_mailbox_get_addr (
     INTERNET_ADDRESS_MAILBOX (internet_address_list_get_address (from, 0)));
   *domain = g_strdup (strrchr (addr, '@') + 1);
+  return TRUE;
+}
+
+static gboolean
+set_reply_to (TernComposer  *self,
+              GMimeMessage  *message,
+              GError       **error)
+{
+  guint n = 0;
+
+  if (_tern_composer_is_blank (self->reply_to))
+    return TRUE;
+  if (!_tern_composer_parse_addresses (self->reply_to, g_mime_message_get_reply_to (message), &n,
+                                       error))
+    {
+      g_prefix_error (error, _("Reply-To: "));
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -870,6 +951,7 @@ build (TernComposer  *self,
   message = g_mime_message_new (TRUE);
   object = GMIME_OBJECT (message);
   if (!set_sender (self, message, &domain, error)
+      || !set_reply_to (self, message, error)
       || !set_recipients (self, message, !draft, error))
     return NULL;
   body = build_body (self, error);

@@ -33,6 +33,7 @@
 #include <gmime/gmime.h>
 
 #include "tern-account.h"
+#include "tern-identity.h"
 
 G_BEGIN_DECLS
 
@@ -55,15 +56,37 @@ TernComposer *tern_composer_new_for_account    (TernAccount    *account);
 TernComposer *tern_composer_new_reply          (TernAccount    *account,
                                                 GMimeMessage   *original,
                                                 TernReplyMode   mode);
+/* A message from @identity: its account, From and Reply-To. */
+TernComposer *tern_composer_new_for_identity   (TernIdentity   *identity);
+/* The same reply or forward from the identity of @identities (one
+ * account's, tern_identities_load()) the original was sent to (see
+ * tern_identities_for_message()); a reply to all leaves out every one of
+ * @identities' addresses. */
+TernComposer *tern_composer_new_reply_from     (GListModel     *identities,
+                                                GMimeMessage   *original,
+                                                TernReplyMode   mode);
 
 TernAccount  *tern_composer_get_account        (TernComposer   *self);
-/* Also sets From to the account's name and address. */
+/* Also sets From to the account's name and address; the identity, if
+ * any, and its Reply-To go. */
 void          tern_composer_set_account        (TernComposer   *self,
                                                 TernAccount    *account);
+/* NULL when From is the account's own (tern_composer_set_account()) or
+ * was typed. */
+TernIdentity *tern_composer_get_identity       (TernComposer   *self);
+/* Sets the account, From and Reply-To to @identity's; the signature is
+ * the caller's (tern_identity_get_message_signature()). */
+void          tern_composer_set_identity       (TernComposer   *self,
+                                                TernIdentity   *identity);
 /* "Name <address>" or "address", as the user wrote it. */
 const char   *tern_composer_get_from           (TernComposer   *self);
 void          tern_composer_set_from           (TernComposer   *self,
                                                 const char     *from);
+/* Addresses replies should go to, as text; NULL: none (replies go to
+ * From). */
+const char   *tern_composer_get_reply_to       (TernComposer   *self);
+void          tern_composer_set_reply_to       (TernComposer   *self,
+                                                const char     *reply_to);
 /* Address lists as text: "Name <a@b>, c@d". */
 const char   *tern_composer_get_to             (TernComposer   *self);
 void          tern_composer_set_to             (TernComposer   *self,

@@ -465,6 +465,7 @@ static const Command account_commands[] = {
   { "add", account_add, N_("Add an account") },
   { "list", account_list, N_("List the accounts") },
   { "remove", account_remove, N_("Remove an account") },
+  { "identity", tern_cli_identity, N_("Add, list and remove the addresses an account sends from") },
 };
 
 int

@@ -74,12 +74,37 @@ fill_composer (TernComposer  *composer,
   return TRUE;
 }
 
+/* A message from @account's identity @address: its From and Reply-To. */
+static TernComposer *
+composer_from (TernContext  *tern,
+               TernAccount  *account,
+               const char   *address,
+               GError      **error)
+{
+  g_autoptr(GListModel) identities = NULL;
+  g_autoptr(TernIdentity) identity = NULL;
+
+  identities = tern_identities_load (tern_context_get_store (tern), account, error);
+  if (identities == NULL)
+    return NULL;
+  identity = tern_identities_find (identities, address);
+  if (identity == NULL)
+    {
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND,
+                   _("%s has no identity %s: add it with “tern-cli account identity add”"),
+                   tern_account_get_address (account), address);
+      return NULL;
+    }
+  return tern_composer_new_for_identity (identity);
+}
+
 int
 tern_cli_compose (GlobalOptions *globals,
                   int            argc,
                   char         **argv)
 {
   g_autofree char *account_key = NULL;
+  g_autofree char *from = NULL;
   g_auto(GStrv) to = NULL;
   g_auto(GStrv) cc = NULL;
   g_auto(GStrv) bcc = NULL;
@@ -90,6 +115,7 @@ tern_cli_compose (GlobalOptions *globals,
   gboolean no_send = FALSE;
   const GOptionEntry entries[] = {
     { "account", 0, 0, G_OPTION_ARG_STRING, &account_key, N_("The account (id, UUID or address)"), N_("ACCOUNT") },
+    { "from", 0, 0, G_OPTION_ARG_STRING, &from, N_("Send from this identity of the account (tern-cli account identity)"), N_("ADDRESS") },
     { "to", 0, 0, G_OPTION_ARG_STRING_ARRAY, &to, N_("A recipient (repeatable)"), N_("ADDRESS") },
     { "cc", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cc, N_("A recipient in copy (repeatable)"), N_("ADDRESS") },
     { "bcc", 0, 0, G_OPTION_ARG_STRING_ARRAY, &bcc, N_("A hidden recipient (repeatable)"), N_("ADDRESS") },
@@ -126,7 +152,10 @@ tern_cli_compose (GlobalOptions *globals,
   to_text = join_addresses (to);
   cc_text = join_addresses (cc);
   bcc_text = join_addresses (bcc);
-  composer = tern_composer_new_for_account (account);
+  composer = from != NULL ? composer_from (tern, account, from, &error)
+                          : tern_composer_new_for_account (account);
+  if (composer == NULL)
+    return tern_cli_fail (g_steal_pointer (&error));
   tern_composer_set_to (composer, to_text);
   tern_composer_set_cc (composer, cc_text);
   tern_composer_set_bcc (composer, bcc_text);

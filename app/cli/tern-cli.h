@@ -113,6 +113,11 @@ int          tern_cli_idle         (GlobalOptions   *globals,
                                     int              argc,
                                     char           **argv);
 
+/* tern-cli-identity.c */
+int          tern_cli_identity     (GlobalOptions   *globals,
+                                    int              argc,
+                                    char           **argv);
+
 /* tern-cli-send.c */
 int          tern_cli_send         (GlobalOptions   *globals,
                                     int              argc,

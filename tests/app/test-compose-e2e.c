@@ -25,6 +25,9 @@
 
 #define ALICE_NAME "Алиса Иванова"
 #define BOB_NAME "Боб Петров"
+#define ALIAS "sales@tern.test"
+#define ALIAS_NAME "Алиса, отдел продаж"
+#define ALIAS_REPLY_TO "team@tern.test"
 #define BODY "Здравствуй, Боб!\n\nСтрока с точкой ниже:\n.\n.x\n..две точки\nДо встречи.\nАлиса\n"
 #define ATTACHMENT_NAME "Отчёт за ноябрь «итоги».pdf"
 #define ATTACHMENT "%PDF-1.4\n% отчёт\n1 0 obj << >> endobj\n"
@@ -460,6 +463,119 @@ test_cli (Fixture       *fixture,
   g_assert_cmpint (status, !=, 0);
 }
 
+/* The message @message_id in the Sent folder of @profile, after a sync
+ * (which also replays the queued copy to the server). */
+static TernMailMessage *
+find_sent (Profile    *profile,
+           const char *message_id)
+{
+  TernStore *store = tern_context_get_store (profile->context);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernMailFolder) sent = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+
+  tern_imap_sync_account (profile->context, profile->account, TERN_IMAP_SYNC_BODIES_ALL, NULL,
+                          NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  sent = tern_mail_store_find_folder_by_role (store, tern_account_get_id (profile->account),
+                                              "sent", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (sent);
+  messages = tern_mail_store_list_messages (store, sent->id, 0, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < messages->len; i++)
+    {
+      TernMailMessage *message = g_ptr_array_index (messages, i);
+
+      /* On the server: the copy has its UID there. */
+      if (g_strcmp0 (message->message_id, message_id) == 0 && message->uid != 0)
+        return g_ptr_array_steal_index (messages, i);
+    }
+  return NULL;
+}
+
+static void
+assert_from_alias (Profile         *profile,
+                   TernMailMessage *message,
+                   const char      *envelope)
+{
+  g_autoptr(GBytes) raw = stored_body (profile, message);
+  g_autoptr(GMimeMessage) parsed = _tern_composer_parse_message (raw);
+  g_autofree char *reply_to = NULL;
+
+  g_assert_cmpstr (message->from_name, ==, ALIAS_NAME);
+  g_assert_cmpstr (message->from_address, ==, ALIAS);
+  g_assert_nonnull (parsed);
+  reply_to = internet_address_list_to_string (g_mime_message_get_reply_to (parsed), NULL, FALSE);
+  g_assert_cmpstr (reply_to, ==, ALIAS_REPLY_TO);
+  /* The envelope sender, as the receiving server recorded it. */
+  if (envelope != NULL)
+    g_assert_cmpstr (g_mime_object_get_header (GMIME_OBJECT (parsed), "Return-Path"), ==,
+                     envelope);
+}
+
+/* An alias of Alice's account, added with tern-cli: the message goes out
+ * through her server with the alias' From and Reply-To and the alias as
+ * envelope sender, and the copy in her Sent folder has them too. */
+static void
+test_alias (Fixture       *fixture,
+            gconstpointer  data)
+{
+  g_autofree char *subject = subject_for ("alias");
+  g_autofree char *body_file = g_build_filename (fixture->alice.dir, "письмо.txt", NULL);
+  g_autofree char *to = g_strdup_printf ("%s <%s>", BOB_NAME, BOB);
+  g_autofree char *out = NULL;
+  g_autofree char *message_id = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernMailMessage) delivered = NULL;
+  g_autoptr(TernMailMessage) sent = NULL;
+  const char *start;
+  const char *end;
+  int status = -1;
+
+  g_file_set_contents (body_file, BODY, -1, &error);
+  g_assert_no_error (error);
+  out = run_cli (fixture,
+                 (const char *const[]) { "account", "identity", "add", ALICE, ALIAS,
+                                         "--name", ALIAS_NAME, "--reply-to", ALIAS_REPLY_TO,
+                                         NULL },
+                 &status);
+  g_assert_cmpint (status, ==, 0);
+  g_clear_pointer (&out, g_free);
+  out = run_cli (fixture, (const char *const[]) { "account", "identity", "list", ALICE, NULL },
+                 &status);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (out, ALIAS ">\t" ALIAS_REPLY_TO "\talias\n"));
+  g_clear_pointer (&out, g_free);
+
+  out = run_cli (fixture,
+                 (const char *const[]) { "compose", "--account", ALICE, "--from", ALIAS, "--to",
+                                         to, "--subject", subject, "--body-file", body_file,
+                                         NULL },
+                 &status);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (out, "\tsent\t"));
+  start = strchr (out, '<');
+  end = start ? strchr (start, '>') : NULL;
+  g_assert_nonnull (end);
+  message_id = g_strndup (start + 1, end - start - 1);
+
+  delivered = wait_for_message (&fixture->bob_imap, message_id);
+  assert_from_alias (&fixture->bob_imap, delivered, "<" ALIAS ">");
+  sent = find_sent (&fixture->alice, message_id);
+  g_assert_nonnull (sent);
+  assert_from_alias (&fixture->alice, sent, NULL);
+  g_clear_pointer (&out, g_free);
+
+  /* An address that is no identity of the account is refused. */
+  out = run_cli (fixture,
+                 (const char *const[]) { "compose", "--account", ALICE, "--from",
+                                         "nobody@tern.test", "--to", to, "--subject", subject,
+                                         NULL },
+                 &status);
+  g_assert_cmpint (status, !=, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -486,6 +602,8 @@ main (int    argc,
   g_test_add ("/tern/compose-e2e/roundtrip-465", Fixture, &setup_465, fixture_setup,
               test_roundtrip, fixture_teardown);
   g_test_add ("/tern/compose-e2e/cli", Fixture, &setup_587, fixture_setup, test_cli,
+              fixture_teardown);
+  g_test_add ("/tern/compose-e2e/alias", Fixture, &setup_587, fixture_setup, test_alias,
               fixture_teardown);
 
   status = g_test_run ();

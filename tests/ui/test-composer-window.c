@@ -3,7 +3,9 @@
  * through the outbox arrives in Bob's mailbox with its subject and
  * attachment, and its copy is in Alice's Sent; a reply to a synced message
  * (its body fetched from the server) arrives with In-Reply-To and
- * References; a draft saved by the timer, the window closed, reopened from
+ * References, its attachment, and its copy in Sent; a reply to a message
+ * sent to an alias goes out from the alias, also after a draft of it was
+ * reopened; a draft saved by the timer, the window closed, reopened from
  * Drafts is unchanged, and closing with changes asks and saves a newer
  * version; an invalid address is marked and nothing is sent; address
  * completion from the cache; a mailto: link with attach= opens without
@@ -23,6 +25,7 @@
 
 #include "tern-application.h"
 #include "tern-composer-window.h"
+#include "tern-identity.h"
 #include "tern-imap-sync.h"
 #include "tern-mail-store.h"
 #include "tern-message-content.h"
@@ -464,9 +467,13 @@ test_reply (Fixture       *fixture,
   g_autofree char *in_reply_to = NULL;
   g_autofree char *references = NULL;
   g_autoptr(TernComposer) reply = NULL;
+  g_autoptr(GFile) file = write_attachment (&fixture->alice);
+  g_autoptr(TernMessageContent) content = NULL;
+  g_autoptr(GError) error = NULL;
   TernComposerWindow *window;
   TernComposer *composer;
   Outbox outbox = { &fixture->alice, NULL };
+  ServerWait sent = { 0, "Sent", NULL };
   gint64 row;
 
   raw = g_strdup_printf ("From: Bob <bob@tern.test>\nTo: Alice <alice@tern.test>\n"
@@ -490,6 +497,8 @@ test_reply (Fixture       *fixture,
   g_assert_true (g_str_has_prefix (tern_composer_get_subject (composer), "Re: "));
   g_assert_nonnull (strstr (tern_composer_get_body (composer), "> What do you think?"));
   tern_composer_set_body (composer, "I agree.\n");
+  g_assert_true (tern_composer_window_add_file (window, file, &error));
+  g_assert_no_error (error);
   reply = g_object_ref (composer);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "composer.send", NULL));
@@ -506,6 +515,105 @@ test_reply (Fixture       *fixture,
   g_assert_cmpstr (references, ==, expected_refs);
   g_assert_cmpstr (g_mime_message_get_subject (message), ==, tern_composer_get_subject (reply));
   g_object_unref (message);
+  content = tern_message_content_new (received, NULL);
+  assert_one_attachment (content);
+
+  sent.needle = outbox.message_id;
+  tern_test_wait_until (server_has, &sent, "the reply's copy in Alice's Sent");
+  g_free (outbox.message_id);
+}
+
+/* A message sent to an alias of Alice's: the reply goes out from the
+ * alias (From, Reply-To, signature); saved as a draft and reopened it
+ * still does; sent from there it arrives that way, and Sent has it. */
+static void
+test_identity (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autofree char *subject = unique_subject ("alias");
+  g_autofree char *original_id = g_strdup_printf ("alias-%" G_GINT64_FORMAT "@tern.test",
+                                                  g_get_real_time ());
+  g_autofree char *raw = NULL;
+  g_autoptr(TernIdentity) alias = tern_identity_new (fixture->alice.account, "Alice Sales",
+                                                     "sales@tern.test");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) received = NULL;
+  g_autofree char *reply_to = NULL;
+  TernComposerWindow *window;
+  TernComposer *composer;
+  GtkDropDown *from;
+  GMimeMessage *message;
+  Outbox outbox = { &fixture->alice, NULL };
+  ServerWait sent = { 0, "Sent", NULL };
+  gint64 row;
+  gint64 draft_id;
+
+  tern_identity_set_reply_to (alias, "team@tern.test");
+  tern_identity_set_signature (alias, "Alice\nSales team");
+  g_assert_true (tern_identities_save (tern_context_get_store (fixture->alice.context), alias,
+                                       NULL, &error));
+  g_assert_no_error (error);
+  raw = g_strdup_printf ("From: Bob <bob@tern.test>\nTo: Sales <sales@tern.test>\n"
+                         "Subject: %s\nMessage-ID: <%s>\n"
+                         "Date: Thu, 26 Nov 2026 10:00:00 +0000\n\nA quote, please.\n",
+                         subject, original_id);
+  save_to_server (0, raw);
+  sync_profile (&fixture->alice, TERN_IMAP_SYNC_BODIES_NONE);
+  row = message_row (&fixture->alice, "INBOX", original_id);
+  g_assert_cmpint (row, !=, 0);
+
+  window = present (tern_composer_window_new_reply (NULL, fixture->alice.context, row,
+                                                    TERN_REPLY_MODE_REPLY));
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  tern_test_wait_until ((TernTestPredicate) tern_composer_window_get_ready, window,
+                        "the original's body");
+  composer = tern_composer_window_get_composer (window);
+  from = GTK_DROP_DOWN (gtk_widget_get_template_child (GTK_WIDGET (window),
+                                                       TERN_TYPE_COMPOSER_WINDOW, "from_dropdown"));
+  g_assert_cmpuint (gtk_drop_down_get_selected (from), ==, 1);
+  g_assert_cmpstr (tern_composer_get_from (composer), ==, "Alice Sales <sales@tern.test>");
+  g_assert_cmpstr (tern_composer_get_reply_to (composer), ==, "team@tern.test");
+  g_assert_true (g_str_has_suffix (tern_composer_get_body (composer),
+                                   "\n-- \nAlice\nSales team\n"));
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (window),
+                                        "Alice Sales <sales@tern.test> — Алиса Иванова"));
+
+  /* A draft keeps the identity. */
+  g_assert_true (tern_composer_window_save_draft (window, &error));
+  g_assert_no_error (error);
+  draft_id = tern_composer_window_get_draft_id (window);
+  gtk_window_close (GTK_WINDOW (window));
+  tern_test_wait_until (is_gone, &window, "the window to close");
+  window = present (tern_composer_window_new_from_draft (NULL, fixture->alice.context, draft_id));
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  composer = tern_composer_window_get_composer (window);
+  from = GTK_DROP_DOWN (gtk_widget_get_template_child (GTK_WIDGET (window),
+                                                       TERN_TYPE_COMPOSER_WINDOW, "from_dropdown"));
+  g_assert_cmpuint (gtk_drop_down_get_selected (from), ==, 1);
+  g_assert_nonnull (tern_composer_get_identity (composer));
+  g_assert_cmpstr (tern_identity_get_address (tern_composer_get_identity (composer)), ==,
+                   "sales@tern.test");
+  g_assert_cmpstr (tern_composer_get_reply_to (composer), ==, "team@tern.test");
+  /* The signature once, not twice. */
+  g_assert_true (g_str_has_suffix (tern_composer_get_body (composer),
+                                   "\n-- \nAlice\nSales team\n"));
+  g_assert_null (strstr (tern_composer_get_body (composer), "Sales team\n\n-- "));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "composer.send", NULL));
+  tern_test_wait_until (is_gone, &window, "the window to close after Send");
+  tern_test_wait_until (outbox_sent, &outbox, "the outbox to send the reply");
+  received = bob_receives (&fixture->bob, outbox.message_id);
+  message = parse (received);
+  g_assert_cmpstr (internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (
+                     internet_address_list_get_address (g_mime_message_get_from (message), 0))),
+                   ==, "sales@tern.test");
+  reply_to = internet_address_list_to_string (g_mime_message_get_reply_to (message), NULL, FALSE);
+  g_assert_cmpstr (reply_to, ==, "team@tern.test");
+  g_assert_cmpstr (g_mime_object_get_header (GMIME_OBJECT (message), "Return-Path"), ==,
+                   "<sales@tern.test>");
+  g_object_unref (message);
+  sent.needle = outbox.message_id;
+  tern_test_wait_until (server_has, &sent, "the copy in Alice's Sent");
   g_free (outbox.message_id);
 }
 
@@ -865,6 +973,8 @@ main (int    argc,
 
   g_test_add ("/tern/ui/composer/send", Fixture, NULL, fixture_setup, test_send, fixture_teardown);
   g_test_add ("/tern/ui/composer/reply", Fixture, NULL, fixture_setup, test_reply,
+              fixture_teardown);
+  g_test_add ("/tern/ui/composer/identity", Fixture, NULL, fixture_setup, test_identity,
               fixture_teardown);
   g_test_add ("/tern/ui/composer/draft", Fixture, NULL, fixture_setup, test_draft,
               fixture_teardown);

@@ -5,7 +5,9 @@
  * changed on its page is in the keyring and the next sync signs in with
  * it; a plaintext server is refused until the user confirms; a trusted
  * certificate removed is gone; an account removed after its confirmation
- * takes its cached folders and messages and its password along.
+ * takes its cached folders and messages and its password along; an
+ * identity added on the account's page is in the store and the
+ * composer's From, and goes out with its From, Reply-To and signature.
  *
  * With TERN_TEST_SCREENSHOT_DIR=DIR the test saves preferences-PAGE.png
  * there (GTK's own rendering), for data/screenshots/.
@@ -21,6 +23,7 @@
 #include "tern-account-preferences.h"
 #include "tern-certificate-pins.h"
 #include "tern-composer-window.h"
+#include "tern-identity.h"
 #include "tern-imap-sync.h"
 #include "tern-mail-store.h"
 #include "tern-preferences-window.h"
@@ -491,6 +494,156 @@ test_composer_signature (Fixture       *fixture,
   g_assert_no_error (error);
 }
 
+/* The widget named @name in @widget's tree. */
+static GtkWidget *
+named (GtkWidget  *widget,
+       const char *name)
+{
+  if (g_strcmp0 (gtk_widget_get_name (widget), name) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = named (child, name);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static AdwMessageDialog *
+identity_dialog (GtkWidget  *page,
+                 const char *action,
+                 GVariant   *target)
+{
+  AdwMessageDialog *dialog = NULL;
+
+  g_assert_true (gtk_widget_activate_action_variant (page, action, target));
+  tern_test_wait_until (dialog_shown, &dialog, "the identity dialog");
+  return dialog;
+}
+
+static void
+fill (AdwMessageDialog *dialog,
+      const char       *name,
+      const char       *text)
+{
+  GtkWidget *widget = named (GTK_WIDGET (dialog), name);
+
+  g_assert_nonnull (widget);
+  if (GTK_IS_TEXT_VIEW (widget))
+    gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (widget)), text, -1);
+  else
+    gtk_editable_set_text (GTK_EDITABLE (widget), text);
+}
+
+static void
+respond (AdwMessageDialog *dialog,
+         const char       *response)
+{
+  adw_message_dialog_response (dialog, response);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  tern_test_drain ();
+}
+
+/* An alias added on the account's page: in the store, listed on the
+ * page, offered by the composer's From with its Reply-To and signature;
+ * the account's own address cannot be removed, the alias can. */
+static void
+test_identities (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  TernAccount *account = add_account (fixture, "x");
+  TernStore *store = tern_context_get_store (fixture->context);
+  g_autoptr(GListModel) identities = NULL;
+  TernIdentity *alias;
+  AdwMessageDialog *dialog;
+  TernComposerWindow *window;
+  TernComposer *composer;
+  GtkDropDown *from;
+  GtkWidget *page;
+  g_autofree char *refused = NULL;
+
+  g_assert_true (tern_account_options_set_signature (store, tern_account_get_id (account),
+                                                     "Alice", &error));
+  g_assert_no_error (error);
+  open_window (fixture);
+  page = tern_preferences_window_show_account (fixture->window, account);
+  tern_test_drain ();
+  g_assert_true (tern_test_shows_label (page, "The account’s own address"));
+
+  /* A bad address is refused, with the reason on the page. */
+  dialog = identity_dialog (page, "account.add-identity", NULL);
+  fill (dialog, "identity-address", "not an address");
+  respond (dialog, "save");
+  g_assert_true (tern_test_shows_label (page, "“not an address” is not an email address"));
+
+  dialog = identity_dialog (page, "account.add-identity", NULL);
+  fill (dialog, "identity-name", "Alice Sales");
+  fill (dialog, "identity-address", "sales@tern.test");
+  fill (dialog, "identity-reply-to", "team@tern.test");
+  fill (dialog, "identity-signature", "Alice\nSales team");
+  save_screenshot (GTK_WIDGET (dialog), "preferences-identity.png");
+  respond (dialog, "save");
+  g_assert_true (tern_test_shows_label (page, "Alice Sales <sales@tern.test>"));
+  g_assert_true (tern_test_shows_label (page, "Replies to team@tern.test"));
+  save_screenshot (GTK_WIDGET (fixture->window), "preferences-identities.png");
+
+  identities = tern_identities_load (store, account, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (identities), ==, 2);
+  alias = g_list_model_get_item (identities, 1);
+  g_object_unref (alias); /* the list holds it */
+  g_assert_cmpstr (tern_identity_get_address (alias), ==, "sales@tern.test");
+  g_assert_cmpstr (tern_identity_get_reply_to (alias), ==, "team@tern.test");
+  g_assert_cmpstr (tern_identity_get_signature (alias), ==, "Alice\nSales team");
+
+  /* Edited: the new name is listed. */
+  dialog = identity_dialog (page, "account.edit-identity",
+                            g_variant_new_string ("sales@tern.test"));
+  fill (dialog, "identity-name", "Alice (Sales)");
+  respond (dialog, "save");
+  g_assert_true (tern_test_shows_label (page, "Alice (Sales) <sales@tern.test>"));
+
+  /* The composer offers both, and the alias writes its own message. */
+  window = tern_composer_window_new (NULL, fixture->context, account);
+  gtk_window_present (GTK_WINDOW (window));
+  tern_test_drain ();
+  composer = tern_composer_window_get_composer (window);
+  from = GTK_DROP_DOWN (gtk_widget_get_template_child (GTK_WIDGET (window),
+                                                       TERN_TYPE_COMPOSER_WINDOW, "from_dropdown"));
+  g_assert_cmpuint (g_list_model_get_n_items (gtk_drop_down_get_model (from)), ==, 2);
+  g_assert_cmpuint (gtk_drop_down_get_selected (from), ==, 0);
+  g_assert_cmpstr (tern_composer_get_body (composer), ==, "\n\n-- \nAlice\n");
+  gtk_drop_down_set_selected (from, 1);
+  tern_test_drain ();
+  g_assert_cmpstr (tern_composer_get_from (composer), ==, "\"Alice (Sales)\" <sales@tern.test>");
+  g_assert_cmpstr (tern_composer_get_reply_to (composer), ==, "team@tern.test");
+  g_assert_cmpstr (tern_composer_get_body (composer), ==, "\n\n-- \nAlice\nSales team\n");
+  g_assert_true (tern_test_shows_label (GTK_WIDGET (window),
+                                        "Alice (Sales) <sales@tern.test> — Alice"));
+  save_screenshot (GTK_WIDGET (window), "composer-identity.png");
+  gtk_window_destroy (GTK_WINDOW (window));
+  tern_test_drain ();
+
+  /* The account's own address stays; the alias goes. */
+  g_assert_true (gtk_widget_activate_action (page, "account.remove-identity", "s",
+                                             tern_account_get_address (account)));
+  refused = g_strdup_printf ("%s is the account’s own address: it cannot be removed",
+                             tern_account_get_address (account));
+  g_assert_true (tern_test_shows_label (page, refused));
+  g_assert_true (gtk_widget_activate_action (page, "account.remove-identity", "s",
+                                             "sales@tern.test"));
+  tern_test_drain ();
+  g_assert_false (tern_test_shows_label (page, "Alice (Sales) <sales@tern.test>"));
+  g_clear_object (&identities);
+  identities = tern_identities_load (store, account, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (identities), ==, 1);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -516,6 +669,8 @@ main (int    argc,
               test_remove_account, fixture_teardown);
   g_test_add ("/tern/preferences/composer-signature", Fixture, NULL, fixture_setup,
               test_composer_signature, fixture_teardown);
+  g_test_add ("/tern/preferences/identities", Fixture, NULL, fixture_setup, test_identities,
+              fixture_teardown);
 
   status = g_test_run ();
   tern_test_servers_free (servers);

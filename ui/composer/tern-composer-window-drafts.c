@@ -178,6 +178,7 @@ set_headers (TernComposer *composer,
 {
   GMimeObject *object = GMIME_OBJECT (message);
   g_autofree char *from = address_list (message, GMIME_ADDRESS_TYPE_FROM);
+  g_autofree char *reply_to = address_list (message, GMIME_ADDRESS_TYPE_REPLY_TO);
   g_autofree char *to = address_list (message, GMIME_ADDRESS_TYPE_TO);
   g_autofree char *cc = address_list (message, GMIME_ADDRESS_TYPE_CC);
   g_autofree char *bcc = address_list (message, GMIME_ADDRESS_TYPE_BCC);
@@ -187,6 +188,8 @@ set_headers (TernComposer *composer,
 
   if (from != NULL)
     tern_composer_set_from (composer, from);
+  /* The window selects the identity of the From and keeps this. */
+  tern_composer_set_reply_to (composer, reply_to);
   tern_composer_set_to (composer, to);
   tern_composer_set_cc (composer, cc);
   tern_composer_set_bcc (composer, bcc);

@@ -19,6 +19,8 @@ struct _TernComposerWindow
   TernComposer *composer;     /* NULL while a reply's message loads */
   GBindingGroup *bindings;    /* the fields <-> the composer */
   TernAddressBook *address_book;
+  GListStore *identities;     /* of TernIdentity: the From list */
+  gboolean loading_identities; /* the From list changes, not the user's choice */
   GArray *attachment_sizes;   /* guint64 per attachment of the composer */
   GCancellable *cancellable;
 
@@ -81,8 +83,8 @@ void     _tern_composer_window_replay        (TernComposerWindow *self,
  * window did not open from a draft. */
 void     _tern_composer_window_apply_preferences (TernComposerWindow *self,
                                                   TernComposer       *composer);
-/* The From account's signature into the body (replacing the previous
- * account's). */
+/* The From identity's signature into the body (replacing the previous
+ * identity's). */
 void     _tern_composer_window_update_signature  (TernComposerWindow *self);
 
 G_END_DECLS

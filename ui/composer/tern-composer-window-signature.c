@@ -1,5 +1,5 @@
 /* tern-composer-window-signature.c: what the preferences change in a
- * message being written: the sender account's signature, HTML or plain
+ * message being written: the sender identity's signature, HTML or plain
  * text, and replies above or below the quote.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -14,14 +14,19 @@
 void
 _tern_composer_window_update_signature (TernComposerWindow *self)
 {
+  TernIdentity *identity = tern_composer_get_identity (self->composer);
   TernAccount *account = tern_composer_get_account (self->composer);
   g_autoptr(GError) error = NULL;
   g_autofree char *signature = NULL;
 
   if (account == NULL)
     return;
-  signature = tern_account_options_get_signature (tern_context_get_store (self->context),
-                                                  tern_account_get_id (account), &error);
+  /* An identity's own signature, else its account's. */
+  if (identity != NULL)
+    signature = g_strdup (tern_identity_get_message_signature (identity));
+  else
+    signature = tern_account_options_get_signature (tern_context_get_store (self->context),
+                                                    tern_account_get_id (account), &error);
   if (error != NULL)
     g_warning ("No signature for %s: %s", tern_account_get_address (account), error->message);
   /* A draft reopened has the signature it was saved with, or one the user
@@ -31,7 +36,7 @@ _tern_composer_window_update_signature (TernComposerWindow *self)
       tern_composer_adopt_signature (self->composer, signature);
       return;
     }
-  /* The composer replaces the previous account's, or leaves the user's. */
+  /* The composer replaces the previous identity's, or leaves the user's. */
   tern_composer_set_signature (self->composer, signature);
 }
 

@@ -57,46 +57,120 @@ _tern_composer_window_lookup_account (TernComposerWindow *self,
   return tern_account_manager_lookup (tern_context_get_accounts (self->context), key);
 }
 
-/* From */
+/* From: every identity of every account */
 
 static char *
-account_label (TernAccount *account)
+identity_label (TernIdentity *identity)
 {
-  if (account == NULL)
-    return g_strdup ("");
-  return g_strdup_printf ("%s <%s>", tern_account_get_display_name (account),
-                          tern_account_get_address (account));
+  return identity != NULL ? tern_identity_dup_label (identity) : g_strdup ("");
 }
 
-static void
-select_account (TernComposerWindow *self,
-                TernAccount        *account)
+/* The position of @account's identity @address in the From list; its
+ * own address when it has no such identity (an alias removed since a
+ * draft was saved); G_MAXUINT when the account has none. */
+static guint
+find_identity (TernComposerWindow *self,
+               TernAccount        *account,
+               const char         *address)
 {
-  GListModel *accounts = G_LIST_MODEL (tern_context_get_accounts (self->context));
+  GListModel *identities = G_LIST_MODEL (self->identities);
+  guint primary = G_MAXUINT;
 
-  for (guint i = 0; i < g_list_model_get_n_items (accounts); i++)
+  for (guint i = 0; i < g_list_model_get_n_items (identities); i++)
     {
-      g_autoptr(TernAccount) item = g_list_model_get_item (accounts, i);
+      g_autoptr(TernIdentity) item = g_list_model_get_item (identities, i);
 
-      if (item == account)
-        {
-          gtk_drop_down_set_selected (self->from_dropdown, i);
-          return;
-        }
+      if (tern_identity_get_account (item) != account)
+        continue;
+      if (address != NULL && g_ascii_strcasecmp (tern_identity_get_address (item), address) == 0)
+        return i;
+      if (tern_identity_is_primary (item))
+        primary = i;
     }
+  return primary;
+}
+
+/* The address of "Name <address>", NULL when it is not one address. */
+static char *
+from_address (const char *from)
+{
+  InternetAddressList *list = from ? internet_address_list_parse (NULL, from) : NULL;
+  InternetAddress *address;
+  char *addr = NULL;
+
+  if (list == NULL)
+    return NULL;
+  address = internet_address_list_length (list) == 1 ? internet_address_list_get_address (list, 0)
+                                                     : NULL;
+  if (address != NULL && INTERNET_ADDRESS_IS_MAILBOX (address))
+    addr = g_strdup (internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (address)));
+  g_object_unref (list);
+  return addr;
+}
+
+/* Selects the composer's identity in the From list: the one it has, else
+ * the one of its account whose address is its From (a draft). */
+static void
+select_identity (TernComposerWindow *self)
+{
+  TernIdentity *identity = tern_composer_get_identity (self->composer);
+  TernAccount *account = tern_composer_get_account (self->composer);
+  g_autofree char *address = NULL;
+  guint position;
+
+  if (account == NULL)
+    return;
+  address = identity != NULL ? g_strdup (tern_identity_get_address (identity))
+                             : from_address (tern_composer_get_from (self->composer));
+  position = find_identity (self, account, address);
+  if (position != G_MAXUINT)
+    gtk_drop_down_set_selected (self->from_dropdown, position);
 }
 
 static void
 from_selected_cb (TernComposerWindow *self)
 {
-  TernAccount *account = gtk_drop_down_get_selected_item (self->from_dropdown);
+  TernIdentity *identity = gtk_drop_down_get_selected_item (self->from_dropdown);
 
-  if (self->composer != NULL && account != NULL
-      && tern_composer_get_account (self->composer) != account)
+  if (self->composer == NULL || identity == NULL || self->loading_identities)
+    return;
+  if (tern_composer_get_identity (self->composer) == identity)
+    return;
+  tern_composer_set_identity (self->composer, identity);
+  _tern_composer_window_update_signature (self);
+}
+
+/* Reads the identities of every account again (an account came, went or
+ * changed), keeping the message's. */
+static void
+load_identities (TernComposerWindow *self)
+{
+  GListModel *accounts = G_LIST_MODEL (tern_context_get_accounts (self->context));
+  g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < g_list_model_get_n_items (accounts); i++)
     {
-      tern_composer_set_account (self->composer, account);
-      _tern_composer_window_update_signature (self);
+      g_autoptr(TernAccount) account = g_list_model_get_item (accounts, i);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GListModel) identities =
+        tern_identities_load (tern_context_get_store (self->context), account, &error);
+
+      if (identities == NULL)
+        {
+          g_warning ("No identities of %s: %s", tern_account_get_address (account),
+                     error->message);
+          continue;
+        }
+      for (guint j = 0; j < g_list_model_get_n_items (identities); j++)
+        g_ptr_array_add (all, g_list_model_get_item (identities, j));
     }
+  self->loading_identities = TRUE;
+  g_list_store_splice (self->identities, 0, g_list_model_get_n_items (G_LIST_MODEL (self->identities)),
+                       all->pdata, all->len);
+  if (self->composer != NULL)
+    select_identity (self);
+  self->loading_identities = FALSE;
+  from_selected_cb (self);
 }
 
 /* Attachments */
@@ -386,15 +460,25 @@ _tern_composer_window_set_composer (TernComposerWindow *self,
     g_signal_handlers_disconnect_by_data (self->composer, self);
   g_set_object (&self->composer, composer);
   _tern_composer_window_apply_preferences (self, composer);
-  _tern_composer_window_update_signature (self);
   /* Sizes known for what a draft brought, unknown (0) for what a forward
    * did. */
   g_array_set_size (self->attachment_sizes, tern_composer_get_n_attachments (composer));
   g_binding_group_set_source (self->bindings, composer);
   if (tern_composer_get_account (composer) != NULL)
-    select_account (self, tern_composer_get_account (composer));
+    {
+      /* A draft keeps the Reply-To it was saved with. */
+      g_autofree char *reply_to = g_strdup (tern_composer_get_reply_to (composer));
+
+      self->loading_identities = TRUE;
+      select_identity (self);
+      self->loading_identities = FALSE;
+      from_selected_cb (self);
+      if (self->opened_draft_id != 0)
+        tern_composer_set_reply_to (composer, reply_to);
+    }
   else
     from_selected_cb (self);
+  _tern_composer_window_update_signature (self);
   composer_notify_cb (composer, NULL, self);
   _tern_composer_window_set_status (self, "", FALSE);
   /* What the window opened with is saved already, or not worth a draft. */
@@ -582,6 +666,7 @@ tern_composer_window_finalize (GObject *object)
 
   g_clear_object (&self->bindings);
   g_clear_object (&self->composer);
+  g_clear_object (&self->identities);
   g_clear_object (&self->address_book);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->context);
@@ -676,12 +761,15 @@ new_window (TernApplication *application,
   GtkExpression *label;
 
   self->context = g_object_ref (context);
-  label = gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL, G_CALLBACK (account_label),
+  label = gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL, G_CALLBACK (identity_label),
                                        NULL, NULL);
   gtk_drop_down_set_expression (self->from_dropdown, label);
   gtk_expression_unref (label);
-  gtk_drop_down_set_model (self->from_dropdown,
-                           G_LIST_MODEL (tern_context_get_accounts (context)));
+  self->identities = g_list_store_new (TERN_TYPE_IDENTITY);
+  gtk_drop_down_set_model (self->from_dropdown, G_LIST_MODEL (self->identities));
+  load_identities (self);
+  g_signal_connect_object (tern_context_get_accounts (context), "items-changed",
+                           G_CALLBACK (load_identities), self, G_CONNECT_SWAPPED);
   g_signal_connect_swapped (self->from_dropdown, "notify::selected",
                             G_CALLBACK (from_selected_cb), self);
 
@@ -762,6 +850,8 @@ start_reply (TernComposerWindow *self,
   TernAccount *account = _tern_composer_window_lookup_account (self, account_id);
   GMimeMessage *message = _tern_composer_window_parse (bytes);
   g_autoptr(TernComposer) composer = NULL;
+  g_autoptr(GListModel) identities = NULL;
+  g_autoptr(GError) error = NULL;
 
   if (message == NULL || account == NULL)
     {
@@ -770,7 +860,14 @@ start_reply (TernComposerWindow *self,
         self, _("The message cannot be answered: it is not a mail message Tern can read."), TRUE);
       return;
     }
-  composer = tern_composer_new_reply (account, message, mode);
+  identities = tern_identities_load (tern_context_get_store (self->context), account, &error);
+  if (identities == NULL)
+    {
+      g_object_unref (message);
+      _tern_composer_window_set_status (self, error->message, TRUE);
+      return;
+    }
+  composer = tern_composer_new_reply_from (identities, message, mode);
   g_object_unref (message);
   _tern_composer_window_set_composer (self, composer);
   gtk_widget_grab_focus (GTK_WIDGET (self->body_view));

@@ -4,7 +4,8 @@
  * account (the same server form, the same confirmation before a server
  * that sends the password unencrypted).  The password is changed on its
  * own: it goes to the keyring at once and is never kept in a field longer
- * than that.
+ * than that.  Identities too are saved on their own, as each dialog is
+ * confirmed.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -18,6 +19,7 @@
 
 #include "tern-account-options.h"
 #include "tern-app-error.h"
+#include "tern-identity.h"
 #include "tern-wizard-manual-page.h"
 
 struct _TernAccountPreferences
@@ -32,6 +34,8 @@ struct _TernAccountPreferences
   GtkLabel *status_label;
   GtkWidget *account_group;
   GtkWidget *confirm_group;
+  GtkWidget *identities_group;
+  GtkListBox *identity_list;
   GtkWidget *signature_group;
   GtkWidget *password_group;
   GtkWidget *remove_group;
@@ -98,6 +102,77 @@ load_signature (TernAccountPreferences *self)
                             signature != NULL ? signature : "", -1);
 }
 
+/* Identities */
+
+static GtkWidget *
+identity_row (TernIdentity *identity)
+{
+  GtkWidget *row = adw_action_row_new ();
+  g_autofree char *from = tern_identity_dup_mailbox (identity);
+  g_autofree char *subtitle = NULL;
+  const char *reply_to = tern_identity_get_reply_to (identity);
+  const char *address = tern_identity_get_address (identity);
+  GtkWidget *edit = gtk_button_new_from_icon_name ("document-edit-symbolic");
+
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), from);
+  if (reply_to != NULL)
+    /* TRANSLATORS: %s is the Reply-To address of an identity */
+    subtitle = g_strdup_printf (_("Replies to %s"), reply_to);
+  if (tern_identity_is_primary (identity))
+    {
+      g_autofree char *own = g_strdup (_("The account’s own address"));
+
+      subtitle = subtitle != NULL ? g_strdup_printf ("%s · %s", own, subtitle)
+                                  : g_steal_pointer (&own);
+    }
+  if (subtitle != NULL)
+    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  gtk_widget_set_tooltip_text (edit, _("Edit Identity"));
+  gtk_widget_set_valign (edit, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (edit, "flat");
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (edit), "account.edit-identity");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (edit), "s", address);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), edit);
+  /* The account's own address goes only with the account. */
+  if (!tern_identity_is_primary (identity))
+    {
+      GtkWidget *remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
+
+      gtk_widget_set_tooltip_text (remove, _("Remove Identity"));
+      gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
+      gtk_widget_add_css_class (remove, "flat");
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (remove), "account.remove-identity");
+      gtk_actionable_set_action_target (GTK_ACTIONABLE (remove), "s", address);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
+    }
+  return row;
+}
+
+static void
+load_identities (TernAccountPreferences *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GListModel) identities = NULL;
+  GtkWidget *row;
+
+  while ((row = gtk_widget_get_first_child (GTK_WIDGET (self->identity_list))) != NULL)
+    gtk_list_box_remove (self->identity_list, row);
+  identities = tern_identities_load (tern_context_get_store (self->context), self->account,
+                                     &error);
+  if (identities == NULL)
+    {
+      set_status (self, error->message, TRUE);
+      return;
+    }
+  for (guint i = 0; i < g_list_model_get_n_items (identities); i++)
+    {
+      g_autoptr(TernIdentity) identity = g_list_model_get_item (identities, i);
+
+      gtk_list_box_append (self->identity_list, identity_row (identity));
+    }
+}
+
 static void
 load_account (TernAccountPreferences *self)
 {
@@ -116,6 +191,7 @@ load_account (TernAccountPreferences *self)
   outgoing = autoconfig_server (tern_account_get_outgoing (account), TERN_AUTOCONFIG_PROTOCOL_SMTP);
   tern_wizard_manual_page_set_servers (self->servers, incoming, outgoing);
   load_signature (self);
+  load_identities (self);
 }
 
 /* Saving */
@@ -248,6 +324,189 @@ change_password_activated (GtkWidget  *widget,
   set_status (self, _("The new password is in the keyring."), FALSE);
 }
 
+/* The identity dialog */
+
+static char *
+buffer_text (GtkTextBuffer *buffer)
+{
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+}
+
+static GtkWidget *
+entry_row (GtkWidget  *list,
+           const char *name,
+           const char *title,
+           const char *text)
+{
+  GtkWidget *row = adw_entry_row_new ();
+
+  gtk_widget_set_name (row, name);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_preferences_row_set_use_underline (ADW_PREFERENCES_ROW (row), TRUE);
+  gtk_editable_set_text (GTK_EDITABLE (row), text != NULL ? text : "");
+  gtk_list_box_append (GTK_LIST_BOX (list), row);
+  return row;
+}
+
+static void
+identity_response_cb (AdwMessageDialog       *dialog,
+                      const char             *response,
+                      TernAccountPreferences *self)
+{
+  TernIdentity *edited = g_object_get_data (G_OBJECT (dialog), "identity");
+  GtkEditable *name = g_object_get_data (G_OBJECT (dialog), "name");
+  GtkEditable *address = g_object_get_data (G_OBJECT (dialog), "address");
+  GtkEditable *reply_to = g_object_get_data (G_OBJECT (dialog), "reply-to");
+  GtkTextView *signature_view = g_object_get_data (G_OBJECT (dialog), "signature");
+  g_autoptr(TernIdentity) identity = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *signature = NULL;
+
+  if (!g_str_equal (response, "save"))
+    return;
+  if (edited != NULL && tern_identity_is_primary (edited))
+    identity = g_object_ref (edited);
+  else
+    {
+      identity = tern_identity_new (self->account, gtk_editable_get_text (name),
+                                    gtk_editable_get_text (address));
+      signature = buffer_text (gtk_text_view_get_buffer (signature_view));
+      tern_identity_set_signature (identity, signature);
+    }
+  tern_identity_set_reply_to (identity, gtk_editable_get_text (reply_to));
+  if (!tern_identities_save (tern_context_get_store (self->context), identity,
+                             edited != NULL ? tern_identity_get_address (edited) : NULL, &error))
+    {
+      set_status (self, error->message, TRUE);
+      return;
+    }
+  load_identities (self);
+  set_status (self, _("Saved."), FALSE);
+}
+
+/* Asks for an identity's name, address, Reply-To and signature: a new one
+ * when @identity is NULL.  The account's own has only its Reply-To here
+ * (its name, address and signature are the account's, above). */
+static void
+show_identity_dialog (TernAccountPreferences *self,
+                      TernIdentity           *identity)
+{
+  gboolean primary = identity != NULL && tern_identity_is_primary (identity);
+  GtkWidget *dialog;
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  GtkWidget *list = gtk_list_box_new ();
+  GtkWidget *name, *address, *reply_to;
+  GtkWidget *frame, *view, *label;
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                   identity != NULL ? _("Edit Identity") : _("Add Identity"),
+                                   _("Messages from this identity go through the account’s "
+                                     "outgoing server."));
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (list, "boxed-list");
+  name = entry_row (list, "identity-name", _("_Name"),
+                    identity ? tern_identity_get_display_name (identity) : NULL);
+  address = entry_row (list, "identity-address", _("_Email Address"),
+                       identity ? tern_identity_get_address (identity) : NULL);
+  reply_to = entry_row (list, "identity-reply-to", _("_Reply-To (optional)"),
+                        identity ? tern_identity_get_reply_to (identity) : NULL);
+  gtk_widget_set_sensitive (name, !primary);
+  gtk_widget_set_sensitive (address, !primary);
+  gtk_box_append (GTK_BOX (box), list);
+
+  label = gtk_label_new (_("Signature (empty: the account’s)"));
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_widget_add_css_class (label, "heading");
+  view = gtk_text_view_new ();
+  gtk_widget_set_name (view, "identity-signature");
+  gtk_widget_set_size_request (view, -1, 80);
+  gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (view), GTK_WRAP_WORD_CHAR);
+  gtk_text_view_set_top_margin (GTK_TEXT_VIEW (view), 6);
+  gtk_text_view_set_bottom_margin (GTK_TEXT_VIEW (view), 6);
+  gtk_text_view_set_left_margin (GTK_TEXT_VIEW (view), 6);
+  gtk_text_view_set_right_margin (GTK_TEXT_VIEW (view), 6);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (view), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Signature"), -1);
+  if (identity != NULL && tern_identity_get_signature (identity) != NULL)
+    gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (view)),
+                              tern_identity_get_signature (identity), -1);
+  frame = gtk_frame_new (NULL);
+  gtk_frame_set_child (GTK_FRAME (frame), view);
+  gtk_widget_set_visible (label, !primary);
+  gtk_widget_set_visible (frame, !primary);
+  gtk_box_append (GTK_BOX (box), label);
+  gtk_box_append (GTK_BOX (box), frame);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
+
+  if (identity != NULL)
+    g_object_set_data_full (G_OBJECT (dialog), "identity", g_object_ref (identity),
+                            g_object_unref);
+  g_object_set_data (G_OBJECT (dialog), "name", name);
+  g_object_set_data (G_OBJECT (dialog), "address", address);
+  g_object_set_data (G_OBJECT (dialog), "reply-to", reply_to);
+  g_object_set_data (G_OBJECT (dialog), "signature", view);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"),
+                                    "save", _("_Save"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "save",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "save");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (identity_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_widget_grab_focus (primary ? reply_to : name);
+}
+
+static void
+add_identity_activated (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  show_identity_dialog (TERN_ACCOUNT_PREFERENCES (widget), NULL);
+}
+
+static void
+edit_identity_activated (GtkWidget  *widget,
+                         const char *action_name,
+                         GVariant   *parameter)
+{
+  TernAccountPreferences *self = TERN_ACCOUNT_PREFERENCES (widget);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GListModel) identities = NULL;
+  g_autoptr(TernIdentity) identity = NULL;
+
+  identities = tern_identities_load (tern_context_get_store (self->context), self->account,
+                                     &error);
+  if (identities == NULL)
+    {
+      set_status (self, error->message, TRUE);
+      return;
+    }
+  identity = tern_identities_find (identities, g_variant_get_string (parameter, NULL));
+  if (identity != NULL)
+    show_identity_dialog (self, identity);
+}
+
+static void
+remove_identity_activated (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *parameter)
+{
+  TernAccountPreferences *self = TERN_ACCOUNT_PREFERENCES (widget);
+  g_autoptr(GError) error = NULL;
+
+  if (!tern_identities_remove (tern_context_get_store (self->context), self->account,
+                               g_variant_get_string (parameter, NULL), &error))
+    {
+      set_status (self, error->message, TRUE);
+      return;
+    }
+  load_identities (self);
+  set_status (self, "", FALSE);
+}
+
 /* Removing */
 
 static void
@@ -349,6 +608,8 @@ tern_account_preferences_class_init (TernAccountPreferencesClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TernAccountPreferences, status_label);
   gtk_widget_class_bind_template_child (widget_class, TernAccountPreferences, account_group);
   gtk_widget_class_bind_template_child (widget_class, TernAccountPreferences, confirm_group);
+  gtk_widget_class_bind_template_child (widget_class, TernAccountPreferences, identities_group);
+  gtk_widget_class_bind_template_child (widget_class, TernAccountPreferences, identity_list);
   gtk_widget_class_bind_template_child (widget_class, TernAccountPreferences, signature_group);
   gtk_widget_class_bind_template_child (widget_class, TernAccountPreferences, password_group);
   gtk_widget_class_bind_template_child (widget_class, TernAccountPreferences, remove_group);
@@ -363,6 +624,12 @@ tern_account_preferences_class_init (TernAccountPreferencesClass *klass)
   gtk_widget_class_install_action (widget_class, "account.change-password", NULL,
                                    change_password_activated);
   gtk_widget_class_install_action (widget_class, "account.remove", NULL, remove_activated);
+  gtk_widget_class_install_action (widget_class, "account.add-identity", NULL,
+                                   add_identity_activated);
+  gtk_widget_class_install_action (widget_class, "account.edit-identity", "s",
+                                   edit_identity_activated);
+  gtk_widget_class_install_action (widget_class, "account.remove-identity", "s",
+                                   remove_identity_activated);
   gtk_widget_class_install_action (widget_class, "account.back", NULL, back_activated);
 }
 
@@ -391,17 +658,19 @@ tern_account_preferences_init (TernAccountPreferences *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   /* One page that scrolls as a whole: the wizard's server form is a
    * preferences page, and the account's other groups join it, the name
-   * and address first. */
+   * and address first, then the other addresses it sends from. */
   page = ADW_PREFERENCES_PAGE (find_preferences_page (GTK_WIDGET (self->servers)));
   g_return_if_fail (page != NULL);
   adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (self->status_group));
   adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (self->account_group));
   adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (self->confirm_group));
+  adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (self->identities_group));
   adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (self->signature_group));
   adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (self->password_group));
   adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (self->remove_group));
   box = gtk_widget_get_parent (self->account_group);
   gtk_box_reorder_child_after (GTK_BOX (box), self->account_group, NULL);
+  gtk_box_reorder_child_after (GTK_BOX (box), self->identities_group, self->account_group);
   gtk_box_reorder_child_after (GTK_BOX (box), self->status_group, NULL);
 }
 
