@@ -28,6 +28,8 @@
 #include "tern-message-list-view.h"
 #include "tern-message-row.h"
 
+#define ARROW_MARGIN 12
+
 /* A list as the view shows it. */
 typedef struct
 {
@@ -151,6 +153,10 @@ setup_row_cb (GtkSignalListItemFactory *factory,
   GtkDragSource *drag = gtk_drag_source_new ();
 
   gtk_tree_expander_set_child (GTK_TREE_EXPANDER (expander), tern_message_row_new ());
+  /* Clear of the pane's handle to the left: GtkPaned takes clicks up to
+   * 14 px into the list (libadwaita's 8 px of padding, GTK's 6 px around
+   * the handle), which covered most of a conversation's arrow. */
+  gtk_widget_set_margin_start (expander, ARROW_MARGIN);
   gtk_drag_source_set_actions (drag, GDK_ACTION_MOVE);
   g_signal_connect (drag, "prepare", G_CALLBACK (drag_prepare_cb), list_item);
   gtk_widget_add_controller (expander, GTK_EVENT_CONTROLLER (drag));

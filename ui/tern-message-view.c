@@ -88,8 +88,12 @@ tern_message_view_new_encoding_menu (void)
   for (gsize i = 0; i < G_N_ELEMENTS (encodings); i++)
     {
       g_autofree char *action = g_strdup_printf ("message-view.charset::%s", encodings[i]);
+      /* Menu labels take "_" for a mnemonic: Shift_JIS would show as
+       * "ShiftJIS". */
+      g_auto(GStrv) parts = g_strsplit (encodings[i], "_", -1);
+      g_autofree char *label = g_strjoinv ("__", parts);
 
-      g_menu_append (menu, encodings[i], action);
+      g_menu_append (menu, label, action);
     }
   return G_MENU_MODEL (menu);
 }
@@ -337,6 +341,13 @@ tern_message_view_set_message (TernMessageView *self,
   g_return_if_fail (TERN_IS_MESSAGE_VIEW (self));
   g_return_if_fail (message_id == 0 || self->context != NULL);
 
+  /* View → Encoding is for the message it was chosen for: the next one is
+   * read in its own charset. */
+  if (message_id != self->message_id && self->charset != NULL)
+    {
+      g_clear_pointer (&self->charset, g_free);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHARSET]);
+    }
   clear (self);
   if (message_id == 0)
     {

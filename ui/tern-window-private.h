@@ -64,6 +64,7 @@ struct _TernWindow
   GtkWidget *folded_pane; /* the one pane a narrow window shows */
   gboolean select_inbox_pending;
   guint layout_idle_id;
+  guint fit_panes_id;        /* keeping the sidebar from cutting the others off */
   guint mark_read_id;
   guint check_id;            /* the next check for new mail */
   gboolean network_available;

@@ -119,6 +119,45 @@ update_layout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* A sidebar dragged (or remembered) wider than the window allows leaves
+ * the message list and the reading pane less than their minimum, and
+ * GtkPaned cuts them off on the right.  shrink-end-child=false would
+ * prevent that, but it adds their minimum to the window's, which could
+ * then never become narrow enough to fold: the sidebar gives the room
+ * back instead, once the panes have been allocated. */
+static gboolean
+fit_panes_cb (gpointer user_data)
+{
+  TernWindow *self = user_data;
+  graphene_rect_t bounds;
+  int minimum, missing;
+
+  self->fit_panes_id = 0;
+  if (self->narrow || !gtk_widget_get_visible (GTK_WIDGET (self->inner_paned)) ||
+      !gtk_widget_compute_bounds (GTK_WIDGET (self->inner_paned), GTK_WIDGET (self->outer_paned),
+                                  &bounds))
+    return G_SOURCE_REMOVE;
+  /* GTK allocates a child its minimum even where it does not fit: what
+   * runs past the paned's right edge is what is cut off. */
+  gtk_widget_measure (GTK_WIDGET (self->inner_paned), GTK_ORIENTATION_HORIZONTAL, -1, &minimum,
+                      NULL, NULL, NULL);
+  missing = (int) bounds.origin.x + MAX (minimum, gtk_widget_get_width (GTK_WIDGET (self->inner_paned)))
+            - gtk_widget_get_width (GTK_WIDGET (self->outer_paned));
+  if (missing > 0)
+    gtk_paned_set_position (self->outer_paned,
+                            MAX (0, gtk_paned_get_position (self->outer_paned) - missing));
+  return G_SOURCE_REMOVE;
+}
+
+/* After the layout of the frame (GDK_PRIORITY_REDRAW), which allocates the
+ * panes at the new position. */
+static void
+queue_fit_panes (TernWindow *self)
+{
+  if (self->fit_panes_id == 0)
+    self->fit_panes_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, fit_panes_cb, self, NULL);
+}
+
 /* Visibility cannot change during an allocation: folding waits for an
  * idle. */
 static void
@@ -133,6 +172,7 @@ tern_window_size_allocate (GtkWidget *widget,
   if (((width < NARROW_WIDTH) != self->narrow || (width < COMPACT_WIDTH) != self->compact) &&
       self->layout_idle_id == 0)
     self->layout_idle_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE, update_layout_cb, self, NULL);
+  queue_fit_panes (self);
 }
 
 static void
@@ -578,6 +618,7 @@ tern_window_dispose (GObject *object)
       g_signal_handlers_disconnect_by_data (g_network_monitor_get_default (), self);
     }
   g_clear_handle_id (&self->layout_idle_id, g_source_remove);
+  g_clear_handle_id (&self->fit_panes_id, g_source_remove);
   g_clear_handle_id (&self->check_id, g_source_remove);
   g_clear_handle_id (&self->mark_read_id, g_source_remove);
   g_clear_object (&self->list);
@@ -642,6 +683,8 @@ tern_window_init (TernWindow *self)
   gtk_paned_set_start_child (self->outer_paned, self->sidebar_pane);
   gtk_paned_set_start_child (self->inner_paned, self->list_pane);
   gtk_paned_set_end_child (self->inner_paned, self->view_pane);
+  g_signal_connect_swapped (self->outer_paned, "notify::position", G_CALLBACK (queue_fit_panes),
+                            self);
   /* Starts wide; the first allocation folds a narrow window. */
   self->folded_pane = self->list_pane;
   set_layout (self, COMPACT_WIDTH);

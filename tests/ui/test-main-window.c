@@ -12,11 +12,14 @@
  */
 #include "config.h"
 
+#define G_SETTINGS_ENABLE_BACKEND
+#include <gio/gsettingsbackend.h>
 #include <gdk/x11/gdkx.h>
 #include <string.h>
 
 #include "tern-application.h"
 #include "tern-mail-store.h"
+#include "tern-message-row.h"
 #include "tern-test-servers.h"
 #include "tern-test-ui.h"
 #include "tern-test-util.h"
@@ -312,6 +315,41 @@ item_at (TernWindow *window,
   return gtk_tree_list_row_get_item (row);
 }
 
+/* GtkPaned takes the clicks within this distance of its handle's box
+ * (HANDLE_EXTRA_SIZE in gtkpaned.c), and libadwaita pads the box 8 px
+ * into the pane on its right. */
+#define PANED_HANDLE_EXTRA 6
+
+/* A click anywhere on the first row's arrow (or on the room kept for
+ * one) reaches the row, not the handle of the pane to its left: a
+ * conversation opens with the mouse. */
+static void
+assert_arrow_clickable (TernMessageListView *list_view)
+{
+  GtkWidget *expander = tern_test_find_descendant (GTK_WIDGET (list_view),
+                                                   GTK_TYPE_TREE_EXPANDER);
+  GtkWidget *arrow = expander != NULL ? gtk_widget_get_first_child (expander) : NULL;
+  GtkWidget *paned = gtk_widget_get_ancestor (GTK_WIDGET (list_view), GTK_TYPE_PANED);
+  GtkWidget *handle = NULL;
+  graphene_rect_t arrow_box, handle_box;
+
+  g_assert_nonnull (arrow);
+  g_assert_false (TERN_IS_MESSAGE_ROW (arrow));
+  /* The pane whose handle is to the list's left: the outer one. */
+  paned = gtk_widget_get_ancestor (gtk_widget_get_parent (paned), GTK_TYPE_PANED);
+  for (GtkWidget *child = gtk_widget_get_first_child (paned); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (child != gtk_paned_get_start_child (GTK_PANED (paned)) &&
+        child != gtk_paned_get_end_child (GTK_PANED (paned)))
+      handle = child;
+  g_assert_nonnull (handle);
+  g_assert_true (gtk_widget_compute_bounds (arrow, paned, &arrow_box));
+  g_assert_true (gtk_widget_compute_bounds (handle, paned, &handle_box));
+  if (arrow_box.origin.x < handle_box.origin.x + handle_box.size.width + PANED_HANDLE_EXTRA - 0.5)
+    g_error ("the arrow starts at %.0f px, the pane's handle takes clicks up to %.0f px",
+             arrow_box.origin.x, handle_box.origin.x + handle_box.size.width + PANED_HANDLE_EXTRA);
+}
+
 static void
 assert_selected_subject (TernMessageListView *list_view,
                          const char          *subject)
@@ -370,6 +408,7 @@ test_read_and_act (void)
   g_assert_true (tern_message_item_get_unread (first));
   g_assert_true (tern_test_shows_label (GTK_WIDGET (list_view), "Boris Smirnov"));
   g_assert_true (tern_test_shows_label (GTK_WIDGET (list_view), "Протокол встречи"));
+  assert_arrow_clickable (list_view);
   tern_message_list_view_select (list_view, 0);
   state.text = "The release notes are ready";
   wait_until (body_shown, &state, "the body in the message view");
@@ -379,7 +418,7 @@ test_read_and_act (void)
   wait_until (item_is_read, first, "the first row to show as read");
   tern_test_save_screenshot (GTK_WIDGET (state.window), "main-window.png");
 
-  /* More → Encoding reaches the view's charset. */
+  /* More → Encoding reaches the view's charset, and back. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.charset", "s",
                                              "KOI8-R"));
   g_assert_cmpstr (tern_message_view_get_charset (tern_window_get_message_view (state.window)), ==,
@@ -387,6 +426,21 @@ test_read_and_act (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.charset", "s", ""));
   g_assert_null (tern_message_view_get_charset (tern_window_get_message_view (state.window)));
   wait_until (body_shown, &state, "the body in its declared charset again");
+
+  /* An encoding is chosen for one message: the next one (UTF-8 Cyrillic,
+   * which KOI8-R would garble) is read in its own, and the menu says so. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.charset", "s",
+                                             "KOI8-R"));
+  tern_message_list_view_select (list_view, 1);
+  state.text = "Присылаю протокол вчерашней встречи";
+  wait_until (body_shown, &state, "the next message in its own charset");
+  g_assert_null (tern_message_view_get_charset (tern_window_get_message_view (state.window)));
+  {
+    g_autoptr(GVariant) charset =
+      g_action_group_get_action_state (G_ACTION_GROUP (state.window), "charset");
+
+    g_assert_cmpstr (g_variant_get_string (charset, NULL), ==, "");
+  }
 
   /* Mark as Read on two messages at once, through the window's action. */
   selection = GTK_SELECTION_MODEL (gtk_list_view_get_model (
@@ -462,6 +516,7 @@ typedef struct
   char *dir;
   TernContext *context;
   TernAccount *account;
+  GSettings *settings; /* or NULL */
   State state;
 } Sized;
 
@@ -482,7 +537,7 @@ sized_open (Sized *sized,
   current_context = sized->context;
   current_account = sized->account;
 
-  sized->state.window = tern_window_new (NULL, sized->context, NULL);
+  sized->state.window = tern_window_new (NULL, sized->context, sized->settings);
   gtk_window_set_default_size (GTK_WINDOW (sized->state.window), width, height);
   current_window = sized->state.window;
   gtk_window_present (GTK_WINDOW (sized->state.window));
@@ -544,6 +599,43 @@ assert_pane_fits (GtkWidget  *child,
     g_error ("the %s pane is %d px wide and needs %d", what, gtk_widget_get_width (pane), minimum);
 }
 
+/* Where @widget's right edge is in its window, and how wide that is. */
+static void
+right_edge (GtkWidget *widget,
+            int       *edge,
+            int       *width)
+{
+  GtkWidget *window = GTK_WIDGET (gtk_widget_get_root (widget));
+  graphene_rect_t bounds;
+
+  g_assert_true (gtk_widget_compute_bounds (widget, window, &bounds));
+  *edge = (int) (bounds.origin.x + bounds.size.width + 0.5);
+  *width = gtk_widget_get_width (window);
+}
+
+static gboolean
+inside_window (gpointer data)
+{
+  int edge, width;
+
+  right_edge (data, &edge, &width);
+  return edge <= width;
+}
+
+/* Whole in the window, not running past its right edge, once the window
+ * has had a frame or two to get there. */
+static void
+assert_inside_window (GtkWidget  *widget,
+                      const char *what)
+{
+  int edge, width;
+
+  if (tern_test_wait_for (inside_window, widget))
+    return;
+  right_edge (widget, &edge, &width);
+  g_error ("the %s ends at %d px in a window %d px wide", what, edge, width);
+}
+
 /* The window downloads the bodies of recent mail (the last 30 days by
  * default) for reading offline. */
 static gboolean
@@ -563,13 +655,22 @@ inbox_bodies_cached (gpointer data)
 }
 
 /* At the default width (900 px) the three panes fit side by side: the
- * reading pane keeps Reply All, Forward, Archive and Move in its menu. */
+ * reading pane keeps Reply All, Forward, Archive and Move in its menu.
+ * The pane sizes are kept in GSettings; a sidebar dragged (or remembered)
+ * wider than the window allows does not cut the reading pane off. */
 static void
 test_default_width (void)
 {
+  g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
+  g_autoptr(GSettings) settings = g_settings_new_with_backend (APPLICATION_ID, backend);
   Sized sized = { 0 };
   State *state;
+  GtkPaned *outer;
+  GtkPaned *inner;
 
+  g_settings_set_int (settings, "sidebar-width", 230);
+  g_settings_set_int (settings, "message-list-width", 300);
+  sized.settings = settings;
   sized_open (&sized, 900, 700);
   state = &sized.state;
   wait_until (has_rows, state, "the Inbox's rows");
@@ -583,6 +684,30 @@ test_default_width (void)
                     "message list");
   assert_pane_fits (GTK_WIDGET (tern_window_get_message_view (state->window)), GTK_TYPE_SCROLLED_WINDOW,
                     "reading");
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (state->window)), <=, 900);
+
+  /* The remembered sizes, and a new one remembered. */
+  inner = GTK_PANED (gtk_widget_get_ancestor (
+    GTK_WIDGET (tern_window_get_message_list_view (state->window)), GTK_TYPE_PANED));
+  outer = GTK_PANED (gtk_widget_get_ancestor (gtk_widget_get_parent (GTK_WIDGET (inner)),
+                                             GTK_TYPE_PANED));
+  g_assert_cmpint (gtk_paned_get_position (outer), ==, 230);
+  g_assert_cmpint (gtk_paned_get_position (inner), ==, 300);
+  gtk_paned_set_position (outer, 250);
+  g_assert_cmpint (g_settings_get_int (settings, "sidebar-width"), ==, 250);
+
+  /* Far too wide a sidebar for 900 px: the panes still fit whole. */
+  gtk_paned_set_position (outer, 600);
+  tern_test_wait_for_frames (GTK_WIDGET (state->window));
+  assert_inside_window (gtk_widget_get_ancestor (GTK_WIDGET (tern_window_get_message_view (state->window)),
+                                                 GTK_TYPE_SCROLLED_WINDOW),
+                        "reading pane");
+  assert_pane_fits (GTK_WIDGET (tern_window_get_message_list_view (state->window)), GTK_TYPE_BOX,
+                    "message list");
+  assert_pane_fits (GTK_WIDGET (tern_window_get_message_view (state->window)), GTK_TYPE_SCROLLED_WINDOW,
+                    "reading");
+  assert_pane_fits (GTK_WIDGET (inner), GTK_TYPE_PANED, "message list and reading");
+  g_assert_cmpint (gtk_paned_get_position (outer), <, 600);
   g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (state->window)), <=, 900);
   wait_until (inbox_bodies_cached, sized.context, "the Inbox's bodies to be downloaded");
 

@@ -634,6 +634,17 @@ test_koi8r_override (void)
   /* The menu's first item is the declared charset, then the others. */
   g_assert_cmpint (g_menu_model_get_n_items (menu), >, 3);
   g_assert_cmpstr (g_variant_get_string (automatic, NULL), ==, "");
+  /* A label's "_" is no mnemonic: Shift_JIS reads as Shift_JIS. */
+  for (int i = 0; i < g_menu_model_get_n_items (menu); i++)
+    {
+      g_autofree char *label = NULL;
+      g_autoptr(GVariant) target = g_menu_model_get_item_attribute_value (
+        menu, i, G_MENU_ATTRIBUTE_TARGET, G_VARIANT_TYPE_STRING);
+
+      g_menu_model_get_item_attribute (menu, i, G_MENU_ATTRIBUTE_LABEL, "s", &label);
+      if (g_str_equal (g_variant_get_string (target, NULL), "Shift_JIS"))
+        g_assert_cmpstr (label, ==, "Shift__JIS");
+    }
 
   pane_open (&pane, NULL);
   tern_message_view_set_content (pane.view, content);
