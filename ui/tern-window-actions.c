@@ -176,6 +176,35 @@ open_reply (TernWindow    *self,
     app, self->context, g_array_index (ids, gint64, 0), mode)));
 }
 
+/* A draft (a message flagged \Draft) selected and opened (Enter, a
+ * double click, "e") goes on in a composer; other messages open in the
+ * view as before. */
+static gboolean
+open_draft (TernWindow *self)
+{
+  TernApplication *app = TERN_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  g_autoptr(GArray) ids = selected_ids (self);
+  g_autoptr(TernMailMessage) message = NULL;
+
+  if (ids->len != 1)
+    return FALSE;
+  message = tern_mail_store_get_message (tern_context_get_store (self->context),
+                                         g_array_index (ids, gint64, 0), NULL);
+  if (message == NULL || (message->flags & TERN_IMAP_FLAG_DRAFT) == 0)
+    return FALSE;
+  gtk_window_present (GTK_WINDOW (tern_composer_window_new_from_draft (app, self->context,
+                                                                       message->id)));
+  return TRUE;
+}
+
+static void
+edit_draft_activated (GSimpleAction *action,
+                      GVariant      *parameter,
+                      gpointer       user_data)
+{
+  open_draft (user_data);
+}
+
 static void
 reply_activated (GSimpleAction *action,
                  GVariant      *parameter,
@@ -507,6 +536,7 @@ new_encoding_menu (void)
 
 static const GActionEntry window_actions[] = {
   { "compose", compose_activated },
+  { "edit-draft", edit_draft_activated },
   { "reply", reply_activated },
   { "reply-all", reply_all_activated },
   { "forward", forward_activated },
@@ -636,6 +666,7 @@ static const struct
 } single_keys[] = {
   { "r", "win.reply" },
   { "<Shift>r", "win.reply-all" },
+  { "e", "win.edit-draft" },
   { "f", "win.forward" },
   { "Delete", "win.delete" },
   { "a", "win.archive" },
@@ -674,6 +705,8 @@ _tern_window_actions_init (TernWindow *self)
   g_signal_connect_object (self->message_view, "notify::charset", G_CALLBACK (sync_charset), self,
                            G_CONNECT_SWAPPED);
   add_single_keys (self);
+  g_signal_connect_object (tern_message_list_view_get_list_view (self->message_list_view),
+                           "activate", G_CALLBACK (open_draft), self, G_CONNECT_SWAPPED);
   add_search_actions (self);
   _tern_window_update_actions (self);
 }

@@ -803,7 +803,8 @@ find_composer (void)
   return NULL;
 }
 
-/* The main window's Reply and New Message open composers. */
+/* The main window's Reply and New Message open composers, and so does a
+ * draft opened in the Drafts folder. */
 static void
 test_main_window (Fixture       *fixture,
                   gconstpointer  data)
@@ -811,6 +812,8 @@ test_main_window (Fixture       *fixture,
   TernWindow *main_window;
   TernComposerWindow *window;
   TernComposer *composer;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernMailFolder) drafts = NULL;
 
   /* A day ahead, so that no message an earlier test sent "now" is newer. */
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
@@ -843,6 +846,29 @@ test_main_window (Fixture       *fixture,
   g_assert_nonnull (window);
   g_assert_true (tern_composer_get_account (tern_composer_window_get_composer (window))
                  == fixture->alice.account);
+  /* Saved as a draft, it reopens from the Drafts folder ("e", or a row
+   * activated). */
+  composer = tern_composer_window_get_composer (window);
+  tern_composer_set_subject (composer, "Unfinished");
+  tern_composer_set_body (composer, "To be continued.\n");
+  g_assert_true (tern_composer_window_save_draft (window, &error));
+  g_assert_no_error (error);
+  gtk_window_destroy (GTK_WINDOW (window));
+  tern_test_drain ();
+  drafts = tern_mail_store_find_folder_by_role (tern_context_get_store (fixture->alice.context),
+                                                tern_account_get_id (fixture->alice.account),
+                                                "drafts", &error);
+  g_assert_no_error (error);
+  g_assert_true (tern_sidebar_select_folder (tern_window_get_sidebar (main_window), drafts->id));
+  tern_test_wait_until (list_has_rows, main_window, "the Drafts' rows");
+  tern_message_list_view_select (tern_window_get_message_list_view (main_window), 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (main_window), "win.edit-draft", NULL));
+  window = find_composer ();
+  g_assert_nonnull (window);
+  composer = tern_composer_window_get_composer (window);
+  g_assert_nonnull (composer);
+  g_assert_cmpstr (tern_composer_get_subject (composer), ==, "Unfinished");
+  g_assert_cmpstr (tern_composer_get_body (composer), ==, "To be continued.\n");
   gtk_window_destroy (GTK_WINDOW (window));
   gtk_window_destroy (GTK_WINDOW (main_window));
   tern_worker_pool_cancel_account (tern_context_get_worker_pool (fixture->alice.context),
@@ -890,6 +916,30 @@ shows_size (gpointer data)
  * the test servers, 50 MiB) when it sends; an attachment that makes the
  * message larger brings the warning, with its size in the list; removing
  * it takes the warning away. */
+/* What a drop of @file onto @window's drop target does. */
+static void
+drop_file (TernComposerWindow *window,
+           GFile              *file)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (window));
+  GSList files = { file, NULL };
+  GValue value = G_VALUE_INIT;
+  gboolean accepted = FALSE;
+
+  g_value_init (&value, GDK_TYPE_FILE_LIST);
+  g_value_take_boxed (&value, gdk_file_list_new_from_list (&files));
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_DROP_TARGET (controller))
+        g_signal_emit_by_name (controller, "drop", &value, 10.0, 10.0, &accepted);
+    }
+  g_value_unset (&value);
+  g_assert_true (accepted);
+  tern_test_drain ();
+}
+
 static void
 test_size_warning (Fixture       *fixture,
                    gconstpointer  data)
@@ -945,6 +995,15 @@ test_size_warning (Fixture       *fixture,
   g_signal_emit_by_name (find_delete_button (GTK_WIDGET (window)), "clicked");
   tern_test_drain ();
   g_assert_null (tern_composer_window_get_size_warning (window));
+  g_assert_cmpuint (tern_composer_get_n_attachments (tern_composer_window_get_composer (window)),
+                    ==, 0);
+
+  /* Dropped onto the window, the file is attached the same way. */
+  drop_file (window, file);
+  g_assert_cmpuint (tern_composer_get_n_attachments (tern_composer_window_get_composer (window)),
+                    ==, 1);
+  g_assert_nonnull (tern_composer_window_get_size_warning (window));
+  tern_test_wait_until (shows_size, &shown_size, "the dropped attachment's size in the list");
   gtk_window_destroy (GTK_WINDOW (window));
   tern_test_drain ();
 }
