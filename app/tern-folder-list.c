@@ -105,7 +105,13 @@ read_rows_cb (sqlite3  *db,
                              " (SELECT count(*) FROM messages m WHERE m.folder_id = f.id"
                              "  AND (m.flags & ?2) = 0)"
                              " FROM folders f WHERE f.account_id = ?1"
-                             " AND (f.attributes & ?3) = 0",
+                             /* A \NonExistent parent of folders that
+                              * exist (Dovecot's "Lists" of "Lists/dev")
+                              * is kept for the tree to hang them on. */
+                             " AND ((f.attributes & ?3) = 0 OR (f.delimiter IS NOT NULL"
+                             "  AND EXISTS (SELECT 1 FROM folders c WHERE c.account_id = ?1"
+                             "   AND (c.attributes & ?3) = 0"
+                             "   AND substr (c.name, 1, length (f.name) + 1) = f.name || f.delimiter)))",
                              error);
   if (stmt == NULL)
     return FALSE;

@@ -115,9 +115,19 @@ move_ids (TernWindow *self,
           gint64      folder_id)
 {
   g_autoptr(GError) error = NULL;
+  g_autoptr(TernMailFolder) folder = NULL;
 
   if (ids->len == 0)
     return;
+  /* The sidebar shows folders that only hold other folders (\Noselect,
+   * or \NonExistent parents); the server would refuse the move. */
+  folder = tern_mail_store_get_folder (tern_context_get_store (self->context), folder_id, NULL);
+  if (folder != NULL
+      && (folder->attributes & (TERN_IMAP_MAILBOX_NOSELECT | TERN_IMAP_MAILBOX_NONEXISTENT)) != 0)
+    {
+      _tern_window_show_error (self, _("This folder only holds other folders, not messages."));
+      return;
+    }
   if (!tern_offline_queue_move (tern_context_get_store (self->context), (const gint64 *) ids->data,
                                 ids->len, folder_id, &error))
     _tern_window_show_error (self, error->message);

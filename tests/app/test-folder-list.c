@@ -66,9 +66,10 @@ fixture_teardown (Fixture       *fixture,
 }
 
 static gint64
-add_folder (Fixture    *fixture,
-            const char *name,
-            const char *role)
+add_folder_with (Fixture                   *fixture,
+                 const char                *name,
+                 const char                *role,
+                 TernImapMailboxAttributes  attributes)
 {
   g_autoptr(GError) error = NULL;
   TernMailFolder folder = { 0 };
@@ -78,10 +79,19 @@ add_folder (Fixture    *fixture,
   folder.name = (char *) name;
   folder.delimiter = '/';
   folder.role = (char *) role;
+  folder.attributes = attributes;
   folder.subscribed = TRUE;
   id = tern_mail_store_upsert_folder (fixture->store, &folder, &error);
   g_assert_no_error (error);
   return id;
+}
+
+static gint64
+add_folder (Fixture    *fixture,
+            const char *name,
+            const char *role)
+{
+  return add_folder_with (fixture, name, role, 0);
 }
 
 /* @n unread messages into @folder_id; returns the first one's id. */
@@ -151,16 +161,32 @@ test_order (Fixture       *fixture,
   add_folder (fixture, "Drafts", "drafts");
   add_folder (fixture, "Archives", "archive");
   add_folder (fixture, "Lost/Child", NULL);
+  /* As Dovecot lists "Lists" after CREATE "Lists/dev": a parent that is
+   * not a mailbox, over one that is; and one with nothing under it. */
+  add_folder_with (fixture, "Lists", NULL, TERN_IMAP_MAILBOX_NONEXISTENT
+                                           | TERN_IMAP_MAILBOX_NOSELECT
+                                           | TERN_IMAP_MAILBOX_HAS_CHILDREN);
+  add_folder (fixture, "Lists/dev", NULL);
+  add_folder_with (fixture, "Gone", NULL, TERN_IMAP_MAILBOX_NONEXISTENT);
+  add_folder_with (fixture, "Gone/Too", NULL, TERN_IMAP_MAILBOX_NONEXISTENT);
 
   list = tern_folder_list_new (fixture->store, fixture->account, &error);
   g_assert_no_error (error);
   top = names_of (G_LIST_MODEL (list));
   /* Special folders in the fixed order under the user's names for them,
    * then the rest by name; a folder whose parent is not there keeps its
-   * full name at the top. */
-  g_assert_cmpstr (top, ==, "Inbox,Drafts,Sent,Archive,Junk,Trash,Alpha,Lost/Child,Projects,zeta");
+   * full name at the top; one that is not there itself only shows to
+   * hold folders that are. */
+  g_assert_cmpstr (top, ==,
+                   "Inbox,Drafts,Sent,Archive,Junk,Trash,Alpha,Lists,Lost/Child,Projects,zeta");
+  {
+    g_autoptr(TernFolderItem) lists = g_list_model_get_item (G_LIST_MODEL (list), 7);
+    g_autofree char *under = names_of (tern_folder_item_get_children (lists));
 
-  projects = g_list_model_get_item (G_LIST_MODEL (list), 8);
+    g_assert_cmpstr (under, ==, "dev");
+  }
+
+  projects = g_list_model_get_item (G_LIST_MODEL (list), 9);
   children = names_of (tern_folder_item_get_children (projects));
   g_assert_cmpstr (children, ==, "Alpha,Tern");
   g_assert_cmpstr (tern_folder_item_get_name (projects), ==, "Projects");

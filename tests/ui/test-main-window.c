@@ -476,6 +476,28 @@ test_read_and_act (void)
     wait_until (server_has_message, &state, "the moved message in the Archive");
   }
 
+  /* A folder that only holds folders (Dovecot's "Lists" of "Lists/dev")
+   * takes no messages: a drop on it moves nothing. */
+  {
+    TernMailFolder parent = { 0 };
+    g_autoptr(TernMessageItem) top = item_at (state.window, 0);
+    gint64 id = tern_message_item_get_id (top);
+    gint64 parent_id;
+
+    parent.account_id = tern_account_get_id (account);
+    parent.name = (char *) "Lists";
+    parent.delimiter = '/';
+    parent.attributes = TERN_IMAP_MAILBOX_NONEXISTENT | TERN_IMAP_MAILBOX_NOSELECT
+                        | TERN_IMAP_MAILBOX_HAS_CHILDREN;
+    parent_id = tern_mail_store_upsert_folder (tern_context_get_store (context), &parent, &error);
+    g_assert_no_error (error);
+    g_assert_true (gtk_widget_activate_action (
+      GTK_WIDGET (tern_window_get_sidebar (state.window)), "win.move-messages", "(x@ax)",
+      parent_id, g_variant_new_fixed_array (G_VARIANT_TYPE_INT64, &id, 1, sizeof (gint64))));
+    tern_test_drain ();
+    g_assert_cmpuint (n_rows (&state), ==, G_N_ELEMENTS (corpus) - 1);
+  }
+
   /* Delete: gone from the list at once, in the Trash on the server. */
   tern_message_list_view_select (list_view, 0);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.delete", NULL));
