@@ -583,6 +583,9 @@ tern_window_show_message (TernWindow *self,
       _tern_window_show_error (self, error->message);
       return;
     }
+  /* The message shows in its folder's list, which a search hides. */
+  if (tern_search_bar_get_search_mode (self->search_bar))
+    tern_search_bar_set_search_mode (self->search_bar, FALSE);
   if (!tern_sidebar_select_folder (self->sidebar, message->folder_id))
     return;
   /* New mail is near the top: the rows are read lazily from there. */

@@ -350,6 +350,12 @@ assert_arrow_clickable (TernMessageListView *list_view)
              arrow_box.origin.x, handle_box.origin.x + handle_box.size.width + PANED_HANDLE_EXTRA);
 }
 
+static gboolean
+list_searching (gpointer data)
+{
+  return tern_message_list_view_get_searching (data);
+}
+
 static void
 assert_selected_subject (TernMessageListView *list_view,
                          const char          *subject)
@@ -525,6 +531,23 @@ test_read_and_act (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.threaded", NULL));
   tern_test_drain ();
   g_assert_cmpuint (n_rows (&state), ==, G_N_ELEMENTS (corpus) - 2);
+
+  /* A notification's click shows its message even when a search that
+   * does not find it is open: the search closes. */
+  {
+    g_autoptr(TernMessageItem) wanted = item_at (state.window, 0);
+    GtkWidget *entry;
+
+    g_assert_cmpstr (tern_message_item_get_subject (wanted), ==, "Compiler meetup");
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.search", NULL));
+    entry = tern_test_find_descendant (GTK_WIDGET (state.window), GTK_TYPE_SEARCH_ENTRY);
+    g_assert_nonnull (entry);
+    gtk_editable_set_text (GTK_EDITABLE (entry), "Invoice");
+    wait_until (list_searching, list_view, "the search's results");
+    tern_window_show_message (state.window, tern_message_item_get_id (wanted));
+    g_assert_false (tern_message_list_view_get_searching (list_view));
+    assert_selected_subject (list_view, "Compiler meetup");
+  }
 
   tern_test_close_window (context, account, state.window);
   current_context = NULL;
