@@ -481,7 +481,8 @@ sort_changed (GSimpleAction *action,
   g_simple_action_set_state (action, state);
   self->sort = sort_from_string (g_variant_get_string (state, NULL));
   if (self->list != NULL)
-    tern_message_list_set_sort (self->list, self->sort, self->sort == TERN_MESSAGE_LIST_SORT_DATE);
+    tern_message_list_set_sort (self->list, self->sort,
+                                self->sort == TERN_MESSAGE_LIST_SORT_DATE || self->threaded);
 }
 
 /* Conversations change the rows themselves: the list is made anew. */

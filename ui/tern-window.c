@@ -204,7 +204,10 @@ _tern_window_reload_list (TernWindow *self)
     }
   if (list != NULL)
     {
-      tern_message_list_set_sort (list, self->sort, self->sort == TERN_MESSAGE_LIST_SORT_DATE);
+      /* Conversations go by their newest message whatever the sort:
+       * newest first, like the date. */
+      tern_message_list_set_sort (list, self->sort,
+                                  self->sort == TERN_MESSAGE_LIST_SORT_DATE || self->threaded);
       tern_message_list_set_threaded (list, self->threaded);
     }
   g_set_object (&self->list, list);

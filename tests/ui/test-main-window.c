@@ -187,6 +187,7 @@ typedef struct
   const char *message_id;
   const char *mailbox;
   const char *text;
+  const char *flag;
 } State;
 
 static guint
@@ -265,6 +266,33 @@ static gboolean
 has_rows (gpointer data)
 {
   return n_rows (data) > 0;
+}
+
+static gboolean
+item_is_starred (gpointer data)
+{
+  return tern_message_item_get_starred (data);
+}
+
+static gboolean
+has_three_less (gpointer data)
+{
+  return n_rows (data) == G_N_ELEMENTS (corpus) - 3;
+}
+
+static gboolean
+has_four_less (gpointer data)
+{
+  return n_rows (data) == G_N_ELEMENTS (corpus) - 4;
+}
+
+static gboolean
+server_has_flag (gpointer data)
+{
+  State *state = data;
+  g_autofree char *flags = server_flags (state->mailbox, state->message_id);
+
+  return flags != NULL && strstr (flags, state->flag) != NULL;
 }
 
 static gboolean
@@ -527,10 +555,17 @@ test_read_and_act (void)
                                              NULL));
   assert_selected_subject (list_view, "Compiler meetup");
 
-  /* Conversations keep every row here: no message answers another. */
+  /* Conversations keep every row here: no message answers another.
+   * They go by their newest message, newest first, whatever the sort
+   * (not oldest first, as they did under Sort by Subject). */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.threaded", NULL));
   tern_test_drain ();
   g_assert_cmpuint (n_rows (&state), ==, G_N_ELEMENTS (corpus) - 2);
+  {
+    g_autoptr(TernMessageItem) newest = item_at (state.window, 0);
+
+    g_assert_cmpstr (tern_message_item_get_subject (newest), ==, "Design review notes");
+  }
 
   /* A notification's click shows its message even when a search that
    * does not find it is open: the search closes. */
@@ -538,7 +573,7 @@ test_read_and_act (void)
     g_autoptr(TernMessageItem) wanted = item_at (state.window, 0);
     GtkWidget *entry;
 
-    g_assert_cmpstr (tern_message_item_get_subject (wanted), ==, "Compiler meetup");
+    g_assert_cmpstr (tern_message_item_get_subject (wanted), ==, "Design review notes");
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.search", NULL));
     entry = tern_test_find_descendant (GTK_WIDGET (state.window), GTK_TYPE_SEARCH_ENTRY);
     g_assert_nonnull (entry);
@@ -546,7 +581,45 @@ test_read_and_act (void)
     wait_until (list_searching, list_view, "the search's results");
     tern_window_show_message (state.window, tern_message_item_get_id (wanted));
     g_assert_false (tern_message_list_view_get_searching (list_view));
-    assert_selected_subject (list_view, "Compiler meetup");
+    assert_selected_subject (list_view, "Design review notes");
+  }
+
+  /* Star, Select All, Junk and Move To, as the server sees them. */
+  {
+    g_autoptr(TernMessageItem) design = item_at (state.window, 0);
+    g_autoptr(GPtrArray) all = NULL;
+    g_autoptr(TernMailFolder) archive =
+      tern_mail_store_find_folder_by_role (tern_context_get_store (context),
+                                           tern_account_get_id (account), "archive", &error);
+
+    g_assert_no_error (error);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.toggle-star", NULL));
+    wait_until (item_is_starred, design, "the row to show its star");
+    state.mailbox = "INBOX";
+    state.message_id = "main-window-2@tern.test";
+    state.flag = "\\Flagged";
+    wait_until (server_has_flag, &state, "\\Flagged of the starred message");
+
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.select-all", NULL));
+    all = tern_message_list_view_get_selected_items (list_view);
+    g_assert_cmpuint (all->len, ==, G_N_ELEMENTS (corpus) - 2);
+
+    /* Junk: out of the list, into the Junk folder with $Junk. */
+    tern_message_list_view_select (list_view, 0);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.junk", NULL));
+    wait_until (has_three_less, &state, "the junk row to leave the list");
+    state.mailbox = "Junk";
+    wait_until (server_has_message, &state, "the junk message in the Junk folder");
+
+    /* Move To… the Archive (the menu's items run win.move-to). */
+    tern_message_list_view_select (list_view, 0);
+    assert_selected_subject (list_view, "Your monthly newsletter");
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.move-to", "x",
+                                               archive->id));
+    wait_until (has_four_less, &state, "the moved row to leave the list");
+    state.mailbox = "Archive";
+    state.message_id = "main-window-3@tern.test";
+    wait_until (server_has_message, &state, "the message moved to the Archive");
   }
 
   tern_test_close_window (context, account, state.window);
