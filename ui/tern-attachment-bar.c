@@ -134,6 +134,33 @@ open_clicked_cb (GtkButton *button,
   g_app_info_launch_default_for_uri_async (uri, NULL, NULL, launched_cb, g_object_ref (button));
 }
 
+void
+tern_attachment_bar_save_async (const TernMessageAttachment *attachment,
+                                GFile                       *file,
+                                GAsyncReadyCallback          callback,
+                                gpointer                     user_data)
+{
+  g_autoptr(GBytes) empty = NULL;
+  GBytes *data = attachment->data;
+
+  g_return_if_fail (G_IS_FILE (file));
+
+  if (data == NULL)
+    data = empty = g_bytes_new_static ("", 0);
+  /* The bytes version refs @data for the write: the attachment belongs to
+   * the message shown, which may change before the write ends. */
+  g_file_replace_contents_bytes_async (file, data, NULL, FALSE, G_FILE_CREATE_NONE, NULL,
+                                       callback, user_data);
+}
+
+gboolean
+tern_attachment_bar_save_finish (GFile         *file,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  return g_file_replace_contents_finish (file, result, NULL, error);
+}
+
 static void
 saved_cb (GObject      *source,
           GAsyncResult *result,
@@ -142,7 +169,7 @@ saved_cb (GObject      *source,
   g_autoptr(GtkWidget) button = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!g_file_replace_contents_finish (G_FILE (source), result, NULL, &error))
+  if (!tern_attachment_bar_save_finish (G_FILE (source), result, &error))
     show_error (button, _("Cannot Save the Attachment"), error->message);
 }
 
@@ -157,12 +184,8 @@ save_response_cb (GtkNativeDialog *dialog,
   if (response == GTK_RESPONSE_ACCEPT)
     {
       g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      gsize size;
-      const char *data = g_bytes_get_data (attachment->data, &size);
 
-      /* The button holds the content (and so the bytes) while writing. */
-      g_file_replace_contents_async (file, data != NULL ? data : "", size, NULL, FALSE,
-                                     G_FILE_CREATE_NONE, NULL, saved_cb, g_object_ref (button));
+      tern_attachment_bar_save_async (attachment, file, saved_cb, g_object_ref (button));
     }
   G_GNUC_END_IGNORE_DEPRECATIONS
   g_object_unref (dialog);

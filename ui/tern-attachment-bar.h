@@ -22,6 +22,16 @@ void       tern_attachment_bar_set_content     (TernAttachmentBar  *self,
  * runtime or temporary directory, for opening; returns the file. */
 GFile     *tern_attachment_bar_write_temporary (const TernMessageAttachment  *attachment,
                                                 GError                      **error);
+/* Save As: writes @attachment to @file (replacing it).  The write keeps
+ * its own reference to the data: the bar may show another message, and
+ * drop this one's, before it ends. */
+void       tern_attachment_bar_save_async      (const TernMessageAttachment  *attachment,
+                                                GFile                        *file,
+                                                GAsyncReadyCallback           callback,
+                                                gpointer                      user_data);
+gboolean   tern_attachment_bar_save_finish     (GFile                        *file,
+                                                GAsyncResult                 *result,
+                                                GError                      **error);
 /* @filename made safe as the last component of a path. */
 char      *tern_attachment_bar_safe_filename   (const char                   *filename);
 

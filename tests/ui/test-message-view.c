@@ -810,6 +810,20 @@ test_fetch_body (void)
 /* Open writes to a private directory, under a name that cannot climb out
  * of it or hide. */
 static void
+store_result_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static gboolean
+has_result (gpointer data)
+{
+  return *(GAsyncResult **) data != NULL;
+}
+
+static void
 test_attachment_files (void)
 {
   g_autoptr(GError) error = NULL;
@@ -858,6 +872,37 @@ test_attachment_files (void)
   g_file_delete (file, NULL, NULL);
   g_file_delete (dir, NULL, NULL);
   g_bytes_unref (attachment.data);
+
+  /* Save As keeps the data alive while it writes: the view may drop the
+   * message (another one opened) right after the click. */
+  {
+    gsize size = 256 * 1024;
+    char *pattern = g_malloc (size);
+    g_autofree char *saved = NULL;
+    g_autofree char *dir_path = tern_test_make_tmpdir ("tern-save-as-XXXXXX");
+    g_autofree char *path = g_build_filename (dir_path, "report.bin", NULL);
+    g_autoptr(GFile) target = g_file_new_for_path (path);
+    g_autoptr(GAsyncResult) result = NULL;
+    gsize saved_size;
+
+    for (gsize i = 0; i < size; i++)
+      pattern[i] = (char) ('a' + i % 26);
+    attachment.filename = (char *) "report.bin";
+    attachment.content_type = (char *) "application/octet-stream";
+    attachment.data = g_bytes_new_take (pattern, size);
+    tern_attachment_bar_save_async (&attachment, target, store_result_cb, &result);
+    g_clear_pointer (&attachment.data, g_bytes_unref);
+    tern_test_wait_until (has_result, &result, "Save As to end");
+    g_assert_true (tern_attachment_bar_save_finish (target, result, &error));
+    g_assert_no_error (error);
+    g_file_get_contents (path, &saved, &saved_size, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (saved_size, ==, size);
+    for (gsize i = 0; i < size; i++)
+      if (saved[i] != (char) ('a' + i % 26))
+        g_error ("byte %" G_GSIZE_FORMAT " of the saved attachment is %d", i, saved[i]);
+    tern_test_remove_tree (dir_path);
+  }
 }
 
 /* A realistic message, for the eyes and for the screenshot. */
