@@ -45,6 +45,10 @@ struct _TernMessageList
   sqlite3 *db; /* the store's main reader */
   sqlite3_stmt *stmts[TERN_MESSAGE_N_STMTS];
   gulong changed_id;
+  /* While a worker reads the first rows (_tern_message_list_load): the
+   * main thread only notes that a write concerned the list. */
+  gboolean loading;
+  gboolean missed_change;
 
   /* What the list shows */
   char *condition;      /* SQL on the messages m, with ?1, ?2... */
@@ -135,5 +139,28 @@ TernMessageList *_tern_message_list_new_counted (TernStore     *store,
                                                  const gint64  *folder_ids,
                                                  guint          n_folder_ids,
                                                  GError       **error);
+
+/* The same list, made on the main thread without reading anything: it
+ * follows the store's changes from now on, and _tern_message_list_load()
+ * reads its count and first page elsewhere (a search as the user types). */
+TernMessageList *_tern_message_list_new_pending (TernStore     *store,
+                                                 const char    *condition,
+                                                 const char    *count_rows,
+                                                 GPtrArray     *bindings,
+                                                 const gint64  *folder_ids,
+                                                 guint          n_folder_ids);
+/* Counts a pending list and reads its first page on @db, a reader of the
+ * store on any thread (in a read transaction, so that both are of one
+ * snapshot); nothing else may use the list meanwhile.  @cancellable
+ * interrupts SQLite. */
+gboolean         _tern_message_list_load        (TernMessageList  *self,
+                                                 sqlite3          *db,
+                                                 GCancellable     *cancellable,
+                                                 GError          **error);
+/* Back on the main thread after _tern_message_list_load(): the list pages
+ * on the store's main reader from now on, and a write that committed
+ * while it loaded is refreshed now. */
+gboolean         _tern_message_list_finish_load (TernMessageList  *self,
+                                                 GError          **error);
 
 G_END_DECLS

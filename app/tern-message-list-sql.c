@@ -211,7 +211,10 @@ static void
 query_failed (TernMessageList *self)
 {
   /* The list's own SQL on its own read-only connection: only a broken
-   * database gets here, and the view shows what it could read. */
+   * database gets here, and the view shows what it could read; or a
+   * cancelled load (_tern_message_list_load), which says so itself. */
+  if (sqlite3_errcode (self->db) == SQLITE_INTERRUPT)
+    return;
   g_warning ("Cannot read the message list: %s", sqlite3_errmsg (self->db));
 }
 

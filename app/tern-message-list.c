@@ -204,7 +204,13 @@ messages_changed_cb (TernStore       *store,
                      GArray          *folder_ids,
                      TernMessageList *self)
 {
-  if (concerns_list (self, folder_ids))
+  if (!concerns_list (self, folder_ids))
+    return;
+  /* A worker is reading the rows, maybe of a snapshot before this write:
+   * they are read again once it is done. */
+  if (self->loading)
+    self->missed_change = TRUE;
+  else
     _tern_message_list_refresh (self);
 }
 
@@ -342,6 +348,33 @@ _tern_message_list_new_filtered (TernStore     *store,
                                          n_folder_ids, error);
 }
 
+/* A list of @condition that has read nothing yet and follows no store. */
+static TernMessageList *
+new_list (TernStore     *store,
+          const char    *condition,
+          const char    *count_rows,
+          GPtrArray     *bindings,
+          const gint64  *folder_ids,
+          guint          n_folder_ids)
+{
+  TernMessageList *self = g_object_new (TERN_TYPE_MESSAGE_LIST, NULL);
+
+  self->store = g_object_ref (store);
+  self->condition = g_strdup (condition);
+  self->count_rows = g_strdup (count_rows);
+  for (guint i = 0; bindings != NULL && i < bindings->len; i++)
+    g_ptr_array_add (self->bindings, g_variant_ref_sink (g_ptr_array_index (bindings, i)));
+  g_array_append_vals (self->folder_ids, folder_ids, n_folder_ids);
+  return self;
+}
+
+static void
+follow_store (TernMessageList *self)
+{
+  self->changed_id = g_signal_connect (self->store, "messages-changed",
+                                       G_CALLBACK (messages_changed_cb), self);
+}
+
 TernMessageList *
 _tern_message_list_new_counted (TernStore     *store,
                                 const char    *condition,
@@ -356,13 +389,7 @@ _tern_message_list_new_counted (TernStore     *store,
   g_return_val_if_fail (TERN_IS_STORE (store), NULL);
   g_return_val_if_fail (condition != NULL, NULL);
 
-  self = g_object_new (TERN_TYPE_MESSAGE_LIST, NULL);
-  self->store = g_object_ref (store);
-  self->condition = g_strdup (condition);
-  self->count_rows = g_strdup (count_rows);
-  for (guint i = 0; bindings != NULL && i < bindings->len; i++)
-    g_ptr_array_add (self->bindings, g_variant_ref_sink (g_ptr_array_index (bindings, i)));
-  g_array_append_vals (self->folder_ids, folder_ids, n_folder_ids);
+  self = new_list (store, condition, count_rows, bindings, folder_ids, n_folder_ids);
   self->db = tern_store_get_main_reader (store, error);
   if (self->db == NULL)
     return NULL;
@@ -373,9 +400,93 @@ _tern_message_list_new_counted (TernStore     *store,
                    sqlite3_errmsg (self->db));
       return NULL;
     }
-  self->changed_id = g_signal_connect (store, "messages-changed",
-                                       G_CALLBACK (messages_changed_cb), self);
+  follow_store (self);
   return g_steal_pointer (&self);
+}
+
+TernMessageList *
+_tern_message_list_new_pending (TernStore     *store,
+                                const char    *condition,
+                                const char    *count_rows,
+                                GPtrArray     *bindings,
+                                const gint64  *folder_ids,
+                                guint          n_folder_ids)
+{
+  TernMessageList *self;
+
+  g_return_val_if_fail (TERN_IS_STORE (store), NULL);
+  g_return_val_if_fail (condition != NULL, NULL);
+
+  self = new_list (store, condition, count_rows, bindings, folder_ids, n_folder_ids);
+  self->loading = TRUE;
+  /* From before the worker's snapshot: no write can fall in between. */
+  follow_store (self);
+  return self;
+}
+
+/* SQLite asks this every PROGRESS_STEPS steps of its virtual machine: a
+ * cancelled load stops within a fraction of a millisecond. */
+#define PROGRESS_STEPS 1000
+
+static int
+interrupt_cb (void *cancellable)
+{
+  return g_cancellable_is_cancelled (cancellable);
+}
+
+gboolean
+_tern_message_list_load (TernMessageList  *self,
+                         sqlite3          *db,
+                         GCancellable     *cancellable,
+                         GError          **error)
+{
+  g_autofree char *failure = NULL;
+
+  g_return_val_if_fail (TERN_IS_MESSAGE_LIST (self), FALSE);
+  g_return_val_if_fail (self->loading && self->db == NULL, FALSE);
+  g_return_val_if_fail (db != NULL, FALSE);
+
+  self->db = db;
+  if (cancellable != NULL)
+    sqlite3_progress_handler (db, PROGRESS_STEPS, interrupt_cb, cancellable);
+  if (!_tern_message_list_count (self, _tern_message_list_statement (self, TERN_MESSAGE_STMT_COUNT),
+                                 &self->n_items, &self->total_sum))
+    failure = g_strdup (sqlite3_errmsg (db));
+  else if (self->n_items > 0)
+    replace_window (self, 0);
+  sqlite3_progress_handler (db, 0, NULL, NULL);
+  /* The statements are the worker's connection's; pages to come are
+   * prepared on the main reader. */
+  _tern_message_list_clear_statements (self);
+  self->db = NULL;
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  if (failure != NULL)
+    {
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_STORE, "Cannot read the message list: %s",
+                   failure);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+_tern_message_list_finish_load (TernMessageList  *self,
+                                GError          **error)
+{
+  g_return_val_if_fail (TERN_IS_MESSAGE_LIST (self), FALSE);
+  g_return_val_if_fail (self->loading, FALSE);
+
+  self->db = tern_store_get_main_reader (self->store, error);
+  if (self->db == NULL)
+    return FALSE;
+  self->loading = FALSE;
+  if (self->missed_change)
+    {
+      self->missed_change = FALSE;
+      _tern_message_list_refresh (self);
+    }
+  return TRUE;
 }
 
 TernMessageList *

@@ -553,6 +553,53 @@ tern_search_query_to_sql (TernSearchQuery *query,
   return build_sql (query, scope, scope_id, bindings, BY_INDEX);
 }
 
+/* The list of @query's matches: counted now on the main reader, or
+ * @pending, to be counted on a worker (tern_search_run_async()). */
+static TernMessageList *
+new_list (TernStore        *store,
+          TernSearchQuery  *query,
+          TernSearchScope   scope,
+          gint64            scope_id,
+          gboolean          pending,
+          GError          **error)
+{
+  g_autoptr(GPtrArray) bindings = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  g_autoptr(GPtrArray) same_bindings = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  g_autofree char *by_index = NULL;
+  g_autofree char *by_matches = NULL;
+  g_autofree char *joined = NULL;
+  g_autofree char *count_rows = NULL;
+  const gint64 *folder_ids = scope == TERN_SEARCH_SCOPE_FOLDER ? &scope_id : NULL;
+  guint n_folder_ids = scope == TERN_SEARCH_SCOPE_FOLDER ? 1 : 0;
+  TernMessageList *list;
+
+  by_index = build_sql (query, scope, scope_id, bindings, BY_INDEX);
+  if (query->match->len == 0)
+    {
+      if (pending)
+        return _tern_message_list_new_pending (store, by_index, NULL, bindings, folder_ids,
+                                               n_folder_ids);
+      return _tern_message_list_new_filtered (store, by_index, bindings, folder_ids, n_folder_ids,
+                                              error);
+    }
+
+  /* Words: counted from their matches; pages read in index order when
+   * there are many, from the matches when few (tern-message-list-sql.c). */
+  by_matches = build_sql (query, scope, scope_id, same_bindings, BY_MATCHES);
+  g_ptr_array_set_size (same_bindings, 0);
+  joined = build_sql (query, scope, scope_id, same_bindings, JOINED);
+  count_rows = g_strdup_printf (query->filters->len == 0 ? COUNT_MATCHES_SQL : COUNT_ROWS_SQL, joined);
+  if (pending)
+    list = _tern_message_list_new_pending (store, by_matches, count_rows, bindings, folder_ids,
+                                           n_folder_ids);
+  else
+    list = _tern_message_list_new_counted (store, by_matches, count_rows, bindings, folder_ids,
+                                           n_folder_ids, error);
+  if (list != NULL)
+    _tern_message_list_set_paging (list, by_index, FALSE, FEW_MATCHES);
+  return list;
+}
+
 TernMessageList *
 tern_search_run (TernStore        *store,
                  const char       *text,
@@ -562,35 +609,123 @@ tern_search_run (TernStore        *store,
                  GError          **error)
 {
   g_autoptr(TernSearchQuery) query = NULL;
-  g_autoptr(GPtrArray) bindings = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-  g_autoptr(GPtrArray) same_bindings = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-  g_autofree char *by_index = NULL;
-  g_autofree char *by_matches = NULL;
-  g_autofree char *joined = NULL;
-  g_autofree char *count_rows = NULL;
-  TernMessageList *list;
 
   g_return_val_if_fail (TERN_IS_STORE (store), NULL);
 
   query = tern_search_query_parse (text, prefix, error);
   if (query == NULL)
     return NULL;
-  by_index = build_sql (query, scope, scope_id, bindings, BY_INDEX);
-  if (query->match->len == 0)
-    return _tern_message_list_new_filtered (store, by_index, bindings,
-                                            scope == TERN_SEARCH_SCOPE_FOLDER ? &scope_id : NULL,
-                                            scope == TERN_SEARCH_SCOPE_FOLDER ? 1 : 0, error);
+  return new_list (store, query, scope, scope_id, FALSE, error);
+}
 
-  /* Words: counted from their matches; pages read in index order when
-   * there are many, from the matches when few (tern-message-list-sql.c). */
-  by_matches = build_sql (query, scope, scope_id, same_bindings, BY_MATCHES);
-  g_ptr_array_set_size (same_bindings, 0);
-  joined = build_sql (query, scope, scope_id, same_bindings, JOINED);
-  count_rows = g_strdup_printf (query->filters->len == 0 ? COUNT_MATCHES_SQL : COUNT_ROWS_SQL, joined);
-  list = _tern_message_list_new_counted (store, by_matches, count_rows, bindings,
-                                         scope == TERN_SEARCH_SCOPE_FOLDER ? &scope_id : NULL,
-                                         scope == TERN_SEARCH_SCOPE_FOLDER ? 1 : 0, error);
-  if (list != NULL)
-    _tern_message_list_set_paging (list, by_index, FALSE, FEW_MATCHES);
-  return list;
+/* Asynchronous search
+ *
+ * The list is made, kept and released on the caller's thread: an inner
+ * task lends it to a worker that counts it and reads its first page on a
+ * pooled reader, and the outer task, which no worker touches, holds it
+ * until tern_search_run_finish(). */
+
+typedef struct
+{
+  TernMessageList *list; /* lent: the outer task owns it */
+  GCancellable *cancellable;
+} LoadData;
+
+static gboolean
+load_cb (sqlite3  *db,
+         gpointer  user_data,
+         GError  **error)
+{
+  LoadData *load = user_data;
+
+  return _tern_message_list_load (load->list, db, load->cancellable, error);
+}
+
+static void
+load_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  LoadData load = { task_data, cancellable };
+  GError *error = NULL;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  if (!tern_store_read (source_object, load_cb, &load, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+loaded_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, g_object_ref (g_task_get_task_data (task)), g_object_unref);
+}
+
+void
+tern_search_run_async (TernStore           *store,
+                       const char          *text,
+                       gboolean             prefix,
+                       TernSearchScope      scope,
+                       gint64               scope_id,
+                       GCancellable        *cancellable,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GTask) load = NULL;
+  g_autoptr(TernSearchQuery) query = NULL;
+  TernMessageList *list;
+  GError *error = NULL;
+
+  g_return_if_fail (TERN_IS_STORE (store));
+  g_return_if_fail (text != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (store, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tern_search_run_async);
+  query = tern_search_query_parse (text, prefix, &error);
+  if (query == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* Made here, the list follows the store from before the worker reads:
+   * a write that commits in between is not lost. */
+  list = new_list (store, query, scope, scope_id, TRUE, NULL);
+  g_task_set_task_data (task, list, g_object_unref);
+
+  load = g_task_new (store, cancellable, loaded_cb, g_steal_pointer (&task));
+  g_task_set_source_tag (load, tern_search_run_async);
+  g_task_set_name (load, "[tern] search");
+  g_task_set_task_data (load, list, NULL);
+  g_task_run_in_thread (load, load_thread);
+}
+
+TernMessageList *
+tern_search_run_finish (TernStore     *store,
+                        GAsyncResult  *result,
+                        GError       **error)
+{
+  g_autoptr(TernMessageList) list = NULL;
+
+  g_return_val_if_fail (TERN_IS_STORE (store), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, store), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (result, tern_search_run_async), NULL);
+
+  /* A cancelled search fails even when its worker had finished. */
+  list = g_task_propagate_pointer (G_TASK (result), error);
+  if (list == NULL || !_tern_message_list_finish_load (list, error))
+    return NULL;
+  return g_steal_pointer (&list);
 }

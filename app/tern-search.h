@@ -84,6 +84,27 @@ TernMessageList *tern_search_run           (TernStore        *store,
                                             gint64            scope_id,
                                             GError          **error);
 
+/* The same without blocking: the query is parsed at once (a query that
+ * does not parse fails with TERN_APP_ERROR_INVALID), the list is counted
+ * and its first page read on a worker with a pooled reader of @store, and
+ * the callback runs in the caller's main context (the main thread's: the
+ * list is used there).  A write committed while the worker reads is
+ * picked up by the list when it is finished.  Cancelling @cancellable
+ * interrupts the worker's SQLite, and the search then fails with
+ * G_IO_ERROR_CANCELLED even if the worker was done: results of a cancelled
+ * search never arrive. */
+void             tern_search_run_async     (TernStore           *store,
+                                            const char          *text,
+                                            gboolean             prefix,
+                                            TernSearchScope      scope,
+                                            gint64               scope_id,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+TernMessageList *tern_search_run_finish    (TernStore           *store,
+                                            GAsyncResult        *result,
+                                            GError             **error);
+
 /* Puts the text of cached bodies that are not in the index yet into it, a
  * batch per transaction; @indexed (optional) receives how many.  Call it
  * off the main thread after a sync or download cached bodies. */

@@ -1,12 +1,19 @@
 /* tern-search-bar.c: a GtkSearchBar with the query, its scope and Search
  * on Server.
  *
- * The entry searches as the user types (GtkSearchEntry's delay debounces
- * it), with the last word as a prefix.  tern_search_run() only counts the
- * matches: the list it returns reads its rows lazily like a folder's, so a
- * search over a large store costs what is on screen.  The bar publishes
- * what it found as properties; the window shows them in the message list.
- * A query that does not parse is said below the entry, never in a dialog.
+ * The entry searches as the user types, with the last word as a prefix.
+ * tern_search_run_async() counts the matches and reads the first rows on a
+ * worker, so the window stays responsive however large the store; each
+ * keystroke cancels the search before it, whose results are then never
+ * shown, and the last results stay on screen until the new ones arrive.
+ * The entry's delay (100 ms, GTK's default is 150) is no longer there to
+ * keep typing fluid, only to save the worker a search per key in a burst
+ * of typing (about 13 ms of CPU each in a folder of 100,000); shorter, the
+ * results of the last key would come sooner but most keys would start a
+ * search only to cancel it.  The list reads further rows lazily
+ * like a folder's.  The bar publishes what it found as properties; the
+ * window shows them in the message list.  A query that does not parse is
+ * said below the entry, never in a dialog.
  *
  * Search on Server asks the IMAP server of the current folder
  * (tern-server-search.h), for mail whose bodies are not cached; its
@@ -49,6 +56,7 @@ struct _TernSearchBar
   TernAccount *account;
   TernMessageList *results;
   GCancellable *server_cancellable;
+  GCancellable *cancellable; /* the local search running */
   char *error;
 
   gint64 folder_id;
@@ -170,15 +178,40 @@ is_blank (const char *text)
 }
 
 static void
+cancel_search (TernSearchBar *self)
+{
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+}
+
+static void
+search_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(TernSearchBar) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernMessageList) results = NULL;
+
+  results = tern_search_run_finish (TERN_STORE (source), result, &error);
+  /* A newer search replaced this one, or the bar went. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_clear_object (&self->cancellable);
+  set_error (self, error != NULL ? error->message : NULL);
+  update_can_search_server (self, results != NULL);
+  set_results (self, TRUE, results);
+}
+
+static void
 run_search (TernSearchBar *self)
 {
   const char *text = gtk_editable_get_text (GTK_EDITABLE (self->entry));
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TernMessageList) results = NULL;
   TernSearchScope scope;
   gint64 scope_id;
 
   cancel_server_search (self);
+  cancel_search (self);
   if (!gtk_search_bar_get_search_mode (self->search_bar) || is_blank (text))
     {
       set_error (self, NULL);
@@ -187,11 +220,9 @@ run_search (TernSearchBar *self)
       return;
     }
   scope = current_scope (self, &scope_id);
-  results = tern_search_run (tern_context_get_store (self->context), text, TRUE, scope, scope_id,
-                             &error);
-  set_error (self, error != NULL ? error->message : NULL);
-  update_can_search_server (self, results != NULL);
-  set_results (self, TRUE, results);
+  self->cancellable = g_cancellable_new ();
+  tern_search_run_async (tern_context_get_store (self->context), text, TRUE, scope, scope_id,
+                         self->cancellable, search_done_cb, g_object_ref (self));
 }
 
 static void
@@ -213,7 +244,7 @@ scope_changed_cb (TernSearchBar *self)
   /* A choice the bar made itself (no folder) is not the user's. */
   if (gtk_widget_get_sensitive (GTK_WIDGET (self->scope_dropdown)))
     self->chosen_scope = gtk_drop_down_get_selected (self->scope_dropdown);
-  if (self->searching || self->error != NULL)
+  if (self->searching || self->error != NULL || self->cancellable != NULL)
     run_search (self);
 }
 
@@ -287,6 +318,7 @@ tern_search_bar_search_server (TernSearchBar *self)
 
   if (!self->can_search_server)
     return;
+  cancel_search (self);
   cancel_server_search (self);
   set_error (self, NULL);
   self->server_cancellable = g_cancellable_new ();
@@ -429,6 +461,7 @@ tern_search_bar_dispose (GObject *object)
   if (self->server_cancellable != NULL)
     g_cancellable_cancel (self->server_cancellable);
   g_clear_object (&self->server_cancellable);
+  cancel_search (self);
   g_clear_object (&self->results);
   g_clear_object (&self->account);
   g_clear_object (&self->context);

@@ -175,7 +175,55 @@ fixture_teardown (Fixture       *fixture,
   tern_test_profile_teardown (&fixture->profile, data);
 }
 
-/* How many messages @text finds in @scope. */
+static void
+store_result_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GAsyncResult **stored = user_data;
+
+  g_assert_null (*stored);
+  *stored = g_object_ref (result);
+}
+
+/* tern_search_run_async() with the main loop run until it is done. */
+static TernMessageList *
+run_async (TernStore        *store,
+           const char       *text,
+           gboolean          prefix,
+           TernSearchScope   scope,
+           gint64            scope_id,
+           GError          **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  tern_search_run_async (store, text, prefix, scope, scope_id, NULL, store_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return tern_search_run_finish (store, result, error);
+}
+
+/* The message ids of @list in order; every counted row is there to read. */
+static GArray *
+list_ids (TernMessageList *list)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (list));
+  GArray *ids = g_array_sized_new (FALSE, FALSE, sizeof (gint64), n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(TernMessageItem) item = g_list_model_get_item (G_LIST_MODEL (list), i);
+      gint64 id;
+
+      g_assert_nonnull (item);
+      id = tern_message_item_get_id (item);
+      g_array_append_val (ids, id);
+    }
+  return ids;
+}
+
+/* How many messages @text finds in @scope; the asynchronous search finds
+ * the same ones, in the same order. */
 static guint
 count_in (Fixture         *fixture,
           const char      *text,
@@ -186,19 +234,20 @@ count_in (Fixture         *fixture,
   g_autoptr(GError) error = NULL;
   g_autoptr(TernMessageList) list = tern_search_run (fixture->store, text, prefix, scope, scope_id,
                                                      &error);
-  guint n;
+  g_autoptr(TernMessageList) async_list = NULL;
+  g_autoptr(GArray) ids = NULL;
+  g_autoptr(GArray) async_ids = NULL;
 
   g_assert_no_error (error);
-  n = g_list_model_get_n_items (G_LIST_MODEL (list));
-  /* Every counted row is there to read. */
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(TernMessageItem) item = g_list_model_get_item (G_LIST_MODEL (list), i);
-
-      g_assert_nonnull (item);
-    }
+  ids = list_ids (list);
   g_assert_finalize_object (g_steal_pointer (&list));
-  return n;
+  async_list = run_async (fixture->store, text, prefix, scope, scope_id, &error);
+  g_assert_no_error (error);
+  async_ids = list_ids (async_list);
+  g_assert_finalize_object (g_steal_pointer (&async_list));
+  g_assert_cmpmem (async_ids->data, async_ids->len * sizeof (gint64), ids->data,
+                   ids->len * sizeof (gint64));
+  return ids->len;
 }
 
 static guint
@@ -217,10 +266,17 @@ assert_invalid (Fixture    *fixture,
   g_autoptr(TernMessageList) list = tern_search_run (fixture->store, text, FALSE,
                                                      TERN_SEARCH_SCOPE_EVERYWHERE, 0, &error);
 
+  g_autoptr(GError) async_error = NULL;
+
   g_assert_null (list);
   g_assert_error (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID);
   if (message_part != NULL)
     g_assert_nonnull (strstr (error->message, message_part));
+  /* The same error from the asynchronous search. */
+  g_assert_null (run_async (fixture->store, text, FALSE, TERN_SEARCH_SCOPE_EVERYWHERE, 0,
+                            &async_error));
+  g_assert_error (async_error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID);
+  g_assert_cmpstr (async_error->message, ==, error->message);
 }
 
 static void
@@ -665,6 +721,149 @@ test_refresh_folders (Fixture       *fixture,
   g_assert_cmpuint (count (fixture, "from:alisa mango"), ==, 1);
 }
 
+/* Asynchronous search */
+
+typedef struct
+{
+  const char *name;
+  GPtrArray *order; /* names, as the callbacks ran */
+  TernMessageList *list;
+  GError *error;
+} Search;
+
+static void
+search_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Search *search = user_data;
+
+  search->list = tern_search_run_finish (TERN_STORE (source), result, &search->error);
+  g_ptr_array_add (search->order, (gpointer) search->name);
+}
+
+static void
+drain (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+/* Until the worker of the search just started has returned: its callback
+ * is waiting in the main context (which was drained before). */
+static void
+wait_for_worker (void)
+{
+  while (!g_main_context_pending (NULL))
+    g_usleep (1000);
+}
+
+/* Typing cancels the search of the keystroke before; a cancelled search
+ * never delivers results, even when its worker had finished (whichever
+ * callback runs first), and the newer one does. */
+static void
+test_async_cancel (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GPtrArray) order = g_ptr_array_new ();
+  g_autoptr(GCancellable) older_cancellable = g_cancellable_new ();
+  g_autoptr(GCancellable) newer_cancellable = g_cancellable_new ();
+  g_autoptr(GCancellable) cancelled = g_cancellable_new ();
+  Search older = { "older", order }, newer = { "newer", order }, before = { "before", order };
+
+  drain ();
+  tern_search_run_async (fixture->store, "quart", TRUE, TERN_SEARCH_SCOPE_EVERYWHERE, 0,
+                         older_cancellable, search_done_cb, &older);
+  wait_for_worker ();
+  g_assert_cmpuint (order->len, ==, 0);
+  g_cancellable_cancel (older_cancellable);
+  tern_search_run_async (fixture->store, "quarterly", TRUE, TERN_SEARCH_SCOPE_EVERYWHERE, 0,
+                         newer_cancellable, search_done_cb, &newer);
+  while (order->len < 2)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_null (older.list);
+  g_assert_error (older.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_no_error (newer.error);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (newer.list)), ==, 2);
+
+  /* Cancelled before it started: no worker reads anything. */
+  g_cancellable_cancel (cancelled);
+  tern_search_run_async (fixture->store, "quarterly", FALSE, TERN_SEARCH_SCOPE_EVERYWHERE, 0,
+                         cancelled, search_done_cb, &before);
+  while (order->len < 3)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_null (before.list);
+  g_assert_error (before.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  g_clear_error (&older.error);
+  g_clear_error (&before.error);
+  g_assert_finalize_object (newer.list);
+}
+
+/* A write that commits after the worker read, and is announced before
+ * the search is finished, is in the list it returns; one after that is
+ * followed like in any list. */
+static void
+test_async_write_between (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernMessageList) list = NULL;
+  g_autoptr(TernMessageItem) item = NULL;
+  g_autoptr(TernMailMessage) zeppelin = NULL;
+  guint changes = 0;
+
+  drain ();
+  tern_search_run_async (fixture->store, "zeppelin", FALSE, TERN_SEARCH_SCOPE_FOLDER,
+                         fixture->inbox_id, NULL, store_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  /* The worker counted none; now one is written and announced. */
+  store_one (fixture, fixture->inbox_id,
+             new_message (10, "Zed", "zed@example.org", "a@example.org", "Zeppelin tickets",
+                          day (2026, 5, 1), 0));
+  drain ();
+  list = tern_search_run_finish (fixture->store, result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 1);
+  item = g_list_model_get_item (G_LIST_MODEL (list), 0);
+  zeppelin = tern_mail_store_find_message (fixture->store, fixture->inbox_id, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tern_message_item_get_id (item), ==, zeppelin->id);
+
+  /* After it: the list refreshes itself. */
+  g_signal_connect (list, "items-changed", G_CALLBACK (items_changed_cb), &changes);
+  store_one (fixture, fixture->inbox_id,
+             new_message (11, "Zed", "zed@example.org", "a@example.org", "More zeppelin tickets",
+                          day (2026, 5, 2), 0));
+  drain ();
+  g_assert_cmpuint (changes, ==, 1);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 2);
+  g_signal_handlers_disconnect_by_data (list, &changes);
+  g_clear_object (&item);
+  g_assert_finalize_object (g_steal_pointer (&list));
+
+  /* A search in another folder is not refreshed by this one's writes. */
+  tern_search_run_async (fixture->store, "zeppelin", FALSE, TERN_SEARCH_SCOPE_FOLDER,
+                         fixture->other_id, NULL, store_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  store_one (fixture, fixture->inbox_id,
+             new_message (12, "Zed", "zed@example.org", "a@example.org", "Zeppelin again",
+                          day (2026, 5, 3), 0));
+  drain ();
+  list = tern_search_run_finish (fixture->store, result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 0);
+  g_assert_cmpuint (tern_message_list_get_rows_read (list), ==, 0);
+  g_assert_finalize_object (g_steal_pointer (&list));
+}
+
 /* The plans SQLite makes for a search's count: from the full-text matches
  * alone (their scope is in the index), each looked up by id only for
  * filters, never a scan of the messages nor a set of all the matches built
@@ -856,6 +1055,33 @@ fill_scan_corpus (Fixture *fixture,
     }
 }
 
+/* @list holds exactly the ScanMessages of @expected, in order. */
+static void
+assert_rows (TernMessageList *list,
+             GPtrArray       *expected,
+             const char      *text,
+             TernSearchScope  scope,
+             gint64           scope_id)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (list));
+
+  if (n != expected->len)
+    g_error ("“%s” in scope %d/%" G_GINT64_FORMAT ": %u results, the scan finds %u",
+             text, scope, scope_id, n, expected->len);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(TernMessageItem) item = g_list_model_get_item (G_LIST_MODEL (list), i);
+      const ScanMessage *m = g_ptr_array_index (expected, i);
+
+      if (tern_message_item_get_id (item) != m->id)
+        g_error ("“%s” in scope %d/%" G_GINT64_FORMAT ": row %u is %" G_GINT64_FORMAT
+                 ", the scan has %" G_GINT64_FORMAT, text, scope, scope_id, i,
+                 tern_message_item_get_id (item), m->id);
+    }
+}
+
+/* The search finds what the scan does, counted on the main thread and
+ * on a worker (tern_search_run_async()). */
 static void
 assert_scan (Fixture         *fixture,
              GArray          *corpus,
@@ -866,7 +1092,6 @@ assert_scan (Fixture         *fixture,
   g_autoptr(GPtrArray) expected = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(TernMessageList) list = NULL;
-  guint n;
 
   for (guint i = 0; i < corpus->len; i++)
     {
@@ -882,20 +1107,11 @@ assert_scan (Fixture         *fixture,
 
   list = tern_search_run (fixture->store, query->text, FALSE, scope, scope_id, &error);
   g_assert_no_error (error);
-  n = g_list_model_get_n_items (G_LIST_MODEL (list));
-  if (n != expected->len)
-    g_error ("“%s” in scope %d/%" G_GINT64_FORMAT ": %u results, the scan finds %u",
-             query->text, scope, scope_id, n, expected->len);
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(TernMessageItem) item = g_list_model_get_item (G_LIST_MODEL (list), i);
-      const ScanMessage *m = g_ptr_array_index (expected, i);
-
-      if (tern_message_item_get_id (item) != m->id)
-        g_error ("“%s” in scope %d/%" G_GINT64_FORMAT ": row %u is %" G_GINT64_FORMAT
-                 ", the scan has %" G_GINT64_FORMAT, query->text, scope, scope_id, i,
-                 tern_message_item_get_id (item), m->id);
-    }
+  assert_rows (list, expected, query->text, scope, scope_id);
+  g_assert_finalize_object (g_steal_pointer (&list));
+  list = run_async (fixture->store, query->text, FALSE, scope, scope_id, &error);
+  g_assert_no_error (error);
+  assert_rows (list, expected, query->text, scope, scope_id);
 }
 
 static void
@@ -1061,6 +1277,8 @@ main (int    argc,
   ADD ("bodies", test_bodies);
   ADD ("refresh", test_refresh);
   ADD ("refresh-folders", test_refresh_folders);
+  ADD ("async-cancel", test_async_cancel);
+  ADD ("async-write-between", test_async_write_between);
   ADD ("equals-scan", test_equals_scan);
   ADD ("plans", test_plans);
   ADD ("cli", test_cli);

@@ -2,7 +2,8 @@
  * server (Xvfb), with a profile synced from the local Dovecot: win.search
  * opens it with the focus in its entry; what it shows for a word, a
  * Cyrillic word in another case and with ё, and from: is exactly what
- * tern_search_run() finds; the scope changes the results; a query that
+ * tern_search_run() finds; the search runs on a worker, and the window
+ * keeps drawing while it waits for the store; the scope changes the results; a query that
  * does not parse is said inline; Search on Server finds what only a body
  * not downloaded has, and says so when the server is away; a result opens
  * and takes actions like any row; Escape brings the folder back with its
@@ -337,6 +338,144 @@ selected_id (TernMessageListView *list_view)
   return tern_message_item_get_id (items->pdata[0]);
 }
 
+/* Every reader of the store's pool (MAX_READERS in tern-store.c: 4)
+ * held by a thread of the test, so that a search's worker waits for one:
+ * a search as slow as the test likes. */
+#define POOL_READERS 4
+
+typedef struct
+{
+  TernStore *store;
+  GMutex lock;
+  GCond cond;
+  guint held;
+  gboolean open;
+  GThread *threads[POOL_READERS];
+} ReaderGate;
+
+static gboolean
+hold_reader_cb (sqlite3  *db,
+                gpointer  user_data,
+                GError  **error)
+{
+  ReaderGate *gate = user_data;
+
+  g_mutex_lock (&gate->lock);
+  gate->held++;
+  while (!gate->open)
+    g_cond_wait (&gate->cond, &gate->lock);
+  g_mutex_unlock (&gate->lock);
+  return TRUE;
+}
+
+static gpointer
+hold_reader_thread (gpointer user_data)
+{
+  ReaderGate *gate = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (tern_store_read (gate->store, hold_reader_cb, gate, &error));
+  g_assert_no_error (error);
+  return NULL;
+}
+
+static gboolean
+readers_held (gpointer data)
+{
+  ReaderGate *gate = data;
+  gboolean all;
+
+  g_mutex_lock (&gate->lock);
+  all = gate->held == POOL_READERS;
+  g_mutex_unlock (&gate->lock);
+  return all;
+}
+
+static void
+hold_readers (ReaderGate *gate,
+              TernStore  *store)
+{
+  gate->store = store;
+  g_mutex_init (&gate->lock);
+  g_cond_init (&gate->cond);
+  for (guint i = 0; i < POOL_READERS; i++)
+    gate->threads[i] = g_thread_new ("reader-gate", hold_reader_thread, gate);
+  tern_test_wait_until (readers_held, gate, "the store's readers to be held");
+}
+
+static void
+release_readers (ReaderGate *gate)
+{
+  g_mutex_lock (&gate->lock);
+  gate->open = TRUE;
+  g_cond_broadcast (&gate->cond);
+  g_mutex_unlock (&gate->lock);
+  for (guint i = 0; i < POOL_READERS; i++)
+    g_thread_join (gate->threads[i]);
+  g_mutex_clear (&gate->lock);
+  g_cond_clear (&gate->cond);
+}
+
+static gboolean
+count_frame_cb (GtkWidget     *widget,
+                GdkFrameClock *clock,
+                gpointer       user_data)
+{
+  (*(guint *) user_data)++;
+  return G_SOURCE_CONTINUE;
+}
+
+#define FRAMES 10
+
+static gboolean
+frames_drawn (gpointer data)
+{
+  return *(guint *) data >= FRAMES;
+}
+
+/* A search runs on a worker: Enter returns before it is done, and while
+ * the worker waits for the store the window keeps drawing frames and the
+ * results before stay; then the new ones come, what tern_search_run()
+ * finds. */
+static void
+assert_search_does_not_block (State  *state,
+                              gint64  folder_id)
+{
+  TernSearchBar *bar = state->window->search_bar;
+  GtkEditable *entry = tern_search_bar_get_entry (bar);
+  TernMessageList *before;
+  guint delay;
+  ReaderGate gate = { 0 };
+  guint frames = 0;
+  guint tick_id;
+
+  /* Typed before the readers are held, and searched only on Enter: the
+   * entry's delay is longer than the test.  (Setting the text empties the
+   * entry first, which shows the folder again; the reading pane then
+   * reads the store on the main thread.) */
+  g_object_get (entry, "search-delay", &delay, NULL);
+  g_object_set (entry, "search-delay", 3600 * 1000, NULL);
+  gtk_editable_set_text (entry, "photos");
+  tern_test_drain ();
+  before = tern_search_bar_get_results (bar);
+  hold_readers (&gate, tern_context_get_store (state->context));
+  g_signal_emit_by_name (entry, "activate");
+  g_assert_true (tern_search_bar_get_results (bar) == before);
+  tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (state->window), count_frame_cb, &frames,
+                                          NULL);
+  tern_test_wait_until (frames_drawn, &frames, "frames while the search waits");
+  gtk_widget_remove_tick_callback (GTK_WIDGET (state->window), tick_id);
+  g_assert_true (tern_search_bar_get_results (bar) == before);
+
+  release_readers (&gate);
+  expect_search (state, "photos", TERN_SEARCH_SCOPE_FOLDER, folder_id);
+  tern_test_wait_until (shows_expected, state, "the results after the readers are free");
+  g_assert_true (tern_search_bar_get_results (bar) != before);
+  g_assert_cmpuint (state->expected->len, ==, 1);
+  assert_subjects (state, "Launch photos", NULL);
+  g_object_set (entry, "search-delay", delay, NULL);
+}
+
 static void
 test_search (void)
 {
@@ -409,6 +548,8 @@ test_search (void)
   /* An operator. */
   g_assert_cmpuint (search_for (&state, "from:carol", TERN_SEARCH_SCOPE_FOLDER, inbox->id), ==, 1);
   assert_subjects (&state, "Ёлка на площади", NULL);
+
+  assert_search_does_not_block (&state, inbox->id);
 
   /* The scope: the account's Archive joins in; then every account. */
   gtk_editable_set_text (entry, "launch");
