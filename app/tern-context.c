@@ -10,7 +10,7 @@
 
 #include "tern-app-error.h"
 #include "tern-certificate-pins.h"
-#include "tern-context.h"
+#include "tern-context-private.h"
 
 #define DATABASE_NAME "tern.db"
 
@@ -45,6 +45,12 @@ tern_context_get_default_profile_dir (void)
   if (env != NULL && *env != '\0')
     return g_strdup (env);
   return g_build_filename (g_get_user_data_dir (), "tern", NULL);
+}
+
+static char *
+profile_or_default (const char *profile_dir)
+{
+  return profile_dir ? g_strdup (profile_dir) : tern_context_get_default_profile_dir ();
 }
 
 static void
@@ -139,7 +145,7 @@ tern_context_new (const char  *profile_dir,
   g_autoptr(TernContext) self = g_object_new (TERN_TYPE_CONTEXT, NULL);
   g_autofree char *db_path = NULL;
 
-  self->profile_dir = profile_dir ? g_strdup (profile_dir) : tern_context_get_default_profile_dir ();
+  self->profile_dir = profile_or_default (profile_dir);
   db_path = g_build_filename (self->profile_dir, DATABASE_NAME, NULL);
 
   self->store = tern_store_open (db_path, error);
@@ -151,6 +157,96 @@ tern_context_new (const char  *profile_dir,
   self->workers = tern_worker_pool_new ();
 
   return g_steal_pointer (&self);
+}
+
+/* Opening without blocking */
+
+static GFunc open_hook;
+static gpointer open_hook_data;
+
+void
+_tern_context_set_open_hook (GFunc    hook,
+                             gpointer data)
+{
+  open_hook = hook;
+  open_hook_data = data;
+}
+
+/* The slow part of opening, on a worker: the migrations (and whatever
+ * else tern_store_open() does to a profile that needs it), in a store of
+ * its own that is closed again.  Its change notifications go to a main
+ * context that nobody runs: nothing outside the worker sees this store. */
+static void
+prepare_store_thread (GTask        *task,
+                      gpointer      source_object,
+                      gpointer      task_data,
+                      GCancellable *cancellable)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autofree char *db_path = g_build_filename (task_data, DATABASE_NAME, NULL);
+  g_autoptr(TernStore) store = NULL;
+  GError *error = NULL;
+
+  g_main_context_push_thread_default (context);
+  store = tern_store_open (db_path, &error);
+  g_clear_object (&store);
+  g_main_context_pop_thread_default (context);
+  if (error != NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (open_hook != NULL)
+    open_hook (task_data, open_hook_data);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+store_prepared_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  TernContext *self;
+
+  /* The store is current now: opening it here only reads its version. */
+  if (!g_task_propagate_boolean (G_TASK (result), &error) ||
+      (self = tern_context_new (g_task_get_task_data (task), &error)) == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, self, g_object_unref);
+}
+
+void
+tern_context_new_async (const char          *profile_dir,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autoptr(GTask) prepare = NULL;
+  char *profile = profile_or_default (profile_dir);
+
+  g_task_set_source_tag (task, tern_context_new_async);
+  g_task_set_task_data (task, profile, g_free);
+  /* The worker's task holds neither the outer task nor anything the
+   * caller's thread frees. */
+  prepare = g_task_new (NULL, cancellable, store_prepared_cb, g_steal_pointer (&task));
+  g_task_set_source_tag (prepare, tern_context_new_async);
+  g_task_set_name (prepare, "[tern] open profile");
+  g_task_set_task_data (prepare, g_strdup (profile), g_free);
+  g_task_run_in_thread (prepare, prepare_store_thread);
+}
+
+TernContext *
+tern_context_new_finish (GAsyncResult  *result,
+                         GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (result, tern_context_new_async), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 const char *

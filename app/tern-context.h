@@ -23,6 +23,18 @@ G_DECLARE_FINAL_TYPE (TernContext, tern_context, TERN, CONTEXT, GObject)
 char               *tern_context_get_default_profile_dir (void);
 TernContext        *tern_context_new                     (const char   *profile_dir,
                                                           GError      **error);
+/* The same without blocking the caller's thread: the store is opened,
+ * and migrated to the current schema if it was older (which may take a
+ * while on a large profile), on a worker; the context itself is made in
+ * the caller's main context, where the callback runs.  Cancelling cannot
+ * stop a migration (a migration is one transaction, so the profile stays
+ * whole) but the task then fails with G_IO_ERROR_CANCELLED. */
+void                tern_context_new_async               (const char           *profile_dir,
+                                                          GCancellable         *cancellable,
+                                                          GAsyncReadyCallback   callback,
+                                                          gpointer              user_data);
+TernContext        *tern_context_new_finish              (GAsyncResult         *result,
+                                                          GError              **error);
 const char         *tern_context_get_profile_dir         (TernContext  *self);
 TernStore          *tern_context_get_store               (TernContext  *self);
 TernAccountManager *tern_context_get_accounts            (TernContext  *self);

@@ -25,6 +25,12 @@ struct _TernApplication
   AdwApplication parent_instance;
 
   TernContext *context;
+  /* While the profile opens (tern_context_new_async()): what waits for
+   * it, and the window that says so when it takes long. */
+  GPtrArray *waiting; /* Waiter */
+  gboolean opening;
+  guint preparing_id;
+  GtkWindow *preparing; /* weak */
   GSettings *settings;
   GtkWindow *wizard; /* weak: the account wizard while it is open */
   GtkWindow *preferences; /* weak: the preferences while they are open */
@@ -154,49 +160,191 @@ tern_application_startup (GApplication *app)
   add_work_offline_action (self);
 }
 
-static gboolean
-open_context (TernApplication  *self,
-              GError          **error)
+/* The profile's context, and what runs with it: new mail notifications
+ * and Work Offline. */
+static void
+set_context (TernApplication *self,
+             TernContext     *context)
 {
   g_autofree char *ca_file = NULL;
 
+  self->context = context;
   /* The demo trusts its CA in its own context only: the user's ca-file
-   * setting stays as it is.  The servers stop with us, even on a crash. */
-  if (self->demo)
-    {
-      self->context = tern_demo_open (NULL, NULL, getpid (), NULL, error);
-      return self->context != NULL;
-    }
-
-  self->context = tern_context_new (NULL, error);
-  if (self->context == NULL)
-    return FALSE;
-
-  if (self->settings != NULL)
+   * setting stays as it is. */
+  if (self->settings != NULL && !self->demo)
     {
       ca_file = g_settings_get_string (self->settings, "ca-file");
       tern_context_set_ca_file (self->context, ca_file);
       g_settings_bind (self->settings, "ca-file", self->context, "ca-file", G_SETTINGS_BIND_GET);
     }
-  return TRUE;
-}
-
-/* The context, and what runs with it: new mail notifications and Work
- * Offline. */
-static gboolean
-ensure_context (TernApplication  *self,
-                GError          **error)
-{
-  if (self->context != NULL)
-    return TRUE;
-  if (!open_context (self, error))
-    return FALSE;
   self->new_mail = tern_new_mail_new (self->context);
   self->notifications = tern_notifications_new (GTK_APPLICATION (self), self->new_mail);
   if (self->settings != NULL)
     g_settings_bind (self->settings, "work-offline", self->context, "offline",
                      G_SETTINGS_BIND_GET);
-  return TRUE;
+}
+
+/* Opening the profile.  The store may need migrating first, which takes
+ * seconds on a large profile: it opens on a worker, and what needs the
+ * context waits for it in the main loop, so the UI never freezes.  A
+ * window says "Preparing your mail…" when it takes longer than a glance. */
+
+#define PREPARING_DELAY_MS 300
+
+typedef void (*ContextReady) (TernApplication *self,
+                              gpointer         data);
+
+typedef struct
+{
+  ContextReady ready;
+  gpointer data;
+  GDestroyNotify destroy;
+} Waiter;
+
+static void
+waiter_free (gpointer data)
+{
+  Waiter *waiter = data;
+
+  if (waiter->destroy != NULL)
+    waiter->destroy (waiter->data);
+  g_free (waiter);
+}
+
+/* The user closed the preparing window: nothing is to open once the
+ * profile is ready, and Tern quits then. */
+static gboolean
+preparing_close_cb (TernApplication *self)
+{
+  g_ptr_array_set_size (self->waiting, 0);
+  return FALSE;
+}
+
+static void
+show_preparing (TernApplication *self)
+{
+  GtkWidget *window = adw_application_window_new (GTK_APPLICATION (self));
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *status = gtk_box_new (GTK_ORIENTATION_VERTICAL, 18);
+  GtkWidget *spinner = gtk_spinner_new ();
+  GtkWidget *label = gtk_label_new (_("Preparing your mail…"));
+
+  gtk_window_set_title (GTK_WINDOW (window), _("Tern"));
+  gtk_window_set_default_size (GTK_WINDOW (window), 900, 600);
+  gtk_box_append (GTK_BOX (box), adw_header_bar_new ());
+  gtk_widget_set_size_request (spinner, 32, 32);
+  gtk_spinner_start (GTK_SPINNER (spinner));
+  gtk_widget_add_css_class (label, "title-2");
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_box_append (GTK_BOX (status), spinner);
+  gtk_box_append (GTK_BOX (status), label);
+  gtk_widget_set_vexpand (status, TRUE);
+  gtk_widget_set_valign (status, GTK_ALIGN_CENTER);
+  gtk_box_append (GTK_BOX (box), status);
+  adw_application_window_set_content (ADW_APPLICATION_WINDOW (window), box);
+  g_signal_connect_swapped (window, "close-request", G_CALLBACK (preparing_close_cb), self);
+
+  self->preparing = GTK_WINDOW (window);
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &self->preparing);
+  gtk_window_present (self->preparing);
+}
+
+static gboolean
+preparing_timeout_cb (gpointer user_data)
+{
+  TernApplication *self = user_data;
+
+  self->preparing_id = 0;
+  if (self->waiting->len > 0)
+    show_preparing (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The context is there (@context, or @error): what waited runs now. */
+static void
+context_opened (TernApplication *self,
+                TernContext     *context,
+                GError          *error)
+{
+  g_autoptr(GPtrArray) waiting = g_steal_pointer (&self->waiting);
+
+  self->waiting = g_ptr_array_new_with_free_func (waiter_free);
+  self->opening = FALSE;
+  g_clear_handle_id (&self->preparing_id, g_source_remove);
+  if (self->preparing != NULL)
+    gtk_window_destroy (self->preparing);
+  if (context == NULL)
+    {
+      /* Only one who waited says why, and only if anyone still does. */
+      if (waiting->len > 0)
+        show_startup_error (self, error);
+      return;
+    }
+  set_context (self, context);
+  for (guint i = 0; i < waiting->len; i++)
+    {
+      Waiter *waiter = g_ptr_array_index (waiting, i);
+
+      waiter->ready (self, waiter->data);
+    }
+}
+
+static void
+context_new_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(TernApplication) self = user_data;
+  g_autoptr(GError) error = NULL;
+  TernContext *context = tern_context_new_finish (result, &error);
+
+  context_opened (self, context, error);
+  g_application_release (G_APPLICATION (self));
+}
+
+static void
+open_context (TernApplication *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  self->opening = TRUE;
+  /* The demo's profile is new and small, made with its servers (which
+   * stop with us, even on a crash): it opens here and now. */
+  if (self->demo)
+    {
+      TernContext *context = tern_demo_open (NULL, NULL, getpid (), NULL, &error);
+
+      context_opened (self, context, error);
+      return;
+    }
+  g_application_hold (G_APPLICATION (self));
+  self->preparing_id = g_timeout_add (PREPARING_DELAY_MS, preparing_timeout_cb, self);
+  tern_context_new_async (NULL, NULL, context_new_cb, g_object_ref (self));
+}
+
+/* Runs @ready once the profile is open: now if it is. */
+static void
+with_context (TernApplication *self,
+              ContextReady     ready,
+              gpointer         data,
+              GDestroyNotify   destroy)
+{
+  Waiter *waiter;
+
+  if (self->context != NULL)
+    {
+      ready (self, data);
+      if (destroy != NULL)
+        destroy (data);
+      return;
+    }
+  waiter = g_new0 (Waiter, 1);
+  waiter->ready = ready;
+  waiter->data = data;
+  waiter->destroy = destroy;
+  g_ptr_array_add (self->waiting, waiter);
+  if (!self->opening)
+    open_context (self);
 }
 
 /* One wizard at a time, modal to the main window. */
@@ -214,22 +362,13 @@ open_wizard (TernApplication *self)
 }
 
 static void
-tern_application_activate (GApplication *app)
+activate_ready (TernApplication *self,
+                gpointer         data)
 {
-  TernApplication *self = TERN_APPLICATION (app);
-  g_autoptr(GError) error = NULL;
-  GtkWindow *window;
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
 
-  window = gtk_application_get_active_window (GTK_APPLICATION (app));
   if (window == NULL)
-    {
-      if (!ensure_context (self, &error))
-        {
-          show_startup_error (self, error);
-          return;
-        }
-      window = GTK_WINDOW (tern_window_new (self, self->context, self->settings));
-    }
+    window = GTK_WINDOW (tern_window_new (self, self->context, self->settings));
   gtk_window_present (window);
   /* First start: nothing to show without an account. */
   if (g_list_model_get_n_items (G_LIST_MODEL (tern_context_get_accounts (self->context))) == 0)
@@ -237,47 +376,62 @@ tern_application_activate (GApplication *app)
 }
 
 static void
+tern_application_activate (GApplication *app)
+{
+  with_context (TERN_APPLICATION (app), activate_ready, NULL, NULL);
+}
+
+static void
+add_account_ready (TernApplication *self,
+                   gpointer         data)
+{
+  open_wizard (self);
+}
+
+static void
 add_account_activated (GSimpleAction *action,
                        GVariant      *parameter,
                        gpointer       user_data)
 {
-  TernApplication *self = TERN_APPLICATION (user_data);
-  g_autoptr(GError) error = NULL;
-
-  if (!ensure_context (self, &error))
-    {
-      show_startup_error (self, error);
-      return;
-    }
-  open_wizard (self);
+  with_context (TERN_APPLICATION (user_data), add_account_ready, NULL, NULL);
 }
 
 /* "tern mailto:..." and the desktop file's %u: a composer for each link,
  * without the main window. */
+static void
+open_ready (TernApplication *self,
+            gpointer         data)
+{
+  char **uris = data;
+
+  for (guint i = 0; uris[i] != NULL; i++)
+    {
+      if (tern_mailto_is_mailto (uris[i]))
+        gtk_window_present (GTK_WINDOW (tern_composer_window_new_from_mailto (self, self->context,
+                                                                              uris[i])));
+      else
+        g_warning ("Tern opens mailto: links only, not %s", uris[i]);
+    }
+}
+
 static void
 tern_application_open (GApplication  *app,
                        GFile        **files,
                        int            n_files,
                        const char    *hint)
 {
-  TernApplication *self = TERN_APPLICATION (app);
-  g_autoptr(GError) error = NULL;
+  char **uris = g_new0 (char *, n_files + 1);
 
-  if (!ensure_context (self, &error))
-    {
-      show_startup_error (self, error);
-      return;
-    }
   for (int i = 0; i < n_files; i++)
-    {
-      g_autofree char *uri = g_file_get_uri (files[i]);
+    uris[i] = g_file_get_uri (files[i]);
+  with_context (TERN_APPLICATION (app), open_ready, uris, (GDestroyNotify) g_strfreev);
+}
 
-      if (tern_mailto_is_mailto (uri))
-        gtk_window_present (GTK_WINDOW (tern_composer_window_new_from_mailto (self, self->context,
-                                                                              uri)));
-      else
-        g_warning ("Tern opens mailto: links only, not %s", uri);
-    }
+static void
+compose_ready (TernApplication *self,
+               gpointer         data)
+{
+  gtk_window_present (GTK_WINDOW (tern_composer_window_new (self, self->context, NULL)));
 }
 
 static void
@@ -285,31 +439,14 @@ compose_activated (GSimpleAction *action,
                    GVariant      *parameter,
                    gpointer       user_data)
 {
-  TernApplication *self = TERN_APPLICATION (user_data);
-  g_autoptr(GError) error = NULL;
-
-  if (!ensure_context (self, &error))
-    {
-      show_startup_error (self, error);
-      return;
-    }
-  gtk_window_present (GTK_WINDOW (tern_composer_window_new (self, self->context, NULL)));
+  with_context (TERN_APPLICATION (user_data), compose_ready, NULL, NULL);
 }
 
 /* One preferences window at a time, like the wizard. */
 static void
-preferences_activated (GSimpleAction *action,
-                       GVariant      *parameter,
-                       gpointer       user_data)
+preferences_ready (TernApplication *self,
+                   gpointer         data)
 {
-  TernApplication *self = TERN_APPLICATION (user_data);
-  g_autoptr(GError) error = NULL;
-
-  if (!ensure_context (self, &error))
-    {
-      show_startup_error (self, error);
-      return;
-    }
   if (self->preferences == NULL)
     {
       GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
@@ -320,19 +457,37 @@ preferences_activated (GSimpleAction *action,
   gtk_window_present (self->preferences);
 }
 
+/* One preferences window at a time, like the wizard. */
+static void
+preferences_activated (GSimpleAction *action,
+                       GVariant      *parameter,
+                       gpointer       user_data)
+{
+  with_context (TERN_APPLICATION (user_data), preferences_ready, NULL, NULL);
+}
+
+static void
+show_message_ready (TernApplication *self,
+                    gpointer         data)
+{
+  GtkWindow *window;
+
+  activate_ready (self, NULL);
+  window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  if (TERN_IS_WINDOW (window))
+    tern_window_show_message (TERN_WINDOW (window), *(gint64 *) data);
+}
+
 /* A notification's click: the window, showing the message. */
 static void
 show_message_activated (GSimpleAction *action,
                         GVariant      *parameter,
                         gpointer       user_data)
 {
-  TernApplication *self = TERN_APPLICATION (user_data);
-  GtkWindow *window;
+  gint64 id = g_variant_get_int64 (parameter);
 
-  g_application_activate (G_APPLICATION (self));
-  window = gtk_application_get_active_window (GTK_APPLICATION (self));
-  if (TERN_IS_WINDOW (window))
-    tern_window_show_message (TERN_WINDOW (window), g_variant_get_int64 (parameter));
+  with_context (TERN_APPLICATION (user_data), show_message_ready, g_memdup2 (&id, sizeof id),
+                g_free);
 }
 
 static void
@@ -389,6 +544,10 @@ tern_application_dispose (GObject *object)
     gtk_window_destroy (self->wizard);
   if (self->preferences != NULL)
     gtk_window_destroy (self->preferences);
+  if (self->preparing != NULL)
+    gtk_window_destroy (self->preparing);
+  g_clear_handle_id (&self->preparing_id, g_source_remove);
+  g_clear_pointer (&self->waiting, g_ptr_array_unref);
   g_clear_object (&self->notifications);
   g_clear_object (&self->new_mail);
   g_clear_object (&self->context);
@@ -414,6 +573,7 @@ tern_application_class_init (TernApplicationClass *klass)
 static void
 tern_application_init (TernApplication *self)
 {
+  self->waiting = g_ptr_array_new_with_free_func (waiter_free);
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
                                    self);
 #if TERN_ENABLE_DEMO

@@ -381,6 +381,12 @@ save_screenshot (GtkWidget  *window,
 }
 
 static gboolean
+main_window_shown (gpointer app)
+{
+  return TERN_IS_WINDOW (gtk_application_get_active_window (app));
+}
+
+static gboolean
 window_inactive (gpointer window)
 {
   return !gtk_window_is_active (window);
@@ -426,10 +432,11 @@ test_application (void)
   g_application_register (G_APPLICATION (app), NULL, &error);
   g_assert_no_error (error);
   g_application_activate (G_APPLICATION (app));
+  /* The profile opens on a worker; the window comes once it is open. */
+  tern_test_wait_until (main_window_shown, app, "the profile to open");
   context = tern_application_get_context (app);
   g_assert_nonnull (context);
   window = TERN_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
-  g_assert_nonnull (window);
   tern_test_wait_until (first_sync_done, app, "the first sync");
   tern_test_drain ();
   /* The user looks elsewhere: no notification while Tern's window is
