@@ -38,6 +38,8 @@ typedef struct
   TernMessageList *list;
   GtkTreeListModel *tree;
   GtkMultiSelection *selection;
+  /* Rows came in above the first while the view showed the top. */
+  gboolean back_to_top;
 } Slot;
 
 struct _TernMessageListView
@@ -206,10 +208,50 @@ update_page (TernMessageListView *self)
     gtk_stack_set_visible_child_name (self->stack, tree != NULL ? "not-found" : "blank");
 }
 
-static void
-items_changed_cb (TernMessageListView *self)
+/* Whether @slot's view shows its first row at the top. */
+static gboolean
+slot_at_top (Slot *slot)
 {
+  GtkAdjustment *vadjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (slot->view));
+
+  return vadjustment == NULL
+         || gtk_adjustment_get_value (vadjustment) <= gtk_adjustment_get_lower (vadjustment) + 0.5;
+}
+
+/* Before the view hears of a change: a GtkListView keeps the row it shows
+ * at the top in place, so new mail sorted above it would arrive out of
+ * sight.  At the top of the list, the top is where the reader looks: the
+ * view goes back there once it has the new rows (tree_changed_after_cb).
+ * Scrolled down, the rows being read stay where they are. */
+static void
+tree_changed_cb (GListModel *tree,
+                 guint       position,
+                 guint       removed,
+                 guint       added,
+                 gpointer    user_data)
+{
+  TernMessageListView *self = user_data;
+  Slot *slot = tree == G_LIST_MODEL (self->folder.tree) ? &self->folder : &self->search;
+
+  if (position == 0 && added > 0 && slot_at_top (slot))
+    slot->back_to_top = TRUE;
   update_page (self);
+}
+
+static void
+tree_changed_after_cb (GListModel *tree,
+                       guint       position,
+                       guint       removed,
+                       guint       added,
+                       gpointer    user_data)
+{
+  TernMessageListView *self = user_data;
+  Slot *slot = tree == G_LIST_MODEL (self->folder.tree) ? &self->folder : &self->search;
+
+  if (!slot->back_to_top)
+    return;
+  slot->back_to_top = FALSE;
+  gtk_widget_activate_action (GTK_WIDGET (slot->view), "list.scroll-to-item", "u", 0);
 }
 
 static void
@@ -249,8 +291,12 @@ slot_set_list (TernMessageListView *self,
   slot->list = g_object_ref (list);
   slot->tree = gtk_tree_list_model_new (g_object_ref (G_LIST_MODEL (list)), FALSE, FALSE,
                                         create_thread_cb, slot, NULL);
+  slot->back_to_top = FALSE;
+  /* Connected before the selection wraps the tree: this runs before the
+   * selection and the view see the change, the _after one after them. */
+  g_signal_connect (slot->tree, "items-changed", G_CALLBACK (tree_changed_cb), self);
   slot->selection = gtk_multi_selection_new (g_object_ref (G_LIST_MODEL (slot->tree)));
-  g_signal_connect_swapped (slot->tree, "items-changed", G_CALLBACK (items_changed_cb), self);
+  g_signal_connect_after (slot->tree, "items-changed", G_CALLBACK (tree_changed_after_cb), self);
   g_signal_connect_swapped (slot->selection, "selection-changed",
                             G_CALLBACK (selection_changed_cb), self);
   gtk_list_view_set_model (slot->view, GTK_SELECTION_MODEL (slot->selection));
