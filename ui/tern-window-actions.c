@@ -479,6 +479,8 @@ sort_changed (GSimpleAction *action,
   TernWindow *self = user_data;
 
   g_simple_action_set_state (action, state);
+  if (self->settings != NULL)
+    g_settings_set_value (self->settings, "message-list-sort", state);
   self->sort = sort_from_string (g_variant_get_string (state, NULL));
   if (self->list != NULL)
     tern_message_list_set_sort (self->list, self->sort,
@@ -494,6 +496,8 @@ threaded_changed (GSimpleAction *action,
   TernWindow *self = user_data;
 
   g_simple_action_set_state (action, state);
+  if (self->settings != NULL)
+    g_settings_set_value (self->settings, "message-list-conversations", state);
   self->threaded = g_variant_get_boolean (state);
   _tern_window_reload_list (self);
 }

@@ -494,6 +494,9 @@ accounts_changed_cb (TernWindow *self,
 static void
 bind_window_state (TernWindow *self)
 {
+  g_autoptr(GVariant) sort = NULL;
+  g_autoptr(GVariant) threaded = NULL;
+
   if (self->settings == NULL)
     return;
   g_settings_bind (self->settings, "window-width", self, "default-width", G_SETTINGS_BIND_DEFAULT);
@@ -503,6 +506,12 @@ bind_window_state (TernWindow *self)
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "message-list-width", self->inner_paned, "position",
                    G_SETTINGS_BIND_DEFAULT);
+  /* The order and grouping chosen last time (before a folder is shown);
+   * the actions write them back when they change. */
+  sort = g_settings_get_value (self->settings, "message-list-sort");
+  threaded = g_settings_get_value (self->settings, "message-list-conversations");
+  g_action_group_change_action_state (G_ACTION_GROUP (self), "sort", sort);
+  g_action_group_change_action_state (G_ACTION_GROUP (self), "threaded", threaded);
 }
 
 static void

@@ -8,6 +8,9 @@
 
 #include <string.h>
 
+#define G_SETTINGS_ENABLE_BACKEND
+#include <gio/gsettingsbackend.h>
+
 #include "tern-application.h"
 #include "tern-outbox.h"
 #include "tern-test-ui.h"
@@ -156,6 +159,53 @@ test_lists_accounts (Fixture       *fixture,
   close_window (fixture, window);
 }
 
+static char *
+action_state_string (TernWindow *window,
+                     const char *name)
+{
+  g_autoptr(GVariant) state = g_action_group_get_action_state (G_ACTION_GROUP (window), name);
+
+  return g_variant_print (state, FALSE);
+}
+
+/* The list's order and conversations are remembered, as the pane sizes. */
+static void
+test_sort_remembered (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
+  g_autoptr(GSettings) settings = g_settings_new_with_backend (APPLICATION_ID, backend);
+  TernWindow *window = tern_window_new (NULL, fixture->context, settings);
+  g_autofree char *sort = NULL;
+  g_autofree char *threaded = NULL;
+
+  sort = action_state_string (window, "sort");
+  threaded = action_state_string (window, "threaded");
+  g_assert_cmpstr (sort, ==, "'date'");
+  g_assert_cmpstr (threaded, ==, "false");
+
+  g_action_group_change_action_state (G_ACTION_GROUP (window), "sort",
+                                      g_variant_new_string ("sender"));
+  g_action_group_change_action_state (G_ACTION_GROUP (window), "threaded",
+                                      g_variant_new_boolean (TRUE));
+  {
+    g_autofree char *saved_sort = g_settings_get_string (settings, "message-list-sort");
+
+    g_assert_cmpstr (saved_sort, ==, "sender");
+    g_assert_true (g_settings_get_boolean (settings, "message-list-conversations"));
+  }
+  close_window (fixture, window);
+
+  window = tern_window_new (NULL, fixture->context, settings);
+  g_free (sort);
+  g_free (threaded);
+  sort = action_state_string (window, "sort");
+  threaded = action_state_string (window, "threaded");
+  g_assert_cmpstr (sort, ==, "'sender'");
+  g_assert_cmpstr (threaded, ==, "true");
+  close_window (fixture, window);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -167,6 +217,7 @@ main (int    argc,
 
   g_test_add ("/tern/ui/window/empty-then-live", Fixture, NULL, fixture_setup, test_empty_then_live, fixture_teardown);
   g_test_add ("/tern/ui/window/lists-accounts", Fixture, NULL, fixture_setup, test_lists_accounts, fixture_teardown);
+  g_test_add ("/tern/ui/window/sort-remembered", Fixture, NULL, fixture_setup, test_sort_remembered, fixture_teardown);
 
   return g_test_run ();
 }
