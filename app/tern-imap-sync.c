@@ -31,7 +31,12 @@
 #include "tern-offline-queue.h"
 #include "tern-search.h"
 
+/* The first batch of a folder is small, so that its newest mail shows
+ * soon; later ones are larger: each commit rewrites the pages its rows
+ * touched in every index, and fewer commits touch each page fewer times
+ * (108,000 headers: about 0.5 s less CPU, RSS 40 -> 46 MB). */
 #define BATCH_SIZE 1000
+#define LATER_BATCH_SIZE 2500
 #define BODY_WINDOW_DAYS 30
 /* Bodies up to this size live in the database, larger ones in files. */
 #define BODY_INLINE_MAX (256 * 1024)
@@ -304,9 +309,9 @@ store_folders (Sync       *sync,
 
 /* New headers are stored by a writer thread while the next ones arrive,
  * so that the network and the database work at the same time.  The fetch
- * is one pipeline, newest first; every BATCH_SIZE messages go to the
- * writer as one transaction, so what an interrupted sync leaves behind is
- * whole batches.  At most PENDING_BATCHES wait for the writer: when it
+ * is one pipeline, newest first; every BATCH_SIZE (then LATER_BATCH_SIZE)
+ * messages go to the writer as one transaction, so what an interrupted
+ * sync leaves behind is whole batches.  At most PENDING_BATCHES wait for the writer: when it
  * falls behind, reading the server's answers waits too. */
 #define PENDING_BATCHES 2
 
@@ -328,6 +333,7 @@ typedef struct
   Writer *writer;
   const TernMailFolder *folder;
   guint total;
+  guint batch_size;
 } NewHeaders;
 
 static gboolean
@@ -368,9 +374,10 @@ collect_cb (TernImapMessage  *message,
   if (sync->batch == NULL)
     sync->batch = g_ptr_array_new_full (BATCH_SIZE, (GDestroyNotify) tern_mail_new_message_free);
   g_ptr_array_add (sync->batch, tern_mail_new_message_from_imap (message));
-  if (sync->batch->len >= BATCH_SIZE)
+  if (sync->batch->len >= headers->batch_size)
     {
       queue_batch (headers);
+      headers->batch_size = LATER_BATCH_SIZE;
       if (writer_failed (headers->writer))
         {
           /* The writer's error is the one reported. */
@@ -423,7 +430,7 @@ writer_thread (gpointer user_data)
 }
 
 /* Fetches @uids (sorted ascending) highest first, a transaction per
- * BATCH_SIZE, so that the newest mail shows first and an interrupted sync
+ * batch, so that the newest mail shows first and an interrupted sync
  * keeps what it stored. */
 static gboolean
 fetch_new (Sync                 *sync,
@@ -436,13 +443,20 @@ fetch_new (Sync                 *sync,
                              TERN_IMAP_FETCH_ENVELOPE | TERN_IMAP_FETCH_BODYSTRUCTURE |
                              TERN_IMAP_FETCH_HEADERS;
   Writer writer = { sync->store, folder->id };
-  NewHeaders headers = { sync, &writer, folder, uids->len };
+  NewHeaders headers = { sync, &writer, folder, uids->len, BATCH_SIZE };
   g_autoptr(GError) fetch_error = NULL;
+  g_autoptr(GError) fill_error = NULL;
   g_autoptr(TernImapSet) set = set_from_slice (uids, 0, uids->len);
   GThread *thread;
+  gboolean deferred;
 
   if (tern_imap_client_is_enabled (sync->client, "CONDSTORE"))
     items |= TERN_IMAP_FETCH_MODSEQ;
+  /* A first sync (or a folder larger than all the store holds) fills the
+   * store without the indexes it does not read, and builds them once at
+   * the end, whether the fetch ended well or not. */
+  if (!tern_mail_store_begin_fill (sync->store, uids->len, &deferred, error))
+    return FALSE;
 
   writer.batches = g_async_queue_new_full ((GDestroyNotify) g_ptr_array_unref);
   writer.slots = g_async_queue_new ();
@@ -460,6 +474,8 @@ fetch_new (Sync                 *sync,
   /* The writer finishes what was queued (whole batches), then ends. */
   g_async_queue_push (writer.batches, g_ptr_array_new ());
   g_thread_join (thread);
+  if (deferred)
+    tern_mail_store_end_fill (sync->store, &fill_error);
   sync->stats.new_messages += g_atomic_int_get (&writer.inserted);
   if (fetch_error == NULL && writer.error == NULL)
     report (sync, folder->name, uids->len, uids->len);
@@ -475,6 +491,11 @@ fetch_new (Sync                 *sync,
   if (fetch_error != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&fetch_error));
+      return FALSE;
+    }
+  if (fill_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&fill_error));
       return FALSE;
     }
   return TRUE;

@@ -175,6 +175,17 @@ gboolean        tern_mail_store_add_new_messages    (TernStore             *stor
                                                      GPtrArray             *messages,
                                                      guint                 *inserted,
                                                      GError               **error);
+/* Before adding @count new messages to a folder: when they are at least
+ * as many as the store holds, the indexes that adding does not read are
+ * left out (tern_store_defer_indexes()) and *@deferred is set; then
+ * tern_mail_store_end_fill() must follow, whether the adding succeeded or
+ * not (tern_store_open() builds them if the process ends first). */
+gboolean        tern_mail_store_begin_fill          (TernStore             *store,
+                                                     guint                  count,
+                                                     gboolean              *deferred,
+                                                     GError               **error);
+gboolean        tern_mail_store_end_fill            (TernStore             *store,
+                                                     GError               **error);
 /* Applies TernMailFlagUpdates by UID in one transaction; unknown UIDs are
  * ignored. */
 gboolean        tern_mail_store_update_flags        (TernStore             *store,

@@ -321,6 +321,160 @@ migrate (sqlite3  *db,
   return TRUE;
 }
 
+/* Deferred indexes (migration 008) */
+
+typedef struct
+{
+  const char * const *names;
+  guint deferred;
+} DeferIndexes;
+
+static gboolean
+defer_indexes_cb (sqlite3  *db,
+                  gpointer  user_data,
+                  GError  **error)
+{
+  DeferIndexes *data = user_data;
+  g_autoptr(sqlite3_stmt) record = NULL;
+
+  /* An index that is not there (deferred by another writer, or never
+   * made) is left alone: its definition, if any, is recorded already. */
+  record = tern_store_prepare (db,
+    "INSERT OR REPLACE INTO deferred_indexes (name, sql)"
+    " SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name = ?1 AND sql IS NOT NULL",
+    error);
+  if (record == NULL)
+    return FALSE;
+  data->deferred = 0;
+  for (guint i = 0; data->names[i] != NULL; i++)
+    {
+      char *drop;
+      gboolean ok;
+
+      sqlite3_reset (record);
+      tern_store_bind_text (record, 1, data->names[i]);
+      if (!tern_store_step_done (record, error))
+        return FALSE;
+      if (sqlite3_changes (db) == 0)
+        continue;
+      drop = sqlite3_mprintf ("DROP INDEX \"%w\"", data->names[i]);
+      ok = tern_store_exec (db, drop, error);
+      sqlite3_free (drop);
+      if (!ok)
+        return FALSE;
+      data->deferred++;
+    }
+  return TRUE;
+}
+
+/**
+ * tern_store_defer_indexes:
+ * @names: (array zero-terminated=1): indexes to leave out
+ * @deferred: (out) (optional): how many were there and are now left out
+ *
+ * Drops the indexes @names, so that a bulk insert does not update them row
+ * by row, and records their definitions in deferred_indexes in the same
+ * transaction.  tern_store_restore_indexes() builds them again; so does the
+ * next tern_store_open() if the process ends before it.  Queries give the
+ * same rows meanwhile, only slower.
+ */
+gboolean
+tern_store_defer_indexes (TernStore           *self,
+                          const char * const  *names,
+                          guint               *deferred,
+                          GError             **error)
+{
+  DeferIndexes data = { names, 0 };
+
+  g_return_val_if_fail (TERN_IS_STORE (self), FALSE);
+  g_return_val_if_fail (names != NULL, FALSE);
+
+  if (!tern_store_write (self, defer_indexes_cb, &data, error))
+    return FALSE;
+  if (deferred != NULL)
+    *deferred = data.deferred;
+  return TRUE;
+}
+
+static gboolean
+restore_indexes_cb (sqlite3  *db,
+                    gpointer  user_data,
+                    GError  **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) sqls = g_ptr_array_new_with_free_func (g_free);
+  int rc;
+
+  stmt = tern_store_prepare (db,
+    "SELECT d.sql FROM deferred_indexes d"
+    " WHERE NOT EXISTS (SELECT 1 FROM sqlite_master s WHERE s.type = 'index' AND s.name = d.name)",
+    error);
+  if (stmt == NULL)
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (sqls, tern_store_dup_text (stmt, 0));
+  if (rc != SQLITE_DONE)
+    return tern_store_set_error (db, error);
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  for (guint i = 0; i < sqls->len; i++)
+    if (!tern_store_exec (db, g_ptr_array_index (sqls, i), error))
+      return FALSE;
+  *(guint *) user_data = sqls->len;
+  return tern_store_exec (db, "DELETE FROM deferred_indexes", error);
+}
+
+static gboolean
+has_deferred_indexes (TernStore  *self,
+                      gboolean   *any,
+                      GError    **error)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->writer_lock);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  *any = FALSE;
+  if (self->schema_version < 8)
+    return TRUE;
+  stmt = tern_store_prepare (self->writer, "SELECT 1 FROM deferred_indexes LIMIT 1", error);
+  if (stmt == NULL)
+    return FALSE;
+  *any = sqlite3_step (stmt) == SQLITE_ROW;
+  return TRUE;
+}
+
+/**
+ * tern_store_restore_indexes:
+ * @restored: (out) (optional): how many indexes were built
+ *
+ * Builds the indexes tern_store_defer_indexes() left out, in one
+ * transaction (each one a sort of its table).  Cheap when there are none.
+ */
+gboolean
+tern_store_restore_indexes (TernStore  *self,
+                            guint      *restored,
+                            GError    **error)
+{
+  guint built = 0;
+  gboolean any;
+
+  g_return_val_if_fail (TERN_IS_STORE (self), FALSE);
+
+  if (restored != NULL)
+    *restored = 0;
+  /* No write transaction (and no commit to sync) when nothing waits. */
+  if (!has_deferred_indexes (self, &any, error))
+    return FALSE;
+  if (!any)
+    return TRUE;
+  if (!tern_store_write (self, restore_indexes_cb, &built, error))
+    return FALSE;
+  if (built > 0)
+    g_debug ("Built %u deferred indexes of %s", built, self->path);
+  if (restored != NULL)
+    *restored = built;
+  return TRUE;
+}
+
 static void
 close_connection (gpointer db)
 {
@@ -530,7 +684,8 @@ tern_store_open (const char  *path,
     watch_messages (self);
   if (self->writer == NULL ||
       !enable_wal (self->writer, error) ||
-      !tern_store_write (self, migrate, &self->schema_version, error))
+      !tern_store_write (self, migrate, &self->schema_version, error) ||
+      !tern_store_restore_indexes (self, NULL, error))
     return NULL;
 
   return g_steal_pointer (&self);

@@ -56,6 +56,14 @@ char       *tern_store_dup_text           (sqlite3_stmt   *stmt,
  * the main thread.  Owned by the store, opened on first use; only ever
  * used on that thread, and statements are reset after each use so that
  * no snapshot stays open. */
+gboolean    tern_store_defer_indexes      (TernStore          *self,
+                                           const char * const *names,
+                                           guint              *deferred,
+                                           GError            **error);
+gboolean    tern_store_restore_indexes    (TernStore          *self,
+                                           guint              *restored,
+                                           GError            **error);
+
 sqlite3    *tern_store_get_main_reader    (TernStore      *self,
                                            GError        **error);
 

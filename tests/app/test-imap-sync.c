@@ -203,6 +203,45 @@ find_folder (Fixture    *fixture,
   return folder;
 }
 
+static gboolean
+count_fill_indexes_cb (sqlite3  *db,
+                       gpointer  user_data,
+                       GError  **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gint64 *counts = user_data;
+
+  /* The indexes a first sync leaves out (tern-mail-store.c) and builds at
+   * the end of each folder, whether the folder's sync ended well or not;
+   * and one it keeps. */
+  stmt = tern_store_prepare (db,
+    "SELECT (SELECT count (*) FROM sqlite_master WHERE type = 'index' AND name IN"
+    "  ('messages_folder_date', 'messages_thread', 'messages_folder_sort_date',"
+    "   'messages_folder_sort_sender', 'messages_folder_sort_subject', 'messages_sort_date',"
+    "   'messages_folder_thread', 'folder_threads_date')),"
+    " (SELECT count (*) FROM deferred_indexes)",
+    error);
+  if (stmt == NULL)
+    return FALSE;
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  counts[0] = sqlite3_column_int64 (stmt, 0);
+  counts[1] = sqlite3_column_int64 (stmt, 1);
+  return TRUE;
+}
+
+static void
+assert_indexes_built (Fixture *fixture)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 counts[2] = { -1, -1 };
+
+  g_assert_true (tern_store_read (tern_context_get_store (fixture->context), count_fill_indexes_cb,
+                                  counts, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (counts[0], ==, 8);
+  g_assert_cmpint (counts[1], ==, 0);
+}
+
 /* The store's copy of @mailbox equals the server's: count, UIDVALIDITY,
  * UIDNEXT, and per UID the flags, size and subject.  Returns the count. */
 static guint
@@ -388,6 +427,7 @@ test_initial_and_changes (Fixture       *fixture,
     total += assert_folder_matches (fixture, user, alice_folders[i]);
   g_assert_cmpuint (total, ==, 2050);
   g_assert_cmpuint (stats.new_messages, ==, 2050);
+  assert_indexes_built (fixture);
   names = folder_names (fixture);
   g_assert_cmpstr (names, ==, "Archive,Drafts,INBOX,Junk,Sent,Trash,Отчёты,Проекты,Проекты/2026,Пустая");
 
@@ -741,6 +781,7 @@ run_interrupted (Fixture    *fixture,
   g_assert_cmpuint (stored->len, <, total);
   /* Nothing recorded as synced: the next sync starts from the old state. */
   g_assert_cmpuint (inbox->uidnext, ==, 0);
+  assert_indexes_built (fixture);
 
   stats = sync_ok (fixture, TERN_IMAP_SYNC_BODIES_NONE);
   /* The rest of INBOX (and other folders of the user, never reached). */

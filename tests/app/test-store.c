@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -357,6 +358,175 @@ test_killed_writer (Fixture       *fixture,
   sqlite3_close (db);
 }
 
+/* Every index of the schema, "name sql" per line, in name order. */
+static char *
+schema_indexes (const char *path)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  GString *text = g_string_new (NULL);
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT name, sql FROM sqlite_master"
+                                           " WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_string_append_printf (text, "%s %s\n", sqlite3_column_text (stmt, 0),
+                            sqlite3_column_text (stmt, 1));
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  sqlite3_close (db);
+  return g_string_free (text, FALSE);
+}
+
+static gint64
+file_query_int (const char *path,
+                const char *sql)
+{
+  sqlite3 *db = NULL;
+  gint64 value;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  value = query_int (db, sql);
+  sqlite3_close (db);
+  return value;
+}
+
+static const char * const deferrable[] = {
+  "messages_folder_sort_subject", "messages_sort_date", "folder_threads_date", "no_such_index", NULL
+};
+
+#define INDEX_EXISTS(name) \
+  "SELECT count (*) FROM sqlite_master WHERE type = 'index' AND name = '" name "'"
+
+static gboolean
+count_sorted (sqlite3  *db,
+              gpointer  data,
+              GError  **error)
+{
+  *(gint64 *) data = query_int (db, "SELECT count (*) FROM (SELECT id FROM messages"
+                                    " ORDER BY coalesce (date, internal_date, 0) DESC)");
+  return TRUE;
+}
+
+/* Indexes left out for a bulk insert come back, with the definitions they
+ * had, from tern_store_restore_indexes() or, after a process that never
+ * called it, from the next open. */
+static void
+test_deferred_indexes (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  TernStore *store;
+  guint n = 0;
+  gint64 count = 0;
+
+  store = tern_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  g_assert_true (tern_store_write (store, insert_folder, NULL, &error));
+  before = schema_indexes (fixture->path);
+  g_assert_nonnull (strstr (before, "messages_sort_date "));
+
+  g_assert_true (tern_store_defer_indexes (store, deferrable, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, 3);
+  g_assert_cmpint (file_query_int (fixture->path, INDEX_EXISTS ("messages_sort_date")), ==, 0);
+  g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM deferred_indexes"), ==, 3);
+  /* Again: nothing more to leave out, and what is recorded stays. */
+  g_assert_true (tern_store_defer_indexes (store, deferrable, &n, &error));
+  g_assert_cmpuint (n, ==, 0);
+  g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM deferred_indexes"), ==, 3);
+
+  /* The same rows without them. */
+  g_assert_true (tern_store_write (store, insert_batch, GSIZE_TO_POINTER (16), &error));
+  g_assert_true (tern_store_read (store, count_sorted, &count, &error));
+  g_assert_cmpint (count, ==, BATCH);
+
+  g_assert_true (tern_store_restore_indexes (store, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, 3);
+  after = schema_indexes (fixture->path);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM deferred_indexes"), ==, 0);
+  g_assert_true (tern_store_restore_indexes (store, &n, &error));
+  g_assert_cmpuint (n, ==, 0);
+
+  /* Left out when the store goes away: the next open builds them. */
+  g_assert_true (tern_store_defer_indexes (store, deferrable, &n, &error));
+  g_assert_cmpuint (n, ==, 3);
+  g_assert_finalize_object (store);
+  g_assert_cmpint (file_query_int (fixture->path, INDEX_EXISTS ("folder_threads_date")), ==, 0);
+  store = tern_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&after, g_free);
+  after = schema_indexes (fixture->path);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM deferred_indexes"), ==, 0);
+  g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM pragma_integrity_check"
+                                                  " WHERE integrity_check != 'ok'"), ==, 0);
+  g_assert_finalize_object (store);
+}
+
+/* A writer killed while its indexes are left out, in the middle of a
+ * batch: the next open has every index, with every row in it. */
+static void
+test_killed_deferred (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *integrity = NULL;
+  TernStore *store;
+  sqlite3 *db = NULL;
+  pid_t pid;
+  int status = 0;
+  gint64 count = 0;
+
+  store = tern_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  g_assert_true (tern_store_write (store, insert_folder, NULL, &error));
+  before = schema_indexes (fixture->path);
+
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      TernStore *child_store = tern_store_open (fixture->path, NULL);
+
+      tern_store_defer_indexes (child_store, deferrable, NULL, NULL);
+      for (;;)
+        tern_store_write (child_store, insert_batch, GSIZE_TO_POINTER (512), NULL);
+    }
+
+  while ((count = message_count (store)) < 5 * BATCH)
+    g_usleep (2000);
+  g_usleep (g_random_int_range (0, 20000));
+  g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFSIGNALED (status));
+  g_assert_finalize_object (store);
+  g_assert_cmpint (file_query_int (fixture->path, INDEX_EXISTS ("messages_sort_date")), ==, 0);
+
+  store = tern_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  count = message_count (store);
+  g_assert_cmpint (count % BATCH, ==, 0);
+  g_assert_finalize_object (store);
+
+  after = schema_indexes (fixture->path);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpint (sqlite3_open (fixture->path, &db), ==, SQLITE_OK);
+  /* integrity_check compares every index with its table. */
+  integrity = query_text (db, "PRAGMA integrity_check");
+  g_assert_cmpstr (integrity, ==, "ok");
+  g_assert_cmpint (query_int (db, "SELECT count (*) FROM deferred_indexes"), ==, 0);
+  g_assert_cmpint (query_int (db, "SELECT count (*) FROM messages INDEXED BY messages_sort_date"
+                                  " WHERE coalesce (date, internal_date, 0) >= 0"), ==, count);
+  sqlite3_close (db);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -369,6 +539,8 @@ main (int    argc,
   g_test_add ("/tern/store/too-new", Fixture, NULL, fixture_setup, test_too_new, fixture_teardown);
   g_test_add ("/tern/store/threads", Fixture, NULL, fixture_setup, test_threads, fixture_teardown);
   g_test_add ("/tern/store/killed-writer", Fixture, NULL, fixture_setup, test_killed_writer, fixture_teardown);
+  g_test_add ("/tern/store/deferred-indexes", Fixture, NULL, fixture_setup, test_deferred_indexes, fixture_teardown);
+  g_test_add ("/tern/store/killed-deferred", Fixture, NULL, fixture_setup, test_killed_deferred, fixture_teardown);
 
   return g_test_run ();
 }
