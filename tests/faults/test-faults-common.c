@@ -338,7 +338,7 @@ faults_cli (FaultsProfile  *profile,
   return status;
 }
 
-void
+gint64
 faults_cli_kill (FaultsProfile *profile,
                  gulong         delay_us,
                  const char    *first,
@@ -346,7 +346,9 @@ faults_cli_kill (FaultsProfile *profile,
 {
   g_autoptr(GPtrArray) argv = NULL;
   g_autoptr(GError) error = NULL;
+  gint64 start;
   gint64 end;
+  gint64 took = -1;
   GPid pid = 0;
   int status = 0;
   va_list ap;
@@ -359,7 +361,8 @@ faults_cli_kill (FaultsProfile *profile,
                  | G_SPAWN_STDERR_TO_DEV_NULL,
                  NULL, NULL, &pid, &error);
   g_assert_no_error (error);
-  end = g_get_monotonic_time () + delay_us;
+  start = g_get_monotonic_time ();
+  end = start + delay_us;
   while (g_get_monotonic_time () < end && waitpid (pid, &status, WNOHANG) == 0)
     g_usleep (1000);
   if (waitpid (pid, &status, WNOHANG) == 0)
@@ -374,8 +377,10 @@ faults_cli_kill (FaultsProfile *profile,
       g_test_message ("tern-cli %s finished before the kill (%lu ms)", first, delay_us / 1000);
       g_assert_true (WIFEXITED (status));
       g_assert_cmpint (WEXITSTATUS (status), <=, 1);
+      took = g_get_monotonic_time () - start;
     }
   g_spawn_close_pid (pid);
+  return took;
 }
 
 gint64

@@ -74,8 +74,9 @@ int         faults_cli              (FaultsProfile *profile,
                                      const char   *first,
                                      ...) G_GNUC_NULL_TERMINATED;
 /* The same, killed with SIGKILL @delay_us microseconds after it started
- * (or left to finish if it is faster). */
-void        faults_cli_kill         (FaultsProfile *profile,
+ * (or left to finish if it is faster).  Returns -1 when it was killed,
+ * otherwise how long it took (µs). */
+gint64      faults_cli_kill         (FaultsProfile *profile,
                                      gulong        delay_us,
                                      const char   *first,
                                      ...) G_GNUC_NULL_TERMINATED;
