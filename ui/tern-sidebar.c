@@ -113,6 +113,7 @@ struct _TernSidebar
 
   /* Template widgets */
   GtkListView *list_view;
+  GtkLabel *status_label;
 
   /* Owned references */
   TernContext *context;
@@ -122,6 +123,7 @@ struct _TernSidebar
   TernSidebarEntry *all_inboxes;
   TernSidebarEntry *outbox;
   char *selected_title;
+  guint status_timeout; /* keeps "Synced 2 minutes ago" current */
 };
 
 G_DEFINE_FINAL_TYPE (TernSidebar, tern_sidebar, GTK_TYPE_WIDGET)
@@ -222,6 +224,40 @@ describe_account (TernContext      *context,
   if (context != NULL && tern_context_get_offline (context))
     return g_strdup_printf ("%s\n%s", _("Working offline"), synced);
   return g_steal_pointer (&synced);
+}
+
+/* The line below the folders: when mail was last checked (the newest
+ * sync of any account; working offline, the accounts' rows say so).
+ * Nothing without accounts. */
+static void
+update_status (TernSidebar *self)
+{
+  GListModel *roots = G_LIST_MODEL (self->roots);
+  gint64 last_sync = 0;
+  gboolean accounts = FALSE;
+  g_autofree char *text = NULL;
+
+  for (guint i = 0; i < g_list_model_get_n_items (roots); i++)
+    {
+      g_autoptr(TernSidebarEntry) entry = g_list_model_get_item (roots, i);
+
+      if (entry->kind != ENTRY_ACCOUNT)
+        continue;
+      accounts = TRUE;
+      last_sync = MAX (last_sync, account_last_sync (self->context, entry));
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->status_label), accounts);
+  if (!accounts)
+    return;
+  text = tern_sidebar_describe_last_sync (last_sync, g_get_real_time () / G_USEC_PER_SEC);
+  gtk_label_set_text (self->status_label, text);
+}
+
+static gboolean
+status_timeout_cb (gpointer user_data)
+{
+  update_status (user_data);
+  return G_SOURCE_CONTINUE;
 }
 
 /* Computed when shown, so that "2 minutes ago" is never stale. */
@@ -522,6 +558,8 @@ account_entry_new (TernSidebar *self,
    * a job of the account, sends or fails its rows. */
   g_signal_connect_object (entry->worker, "notify::state", G_CALLBACK (update_outbox), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect_object (entry->worker, "notify::state", G_CALLBACK (update_status), self,
+                           G_CONNECT_SWAPPED);
   return entry;
 }
 
@@ -564,6 +602,7 @@ accounts_changed_cb (TernSidebar *self)
     g_ptr_array_add (entries, g_object_ref (self->outbox));
   g_list_store_splice (self->roots, 0, g_list_model_get_n_items (G_LIST_MODEL (self->roots)),
                        entries->pdata, entries->len);
+  update_status (self);
 }
 
 static void
@@ -759,6 +798,7 @@ tern_sidebar_dispose (GObject *object)
 {
   TernSidebar *self = TERN_SIDEBAR (object);
 
+  g_clear_handle_id (&self->status_timeout, g_source_remove);
   if (self->context != NULL)
     {
       g_signal_handlers_disconnect_by_data (tern_context_get_accounts (self->context), self);
@@ -796,6 +836,7 @@ tern_sidebar_class_init (TernSidebarClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/ternmail/Tern/tern-sidebar.ui");
   gtk_widget_class_bind_template_child (widget_class, TernSidebar, list_view);
+  gtk_widget_class_bind_template_child (widget_class, TernSidebar, status_label);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }
 
@@ -839,5 +880,6 @@ tern_sidebar_new (TernContext *context)
                             G_CALLBACK (messages_changed_cb), self);
   accounts_changed_cb (self);
   update_outbox (self);
+  self->status_timeout = g_timeout_add_seconds (30, status_timeout_cb, self);
   return GTK_WIDGET (self);
 }

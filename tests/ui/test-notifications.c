@@ -328,6 +328,12 @@ sidebar_says_offline (gpointer window)
 }
 
 static gboolean
+sidebar_says_synced (gpointer window)
+{
+  return tern_test_shows_label (GTK_WIDGET (tern_window_get_sidebar (window)), "Synced just now");
+}
+
+static gboolean
 worker_offline (gpointer context)
 {
   GListModel *accounts = G_LIST_MODEL (tern_context_get_accounts (context));
@@ -439,6 +445,8 @@ test_application (void)
   window = TERN_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
   tern_test_wait_until (first_sync_done, app, "the first sync");
   tern_test_drain ();
+  /* The line below the folders says when mail was last checked. */
+  tern_test_wait_until (sidebar_says_synced, window, "the sidebar to say when it synced");
   /* The user looks elsewhere: no notification while Tern's window is
    * active. */
   other = gtk_window_new ();
