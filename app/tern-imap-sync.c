@@ -1076,6 +1076,15 @@ is_selectable (const TernMailFolder *folder)
   return (folder->attributes & (TERN_IMAP_MAILBOX_NOSELECT | TERN_IMAP_MAILBOX_NONEXISTENT)) == 0;
 }
 
+/* A folder's own failure, not the session's: the server answered NO (or
+ * NONEXISTENT) to a command about it, and the connection is still good. */
+static gboolean
+folder_refused (const GError *error)
+{
+  return g_error_matches (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_NO) ||
+         g_error_matches (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_NONEXISTENT);
+}
+
 /* Dovecot 2.3 answers a STATUS of a large Maildir folder from its folder
  * list index in a few milliseconds, but after a LIST in the same session
  * it opens the folder instead: 85-105 ms for a 100,000-message INBOX
@@ -1159,6 +1168,7 @@ tern_imap_sync_account (TernContext           *context,
   g_autoptr(GPtrArray) mailboxes = NULL;
   g_autoptr(GPtrArray) folders = NULL;
   g_autoptr(GHashTable) by_name = NULL; /* name -> its TernImapStatus in @mailboxes */
+  g_autoptr(GError) refused = NULL;     /* the first folder the server would not open */
   gboolean condstore;
   gint64 start = g_get_monotonic_time ();
 
@@ -1212,10 +1222,26 @@ tern_imap_sync_account (TernContext           *context,
   for (guint i = 0; i < folders->len; i++)
     {
       const TernMailFolder *folder = g_ptr_array_index (folders, i);
+      g_autoptr(GError) folder_error = NULL;
 
-      if (is_selectable (folder) &&
-          !sync_folder (&sync, folder, g_hash_table_lookup (by_name, folder->name), error))
-        return FALSE;
+      if (!is_selectable (folder) ||
+          sync_folder (&sync, folder, g_hash_table_lookup (by_name, folder->name), &folder_error))
+        continue;
+      if (!folder_refused (folder_error))
+        {
+          g_propagate_error (error, g_steal_pointer (&folder_error));
+          return FALSE;
+        }
+      /* The server refused this folder alone (a name it cannot open, one
+       * deleted since the LIST): the others still sync, and the refusal is
+       * the sync's error once they have. */
+      g_debug ("%s not synced: %s", folder->name, folder_error->message);
+      sync.stats.refused_folders++;
+      if (refused == NULL && !g_error_matches (folder_error, TERN_IMAP_ERROR,
+                                               TERN_IMAP_ERROR_NONEXISTENT))
+        refused = g_error_new (TERN_APP_ERROR, TERN_APP_ERROR_FAILED,
+                               _("The folder “%s” was not synced: %s"),
+                               folder->name, folder_error->message);
     }
 
   /* A polite goodbye; the sync is complete whatever the server answers. */
@@ -1232,6 +1258,11 @@ tern_imap_sync_account (TernContext           *context,
   sync.stats.seconds = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
   if (stats != NULL)
     *stats = sync.stats;
+  if (refused != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&refused));
+      return FALSE;
+    }
   return TRUE;
 }
 

@@ -43,6 +43,7 @@ typedef struct
   guint   bodies;           /* bodies downloaded */
   guint   uidvalidity_resets;
   guint   unselected_folders; /* of @folders: unchanged by their STATUS, not selected */
+  guint   refused_folders;  /* the server would not open (answered NO) */
   gdouble seconds;
 } TernImapSyncStats;
 

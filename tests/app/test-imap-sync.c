@@ -13,9 +13,11 @@
 #include <gmime/gmime.h>
 #include <glib/gstdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "tern-account-options.h"
+#include "tern-app-error.h"
 #include "tern-context.h"
 #include "tern-imap-client.h"
 #include "tern-imap-session.h"
@@ -850,6 +852,60 @@ assert_no_prefetch (Fixture *fixture,
   g_assert_cmpuint (stats.unselected_folders, ==, stats.folders);
 }
 
+/* A folder the server will not open (here: its Maildir unreadable, as
+ * after a server-side fault or a name it cannot handle) costs that folder
+ * alone: the folders after it still sync, and the sync then fails naming
+ * it. */
+static void
+test_refused_folder (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  const char *user = data;
+  static const char raw[] = "Subject: after\r\n\r\nAfter the locked folder.\r\n";
+  g_autoptr(GBytes) message = g_bytes_new_static (raw, sizeof raw - 1);
+  g_autofree char *locked = NULL;
+  g_autoptr(TernImapClient) client = NULL;
+  g_autoptr(TernMailFolder) after = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GError) error = NULL;
+  TernImapSyncStats stats = { 0 };
+  GStatBuf st;
+  int status;
+
+  g_free (doveadm ("mailbox", "create", "-u", user, "Aaa Locked", NULL));
+  g_free (doveadm ("mailbox", "create", "-u", user, "Zzz After", NULL));
+  locked = g_strstrip (doveadm ("mailbox", "path", "-u", user, "Aaa Locked", NULL));
+  client = tern_imap_session_open (fixture->context, fixture->account, NULL, &error);
+  g_assert_no_error (error);
+  tern_imap_client_append (client, "Zzz After", 0, 0, message, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  tern_imap_client_logout (client, NULL, NULL);
+
+  g_assert_cmpint (g_stat (locked, &st), ==, 0);
+  g_assert_cmpint (g_chmod (locked, 0), ==, 0);
+  tern_imap_sync_account (fixture->context, fixture->account, TERN_IMAP_SYNC_BODIES_NONE, NULL,
+                          NULL, &stats, NULL, &error);
+  status = g_chmod (locked, st.st_mode & 07777);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_error (error, TERN_APP_ERROR, TERN_APP_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "Aaa Locked"));
+  g_clear_error (&error);
+  g_assert_cmpuint (stats.refused_folders, ==, 1);
+  after = find_folder (fixture, "Zzz After");
+  g_assert_nonnull (after);
+  messages = tern_mail_store_list_messages (tern_context_get_store (fixture->context), after->id,
+                                            0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (messages->len, ==, 1);
+
+  /* Readable again: everything syncs. */
+  stats = sync_ok (fixture, TERN_IMAP_SYNC_BODIES_NONE);
+  g_assert_cmpuint (stats.refused_folders, ==, 0);
+
+  g_free (doveadm ("mailbox", "delete", "-u", user, "Aaa Locked", NULL));
+  g_free (doveadm ("mailbox", "delete", "-u", user, "Zzz After", NULL));
+}
+
 /* Bodies: the window fetches the last 30 days; on demand fetches one. */
 static void
 test_bodies (Fixture       *fixture,
@@ -1127,6 +1183,7 @@ main (int    argc,
   ADD ("resync-condstore", tern_test_servers_get_user (servers, 0), test_resync_without_qresync);
   ADD ("resync-plain", tern_test_servers_get_user (servers, 0), test_resync_without_qresync);
   ADD ("bodies-all", tern_test_servers_get_user (servers, 0), test_bodies_all);
+  ADD ("refused-folder", tern_test_servers_get_user (servers, 0), test_refused_folder);
   g_test_add_func ("/tern/imap-sync/cli", test_cli);
   /* Last: it restarts Dovecot, and no other test should depend on how
    * soon a restarted server takes logins. */
