@@ -9,6 +9,7 @@
 #include "tern-folder-roles.h"
 #include "tern-mail-store.h"
 #include "tern-mail-store-private.h"
+#include "tern-test-store.h"
 #include "tern-test-util.h"
 
 typedef struct
@@ -19,18 +20,6 @@ typedef struct
   gint64 account_id;
   gint64 folder_id;
 } Fixture;
-
-static gboolean
-insert_account_cb (sqlite3  *db,
-                   gpointer  user_data,
-                   GError  **error)
-{
-  return tern_store_exec (db,
-                          "INSERT INTO accounts (id, uuid, display_name, address, incoming_protocol,"
-                          " incoming_host, incoming_port, incoming_security, incoming_username,"
-                          " created) VALUES (7, 'u', 'A', 'a@b', 'imap', 'h', 993, 'tls', 'a', 0)",
-                          error);
-}
 
 static void
 fixture_setup (Fixture       *fixture,
@@ -43,8 +32,7 @@ fixture_setup (Fixture       *fixture,
   fixture->context = tern_context_new (fixture->profile.profile, &error);
   g_assert_no_error (error);
   fixture->store = tern_context_get_store (fixture->context);
-  tern_store_write (fixture->store, insert_account_cb, NULL, &error);
-  g_assert_no_error (error);
+  tern_test_store_add_account (fixture->store, 7);
   fixture->account_id = 7;
 
   folder.account_id = 7;

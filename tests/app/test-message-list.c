@@ -19,6 +19,7 @@
 #include "tern-mail-store-private.h"
 #include "tern-message-list-private.h"
 #include "tern-test-servers.h"
+#include "tern-test-store.h"
 #include "tern-test-util.h"
 
 #define PAGE_SIZE TERN_MESSAGE_LIST_PAGE_SIZE
@@ -36,37 +37,6 @@ typedef struct
   gint64 other_folder_id;
 } Fixture;
 
-/* Store filled by direct writes */
-
-static gboolean
-insert_account_cb (sqlite3  *db,
-                   gpointer  user_data,
-                   GError  **error)
-{
-  return tern_store_exec (db,
-                          "INSERT INTO accounts (id, uuid, display_name, address, incoming_protocol,"
-                          " incoming_host, incoming_port, incoming_security, incoming_username,"
-                          " created) VALUES (7, 'u', 'A', 'a@b', 'imap', 'h', 993, 'tls', 'a', 0)",
-                          error);
-}
-
-static gint64
-add_folder (TernStore  *store,
-            const char *name)
-{
-  g_autoptr(GError) error = NULL;
-  TernMailFolder folder = { 0 };
-  gint64 id;
-
-  folder.account_id = 7;
-  folder.name = (char *) name;
-  folder.delimiter = '/';
-  folder.subscribed = TRUE;
-  id = tern_mail_store_upsert_folder (store, &folder, &error);
-  g_assert_no_error (error);
-  return id;
-}
-
 static void
 fixture_setup (Fixture       *fixture,
                gconstpointer  data)
@@ -77,10 +47,9 @@ fixture_setup (Fixture       *fixture,
   fixture->context = tern_context_new (fixture->profile.profile, &error);
   g_assert_no_error (error);
   fixture->store = tern_context_get_store (fixture->context);
-  tern_store_write (fixture->store, insert_account_cb, NULL, &error);
-  g_assert_no_error (error);
-  fixture->folder_id = add_folder (fixture->store, "INBOX");
-  fixture->other_folder_id = add_folder (fixture->store, "Other");
+  tern_test_store_add_account (fixture->store, 7);
+  fixture->folder_id = tern_test_store_add_folder (fixture->store, 7, "INBOX");
+  fixture->other_folder_id = tern_test_store_add_folder (fixture->store, 7, "Other");
 }
 
 static void
@@ -97,36 +66,6 @@ fixture_teardown (Fixture       *fixture,
   drain_main_context ();
   g_assert_finalize_object (fixture->context);
   tern_test_profile_teardown (&fixture->profile, data);
-}
-
-/* A message as the sync would decode it; @reply_to: the Message-ID it
- * answers (threads), or NULL. */
-static TernMailNewMessage *
-new_message (guint32     uid,
-             gint64      date,
-             const char *from,
-             const char *subject,
-             const char *reply_to)
-{
-  TernMailNewMessage *d = g_new0 (TernMailNewMessage, 1);
-
-  d->uid = uid;
-  d->date = date;
-  d->internal_date = date;
-  d->size = 1000;
-  d->from_name = g_strdup (from);
-  d->from_address = g_strdup_printf ("%s@example.org", from);
-  d->to_list = g_strdup ("me@example.org");
-  d->subject = g_strdup (subject);
-  d->thread_subject = g_strdup (subject);
-  d->message_id = g_strdup_printf ("<%u.%" G_GINT64_FORMAT "@test>", uid, date);
-  d->in_reply_to = g_strdup (reply_to);
-  d->is_reply = reply_to != NULL;
-  d->reference_ids = g_ptr_array_new_with_free_func (g_free);
-  if (reply_to != NULL)
-    g_ptr_array_add (d->reference_ids, g_strdup (reply_to));
-  d->parts = g_ptr_array_new ();
-  return d;
 }
 
 static void
@@ -156,7 +95,8 @@ fill_folder (Fixture *fixture,
       g_autofree char *from = g_strdup_printf ("sender%05u", (i * 7919) % n);
       g_autofree char *subject = g_strdup_printf ("Subject %05u", (i * 104729) % n);
 
-      g_ptr_array_add (messages, new_message (i + 1, BASE_DATE + 60 * i, from, subject, NULL));
+      g_ptr_array_add (messages,
+                       tern_test_new_message (i + 1, BASE_DATE + 60 * i, from, subject, NULL));
       if (messages->len == 1000)
         {
           store_messages (fixture, folder_id, messages);
@@ -316,8 +256,8 @@ test_several_folders (Fixture       *fixture,
   gint64 folders[2] = { fixture->folder_id, fixture->other_folder_id };
 
   fill_folder (fixture, fixture->folder_id, 300);
-  g_ptr_array_add (messages, new_message (1, BASE_DATE + 30, "other", "Between", NULL));
-  g_ptr_array_add (messages, new_message (2, BASE_DATE + 60 * 1000, "other", "Newest", NULL));
+  g_ptr_array_add (messages, tern_test_new_message (1, BASE_DATE + 30, "other", "Between", NULL));
+  g_ptr_array_add (messages, tern_test_new_message (2, BASE_DATE + 60 * 1000, "other", "Newest", NULL));
   store_messages (fixture, fixture->other_folder_id, messages);
 
   list = tern_message_list_new_for_folders (fixture->store, folders, 2, &error);
@@ -355,12 +295,12 @@ test_threads (Fixture       *fixture,
   TernMessageItem *item;
 
   /* A: 1 <- 2 <- 4 (newest of all); B: 3 <- 5; C: 6 alone. */
-  g_ptr_array_add (messages, new_message (1, BASE_DATE + 10, "ann", "Plans", NULL));
-  g_ptr_array_add (messages, new_message (2, BASE_DATE + 20, "ben", "Re: Plans", "<1.1700000010@test>"));
-  g_ptr_array_add (messages, new_message (3, BASE_DATE + 30, "cat", "Lunch", NULL));
-  g_ptr_array_add (messages, new_message (4, BASE_DATE + 90, "ann", "Re: Plans", "<2.1700000020@test>"));
-  g_ptr_array_add (messages, new_message (5, BASE_DATE + 50, "dan", "Re: Lunch", "<3.1700000030@test>"));
-  g_ptr_array_add (messages, new_message (6, BASE_DATE + 60, "eve", "Alone", NULL));
+  g_ptr_array_add (messages, tern_test_new_message (1, BASE_DATE + 10, "ann", "Plans", NULL));
+  g_ptr_array_add (messages, tern_test_new_message (2, BASE_DATE + 20, "ben", "Re: Plans", "<1.1700000010@test>"));
+  g_ptr_array_add (messages, tern_test_new_message (3, BASE_DATE + 30, "cat", "Lunch", NULL));
+  g_ptr_array_add (messages, tern_test_new_message (4, BASE_DATE + 90, "ann", "Re: Plans", "<2.1700000020@test>"));
+  g_ptr_array_add (messages, tern_test_new_message (5, BASE_DATE + 50, "dan", "Re: Lunch", "<3.1700000030@test>"));
+  g_ptr_array_add (messages, tern_test_new_message (6, BASE_DATE + 60, "eve", "Alone", NULL));
   store_messages (fixture, fixture->folder_id, messages);
   drain_main_context ();
 
@@ -389,7 +329,7 @@ test_threads (Fixture       *fixture,
 
   /* A reply to Lunch brings its conversation to the top. */
   g_ptr_array_set_size (messages, 0);
-  g_ptr_array_add (messages, new_message (7, BASE_DATE + 100, "cat", "Re: Lunch", "<5.1700000050@test>"));
+  g_ptr_array_add (messages, tern_test_new_message (7, BASE_DATE + 100, "cat", "Re: Lunch", "<5.1700000050@test>"));
   store_messages (fixture, fixture->folder_id, messages);
   drain_main_context ();
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 3);
@@ -530,7 +470,7 @@ test_live_direct (Fixture       *fixture,
   mirror_init (&mirror, list);
 
   /* One new message on top: one row added at 0, nothing else. */
-  g_ptr_array_add (messages, new_message (1000, BASE_DATE + 60 * 500, "new", "Fresh", NULL));
+  g_ptr_array_add (messages, tern_test_new_message (1000, BASE_DATE + 60 * 500, "new", "Fresh", NULL));
   store_messages (fixture, fixture->folder_id, messages);
   g_assert_cmpuint (mirror.signals, ==, 0); /* announced on the main context, not in the write */
   drain_main_context ();
@@ -568,7 +508,7 @@ test_live_direct (Fixture       *fixture,
   /* Writes elsewhere are not this list's business. */
   mirror_reset_counts (&mirror);
   g_ptr_array_set_size (messages, 0);
-  g_ptr_array_add (messages, new_message (1, BASE_DATE + 60 * 900, "x", "Elsewhere", NULL));
+  g_ptr_array_add (messages, tern_test_new_message (1, BASE_DATE + 60 * 900, "x", "Elsewhere", NULL));
   store_messages (fixture, fixture->other_folder_id, messages);
   drain_main_context ();
   g_assert_cmpuint (mirror.signals, ==, 0);
@@ -608,9 +548,9 @@ test_live_window (Fixture       *fixture,
 
   /* Before, inside and after the window at once. */
   item_at (list, 600);
-  g_ptr_array_add (messages, new_message (5000, BASE_DATE + 60 * 5000, "top", "Top", NULL));
-  g_ptr_array_add (messages, new_message (5001, BASE_DATE + 60 * (2000 - 650) + 1, "mid", "Middle", NULL));
-  g_ptr_array_add (messages, new_message (5002, BASE_DATE - 60, "end", "Bottom", NULL));
+  g_ptr_array_add (messages, tern_test_new_message (5000, BASE_DATE + 60 * 5000, "top", "Top", NULL));
+  g_ptr_array_add (messages, tern_test_new_message (5001, BASE_DATE + 60 * (2000 - 650) + 1, "mid", "Middle", NULL));
+  g_ptr_array_add (messages, tern_test_new_message (5002, BASE_DATE - 60, "end", "Bottom", NULL));
   store_messages (fixture, fixture->folder_id, messages);
   drain_main_context ();
   assert_mirror_matches (&mirror, fixture->store, fixture->folder_id);

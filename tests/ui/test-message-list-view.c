@@ -13,10 +13,10 @@
 #include "config.h"
 
 #include "tern-application.h"
-#include "tern-mail-store-private.h"
 #include "tern-message-item.h"
 #include "tern-message-list-view.h"
 #include "tern-message-row.h"
+#include "tern-test-store.h"
 #include "tern-test-ui.h"
 #include "tern-test-util.h"
 
@@ -35,27 +35,6 @@ typedef struct
   TernMessageList *list;
 } Fixture;
 
-static TernMailNewMessage *
-new_message (guint32 uid,
-             gint64  date)
-{
-  TernMailNewMessage *d = g_new0 (TernMailNewMessage, 1);
-
-  d->uid = uid;
-  d->date = date;
-  d->internal_date = date;
-  d->size = 1000;
-  d->from_name = g_strdup_printf ("Sender %u", uid);
-  d->from_address = g_strdup_printf ("sender%u@example.org", uid);
-  d->to_list = g_strdup ("me@example.org");
-  d->subject = g_strdup_printf ("Message %u", uid);
-  d->thread_subject = g_strdup (d->subject);
-  d->message_id = g_strdup_printf ("<%u@test>", uid);
-  d->reference_ids = g_ptr_array_new_with_free_func (g_free);
-  d->parts = g_ptr_array_new ();
-  return d;
-}
-
 /* Stores a message dated @date into the folder, as a sync would. */
 static guint32
 deliver (Fixture *fixture,
@@ -65,9 +44,10 @@ deliver (Fixture *fixture,
     g_ptr_array_new_with_free_func ((GDestroyNotify) tern_mail_new_message_free);
   g_autoptr(GError) error = NULL;
   guint32 uid = fixture->next_uid++;
+  g_autofree char *subject = g_strdup_printf ("Message %u", uid);
   guint inserted = 0;
 
-  g_ptr_array_add (messages, new_message (uid, date));
+  g_ptr_array_add (messages, tern_test_new_message (uid, date, "sender", subject, NULL));
   tern_mail_store_add_new_messages (fixture->store, fixture->folder_id, messages, &inserted,
                                     &error);
   g_assert_no_error (error);
@@ -115,18 +95,6 @@ vadjustment (Fixture *fixture)
   return gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (list_view));
 }
 
-static gboolean
-insert_account_cb (sqlite3  *db,
-                   gpointer  user_data,
-                   GError  **error)
-{
-  return tern_store_exec (db,
-                          "INSERT INTO accounts (id, uuid, display_name, address, incoming_protocol,"
-                          " incoming_host, incoming_port, incoming_security, incoming_username,"
-                          " created) VALUES (7, 'u', 'A', 'a@b', 'imap', 'h', 993, 'tls', 'a', 0)",
-                          error);
-}
-
 static void
 fixture_setup (Fixture       *fixture,
                gconstpointer  data)
@@ -134,24 +102,22 @@ fixture_setup (Fixture       *fixture,
   g_autoptr(GPtrArray) messages =
     g_ptr_array_new_with_free_func ((GDestroyNotify) tern_mail_new_message_free);
   g_autoptr(GError) error = NULL;
-  TernMailFolder folder = { 0 };
   guint inserted = 0;
 
   tern_test_profile_setup (&fixture->profile, data);
   fixture->context = tern_context_new (fixture->profile.profile, &error);
   g_assert_no_error (error);
   fixture->store = tern_context_get_store (fixture->context);
-  tern_store_write (fixture->store, insert_account_cb, NULL, &error);
-  g_assert_no_error (error);
-  folder.account_id = 7;
-  folder.name = (char *) "INBOX";
-  folder.delimiter = '/';
-  folder.subscribed = TRUE;
-  fixture->folder_id = tern_mail_store_upsert_folder (fixture->store, &folder, &error);
-  g_assert_no_error (error);
+  tern_test_store_add_account (fixture->store, 7);
+  fixture->folder_id = tern_test_store_add_folder (fixture->store, 7, "INBOX");
 
   for (guint i = 0; i < N_MESSAGES; i++)
-    g_ptr_array_add (messages, new_message (i + 1, BASE_DATE + 60 * i));
+    {
+      g_autofree char *subject = g_strdup_printf ("Message %u", i + 1);
+
+      g_ptr_array_add (messages,
+                       tern_test_new_message (i + 1, BASE_DATE + 60 * i, "sender", subject, NULL));
+    }
   fixture->next_uid = N_MESSAGES + 1;
   tern_mail_store_add_new_messages (fixture->store, fixture->folder_id, messages, &inserted,
                                     &error);

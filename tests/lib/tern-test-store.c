@@ -1,0 +1,80 @@
+/* tern-test-store.c: a store filled by direct writes.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "tern-store.h"
+#include "tern-test-store.h"
+
+static gboolean
+insert_account_cb (sqlite3  *db,
+                   gpointer  user_data,
+                   GError  **error)
+{
+  g_autofree char *sql = g_strdup_printf (
+    "INSERT INTO accounts (id, uuid, display_name, address, incoming_protocol, incoming_host,"
+    " incoming_port, incoming_security, incoming_username, created)"
+    " VALUES (%" G_GINT64_FORMAT ", 'u%" G_GINT64_FORMAT "', 'A', 'a@b', 'imap', 'h', 993, 'tls',"
+    " 'a', 0)",
+    *(gint64 *) user_data, *(gint64 *) user_data);
+
+  return tern_store_exec (db, sql, error);
+}
+
+void
+tern_test_store_add_account (TernStore *store,
+                             gint64     id)
+{
+  g_autoptr(GError) error = NULL;
+
+  tern_store_write (store, insert_account_cb, &id, &error);
+  g_assert_no_error (error);
+}
+
+gint64
+tern_test_store_add_folder (TernStore  *store,
+                            gint64      account_id,
+                            const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  TernMailFolder folder = { 0 };
+  gint64 id;
+
+  folder.account_id = account_id;
+  folder.name = (char *) name;
+  folder.delimiter = '/';
+  folder.subscribed = TRUE;
+  id = tern_mail_store_upsert_folder (store, &folder, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  return id;
+}
+
+TernMailNewMessage *
+tern_test_new_message (guint32     uid,
+                       gint64      date,
+                       const char *from,
+                       const char *subject,
+                       const char *reply_to)
+{
+  TernMailNewMessage *d = g_new0 (TernMailNewMessage, 1);
+
+  d->uid = uid;
+  d->date = date;
+  d->internal_date = date;
+  d->size = 1000;
+  d->from_name = g_strdup (from);
+  d->from_address = g_strdup_printf ("%s@example.org", from);
+  d->to_list = g_strdup ("me@example.org");
+  d->subject = g_strdup (subject);
+  d->thread_subject = g_strdup (subject);
+  d->message_id = g_strdup_printf ("<%u.%" G_GINT64_FORMAT "@test>", uid, date);
+  d->in_reply_to = g_strdup (reply_to);
+  d->is_reply = reply_to != NULL;
+  d->reference_ids = g_ptr_array_new_with_free_func (g_free);
+  if (reply_to != NULL)
+    g_ptr_array_add (d->reference_ids, g_strdup (reply_to));
+  d->parts = g_ptr_array_new ();
+  return d;
+}
