@@ -7,19 +7,28 @@
 
 #include "config.h"
 
+#include "tern-app-error.h"
 #include "tern-cli.h"
 #include "tern-identity.h"
 #include "tern-json.h"
 
 /* The account ACCOUNT names; prints why when there is none. */
+/* Opens the profile into @tern and finds the account @key names (id,
+ * UUID or address): the start of every identity command. */
 static TernAccount *
-lookup_account (TernContext *tern,
-                const char  *key)
+open_account (GlobalOptions  *globals,
+              const char     *key,
+              TernContext   **tern,
+              GError        **error)
 {
-  TernAccount *account = tern_account_manager_lookup (tern_context_get_accounts (tern), key);
+  TernAccount *account;
 
+  *tern = tern_cli_open_context (globals, error);
+  if (*tern == NULL)
+    return NULL;
+  account = tern_account_manager_lookup (tern_context_get_accounts (*tern), key);
   if (account == NULL)
-    g_printerr (_("tern-cli: no account “%s”\n"), key);
+    g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND, _("No account “%s”"), key);
   return account;
 }
 
@@ -54,12 +63,9 @@ identity_add (GlobalOptions *globals,
   if (argc != 3)
     return tern_cli_usage_error (context, _("Give the account (id, UUID or address) and the address"));
 
-  tern = tern_cli_open_context (globals, &error);
-  if (tern == NULL)
-    return tern_cli_fail (g_steal_pointer (&error));
-  account = lookup_account (tern, argv[1]);
+  account = open_account (globals, argv[1], &tern, &error);
   if (account == NULL)
-    return EXIT_FAILURE;
+    return tern_cli_fail (g_steal_pointer (&error));
   identities = tern_identities_load (tern_context_get_store (tern), account, &error);
   if (identities == NULL)
     return tern_cli_fail (g_steal_pointer (&error));
@@ -123,12 +129,9 @@ identity_list (GlobalOptions *globals,
   if (argc != 2)
     return tern_cli_usage_error (context, _("Give the account’s id, UUID or address"));
 
-  tern = tern_cli_open_context (globals, &error);
-  if (tern == NULL)
-    return tern_cli_fail (g_steal_pointer (&error));
-  account = lookup_account (tern, argv[1]);
+  account = open_account (globals, argv[1], &tern, &error);
   if (account == NULL)
-    return EXIT_FAILURE;
+    return tern_cli_fail (g_steal_pointer (&error));
   identities = tern_identities_load (tern_context_get_store (tern), account, &error);
   if (identities == NULL)
     return tern_cli_fail (g_steal_pointer (&error));
@@ -173,12 +176,9 @@ identity_remove (GlobalOptions *globals,
   if (argc != 3)
     return tern_cli_usage_error (context, _("Give the account (id, UUID or address) and the address"));
 
-  tern = tern_cli_open_context (globals, &error);
-  if (tern == NULL)
-    return tern_cli_fail (g_steal_pointer (&error));
-  account = lookup_account (tern, argv[1]);
+  account = open_account (globals, argv[1], &tern, &error);
   if (account == NULL)
-    return EXIT_FAILURE;
+    return tern_cli_fail (g_steal_pointer (&error));
   if (!tern_identities_remove (tern_context_get_store (tern), account, argv[2], &error))
     return tern_cli_fail (g_steal_pointer (&error));
   return EXIT_SUCCESS;
