@@ -68,19 +68,6 @@ fixture_teardown (Fixture       *fixture,
   tern_test_profile_teardown (&fixture->profile, data);
 }
 
-static void
-store_messages (Fixture   *fixture,
-                gint64     folder_id,
-                GPtrArray *messages)
-{
-  g_autoptr(GError) error = NULL;
-  guint inserted = 0;
-
-  tern_mail_store_add_new_messages (fixture->store, folder_id, messages, &inserted, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (inserted, ==, messages->len);
-}
-
 /* @n messages, uid i + 1 dated BASE_DATE + 60 i: newest last. */
 static void
 fill_folder (Fixture *fixture,
@@ -99,12 +86,12 @@ fill_folder (Fixture *fixture,
                        tern_test_new_message (i + 1, BASE_DATE + 60 * i, from, subject, NULL));
       if (messages->len == 1000)
         {
-          store_messages (fixture, folder_id, messages);
+          tern_test_store_add_messages (fixture->store, folder_id, messages);
           g_ptr_array_set_size (messages, 0);
         }
     }
   if (messages->len > 0)
-    store_messages (fixture, folder_id, messages);
+    tern_test_store_add_messages (fixture->store, folder_id, messages);
   drain_main_context ();
 }
 
@@ -258,7 +245,7 @@ test_several_folders (Fixture       *fixture,
   fill_folder (fixture, fixture->folder_id, 300);
   g_ptr_array_add (messages, tern_test_new_message (1, BASE_DATE + 30, "other", "Between", NULL));
   g_ptr_array_add (messages, tern_test_new_message (2, BASE_DATE + 60 * 1000, "other", "Newest", NULL));
-  store_messages (fixture, fixture->other_folder_id, messages);
+  tern_test_store_add_messages (fixture->store, fixture->other_folder_id, messages);
 
   list = tern_message_list_new_for_folders (fixture->store, folders, 2, &error);
   g_assert_no_error (error);
@@ -301,7 +288,7 @@ test_threads (Fixture       *fixture,
   g_ptr_array_add (messages, tern_test_new_message (4, BASE_DATE + 90, "ann", "Re: Plans", "<2.1700000020@test>"));
   g_ptr_array_add (messages, tern_test_new_message (5, BASE_DATE + 50, "dan", "Re: Lunch", "<3.1700000030@test>"));
   g_ptr_array_add (messages, tern_test_new_message (6, BASE_DATE + 60, "eve", "Alone", NULL));
-  store_messages (fixture, fixture->folder_id, messages);
+  tern_test_store_add_messages (fixture->store, fixture->folder_id, messages);
   drain_main_context ();
 
   list = open_list (fixture, fixture->folder_id);
@@ -330,7 +317,7 @@ test_threads (Fixture       *fixture,
   /* A reply to Lunch brings its conversation to the top. */
   g_ptr_array_set_size (messages, 0);
   g_ptr_array_add (messages, tern_test_new_message (7, BASE_DATE + 100, "cat", "Re: Lunch", "<5.1700000050@test>"));
-  store_messages (fixture, fixture->folder_id, messages);
+  tern_test_store_add_messages (fixture->store, fixture->folder_id, messages);
   drain_main_context ();
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 3);
   g_assert_cmpint (tern_message_item_get_date (item_at (list, 0)), ==, BASE_DATE + 100);
@@ -471,7 +458,7 @@ test_live_direct (Fixture       *fixture,
 
   /* One new message on top: one row added at 0, nothing else. */
   g_ptr_array_add (messages, tern_test_new_message (1000, BASE_DATE + 60 * 500, "new", "Fresh", NULL));
-  store_messages (fixture, fixture->folder_id, messages);
+  tern_test_store_add_messages (fixture->store, fixture->folder_id, messages);
   g_assert_cmpuint (mirror.signals, ==, 0); /* announced on the main context, not in the write */
   drain_main_context ();
   g_assert_cmpuint (mirror.signals, ==, 1);
@@ -509,7 +496,7 @@ test_live_direct (Fixture       *fixture,
   mirror_reset_counts (&mirror);
   g_ptr_array_set_size (messages, 0);
   g_ptr_array_add (messages, tern_test_new_message (1, BASE_DATE + 60 * 900, "x", "Elsewhere", NULL));
-  store_messages (fixture, fixture->other_folder_id, messages);
+  tern_test_store_add_messages (fixture->store, fixture->other_folder_id, messages);
   drain_main_context ();
   g_assert_cmpuint (mirror.signals, ==, 0);
 
@@ -551,7 +538,7 @@ test_live_window (Fixture       *fixture,
   g_ptr_array_add (messages, tern_test_new_message (5000, BASE_DATE + 60 * 5000, "top", "Top", NULL));
   g_ptr_array_add (messages, tern_test_new_message (5001, BASE_DATE + 60 * (2000 - 650) + 1, "mid", "Middle", NULL));
   g_ptr_array_add (messages, tern_test_new_message (5002, BASE_DATE - 60, "end", "Bottom", NULL));
-  store_messages (fixture, fixture->folder_id, messages);
+  tern_test_store_add_messages (fixture->store, fixture->folder_id, messages);
   drain_main_context ();
   assert_mirror_matches (&mirror, fixture->store, fixture->folder_id);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 2002);

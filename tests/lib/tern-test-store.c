@@ -51,6 +51,19 @@ tern_test_store_add_folder (TernStore  *store,
   return id;
 }
 
+void
+tern_test_store_add_messages (TernStore *store,
+                              gint64     folder_id,
+                              GPtrArray *messages)
+{
+  g_autoptr(GError) error = NULL;
+  guint inserted = 0;
+
+  tern_mail_store_add_new_messages (store, folder_id, messages, &inserted, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (inserted, ==, messages->len);
+}
+
 TernMailNewMessage *
 tern_test_new_message (guint32     uid,
                        gint64      date,

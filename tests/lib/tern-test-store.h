@@ -18,6 +18,11 @@ void                tern_test_store_add_account (TernStore  *store,
 gint64              tern_test_store_add_folder  (TernStore  *store,
                                                  gint64      account_id,
                                                  const char *name);
+/* Stores @messages (TernMailNewMessage) in folder @folder_id as a sync
+ * would; every one must be new. */
+void                tern_test_store_add_messages (TernStore *store,
+                                                  gint64     folder_id,
+                                                  GPtrArray *messages);
 /* A message as the sync would decode it: from "@from <@from@example.org>"
  * to me@example.org, dated @date, Message-ID <@uid.@date@test>;
  * @reply_to: the Message-ID it answers (threads), or NULL. */
