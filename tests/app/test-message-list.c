@@ -244,7 +244,8 @@ test_several_folders (Fixture       *fixture,
 
   fill_folder (fixture, fixture->folder_id, 300);
   g_ptr_array_add (messages, tern_test_new_message (1, BASE_DATE + 30, "other", "Between", NULL));
-  g_ptr_array_add (messages, tern_test_new_message (2, BASE_DATE + 60 * 1000, "other", "Newest", NULL));
+  g_ptr_array_add (messages,
+                   tern_test_new_message (2, BASE_DATE + 60 * 1000, "other", "Newest", NULL));
   tern_test_store_add_messages (fixture->store, fixture->other_folder_id, messages);
 
   list = tern_message_list_new_for_folders (fixture->store, folders, 2, &error);
@@ -283,10 +284,13 @@ test_threads (Fixture       *fixture,
 
   /* A: 1 <- 2 <- 4 (newest of all); B: 3 <- 5; C: 6 alone. */
   g_ptr_array_add (messages, tern_test_new_message (1, BASE_DATE + 10, "ann", "Plans", NULL));
-  g_ptr_array_add (messages, tern_test_new_message (2, BASE_DATE + 20, "ben", "Re: Plans", "<1.1700000010@test>"));
+  g_ptr_array_add (messages,
+                   tern_test_new_message (2, BASE_DATE + 20, "ben", "Re: Plans", "<1.1700000010@test>"));
   g_ptr_array_add (messages, tern_test_new_message (3, BASE_DATE + 30, "cat", "Lunch", NULL));
-  g_ptr_array_add (messages, tern_test_new_message (4, BASE_DATE + 90, "ann", "Re: Plans", "<2.1700000020@test>"));
-  g_ptr_array_add (messages, tern_test_new_message (5, BASE_DATE + 50, "dan", "Re: Lunch", "<3.1700000030@test>"));
+  g_ptr_array_add (messages,
+                   tern_test_new_message (4, BASE_DATE + 90, "ann", "Re: Plans", "<2.1700000020@test>"));
+  g_ptr_array_add (messages,
+                   tern_test_new_message (5, BASE_DATE + 50, "dan", "Re: Lunch", "<3.1700000030@test>"));
   g_ptr_array_add (messages, tern_test_new_message (6, BASE_DATE + 60, "eve", "Alone", NULL));
   tern_test_store_add_messages (fixture->store, fixture->folder_id, messages);
   drain_main_context ();
@@ -316,7 +320,8 @@ test_threads (Fixture       *fixture,
 
   /* A reply to Lunch brings its conversation to the top. */
   g_ptr_array_set_size (messages, 0);
-  g_ptr_array_add (messages, tern_test_new_message (7, BASE_DATE + 100, "cat", "Re: Lunch", "<5.1700000050@test>"));
+  g_ptr_array_add (messages,
+                   tern_test_new_message (7, BASE_DATE + 100, "cat", "Re: Lunch", "<5.1700000050@test>"));
   tern_test_store_add_messages (fixture->store, fixture->folder_id, messages);
   drain_main_context ();
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 3);
@@ -457,7 +462,8 @@ test_live_direct (Fixture       *fixture,
   mirror_init (&mirror, list);
 
   /* One new message on top: one row added at 0, nothing else. */
-  g_ptr_array_add (messages, tern_test_new_message (1000, BASE_DATE + 60 * 500, "new", "Fresh", NULL));
+  g_ptr_array_add (messages,
+                   tern_test_new_message (1000, BASE_DATE + 60 * 500, "new", "Fresh", NULL));
   tern_test_store_add_messages (fixture->store, fixture->folder_id, messages);
   g_assert_cmpuint (mirror.signals, ==, 0); /* announced on the main context, not in the write */
   drain_main_context ();
@@ -495,7 +501,8 @@ test_live_direct (Fixture       *fixture,
   /* Writes elsewhere are not this list's business. */
   mirror_reset_counts (&mirror);
   g_ptr_array_set_size (messages, 0);
-  g_ptr_array_add (messages, tern_test_new_message (1, BASE_DATE + 60 * 900, "x", "Elsewhere", NULL));
+  g_ptr_array_add (messages,
+                   tern_test_new_message (1, BASE_DATE + 60 * 900, "x", "Elsewhere", NULL));
   tern_test_store_add_messages (fixture->store, fixture->other_folder_id, messages);
   drain_main_context ();
   g_assert_cmpuint (mirror.signals, ==, 0);
@@ -535,8 +542,10 @@ test_live_window (Fixture       *fixture,
 
   /* Before, inside and after the window at once. */
   item_at (list, 600);
-  g_ptr_array_add (messages, tern_test_new_message (5000, BASE_DATE + 60 * 5000, "top", "Top", NULL));
-  g_ptr_array_add (messages, tern_test_new_message (5001, BASE_DATE + 60 * (2000 - 650) + 1, "mid", "Middle", NULL));
+  g_ptr_array_add (messages,
+                   tern_test_new_message (5000, BASE_DATE + 60 * 5000, "top", "Top", NULL));
+  g_ptr_array_add (messages,
+                   tern_test_new_message (5001, BASE_DATE + 60 * (2000 - 650) + 1, "mid", "Middle", NULL));
   g_ptr_array_add (messages, tern_test_new_message (5002, BASE_DATE - 60, "end", "Bottom", NULL));
   tern_test_store_add_messages (fixture->store, fixture->folder_id, messages);
   drain_main_context ();
