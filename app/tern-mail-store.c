@@ -797,7 +797,7 @@ prepare_add_messages (sqlite3      *db,
   if (data->thread_by_subject == NULL)
     return FALSE;
   data->new_thread = tern_store_prepare (db,
-    "INSERT INTO threads (account_id, subject, last_date, message_count) VALUES (?1, ?2, ?3, 0)",
+    "INSERT INTO threads (account_id, subject, last_date, message_count) VALUES (?1, ?2, ?3, 1)",
     error);
   if (data->new_thread == NULL)
     return FALSE;
@@ -808,7 +808,7 @@ prepare_add_messages (sqlite3      *db,
   if (data->count_thread == NULL)
     return FALSE;
   data->drop_thread = tern_store_prepare (db,
-    "DELETE FROM threads WHERE id = ?1 AND message_count = 0", error);
+    "DELETE FROM threads WHERE id = ?1", error);
   if (data->drop_thread == NULL)
     return FALSE;
   /* scope: the folder's and account's tokens (migration 007). */
@@ -923,8 +923,9 @@ thread_for_message (sqlite3        *db,
   return TRUE;
 }
 
-/* The message was stored (count it in its thread), or was known already
- * (drop the thread made for it, which holds nothing). */
+/* The message was stored (count it in the thread it joined; a thread
+ * made for it counts it already), or was known already (drop the thread
+ * made for it: nothing else can have joined it since). */
 static gboolean
 settle_thread (AddMessages    *data,
                gint64          thread_id,
@@ -933,7 +934,7 @@ settle_thread (AddMessages    *data,
                const Decoded  *d,
                GError        **error)
 {
-  if (!stored && !created)
+  if (stored ? created : !created)
     return TRUE;
   if (!stored)
     {

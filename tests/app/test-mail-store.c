@@ -219,6 +219,37 @@ test_flags_and_removal (Fixture       *fixture,
   g_assert_true (tern_imap_set_is_empty (uids));
 }
 
+/* The threads' stored counts against a recount of their messages: the
+ * number of threads, after checking that none is off (or empty). */
+static gboolean
+check_thread_counts_cb (sqlite3  *db,
+                        gpointer  user_data,
+                        GError  **error)
+{
+  g_autoptr(sqlite3_stmt) wrong = tern_store_prepare (db,
+    "SELECT count(*) FROM threads t"
+    " WHERE message_count != (SELECT count(*) FROM messages m WHERE m.thread_id = t.id)"
+    " OR message_count <= 0", error);
+  g_autoptr(sqlite3_stmt) all = tern_store_prepare (db, "SELECT count(*) FROM threads", error);
+
+  g_assert_cmpint (sqlite3_step (wrong), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_int (wrong, 0), ==, 0);
+  g_assert_cmpint (sqlite3_step (all), ==, SQLITE_ROW);
+  *(int *) user_data = sqlite3_column_int (all, 0);
+  return TRUE;
+}
+
+static int
+thread_count (Fixture *fixture)
+{
+  g_autoptr(GError) error = NULL;
+  int count = -1;
+
+  tern_store_read (fixture->store, check_thread_counts_cb, &count, &error);
+  g_assert_no_error (error);
+  return count;
+}
+
 static void
 test_threads (Fixture       *fixture,
               gconstpointer  data)
@@ -250,6 +281,17 @@ test_threads (Fixture       *fixture,
   g_assert_cmpint (thread[2], ==, thread[3]); /* subject fallback for a reply */
   g_assert_cmpint (thread[1], !=, thread[4]); /* no prefix, no references: its own */
   g_assert_cmpint (thread[3], !=, thread[4]);
+  g_assert_cmpint (thread_count (fixture), ==, 3);
+
+  /* The same batch again (after a cut connection): no thread is made or
+   * counted twice; then a reply joins a thread that was stored before. */
+  g_assert_cmpuint (add (fixture, batch), ==, 0);
+  g_assert_cmpint (thread_count (fixture), ==, 3);
+  g_ptr_array_set_size (batch, 0);
+  g_ptr_array_add (batch, make_message (7, "Re: Plans", "<g@x>", "<c@x>", "<a@x> <b@x> <c@x>", 0));
+  g_ptr_array_add (batch, make_message (8, "New", "<h@x>", NULL, NULL, 0));
+  g_assert_cmpuint (add (fixture, batch), ==, 2);
+  g_assert_cmpint (thread_count (fixture), ==, 4);
 }
 
 static gboolean
