@@ -536,6 +536,88 @@ test_migration (void)
   tern_test_remove_tree (dir);
 }
 
+/* Migration 009: the index is written again with prefixes of two
+ * characters only; every search, prefix or not, finds what it did. */
+static void
+test_migration_prefix (void)
+{
+  static const char * const before[] = {
+    "001-initial.sql", "002-sync.sql", "003-pop3-seen.sql", "004-outbox.sql",
+    "005-message-list.sql", "006-search.sql", "007-search-scope.sql", "008-deferred-indexes.sql",
+  };
+  g_autofree char *dir = tern_test_make_tmpdir ("tern-search-migration-XXXXXX");
+  g_autofree char *path = g_build_filename (dir, "tern.db", NULL);
+  g_autoptr(TernStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  sqlite3 *db = NULL;
+  struct { const char *text; gboolean prefix; TernSearchScope scope; gint64 id; guint n; } searches[] = {
+    { "re", TRUE, TERN_SEARCH_SCOPE_EVERYWHERE, 0, 4 },  /* report, review */
+    { "rep", TRUE, TERN_SEARCH_SCOPE_EVERYWHERE, 0, 3 },
+    { "r", TRUE, TERN_SEARCH_SCOPE_EVERYWHERE, 0, 4 },
+    { "re", FALSE, TERN_SEARCH_SCOPE_EVERYWHERE, 0, 0 },
+    { "report", FALSE, TERN_SEARCH_SCOPE_FOLDER, 1, 2 },
+    { "report", FALSE, TERN_SEARCH_SCOPE_ACCOUNT, 1, 3 },
+    { "pi", TRUE, TERN_SEARCH_SCOPE_FOLDER, 1, 1 },
+    { "пи", TRUE, TERN_SEARCH_SCOPE_EVERYWHERE, 0, 1 },
+    { "from:ca", TRUE, TERN_SEARCH_SCOPE_EVERYWHERE, 0, 1 },
+  };
+
+  g_assert_cmpint (tern_store_get_latest_version (), >=, 9);
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_true (tern_search_register_tokenizer (db, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (before); i++)
+    tern_test_exec_migration (db, before[i]);
+  g_assert_cmpint (sqlite3_exec (db,
+    "PRAGMA user_version = 8;"
+    "INSERT INTO accounts (id, uuid, display_name, address, incoming_protocol, incoming_host,"
+    " incoming_port, incoming_security, incoming_username, created)"
+    " VALUES (1, 'u1', 'A', 'a@example.org', 'imap', 'h', 993, 'tls', 'a', 0),"
+    " (2, 'u2', 'B', 'b@example.org', 'imap', 'h', 993, 'tls', 'b', 0);"
+    "INSERT INTO folders (id, account_id, name) VALUES (1, 1, 'INBOX'), (2, 1, 'Archive'),"
+    " (3, 2, 'INBOX');"
+    "INSERT INTO messages (id, folder_id, uid, flags, date, subject, from_name)"
+    " VALUES (1, 1, 1, 0, 100, 'Report one', 'Bob'), (2, 1, 2, 1, 200, 'Report two', 'Carol'),"
+    " (3, 2, 1, 0, 300, 'Report three', 'Dan'), (4, 3, 1, 0, 400, 'Review', 'Eve'),"
+    " (5, 1, 3, 0, 500, 'Lunch', 'Dan');"
+    "INSERT INTO messages_fts (rowid, subject, sender, recipients, body, scope)"
+    " SELECT m.id, m.subject, m.from_name, '', CASE m.id WHEN 5 THEN 'pineapple письмо' END,"
+    "        char (57344) || 'f' || f.id || ' ' || char (57344) || 'a' || f.account_id"
+    " FROM messages m JOIN folders f ON f.id = m.folder_id;",
+    NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  store = tern_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tern_store_get_schema_version (store), ==, tern_store_get_latest_version ());
+  g_assert_cmpint (query_int (store, "SELECT count (*) FROM messages_fts"), ==, 5);
+  g_assert_cmpint (query_int (store, "SELECT count (*) FROM sqlite_master"
+                                     " WHERE sql LIKE '%prefix = ''2''%' AND name = 'messages_fts'"),
+                   ==, 1);
+  g_assert_cmpint (query_int (store, "SELECT count (*) FROM sqlite_master"
+                                     " WHERE name LIKE 'messages_fts_old%'"), ==, 0);
+  g_assert_cmpint (query_int (store, "SELECT count (*) FROM sqlite_master WHERE type = 'trigger'"
+                                     " AND name IN ('messages_fts_delete', 'messages_fts_move')"
+                                     " AND sql NOT LIKE '%messages_fts_old%'"), ==, 2);
+  for (guint i = 0; i < G_N_ELEMENTS (searches); i++)
+    {
+      g_autoptr(TernMessageList) list = tern_search_run (store, searches[i].text, searches[i].prefix,
+                                                         searches[i].scope, searches[i].id, &error);
+
+      g_assert_no_error (error);
+      g_test_message ("%s%s in scope %d %" G_GINT64_FORMAT, searches[i].text,
+                      searches[i].prefix ? "*" : "", searches[i].scope, searches[i].id);
+      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, searches[i].n);
+      g_assert_finalize_object (g_steal_pointer (&list));
+    }
+  /* The triggers work on the new table: a deleted message leaves it. */
+  g_assert_true (tern_mail_store_remove_messages (store, (gint64[]) { 4 }, 1, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (query_int (store, "SELECT count (*) FROM messages_fts"), ==, 4);
+  g_assert_finalize_object (g_steal_pointer (&store));
+  tern_test_remove_tree (dir);
+}
+
 static void
 test_bodies (Fixture       *fixture,
              gconstpointer  data)
@@ -1284,6 +1366,7 @@ main (int    argc,
   ADD ("cli", test_cli);
 #undef ADD
   g_test_add_func ("/tern/search/migration", test_migration);
+  g_test_add_func ("/tern/search/migration-prefix", test_migration_prefix);
 
   return g_test_run ();
 }
