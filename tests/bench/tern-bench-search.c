@@ -3,13 +3,14 @@
  * result list, its count and the first 50 rows' properties.
  *
  *   tern-bench-search --profile DIR --account ADDRESS --folder NAME --queries FILE [--verbose]
- *                     [--async]
+ *                     [--async] [--prefix]
  *
  * With --async each query runs as the search bar runs it,
  * tern_search_run_async() with the main loop running until it is done;
  * "main_cpu_median_ms" is the CPU time of the main thread alone per query
  * (with --async, what typing costs the UI; without, the same as the
- * process').
+ * process').  With --prefix the last word of each query is a prefix, as
+ * the search bar searches while one types ("re" finds "report").
  *
  * Bodies cached but not yet indexed are indexed first, untimed, as Tern
  * does after a sync.  Prints {"median_ms":…, "p90_ms":…, "queries":N,
@@ -47,6 +48,7 @@ read_properties (GObject *item)
 
 static gboolean verbose;
 static gboolean run_async;
+static gboolean prefix;
 
 static double
 cpu_ms (void)
@@ -84,8 +86,8 @@ search (TernStore   *store,
   g_autoptr(GAsyncResult) result = NULL;
 
   if (!run_async)
-    return tern_search_run (store, query, FALSE, TERN_SEARCH_SCOPE_FOLDER, folder_id, error);
-  tern_search_run_async (store, query, FALSE, TERN_SEARCH_SCOPE_FOLDER, folder_id, NULL,
+    return tern_search_run (store, query, prefix, TERN_SEARCH_SCOPE_FOLDER, folder_id, error);
+  tern_search_run_async (store, query, prefix, TERN_SEARCH_SCOPE_FOLDER, folder_id, NULL,
                          search_done_cb, &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
@@ -162,6 +164,8 @@ main (int    argc,
     { "verbose", 0, 0, G_OPTION_ARG_NONE, &verbose, "Each query's time and matches", NULL },
     { "async", 0, 0, G_OPTION_ARG_NONE, &run_async, "Search on a worker, as the search bar does",
       NULL },
+    { "prefix", 0, 0, G_OPTION_ARG_NONE, &prefix, "The last word is a prefix, as the search bar"
+      " searches while one types", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) options = g_option_context_new ("— time searches");
