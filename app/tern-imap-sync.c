@@ -28,6 +28,7 @@
 #include "tern-imap-client.h"
 #include "tern-imap-session.h"
 #include "tern-mail-store.h"
+#include "tern-mail-store-private.h"
 #include "tern-offline-queue.h"
 #include "tern-search.h"
 
@@ -61,48 +62,15 @@ typedef struct
   /* The batch being fetched. */
   GPtrArray *batch; /* of TernMailNewMessage */
 
-  GArray *pinned_charsets; /* of GIConv, see pin_charset_modules() */
+  gboolean charsets_pinned; /* see _tern_mail_pin_charsets() */
 } Sync;
-
-/* glibc loads a charset's converter (a gconv module) on iconv_open() and
- * unloads it soon after the last iconv_close(); GMime opens and closes
- * one per encoded word it decodes, so a header sync spent a tenth of its
- * time in dlopen() and dlclose().  Holding one converter per common legacy
- * charset for the sync keeps their modules loaded. */
-static const char *const pinned_charsets[] = {
-  "ISO-8859-1", "ISO-8859-2", "ISO-8859-5", "ISO-8859-7", "ISO-8859-9", "ISO-8859-15",
-  "WINDOWS-1250", "WINDOWS-1251", "WINDOWS-1252", "WINDOWS-1253", "WINDOWS-1254",
-  "WINDOWS-1255", "WINDOWS-1256", "WINDOWS-1257", "KOI8-R", "KOI8-U",
-  "GB18030", "GBK", "BIG5", "SHIFT_JIS", "EUC-JP", "ISO-2022-JP", "EUC-KR",
-};
-
-static GArray *
-pin_charset_modules (void)
-{
-  GArray *pinned = g_array_new (FALSE, FALSE, sizeof (GIConv));
-
-  for (guint i = 0; i < G_N_ELEMENTS (pinned_charsets); i++)
-    {
-      GIConv converter = g_iconv_open ("UTF-8", pinned_charsets[i]);
-
-      if (converter != (GIConv) -1)
-        g_array_append_val (pinned, converter);
-    }
-  return pinned;
-}
-
-static void
-unpin_charset_modules (GArray *pinned)
-{
-  for (guint i = 0; i < pinned->len; i++)
-    g_iconv_close (g_array_index (pinned, GIConv, i));
-  g_array_unref (pinned);
-}
 
 static void
 sync_clear (Sync *sync)
 {
-  g_clear_pointer (&sync->pinned_charsets, unpin_charset_modules);
+  if (sync->charsets_pinned)
+    _tern_mail_unpin_charsets ();
+  sync->charsets_pinned = FALSE;
   g_clear_object (&sync->client);
   g_clear_pointer (&sync->vanished, tern_imap_set_free);
   g_clear_pointer (&sync->changes, g_ptr_array_unref);
@@ -1182,7 +1150,8 @@ tern_imap_sync_account (TernContext           *context,
   sync.progress = progress;
   sync.progress_data = user_data;
   sync.cancellable = cancellable;
-  sync.pinned_charsets = pin_charset_modules ();
+  _tern_mail_pin_charsets ();
+  sync.charsets_pinned = TRUE;
   resolve_body_window (&sync);
   reset_events (&sync);
 

@@ -59,6 +59,10 @@ gboolean _tern_mail_store_recount (sqlite3  *db,
                                    gint64    folder_id,
                                    GError  **error);
 void  _tern_mail_ensure_gmime  (void);
+/* Keep the converters of common legacy charsets loaded while pinned
+ * (tern-mail-store.c says why); calls nest, from any thread. */
+void  _tern_mail_pin_charsets   (void);
+void  _tern_mail_unpin_charsets (void);
 char *_tern_mail_join_keywords (GPtrArray *keywords);
 /* @text with runs of base64 encoded words of one charset joined into one
  * word, which GMime 3.2.13 decodes whole (see tern-mail-decode.c). */

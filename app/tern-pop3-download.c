@@ -15,6 +15,7 @@
 #include "tern-account-options.h"
 #include "tern-app-error.h"
 #include "tern-mail-store.h"
+#include "tern-mail-store-private.h"
 #include "tern-search.h"
 #include "tern-worker-pool.h"
 
@@ -815,14 +816,14 @@ retrieve_new (Download        *download,
   return ok;
 }
 
-gboolean
-tern_pop3_download_account (TernContext               *context,
-                            TernAccount               *account,
-                            TernPop3DownloadProgress   progress,
-                            gpointer                   user_data,
-                            TernPop3DownloadStats     *stats,
-                            GCancellable              *cancellable,
-                            GError                   **error)
+static gboolean
+download_account (TernContext               *context,
+                  TernAccount               *account,
+                  TernPop3DownloadProgress   progress,
+                  gpointer                   user_data,
+                  TernPop3DownloadStats     *stats,
+                  GCancellable              *cancellable,
+                  GError                   **error)
 {
   TernStore *store;
   TernPop3Options options;
@@ -924,6 +925,25 @@ tern_pop3_download_account (TernContext               *context,
   stamp_debug ("POP3 search index, the rest", &stage);
   stats->seconds = (g_get_monotonic_time () - started) / (gdouble) G_USEC_PER_SEC;
   return TRUE;
+}
+
+/* The charsets stay pinned for the download and its indexer thread,
+ * which parse every message with GMime. */
+gboolean
+tern_pop3_download_account (TernContext               *context,
+                            TernAccount               *account,
+                            TernPop3DownloadProgress   progress,
+                            gpointer                   user_data,
+                            TernPop3DownloadStats     *stats,
+                            GCancellable              *cancellable,
+                            GError                   **error)
+{
+  gboolean ok;
+
+  _tern_mail_pin_charsets ();
+  ok = download_account (context, account, progress, user_data, stats, cancellable, error);
+  _tern_mail_unpin_charsets ();
+  return ok;
 }
 
 /* As a worker-pool job */

@@ -18,6 +18,7 @@
 
 #include "tern-app-error.h"
 #include "tern-mail-store.h"
+#include "tern-mail-store-private.h"
 #include "tern-message-content.h"
 #include "tern-search.h"
 
@@ -352,11 +353,11 @@ index_batch_cb (sqlite3  *db,
   return TRUE;
 }
 
-gboolean
-tern_search_index_bodies (TernStore     *store,
-                          guint         *indexed,
-                          GCancellable  *cancellable,
-                          GError       **error)
+static gboolean
+index_bodies (TernStore     *store,
+              guint         *indexed,
+              GCancellable  *cancellable,
+              GError       **error)
 {
   guint total = 0;
   gint64 after = 0;
@@ -396,4 +397,18 @@ tern_search_index_bodies (TernStore     *store,
   if (indexed != NULL)
     *indexed = total;
   return TRUE;
+}
+
+gboolean
+tern_search_index_bodies (TernStore     *store,
+                          guint         *indexed,
+                          GCancellable  *cancellable,
+                          GError       **error)
+{
+  gboolean ok;
+
+  _tern_mail_pin_charsets ();
+  ok = index_bodies (store, indexed, cancellable, error);
+  _tern_mail_unpin_charsets ();
+  return ok;
 }
