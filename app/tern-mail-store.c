@@ -1204,7 +1204,6 @@ tern_mail_store_add_messages (TernStore  *store,
  * failed twice in a row (a conversation shown from a notification was
  * not selected), not understood yet. */
 static const char * const fill_indexes[] = {
-  "messages_folder_date",
   "messages_thread",
   "messages_folder_sort_date",
   "messages_folder_sort_sender",
@@ -1564,7 +1563,7 @@ tern_mail_store_list_messages (TernStore  *store,
 {
   Query query = {
     "SELECT " MESSAGE_COLUMNS " WHERE m.folder_id = ?1"
-    " ORDER BY m.date DESC, m.uid DESC LIMIT ?2",
+    " ORDER BY coalesce (m.date, m.internal_date, 0) DESC, m.uid DESC LIMIT ?2",
     folder_id, NULL, limit == 0 ? -1 : (gint64) limit, (gpointer) message_from_row, NULL,
   };
 

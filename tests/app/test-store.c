@@ -527,6 +527,41 @@ test_killed_deferred (Fixture       *fixture,
   sqlite3_close (db);
 }
 
+/* Migration 010 drops messages_folder_date, also when a killed first sync
+ * had left it out: its record must not build it again. */
+static void
+test_drop_folder_date (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  TernStore *store;
+  sqlite3 *db = NULL;
+
+  store = tern_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tern_store_get_latest_version (), >=, 10);
+  g_assert_finalize_object (store);
+  g_assert_cmpint (sqlite3_open (fixture->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db,
+    "PRAGMA user_version = 9;"
+    "INSERT INTO deferred_indexes (name, sql) VALUES ('messages_folder_date',"
+    " 'CREATE INDEX messages_folder_date ON messages (folder_id, date DESC)');"
+    "INSERT INTO deferred_indexes (name, sql) SELECT name, sql FROM sqlite_master"
+    " WHERE name = 'messages_sort_date';"
+    "DROP INDEX messages_sort_date;",
+    NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  store = tern_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tern_store_get_schema_version (store), ==, tern_store_get_latest_version ());
+  g_assert_finalize_object (store);
+  g_assert_cmpint (file_query_int (fixture->path, INDEX_EXISTS ("messages_folder_date")), ==, 0);
+  /* The other one left out is built as before. */
+  g_assert_cmpint (file_query_int (fixture->path, INDEX_EXISTS ("messages_sort_date")), ==, 1);
+  g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM deferred_indexes"), ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -540,6 +575,8 @@ main (int    argc,
   g_test_add ("/tern/store/threads", Fixture, NULL, fixture_setup, test_threads, fixture_teardown);
   g_test_add ("/tern/store/killed-writer", Fixture, NULL, fixture_setup, test_killed_writer, fixture_teardown);
   g_test_add ("/tern/store/deferred-indexes", Fixture, NULL, fixture_setup, test_deferred_indexes, fixture_teardown);
+  g_test_add ("/tern/store/drop-folder-date", Fixture, NULL, fixture_setup, test_drop_folder_date,
+              fixture_teardown);
   g_test_add ("/tern/store/killed-deferred", Fixture, NULL, fixture_setup, test_killed_deferred, fixture_teardown);
 
   return g_test_run ();
