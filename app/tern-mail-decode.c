@@ -515,52 +515,6 @@ body_has_attachments (const TernImapBody *body)
 
 typedef TernMailNewMessage Decoded;
 
-static void
-part_free (TernMailPart *part)
-{
-  g_free (part->section);
-  g_free (part->content_type);
-  g_free (part->charset);
-  g_free (part->encoding);
-  g_free (part->disposition);
-  g_free (part->filename);
-  g_free (part->content_id);
-  g_free (part);
-}
-
-/* The leaves of @body (a message/rfc822 counts as one: its own parts are
- * sections of it), in the server's order. */
-static void
-collect_parts (const TernImapBody *body,
-               GPtrArray          *parts)
-{
-  TernMailPart *part;
-  const char *filename;
-
-  if (body == NULL)
-    return;
-  if (g_strcmp0 (body->type, "multipart") == 0)
-    {
-      for (guint i = 0; body->children != NULL && i < body->children->len; i++)
-        collect_parts (g_ptr_array_index (body->children, i), parts);
-      return;
-    }
-  part = g_new0 (TernMailPart, 1);
-  part->section = g_strdup (body->section ? body->section : "1");
-  part->content_type = g_strdup_printf ("%s/%s", body->type ? body->type : "application",
-                                        body->subtype ? body->subtype : "octet-stream");
-  part->charset = g_strdup (g_hash_table_lookup (body->params, "charset"));
-  part->encoding = g_strdup (body->encoding);
-  part->disposition = g_strdup (body->disposition);
-  filename = g_hash_table_lookup (body->disposition_params, "filename");
-  if (filename == NULL)
-    filename = g_hash_table_lookup (body->params, "name");
-  part->filename = decode_text (filename);
-  part->content_id = g_strdup (body->id);
-  part->size = body->size;
-  g_ptr_array_add (parts, part);
-}
-
 void
 tern_mail_new_message_free (TernMailNewMessage *d)
 {
@@ -579,7 +533,6 @@ tern_mail_new_message_free (TernMailNewMessage *d)
   g_clear_pointer (&d->reference_ids, g_ptr_array_unref);
   g_free (d->list_id);
   g_free (d->keywords);
-  g_clear_pointer (&d->parts, g_ptr_array_unref);
   g_free (d->pop3_uidl);
   g_clear_pointer (&d->body, g_bytes_unref);
   g_free (d);
@@ -599,8 +552,6 @@ tern_mail_new_message_from_imap (const TernImapMessage *message)
   d->internal_date = message->internal_date;
   d->size = message->size;
   d->has_attachments = body_has_attachments (message->body);
-  d->parts = g_ptr_array_new_with_free_func ((GDestroyNotify) part_free);
-  collect_parts (message->body, d->parts);
   d->keywords = _tern_mail_join_keywords (message->keywords);
   d->date = message->internal_date;
   d->reference_ids = parse_message_ids (NULL);
@@ -754,7 +705,6 @@ tern_mail_new_message_from_pop3 (const char *uidl,
   d->internal_date = downloaded;
   d->date = downloaded;
   d->size = size;
-  d->parts = g_ptr_array_new_with_free_func ((GDestroyNotify) part_free);
 
   /* GMime reads the headers of the repaired copy; the store keeps @raw. */
   parse_bytes = repair_header_block (raw);

@@ -13,19 +13,6 @@ G_BEGIN_DECLS
                            TERN_IMAP_FLAG_DELETED | TERN_IMAP_FLAG_DRAFT |                        \
                            TERN_IMAP_FLAG_FORWARDED | TERN_IMAP_FLAG_JUNK)
 
-/* One leaf of a BODYSTRUCTURE, for the parts table. */
-typedef struct
-{
-  char *section;
-  char *content_type;
-  char *charset;
-  char *encoding;
-  char *disposition;
-  char *filename;
-  char *content_id;
-  guint64 size;
-} TernMailPart;
-
 /* What one new message row holds, decoded. */
 struct _TernMailNewMessage
 {
@@ -50,7 +37,6 @@ struct _TernMailNewMessage
   char *list_id;
   char *keywords;
   gint64 date;
-  GPtrArray *parts; /* of TernMailPart; never NULL */
   char *pop3_uidl;  /* POP3 mail: uid 0, the UIDL instead */
   GBytes *body;     /* the raw message, stored with the row; NULL: none */
 };

@@ -774,7 +774,6 @@ typedef struct
   sqlite3_stmt *count_thread;
   sqlite3_stmt *drop_thread;
   sqlite3_stmt *fts;
-  sqlite3_stmt *part;
   sqlite3_stmt *body;
 
   /* Full-text rows wait for the end of the batch: a statement with
@@ -802,7 +801,6 @@ add_messages_clear (AddMessages *data)
   g_clear_pointer (&data->count_thread, sqlite3_finalize);
   g_clear_pointer (&data->drop_thread, sqlite3_finalize);
   g_clear_pointer (&data->fts, sqlite3_finalize);
-  g_clear_pointer (&data->part, sqlite3_finalize);
   g_clear_pointer (&data->body, sqlite3_finalize);
 }
 
@@ -867,42 +865,10 @@ prepare_add_messages (sqlite3      *db,
     error);
   if (data->fts == NULL)
     return FALSE;
-  data->part = tern_store_prepare (db,
-    "INSERT OR IGNORE INTO parts (message_id, section, content_type, charset, encoding,"
-    " disposition, filename, content_id, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    error);
-  if (data->part == NULL)
-    return FALSE;
   data->body = tern_store_prepare (db,
     "INSERT OR REPLACE INTO bodies (message_id, data, size, fetched) VALUES (?1, ?2, ?3, ?4)",
     error);
   return data->body != NULL;
-}
-
-static gboolean
-add_parts (AddMessages    *data,
-           gint64          row_id,
-           const Decoded  *d,
-           GError        **error)
-{
-  for (guint i = 0; d->parts != NULL && i < d->parts->len; i++)
-    {
-      const TernMailPart *part = g_ptr_array_index (d->parts, i);
-
-      sqlite3_reset (data->part);
-      sqlite3_bind_int64 (data->part, 1, row_id);
-      bind_static_text (data->part, 2, part->section);
-      bind_static_text (data->part, 3, part->content_type);
-      bind_static_text (data->part, 4, part->charset);
-      bind_static_text (data->part, 5, part->encoding);
-      bind_static_text (data->part, 6, part->disposition);
-      bind_static_text (data->part, 7, part->filename);
-      bind_static_text (data->part, 8, part->content_id);
-      sqlite3_bind_int64 (data->part, 9, (gint64) part->size);
-      if (!tern_store_step_done (data->part, error))
-        return FALSE;
-    }
-  return TRUE;
 }
 
 static gint64
@@ -1103,7 +1069,7 @@ add_one_message (sqlite3        *db,
   data->inserted++;
   fts = (FtsRow) { row_id, d };
   g_array_append_val (data->fts_rows, fts);
-  return add_parts (data, row_id, d, error) && add_body (data, row_id, d, error);
+  return add_body (data, row_id, d, error);
 }
 
 static gboolean

@@ -89,7 +89,6 @@ new_message (guint32        uid,
   d->thread_subject = g_strdup (subject);
   d->message_id = g_strdup_printf ("<%u.%s@test>", uid, from_address);
   d->reference_ids = g_ptr_array_new ();
-  d->parts = g_ptr_array_new ();
   return d;
 }
 

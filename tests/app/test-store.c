@@ -129,7 +129,7 @@ test_migrate_empty (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
   g_autoptr(TernStore) store = NULL;
   sqlite3 *db = NULL;
-  const char *tables[] = { "accounts", "folders", "threads", "messages", "bodies", "parts",
+  const char *tables[] = { "accounts", "folders", "threads", "messages", "bodies",
                            "outbox", "pending_operations", "certificate_pins", "messages_fts" };
   g_autofree char *journal = NULL;
 
@@ -562,6 +562,45 @@ test_drop_folder_date (Fixture       *fixture,
   g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM deferred_indexes"), ==, 0);
 }
 
+/* Migration 011 drops the parts table, which nothing read. */
+static void
+test_drop_parts (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  TernStore *store;
+  sqlite3 *db = NULL;
+
+  store = tern_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tern_store_get_latest_version (), >=, 11);
+  g_assert_true (tern_store_write (store, insert_folder, NULL, &error));
+  g_assert_true (tern_store_write (store, insert_batch, GSIZE_TO_POINTER (1), &error));
+  g_assert_finalize_object (store);
+  g_assert_cmpint (sqlite3_open (fixture->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db,
+    "PRAGMA user_version = 10;"
+    "CREATE TABLE parts (id INTEGER PRIMARY KEY,"
+    " message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,"
+    " section TEXT NOT NULL, content_type TEXT NOT NULL, filename TEXT,"
+    " UNIQUE (message_id, section));"
+    "INSERT INTO parts (message_id, section, content_type, filename)"
+    " SELECT id, '2', 'application/pdf', 'report.pdf' FROM messages;",
+    NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM parts"), ==, BATCH);
+
+  store = tern_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tern_store_get_schema_version (store), ==, tern_store_get_latest_version ());
+  g_assert_finalize_object (store);
+  g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM sqlite_master"
+                                                  " WHERE name = 'parts'"), ==, 0);
+  g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM messages"), ==, BATCH);
+  g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM pragma_integrity_check"
+                                                  " WHERE integrity_check != 'ok'"), ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -577,6 +616,7 @@ main (int    argc,
   g_test_add ("/tern/store/deferred-indexes", Fixture, NULL, fixture_setup, test_deferred_indexes, fixture_teardown);
   g_test_add ("/tern/store/drop-folder-date", Fixture, NULL, fixture_setup, test_drop_folder_date,
               fixture_teardown);
+  g_test_add ("/tern/store/drop-parts", Fixture, NULL, fixture_setup, test_drop_parts, fixture_teardown);
   g_test_add ("/tern/store/killed-deferred", Fixture, NULL, fixture_setup, test_killed_deferred, fixture_teardown);
 
   return g_test_run ();

@@ -88,6 +88,5 @@ tern_test_new_message (guint32     uid,
   d->reference_ids = g_ptr_array_new_with_free_func (g_free);
   if (reply_to != NULL)
     g_ptr_array_add (d->reference_ids, g_strdup (reply_to));
-  d->parts = g_ptr_array_new ();
   return d;
 }
