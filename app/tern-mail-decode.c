@@ -15,6 +15,7 @@
 
 #include "tern-mail-store.h"
 #include "tern-mail-store-private.h"
+#include "tern-message-content-private.h"
 
 /* GMime 3.2.13 (Debian 12) joins the payloads of adjacent base64 encoded
  * words of one charset before decoding them, and stops at the first
@@ -535,6 +536,7 @@ tern_mail_new_message_free (TernMailNewMessage *d)
   g_free (d->keywords);
   g_free (d->pop3_uidl);
   g_clear_pointer (&d->body, g_bytes_unref);
+  g_free (d->body_text);
   g_free (d);
 }
 
@@ -761,6 +763,10 @@ tern_mail_new_message_from_pop3 (const char *uidl,
       d->date = g_date_time_to_unix (date);
   }
   g_mime_message_foreach (message, find_attachment_cb, &d->has_attachments);
+  /* A body stored now is indexed with its row, from this parse: indexing
+   * it later parsed it again after reading it back. */
+  if (d->body != NULL)
+    d->body_text = _tern_search_message_text (raw, message);
   g_object_unref (message);
   return d;
 }

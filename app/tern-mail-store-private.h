@@ -39,6 +39,7 @@ struct _TernMailNewMessage
   gint64 date;
   char *pop3_uidl;  /* POP3 mail: uid 0, the UIDL instead */
   GBytes *body;     /* the raw message, stored with the row; NULL: none */
+  char *body_text;  /* its text for the search index; NULL: indexed later */
 };
 
 gboolean _tern_mail_store_recount (sqlite3  *db,

@@ -774,6 +774,7 @@ typedef struct
   sqlite3_stmt *count_thread;
   sqlite3_stmt *drop_thread;
   sqlite3_stmt *fts;
+  sqlite3_stmt *mark_indexed;
   sqlite3_stmt *body;
 
   /* Full-text rows wait for the end of the batch: a statement with
@@ -801,6 +802,7 @@ add_messages_clear (AddMessages *data)
   g_clear_pointer (&data->count_thread, sqlite3_finalize);
   g_clear_pointer (&data->drop_thread, sqlite3_finalize);
   g_clear_pointer (&data->fts, sqlite3_finalize);
+  g_clear_pointer (&data->mark_indexed, sqlite3_finalize);
   g_clear_pointer (&data->body, sqlite3_finalize);
 }
 
@@ -860,10 +862,15 @@ prepare_add_messages (sqlite3      *db,
     return FALSE;
   /* scope: the folder's and account's tokens (migration 007). */
   data->fts = tern_store_prepare (db,
-    "INSERT INTO messages_fts (rowid, subject, sender, recipients, scope) VALUES (?1, ?2, ?3, ?4,"
-    " char (57344) || 'f' || ?5 || ' ' || char (57344) || 'a' || ?6)",
+    "INSERT INTO messages_fts (rowid, subject, sender, recipients, body, scope)"
+    " VALUES (?1, ?2, ?3, ?4, ?7, char (57344) || 'f' || ?5 || ' ' || char (57344) || 'a' || ?6)",
     error);
   if (data->fts == NULL)
+    return FALSE;
+  /* A body indexed with its row (tern-search-index.c reads the table). */
+  data->mark_indexed = tern_store_prepare (db,
+    "INSERT OR IGNORE INTO search_bodies (message_id) VALUES (?1)", error);
+  if (data->mark_indexed == NULL)
     return FALSE;
   data->body = tern_store_prepare (db,
     "INSERT OR REPLACE INTO bodies (message_id, data, size, fetched) VALUES (?1, ?2, ?3, ?4)",
@@ -984,6 +991,7 @@ add_fts_row (AddMessages    *data,
   tern_store_bind_text (data->fts, 4, recipients);
   sqlite3_bind_int64 (data->fts, 5, data->folder_id);
   sqlite3_bind_int64 (data->fts, 6, data->account_id);
+  bind_static_text (data->fts, 7, d->body_text);
   return tern_store_step_done (data->fts, error);
 }
 
@@ -1114,6 +1122,18 @@ add_messages_cb (sqlite3  *db,
       FtsRow *fts = &g_array_index (data->fts_rows, FtsRow, i);
 
       ok = add_fts_row (data, fts->row_id, fts->decoded, error);
+    }
+  /* After every full-text row: this INSERT may open a savepoint, at
+   * which FTS5 would write its pending terms out as a segment. */
+  for (guint i = 0; ok && i < data->fts_rows->len; i++)
+    {
+      FtsRow *fts = &g_array_index (data->fts_rows, FtsRow, i);
+
+      if (fts->decoded->body_text == NULL)
+        continue;
+      sqlite3_reset (data->mark_indexed);
+      sqlite3_bind_int64 (data->mark_indexed, 1, fts->row_id);
+      ok = tern_store_step_done (data->mark_indexed, error);
     }
   g_clear_pointer (&data->fts_rows, g_array_unref);
   add_messages_clear (data);

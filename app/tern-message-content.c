@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "tern-message-content.h"
+#include "tern-message-content-private.h"
 
 #include <glib/gi18n-lib.h>
 #include <gmime/gmime.h>
@@ -474,6 +475,23 @@ tern_message_content_new_bodies (GBytes *raw)
   /* The headers are not decoded: the getters return NULL. */
   self->headers = g_new0 (TernMailNewMessage, 1);
   parse (self);
+  return self;
+}
+
+TernMessageContent *
+_tern_message_content_new_bodies_from_message (GBytes       *raw,
+                                               GMimeMessage *message)
+{
+  TernMessageContent *self;
+
+  g_return_val_if_fail (raw != NULL, NULL);
+  g_return_val_if_fail (GMIME_IS_MESSAGE (message), NULL);
+
+  self = g_object_new (TERN_TYPE_MESSAGE_CONTENT, NULL);
+  self->raw = g_bytes_ref (raw);
+  self->bodies_only = TRUE;
+  self->headers = g_new0 (TernMailNewMessage, 1);
+  collect (self, g_mime_message_get_mime_part (message));
   return self;
 }
 

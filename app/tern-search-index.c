@@ -20,6 +20,7 @@
 #include "tern-mail-store.h"
 #include "tern-mail-store-private.h"
 #include "tern-message-content.h"
+#include "tern-message-content-private.h"
 #include "tern-search.h"
 
 /* Bodies per write transaction: few fsyncs, and a writer lock held for
@@ -174,9 +175,8 @@ strip_tags (const char *html)
 /* The text/plain body (its charset read as the reading pane reads it),
  * or the words of the HTML one. */
 static char *
-body_text (GBytes *raw)
+content_text (TernMessageContent *content)
 {
-  g_autoptr(TernMessageContent) content = tern_message_content_new_bodies (raw);
   const char *text = tern_message_content_get_text (content);
   const char *html = tern_message_content_get_html (content);
   char *result;
@@ -195,6 +195,24 @@ body_text (GBytes *raw)
       result[g_utf8_find_prev_char (result, end + 1) - result] = '\0';
     }
   return result;
+}
+
+static char *
+body_text (GBytes *raw)
+{
+  g_autoptr(TernMessageContent) content = tern_message_content_new_bodies (raw);
+
+  return content_text (content);
+}
+
+char *
+_tern_search_message_text (GBytes       *raw,
+                           GMimeMessage *message)
+{
+  g_autoptr(TernMessageContent) content = _tern_message_content_new_bodies_from_message (raw,
+                                                                                       message);
+
+  return content_text (content);
 }
 
 typedef struct
