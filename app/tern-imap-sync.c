@@ -24,6 +24,7 @@
 
 #include "tern-account-options.h"
 #include "tern-app-error.h"
+#include "tern-batch-writer.h"
 #include "tern-folder-roles.h"
 #include "tern-imap-client.h"
 #include "tern-imap-session.h"
@@ -275,45 +276,20 @@ store_folders (Sync       *sync,
 
 /* Headers */
 
-/* New headers are stored by a writer thread while the next ones arrive,
- * so that the network and the database work at the same time.  The fetch
- * is one pipeline, newest first; every BATCH_SIZE (then LATER_BATCH_SIZE)
- * messages go to the writer as one transaction, so what an interrupted
- * sync leaves behind is whole batches.  At most PENDING_BATCHES wait for the writer: when it
- * falls behind, reading the server's answers waits too. */
+/* New headers are stored by a writer thread (TernBatchWriter) while the
+ * next ones arrive.  The fetch is one pipeline, newest first; every
+ * BATCH_SIZE (then LATER_BATCH_SIZE) messages go to the writer as one
+ * transaction.  At most PENDING_BATCHES wait for the writer. */
 #define PENDING_BATCHES 2
 
 typedef struct
 {
-  TernStore *store;
-  gint64 folder_id;
-  GAsyncQueue *batches; /* of GPtrArray of TernMailNewMessage; an empty one ends */
-  GAsyncQueue *slots;   /* tokens: a batch may be queued when one is taken */
-  gint inserted;        /* atomic */
-  gint stored;          /* atomic: messages of the batches written */
-  GMutex lock;
-  GError *error;        /* the first failure, under @lock */
-} Writer;
-
-typedef struct
-{
   Sync *sync;
-  Writer *writer;
+  TernBatchWriter *writer;
   const TernMailFolder *folder;
   guint total;
   guint batch_size;
 } NewHeaders;
-
-static gboolean
-writer_failed (Writer *writer)
-{
-  gboolean failed;
-
-  g_mutex_lock (&writer->lock);
-  failed = writer->error != NULL;
-  g_mutex_unlock (&writer->lock);
-  return failed;
-}
 
 /* Hands the batch collected so far to the writer (waiting for a slot). */
 static void
@@ -323,9 +299,8 @@ queue_batch (NewHeaders *headers)
 
   if (sync->batch == NULL || sync->batch->len == 0)
     return;
-  g_async_queue_pop (headers->writer->slots);
-  g_async_queue_push (headers->writer->batches, g_steal_pointer (&sync->batch));
-  report (sync, headers->folder->name, g_atomic_int_get (&headers->writer->stored),
+  tern_batch_writer_push (headers->writer, g_steal_pointer (&sync->batch));
+  report (sync, headers->folder->name, tern_batch_writer_get_stored (headers->writer),
           headers->total);
 }
 
@@ -346,7 +321,7 @@ collect_cb (TernImapMessage  *message,
     {
       queue_batch (headers);
       headers->batch_size = LATER_BATCH_SIZE;
-      if (writer_failed (headers->writer))
+      if (tern_batch_writer_failed (headers->writer))
         {
           /* The writer's error is the one reported. */
           g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Stopped");
@@ -365,38 +340,6 @@ changes_cb (TernImapMessage  *message,
   return TRUE;
 }
 
-static gpointer
-writer_thread (gpointer user_data)
-{
-  Writer *writer = user_data;
-
-  for (;;)
-    {
-      g_autoptr(GPtrArray) batch = g_async_queue_pop (writer->batches);
-      g_autoptr(GError) error = NULL;
-      guint inserted = 0;
-
-      if (batch->len == 0)
-        break;
-      if (!writer_failed (writer) &&
-          tern_mail_store_add_new_messages (writer->store, writer->folder_id, batch, &inserted,
-                                            &error))
-        {
-          g_atomic_int_add (&writer->inserted, inserted);
-          g_atomic_int_add (&writer->stored, batch->len);
-        }
-      else if (error != NULL)
-        {
-          g_mutex_lock (&writer->lock);
-          if (writer->error == NULL)
-            writer->error = g_steal_pointer (&error);
-          g_mutex_unlock (&writer->lock);
-        }
-      g_async_queue_push (writer->slots, GINT_TO_POINTER (1));
-    }
-  return NULL;
-}
-
 /* Fetches @uids (sorted ascending) highest first, a transaction per
  * batch, so that the newest mail shows first and an interrupted sync
  * keeps what it stored. */
@@ -410,12 +353,12 @@ fetch_new (Sync                 *sync,
                              TERN_IMAP_FETCH_INTERNALDATE | TERN_IMAP_FETCH_SIZE |
                              TERN_IMAP_FETCH_ENVELOPE | TERN_IMAP_FETCH_BODYSTRUCTURE |
                              TERN_IMAP_FETCH_HEADERS;
-  Writer writer = { sync->store, folder->id };
-  NewHeaders headers = { sync, &writer, folder, uids->len, BATCH_SIZE };
+  NewHeaders headers = { sync, NULL, folder, uids->len, BATCH_SIZE };
   g_autoptr(GError) fetch_error = NULL;
   g_autoptr(GError) fill_error = NULL;
   g_autoptr(TernImapSet) set = set_from_slice (uids, 0, uids->len);
-  GThread *thread;
+  g_autoptr(GError) write_error = NULL;
+  guint inserted = 0;
   gboolean deferred;
 
   if (tern_imap_client_is_enabled (sync->client, "CONDSTORE"))
@@ -426,12 +369,7 @@ fetch_new (Sync                 *sync,
   if (!tern_mail_store_begin_fill (sync->store, uids->len, &deferred, error))
     return FALSE;
 
-  writer.batches = g_async_queue_new_full ((GDestroyNotify) g_ptr_array_unref);
-  writer.slots = g_async_queue_new ();
-  g_mutex_init (&writer.lock);
-  for (guint i = 0; i < PENDING_BATCHES; i++)
-    g_async_queue_push (writer.slots, GINT_TO_POINTER (1));
-  thread = g_thread_new ("tern-sync-writer", writer_thread, &writer);
+  headers.writer = tern_batch_writer_start (sync->store, folder->id, PENDING_BATCHES);
 
   g_clear_pointer (&sync->batch, g_ptr_array_unref);
   if (tern_imap_client_fetch_newest_first (sync->client, set, items, 0, collect_cb, &headers,
@@ -440,20 +378,16 @@ fetch_new (Sync                 *sync,
   g_clear_pointer (&sync->batch, g_ptr_array_unref);
 
   /* The writer finishes what was queued (whole batches), then ends. */
-  g_async_queue_push (writer.batches, g_ptr_array_new ());
-  g_thread_join (thread);
+  tern_batch_writer_finish (headers.writer, &inserted, &write_error);
   if (deferred)
     tern_mail_store_end_fill (sync->store, &fill_error);
-  sync->stats.new_messages += g_atomic_int_get (&writer.inserted);
-  if (fetch_error == NULL && writer.error == NULL)
+  sync->stats.new_messages += inserted;
+  if (fetch_error == NULL && write_error == NULL)
     report (sync, folder->name, uids->len, uids->len);
 
-  g_async_queue_unref (writer.batches);
-  g_async_queue_unref (writer.slots);
-  g_mutex_clear (&writer.lock);
-  if (writer.error != NULL)
+  if (write_error != NULL)
     {
-      g_propagate_error (error, writer.error);
+      g_propagate_error (error, g_steal_pointer (&write_error));
       return FALSE;
     }
   if (fetch_error != NULL)

@@ -14,6 +14,7 @@
 
 #include "tern-account-options.h"
 #include "tern-app-error.h"
+#include "tern-batch-writer.h"
 #include "tern-mail-store.h"
 #include "tern-mail-store-private.h"
 #include "tern-search.h"
@@ -25,6 +26,9 @@
  * and a bounded batch in memory. */
 #define BATCH_SIZE 500
 #define BATCH_BYTES (32 * 1024 * 1024)
+/* Batches waiting for the writer thread while the next one is read: one,
+ * so that at most three batches' bytes are held. */
+#define PENDING_BATCHES 1
 #define OPTIONS_GROUP "pop3"
 /* The "UIDL" of a message on a server without UIDL: see the header. */
 #define DIGEST_PREFIX "tern-sha256:"
@@ -522,109 +526,6 @@ list_messages (TernPop3Client  *client,
   return NULL;
 }
 
-/* Search indexing alongside the download */
-
-/* The bodies' text goes into the search index on a thread of its own
- * while the download goes on: it works on each batch once the batch is
- * committed, so that its parsing and FTS writes overlap the download's
- * waiting for the server, instead of all coming after the last message.
- * Each pass indexes whatever is stored and not indexed yet, so a pass
- * that fails or is cancelled leaves the rest to the next one (or to the
- * next download or search). */
-typedef struct
-{
-  TernStore *store;
-  GCancellable *cancellable;
-  GThread *thread;
-  GMutex lock;
-  GCond cond;
-  guint committed;   /* batches committed so far */
-  gboolean finished; /* no more batches will come */
-  guint indexed;
-  gint64 cpu_usec;   /* the thread's CPU, for the stage timers */
-} Indexer;
-
-static gpointer
-indexer_thread (gpointer user_data)
-{
-  Indexer *indexer = user_data;
-  Stamp started = stamp_now ();
-  guint done = 0;
-
-  g_mutex_lock (&indexer->lock);
-  for (;;)
-    {
-      g_autoptr(GError) error = NULL;
-      guint indexed = 0;
-      gboolean ok;
-
-      while (indexer->committed == done && !indexer->finished)
-        g_cond_wait (&indexer->cond, &indexer->lock);
-      if (indexer->committed == done)
-        break;
-      done = indexer->committed;
-      g_mutex_unlock (&indexer->lock);
-
-      ok = tern_search_index_bodies (indexer->store, &indexed, indexer->cancellable, &error);
-      if (!ok)
-        g_debug ("Bodies not indexed yet: %s", error->message);
-
-      g_mutex_lock (&indexer->lock);
-      indexer->indexed += indexed;
-      if (!ok && g_cancellable_is_cancelled (indexer->cancellable))
-        break;
-    }
-  indexer->cpu_usec = stamp_now ().cpu - started.cpu;
-  g_mutex_unlock (&indexer->lock);
-  return NULL;
-}
-
-static Indexer *
-indexer_start (TernStore    *store,
-               GCancellable *cancellable)
-{
-  Indexer *indexer = g_new0 (Indexer, 1);
-
-  indexer->store = g_object_ref (store);
-  indexer->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
-  g_mutex_init (&indexer->lock);
-  g_cond_init (&indexer->cond);
-  indexer->thread = g_thread_new ("tern-pop3-index", indexer_thread, indexer);
-  return indexer;
-}
-
-/* A batch is committed: its bodies can be indexed. */
-static void
-indexer_add_batch (Indexer *indexer)
-{
-  if (indexer == NULL)
-    return;
-  g_mutex_lock (&indexer->lock);
-  indexer->committed++;
-  g_cond_signal (&indexer->cond);
-  g_mutex_unlock (&indexer->lock);
-}
-
-/* Waits for the thread to index what was committed, and frees @indexer. */
-static void
-indexer_finish (Indexer *indexer)
-{
-  if (indexer == NULL)
-    return;
-  g_mutex_lock (&indexer->lock);
-  indexer->finished = TRUE;
-  g_cond_signal (&indexer->cond);
-  g_mutex_unlock (&indexer->lock);
-  g_thread_join (indexer->thread);
-  g_debug ("POP3 search index (alongside the download): %u bodies, CPU %.3f s",
-           indexer->indexed, indexer->cpu_usec / (gdouble) G_USEC_PER_SEC);
-  g_mutex_clear (&indexer->lock);
-  g_cond_clear (&indexer->cond);
-  g_clear_object (&indexer->cancellable);
-  g_object_unref (indexer->store);
-  g_free (indexer);
-}
-
 /* Download */
 
 typedef struct
@@ -636,7 +537,7 @@ typedef struct
   gboolean headers_only;
   gboolean digests;   /* no UIDL: uids are header digests */
   GHashTable *uids;   /* message number -> UIDL (borrowed from the entries) */
-  Indexer *indexer;   /* started by the first batch with bodies */
+  TernBatchWriter *writer; /* started by the first batch */
   GPtrArray *batch;   /* of TernMailNewMessage */
   gsize batch_bytes;  /* as retrieved, of the messages in batch */
   GCancellable *cancellable;
@@ -647,27 +548,43 @@ typedef struct
   TernPop3DownloadStats *stats;
 } Download;
 
+/* Hands the batch to the writer thread, which stores it (the bodies with
+ * their text in the search index, from the parse the download made)
+ * while the next messages arrive; FALSE once a batch failed to store. */
 static gboolean
 flush_batch (Download  *download,
              GError   **error)
 {
-  guint inserted = 0;
-
   if (download->batch->len == 0)
     return TRUE;
-  if (!tern_mail_store_add_new_messages (download->store, download->inbox_id, download->batch,
-                                         &inserted, error))
-    return FALSE;
-  download->stats->new_messages += inserted;
-  if (inserted > 0 && !download->headers_only)
-    {
-      if (download->indexer == NULL)
-        download->indexer = indexer_start (download->store, download->cancellable);
-      indexer_add_batch (download->indexer);
-    }
-  g_ptr_array_set_size (download->batch, 0);
+  if (download->writer == NULL)
+    download->writer = tern_batch_writer_start (download->store, download->inbox_id,
+                                                PENDING_BATCHES);
+  tern_batch_writer_push (download->writer, g_steal_pointer (&download->batch));
+  download->batch = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_mail_new_message_free);
   download->batch_bytes = 0;
+  if (tern_batch_writer_failed (download->writer))
+    {
+      /* The writer's error is the one reported (finish_writes()). */
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Stopped");
+      return FALSE;
+    }
   return TRUE;
+}
+
+/* Waits for the writer to store what was handed to it. */
+static gboolean
+finish_writes (Download  *download,
+               GError   **error)
+{
+  guint inserted = 0;
+  gboolean ok;
+
+  if (download->writer == NULL)
+    return TRUE;
+  ok = tern_batch_writer_finish (g_steal_pointer (&download->writer), &inserted, error);
+  download->stats->new_messages += inserted;
+  return ok;
 }
 
 static gboolean
@@ -791,6 +708,7 @@ retrieve_new (Download        *download,
 {
   g_autoptr(GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr(GHashTable) wanted = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GError) retrieve_error = NULL;
   gboolean ok;
 
   for (guint i = 0; i < entries->len; i++)
@@ -808,9 +726,15 @@ retrieve_new (Download        *download,
   ok = numbers->len == 0 ||
        tern_pop3_client_retrieve_many (client, (const guint *) numbers->data, numbers->len,
                                        download->headers_only, begin_cb, end_cb, download,
-                                       cancellable, error);
-  if (!flush_batch (download, ok ? error : NULL))
+                                       cancellable, &retrieve_error);
+  /* What arrived whole is stored, also when the rest failed; a store
+   * failure is the error to report, it explains a "Stopped". */
+  if (!flush_batch (download, ok ? &retrieve_error : NULL))
     ok = FALSE;
+  if (!finish_writes (download, error))
+    ok = FALSE;
+  else if (!ok)
+    g_propagate_error (error, g_steal_pointer (&retrieve_error));
   if (!tern_mail_store_update_counts (download->store, download->inbox_id, ok ? error : NULL))
     ok = FALSE;
   return ok;
@@ -841,6 +765,7 @@ download_account (TernContext               *context,
   gint64 folder_ids[TERN_POP3_N_FOLDERS];
   Download download = { 0 };
   gboolean digests = FALSE;
+  gboolean retrieved;
 
   g_return_val_if_fail (TERN_IS_CONTEXT (context), FALSE);
   g_return_val_if_fail (TERN_IS_ACCOUNT (account), FALSE);
@@ -878,16 +803,17 @@ download_account (TernContext               *context,
     .headers_only = options.headers_only,
     .digests = digests,
     .uids = uids,
-    .batch = batch,
+    .batch = g_steal_pointer (&batch),
     .cancellable = cancellable,
     .progress = progress,
     .user_data = user_data,
     .stats = stats,
   };
-  if (!retrieve_new (&download, client, entries, seen, cancellable, error))
+  retrieved = retrieve_new (&download, client, entries, seen, cancellable, error);
+  g_clear_pointer (&download.batch, g_ptr_array_unref);
+  if (!retrieved)
     {
       tern_pop3_client_quit (client, NULL, NULL);
-      indexer_finish (download.indexer);
       stats->seconds = (g_get_monotonic_time () - started) / (gdouble) G_USEC_PER_SEC;
       return FALSE;
     }
@@ -902,12 +828,10 @@ download_account (TernContext               *context,
       /* Without QUIT nothing is deleted. */
       tern_pop3_client_reset (client, NULL, NULL);
       tern_pop3_client_quit (client, NULL, NULL);
-      indexer_finish (download.indexer);
       return FALSE;
     }
   if (!tern_pop3_client_quit (client, cancellable, error))
     {
-      indexer_finish (download.indexer);
       return FALSE;
     }
   stats->deleted = doomed->len;
@@ -915,13 +839,19 @@ download_account (TernContext               *context,
   remaining = remaining_uidls (entries, doomed);
   if (!prune_seen (store, account_id, remaining, error))
     {
-      indexer_finish (download.indexer);
       return FALSE;
     }
   stamp_debug ("POP3 delete, quit and prune", &stage);
-  /* Indexing is not the download's failure: the next download or search
-   * catches up. */
-  indexer_finish (download.indexer);
+  /* Bodies are indexed as they are stored; this finds those whose text
+   * could not be read then.  Indexing is not the download's failure: the
+   * next download or search catches up. */
+  if (stats->new_messages > 0 && !options.headers_only)
+    {
+      g_autoptr(GError) index_error = NULL;
+
+      if (!tern_search_index_bodies (store, NULL, cancellable, &index_error))
+        g_debug ("Bodies not indexed yet: %s", index_error->message);
+    }
   stamp_debug ("POP3 search index, the rest", &stage);
   stats->seconds = (g_get_monotonic_time () - started) / (gdouble) G_USEC_PER_SEC;
   return TRUE;
