@@ -25,6 +25,10 @@
 #define MIGRATIONS_PATH "/org/ternmail/Tern/sql"
 #define MAX_READERS 4
 #define BUSY_TIMEOUT_MS 10000
+/* WAL pages after which a commit asks for a checkpoint (40 MB), and after
+ * which the writer makes one itself (see wal_hook_cb()). */
+#define CHECKPOINT_PAGES 10000
+#define CHECKPOINT_INLINE_PAGES (2 * CHECKPOINT_PAGES)
 
 struct _TernStore
 {
@@ -52,6 +56,14 @@ struct _TernStore
   GMainContext *main_context;
   GThread *main_thread;
   sqlite3 *main_reader;
+
+  /* The checkpointer thread, started by the first commit that wants one;
+   * its state under checkpoint_lock. */
+  GMutex checkpoint_lock;
+  GCond checkpoint_cond;
+  GThread *checkpointer;
+  gboolean checkpoint_wanted;
+  gboolean closing;
 };
 
 enum {
@@ -156,18 +168,17 @@ tern_store_dup_text (sqlite3_stmt *stmt,
  * keyed at random: Message-ID, In-Reply-To, sender, subject), so nearly
  * every commit was followed by a checkpoint copying them into the
  * database, most of them again after the next batch.  Checkpoints every
- * 10,000 pages (40 MB of WAL) copy a page once for several batches (the
- * WAL file goes when the last connection closes).  strace of a
+ * CHECKPOINT_PAGES (40 MB of WAL) copy a page once for several batches
+ * (the WAL file goes when the last connection closes).  strace of a
  * 108,000-message header sync: pwrite 467,000 -> 391,000 calls, pread
- * 173,000 -> 89,000, fdatasync 422 -> 179.  Must be set outside a
- * transaction. */
+ * 173,000 -> 89,000, fdatasync 422 -> 179.  They are made by a thread of
+ * their own (wal_hook_cb()).  Must be set outside a transaction. */
 static gboolean
 set_writer_pragmas (sqlite3  *db,
                     GError  **error)
 {
   return tern_store_exec (db, "PRAGMA temp_store = MEMORY", error) &&
-         tern_store_exec (db, "PRAGMA cache_size = -16384", error) &&
-         tern_store_exec (db, "PRAGMA wal_autocheckpoint = 10000", error);
+         tern_store_exec (db, "PRAGMA cache_size = -16384", error);
 }
 
 static sqlite3 *
@@ -481,6 +492,85 @@ close_connection (gpointer db)
   sqlite3_close (db);
 }
 
+/* Checkpoints */
+
+/* Copying the WAL into the database (a POP3 download's 160 MB of bodies,
+ * a header sync's index pages) took a tenth of the writer thread's time,
+ * and the writer is what a sync or download waits for.  A passive
+ * checkpoint from another connection runs while the writer goes on
+ * appending: this thread makes them.  Its connection may write (a
+ * checkpoint writes the database file) but is query_only: it changes no
+ * data. */
+static gpointer
+checkpoint_thread (gpointer user_data)
+{
+  TernStore *self = user_data;
+  g_autoptr(GError) error = NULL;
+  sqlite3 *db = open_connection (self->path, TRUE, &error);
+
+  if (db != NULL && !tern_store_exec (db, "PRAGMA query_only = ON", &error))
+    g_clear_pointer (&db, sqlite3_close);
+  if (db == NULL)
+    g_debug ("No checkpoints but the writer's: %s", error->message);
+
+  g_mutex_lock (&self->checkpoint_lock);
+  for (;;)
+    {
+      while (!self->checkpoint_wanted && !self->closing)
+        g_cond_wait (&self->checkpoint_cond, &self->checkpoint_lock);
+      if (self->closing)
+        break;
+      self->checkpoint_wanted = FALSE;
+      g_mutex_unlock (&self->checkpoint_lock);
+      /* Busy (another checkpoint) or failed: the next commit asks again. */
+      if (db != NULL)
+        sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+      g_mutex_lock (&self->checkpoint_lock);
+    }
+  g_mutex_unlock (&self->checkpoint_lock);
+  g_clear_pointer (&db, sqlite3_close);
+  return NULL;
+}
+
+/* After each commit of the writer (writer_lock held), with the WAL's size
+ * in pages.  The WAL starts again from its beginning only once a
+ * checkpoint has copied all of it; should the checkpointer fall that far
+ * behind, the writer copies itself, as SQLite's own auto-checkpoint
+ * would. */
+static int
+wal_hook_cb (void       *user_data,
+             sqlite3    *db,
+             const char *db_name,
+             int         n_pages)
+{
+  TernStore *self = user_data;
+
+  if (n_pages < CHECKPOINT_PAGES)
+    return SQLITE_OK;
+  if (n_pages >= CHECKPOINT_INLINE_PAGES)
+    {
+      sqlite3_wal_checkpoint_v2 (db, db_name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+      return SQLITE_OK;
+    }
+  g_mutex_lock (&self->checkpoint_lock);
+  if (self->checkpointer == NULL)
+    self->checkpointer = g_thread_new ("tern-checkpoint", checkpoint_thread, self);
+  self->checkpoint_wanted = TRUE;
+  g_cond_signal (&self->checkpoint_cond);
+  g_mutex_unlock (&self->checkpoint_lock);
+  return SQLITE_OK;
+}
+
+static void
+stop_checkpoints (TernStore *self)
+{
+  g_mutex_lock (&self->checkpoint_lock);
+  self->closing = TRUE;
+  g_cond_signal (&self->checkpoint_cond);
+  g_mutex_unlock (&self->checkpoint_lock);
+  g_clear_pointer (&self->checkpointer, g_thread_join);
+}
+
 static void
 tern_store_finalize (GObject *object)
 {
@@ -497,6 +587,10 @@ tern_store_finalize (GObject *object)
   g_clear_pointer (&self->pending_folders, g_hash_table_unref);
   g_clear_pointer (&self->main_context, g_main_context_unref);
   g_mutex_clear (&self->notify_lock);
+  /* Before the last connection closes, which checkpoints what is left. */
+  stop_checkpoints (self);
+  g_mutex_clear (&self->checkpoint_lock);
+  g_cond_clear (&self->checkpoint_cond);
   g_clear_pointer (&self->writer, close_connection);
   /* A list model's statements may outlive the store by a moment when
    * both go in one dispose: _v2 closes once they are finalized. */
@@ -529,6 +623,8 @@ tern_store_init (TernStore *self)
   g_cond_init (&self->readers_cond);
   self->idle_readers = g_ptr_array_new_with_free_func (close_connection);
   g_mutex_init (&self->notify_lock);
+  g_mutex_init (&self->checkpoint_lock);
+  g_cond_init (&self->checkpoint_cond);
   self->txn_folders = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->pending_folders = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->main_context = g_main_context_ref_thread_default ();
@@ -681,7 +777,10 @@ tern_store_open (const char  *path,
   self->path = g_strdup (path);
   self->writer = open_connection (path, TRUE, error);
   if (self->writer != NULL)
-    watch_messages (self);
+    {
+      watch_messages (self);
+      sqlite3_wal_hook (self->writer, wal_hook_cb, self);
+    }
   if (self->writer == NULL ||
       !enable_wal (self->writer, error) ||
       !tern_store_write (self, migrate, &self->schema_version, error) ||

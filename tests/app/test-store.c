@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <glib/gstdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -601,6 +602,49 @@ test_drop_parts (Fixture       *fixture,
                                                   " WHERE integrity_check != 'ok'"), ==, 0);
 }
 
+static gint64
+file_size (const char *path)
+{
+  GStatBuf buf;
+
+  return g_stat (path, &buf) == 0 ? (gint64) buf.st_size : 0;
+}
+
+/* A long run of commits (120 MB) while the store is open: the WAL is copied
+ * into the database as it goes (by the checkpointer thread), and never
+ * grows past the size at which the writer copies it itself (80 MB) plus
+ * a batch. */
+static void
+test_checkpoints (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *wal = g_strconcat (fixture->path, "-wal", NULL);
+  const gsize blob = 40 * 1024; /* BATCH of them: 4 MB a commit */
+  const gint64 max_wal = 80 * 1024 * 1024 + 3 * BATCH * (gint64) blob;
+  gint64 largest = 0;
+  TernStore *store;
+
+  store = tern_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  g_assert_true (tern_store_write (store, insert_folder, NULL, &error));
+  for (guint i = 0; i < 30; i++)
+    {
+      g_assert_true (tern_store_write (store, insert_batch, GSIZE_TO_POINTER (blob), &error));
+      g_assert_no_error (error);
+      largest = MAX (largest, file_size (wal));
+    }
+  g_assert_cmpint (largest, <=, max_wal);
+  /* The database file holds the first 40 MB before anything closes. */
+  for (guint i = 0; i < 500 && file_size (fixture->path) < 40 * 1024 * 1024; i++)
+    g_usleep (20000);
+  g_assert_cmpint (file_size (fixture->path), >=, 40 * 1024 * 1024);
+  g_assert_cmpint (message_count (store), ==, 30 * BATCH);
+  g_assert_finalize_object (store);
+  g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM pragma_integrity_check"
+                                                  " WHERE integrity_check != 'ok'"), ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -617,6 +661,7 @@ main (int    argc,
   g_test_add ("/tern/store/drop-folder-date", Fixture, NULL, fixture_setup, test_drop_folder_date,
               fixture_teardown);
   g_test_add ("/tern/store/drop-parts", Fixture, NULL, fixture_setup, test_drop_parts, fixture_teardown);
+  g_test_add ("/tern/store/checkpoints", Fixture, NULL, fixture_setup, test_checkpoints, fixture_teardown);
   g_test_add ("/tern/store/killed-deferred", Fixture, NULL, fixture_setup, test_killed_deferred, fixture_teardown);
 
   return g_test_run ();
