@@ -857,7 +857,7 @@ download_account (TernContext               *context,
   return TRUE;
 }
 
-/* The charsets stay pinned for the download and its indexer thread,
+/* The charsets stay pinned for the download and its writer thread,
  * which parse every message with GMime. */
 gboolean
 tern_pop3_download_account (TernContext               *context,

@@ -461,6 +461,32 @@ query_int (TernStore  *store,
   return sqlite3_column_int64 (stmt, 0);
 }
 
+/* Two accounts, the first with two folders, the second with one. */
+#define TWO_ACCOUNTS                                                                            \
+  "INSERT INTO accounts (id, uuid, display_name, address, incoming_protocol, incoming_host,"   \
+  " incoming_port, incoming_security, incoming_username, created)"                            \
+  " VALUES (1, 'u1', 'A', 'a@example.org', 'imap', 'h', 993, 'tls', 'a', 0),"                 \
+  " (2, 'u2', 'B', 'b@example.org', 'imap', 'h', 993, 'tls', 'b', 0);"                        \
+  "INSERT INTO folders (id, account_id, name) VALUES (1, 1, 'INBOX'), (2, 1, 'Archive'),"     \
+  " (3, 2, 'INBOX');"
+
+/* A profile at @path as the migrations @names (in order) left it. */
+static sqlite3 *
+old_profile (const char         *path,
+             const char * const *names,
+             guint               n_names)
+{
+  g_autoptr(GError) error = NULL;
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_true (tern_search_register_tokenizer (db, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < n_names; i++)
+    tern_test_exec_migration (db, names[i]);
+  return db;
+}
+
 static void
 test_migration (void)
 {
@@ -488,19 +514,10 @@ test_migration (void)
 
   /* Registers the migrations' resources. */
   g_assert_cmpint (tern_store_get_latest_version (), >=, 7);
-  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  g_assert_true (tern_search_register_tokenizer (db, &error));
-  g_assert_no_error (error);
-  for (guint i = 0; i < G_N_ELEMENTS (before); i++)
-    tern_test_exec_migration (db, before[i]);
+  db = old_profile (path, before, G_N_ELEMENTS (before));
   g_assert_cmpint (sqlite3_exec (db,
     "PRAGMA user_version = 6;"
-    "INSERT INTO accounts (id, uuid, display_name, address, incoming_protocol, incoming_host,"
-    " incoming_port, incoming_security, incoming_username, created)"
-    " VALUES (1, 'u1', 'A', 'a@example.org', 'imap', 'h', 993, 'tls', 'a', 0),"
-    " (2, 'u2', 'B', 'b@example.org', 'imap', 'h', 993, 'tls', 'b', 0);"
-    "INSERT INTO folders (id, account_id, name) VALUES (1, 1, 'INBOX'), (2, 1, 'Archive'),"
-    " (3, 2, 'INBOX');"
+    TWO_ACCOUNTS
     "INSERT INTO messages (id, folder_id, uid, flags, date, subject, from_name)"
     " VALUES (1, 1, 1, 0, 100, 'Report one', 'Bob'), (2, 1, 2, 1, 200, 'Report two', 'Carol'),"
     " (3, 2, 1, 0, 300, 'Report three', 'Dan'), (4, 3, 1, 0, 400, 'Report four', 'Eve'),"
@@ -562,19 +579,10 @@ test_migration_prefix (void)
   };
 
   g_assert_cmpint (tern_store_get_latest_version (), >=, 9);
-  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  g_assert_true (tern_search_register_tokenizer (db, &error));
-  g_assert_no_error (error);
-  for (guint i = 0; i < G_N_ELEMENTS (before); i++)
-    tern_test_exec_migration (db, before[i]);
+  db = old_profile (path, before, G_N_ELEMENTS (before));
   g_assert_cmpint (sqlite3_exec (db,
     "PRAGMA user_version = 8;"
-    "INSERT INTO accounts (id, uuid, display_name, address, incoming_protocol, incoming_host,"
-    " incoming_port, incoming_security, incoming_username, created)"
-    " VALUES (1, 'u1', 'A', 'a@example.org', 'imap', 'h', 993, 'tls', 'a', 0),"
-    " (2, 'u2', 'B', 'b@example.org', 'imap', 'h', 993, 'tls', 'b', 0);"
-    "INSERT INTO folders (id, account_id, name) VALUES (1, 1, 'INBOX'), (2, 1, 'Archive'),"
-    " (3, 2, 'INBOX');"
+    TWO_ACCOUNTS
     "INSERT INTO messages (id, folder_id, uid, flags, date, subject, from_name)"
     " VALUES (1, 1, 1, 0, 100, 'Report one', 'Bob'), (2, 1, 2, 1, 200, 'Report two', 'Carol'),"
     " (3, 2, 1, 0, 300, 'Report three', 'Dan'), (4, 3, 1, 0, 400, 'Review', 'Eve'),"

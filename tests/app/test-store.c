@@ -528,6 +528,18 @@ test_killed_deferred (Fixture       *fixture,
   sqlite3_close (db);
 }
 
+/* Runs @sql on the database file, with no store open. */
+static void
+exec_on_file (const char *path,
+              const char *sql)
+{
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+}
+
 /* Migration 010 drops messages_folder_date, also when a killed first sync
  * had left it out: its record must not build it again. */
 static void
@@ -536,22 +548,18 @@ test_drop_folder_date (Fixture       *fixture,
 {
   g_autoptr(GError) error = NULL;
   TernStore *store;
-  sqlite3 *db = NULL;
 
   store = tern_store_open (fixture->path, &error);
   g_assert_no_error (error);
   g_assert_cmpint (tern_store_get_latest_version (), >=, 10);
   g_assert_finalize_object (store);
-  g_assert_cmpint (sqlite3_open (fixture->path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (db,
+  exec_on_file (fixture->path,
     "PRAGMA user_version = 9;"
     "INSERT INTO deferred_indexes (name, sql) VALUES ('messages_folder_date',"
     " 'CREATE INDEX messages_folder_date ON messages (folder_id, date DESC)');"
     "INSERT INTO deferred_indexes (name, sql) SELECT name, sql FROM sqlite_master"
     " WHERE name = 'messages_sort_date';"
-    "DROP INDEX messages_sort_date;",
-    NULL, NULL, NULL), ==, SQLITE_OK);
-  sqlite3_close (db);
+    "DROP INDEX messages_sort_date;");
 
   store = tern_store_open (fixture->path, &error);
   g_assert_no_error (error);
@@ -570,7 +578,6 @@ test_drop_parts (Fixture       *fixture,
 {
   g_autoptr(GError) error = NULL;
   TernStore *store;
-  sqlite3 *db = NULL;
 
   store = tern_store_open (fixture->path, &error);
   g_assert_no_error (error);
@@ -578,17 +585,14 @@ test_drop_parts (Fixture       *fixture,
   g_assert_true (tern_store_write (store, insert_folder, NULL, &error));
   g_assert_true (tern_store_write (store, insert_batch, GSIZE_TO_POINTER (1), &error));
   g_assert_finalize_object (store);
-  g_assert_cmpint (sqlite3_open (fixture->path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (db,
+  exec_on_file (fixture->path,
     "PRAGMA user_version = 10;"
     "CREATE TABLE parts (id INTEGER PRIMARY KEY,"
     " message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,"
     " section TEXT NOT NULL, content_type TEXT NOT NULL, filename TEXT,"
     " UNIQUE (message_id, section));"
     "INSERT INTO parts (message_id, section, content_type, filename)"
-    " SELECT id, '2', 'application/pdf', 'report.pdf' FROM messages;",
-    NULL, NULL, NULL), ==, SQLITE_OK);
-  sqlite3_close (db);
+    " SELECT id, '2', 'application/pdf', 'report.pdf' FROM messages;");
   g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM parts"), ==, BATCH);
 
   store = tern_store_open (fixture->path, &error);
