@@ -532,6 +532,7 @@ test_login_delay (void)
 typedef struct
 {
   gboolean deleted[PIPELINE_MESSAGES];
+  guint cut;                         /* the first session ends inside it (from 1); 0: none */
   guint session;
   guint retr[PIPELINE_SESSIONS];     /* RETR commands received, per session */
   guint answered[PIPELINE_SESSIONS]; /* RETRs answered in full */
@@ -603,7 +604,7 @@ pipeline_script (FakeServer *server,
           g_autofree char *text = pipeline_message (index);
 
           pipeline->retr[session]++;
-          if (session == 0 && index + 1 == PIPELINE_CUT)
+          if (session == 0 && index + 1 == pipeline->cut)
             {
               /* Half of the message, then the end of the connection: the
                * client gets every byte sent, then end of file. */
@@ -649,7 +650,7 @@ pipeline_script (FakeServer *server,
 static void
 test_pipeline_cut (void)
 {
-  Pipeline pipeline = { 0 };
+  Pipeline pipeline = { .cut = PIPELINE_CUT };
   g_autoptr(FakeServer) server = fake_server_start_many (pipeline_script, &pipeline,
                                                          PIPELINE_SESSIONS);
   TernPop3Options options = { .delete_after_download = TRUE };
@@ -719,6 +720,58 @@ test_pipeline_cut (void)
 
 /* A profile from before pop3_seen: the migration fills it from the
  * messages rows, so nothing is downloaded again. */
+/* The store fails half way (as a full disk would: every later write is
+ * refused) while the download goes on reading: the download stops with
+ * the store's error, keeps the batches stored before, and deletes nothing
+ * on the server; the next one takes the rest and then deletes all. */
+static void
+test_store_fails (void)
+{
+  Pipeline pipeline = { 0 };
+  g_autoptr(FakeServer) server = fake_server_start_many (pipeline_script, &pipeline,
+                                                         PIPELINE_SESSIONS);
+  TernPop3Options options = { .delete_after_download = TRUE };
+  Fixture fixture = { 0 };
+  TernPop3DownloadStats stats = { 0 };
+  g_autoptr(GError) error = NULL;
+  const guint stored = 500; /* the download's first batch */
+
+  fixture_open (&fixture, server);
+  set_options (&fixture, &options);
+  query_int (fixture.context,
+             "CREATE TRIGGER test_full BEFORE INSERT ON messages"
+             " WHEN (SELECT count (*) FROM messages) >= 600"
+             " BEGIN SELECT RAISE (ABORT, 'database or disk is full'); END");
+
+  g_assert_false (tern_pop3_download_account (fixture.context, fixture.account, NULL, NULL, &stats,
+                                              NULL, &error));
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "disk is full"));
+  g_assert_cmpuint (stats.new_messages, ==, stored);
+  g_assert_cmpuint (stats.deleted, ==, 0);
+  g_assert_cmpint (query_int (fixture.context, "SELECT count(*) FROM messages"), ==, stored);
+  g_assert_cmpint (query_int (fixture.context, "SELECT count(*) FROM pop3_seen"), ==, stored);
+  g_assert_cmpint (query_int (fixture.context, "SELECT count(*) FROM search_bodies"), ==, stored);
+
+  query_int (fixture.context, "DROP TRIGGER test_full");
+  stats = download_ok (&fixture);
+  g_assert_cmpuint (stats.new_messages, ==, PIPELINE_MESSAGES - stored);
+  g_assert_cmpuint (stats.deleted, ==, PIPELINE_MESSAGES);
+  g_assert_cmpint (query_int (fixture.context, "SELECT count(DISTINCT pop3_uidl) FROM messages"),
+                   ==, PIPELINE_MESSAGES);
+  g_assert_cmpint (query_int (fixture.context, "SELECT count(*) FROM messages"), ==,
+                   PIPELINE_MESSAGES);
+  fixture_close (&fixture);
+  fake_server_join (server);
+
+  /* Not one DELE in the session whose store failed. */
+  g_assert_cmpuint (pipeline.dele[0], ==, 0);
+  g_assert_cmpuint (pipeline.dele[1], ==, PIPELINE_MESSAGES);
+  for (guint i = 0; i < PIPELINE_MESSAGES; i++)
+    g_assert_true (pipeline.deleted[i]);
+}
+
 static void
 test_migration_seeds (void)
 {
@@ -778,6 +831,7 @@ main (int    argc,
   g_test_add_func ("/tern/pop3-download-fake/in-use", test_in_use);
   g_test_add_func ("/tern/pop3-download-fake/login-delay", test_login_delay);
   g_test_add_func ("/tern/pop3-download-fake/pipeline-cut", test_pipeline_cut);
+  g_test_add_func ("/tern/pop3-download-fake/store-fails", test_store_fails);
   g_test_add_func ("/tern/pop3-download-fake/migration-seeds", test_migration_seeds);
 
   return g_test_run ();
