@@ -809,6 +809,65 @@ test_server_cut (Fixture       *fixture,
   run_interrupted (fixture, data, TRUE);
 }
 
+static gboolean
+exec_cb (sqlite3  *db,
+         gpointer  user_data,
+         GError  **error)
+{
+  return tern_store_exec (db, user_data, error);
+}
+
+static void
+exec_sql (Fixture    *fixture,
+          const char *sql)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (tern_store_write (tern_context_get_store (fixture->context), exec_cb,
+                                   (gpointer) sql, &error));
+  g_assert_no_error (error);
+}
+
+/* The store refuses every write to INBOX past 1,500 messages (as a full
+ * disk would) during a first sync: the sync fails with the store's error,
+ * keeps its first batch, records nothing as synced, builds the indexes it
+ * left out; the next sync takes the rest. */
+static void
+test_store_fails (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  const char *user = data;
+  g_autoptr(TernMailFolder) inbox = NULL;
+  g_autoptr(GPtrArray) stored = NULL;
+  g_autoptr(GError) error = NULL;
+  TernImapSyncStats stats = { 0 };
+
+  add_messages (user, NULL, 2200);
+  exec_sql (fixture,
+            "CREATE TRIGGER test_full BEFORE INSERT ON messages"
+            " WHEN (SELECT count (*) FROM messages WHERE folder_id = new.folder_id) >= 1500"
+            " BEGIN SELECT RAISE (ABORT, 'database or disk is full'); END");
+
+  g_assert_false (tern_imap_sync_account (fixture->context, fixture->account,
+                                          TERN_IMAP_SYNC_BODIES_NONE, NULL, NULL, &stats, NULL,
+                                          &error));
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "disk is full"));
+  g_clear_error (&error);
+  inbox = find_folder (fixture, "INBOX");
+  stored = tern_mail_store_list_messages (tern_context_get_store (fixture->context), inbox->id, 0,
+                                          &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (stored->len, ==, 1000); /* the first batch */
+  g_assert_cmpuint (inbox->uidnext, ==, 0);
+  assert_indexes_built (fixture);
+
+  exec_sql (fixture, "DROP TRIGGER test_full");
+  sync_ok (fixture, TERN_IMAP_SYNC_BODIES_NONE);
+  assert_folder_matches (fixture, user, "INBOX");
+}
+
 static void
 assert_no_prefetch (Fixture *fixture,
                     gint64   folder_id)
@@ -1179,6 +1238,7 @@ main (int    argc,
    * bodies to fetch. */
   ADD ("bodies", tern_test_servers_get_user (servers, 1), test_bodies);
   ADD ("interrupted", tern_test_servers_get_user (servers, 1), test_interrupted);
+  ADD ("store-fails", tern_test_servers_get_user (servers, 1), test_store_fails);
   ADD ("qresync-noop", tern_test_servers_get_user (servers, 0), test_qresync_noop);
   ADD ("resync-condstore", tern_test_servers_get_user (servers, 0), test_resync_without_qresync);
   ADD ("resync-plain", tern_test_servers_get_user (servers, 0), test_resync_without_qresync);
