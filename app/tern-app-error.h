@@ -20,6 +20,7 @@ typedef enum {
   TERN_APP_ERROR_PASSWORD_COMMAND, /* the user's password command failed         */
   TERN_APP_ERROR_SECRET_SERVICE,   /* the keyring is unavailable or refused      */
   TERN_APP_ERROR_OFFLINE,          /* "Work Offline" is on: no connection tried  */
+  TERN_APP_ERROR_DISK_FULL,        /* the profile's disk has no room to write    */
 } TernAppError;
 
 GQuark tern_app_error_quark (void);

@@ -20,6 +20,7 @@
 #include "tern-search.h"
 #include "tern-store.h"
 
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 
 #define MIGRATIONS_PATH "/org/ternmail/Tern/sql"
@@ -87,13 +88,28 @@ register_resources (void)
     }
 }
 
+/* @message is SQLite's; a full disk is said in the user's words, since
+ * it is the one store failure a user can do something about.  The
+ * transaction is rolled back: what was stored before stays. */
+static gboolean
+set_store_error (sqlite3     *db,
+                 const char  *message,
+                 GError     **error)
+{
+  if ((sqlite3_extended_errcode (db) & 0xff) == SQLITE_FULL)
+    g_set_error_literal (error, TERN_APP_ERROR, TERN_APP_ERROR_DISK_FULL,
+                         _("The disk is full: new mail could not be stored. Mail stored "
+                           "before is kept; free some space and Tern gets the rest."));
+  else
+    g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_STORE, "Database error: %s", message);
+  return FALSE;
+}
+
 gboolean
 tern_store_set_error (sqlite3  *db,
                       GError  **error)
 {
-  g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_STORE,
-               "Database error: %s", sqlite3_errmsg (db));
-  return FALSE;
+  return set_store_error (db, sqlite3_errmsg (db), error);
 }
 
 gboolean
@@ -105,8 +121,7 @@ tern_store_exec (sqlite3     *db,
 
   if (sqlite3_exec (db, sql, NULL, NULL, &msg) != SQLITE_OK)
     {
-      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_STORE,
-                   "Database error: %s", msg ? msg : sqlite3_errmsg (db));
+      set_store_error (db, msg ? msg : sqlite3_errmsg (db), error);
       sqlite3_free (msg);
       return FALSE;
     }

@@ -649,6 +649,44 @@ test_checkpoints (Fixture       *fixture,
                                                   " WHERE integrity_check != 'ok'"), ==, 0);
 }
 
+static gboolean
+limit_pages_cb (sqlite3  *db,
+                gpointer  user_data,
+                GError  **error)
+{
+  g_autofree char *sql = g_strdup_printf ("PRAGMA max_page_count = %" G_GINT64_FORMAT,
+                                          query_int (db, "PRAGMA page_count") + 160);
+
+  return tern_store_exec (db, sql, error);
+}
+
+/* A full disk (SQLite's SQLITE_FULL, here from max_page_count on the
+ * writer's connection) is told as such; the failed batch is rolled back
+ * and those before stay. */
+static void
+test_disk_full (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernStore) store = NULL;
+  gboolean ok = TRUE;
+  guint batches = 0;
+
+  store = tern_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  g_assert_true (tern_store_write (store, insert_folder, NULL, &error));
+  g_assert_true (tern_store_write (store, limit_pages_cb, NULL, &error));
+  g_assert_no_error (error);
+  /* 100 rows of 4 KB a batch: one fits in 160 pages, two do not. */
+  while (ok && batches < 10)
+    if ((ok = tern_store_write (store, insert_batch, GSIZE_TO_POINTER (4096), &error)))
+      batches++;
+  g_assert_error (error, TERN_APP_ERROR, TERN_APP_ERROR_DISK_FULL);
+  g_test_message ("%s", error->message);
+  g_assert_cmpuint (batches, ==, 1);
+  g_assert_cmpint (message_count (store), ==, BATCH);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -666,6 +704,7 @@ main (int    argc,
               fixture_teardown);
   g_test_add ("/tern/store/drop-parts", Fixture, NULL, fixture_setup, test_drop_parts, fixture_teardown);
   g_test_add ("/tern/store/checkpoints", Fixture, NULL, fixture_setup, test_checkpoints, fixture_teardown);
+  g_test_add ("/tern/store/disk-full", Fixture, NULL, fixture_setup, test_disk_full, fixture_teardown);
   g_test_add ("/tern/store/killed-deferred", Fixture, NULL, fixture_setup, test_killed_deferred, fixture_teardown);
 
   return g_test_run ();
