@@ -98,8 +98,8 @@ set_store_error (sqlite3     *db,
 {
   if ((sqlite3_extended_errcode (db) & 0xff) == SQLITE_FULL)
     g_set_error_literal (error, TERN_APP_ERROR, TERN_APP_ERROR_DISK_FULL,
-                         _("The disk is full: new mail could not be stored. Mail stored "
-                           "before is kept; free some space and Tern gets the rest."));
+                         _("The disk is full: Tern could not save to its database. "
+                           "Nothing saved before is lost; free some space and try again."));
   else
     g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_STORE, "Database error: %s", message);
   return FALSE;
