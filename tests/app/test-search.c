@@ -625,6 +625,52 @@ test_migration_prefix (void)
   tern_test_remove_tree (dir);
 }
 
+/* 600 cached bodies, indexed 250 a transaction while the next batch is
+ * parsed; the store refuses the second batch (as a full disk would): the
+ * first stays indexed, indexing reports the error and returns, and the
+ * next pass does the rest. */
+static void
+test_index_fails (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GBytes) body = g_bytes_new_static (body_message, sizeof body_message - 1);
+  g_autoptr(GError) error = NULL;
+  guint indexed = 0;
+
+  for (guint uid = 100; uid < 699; uid++)
+    {
+      g_autoptr(TernMailMessage) stored = NULL;
+
+      store_one (fixture, fixture->other_id,
+                 new_message (uid, "Dan", "dan@example.org", "a@example.org", "Lunch",
+                              day (2026, 3, 25), 0));
+      stored = tern_mail_store_find_message (fixture->store, fixture->other_id, uid, &error);
+      g_assert_no_error (error);
+      tern_mail_store_set_body (fixture->store, stored->id, body, NULL, g_bytes_get_size (body),
+                                &error);
+      g_assert_no_error (error);
+    }
+  tern_store_write (fixture->store, exec_cb,
+                    "CREATE TRIGGER test_full BEFORE INSERT ON search_bodies"
+                    " WHEN (SELECT count (*) FROM search_bodies) >= 250"
+                    " BEGIN SELECT RAISE (ABORT, 'database or disk is full'); END", &error);
+  g_assert_no_error (error);
+
+  g_assert_false (tern_search_index_bodies (fixture->store, &indexed, NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "disk is full"));
+  g_clear_error (&error);
+  g_assert_cmpuint (indexed, ==, 250);
+  g_assert_cmpint (query_int (fixture->store, "SELECT count (*) FROM search_bodies"), ==, 250);
+
+  tern_store_write (fixture->store, exec_cb, "DROP TRIGGER test_full", &error);
+  g_assert_no_error (error);
+  g_assert_true (tern_search_index_bodies (fixture->store, &indexed, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (indexed, ==, 600 - 250);
+  g_assert_cmpuint (count (fixture, "pineapple"), ==, 600);
+}
+
 static void
 test_bodies (Fixture       *fixture,
              gconstpointer  data)
@@ -1364,6 +1410,7 @@ main (int    argc,
   ADD ("scopes", test_scopes);
   ADD ("scope-tokens", test_scope_tokens);
   ADD ("bodies", test_bodies);
+  ADD ("index-fails", test_index_fails);
   ADD ("refresh", test_refresh);
   ADD ("refresh-folders", test_refresh_folders);
   ADD ("async-cancel", test_async_cancel);
