@@ -257,17 +257,63 @@ clear (TernMessageView *self)
   tern_plain_text_view_set_text (self->plain_view, "");
 }
 
-/* Bodies are parsed on a thread: a message with big attachments takes a
- * while, and the pane must not freeze meanwhile. */
+/* Bodies are read from the cache and parsed on a thread: a cached body
+ * may be a file of megabytes, a message with big attachments takes a
+ * while to parse, and the pane must not freeze meanwhile. */
+typedef struct
+{
+  TernContext *context;
+  gint64 message_id;
+  GBytes *body;    /* NULL: read the cached one */
+  char *charset;
+} ParseData;
+
+static void
+parse_data_free (ParseData *data)
+{
+  g_clear_object (&data->context);
+  g_clear_pointer (&data->body, g_bytes_unref);
+  g_free (data->charset);
+  g_free (data);
+}
+
 static void
 parse_thread (GTask        *task,
               gpointer      source,
               gpointer      task_data,
               GCancellable *cancellable)
 {
-  TernMessageView *self = source;
+  ParseData *data = task_data;
+  g_autoptr(GBytes) body = data->body != NULL ? g_bytes_ref (data->body) : NULL;
+  GError *error = NULL;
 
-  g_task_return_pointer (task, tern_message_content_new (task_data, self->charset), g_object_unref);
+  if (body == NULL)
+    body = tern_body_fetch_cached (data->context, data->message_id, &error);
+  if (error != NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (body == NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "Not cached");
+      return;
+    }
+  g_task_return_pointer (task, tern_message_content_new (body, data->charset), g_object_unref);
+}
+
+static void body_fetched_cb (GObject      *source,
+                             GAsyncResult *result,
+                             gpointer      user_data);
+
+static void
+show_unavailable (TernMessageView *self,
+                  const char      *reason)
+{
+  adw_status_page_set_title (self->unavailable_page, _("Cannot Show the Message"));
+  adw_status_page_set_description (self->unavailable_page, reason);
+  set_status (self, NULL);
+  show_page (self, "unavailable");
 }
 
 static void
@@ -276,23 +322,42 @@ parsed_cb (GObject      *source,
            gpointer      user_data)
 {
   TernMessageView *self = TERN_MESSAGE_VIEW (source);
-  g_autoptr(TernMessageContent) content = g_task_propagate_pointer (G_TASK (result), NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernMessageContent) content = g_task_propagate_pointer (G_TASK (result), &error);
 
-  /* NULL: cancelled, because another message was chosen meanwhile. */
+  /* Not cached: from the server, then parsed here again. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    {
+      tern_body_fetch_async (self->context, self->message_id, self->cancellable,
+                             body_fetched_cb, g_object_ref (self));
+      return;
+    }
   if (content == NULL)
-    return;
+    {
+      /* Not when cancelled: another message was chosen meanwhile. */
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_unavailable (self, error->message);
+      return;
+    }
   g_set_object (&self->content, content);
   show_content (self);
 }
 
+/* Shows @body, or the message's cached body when @body is NULL (or
+ * fetches it when none is cached). */
 static void
 parse_body (TernMessageView *self,
             GBytes          *body)
 {
   g_autoptr(GTask) task = g_task_new (self, self->cancellable, parsed_cb, NULL);
+  ParseData *data = g_new0 (ParseData, 1);
 
+  data->context = g_object_ref (self->context);
+  data->message_id = self->message_id;
+  data->body = body != NULL ? g_bytes_ref (body) : NULL;
+  data->charset = g_strdup (self->charset);
   g_task_set_source_tag (task, parse_body);
-  g_task_set_task_data (task, g_bytes_ref (body), (GDestroyNotify) g_bytes_unref);
+  g_task_set_task_data (task, data, (GDestroyNotify) parse_data_free);
   g_task_run_in_thread (task, parse_thread);
 }
 
@@ -313,20 +378,16 @@ body_fetched_cb (GObject      *source,
       return;
     }
   self->offline = tern_worker_error_is_network (error);
-  if (self->offline)
+  if (!self->offline)
     {
-      adw_status_page_set_title (self->unavailable_page, _("Message Not Downloaded"));
-      adw_status_page_set_description (self->unavailable_page,
-                                       _("You are offline. This message will be shown once Tern "
-                                         "can reach the server."));
-      set_status (self, _("Offline: showing what is stored on this computer."));
+      show_unavailable (self, error->message);
+      return;
     }
-  else
-    {
-      adw_status_page_set_title (self->unavailable_page, _("Cannot Show the Message"));
-      adw_status_page_set_description (self->unavailable_page, error->message);
-      set_status (self, NULL);
-    }
+  adw_status_page_set_title (self->unavailable_page, _("Message Not Downloaded"));
+  adw_status_page_set_description (self->unavailable_page,
+                                   _("You are offline. This message will be shown once Tern "
+                                     "can reach the server."));
+  set_status (self, _("Offline: showing what is stored on this computer."));
   show_page (self, "unavailable");
 }
 
@@ -336,7 +397,6 @@ tern_message_view_set_message (TernMessageView *self,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(TernMailMessage) row = NULL;
-  g_autoptr(GBytes) body = NULL;
 
   g_return_if_fail (TERN_IS_MESSAGE_VIEW (self));
   g_return_if_fail (message_id == 0 || self->context != NULL);
@@ -358,23 +418,14 @@ tern_message_view_set_message (TernMessageView *self,
   row = tern_mail_store_get_message (tern_context_get_store (self->context), message_id, &error);
   if (row == NULL)
     {
-      adw_status_page_set_title (self->unavailable_page, _("Cannot Show the Message"));
-      adw_status_page_set_description (self->unavailable_page, error->message);
-      show_page (self, "unavailable");
+      show_unavailable (self, error->message);
       return;
     }
   /* The headers are in the store: they show at once, body or not. */
   show_headers (self, row->subject, row->from_name, row->from_address, row->to_list, row->cc_list,
                 row->date);
   show_page (self, "loading");
-  body = tern_body_fetch_cached (self->context, message_id, NULL);
-  if (body != NULL)
-    {
-      parse_body (self, body);
-      return;
-    }
-  tern_body_fetch_async (self->context, message_id, self->cancellable, body_fetched_cb,
-                         g_object_ref (self));
+  parse_body (self, NULL);
 }
 
 gint64
