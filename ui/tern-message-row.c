@@ -2,7 +2,9 @@
  *
  * Rows are recycled by the list view: set_item() moves the row to another
  * message and follows that item's notifications only, so a flag changed by
- * a sync or an action shows at once without a rebind.
+ * a sync or an action shows at once without a rebind.  Dates are words
+ * relative to today ("14:05", "Yesterday"): the rows showing a message
+ * say them again when the day changes.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -33,6 +35,15 @@ struct _TernMessageRow
 
 G_DEFINE_FINAL_TYPE (TernMessageRow, tern_message_row, GTK_TYPE_WIDGET)
 
+/* The rows showing a message (main thread), and the day their dates were
+ * written for; one check a minute while there are any, which also sees
+ * a day that changed during a suspend or with the time zone. */
+#define DAY_CHECK_SECONDS 60
+
+static GHashTable *shown_rows;
+static guint day_check_id;
+static int shown_day;
+
 char *
 tern_message_row_format_date (gint64     date,
                               GDateTime *now)
@@ -54,6 +65,68 @@ tern_message_row_format_date (gint64     date,
   return g_date_time_format (when, "%x");
 }
 
+static int
+day_of (GDateTime *now)
+{
+  g_autoptr(GDateTime) local = now != NULL ? g_date_time_to_local (now)
+                                           : g_date_time_new_now_local ();
+
+  return g_date_time_get_year (local) * 1000 + g_date_time_get_day_of_year (local);
+}
+
+static void
+update_date (TernMessageRow *self,
+             GDateTime      *now)
+{
+  g_autofree char *date = tern_message_row_format_date (tern_message_item_get_date (self->item),
+                                                        now);
+
+  gtk_label_set_text (self->date_label, date);
+}
+
+void
+tern_message_row_refresh_dates (GDateTime *now)
+{
+  GHashTableIter iter;
+  gpointer row;
+
+  shown_day = day_of (now);
+  if (shown_rows == NULL)
+    return;
+  g_hash_table_iter_init (&iter, shown_rows);
+  while (g_hash_table_iter_next (&iter, &row, NULL))
+    update_date (row, now);
+}
+
+static gboolean
+day_check_cb (gpointer user_data)
+{
+  if (day_of (NULL) != shown_day)
+    tern_message_row_refresh_dates (NULL);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Whether the row is told about a new day: while it shows a message. */
+static void
+watch_day (TernMessageRow *self,
+           gboolean        watch)
+{
+  if (shown_rows == NULL)
+    shown_rows = g_hash_table_new (NULL, NULL);
+  if (watch)
+    g_hash_table_add (shown_rows, self);
+  else
+    g_hash_table_remove (shown_rows, self);
+  if (g_hash_table_size (shown_rows) > 0 && day_check_id == 0)
+    {
+      shown_day = day_of (NULL);
+      day_check_id = g_timeout_add_seconds (DAY_CHECK_SECONDS, day_check_cb, NULL);
+      g_source_set_name_by_id (day_check_id, "[tern] message dates");
+    }
+  else if (g_hash_table_size (shown_rows) == 0)
+    g_clear_handle_id (&day_check_id, g_source_remove);
+}
+
 static void
 update (TernMessageRow *self)
 {
@@ -61,7 +134,6 @@ update (TernMessageRow *self)
   const char *name = tern_message_item_get_sender_name (item);
   const char *subject = tern_message_item_get_subject (item);
   guint thread_size = tern_message_item_get_thread_size (item);
-  g_autofree char *date = tern_message_row_format_date (tern_message_item_get_date (item), NULL);
   g_autofree char *count = g_strdup_printf ("%u", thread_size);
 
   gtk_label_set_text (self->sender_label,
@@ -69,7 +141,7 @@ update (TernMessageRow *self)
                                                     : tern_message_item_get_sender_address (item));
   gtk_label_set_text (self->subject_label,
                       subject != NULL && *subject != '\0' ? subject : _("(No subject)"));
-  gtk_label_set_text (self->date_label, date);
+  update_date (self, NULL);
   gtk_label_set_text (self->thread_label, count);
   gtk_widget_set_visible (GTK_WIDGET (self->thread_label), thread_size > 1);
   gtk_widget_set_visible (GTK_WIDGET (self->attachment_icon),
@@ -98,6 +170,7 @@ tern_message_row_set_item (TernMessageRow  *self,
   if (self->item != NULL)
     g_clear_signal_handler (&self->notify_id, self->item);
   g_set_object (&self->item, item);
+  watch_day (self, item != NULL);
   if (item == NULL)
     return;
   self->notify_id = g_signal_connect_swapped (item, "notify", G_CALLBACK (item_notify_cb), self);

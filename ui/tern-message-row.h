@@ -23,5 +23,8 @@ TernMessageItem *tern_message_row_get_item (TernMessageRow  *self);
  * (NULL: now). */
 char            *tern_message_row_format_date (gint64     date,
                                                GDateTime *now);
+/* Writes the date of every row showing a message again, as of @now (NULL:
+ * now); rows do it themselves within a minute of the day changing. */
+void             tern_message_row_refresh_dates (GDateTime *now);
 
 G_END_DECLS

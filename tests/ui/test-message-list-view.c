@@ -70,8 +70,8 @@ wait_for_rows (Fixture *fixture,
 }
 
 /* The subject of the row drawn at the top of the list's viewport. */
-static const char *
-top_subject (Fixture *fixture)
+static TernMessageRow *
+top_row (Fixture *fixture)
 {
   GtkWidget *list_view = GTK_WIDGET (tern_message_list_view_get_list_view (fixture->view));
   GtkWidget *widget = gtk_widget_pick (list_view, 60, 10, GTK_PICK_DEFAULT);
@@ -79,7 +79,13 @@ top_subject (Fixture *fixture)
   while (widget != NULL && !TERN_IS_MESSAGE_ROW (widget))
     widget = gtk_widget_get_parent (widget);
   g_assert_nonnull (widget);
-  return tern_message_item_get_subject (tern_message_row_get_item (TERN_MESSAGE_ROW (widget)));
+  return TERN_MESSAGE_ROW (widget);
+}
+
+static const char *
+top_subject (Fixture *fixture)
+{
+  return tern_message_item_get_subject (tern_message_row_get_item (top_row (fixture)));
 }
 
 static GtkAdjustment *
@@ -198,6 +204,32 @@ test_new_mail_scrolled (Fixture       *fixture,
   g_assert_cmpstr (top_subject (fixture), ==, shown);
 }
 
+/* A row's date is said again when the day changes: the time of a message
+ * of today becomes "Yesterday" after midnight, without a rebind. */
+static void
+test_dates_at_midnight (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  TernMessageRow *row = top_row (fixture);
+  GtkLabel *label = GTK_LABEL (gtk_widget_get_template_child (GTK_WIDGET (row),
+                                                              TERN_TYPE_MESSAGE_ROW,
+                                                              "date_label"));
+  g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (
+    tern_message_item_get_date (tern_message_row_get_item (row)));
+  g_autoptr(GDateTime) evening = g_date_time_new_local (g_date_time_get_year (when),
+                                                        g_date_time_get_month (when),
+                                                        g_date_time_get_day_of_month (when),
+                                                        23, 59, 0);
+  g_autoptr(GDateTime) morning = g_date_time_add_minutes (evening, 2);
+  g_autofree char *time = g_date_time_format (when, "%H:%M");
+
+  tern_message_row_refresh_dates (evening);
+  g_assert_cmpstr (gtk_label_get_text (label), ==, time);
+  tern_message_row_refresh_dates (morning);
+  g_assert_cmpstr (gtk_label_get_text (label), ==, "Yesterday");
+  tern_message_row_refresh_dates (NULL);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -211,5 +243,7 @@ main (int    argc,
               test_new_mail_at_top, fixture_teardown);
   g_test_add ("/tern/message-list-view/new-mail-scrolled", Fixture, NULL, fixture_setup,
               test_new_mail_scrolled, fixture_teardown);
+  g_test_add ("/tern/message-list-view/dates-at-midnight", Fixture, NULL, fixture_setup,
+              test_dates_at_midnight, fixture_teardown);
   return g_test_run ();
 }
