@@ -25,6 +25,7 @@
 #include "tern-search.h"
 #include "tern-mail-store.h"
 #include "tern-test-servers.h"
+#include "tern-test-store.h"
 #include "tern-test-util.h"
 
 static TernTestServers *servers;
@@ -809,25 +810,6 @@ test_server_cut (Fixture       *fixture,
   run_interrupted (fixture, data, TRUE);
 }
 
-static gboolean
-exec_cb (sqlite3  *db,
-         gpointer  user_data,
-         GError  **error)
-{
-  return tern_store_exec (db, user_data, error);
-}
-
-static void
-exec_sql (Fixture    *fixture,
-          const char *sql)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (tern_store_write (tern_context_get_store (fixture->context), exec_cb,
-                                   (gpointer) sql, &error));
-  g_assert_no_error (error);
-}
-
 /* The store refuses every write to INBOX past 1,500 messages (as a full
  * disk would) during a first sync: the sync fails with the store's error,
  * keeps its first batch, records nothing as synced, builds the indexes it
@@ -843,10 +825,10 @@ test_store_fails (Fixture       *fixture,
   TernImapSyncStats stats = { 0 };
 
   add_messages (user, NULL, 2200);
-  exec_sql (fixture,
-            "CREATE TRIGGER test_full BEFORE INSERT ON messages"
-            " WHEN (SELECT count (*) FROM messages WHERE folder_id = new.folder_id) >= 1500"
-            " BEGIN SELECT RAISE (ABORT, 'database or disk is full'); END");
+  tern_test_store_exec (tern_context_get_store (fixture->context),
+                        "CREATE TRIGGER test_full BEFORE INSERT ON messages"
+                        " WHEN (SELECT count (*) FROM messages WHERE folder_id = new.folder_id)"
+                        " >= 1500 BEGIN SELECT RAISE (ABORT, 'database or disk is full'); END");
 
   g_assert_false (tern_imap_sync_account (fixture->context, fixture->account,
                                           TERN_IMAP_SYNC_BODIES_NONE, NULL, NULL, &stats, NULL,
@@ -863,7 +845,7 @@ test_store_fails (Fixture       *fixture,
   g_assert_cmpuint (inbox->uidnext, ==, 0);
   assert_indexes_built (fixture);
 
-  exec_sql (fixture, "DROP TRIGGER test_full");
+  tern_test_store_exec (tern_context_get_store (fixture->context), "DROP TRIGGER test_full");
   sync_ok (fixture, TERN_IMAP_SYNC_BODIES_NONE);
   assert_folder_matches (fixture, user, "INBOX");
 }

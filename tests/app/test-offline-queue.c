@@ -11,6 +11,7 @@
 #include "tern-app-error.h"
 #include "tern-context.h"
 #include "tern-offline-queue.h"
+#include "tern-test-store.h"
 #include "tern-test-util.h"
 
 typedef struct
@@ -23,22 +24,11 @@ typedef struct
   gint64 messages[3];   /* in INBOX, UIDs 1..3, unread */
 } Fixture;
 
-static gboolean
-exec_cb (sqlite3  *db,
-         gpointer  user_data,
-         GError  **error)
-{
-  return tern_store_exec (db, user_data, error);
-}
-
 static void
 exec_sql (Fixture    *fixture,
           const char *sql)
 {
-  g_autoptr(GError) error = NULL;
-
-  tern_store_write (tern_context_get_store (fixture->context), exec_cb, (gpointer) sql, &error);
-  g_assert_no_error (error);
+  tern_test_store_exec (tern_context_get_store (fixture->context), sql);
 }
 
 typedef struct

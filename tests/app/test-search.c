@@ -13,6 +13,7 @@
 #include "tern-mail-store-private.h"
 #include "tern-message-list-private.h"
 #include "tern-search.h"
+#include "tern-test-store.h"
 #include "tern-test-util.h"
 
 typedef struct
@@ -395,14 +396,6 @@ test_scopes (Fixture       *fixture,
   g_assert_cmpuint (count_in (fixture, "is:unread", FALSE, TERN_SEARCH_SCOPE_ACCOUNT, 7), ==, 3);
 }
 
-static gboolean
-exec_cb (sqlite3  *db,
-         gpointer  user_data,
-         GError  **error)
-{
-  return tern_store_exec (db, user_data, error);
-}
-
 /* The index's scope tokens (migration 007) are not words: nothing the
  * user types finds every message of a folder or account; a message moved
  * to another folder is found there, and no longer where it was. */
@@ -431,7 +424,7 @@ test_scope_tokens (Fixture       *fixture,
   g_assert_no_error (error);
   move = g_strdup_printf ("UPDATE messages SET folder_id = %" G_GINT64_FORMAT
                           " WHERE id = %" G_GINT64_FORMAT, fixture->second_id, report->id);
-  g_assert_true (tern_store_write (fixture->store, exec_cb, move, &error));
+  tern_test_store_exec (fixture->store, move);
   g_assert_no_error (error);
   g_assert_cmpuint (count_in (fixture, "quarterly", FALSE, TERN_SEARCH_SCOPE_FOLDER, fixture->inbox_id),
                     ==, 0);
@@ -650,11 +643,10 @@ test_index_fails (Fixture       *fixture,
                                 &error);
       g_assert_no_error (error);
     }
-  tern_store_write (fixture->store, exec_cb,
-                    "CREATE TRIGGER test_full BEFORE INSERT ON search_bodies"
-                    " WHEN (SELECT count (*) FROM search_bodies) >= 250"
-                    " BEGIN SELECT RAISE (ABORT, 'database or disk is full'); END", &error);
-  g_assert_no_error (error);
+  tern_test_store_exec (fixture->store,
+                        "CREATE TRIGGER test_full BEFORE INSERT ON search_bodies"
+                        " WHEN (SELECT count (*) FROM search_bodies) >= 250"
+                        " BEGIN SELECT RAISE (ABORT, 'database or disk is full'); END");
 
   g_assert_false (tern_search_index_bodies (fixture->store, &indexed, NULL, &error));
   g_assert_nonnull (error);
@@ -663,8 +655,7 @@ test_index_fails (Fixture       *fixture,
   g_assert_cmpuint (indexed, ==, 250);
   g_assert_cmpint (query_int (fixture->store, "SELECT count (*) FROM search_bodies"), ==, 250);
 
-  tern_store_write (fixture->store, exec_cb, "DROP TRIGGER test_full", &error);
-  g_assert_no_error (error);
+  tern_test_store_exec (fixture->store, "DROP TRIGGER test_full");
   g_assert_true (tern_search_index_bodies (fixture->store, &indexed, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (indexed, ==, 600 - 250);

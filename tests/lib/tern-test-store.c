@@ -22,6 +22,24 @@ insert_account_cb (sqlite3  *db,
   return tern_store_exec (db, sql, error);
 }
 
+static gboolean
+exec_cb (sqlite3  *db,
+         gpointer  user_data,
+         GError  **error)
+{
+  return tern_store_exec (db, user_data, error);
+}
+
+void
+tern_test_store_exec (TernStore  *store,
+                      const char *sql)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (tern_store_write (store, exec_cb, (gpointer) sql, &error));
+  g_assert_no_error (error);
+}
+
 void
 tern_test_store_add_account (TernStore *store,
                              gint64     id)

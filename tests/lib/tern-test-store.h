@@ -9,6 +9,10 @@
 
 G_BEGIN_DECLS
 
+/* Runs @sql (statements separated by ';') in one write transaction of
+ * @store, asserting it succeeds. */
+void                tern_test_store_exec        (TernStore  *store,
+                                                 const char *sql);
 /* Adds an IMAP account row with id @id straight into @store (no
  * TernAccount, no keyring): what the rows of messages need. */
 void                tern_test_store_add_account (TernStore  *store,
