@@ -1,12 +1,14 @@
 /* tern-search-index.c: what the full-text index holds.
  *
- * The index (messages_fts, migrations 005 and 007) gets subject, sender,
- * recipients and scope (the tokens of the message's folder and account)
- * from the mail store as messages are stored; the text of the
- * bodies comes later, when syncs have cached them: tern_search_index_bodies()
- * extracts it (TernMessageContent: the text/plain part, or the words of
- * the HTML one) and remembers what it did in search_bodies.  The tern_fold tokenizer
- * folds what unicode61 leaves apart.
+ * The index (messages_fts, migrations 005, 007 and 009) gets subject,
+ * sender, recipients and scope (the tokens of the message's folder and
+ * account) from the mail store as messages are stored.  The text of a body
+ * stored with its message (POP3, the outbox's copies) comes with it
+ * (_tern_search_message_text(), from the parse that decoded the headers);
+ * bodies cached later by syncs are indexed by tern_search_index_bodies().
+ * Both take the text/plain part, or the words of the HTML one
+ * (TernMessageContent), and remember what they did in search_bodies.  The
+ * tern_fold tokenizer folds what unicode61 leaves apart.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
