@@ -100,33 +100,32 @@ fetch_done_cb (GObject      *source,
     g_task_return_pointer (task, g_bytes_ref (data->body), (GDestroyNotify) g_bytes_unref);
 }
 
-void
-tern_body_fetch_async (TernContext         *context,
-                       gint64               message_id,
-                       GCancellable        *cancellable,
-                       GAsyncReadyCallback  callback,
-                       gpointer             user_data)
+/* Back on the caller's thread: the cached body, or a job for the
+ * account's worker to fetch it.  The account list lives there. */
+static void
+cache_read_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  g_autoptr(GTask) task = user_data;
+  FetchData *data = g_task_get_task_data (task);
   g_autoptr(GBytes) cached = NULL;
+  GCancellable *cancellable;
   GError *error = NULL;
   TernAccount *account;
-  FetchData *data;
 
-  g_return_if_fail (TERN_IS_CONTEXT (context));
-
-  task = g_task_new (context, cancellable, callback, user_data);
-  g_task_set_source_tag (task, tern_body_fetch_async);
-  cached = tern_body_fetch_cached (context, message_id, &error);
-  if (cached != NULL || error != NULL)
+  cached = g_task_propagate_pointer (G_TASK (result), &error);
+  if (error != NULL)
     {
-      if (error != NULL)
-        g_task_return_error (task, error);
-      else
-        g_task_return_pointer (task, g_steal_pointer (&cached), (GDestroyNotify) g_bytes_unref);
+      g_task_return_error (task, error);
       return;
     }
-  account = lookup_account (context, message_id, &error);
+  if (cached != NULL)
+    {
+      g_task_return_pointer (task, g_steal_pointer (&cached), (GDestroyNotify) g_bytes_unref);
+      return;
+    }
+  account = lookup_account (data->context, data->message_id, &error);
   if (account == NULL)
     {
       g_task_return_error (task, error);
@@ -139,12 +138,53 @@ tern_body_fetch_async (TernContext         *context,
                                  "no longer offers it."));
       return;
     }
+  cancellable = g_task_get_cancellable (task);
+  tern_worker_pool_run_async (tern_context_get_worker_pool (data->context), account, fetch_job,
+                              data, cancellable, fetch_done_cb, g_steal_pointer (&task));
+}
+
+/* The cache is read on a thread: a cached body may be a file of
+ * megabytes, and the caller is the UI. */
+static void
+read_cache_thread (GTask        *task,
+                   gpointer      source,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  FetchData *data = task_data;
+  GError *error = NULL;
+  GBytes *cached = tern_body_fetch_cached (data->context, data->message_id, &error);
+
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, cached, (GDestroyNotify) g_bytes_unref);
+}
+
+void
+tern_body_fetch_async (TernContext         *context,
+                       gint64               message_id,
+                       GCancellable        *cancellable,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GTask) read = NULL;
+  FetchData *data;
+
+  g_return_if_fail (TERN_IS_CONTEXT (context));
+
+  task = g_task_new (context, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tern_body_fetch_async);
   data = g_new0 (FetchData, 1);
   data->context = g_object_ref (context);
   data->message_id = message_id;
   g_task_set_task_data (task, data, (GDestroyNotify) fetch_data_free);
-  tern_worker_pool_run_async (tern_context_get_worker_pool (context), account, fetch_job, data,
-                              cancellable, fetch_done_cb, g_steal_pointer (&task));
+  /* No source object: the thread pool may drop its reference to @read a
+   * moment after the callback ran, and that must not keep @context. */
+  read = g_task_new (NULL, cancellable, cache_read_cb, g_steal_pointer (&task));
+  g_task_set_task_data (read, data, NULL);
+  g_task_run_in_thread (read, read_cache_thread);
 }
 
 GBytes *

@@ -168,6 +168,34 @@ test_unknown_message (Fixture       *fixture,
   g_clear_error (&result.error);
 }
 
+/* The cache is read off the caller's thread (the UI's): a cached body
+ * that is a FIFO (tern_test_fifo_new()), whose open() waits for a writer,
+ * leaves tern_body_fetch_async() returning at once; what is read in the
+ * end is no message, and the fetch says so. */
+static void
+test_cache_off_caller (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  TernStore *store = tern_context_get_store (fixture->context);
+  gint64 id = add_message (fixture, "piped", FALSE);
+  g_autofree char *path = g_build_filename (fixture->dir, "profile", "bodies", "piped.eml", NULL);
+  g_autoptr(GError) error = NULL;
+  Result out = { 0 };
+  TernTestFifo *fifo;
+
+  tern_mail_store_set_body (store, id, NULL, "bodies/piped.eml", 100, &error);
+  g_assert_no_error (error);
+  fifo = tern_test_fifo_new (path);
+  tern_body_fetch_async (fixture->context, id, NULL, fetched_cb, &out);
+  tern_test_fifo_returned (fifo);
+  while (!out.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (tern_test_fifo_free (fifo));
+  g_assert_null (out.body);
+  g_assert_nonnull (out.error);
+  g_clear_error (&out.error);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -177,6 +205,8 @@ main (int    argc,
   g_test_add ("/tern/app/body-fetch/cached", Fixture, NULL, fixture_setup, test_cached, fixture_teardown);
   g_test_add ("/tern/app/body-fetch/pop3-without-body", Fixture, NULL, fixture_setup, test_pop3_without_body, fixture_teardown);
   g_test_add ("/tern/app/body-fetch/unknown-message", Fixture, NULL, fixture_setup, test_unknown_message, fixture_teardown);
+  g_test_add ("/tern/app/body-fetch/cache-off-caller", Fixture, NULL, fixture_setup,
+              test_cache_off_caller, fixture_teardown);
 
   return g_test_run ();
 }

@@ -5,7 +5,9 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tern-test-util.h"
 
@@ -196,4 +198,67 @@ tern_test_exec_migration (sqlite3    *db,
   g_assert_no_error (error);
   g_assert_cmpint (sqlite3_exec (db, g_bytes_get_data (sql, NULL), NULL, NULL, NULL), ==,
                    SQLITE_OK);
+}
+
+struct _TernTestFifo
+{
+  char *path;
+  GThread *thread;
+  gint returned; /* atomic */
+  gint finished; /* atomic */
+  gboolean waited_out;
+};
+
+static gpointer
+fifo_thread (gpointer user_data)
+{
+  TernTestFifo *fifo = user_data;
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (!g_atomic_int_get (&fifo->returned) && g_get_monotonic_time () < deadline)
+    g_usleep (10000);
+  fifo->waited_out = !g_atomic_int_get (&fifo->returned);
+  /* ENXIO while nobody has it open for reading. */
+  while (!g_atomic_int_get (&fifo->finished))
+    {
+      int fd = open (fifo->path, O_WRONLY | O_NONBLOCK);
+
+      if (fd >= 0)
+        close (fd);
+      g_usleep (10000);
+    }
+  return NULL;
+}
+
+TernTestFifo *
+tern_test_fifo_new (const char *path)
+{
+  TernTestFifo *fifo = g_new0 (TernTestFifo, 1);
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_cmpint (mkfifo (path, 0600), ==, 0);
+  fifo->path = g_strdup (path);
+  fifo->thread = g_thread_new ("tern-test-fifo", fifo_thread, fifo);
+  return fifo;
+}
+
+void
+tern_test_fifo_returned (TernTestFifo *fifo)
+{
+  g_atomic_int_set (&fifo->returned, 1);
+}
+
+gboolean
+tern_test_fifo_free (TernTestFifo *fifo)
+{
+  gboolean waited_out;
+
+  g_atomic_int_set (&fifo->finished, 1);
+  g_thread_join (fifo->thread);
+  waited_out = fifo->waited_out;
+  g_unlink (fifo->path);
+  g_free (fifo->path);
+  g_free (fifo);
+  return waited_out;
 }

@@ -69,4 +69,19 @@ void      tern_test_drain            (void);
  * g_assert_finalize_object() or leak check says what is still held. */
 void      tern_test_wait_for_last_ref (gpointer          object);
 
+/* A FIFO at @path (its directory made) standing in for a file the code
+ * under test reads: open() for reading waits until a writer opens it, so a
+ * read on the wrong thread blocks that thread.  A thread of the helper
+ * waits up to 10 s for tern_test_fifo_returned(), then opens the FIFO for
+ * writing (and closes it: a reader sees end of file) whenever anyone waits
+ * to read it, so that a test fails instead of hanging. */
+typedef struct _TernTestFifo TernTestFifo;
+
+TernTestFifo *tern_test_fifo_new      (const char   *path);
+/* The call under test returned (from the thread that made it). */
+void          tern_test_fifo_returned (TernTestFifo *fifo);
+/* Stops the helper, removes the FIFO; whether the call under test took
+ * 10 s or more to return (it read the FIFO on its own thread). */
+gboolean      tern_test_fifo_free     (TernTestFifo *fifo);
+
 G_END_DECLS

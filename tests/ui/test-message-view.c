@@ -9,11 +9,7 @@
  */
 #include "config.h"
 
-#include <fcntl.h>
-#include <glib/gstdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <webkit/webkit.h>
 
 #include "tern-application.h"
@@ -828,54 +824,20 @@ has_result (gpointer data)
   return *(GAsyncResult **) data != NULL;
 }
 
-/* A cached body is read off the main thread.  Here the cached file is a
- * FIFO, whose open() waits for a writer: the pane must show the headers
- * and its spinner at once, the read waiting on a worker.  The writer
- * gives up waiting for that after 10 s, and from then on opens the FIFO
- * for whoever waits to read it, so that a failure is an assertion and not
- * a hang. */
-typedef struct
-{
-  const char *fifo;
-  gint returned;  /* atomic: set_message() returned */
-  gint finished;  /* atomic: the test is done with the FIFO */
-  gboolean waited_out;
-} Piper;
-
-static gpointer
-piper_thread (gpointer user_data)
-{
-  Piper *piper = user_data;
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-
-  while (!g_atomic_int_get (&piper->returned) && g_get_monotonic_time () < deadline)
-    g_usleep (10000);
-  piper->waited_out = !g_atomic_int_get (&piper->returned);
-  /* ENXIO while nobody has it open for reading. */
-  while (!g_atomic_int_get (&piper->finished))
-    {
-      int fd = open (piper->fifo, O_WRONLY | O_NONBLOCK);
-
-      if (fd >= 0)
-        close (fd);
-      g_usleep (10000);
-    }
-  return NULL;
-}
-
+/* A cached body is read off the main thread: here the cached file is a
+ * FIFO (tern_test_fifo_new()), whose open() waits for a writer; the pane
+ * must show the headers and its spinner at once. */
 static void
 test_cached_off_main (void)
 {
   g_autofree char *dir = tern_test_make_tmpdir ("tern-message-view-XXXXXX");
   g_autofree char *profile = g_build_filename (dir, "profile", NULL);
-  g_autofree char *bodies = g_build_filename (profile, "bodies", NULL);
-  g_autofree char *fifo = g_build_filename (bodies, "piped.eml", NULL);
+  g_autofree char *path = g_build_filename (profile, "bodies", "piped.eml", NULL);
   g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_mail_new_message_free);
   g_autoptr(TernMailMessage) row = NULL;
-  g_autoptr(GThread) thread = NULL;
   g_autoptr(GError) error = NULL;
   TernContext *context = tern_context_new (profile, &error);
-  Piper piper = { fifo };
+  TernTestFifo *fifo;
   TernStore *store;
   gint64 folder;
   Pane pane;
@@ -888,15 +850,13 @@ test_cached_off_main (void)
   tern_test_store_add_messages (store, folder, batch);
   row = tern_mail_store_find_message (store, folder, 1, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (g_mkdir_with_parents (bodies, 0700), ==, 0);
-  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
   tern_mail_store_set_body (store, row->id, NULL, "bodies/piped.eml", 100, &error);
   g_assert_no_error (error);
 
   pane_open (&pane, context);
-  thread = g_thread_new ("piper", piper_thread, &piper);
+  fifo = tern_test_fifo_new (path);
   tern_message_view_set_message (pane.view, row->id);
-  g_atomic_int_set (&piper.returned, 1);
+  tern_test_fifo_returned (fifo);
   g_assert_cmpstr (visible_page (pane.view), ==, "loading");
   g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (
                      tern_test_find_descendant (GTK_WIDGET (pane.view), GTK_TYPE_LABEL))),
@@ -904,9 +864,7 @@ test_cached_off_main (void)
   /* What the worker read is no message (a pipe cannot be mapped): the
    * pane says so rather than spinning on, or asking the server. */
   tern_test_wait_until (page_is_not_loading, pane.view, "the read to end");
-  g_atomic_int_set (&piper.finished, 1);
-  g_thread_join (g_steal_pointer (&thread));
-  g_assert_false (piper.waited_out);
+  g_assert_false (tern_test_fifo_free (fifo));
   g_assert_cmpstr (visible_page (pane.view), ==, "unavailable");
 
   pane_close (&pane);
