@@ -27,37 +27,6 @@ typedef struct
   gint64 body_message_id;
 } Fixture;
 
-static gboolean
-insert_accounts_cb (sqlite3  *db,
-                    gpointer  user_data,
-                    GError  **error)
-{
-  return tern_store_exec (db,
-                          "INSERT INTO accounts (id, uuid, display_name, address, incoming_protocol,"
-                          " incoming_host, incoming_port, incoming_security, incoming_username,"
-                          " created) VALUES (7, 'u7', 'A', 'a@example.org', 'imap', 'h', 993, 'tls',"
-                          " 'a', 0), (8, 'u8', 'E', 'e@example.org', 'imap', 'h', 993, 'tls', 'e', 0)",
-                          error);
-}
-
-static gint64
-add_folder (TernStore  *store,
-            gint64      account_id,
-            const char *name)
-{
-  g_autoptr(GError) error = NULL;
-  TernMailFolder folder = { 0 };
-  gint64 id;
-
-  folder.account_id = account_id;
-  folder.name = (char *) name;
-  folder.delimiter = '/';
-  folder.subscribed = TRUE;
-  id = tern_mail_store_upsert_folder (store, &folder, &error);
-  g_assert_no_error (error);
-  return id;
-}
-
 static gint64
 day (int year,
      int month,
@@ -129,11 +98,16 @@ fixture_setup (Fixture       *fixture,
   fixture->context = tern_context_new (fixture->profile.profile, &error);
   g_assert_no_error (error);
   fixture->store = tern_context_get_store (fixture->context);
-  tern_store_write (fixture->store, insert_accounts_cb, NULL, &error);
-  g_assert_no_error (error);
-  fixture->inbox_id = add_folder (fixture->store, 7, "INBOX");
-  fixture->other_id = add_folder (fixture->store, 7, "Other");
-  fixture->second_id = add_folder (fixture->store, 8, "INBOX");
+  /* Addresses of their own: the tern-cli test names account 7 by its address. */
+  tern_test_store_exec (fixture->store,
+                        "INSERT INTO accounts (id, uuid, display_name, address, incoming_protocol,"
+                        " incoming_host, incoming_port, incoming_security, incoming_username,"
+                        " created) VALUES (7, 'u7', 'A', 'a@example.org', 'imap', 'h', 993,"
+                        " 'tls', 'a', 0), (8, 'u8', 'E', 'e@example.org', 'imap', 'h', 993, 'tls',"
+                        " 'e', 0)");
+  fixture->inbox_id = tern_test_store_add_folder (fixture->store, 7, "INBOX");
+  fixture->other_id = tern_test_store_add_folder (fixture->store, 7, "Other");
+  fixture->second_id = tern_test_store_add_folder (fixture->store, 8, "INBOX");
 
   store_one (fixture, fixture->inbox_id,
              new_message (1, "Алиса Петрова", "alice@example.org", "bob@example.org",

@@ -8,21 +8,6 @@
 #include "tern-test-store.h"
 
 static gboolean
-insert_account_cb (sqlite3  *db,
-                   gpointer  user_data,
-                   GError  **error)
-{
-  g_autofree char *sql = g_strdup_printf (
-    "INSERT INTO accounts (id, uuid, display_name, address, incoming_protocol, incoming_host,"
-    " incoming_port, incoming_security, incoming_username, created)"
-    " VALUES (%" G_GINT64_FORMAT ", 'u%" G_GINT64_FORMAT "', 'A', 'a@b', 'imap', 'h', 993, 'tls',"
-    " 'a', 0)",
-    *(gint64 *) user_data, *(gint64 *) user_data);
-
-  return tern_store_exec (db, sql, error);
-}
-
-static gboolean
 exec_cb (sqlite3  *db,
          gpointer  user_data,
          GError  **error)
@@ -44,10 +29,14 @@ void
 tern_test_store_add_account (TernStore *store,
                              gint64     id)
 {
-  g_autoptr(GError) error = NULL;
+  g_autofree char *sql = g_strdup_printf (
+    "INSERT INTO accounts (id, uuid, display_name, address, incoming_protocol, incoming_host,"
+    " incoming_port, incoming_security, incoming_username, created)"
+    " VALUES (%" G_GINT64_FORMAT ", 'u%" G_GINT64_FORMAT "', 'A', 'a@b', 'imap', 'h', 993, 'tls',"
+    " 'a', 0)",
+    id, id);
 
-  tern_store_write (store, insert_account_cb, &id, &error);
-  g_assert_no_error (error);
+  tern_test_store_exec (store, sql);
 }
 
 gint64
