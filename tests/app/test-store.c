@@ -310,6 +310,41 @@ test_threads (Fixture       *fixture,
 
 /* The child writes batches until it is killed; whatever moment the kill
  * lands on, the database must open consistent with whole batches only. */
+static const char * const deferrable[] = {
+  "messages_folder_sort_subject", "messages_sort_date", "folder_threads_date", "no_such_index", NULL
+};
+
+/* Forks a process that writes batches of rows with @blob_size bytes each
+ * (with the deferrable indexes left out first, when @defer) into the
+ * store at @path, lets it commit a few batches, then kills it in the
+ * middle of another. */
+static void
+kill_writer_midway (TernStore  *store,
+                    const char *path,
+                    gsize       blob_size,
+                    gboolean    defer)
+{
+  int status = 0;
+  pid_t pid = fork ();
+
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      TernStore *child_store = tern_store_open (path, NULL);
+
+      if (defer)
+        tern_store_defer_indexes (child_store, deferrable, NULL, NULL);
+      for (;;)
+        tern_store_write (child_store, insert_batch, GSIZE_TO_POINTER (blob_size), NULL);
+    }
+  while (message_count (store) < 5 * BATCH)
+    g_usleep (2000);
+  g_usleep (g_random_int_range (0, 20000));
+  g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFSIGNALED (status));
+}
+
 static void
 test_killed_writer (Fixture       *fixture,
                     gconstpointer  data)
@@ -318,31 +353,13 @@ test_killed_writer (Fixture       *fixture,
   TernStore *store;
   g_autofree char *integrity = NULL;
   sqlite3 *db = NULL;
-  pid_t pid;
-  int status = 0;
   gint64 count = 0;
 
   store = tern_store_open (fixture->path, &error);
   g_assert_no_error (error);
   g_assert_true (tern_store_write (store, insert_folder, NULL, &error));
 
-  pid = fork ();
-  g_assert_cmpint (pid, >=, 0);
-  if (pid == 0)
-    {
-      TernStore *child_store = tern_store_open (fixture->path, NULL);
-
-      for (;;)
-        tern_store_write (child_store, insert_batch, GSIZE_TO_POINTER (8192), NULL);
-    }
-
-  /* Let it commit a few batches, then kill it in the middle of another. */
-  while ((count = message_count (store)) < 5 * BATCH)
-    g_usleep (2000);
-  g_usleep (g_random_int_range (0, 20000));
-  g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
-  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
-  g_assert_true (WIFSIGNALED (status));
+  kill_writer_midway (store, fixture->path, 8192, FALSE);
   g_assert_finalize_object (store);
 
   store = tern_store_open (fixture->path, &error);
@@ -391,10 +408,6 @@ file_query_int (const char *path,
   sqlite3_close (db);
   return value;
 }
-
-static const char * const deferrable[] = {
-  "messages_folder_sort_subject", "messages_sort_date", "folder_threads_date", "no_such_index", NULL
-};
 
 #define INDEX_EXISTS(name) \
   "SELECT count (*) FROM sqlite_master WHERE type = 'index' AND name = '" name "'"
@@ -481,8 +494,6 @@ test_killed_deferred (Fixture       *fixture,
   g_autofree char *integrity = NULL;
   TernStore *store;
   sqlite3 *db = NULL;
-  pid_t pid;
-  int status = 0;
   gint64 count = 0;
 
   store = tern_store_open (fixture->path, &error);
@@ -490,23 +501,7 @@ test_killed_deferred (Fixture       *fixture,
   g_assert_true (tern_store_write (store, insert_folder, NULL, &error));
   before = schema_indexes (fixture->path);
 
-  pid = fork ();
-  g_assert_cmpint (pid, >=, 0);
-  if (pid == 0)
-    {
-      TernStore *child_store = tern_store_open (fixture->path, NULL);
-
-      tern_store_defer_indexes (child_store, deferrable, NULL, NULL);
-      for (;;)
-        tern_store_write (child_store, insert_batch, GSIZE_TO_POINTER (512), NULL);
-    }
-
-  while ((count = message_count (store)) < 5 * BATCH)
-    g_usleep (2000);
-  g_usleep (g_random_int_range (0, 20000));
-  g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
-  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
-  g_assert_true (WIFSIGNALED (status));
+  kill_writer_midway (store, fixture->path, 512, TRUE);
   g_assert_finalize_object (store);
   g_assert_cmpint (file_query_int (fixture->path, INDEX_EXISTS ("messages_sort_date")), ==, 0);
 
