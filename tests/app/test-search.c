@@ -901,6 +901,32 @@ test_async_cancel (Fixture       *fixture,
   g_assert_finalize_object (newer.list);
 }
 
+/* Searches "zeppelin" in @folder_id on a worker; once the worker has
+ * counted, stores message @uid (a zeppelin) in INBOX, lets the store
+ * announce it, and then takes the result. */
+static TernMessageList *
+search_then_store (Fixture    *fixture,
+                   gint64      folder_id,
+                   guint32     uid,
+                   const char *subject)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  TernMessageList *list;
+
+  tern_search_run_async (fixture->store, "zeppelin", FALSE, TERN_SEARCH_SCOPE_FOLDER, folder_id,
+                         NULL, store_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  store_one (fixture, fixture->inbox_id,
+             new_message (uid, "Zed", "zed@example.org", "a@example.org", subject,
+                          day (2026, 5, uid - 9), 0));
+  drain ();
+  list = tern_search_run_finish (fixture->store, result, &error);
+  g_assert_no_error (error);
+  return list;
+}
+
 /* A write that commits after the worker read, and is announced before
  * the search is finished, is in the list it returns; one after that is
  * followed like in any list. */
@@ -908,7 +934,6 @@ static void
 test_async_write_between (Fixture       *fixture,
                           gconstpointer  data)
 {
-  g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(TernMessageList) list = NULL;
   g_autoptr(TernMessageItem) item = NULL;
@@ -916,19 +941,8 @@ test_async_write_between (Fixture       *fixture,
   guint changes = 0;
 
   drain ();
-  tern_search_run_async (fixture->store, "zeppelin", FALSE, TERN_SEARCH_SCOPE_FOLDER,
-                         fixture->inbox_id, NULL, store_result_cb, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-
-  /* The worker counted none; now one is written and announced. */
-  store_one (fixture, fixture->inbox_id,
-             new_message (10, "Zed", "zed@example.org", "a@example.org", "Zeppelin tickets",
-                          day (2026, 5, 1), 0));
-  drain ();
-  list = tern_search_run_finish (fixture->store, result, &error);
-  g_assert_no_error (error);
-  g_clear_object (&result);
+  /* The worker counted none; then one is written and announced. */
+  list = search_then_store (fixture, fixture->inbox_id, 10, "Zeppelin tickets");
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 1);
   item = g_list_model_get_item (G_LIST_MODEL (list), 0);
   zeppelin = tern_mail_store_find_message (fixture->store, fixture->inbox_id, 10, &error);
@@ -948,17 +962,7 @@ test_async_write_between (Fixture       *fixture,
   g_assert_finalize_object (g_steal_pointer (&list));
 
   /* A search in another folder is not refreshed by this one's writes. */
-  tern_search_run_async (fixture->store, "zeppelin", FALSE, TERN_SEARCH_SCOPE_FOLDER,
-                         fixture->other_id, NULL, store_result_cb, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  store_one (fixture, fixture->inbox_id,
-             new_message (12, "Zed", "zed@example.org", "a@example.org", "Zeppelin again",
-                          day (2026, 5, 3), 0));
-  drain ();
-  list = tern_search_run_finish (fixture->store, result, &error);
-  g_assert_no_error (error);
-  g_clear_object (&result);
+  list = search_then_store (fixture, fixture->other_id, 12, "Zeppelin again");
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 0);
   g_assert_cmpuint (tern_message_list_get_rows_read (list), ==, 0);
   g_assert_finalize_object (g_steal_pointer (&list));
