@@ -87,30 +87,46 @@ tern_test_save_screenshot (GtkWidget  *window,
   g_test_message ("Saved %s", path);
 }
 
+typedef struct
+{
+  guint drawn;
+  guint wanted;
+} Frames;
+
 static gboolean
 frame_cb (GtkWidget     *widget,
           GdkFrameClock *clock,
           gpointer       user_data)
 {
-  guint *frames = user_data;
+  Frames *frames = user_data;
 
-  /* Removed at the second frame: @frames is on the waiter's stack. */
-  return ++*frames < 2 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+  /* Removed at the last frame wanted: @frames is on the waiter's stack. */
+  return ++frames->drawn < frames->wanted ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 static gboolean
-two_frames (gpointer data)
+frames_drawn (gpointer data)
 {
-  return *(guint *) data >= 2;
+  Frames *frames = data;
+
+  return frames->drawn >= frames->wanted;
+}
+
+void
+tern_test_wait_for_n_frames (GtkWidget  *widget,
+                             guint       n,
+                             const char *what)
+{
+  Frames frames = { 0, n };
+
+  gtk_widget_add_tick_callback (widget, frame_cb, &frames, NULL);
+  tern_test_wait_until (frames_drawn, &frames, what);
 }
 
 void
 tern_test_wait_for_frames (GtkWidget *widget)
 {
-  guint frames = 0;
-
-  gtk_widget_add_tick_callback (widget, frame_cb, &frames, NULL);
-  tern_test_wait_until (two_frames, &frames, "the window to draw");
+  tern_test_wait_for_n_frames (widget, 2, "the window to draw");
   tern_test_drain ();
 }
 

@@ -28,6 +28,11 @@ void         tern_test_save_screenshot  (GtkWidget  *window,
 /* Waits until GTK drew @widget's window twice (and drains): what a
  * rendering of it then shows is the current state. */
 void         tern_test_wait_for_frames  (GtkWidget  *widget);
+/* Waits until GTK drew @widget's window @n times (@what names them in
+ * the failure): the main loop did not stop meanwhile. */
+void         tern_test_wait_for_n_frames (GtkWidget  *widget,
+                                          guint       n,
+                                          const char *what);
 /* With TERN_TEST_SCREENSHOT_DIR set, saves @window as GTK renders it (no
  * X server: nothing of other windows over it) to DIR/@name as PNG; does
  * nothing otherwise. The caller waits for what it wants to show first. */

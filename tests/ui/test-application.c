@@ -111,23 +111,6 @@ main_window_shown (gpointer app)
   return TERN_IS_WINDOW (gtk_application_get_active_window (app));
 }
 
-static gboolean
-count_frame_cb (GtkWidget     *widget,
-                GdkFrameClock *clock,
-                gpointer       user_data)
-{
-  (*(guint *) user_data)++;
-  return G_SOURCE_CONTINUE;
-}
-
-#define FRAMES 10
-
-static gboolean
-frames_drawn (gpointer data)
-{
-  return *(guint *) data >= FRAMES;
-}
-
 static void
 test_slow_migration (void)
 {
@@ -138,8 +121,6 @@ test_slow_migration (void)
   Gate gate = { 0 };
   GtkWindow *preparing;
   GtkWidget *spinner;
-  guint frames = 0;
-  guint tick_id;
 
   make_old_profile (profile);
   g_setenv ("TERN_PROFILE", profile, TRUE);
@@ -164,9 +145,7 @@ test_slow_migration (void)
   g_assert_nonnull (spinner);
   g_assert_true (gtk_spinner_get_spinning (GTK_SPINNER (spinner)));
   g_assert_true (gtk_widget_is_drawable (spinner));
-  tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (preparing), count_frame_cb, &frames, NULL);
-  tern_test_wait_until (frames_drawn, &frames, "frames while the profile opens");
-  gtk_widget_remove_tick_callback (GTK_WIDGET (preparing), tick_id);
+  tern_test_wait_for_n_frames (GTK_WIDGET (preparing), 10, "frames while the profile opens");
   tern_test_save_rendering (GTK_WIDGET (preparing), "preparing.png");
   g_assert_null (tern_application_get_context (app));
   g_assert_false (main_window_shown (app));

@@ -416,23 +416,6 @@ release_readers (ReaderGate *gate)
   g_cond_clear (&gate->cond);
 }
 
-static gboolean
-count_frame_cb (GtkWidget     *widget,
-                GdkFrameClock *clock,
-                gpointer       user_data)
-{
-  (*(guint *) user_data)++;
-  return G_SOURCE_CONTINUE;
-}
-
-#define FRAMES 10
-
-static gboolean
-frames_drawn (gpointer data)
-{
-  return *(guint *) data >= FRAMES;
-}
-
 /* A search runs on a worker: Enter returns before it is done, and while
  * the worker waits for the store the window keeps drawing frames and the
  * results before stay; then the new ones come, what tern_search_run()
@@ -446,8 +429,6 @@ assert_search_does_not_block (State  *state,
   TernMessageList *before;
   guint delay;
   ReaderGate gate = { 0 };
-  guint frames = 0;
-  guint tick_id;
 
   /* Typed before the readers are held, and searched only on Enter: the
    * entry's delay is longer than the test.  (Setting the text empties the
@@ -461,10 +442,7 @@ assert_search_does_not_block (State  *state,
   hold_readers (&gate, tern_context_get_store (state->context));
   g_signal_emit_by_name (entry, "activate");
   g_assert_true (tern_search_bar_get_results (bar) == before);
-  tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (state->window), count_frame_cb, &frames,
-                                          NULL);
-  tern_test_wait_until (frames_drawn, &frames, "frames while the search waits");
-  gtk_widget_remove_tick_callback (GTK_WIDGET (state->window), tick_id);
+  tern_test_wait_for_n_frames (GTK_WIDGET (state->window), 10, "frames while the search waits");
   g_assert_true (tern_search_bar_get_results (bar) == before);
 
   release_readers (&gate);
