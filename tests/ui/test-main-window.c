@@ -188,6 +188,7 @@ typedef struct
   const char *mailbox;
   const char *text;
   const char *flag;
+  guint rows;    /* for has_rows_left() */
 } State;
 
 static guint
@@ -230,18 +231,6 @@ item_is_read (gpointer data)
 }
 
 static gboolean
-has_one_less (gpointer data)
-{
-  return n_rows (data) == G_N_ELEMENTS (corpus) - 1;
-}
-
-static gboolean
-has_two_less (gpointer data)
-{
-  return n_rows (data) == G_N_ELEMENTS (corpus) - 2;
-}
-
-static gboolean
 server_has_message (gpointer data)
 {
   State *state = data;
@@ -262,6 +251,13 @@ first_is_compiler_meetup (gpointer data)
   return g_strcmp0 (tern_message_item_get_subject (first), "Compiler meetup") == 0;
 }
 
+/* The list shows state->rows rows (a row left it). */
+static gboolean
+has_rows_left (gpointer data)
+{
+  return n_rows (data) == ((State *) data)->rows;
+}
+
 static gboolean
 has_rows (gpointer data)
 {
@@ -272,18 +268,6 @@ static gboolean
 item_is_starred (gpointer data)
 {
   return tern_message_item_get_starred (data);
-}
-
-static gboolean
-has_three_less (gpointer data)
-{
-  return n_rows (data) == G_N_ELEMENTS (corpus) - 3;
-}
-
-static gboolean
-has_four_less (gpointer data)
-{
-  return n_rows (data) == G_N_ELEMENTS (corpus) - 4;
 }
 
 static gboolean
@@ -504,7 +488,8 @@ test_read_and_act (void)
     g_assert_true (gtk_widget_activate_action (
       GTK_WIDGET (tern_window_get_sidebar (state.window)), "win.move-messages", "(x@ax)",
       archive->id, g_variant_new_fixed_array (G_VARIANT_TYPE_INT64, &id, 1, sizeof (gint64))));
-    wait_until (has_one_less, &state, "the moved row to leave the list");
+    state.rows = G_N_ELEMENTS (corpus) - 1;
+    wait_until (has_rows_left, &state, "the moved row to leave the list");
     state.message_id = "main-window-1@tern.test";
     state.mailbox = "Archive";
     wait_until (server_has_message, &state, "the moved message in the Archive");
@@ -535,7 +520,8 @@ test_read_and_act (void)
   /* Delete: gone from the list at once, in the Trash on the server. */
   tern_message_list_view_select (list_view, 0);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.delete", NULL));
-  wait_until (has_two_less, &state, "the deleted row to leave the list");
+  state.rows = G_N_ELEMENTS (corpus) - 2;
+  wait_until (has_rows_left, &state, "the deleted row to leave the list");
   state.message_id = "main-window-0@tern.test";
   state.mailbox = "INBOX";
   wait_until (server_lacks, &state, "the deleted message to leave the INBOX");
@@ -607,7 +593,8 @@ test_read_and_act (void)
     /* Junk: out of the list, into the Junk folder with $Junk. */
     tern_message_list_view_select (list_view, 0);
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.junk", NULL));
-    wait_until (has_three_less, &state, "the junk row to leave the list");
+    state.rows = G_N_ELEMENTS (corpus) - 3;
+    wait_until (has_rows_left, &state, "the junk row to leave the list");
     state.mailbox = "Junk";
     wait_until (server_has_message, &state, "the junk message in the Junk folder");
 
@@ -616,7 +603,8 @@ test_read_and_act (void)
     assert_selected_subject (list_view, "Your monthly newsletter");
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (state.window), "win.move-to", "x",
                                                archive->id));
-    wait_until (has_four_less, &state, "the moved row to leave the list");
+    state.rows = G_N_ELEMENTS (corpus) - 4;
+    wait_until (has_rows_left, &state, "the moved row to leave the list");
     state.mailbox = "Archive";
     state.message_id = "main-window-3@tern.test";
     wait_until (server_has_message, &state, "the message moved to the Archive");
