@@ -218,6 +218,14 @@ slot_at_top (Slot *slot)
          || gtk_adjustment_get_value (vadjustment) <= gtk_adjustment_get_lower (vadjustment) + 0.5;
 }
 
+/* The slot (folder or search) whose tree @tree is. */
+static Slot *
+slot_of (TernMessageListView *self,
+         GListModel          *tree)
+{
+  return tree == G_LIST_MODEL (self->folder.tree) ? &self->folder : &self->search;
+}
+
 /* Before the view hears of a change: a GtkListView keeps the row it shows
  * at the top in place, so new mail sorted above it would arrive out of
  * sight.  At the top of the list, the top is where the reader looks: the
@@ -231,7 +239,7 @@ tree_changed_cb (GListModel *tree,
                  gpointer    user_data)
 {
   TernMessageListView *self = user_data;
-  Slot *slot = tree == G_LIST_MODEL (self->folder.tree) ? &self->folder : &self->search;
+  Slot *slot = slot_of (self, tree);
 
   if (position == 0 && added > 0 && slot_at_top (slot))
     slot->back_to_top = TRUE;
@@ -246,7 +254,7 @@ tree_changed_after_cb (GListModel *tree,
                        gpointer    user_data)
 {
   TernMessageListView *self = user_data;
-  Slot *slot = tree == G_LIST_MODEL (self->folder.tree) ? &self->folder : &self->search;
+  Slot *slot = slot_of (self, tree);
 
   if (!slot->back_to_top)
     return;
