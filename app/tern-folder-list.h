@@ -4,9 +4,10 @@
  * Junk, Trash, ...) in that fixed order, named in the user's language
  * whatever the server calls them, then the other folders by name; a folder
  * whose parent (by the server's delimiter) is known is one of its
- * TernFolderItem:children instead.  Counts are live: the list re-reads the
- * account's folders on the store's messages-changed and updates its items
- * in place, emitting items-changed only where folders came or went.  Main
+ * TernFolderItem:children instead.  Counts are live: on the store's
+ * messages-changed the list re-reads the account's folders on a thread,
+ * then updates its items in place (on the main thread, a moment after the
+ * signal), emitting items-changed only where folders came or went.  Main
  * thread only.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -28,8 +29,8 @@ TernFolderList *tern_folder_list_new         (TernStore       *store,
                                               TernAccount     *account,
                                               GError         **error);
 TernAccount    *tern_folder_list_get_account (TernFolderList  *self);
-/* Re-reads the folders now, e.g. after a sync that may have created or
- * removed some without touching a message. */
+/* Re-reads the folders now, on the calling thread, e.g. after a sync that
+ * may have created or removed some without touching a message. */
 gboolean        tern_folder_list_reload      (TernFolderList  *self,
                                               GError         **error);
 /* The item of folder @id at any depth, or NULL.  Transfer none. */

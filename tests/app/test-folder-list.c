@@ -224,6 +224,30 @@ count_notify_cb (GObject    *object,
   (*notifies)++;
 }
 
+typedef struct
+{
+  TernFolderItem *item;
+  guint unread;
+} UnreadIs;
+
+static gboolean
+unread_is (gpointer data)
+{
+  UnreadIs *wanted = data;
+
+  return tern_folder_item_get_unread_count (wanted->item) == wanted->unread;
+}
+
+/* The list reads on a thread: its items change a moment after a write. */
+static void
+wait_for_unread (TernFolderItem *item,
+                 guint           unread)
+{
+  UnreadIs wanted = { item, unread };
+
+  tern_test_wait_until (unread_is, &wanted, "the unread count");
+}
+
 static void
 test_live (Fixture       *fixture,
            gconstpointer  data)
@@ -247,7 +271,7 @@ test_live (Fixture       *fixture,
 
   /* New mail: the counts follow, and no row comes or goes. */
   first = add_messages (fixture, inbox_id, 3);
-  drain_main_context ();
+  wait_for_unread (inbox, 3);
   g_assert_cmpuint (tern_folder_item_get_total_count (inbox), ==, 3);
   g_assert_cmpuint (tern_folder_item_get_unread_count (inbox), ==, 3);
   g_assert_cmpuint (notifies, ==, 1);
@@ -256,8 +280,7 @@ test_live (Fixture       *fixture,
   /* A message read here: the unread count drops before any sync. */
   tern_mail_store_change_flags (fixture->store, &first, 1, TERN_IMAP_FLAG_SEEN, 0, &error);
   g_assert_no_error (error);
-  drain_main_context ();
-  g_assert_cmpuint (tern_folder_item_get_unread_count (inbox), ==, 2);
+  wait_for_unread (inbox, 2);
   g_assert_true (tern_folder_list_find (list, inbox_id) == inbox);
 
   /* A folder the server made: exactly one row added where it sorts. */
@@ -281,6 +304,73 @@ test_live (Fixture       *fixture,
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 3);
 
   g_signal_handlers_disconnect_by_data (inbox, &notifies);
+  tern_test_wait_for_last_ref (list);
+  g_assert_finalize_object (g_steal_pointer (&list));
+}
+
+typedef struct
+{
+  TernFolderItem *inbox;
+  guint unread_seen;  /* in the store's signal, after the list's handler */
+  guint signals;
+} InSignal;
+
+static void
+after_list_cb (TernStore *store,
+               GArray    *folder_ids,
+               InSignal  *in_signal)
+{
+  in_signal->signals++;
+  in_signal->unread_seen = tern_folder_item_get_unread_count (in_signal->inbox);
+}
+
+static gboolean
+signalled (gpointer data)
+{
+  return ((InSignal *) data)->signals > 0;
+}
+
+/* Counting a large folder's messages takes tens of milliseconds: the
+ * list's handler of messages-changed must not read on the main thread.
+ * Writes during a reload are not lost: the counts end up right. */
+static void
+test_reload_off_main (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernFolderList) list = NULL;
+  gint64 inbox_id = add_folder (fixture, "INBOX", "inbox");
+  InSignal in_signal = { 0 };
+  gulong handler;
+
+  add_messages (fixture, inbox_id, 2);
+  list = tern_folder_list_new (fixture->store, fixture->account, &error);
+  g_assert_no_error (error);
+  in_signal.inbox = tern_folder_list_find (list, inbox_id);
+  g_assert_cmpuint (tern_folder_item_get_unread_count (in_signal.inbox), ==, 2);
+  /* Connected after the list's handler: runs right after it. */
+  handler = g_signal_connect (fixture->store, "messages-changed", G_CALLBACK (after_list_cb),
+                              &in_signal);
+
+  add_messages (fixture, inbox_id, 3);
+  tern_test_wait_until (signalled, &in_signal, "messages-changed");
+  g_assert_cmpuint (in_signal.signals, >=, 1);
+  /* Read synchronously, the handler would have updated the item already. */
+  g_assert_cmpuint (in_signal.unread_seen, ==, 2);
+  wait_for_unread (in_signal.inbox, 5);
+
+  /* Several writes in a row, some while a reload runs. */
+  for (guint i = 0; i < 4; i++)
+    {
+      add_messages (fixture, inbox_id, 1);
+      g_main_context_iteration (NULL, FALSE);
+    }
+  wait_for_unread (in_signal.inbox, 9);
+  g_assert_cmpuint (tern_folder_item_get_total_count (in_signal.inbox), ==, 9);
+
+  g_signal_handler_disconnect (fixture->store, handler);
+  /* A reload still running holds the list. */
+  tern_test_wait_for_last_ref (list);
   g_assert_finalize_object (g_steal_pointer (&list));
 }
 
@@ -294,5 +384,7 @@ main (int    argc,
               fixture_teardown);
   g_test_add ("/tern/app/folder-list/live", Fixture, NULL, fixture_setup, test_live,
               fixture_teardown);
+  g_test_add ("/tern/app/folder-list/reload-off-main", Fixture, NULL, fixture_setup,
+              test_reload_off_main, fixture_teardown);
   return g_test_run ();
 }
