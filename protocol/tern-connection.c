@@ -707,7 +707,7 @@ check_trickle (TernConnection  *self,
 
 /* A line too long for the caller would make us buffer without bound; the
  * rest of it is unread, so the connection is unusable and dropped. */
-static char *
+static gboolean
 fail_line_too_long (TernConnection  *self,
                     gsize            max_len,
                     GError         **error)
@@ -717,24 +717,24 @@ fail_line_too_long (TernConnection  *self,
                g_dngettext (GETTEXT_PACKAGE, "%s sent a line longer than %lu byte",
                             "%s sent a line longer than %lu bytes", max_len),
                self->label, (unsigned long) max_len);
-  return NULL;
+  return FALSE;
 }
 
-/* Returns the next line without its LF or CRLF, NUL-terminated; @len_out
- * gets its length (a line may contain NUL bytes).  Memory stays within
- * @max_len plus one buffer. */
-char *
-tern_connection_read_line (TernConnection  *self,
-                           gsize            max_len,
-                           gsize           *len_out,
-                           GCancellable    *cancellable,
-                           GError         **error)
+/* Puts the next line into @line without its LF or CRLF (a line may
+ * contain NUL bytes).  Memory stays within @max_len plus one buffer. */
+gboolean
+tern_connection_read_line_into (TernConnection  *self,
+                                GByteArray      *line,
+                                gsize            max_len,
+                                GCancellable    *cancellable,
+                                GError         **error)
 {
-  g_autoptr(GByteArray) line = g_byte_array_new ();
   gint64 started = 0;
 
-  g_return_val_if_fail (TERN_IS_CONNECTION (self), NULL);
+  g_return_val_if_fail (TERN_IS_CONNECTION (self), FALSE);
+  g_return_val_if_fail (line != NULL, FALSE);
 
+  g_byte_array_set_size (line, 0);
   for (;;)
     {
       const guint8 *start;
@@ -743,7 +743,7 @@ tern_connection_read_line (TernConnection  *self,
 
       if (buffered (self) == 0 &&
           (!check_trickle (self, started, error) || !fill_buffer (self, cancellable, error)))
-        return NULL;
+        return FALSE;
       if (started == 0)
         started = g_get_monotonic_time ();
 
@@ -767,7 +767,22 @@ tern_connection_read_line (TernConnection  *self,
     g_byte_array_set_size (line, line->len - 1);
   if (line->len > max_len)
     return fail_line_too_long (self, max_len, error);
+  return TRUE;
+}
 
+char *
+tern_connection_read_line (TernConnection  *self,
+                           gsize            max_len,
+                           gsize           *len_out,
+                           GCancellable    *cancellable,
+                           GError         **error)
+{
+  g_autoptr(GByteArray) line = g_byte_array_new ();
+
+  g_return_val_if_fail (TERN_IS_CONNECTION (self), NULL);
+
+  if (!tern_connection_read_line_into (self, line, max_len, cancellable, error))
+    return NULL;
   if (len_out != NULL)
     *len_out = line->len;
   g_byte_array_append (line, (const guint8 *) "", 1);

@@ -137,6 +137,13 @@ char           *tern_connection_read_line             (TernConnection  *self,
                                                        gsize           *len_out,
                                                        GCancellable    *cancellable,
                                                        GError         **error);
+/* The same, into @line (its content replaced; no NUL added): a reader of
+ * many lines keeps one buffer instead of allocating one a line. */
+gboolean        tern_connection_read_line_into        (TernConnection  *self,
+                                                       GByteArray      *line,
+                                                       gsize            max_len,
+                                                       GCancellable    *cancellable,
+                                                       GError         **error);
 /* Exactly @n bytes (an IMAP literal), into @buffer or, in chunks, to
  * @stream.  The peer closing before the end is CLOSED. */
 gboolean        tern_connection_read_exact            (TernConnection  *self,

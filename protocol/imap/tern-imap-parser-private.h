@@ -39,6 +39,11 @@ struct _TernImapParser
   guint64              literal_remaining;
   GOutputStream       *literal_sink; /* owned; NULL: into buf */
 
+  /* What read_response() reads into, kept from one response to the next
+   * (a header sync reads two lines and a literal a message). */
+  GByteArray          *line;
+  guint8              *chunk;        /* READ_CHUNK bytes, or NULL */
+
   GQueue               responses;    /* of TernImapResponse, complete */
   GError              *error;        /* sticky after a failure */
   guint64              error_offset; /* where it happened */

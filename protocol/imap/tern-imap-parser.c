@@ -35,6 +35,7 @@ tern_imap_parser_new (void)
   self->max_literal = TERN_IMAP_PARSER_DEFAULT_MAX_LITERAL;
   self->max_response = TERN_IMAP_PARSER_DEFAULT_MAX_RESPONSE;
   self->buf = g_byte_array_new ();
+  self->line = g_byte_array_new ();
   self->streamed = g_array_new (FALSE, FALSE, sizeof (TernImapStreamed));
   g_queue_init (&self->responses);
   return self;
@@ -79,6 +80,8 @@ tern_imap_parser_free (TernImapParser *self)
     return;
   tern_imap_parser_reset (self);
   g_byte_array_unref (self->buf);
+  g_byte_array_unref (self->line);
+  g_free (self->chunk);
   g_array_unref (self->streamed);
   if (self->sink_destroy != NULL)
     self->sink_destroy (self->sink_data);
@@ -641,8 +644,6 @@ tern_imap_parser_read_response (TernImapParser  *self,
                                 GCancellable    *cancellable,
                                 GError         **error)
 {
-  g_autofree guint8 *chunk = NULL;
-
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (TERN_IS_CONNECTION (connection), NULL);
 
@@ -657,24 +658,29 @@ tern_imap_parser_read_response (TernImapParser  *self,
         {
           gsize n = (gsize) MIN (remaining, (guint64) READ_CHUNK);
 
-          if (chunk == NULL)
-            chunk = g_malloc (READ_CHUNK);
-          if (!tern_connection_read_exact (connection, chunk, n, cancellable, error) ||
-              !tern_imap_parser_feed (self, chunk, n, error))
+          if (self->chunk == NULL)
+            self->chunk = g_malloc (READ_CHUNK);
+          if (!tern_connection_read_exact (connection, self->chunk, n, cancellable, error) ||
+              !tern_imap_parser_feed (self, self->chunk, n, error))
             return NULL;
         }
       else
         {
-          gsize len = 0;
-          g_autofree char *line = NULL;
-
           /* The parser enforces its own line limits; this one only bounds
            * what the connection buffers. */
-          line = tern_connection_read_line (connection, MAX (self->max_line, self->max_response),
-                                            &len, cancellable, error);
-          if (line == NULL || !tern_imap_parser_feed (self, line, len, error) ||
-              !tern_imap_parser_feed (self, "\r\n", 2, error))
+          if (!tern_connection_read_line_into (connection, self->line,
+                                               MAX (self->max_line, self->max_response),
+                                               cancellable, error))
             return NULL;
+          g_byte_array_append (self->line, (const guint8 *) "\r\n", 2);
+          if (!tern_imap_parser_feed (self, self->line->data, self->line->len, error))
+            return NULL;
+          /* A long line's buffer is not kept for the next short ones. */
+          if (self->line->len > 64 * 1024)
+            {
+              g_byte_array_unref (self->line);
+              self->line = g_byte_array_new ();
+            }
         }
     }
 }
