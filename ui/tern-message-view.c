@@ -239,12 +239,19 @@ show_content (TernMessageView *self)
   show_page (self, "plain");
 }
 
+/* Whatever the view was reading or parsing is no longer wanted. */
 static void
-clear (TernMessageView *self)
+renew_cancellable (TernMessageView *self)
 {
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
+}
+
+static void
+clear (TernMessageView *self)
+{
+  renew_cancellable (self);
   g_clear_object (&self->content);
   self->message_id = 0;
   self->allow_remote = FALSE;
@@ -259,12 +266,14 @@ clear (TernMessageView *self)
 
 /* Bodies are read from the cache and parsed on a thread: a cached body
  * may be a file of megabytes, a message with big attachments takes a
- * while to parse, and the pane must not freeze meanwhile. */
+ * while to parse, and the pane must not freeze meanwhile.  So is the
+ * message shown parsed again in the charset of View → Encoding. */
 typedef struct
 {
   TernContext *context;
   gint64 message_id;
-  GBytes *body;    /* NULL: read the cached one */
+  GBytes *body;                /* NULL: read the cached one */
+  TernMessageContent *shown;   /* set: parse its message again */
   char *charset;
 } ParseData;
 
@@ -273,6 +282,7 @@ parse_data_free (ParseData *data)
 {
   g_clear_object (&data->context);
   g_clear_pointer (&data->body, g_bytes_unref);
+  g_clear_object (&data->shown);
   g_free (data->charset);
   g_free (data);
 }
@@ -287,6 +297,12 @@ parse_thread (GTask        *task,
   g_autoptr(GBytes) body = data->body != NULL ? g_bytes_ref (data->body) : NULL;
   GError *error = NULL;
 
+  if (data->shown != NULL)
+    {
+      g_task_return_pointer (task, tern_message_content_with_charset (data->shown, data->charset),
+                             g_object_unref);
+      return;
+    }
   if (body == NULL)
     body = tern_body_fetch_cached (data->context, data->message_id, &error);
   if (error != NULL)
@@ -344,17 +360,20 @@ parsed_cb (GObject      *source,
 }
 
 /* Shows @body, or the message's cached body when @body is NULL (or
- * fetches it when none is cached). */
+ * fetches it when none is cached); or, with @shown, that content's
+ * message in the view's charset. */
 static void
-parse_body (TernMessageView *self,
-            GBytes          *body)
+parse_body (TernMessageView    *self,
+            GBytes             *body,
+            TernMessageContent *shown)
 {
   g_autoptr(GTask) task = g_task_new (self, self->cancellable, parsed_cb, NULL);
   ParseData *data = g_new0 (ParseData, 1);
 
-  data->context = g_object_ref (self->context);
+  data->context = self->context != NULL ? g_object_ref (self->context) : NULL;
   data->message_id = self->message_id;
   data->body = body != NULL ? g_bytes_ref (body) : NULL;
+  data->shown = shown != NULL ? g_object_ref (shown) : NULL;
   data->charset = g_strdup (self->charset);
   g_task_set_source_tag (task, parse_body);
   g_task_set_task_data (task, data, (GDestroyNotify) parse_data_free);
@@ -374,7 +393,7 @@ body_fetched_cb (GObject      *source,
     return;
   if (body != NULL)
     {
-      parse_body (self, body);
+      parse_body (self, body, NULL);
       return;
     }
   self->offline = tern_worker_error_is_network (error);
@@ -425,7 +444,7 @@ tern_message_view_set_message (TernMessageView *self,
   show_headers (self, row->subject, row->from_name, row->from_address, row->to_list, row->cc_list,
                 row->date);
   show_page (self, "loading");
-  parse_body (self, NULL);
+  parse_body (self, NULL, NULL);
 }
 
 gint64
@@ -472,13 +491,12 @@ tern_message_view_set_charset (TernMessageView *self,
     return;
   g_free (self->charset);
   self->charset = g_strdup (charset);
+  /* The message stays as it is shown until it is parsed again (a parse
+   * for the charset chosen before is dropped). */
   if (self->content != NULL)
     {
-      g_autoptr(TernMessageContent) content = tern_message_content_with_charset (self->content,
-                                                                                 self->charset);
-
-      g_set_object (&self->content, content);
-      show_content (self);
+      renew_cancellable (self);
+      parse_body (self, NULL, self->content);
     }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHARSET]);
 }
