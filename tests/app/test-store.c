@@ -409,6 +409,25 @@ file_query_int (const char *path,
   return value;
 }
 
+/* The details of the plan of @sql, one per line. */
+static char *
+file_query_plan (const char *path,
+                 const char *sql)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *explain = g_strconcat ("EXPLAIN QUERY PLAN ", sql, NULL);
+  GString *text = g_string_new (NULL);
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, explain, -1, &stmt, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_string_append_printf (text, "%s\n", sqlite3_column_text (stmt, 3));
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  sqlite3_close (db);
+  return g_string_free (text, FALSE);
+}
+
 #define INDEX_EXISTS(name) \
   "SELECT count (*) FROM sqlite_master WHERE type = 'index' AND name = '" name "'"
 
@@ -601,6 +620,72 @@ test_drop_parts (Fixture       *fixture,
                                                   " WHERE integrity_check != 'ok'"), ==, 0);
 }
 
+/* Whether the thread lookups of a new message (tern-mail-store.c) find
+ * their rows by index: the Message-ID and In-Reply-To indexes are partial
+ * (migration 12), and a lookup by equality must still use them, or a
+ * first sync would scan the messages once a message. */
+static void
+assert_lookups_use_index (const char *path)
+{
+  static const struct { const char *column; const char *index; } lookups[] = {
+    { "message_id", "messages_message_id" },
+    { "in_reply_to", "messages_in_reply_to" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (lookups); i++)
+    {
+      g_autofree char *partial = g_strdup_printf (
+        "SELECT count (*) FROM sqlite_master WHERE name = '%s' AND sql LIKE '%%WHERE %s IS NOT NULL'",
+        lookups[i].index, lookups[i].column);
+      g_autofree char *lookup = g_strdup_printf (
+        "SELECT m.thread_id FROM messages m JOIN folders f ON f.id = m.folder_id"
+        " WHERE m.%s = ?1 AND f.account_id = ?2 AND m.thread_id IS NOT NULL LIMIT 1",
+        lookups[i].column);
+      g_autofree char *uses = g_strdup_printf ("SEARCH m USING INDEX %s (%s=?)",
+                                               lookups[i].index, lookups[i].column);
+      g_autofree char *plan = file_query_plan (path, lookup);
+
+      g_test_message ("%s: %s", lookups[i].index, plan);
+      g_assert_cmpint (file_query_int (path, partial), ==, 1);
+      g_assert_nonnull (strstr (plan, uses));
+    }
+}
+
+static void
+test_partial_id_indexes (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  TernStore *store;
+
+  store = tern_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tern_store_get_latest_version (), >=, 12);
+  g_assert_true (tern_store_write (store, insert_folder, NULL, &error));
+  g_assert_true (tern_store_write (store, insert_batch, GSIZE_TO_POINTER (1), &error));
+  g_assert_finalize_object (store);
+  assert_lookups_use_index (fixture->path);
+
+  /* A profile of version 11, with the full indexes. */
+  exec_on_file (fixture->path,
+    "PRAGMA user_version = 11;"
+    "UPDATE messages SET message_id = '<' || id || '@example.org>',"
+    " in_reply_to = CASE WHEN id % 2 = 0 THEN '<' || (id - 1) || '@example.org>' END;"
+    "DROP INDEX messages_message_id;"
+    "CREATE INDEX messages_message_id ON messages (message_id);"
+    "DROP INDEX messages_in_reply_to;"
+    "CREATE INDEX messages_in_reply_to ON messages (in_reply_to);");
+  store = tern_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tern_store_get_schema_version (store), ==, tern_store_get_latest_version ());
+  g_assert_finalize_object (store);
+  assert_lookups_use_index (fixture->path);
+  g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM messages"
+                                                  " WHERE in_reply_to = '<1@example.org>'"), ==, 1);
+  g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM pragma_integrity_check"
+                                                  " WHERE integrity_check != 'ok'"), ==, 0);
+}
+
 static gint64
 file_size (const char *path)
 {
@@ -698,6 +783,8 @@ main (int    argc,
   g_test_add ("/tern/store/drop-folder-date", Fixture, NULL, fixture_setup, test_drop_folder_date,
               fixture_teardown);
   g_test_add ("/tern/store/drop-parts", Fixture, NULL, fixture_setup, test_drop_parts, fixture_teardown);
+  g_test_add ("/tern/store/partial-id-indexes", Fixture, NULL, fixture_setup,
+              test_partial_id_indexes, fixture_teardown);
   g_test_add ("/tern/store/checkpoints", Fixture, NULL, fixture_setup, test_checkpoints, fixture_teardown);
   g_test_add ("/tern/store/disk-full", Fixture, NULL, fixture_setup, test_disk_full, fixture_teardown);
   g_test_add ("/tern/store/killed-deferred", Fixture, NULL, fixture_setup, test_killed_deferred, fixture_teardown);
