@@ -554,20 +554,47 @@ exec_on_file (const char *path,
   sqlite3_close (db);
 }
 
+/* A profile as an older version left it: a folder and a batch of
+ * messages stored with the latest schema, then @downgrade (the older
+ * schema's difference, and its user_version) run on the file. */
+static void
+make_old_profile (const char *path,
+                  const char *downgrade)
+{
+  g_autoptr(GError) error = NULL;
+  TernStore *store;
+
+  store = tern_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (tern_store_write (store, insert_folder, NULL, &error));
+  g_assert_true (tern_store_write (store, insert_batch, GSIZE_TO_POINTER (1), &error));
+  g_assert_finalize_object (store);
+  exec_on_file (path, downgrade);
+}
+
+/* Opening the profile at @path migrates it to the latest schema, intact. */
+static void
+assert_migrates (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  TernStore *store;
+
+  store = tern_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tern_store_get_schema_version (store), ==, tern_store_get_latest_version ());
+  g_assert_finalize_object (store);
+  g_assert_cmpint (file_query_int (path, "SELECT count (*) FROM pragma_integrity_check"
+                                         " WHERE integrity_check != 'ok'"), ==, 0);
+}
+
 /* Migration 010 drops messages_folder_date, also when a killed first sync
  * had left it out: its record must not build it again. */
 static void
 test_drop_folder_date (Fixture       *fixture,
                        gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  TernStore *store;
-
-  store = tern_store_open (fixture->path, &error);
-  g_assert_no_error (error);
   g_assert_cmpint (tern_store_get_latest_version (), >=, 10);
-  g_assert_finalize_object (store);
-  exec_on_file (fixture->path,
+  make_old_profile (fixture->path,
     "PRAGMA user_version = 9;"
     "INSERT INTO deferred_indexes (name, sql) VALUES ('messages_folder_date',"
     " 'CREATE INDEX messages_folder_date ON messages (folder_id, date DESC)');"
@@ -575,10 +602,7 @@ test_drop_folder_date (Fixture       *fixture,
     " WHERE name = 'messages_sort_date';"
     "DROP INDEX messages_sort_date;");
 
-  store = tern_store_open (fixture->path, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (tern_store_get_schema_version (store), ==, tern_store_get_latest_version ());
-  g_assert_finalize_object (store);
+  assert_migrates (fixture->path);
   g_assert_cmpint (file_query_int (fixture->path, INDEX_EXISTS ("messages_folder_date")), ==, 0);
   /* The other one left out is built as before. */
   g_assert_cmpint (file_query_int (fixture->path, INDEX_EXISTS ("messages_sort_date")), ==, 1);
@@ -590,16 +614,8 @@ static void
 test_drop_parts (Fixture       *fixture,
                  gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  TernStore *store;
-
-  store = tern_store_open (fixture->path, &error);
-  g_assert_no_error (error);
   g_assert_cmpint (tern_store_get_latest_version (), >=, 11);
-  g_assert_true (tern_store_write (store, insert_folder, NULL, &error));
-  g_assert_true (tern_store_write (store, insert_batch, GSIZE_TO_POINTER (1), &error));
-  g_assert_finalize_object (store);
-  exec_on_file (fixture->path,
+  make_old_profile (fixture->path,
     "PRAGMA user_version = 10;"
     "CREATE TABLE parts (id INTEGER PRIMARY KEY,"
     " message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,"
@@ -609,15 +625,10 @@ test_drop_parts (Fixture       *fixture,
     " SELECT id, '2', 'application/pdf', 'report.pdf' FROM messages;");
   g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM parts"), ==, BATCH);
 
-  store = tern_store_open (fixture->path, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (tern_store_get_schema_version (store), ==, tern_store_get_latest_version ());
-  g_assert_finalize_object (store);
+  assert_migrates (fixture->path);
   g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM sqlite_master"
                                                   " WHERE name = 'parts'"), ==, 0);
   g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM messages"), ==, BATCH);
-  g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM pragma_integrity_check"
-                                                  " WHERE integrity_check != 'ok'"), ==, 0);
 }
 
 /* Whether the thread lookups of a new message (tern-mail-store.c) find
@@ -655,19 +666,9 @@ static void
 test_partial_id_indexes (Fixture       *fixture,
                          gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  TernStore *store;
-
-  store = tern_store_open (fixture->path, &error);
-  g_assert_no_error (error);
   g_assert_cmpint (tern_store_get_latest_version (), >=, 12);
-  g_assert_true (tern_store_write (store, insert_folder, NULL, &error));
-  g_assert_true (tern_store_write (store, insert_batch, GSIZE_TO_POINTER (1), &error));
-  g_assert_finalize_object (store);
-  assert_lookups_use_index (fixture->path);
-
-  /* A profile of version 11, with the full indexes. */
-  exec_on_file (fixture->path,
+  /* As version 11 left it, with the full indexes. */
+  make_old_profile (fixture->path,
     "PRAGMA user_version = 11;"
     "UPDATE messages SET message_id = '<' || id || '@example.org>',"
     " in_reply_to = CASE WHEN id % 2 = 0 THEN '<' || (id - 1) || '@example.org>' END;"
@@ -675,15 +676,11 @@ test_partial_id_indexes (Fixture       *fixture,
     "CREATE INDEX messages_message_id ON messages (message_id);"
     "DROP INDEX messages_in_reply_to;"
     "CREATE INDEX messages_in_reply_to ON messages (in_reply_to);");
-  store = tern_store_open (fixture->path, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (tern_store_get_schema_version (store), ==, tern_store_get_latest_version ());
-  g_assert_finalize_object (store);
+
+  assert_migrates (fixture->path);
   assert_lookups_use_index (fixture->path);
   g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM messages"
                                                   " WHERE in_reply_to = '<1@example.org>'"), ==, 1);
-  g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM pragma_integrity_check"
-                                                  " WHERE integrity_check != 'ok'"), ==, 0);
 }
 
 static gint64
