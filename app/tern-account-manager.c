@@ -632,3 +632,60 @@ tern_account_manager_get_password (TernAccountManager  *self,
                  _("The keyring has no password for %s"), tern_account_get_address (account));
   return password;
 }
+
+typedef struct
+{
+  TernAccountManager *manager;
+  TernAccount *account;
+  TernSecretRole role;
+  GCancellable *cancellable;
+  char *password;
+  GError *error;
+} PasswordLookup;
+
+static gpointer
+password_thread (gpointer data)
+{
+  PasswordLookup *lookup = data;
+
+  lookup->password = tern_account_manager_get_password (lookup->manager, lookup->account,
+                                                        lookup->role, lookup->cancellable,
+                                                        &lookup->error);
+  return NULL;
+}
+
+char *
+tern_account_manager_get_password_while (TernAccountManager  *self,
+                                         TernAccount         *account,
+                                         TernSecretRole       role,
+                                         TernOpenFunc         open,
+                                         gpointer             client,
+                                         GCancellable        *cancellable,
+                                         GError             **error)
+{
+  PasswordLookup lookup = { self, account, role, cancellable, NULL, NULL };
+  g_autoptr(GError) open_error = NULL;
+  GThread *thread;
+  gboolean opened;
+
+  g_return_val_if_fail (TERN_IS_ACCOUNT_MANAGER (self), NULL);
+  g_return_val_if_fail (TERN_IS_ACCOUNT (account), NULL);
+  g_return_val_if_fail (open != NULL, NULL);
+
+  /* Joined below whatever happens: @lookup lives on this stack. */
+  thread = g_thread_new ("tern-password", password_thread, &lookup);
+  opened = open (client, cancellable, &open_error);
+  g_thread_join (thread);
+  if (lookup.password == NULL)
+    {
+      g_propagate_error (error, lookup.error);
+      return NULL;
+    }
+  if (!opened)
+    {
+      g_free (lookup.password);
+      g_propagate_error (error, g_steal_pointer (&open_error));
+      return NULL;
+    }
+  return lookup.password;
+}
