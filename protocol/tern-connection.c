@@ -744,8 +744,6 @@ tern_connection_read_line_into (TernConnection  *self,
       if (buffered (self) == 0 &&
           (!check_trickle (self, started, error) || !fill_buffer (self, cancellable, error)))
         return FALSE;
-      if (started == 0)
-        started = g_get_monotonic_time ();
 
       start = self->rbuf + self->rbuf_start;
       newline = memchr (start, '\n', buffered (self));
@@ -755,6 +753,11 @@ tern_connection_read_line_into (TernConnection  *self,
 
       if (newline != NULL)
         break;
+      /* The line goes on past what came: from now on the rest must come
+       * in time.  Not asked for a line found whole in the buffer (most
+       * are: a POP3 message is read a line at a time). */
+      if (started == 0)
+        started = g_get_monotonic_time ();
 
       /* One byte of slack: it may be the CR of a CRLF.  Written so that
        * max_len = G_MAXSIZE cannot overflow. */

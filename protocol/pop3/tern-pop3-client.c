@@ -387,20 +387,21 @@ read_multiline (TernPop3Client  *self,
                 GError         **error)
 {
   g_autoptr(GByteArray) buffer = g_byte_array_sized_new (WRITE_CHUNK + 1024);
+  g_autoptr(GByteArray) line = g_byte_array_new ();
   gint64 start = g_get_monotonic_time ();
   guint64 total = 0;
 
   for (;;)
     {
-      g_autofree char *line = NULL;
       const char *data;
       gsize len;
 
-      line = tern_connection_read_line (self->connection, max_line, &len, cancellable, error);
-      if (line == NULL)
+      /* One buffer for all the lines of the message. */
+      if (!tern_connection_read_line_into (self->connection, line, max_line, cancellable, error))
         return FALSE;
-      data = line;
-      if (line[0] == '.')
+      data = (const char *) line->data;
+      len = line->len;
+      if (len > 0 && data[0] == '.')
         {
           if (len == 1)
             break;
