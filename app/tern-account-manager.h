@@ -62,22 +62,4 @@ char               *tern_account_manager_get_password (TernAccountManager  *self
                                                        GCancellable        *cancellable,
                                                        GError             **error);
 
-/* Opens a connection's session up to the point where it needs the
- * password (TCP, TLS, the greeting). */
-typedef gboolean (*TernOpenFunc) (gpointer       client,
-                                  GCancellable  *cancellable,
-                                  GError       **error);
-/* The password, looked up on a thread while @open runs on this one: a
- * password command or the keyring takes a few milliseconds, as long as a
- * TLS handshake.  The password's failure is the one reported if both
- * fail (as when it was looked up first); nothing is sent with the
- * password here, @open only gets the session ready for it. */
-char               *tern_account_manager_get_password_while (TernAccountManager  *self,
-                                                             TernAccount         *account,
-                                                             TernSecretRole       role,
-                                                             TernOpenFunc         open,
-                                                             gpointer             client,
-                                                             GCancellable        *cancellable,
-                                                             GError             **error);
-
 G_END_DECLS

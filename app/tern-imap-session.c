@@ -31,14 +31,6 @@ is_loopback (const char *host)
   return address != NULL && g_inet_address_get_is_loopback (address);
 }
 
-static gboolean
-open_client (gpointer       client,
-             GCancellable  *cancellable,
-             GError       **error)
-{
-  return tern_imap_client_open (client, cancellable, error);
-}
-
 TernImapClient *
 tern_imap_session_open (TernContext   *context,
                         TernAccount   *account,
@@ -60,15 +52,16 @@ tern_imap_session_open (TernContext   *context,
       return NULL;
     }
   server = tern_account_get_incoming (account);
+  password = tern_account_manager_get_password (tern_context_get_accounts (context), account,
+                                                TERN_SECRET_ROLE_INCOMING, cancellable, error);
+  if (password == NULL)
+    return NULL;
   connection = tern_context_new_connection (context, server, error);
   if (connection == NULL)
     return NULL;
   tern_connection_set_connect_timeout (connection, CONNECT_TIMEOUT_SECONDS);
   client = tern_imap_client_new (connection);
-  password = tern_account_manager_get_password_while (tern_context_get_accounts (context), account,
-                                                      TERN_SECRET_ROLE_INCOMING, open_client,
-                                                      client, cancellable, error);
-  if (password == NULL
+  if (!tern_imap_client_open (client, cancellable, error)
       || !tern_imap_client_login (client,
                                   server->username ? server->username
                                                    : tern_account_get_address (account),

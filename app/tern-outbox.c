@@ -554,23 +554,6 @@ remember_size_limit (TernStore   *store,
              error->message);
 }
 
-/* EHLO names the account's domain. */
-typedef struct
-{
-  TernSmtpClient *client;
-  const char *domain;
-} Opening;
-
-static gboolean
-open_client (gpointer       data,
-             GCancellable  *cancellable,
-             GError       **error)
-{
-  Opening *opening = data;
-
-  return tern_smtp_client_open (opening->client, opening->domain, cancellable, error);
-}
-
 static TernSmtpClient *
 smtp_session_open (TernContext   *context,
                    TernAccount   *account,
@@ -580,7 +563,6 @@ smtp_session_open (TernContext   *context,
   const TernServer *server = tern_account_get_outgoing (account);
   const char *address = tern_account_get_address (account);
   const char *domain = strrchr (address, '@');
-  Opening opening;
   g_autoptr(TernConnection) connection = NULL;
   g_autoptr(TernSmtpClient) client = NULL;
   g_autofree char *password = NULL;
@@ -591,17 +573,16 @@ smtp_session_open (TernContext   *context,
                    _("The account %s has no outgoing server"), address);
       return NULL;
     }
+  password = tern_account_manager_get_password (tern_context_get_accounts (context), account,
+                                                TERN_SECRET_ROLE_OUTGOING, cancellable, error);
+  if (password == NULL)
+    return NULL;
   connection = tern_context_new_connection (context, server, error);
   if (connection == NULL)
     return NULL;
   tern_connection_set_connect_timeout (connection, CONNECT_TIMEOUT_SECONDS);
   client = tern_smtp_client_new (connection);
-  opening.client = client;
-  opening.domain = domain ? domain + 1 : NULL;
-  password = tern_account_manager_get_password_while (tern_context_get_accounts (context), account,
-                                                      TERN_SECRET_ROLE_OUTGOING, open_client,
-                                                      &opening, cancellable, error);
-  if (password == NULL
+  if (!tern_smtp_client_open (client, domain ? domain + 1 : NULL, cancellable, error)
       || !tern_smtp_client_login (client, server->username ? server->username : address,
                                   password, server->auth, cancellable, error))
     return NULL;

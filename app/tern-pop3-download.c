@@ -321,14 +321,6 @@ prune_seen (TernStore   *store,
 
 /* Session */
 
-static gboolean
-open_client (gpointer       client,
-             GCancellable  *cancellable,
-             GError       **error)
-{
-  return tern_pop3_client_open (client, cancellable, error);
-}
-
 TernPop3Client *
 tern_pop3_session_open (TernContext   *context,
                         TernAccount   *account,
@@ -350,15 +342,16 @@ tern_pop3_session_open (TernContext   *context,
       return NULL;
     }
   server = tern_account_get_incoming (account);
+  password = tern_account_manager_get_password (tern_context_get_accounts (context), account,
+                                                TERN_SECRET_ROLE_INCOMING, cancellable, error);
+  if (password == NULL)
+    return NULL;
   connection = tern_context_new_connection (context, server, error);
   if (connection == NULL)
     return NULL;
   tern_connection_set_connect_timeout (connection, CONNECT_TIMEOUT_SECONDS);
   client = tern_pop3_client_new (connection);
-  password = tern_account_manager_get_password_while (tern_context_get_accounts (context), account,
-                                                      TERN_SECRET_ROLE_INCOMING, open_client,
-                                                      client, cancellable, error);
-  if (password == NULL ||
+  if (!tern_pop3_client_open (client, cancellable, error) ||
       !tern_pop3_client_login (client,
                                server->username ? server->username
                                                 : tern_account_get_address (account),

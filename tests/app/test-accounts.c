@@ -5,11 +5,7 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <glib/gstdio.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "tern-app-error.h"
 #include "tern-context.h"
@@ -147,95 +143,6 @@ test_password_command (Fixture       *fixture,
   g_assert_nonnull (strstr (error->message, "no such vault"));
 }
 
-/* An open that hands the password command its password through a FIFO:
- * the command (cat) and this must run at the same time, or one of them
- * gives up after 10 s.  With @fail it then fails as a refused connection
- * (at once without a FIFO). */
-typedef struct
-{
-  const char *fifo;
-  gboolean fail;
-} FakeOpen;
-
-static gboolean
-fake_open (gpointer       data,
-           GCancellable  *cancellable,
-           GError       **error)
-{
-  FakeOpen *open_data = data;
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  int fd = -1;
-
-  if (open_data->fifo == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED, "Connection refused");
-      return FALSE;
-    }
-  /* No reader yet: ENXIO. */
-  while ((fd = open (open_data->fifo, O_WRONLY | O_NONBLOCK)) < 0 && errno == ENXIO &&
-         g_get_monotonic_time () < deadline)
-    g_usleep (1000);
-  if (fd < 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "Nobody read the FIFO");
-      return FALSE;
-    }
-  g_assert_cmpint (write (fd, "fifo-secret\n", 12), ==, 12);
-  close (fd);
-  if (open_data->fail)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED, "Connection refused");
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* The password is looked up while the connection opens; if either fails,
- * nothing is returned, and the password's failure is the one reported. */
-static void
-test_password_while (Fixture       *fixture,
-                     gconstpointer  data)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TernContext) context = NULL;
-  g_autofree char *fifo = g_build_filename (fixture->dir, "password.fifo", NULL);
-  g_autofree char *command = g_strdup_printf ("timeout 10 cat '%s'", fifo);
-  g_autoptr(TernAccount) account = make_account ("while@example.org", command);
-  g_autoptr(TernAccount) failing = make_account ("fail@example.org", "exit 3");
-  FakeOpen open_data = { fifo, FALSE };
-  g_autofree char *got = NULL;
-  TernAccountManager *accounts;
-
-  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
-  context = tern_context_new (fixture->profile, &error);
-  g_assert_no_error (error);
-  accounts = tern_context_get_accounts (context);
-  g_assert_true (tern_account_manager_add (accounts, account, NULL, NULL, &error));
-  g_assert_true (tern_account_manager_add (accounts, failing, NULL, NULL, &error));
-
-  got = tern_account_manager_get_password_while (accounts, account, TERN_SECRET_ROLE_INCOMING,
-                                                 fake_open, &open_data, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpstr (got, ==, "fifo-secret");
-  g_clear_pointer (&got, g_free);
-
-  /* The connection refused, the password read: the refusal. */
-  open_data.fail = TRUE;
-  got = tern_account_manager_get_password_while (accounts, account, TERN_SECRET_ROLE_INCOMING,
-                                                 fake_open, &open_data, NULL, &error);
-  g_assert_null (got);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
-  g_clear_error (&error);
-
-  /* Both failed: the password command's. */
-  open_data.fifo = NULL;
-  got = tern_account_manager_get_password_while (accounts, failing, TERN_SECRET_ROLE_INCOMING,
-                                                 fake_open, &open_data, NULL, &error);
-  g_assert_null (got);
-  g_assert_error (error, TERN_APP_ERROR, TERN_APP_ERROR_PASSWORD_COMMAND);
-  g_assert_true (g_unlink (fifo) == 0);
-}
-
 static void
 test_invalid (Fixture       *fixture,
               gconstpointer  data)
@@ -302,7 +209,6 @@ main (int    argc,
 
   g_test_add ("/tern/accounts/add-list-remove", TernTestProfile, NULL, tern_test_profile_setup, test_add_list_remove, tern_test_profile_teardown);
   g_test_add ("/tern/accounts/password-command", TernTestProfile, NULL, tern_test_profile_setup, test_password_command, tern_test_profile_teardown);
-  g_test_add ("/tern/accounts/password-while", TernTestProfile, NULL, tern_test_profile_setup, test_password_while, tern_test_profile_teardown);
   g_test_add ("/tern/accounts/invalid", TernTestProfile, NULL, tern_test_profile_setup, test_invalid, tern_test_profile_teardown);
   g_test_add_func ("/tern/accounts/server-parse", test_server_parse);
 
