@@ -718,8 +718,6 @@ test_pipeline_cut (void)
     g_assert_true (pipeline.deleted[i]);
 }
 
-/* A profile from before pop3_seen: the migration fills it from the
- * messages rows, so nothing is downloaded again. */
 /* The store fails half way (as a full disk would: every later write is
  * refused) while the download goes on reading: the download stops with
  * the store's error, keeps the batches stored before, and deletes nothing
@@ -772,6 +770,8 @@ test_store_fails (void)
     g_assert_true (pipeline.deleted[i]);
 }
 
+/* A profile from before pop3_seen: the migration fills it from the
+ * messages rows, so nothing is downloaded again. */
 static void
 test_migration_seeds (void)
 {
