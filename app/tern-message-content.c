@@ -461,6 +461,19 @@ tern_message_content_new (GBytes     *raw,
   return self;
 }
 
+/* For the search index: the bodies only.  The headers are not decoded:
+ * their getters return NULL. */
+static TernMessageContent *
+new_bodies_only (GBytes *raw)
+{
+  TernMessageContent *self = g_object_new (TERN_TYPE_MESSAGE_CONTENT, NULL);
+
+  self->raw = g_bytes_ref (raw);
+  self->bodies_only = TRUE;
+  self->headers = g_new0 (TernMailNewMessage, 1);
+  return self;
+}
+
 TernMessageContent *
 tern_message_content_new_bodies (GBytes *raw)
 {
@@ -469,11 +482,7 @@ tern_message_content_new_bodies (GBytes *raw)
   g_return_val_if_fail (raw != NULL, NULL);
 
   _tern_mail_ensure_gmime ();
-  self = g_object_new (TERN_TYPE_MESSAGE_CONTENT, NULL);
-  self->raw = g_bytes_ref (raw);
-  self->bodies_only = TRUE;
-  /* The headers are not decoded: the getters return NULL. */
-  self->headers = g_new0 (TernMailNewMessage, 1);
+  self = new_bodies_only (raw);
   parse (self);
   return self;
 }
@@ -487,10 +496,7 @@ _tern_message_content_new_bodies_from_message (GBytes       *raw,
   g_return_val_if_fail (raw != NULL, NULL);
   g_return_val_if_fail (GMIME_IS_MESSAGE (message), NULL);
 
-  self = g_object_new (TERN_TYPE_MESSAGE_CONTENT, NULL);
-  self->raw = g_bytes_ref (raw);
-  self->bodies_only = TRUE;
-  self->headers = g_new0 (TernMailNewMessage, 1);
+  self = new_bodies_only (raw);
   collect (self, g_mime_message_get_mime_part (message));
   return self;
 }

@@ -831,16 +831,12 @@ download_account (TernContext               *context,
       return FALSE;
     }
   if (!tern_pop3_client_quit (client, cancellable, error))
-    {
-      return FALSE;
-    }
+    return FALSE;
   stats->deleted = doomed->len;
 
   remaining = remaining_uidls (entries, doomed);
   if (!prune_seen (store, account_id, remaining, error))
-    {
-      return FALSE;
-    }
+    return FALSE;
   stamp_debug ("POP3 delete, quit and prune", &stage);
   /* Bodies are indexed as they are stored; this finds those whose text
    * could not be read then.  Indexing is not the download's failure: the
