@@ -45,6 +45,11 @@ struct _TernMailNewMessage
 gboolean _tern_mail_store_recount (sqlite3  *db,
                                    gint64    folder_id,
                                    GError  **error);
+/* Counts message @message_id, just inserted, in its folder's
+ * conversations: every INSERT into messages must (migration 013). */
+gboolean _tern_mail_store_count_conversation (sqlite3  *db,
+                                              gint64    message_id,
+                                              GError  **error);
 void  _tern_mail_ensure_gmime  (void);
 /* Keep the converters of common legacy charsets loaded while pinned
  * (tern-mail-store.c says why); calls nest, from any thread. */

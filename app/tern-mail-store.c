@@ -757,6 +757,37 @@ tern_mail_store_get_uids (TernStore  *store,
 
 typedef TernMailNewMessage Decoded;
 
+/* Counts a new message in its folder's conversation (folder_threads,
+ * migration 005): the row of its thread, or of the message alone when it
+ * has none (thread_key -id), gets one more message and keeps the latest.
+ * The values are (folder_id, thread_key, date, message id). */
+#define COUNT_CONVERSATION_UPSERT                                                       \
+  " ON CONFLICT (folder_id, thread_key) DO UPDATE SET"                                  \
+  " message_count = message_count + 1,"                                                 \
+  " latest_id = CASE WHEN excluded.last_date > last_date"                               \
+  "   OR (excluded.last_date = last_date AND excluded.latest_id > latest_id)"          \
+  "   THEN excluded.latest_id ELSE latest_id END,"                                      \
+  " last_date = max (last_date, excluded.last_date)"
+
+gboolean
+_tern_mail_store_count_conversation (sqlite3  *db,
+                                     gint64    message_id,
+                                     GError  **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  /* WHERE before ON CONFLICT: SQLite's grammar needs one after a SELECT. */
+  stmt = tern_store_prepare (db,
+    "INSERT INTO folder_threads (folder_id, thread_key, last_date, latest_id, message_count)"
+    " SELECT folder_id, coalesce (thread_id, -id), coalesce (date, internal_date, 0), id, 1"
+    " FROM messages WHERE id = ?1" COUNT_CONVERSATION_UPSERT,
+    error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, message_id);
+  return tern_store_step_done (stmt, error);
+}
+
 /* Statements of one add_messages batch, prepared once. */
 typedef struct
 {
@@ -773,14 +804,16 @@ typedef struct
   sqlite3_stmt *new_thread;
   sqlite3_stmt *count_thread;
   sqlite3_stmt *drop_thread;
+  sqlite3_stmt *count_conversation;
+  sqlite3_stmt *pop3_seen;
   sqlite3_stmt *fts;
   sqlite3_stmt *mark_indexed;
   sqlite3_stmt *body;
 
-  /* Full-text rows wait for the end of the batch: a statement with
-   * triggers (the INSERT into messages) opens a savepoint, and FTS5 flushes
-   * its pending terms to a new segment at every savepoint, so interleaving
-   * them made a segment (and merges) per message. */
+  /* Full-text rows wait for the end of the batch: FTS5 flushes its
+   * pending terms to a new segment at every savepoint, and a statement
+   * with triggers opens one (the INSERT into messages did until migration
+   * 013), so interleaving them made a segment (and merges) per message. */
   GArray *fts_rows;  /* of FtsRow */
 } AddMessages;
 
@@ -801,6 +834,8 @@ add_messages_clear (AddMessages *data)
   g_clear_pointer (&data->new_thread, sqlite3_finalize);
   g_clear_pointer (&data->count_thread, sqlite3_finalize);
   g_clear_pointer (&data->drop_thread, sqlite3_finalize);
+  g_clear_pointer (&data->count_conversation, sqlite3_finalize);
+  g_clear_pointer (&data->pop3_seen, sqlite3_finalize);
   g_clear_pointer (&data->fts, sqlite3_finalize);
   g_clear_pointer (&data->mark_indexed, sqlite3_finalize);
   g_clear_pointer (&data->body, sqlite3_finalize);
@@ -859,6 +894,19 @@ prepare_add_messages (sqlite3      *db,
   data->drop_thread = tern_store_prepare (db,
     "DELETE FROM threads WHERE id = ?1", error);
   if (data->drop_thread == NULL)
+    return FALSE;
+  data->count_conversation = tern_store_prepare (db,
+    "INSERT INTO folder_threads (folder_id, thread_key, last_date, latest_id, message_count)"
+    " VALUES (?1, ?2, ?3, ?4, 1)" COUNT_CONVERSATION_UPSERT,
+    error);
+  if (data->count_conversation == NULL)
+    return FALSE;
+  /* When the server gave no date: now, as migration 003's trigger did. */
+  data->pop3_seen = tern_store_prepare (db,
+    "INSERT OR IGNORE INTO pop3_seen (account_id, uidl, first_seen)"
+    " VALUES (?1, ?2, coalesce (?3, CAST (strftime ('%s', 'now') AS INTEGER)))",
+    error);
+  if (data->pop3_seen == NULL)
     return FALSE;
   /* scope: the folder's and account's tokens (migration 007). */
   data->fts = tern_store_prepare (db,
@@ -1015,6 +1063,32 @@ add_body (AddMessages    *data,
   return tern_store_step_done (data->body, error);
 }
 
+/* What migration 013 moved out of triggers: the new row's conversation
+ * and, for POP3 mail, its UIDL among those ever seen. */
+static gboolean
+count_conversation (AddMessages    *data,
+                    gint64          row_id,
+                    gint64          thread_id,
+                    const Decoded  *d,
+                    GError        **error)
+{
+  sqlite3_reset (data->count_conversation);
+  sqlite3_bind_int64 (data->count_conversation, 1, data->folder_id);
+  sqlite3_bind_int64 (data->count_conversation, 2, thread_id);
+  sqlite3_bind_int64 (data->count_conversation, 3,
+                      d->date != 0 ? d->date : d->internal_date);
+  sqlite3_bind_int64 (data->count_conversation, 4, row_id);
+  if (!tern_store_step_done (data->count_conversation, error))
+    return FALSE;
+  if (d->pop3_uidl == NULL)
+    return TRUE;
+  sqlite3_reset (data->pop3_seen);
+  sqlite3_bind_int64 (data->pop3_seen, 1, data->account_id);
+  bind_static_text (data->pop3_seen, 2, d->pop3_uidl);
+  bind_optional_int (data->pop3_seen, 3, d->internal_date);
+  return tern_store_step_done (data->pop3_seen, error);
+}
+
 static gboolean
 add_one_message (sqlite3        *db,
                  AddMessages    *data,
@@ -1074,6 +1148,8 @@ add_one_message (sqlite3        *db,
       return tern_store_step_done (data->update_flags, error);
     }
 
+  if (!count_conversation (data, row_id, thread_id, d, error))
+    return FALSE;
   data->inserted++;
   fts = (FtsRow) { row_id, d };
   g_array_append_val (data->fts_rows, fts);

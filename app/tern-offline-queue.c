@@ -424,6 +424,8 @@ copy_cb (sqlite3  *db,
                        row.id, dest.id, 0, error))
         return FALSE;
       copy_id = sqlite3_last_insert_rowid (db);
+      if (!_tern_mail_store_count_conversation (db, copy_id, error))
+        return FALSE;
       add_location (&dict, &row);
       g_variant_dict_insert (&dict, "source-message", "x", row.id);
       g_variant_dict_insert (&dict, "message", "x", copy_id);
@@ -581,6 +583,8 @@ insert_appended (sqlite3        *db,
   if (!tern_store_step_done (stmt, error))
     return FALSE;
   data->new_id = sqlite3_last_insert_rowid (db);
+  if (!_tern_mail_store_count_conversation (db, data->new_id, error))
+    return FALSE;
 
   g_clear_pointer (&stmt, sqlite3_finalize);
   stmt = tern_store_prepare (db,

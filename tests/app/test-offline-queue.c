@@ -112,6 +112,12 @@ open_context (Fixture *fixture)
 }
 
 static void
+assert_conversations_counted (Fixture *fixture)
+{
+  g_assert_cmpint (query_int (fixture, "%s", TERN_TEST_MISCOUNTED_CONVERSATIONS_SQL), ==, 0);
+}
+
+static void
 fixture_setup (Fixture       *fixture,
                gconstpointer  data)
 {
@@ -131,7 +137,11 @@ fixture_setup (Fixture       *fixture,
             "INSERT INTO messages (id, folder_id, uid, flags, subject, message_id) VALUES"
             " (100, 10, 1, 0, 'One', 'one@example.org'),"
             " (101, 10, 2, 0, 'Two', 'two@example.org'),"
-            " (102, 10, 3, 4, 'Three', 'three@example.org');");
+            " (102, 10, 3, 4, 'Three', 'three@example.org');"
+            /* Their conversations, as the mail store counts them. */
+            "INSERT INTO folder_threads (folder_id, thread_key, last_date, latest_id,"
+            " message_count) SELECT folder_id, -id, 0, id, 1 FROM messages;");
+  assert_conversations_counted (fixture);
   fixture->account = 1;
   fixture->other_account = 2;
   fixture->inbox = 10;
@@ -227,6 +237,7 @@ test_move (Fixture       *fixture,
   g_assert_nonnull (strstr (payload, "'dest': <'Drafts'>"));
   g_assert_nonnull (strstr (payload, "'folder': <'INBOX'>"));
   g_assert_nonnull (strstr (payload, "'uid': <uint32 1>"));
+  assert_conversations_counted (fixture);
 
   /* Not to another account; nothing changes then. */
   g_assert_false (tern_offline_queue_move (store (fixture), &fixture->messages[1], 1,
@@ -271,6 +282,7 @@ test_delete (Fixture       *fixture,
                                        " WHERE kind = 'expunge'"), ==, 1);
   g_assert_cmpint (query_int (fixture, "SELECT total_count FROM folders WHERE id = 13"), ==, 0);
   g_assert_cmpint (n_ops (fixture), ==, 2);
+  assert_conversations_counted (fixture);
 }
 
 static void
@@ -302,6 +314,10 @@ test_append (Fixture       *fixture,
   g_assert_cmpint (query_int (fixture, "SELECT size FROM bodies WHERE message_id = %" G_GINT64_FORMAT,
                               id), ==, (gint64) strlen (text));
   g_assert_cmpint (n_ops (fixture), ==, 1);
+  /* Counted in the Drafts' conversations, by its Date. */
+  g_assert_cmpint (query_int (fixture, "SELECT last_date FROM folder_threads WHERE latest_id = %"
+                              G_GINT64_FORMAT, id), ==, 1795694400);
+  assert_conversations_counted (fixture);
 
   /* Deleted before it reached the server: it never will. */
   g_assert_true (tern_offline_queue_delete (store (fixture), &id, 1, &error));
@@ -331,6 +347,9 @@ test_copy (Fixture       *fixture,
                                        " AND subject = 'Two' AND uid IS NULL"), ==, 1);
   g_assert_cmpint (query_int (fixture, "SELECT folder_id FROM messages WHERE id = 101"), ==, 10);
   g_assert_cmpint (n_ops (fixture), ==, 1);
+  g_assert_cmpint (query_int (fixture, "SELECT message_count FROM folder_threads WHERE folder_id = 11"),
+                   ==, 1);
+  assert_conversations_counted (fixture);
 }
 
 /* Dropping the context cancels the jobs of its worker pool and waits for

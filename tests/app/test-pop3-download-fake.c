@@ -770,6 +770,8 @@ test_store_fails (void)
     g_assert_true (pipeline.deleted[i]);
 }
 
+#define RAW_C "From: a@example.org\r\nSubject: c\r\nMessage-ID: <c@example.org>\r\n\r\nc\r\n"
+
 /* A profile from before pop3_seen: the migration fills it from the
  * messages rows, so nothing is downloaded again. */
 static void
@@ -780,6 +782,8 @@ test_migration_seeds (void)
   g_autofree char *path = g_build_filename (profile, "tern.db", NULL);
   g_autoptr(TernContext) context = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) raw = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
   sqlite3 *db = NULL;
 
   /* Registers the migrations' resources. */
@@ -809,11 +813,17 @@ test_migration_seeds (void)
   /* The earliest of its copies. */
   g_assert_cmpint (query_int (context, "SELECT first_seen FROM pop3_seen WHERE uidl = 'b'"), ==,
                    1500);
-  /* New rows are recorded as they are stored. */
-  query_int (context, "INSERT INTO messages (folder_id, pop3_uidl, internal_date)"
-                      " VALUES (1, 'c', 4000)");
+  /* New rows are recorded as they are stored (by the store since
+   * migration 13, by a trigger before). */
+  raw = g_bytes_new_static (RAW_C, strlen (RAW_C));
+  messages = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_mail_new_message_free);
+  g_ptr_array_add (messages, tern_mail_new_message_from_pop3 ("c", raw, TRUE, 4000));
+  g_assert_true (tern_mail_store_add_new_messages (tern_context_get_store (context), 1, messages,
+                                                   NULL, &error));
+  g_assert_no_error (error);
   g_assert_cmpint (query_int (context, "SELECT first_seen FROM pop3_seen WHERE uidl = 'c'"), ==,
                    4000);
+  g_assert_cmpint (query_int (context, "SELECT account_id FROM pop3_seen WHERE uidl = 'c'"), ==, 1);
   g_assert_finalize_object (g_steal_pointer (&context));
   tern_test_remove_tree (dir);
 }

@@ -631,6 +631,38 @@ test_drop_parts (Fixture       *fixture,
   g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM messages"), ==, BATCH);
 }
 
+/* Migration 013 drops the AFTER INSERT triggers of messages, whose work
+ * the mail store now does as it inserts (test-imap-sync and
+ * test-offline-queue check the counts it keeps). */
+static void
+test_insert_triggers_dropped (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_assert_cmpint (tern_store_get_latest_version (), >=, 13);
+  make_old_profile (fixture->path,
+    "PRAGMA user_version = 12;"
+    "CREATE TRIGGER folder_threads_insert AFTER INSERT ON messages BEGIN"
+    "  INSERT OR IGNORE INTO folder_threads (folder_id, thread_key, last_date, latest_id,"
+    "   message_count) VALUES (new.folder_id, -new.id, 0, new.id, 1);"
+    " END;"
+    "CREATE TRIGGER messages_pop3_seen AFTER INSERT ON messages"
+    " WHEN new.pop3_uidl IS NOT NULL BEGIN"
+    "  INSERT OR IGNORE INTO pop3_seen (account_id, uidl, first_seen)"
+    "   VALUES (1, new.pop3_uidl, 0);"
+    " END;");
+  g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM sqlite_master"
+                                                  " WHERE type = 'trigger'"
+                                                  " AND tbl_name = 'messages'"
+                                                  " AND sql LIKE '%AFTER INSERT%'"), ==, 2);
+
+  assert_migrates (fixture->path);
+  g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM sqlite_master"
+                                                  " WHERE type = 'trigger'"
+                                                  " AND tbl_name = 'messages'"
+                                                  " AND sql LIKE '%AFTER INSERT%'"), ==, 0);
+  g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM messages"), ==, BATCH);
+}
+
 /* Whether the thread lookups of a new message (tern-mail-store.c) find
  * their rows by index: the Message-ID and In-Reply-To indexes are partial
  * (migration 12), and a lookup by equality must still use them, or a
@@ -780,6 +812,8 @@ main (int    argc,
   g_test_add ("/tern/store/drop-folder-date", Fixture, NULL, fixture_setup, test_drop_folder_date,
               fixture_teardown);
   g_test_add ("/tern/store/drop-parts", Fixture, NULL, fixture_setup, test_drop_parts, fixture_teardown);
+  g_test_add ("/tern/store/insert-triggers-dropped", Fixture, NULL, fixture_setup,
+              test_insert_triggers_dropped, fixture_teardown);
   g_test_add ("/tern/store/partial-id-indexes", Fixture, NULL, fixture_setup,
               test_partial_id_indexes, fixture_teardown);
   g_test_add ("/tern/store/checkpoints", Fixture, NULL, fixture_setup, test_checkpoints, fixture_teardown);

@@ -49,6 +49,20 @@ char     *tern_test_run_cli          (const char        *profile,
  * long enough for a loaded machine, shorter than meson's test timeout. */
 #define TERN_TEST_DEADLINE_SECONDS 60
 
+/* How many of the folders' conversations (folder_threads, migration 005)
+ * disagree with the messages they count, in count or latest date: 0 when
+ * every path that stores, copies, moves or deletes messages kept them. */
+#define TERN_TEST_MISCOUNTED_CONVERSATIONS_SQL                                            \
+  "SELECT count (*) FROM ("                                                               \
+  " SELECT * FROM (" TERN_TEST_COUNTED_SQL " EXCEPT " TERN_TEST_STORED_SQL ")"            \
+  " UNION ALL"                                                                            \
+  " SELECT * FROM (" TERN_TEST_STORED_SQL " EXCEPT " TERN_TEST_COUNTED_SQL "))"
+#define TERN_TEST_COUNTED_SQL                                                             \
+  "SELECT folder_id, coalesce (thread_id, -id), count (*),"                               \
+  " max (coalesce (date, internal_date, 0)) FROM messages GROUP BY 1, 2"
+#define TERN_TEST_STORED_SQL                                                              \
+  "SELECT folder_id, thread_key, message_count, last_date FROM folder_threads"
+
 typedef gboolean (*TernTestPredicate) (gpointer data);
 
 /* Runs the default main context until @predicate returns TRUE or
