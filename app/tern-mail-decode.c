@@ -440,6 +440,15 @@ find_header (GBytes     *headers,
   return g_strstrip (g_string_free (value, FALSE));
 }
 
+static gboolean
+is_ascii (const char *text)
+{
+  for (const char *p = text; *p != '\0'; p++)
+    if ((guchar) *p >= 0x80)
+      return FALSE;
+  return TRUE;
+}
+
 /* "Re: Fwd: AW: subject" -> "subject"; @is_reply tells whether anything was
  * stripped. */
 static char *
@@ -461,16 +470,24 @@ thread_subject (const char *subject,
       for (gsize i = 0; prefixes[i] != NULL; i++)
         {
           g_autofree char *head = NULL;
-          const char *after = p + strlen (prefixes[i]);
+          gsize length = strlen (prefixes[i]);
+          const char *after = p + length;
 
           /* Only a letter of the prefix's script can fold to its first
            * letter: skips the lowercasing (an allocation) for the rest. */
-          if ((guchar) prefixes[i][0] < 0x80 ? g_ascii_tolower (p[0]) != prefixes[i][0]
-                                             : (guchar) p[0] < 0x80)
-            continue;
-          head = g_utf8_strdown (p, MIN (strlen (p), strlen (prefixes[i])));
-          if (strlen (p) < strlen (prefixes[i]) || g_strcmp0 (head, prefixes[i]) != 0)
-            continue;
+          if ((guchar) prefixes[i][0] < 0x80)
+            {
+              if (g_ascii_strncasecmp (p, prefixes[i], length) != 0)
+                continue;
+            }
+          else
+            {
+              if ((guchar) p[0] < 0x80)
+                continue;
+              head = g_utf8_strdown (p, MIN (strlen (p), length));
+              if (strlen (p) < length || g_strcmp0 (head, prefixes[i]) != 0)
+                continue;
+            }
           /* "Re:", "Re[2]:", "RE :" */
           if (*after == '[')
             {
@@ -491,6 +508,10 @@ thread_subject (const char *subject,
     }
   while (*p == ' ' || *p == '\t')
     p++;
+  /* Most subjects: no Unicode case tables, and a key that does not
+   * depend on the locale (Turkish lowercases I to dotless ı). */
+  if (is_ascii (p))
+    return g_ascii_strdown (p, -1);
   return g_utf8_strdown (p, -1);
 }
 

@@ -292,6 +292,31 @@ test_threads (Fixture       *fixture,
   g_ptr_array_add (batch, make_message (8, "New", "<h@x>", NULL, NULL, 0));
   g_assert_cmpuint (add (fixture, batch), ==, 2);
   g_assert_cmpint (thread_count (fixture), ==, 4);
+
+  /* Prefixes and subjects fold case in Cyrillic as in Latin. */
+  g_ptr_array_set_size (batch, 0);
+  g_ptr_array_add (batch, make_message (9, "Тема", "<i@x>", NULL, NULL, 0));
+  g_ptr_array_add (batch, make_message (10, "ОТВЕТ: ТЕМА", "<j@x>", NULL, NULL, 0));
+  g_ptr_array_add (batch, make_message (11, "Aw: Sv: Re[2] : NEW", "<k@x>", NULL, NULL, 0));
+  g_assert_cmpuint (add (fixture, batch), ==, 3);
+  g_assert_cmpint (thread_count (fixture), ==, 5);
+  for (guint uid = 9; uid <= 11; uid++)
+    {
+      g_autoptr(TernMailMessage) message = NULL;
+
+      message = tern_mail_store_find_message (fixture->store, fixture->folder_id, uid, &error);
+      g_assert_no_error (error);
+      thread[uid - 9] = message->thread_id;
+    }
+  g_assert_cmpint (thread[0], ==, thread[1]);
+  {
+    g_autoptr(TernMailMessage) news = tern_mail_store_find_message (fixture->store,
+                                                                    fixture->folder_id, 8,
+                                                                    &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (thread[2], ==, news->thread_id);
+  }
 }
 
 static gboolean

@@ -488,10 +488,14 @@ test_internaldate (void)
     { " 1-Jan-2000 05:30:00 +0530", 946684800 },
     { "29-Feb-2024 23:59:59 -1200", 1709294399 },
     { "26-nov-2026 10:15:02 +0100", 1795684502 },
+    { "1-Jan-2000 05:30:00 +0530", 946684800 },
   };
   const char *bad[] = { "30-Feb-2024 00:00:00 +0000", "01-Foo-2024 00:00:00 +0000",
                         "01-Jan-2024 24:00:00 +0000", "01-Jan-2024 00:00:00 0000",
-                        "01-Jan-2024 00:00:00 +0099", "01-Jan-2024" };
+                        "01-Jan-2024 00:00:00 +0099", "01-Jan-2024", "01-Ja",
+                        "01-Jan-2024 00:00:00 +", "01-Jan-2024 00:00:00 +00000",
+                        "-1-Jan-2024 00:00:00 +0000", "01-Jan-2024 00:00 +0000",
+                        "01-Jan-2024  00:00:00 +0000", "" };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -515,7 +519,8 @@ test_fetch_items (void)
 {
   g_autoptr(TernImapResponse) r = parse_one (
     "* 7 FETCH (UID 42 FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft \\Recent $Forwarded "
-    "$junk NonJunk) RFC822.SIZE 4286 MODSEQ (12121231000) X-GM-LABELS (\\Inbox \"a b\") "
+    "$junk NonJunk) rfc822.size 4286 MODSEQ (12121231000) X-GM-LABELS (\\Inbox \"a b\") "
+    "X-A-VENDOR-ITEM-LONGER-THAN-ANY-WE-READ (1 \"2\") "
     "BODY[HEADER.FIELDS (REFERENCES IN-REPLY-TO)] {21}\r\nReferences: <a@b>\r\n\r\n "
     "BODY[1.2]<1024> \"partial\" BINARY.SIZE[1] 99 BODY[2] NIL)\r\n");
   TernImapMessage *m = r->message;
