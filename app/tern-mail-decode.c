@@ -440,15 +440,6 @@ find_header (GBytes     *headers,
   return g_strstrip (g_string_free (value, FALSE));
 }
 
-static gboolean
-is_ascii (const char *text)
-{
-  for (const char *p = text; *p != '\0'; p++)
-    if ((guchar) *p >= 0x80)
-      return FALSE;
-  return TRUE;
-}
-
 /* "Re: Fwd: AW: subject" -> "subject"; @is_reply tells whether anything was
  * stripped. */
 static char *
@@ -510,7 +501,7 @@ thread_subject (const char *subject,
     p++;
   /* Most subjects: no Unicode case tables, and a key that does not
    * depend on the locale (Turkish lowercases I to dotless ı). */
-  if (is_ascii (p))
+  if (g_str_is_ascii (p))
     return g_ascii_strdown (p, -1);
   return g_utf8_strdown (p, -1);
 }

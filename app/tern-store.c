@@ -199,7 +199,7 @@ set_writer_pragmas (sqlite3  *db,
 /* Before SQLite's first use in the process: sqlite3_config() is refused
  * after it, and then nothing changes.  Without memory statistics, which
  * nothing reads, each of SQLite's allocations and frees skips a global
- * mutex and its bookkeeping: about 300 of them a stored message. */
+ * mutex and its bookkeeping: about 60 allocations a stored message. */
 static void
 configure_sqlite (void)
 {

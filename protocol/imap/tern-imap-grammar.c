@@ -1095,7 +1095,7 @@ parse_internaldate (const char *s,
   sign = *s++;
   if ((sign != '+' && sign != '-') || !read_digits (&s, 4, &zone) || *s != '\0')
     return FALSE;
-  if (month == 0 || year < 1 || day < 1 || !g_date_valid_dmy ((GDateDay) day, (GDateMonth) month, (GDateYear) year) ||
+  if (year < 1 || day < 1 || !g_date_valid_dmy ((GDateDay) day, (GDateMonth) month, (GDateYear) year) ||
       h > 23 || m > 59 || sec > 60 || h < 0 || m < 0 || sec < 0 || zone < 0 || zone % 100 > 59)
     return FALSE;
   {

@@ -453,15 +453,6 @@ tern_smtp_client_login (TernSmtpClient  *self,
 
 /* Sending */
 
-static gboolean
-is_ascii (const char *text)
-{
-  for (const char *p = text; *p != '\0'; p++)
-    if ((guchar) *p >= 0x80)
-      return FALSE;
-  return TRUE;
-}
-
 /* An address goes between angle brackets on a command line: anything
  * that could end the line or the path is refused. */
 static gboolean
@@ -522,7 +513,7 @@ check_before_mail (TernSmtpClient      *self,
     }
   if (!check_address (self, from, TRUE, error))
     return FALSE;
-  *utf8 = !is_ascii (from);
+  *utf8 = !g_str_is_ascii (from);
   if (recipients == NULL || recipients[0] == NULL)
     {
       g_set_error (error, TERN_SMTP_ERROR, TERN_SMTP_ERROR_INVALID_ADDRESS,
@@ -533,7 +524,7 @@ check_before_mail (TernSmtpClient      *self,
     {
       if (!check_address (self, recipients[i], FALSE, error))
         return FALSE;
-      *utf8 = *utf8 || !is_ascii (recipients[i]);
+      *utf8 = *utf8 || !g_str_is_ascii (recipients[i]);
     }
 
   if (*utf8 && !tern_smtp_client_has_extension (self, "SMTPUTF8"))
