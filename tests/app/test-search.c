@@ -111,7 +111,7 @@ fixture_setup (Fixture       *fixture,
 
   store_one (fixture, fixture->inbox_id,
              new_message (1, "Алиса Петрова", "alice@example.org", "bob@example.org",
-                          "Ёлка ЗЕЛЁНАЯ", day (2026, 1, 10), 0));
+                          "Ёлка ЗЕЛЁНАЯ, всё ёё", day (2026, 1, 10), 0));
   m = new_message (2, "Bob Builder", "bob@example.org", "alice@example.org", "Quarterly report",
                    day (2026, 2, 15), TERN_IMAP_FLAG_SEEN | TERN_IMAP_FLAG_FLAGGED);
   m->has_attachments = TRUE;
@@ -352,6 +352,10 @@ test_russian (Fixture       *fixture,
   g_assert_cmpuint (count (fixture, "зеленая"), ==, 1);
   g_assert_cmpuint (count (fixture, "ЗЕЛЁНАЯ"), ==, 1);
   g_assert_cmpuint (count (fixture, "\"ёлка зеленая\""), ==, 1);
+  /* ё last in a word, and one after another. */
+  g_assert_cmpuint (count (fixture, "ВСЕ"), ==, 1);
+  g_assert_cmpuint (count (fixture, "всё"), ==, 1);
+  g_assert_cmpuint (count (fixture, "ее"), ==, 1);
   g_assert_cmpuint (count (fixture, "subject:папке"), ==, 1);
   /* й is a letter of its own, not и with a breve. */
   g_assert_cmpuint (count (fixture, "другои"), ==, 0);
