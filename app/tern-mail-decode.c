@@ -440,6 +440,24 @@ find_header (GBytes     *headers,
   return g_strstrip (g_string_free (value, FALSE));
 }
 
+/* Whether @text starts with @prefix (lower case) in any case. */
+static gboolean
+starts_with_folded (const char *text,
+                    const char *prefix)
+{
+  gsize length = strlen (prefix);
+  g_autofree char *head = NULL;
+
+  if ((guchar) prefix[0] < 0x80)
+    return g_ascii_strncasecmp (text, prefix, length) == 0;
+  /* Only a letter of the prefix's script can fold to its first letter:
+   * skips the lowercasing (an allocation) for the rest. */
+  if ((guchar) text[0] < 0x80 || strlen (text) < length)
+    return FALSE;
+  head = g_utf8_strdown (text, length);
+  return strcmp (head, prefix) == 0;
+}
+
 /* "Re: Fwd: AW: subject" -> "subject"; @is_reply tells whether anything was
  * stripped. */
 static char *
@@ -460,25 +478,11 @@ thread_subject (const char *subject,
         p++;
       for (gsize i = 0; prefixes[i] != NULL; i++)
         {
-          g_autofree char *head = NULL;
-          gsize length = strlen (prefixes[i]);
-          const char *after = p + length;
+          const char *after;
 
-          /* Only a letter of the prefix's script can fold to its first
-           * letter: skips the lowercasing (an allocation) for the rest. */
-          if ((guchar) prefixes[i][0] < 0x80)
-            {
-              if (g_ascii_strncasecmp (p, prefixes[i], length) != 0)
-                continue;
-            }
-          else
-            {
-              if ((guchar) p[0] < 0x80)
-                continue;
-              head = g_utf8_strdown (p, MIN (strlen (p), length));
-              if (strlen (p) < length || g_strcmp0 (head, prefixes[i]) != 0)
-                continue;
-            }
+          if (!starts_with_folded (p, prefixes[i]))
+            continue;
+          after = p + strlen (prefixes[i]);
           /* "Re:", "Re[2]:", "RE :" */
           if (*after == '[')
             {

@@ -1063,8 +1063,8 @@ add_body (AddMessages    *data,
   return tern_store_step_done (data->body, error);
 }
 
-/* What migration 013 moved out of triggers: the new row's conversation
- * and, for POP3 mail, its UIDL among those ever seen. */
+/* The new row in its folder's conversation (a trigger until migration
+ * 013). */
 static gboolean
 count_conversation (AddMessages    *data,
                     gint64          row_id,
@@ -1078,8 +1078,16 @@ count_conversation (AddMessages    *data,
   sqlite3_bind_int64 (data->count_conversation, 3,
                       d->date != 0 ? d->date : d->internal_date);
   sqlite3_bind_int64 (data->count_conversation, 4, row_id);
-  if (!tern_store_step_done (data->count_conversation, error))
-    return FALSE;
+  return tern_store_step_done (data->count_conversation, error);
+}
+
+/* A POP3 message's UIDL among those ever seen (a trigger until migration
+ * 013). */
+static gboolean
+record_pop3_seen (AddMessages    *data,
+                  const Decoded  *d,
+                  GError        **error)
+{
   if (d->pop3_uidl == NULL)
     return TRUE;
   sqlite3_reset (data->pop3_seen);
@@ -1148,7 +1156,8 @@ add_one_message (sqlite3        *db,
       return tern_store_step_done (data->update_flags, error);
     }
 
-  if (!count_conversation (data, row_id, thread_id, d, error))
+  if (!count_conversation (data, row_id, thread_id, d, error) ||
+      !record_pop3_seen (data, d, error))
     return FALSE;
   data->inserted++;
   fts = (FtsRow) { row_id, d };
