@@ -59,5 +59,10 @@ char *_tern_mail_join_keywords (GPtrArray *keywords);
 /* @text with runs of base64 encoded words of one charset joined into one
  * word, which GMime 3.2.13 decodes whole (see tern-mail-decode.c). */
 char *_tern_mail_repair_encoded_words (const char *text);
+/* Message-IDs without their brackets, and a Date header in seconds since
+ * the epoch, as GMime reads them (faster for the common forms). */
+GPtrArray *_tern_mail_parse_message_ids (const char *text);
+gboolean   _tern_mail_decode_date       (const char *text,
+                                         gint64     *seconds);
 
 G_END_DECLS

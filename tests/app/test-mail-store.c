@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <gmime/gmime.h>
+
 #include "tern-context.h"
 #include "tern-folder-roles.h"
 #include "tern-mail-store.h"
@@ -670,6 +672,150 @@ test_header_fields (void)
   tern_mail_new_message_free (d);
 }
 
+/* The Message-IDs GMime reads in @text. */
+static GPtrArray *
+gmime_message_ids (const char *text)
+{
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  GMimeReferences *refs = g_mime_references_parse (NULL, text);
+
+  for (int i = 0; refs != NULL && i < g_mime_references_length (refs); i++)
+    g_ptr_array_add (ids, g_strdup (g_mime_references_get_message_id (refs, i)));
+  if (refs != NULL)
+    g_mime_references_free (refs);
+  return ids;
+}
+
+static void
+assert_ids_as_gmime (const char *text)
+{
+  g_autoptr(GPtrArray) ours = _tern_mail_parse_message_ids (text);
+  g_autoptr(GPtrArray) theirs = gmime_message_ids (text);
+
+  if (ours->len != theirs->len)
+    g_error ("%s: %u IDs, GMime %u", text, ours->len, theirs->len);
+  for (guint i = 0; i < ours->len; i++)
+    if (g_strcmp0 (ours->pdata[i], theirs->pdata[i]) != 0)
+      g_error ("%s: ID %u is %s, GMime's %s", text, i, (char *) ours->pdata[i],
+               (char *) theirs->pdata[i]);
+}
+
+/* Message-IDs in their common form are read without GMime: the same IDs
+ * as GMime's, for those and for anything that looks like them. */
+static void
+test_message_ids (void)
+{
+  static const char * const cases[] = {
+    "<a@tern.test>",
+    "<a.b-c+d_e@mail.tern.test> <f@tern.test>\r\n\t<g!#$%&'*/=?^`{|}~@h.test>",
+    "<a@b><c@d>",
+    "  <x@y>  ",
+    "<a@b> (a comment)",
+    "<\"a b\"@c.test>",
+    "<a@[127.0.0.1]>",
+    "a@b",
+    "<a@b",
+    "<@b>", "<a@>", "<a..b@c>", "<.a@b>", "<a.@b>", "<a@b.>", "<a@b@c>",
+    "<a b@c>", "<a@b>junk", "<>", "", " ",
+    "<ид@почта.рф>",
+  };
+  static const char * const pieces[] = {
+    "<", ">", "@", ".", " ", "\t", "\r\n ", "(", ")", "\"", "a", "xy", "1", "-", "[", "]",
+    "!", "\\", ",", ";", ":", "ё",
+  };
+  GRand *rand = g_rand_new_with_seed (5);
+  g_autoptr(GPtrArray) ids = NULL;
+
+  _tern_mail_ensure_gmime ();
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    assert_ids_as_gmime (cases[i]);
+  ids = _tern_mail_parse_message_ids (cases[1]);
+  g_assert_cmpuint (ids->len, ==, 3);
+  g_assert_cmpstr (ids->pdata[2], ==, "g!#$%&'*/=?^`{|}~@h.test");
+
+  /* Random IDs of a few atoms, and random runs of the characters that
+   * matter to the grammar. */
+  for (guint i = 0; i < 20000; i++)
+    {
+      g_autoptr(GString) text = g_string_new (NULL);
+
+      if (i % 2 == 0)
+        for (gint n = g_rand_int_range (rand, 1, 4); n > 0; n--)
+          g_string_append_printf (text, "%s<%s%s@%s%s>", g_rand_boolean (rand) ? " " : "",
+                                  pieces[g_rand_int_range (rand, 10, 14)],
+                                  g_rand_boolean (rand) ? ".k" : "",
+                                  pieces[g_rand_int_range (rand, 10, 14)],
+                                  g_rand_boolean (rand) ? ".test" : "");
+      else
+        for (gint n = g_rand_int_range (rand, 1, 16); n > 0; n--)
+          g_string_append (text, pieces[g_rand_int_range (rand, 0, G_N_ELEMENTS (pieces))]);
+      assert_ids_as_gmime (text->str);
+    }
+  g_rand_free (rand);
+}
+
+static void
+assert_date_as_gmime (const char *text,
+                      guint      *read)
+{
+  g_autoptr(GDateTime) theirs = g_mime_utils_header_decode_date (text);
+  gint64 ours = G_MININT64;
+
+  if (!_tern_mail_decode_date (text, &ours))
+    {
+      if (theirs != NULL)
+        g_error ("%s: not read, GMime's %" G_GINT64_FORMAT, text, g_date_time_to_unix (theirs));
+      return;
+    }
+  if (theirs == NULL || g_date_time_to_unix (theirs) != ours)
+    g_error ("%s: %" G_GINT64_FORMAT ", GMime's %" G_GINT64_FORMAT, text, ours,
+             theirs != NULL ? g_date_time_to_unix (theirs) : -1);
+  (*read)++;
+}
+
+/* Dates in their common form are read without GMime: the same second as
+ * GMime's, for those and for near misses (days that do not exist, hours
+ * out of range, other zones, two-digit years...). */
+static void
+test_dates (void)
+{
+  static const char * const days[] = { "Mon, ", "Wed, ", "Sun, ", "wed, ", "Wed ", "Xyz, ", "" };
+  static const char * const months[] = { "Jan", "Feb", "Nov", "Dec", "nov", "NOV", "Foo" };
+  static const char * const years[] = { "2026", "2024", "2000", "1900", "1970", "1969", "9999",
+                                        "26", "0099" };
+  static const char * const zones[] = { "+0300", "-0530", "+0000", "-0000", "+2400", "+0160",
+                                        "GMT", "UT", "EST", "+03", "+0300 (MSK)" };
+  GRand *rand = g_rand_new_with_seed (7);
+  guint read = 0;
+  gint64 seconds = 0;
+
+  _tern_mail_ensure_gmime ();
+  g_assert_true (_tern_mail_decode_date ("Wed, 25 Nov 2026 10:00:00 +0300", &seconds));
+  g_assert_cmpint (seconds, ==, 1795590000);
+  g_assert_true (_tern_mail_decode_date ("29 Feb 2024 23:59:59 -0530", &seconds));
+  g_assert_cmpint (seconds, ==, 1709270999);
+  g_assert_false (_tern_mail_decode_date ("yesterday", &seconds));
+
+  for (guint i = 0; i < 20000; i++)
+    {
+      g_autofree char *text = NULL;
+
+      text = g_strdup_printf ("%s%d %s %s %02d:%02d%s %s",
+                              days[g_rand_int_range (rand, 0, G_N_ELEMENTS (days))],
+                              g_rand_int_range (rand, 0, 33),
+                              months[g_rand_int_range (rand, 0, G_N_ELEMENTS (months))],
+                              years[g_rand_int_range (rand, 0, G_N_ELEMENTS (years))],
+                              g_rand_int_range (rand, 0, 25), g_rand_int_range (rand, 0, 61),
+                              g_rand_int_range (rand, 0, 8) == 0 ? "" :
+                              g_rand_boolean (rand) ? ":07" : ":60",
+                              zones[g_rand_int_range (rand, 0, G_N_ELEMENTS (zones))]);
+      assert_date_as_gmime (text, &read);
+    }
+  /* Most were dates, to both. */
+  g_assert_cmpuint (read, >, 5000);
+  g_rand_free (rand);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -679,6 +825,8 @@ main (int    argc,
   g_test_add_func ("/tern/mail-store/roles", test_roles);
   g_test_add_func ("/tern/mail-store/address-lists", test_address_lists);
   g_test_add_func ("/tern/mail-store/header-fields", test_header_fields);
+  g_test_add_func ("/tern/mail-store/message-ids", test_message_ids);
+  g_test_add_func ("/tern/mail-store/dates", test_dates);
 #define ADD(path, func) \
   g_test_add ("/tern/mail-store/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("add-and-list", test_add_and_list);
