@@ -640,6 +640,36 @@ test_address_lists (void)
       }
 }
 
+/* Encoded words are decoded by GMime once a thread, then remembered:
+ * the same text each time, and never one text's for another. */
+static void
+test_encoded_subjects (void)
+{
+  static const struct
+  {
+    const char *raw;
+    const char *expected;
+  } cases[] = {
+    { "=?utf-8?b?0J/RgNC40LLQtdGC?=", "Привет" },
+    { "=?koi8-r?b?8NLJ18XU?=", "Привет" },
+    { "Re: =?koi8-r?b?8NLJ18XU?=", "Re: Привет" },
+    { "=?utf-8?q?caf=C3=A9?=", "café" },
+    { "=?utf-8?q?caf=C3=A9?= ", "café " },
+    { "=?iso-8859-1?q?caf=E9?=", "café" },
+    { "plain =? not a word", "plain =? not a word" },
+  };
+
+  for (guint pass = 0; pass < 2; pass++)
+    for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        g_autoptr(TernImapMessage) message = make_message (1, cases[i].raw, NULL, NULL, NULL, 0);
+        TernMailNewMessage *d = tern_mail_new_message_from_imap (message);
+
+        g_assert_cmpstr (d->subject, ==, cases[i].expected);
+        tern_mail_new_message_free (d);
+      }
+}
+
 /* The HEADER.FIELDS block: names in any case, folded values unfolded,
  * a longer name that starts alike not taken, nothing after a NUL. */
 static void
@@ -826,6 +856,7 @@ main (int    argc,
   g_test_add_func ("/tern/mail-store/address-lists", test_address_lists);
   g_test_add_func ("/tern/mail-store/header-fields", test_header_fields);
   g_test_add_func ("/tern/mail-store/message-ids", test_message_ids);
+  g_test_add_func ("/tern/mail-store/encoded-subjects", test_encoded_subjects);
   g_test_add_func ("/tern/mail-store/dates", test_dates);
 #define ADD(path, func) \
   g_test_add ("/tern/mail-store/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
