@@ -182,7 +182,10 @@ accept_word (Cursor     *c,
 {
   gsize n = strlen (word);
 
-  if (c->len - c->pos < n || g_ascii_strncasecmp ((const char *) c->d + c->pos, word, n) != 0)
+  /* Asked at every nstring ("NIL"?): most are not, and show it in the
+   * first byte (equal but for the case bit, 0x20, if a match). */
+  if (c->len - c->pos < n || ((c->d[c->pos] ^ (guint8) word[0]) & ~0x20) != 0 ||
+      g_ascii_strncasecmp ((const char *) c->d + c->pos, word, n) != 0)
     return FALSE;
   if (is_atom_char (c->pos + n < c->len ? c->d[c->pos + n] : -1, FALSE) &&
       word[n - 1] != ')')
