@@ -252,6 +252,87 @@ thread_count (Fixture *fixture)
   return count;
 }
 
+typedef struct
+{
+  gint64 folder_id;
+  guint32 uid;
+  int vm_steps;           /* of the DELETE, its triggers' included */
+  gint64 latest_uid;      /* of the conversation of uid 1, after it */
+  gint64 conversations;   /* that disagree with the messages they count */
+} DeleteOne;
+
+static gboolean
+delete_one_cb (sqlite3  *db,
+               gpointer  user_data,
+               GError  **error)
+{
+  DeleteOne *data = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "DELETE FROM messages WHERE folder_id = ?1 AND uid = ?2",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  sqlite3_bind_int64 (stmt, 1, data->folder_id);
+  sqlite3_bind_int64 (stmt, 2, data->uid);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
+  g_assert_cmpint (sqlite3_changes (db), ==, 1);
+  data->vm_steps = sqlite3_stmt_status (stmt, SQLITE_STMTSTATUS_VM_STEP, FALSE);
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db,
+    "SELECT m.uid FROM folder_threads t JOIN messages m ON m.id = t.latest_id"
+    " WHERE t.folder_id = ?1 AND t.thread_key ="
+    "  (SELECT coalesce (thread_id, -id) FROM messages WHERE folder_id = ?1 AND uid = 1)",
+    -1, &stmt, NULL), ==, SQLITE_OK);
+  sqlite3_bind_int64 (stmt, 1, data->folder_id);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  data->latest_uid = sqlite3_column_int64 (stmt, 0);
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, TERN_TEST_MISCOUNTED_CONVERSATIONS_SQL, -1, &stmt, NULL),
+                   ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  data->conversations = sqlite3_column_int64 (stmt, 0);
+  return TRUE;
+}
+
+/* The newest message of an old conversation is deleted from a large
+ * folder: the conversation's next newest is found among the thread's
+ * messages (migration 014), with work in proportion to them, not by
+ * walking the folder from its newest message (which took 51 ms a row at
+ * 100,000 messages). */
+static void
+test_conversation_newest_deleted (Fixture       *fixture,
+                                  gconstpointer  data)
+{
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_message_free);
+  g_autoptr(GError) error = NULL;
+  DeleteOne delete = { fixture->folder_id, 2 };
+  const guint total = 2000;
+
+  for (guint uid = total; uid >= 1; uid--)
+    {
+      g_autofree char *id = g_strdup_printf ("<m%u@x>", uid);
+      g_autofree char *subject = g_strdup_printf ("Subject %u", uid);
+      g_autoptr(GDateTime) date = g_date_time_new_from_unix_utc (1700000000 + uid * 60);
+      TernImapMessage *message;
+
+      /* The two oldest, 1 and 2 (its reply), are one conversation. */
+      message = make_message (uid, uid == 2 ? "Re: Subject 1" : subject, id,
+                              uid == 2 ? "<m1@x>" : NULL, NULL, 0);
+      g_free (message->envelope->date);
+      message->envelope->date = g_date_time_format (date, "%a, %d %b %Y %H:%M:%S +0000");
+      g_ptr_array_add (batch, message);
+    }
+  g_assert_cmpuint (add (fixture, batch), ==, total);
+
+  g_assert_true (tern_store_write (fixture->store, delete_one_cb, &delete, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (delete.latest_uid, ==, 1);
+  g_assert_cmpint (delete.conversations, ==, 0);
+  g_test_message ("DELETE of the newest of a conversation: %d VM steps", delete.vm_steps);
+  g_assert_cmpint (delete.vm_steps, <, (int) total);
+}
+
 static void
 test_threads (Fixture       *fixture,
               gconstpointer  data)
@@ -863,6 +944,7 @@ main (int    argc,
   ADD ("add-and-list", test_add_and_list);
   ADD ("flags-and-removal", test_flags_and_removal);
   ADD ("threads", test_threads);
+  ADD ("conversation-newest-deleted", test_conversation_newest_deleted);
   ADD ("fts", test_fts);
   ADD ("bodies", test_bodies);
   ADD ("folders", test_folders);
