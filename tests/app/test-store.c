@@ -715,6 +715,29 @@ test_partial_id_indexes (Fixture       *fixture,
                                                   " WHERE in_reply_to = '<1@example.org>'"), ==, 1);
 }
 
+/* Migration 15: the full-text index merges its segments 16 at a time,
+ * in a new profile and in one made before. */
+static void
+test_fts_automerge (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  static const char automerge[] = "SELECT v FROM messages_fts_config WHERE k = 'automerge'";
+  g_autoptr(GError) error = NULL;
+  TernStore *store;
+
+  g_assert_cmpint (tern_store_get_latest_version (), >=, 15);
+  store = tern_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  g_assert_finalize_object (store);
+  g_assert_cmpint (file_query_int (fixture->path, automerge), ==, 16);
+
+  make_old_profile (fixture->path,
+    "PRAGMA user_version = 14;"
+    "DELETE FROM messages_fts_config WHERE k = 'automerge';");
+  assert_migrates (fixture->path);
+  g_assert_cmpint (file_query_int (fixture->path, automerge), ==, 16);
+}
+
 static gint64
 file_size (const char *path)
 {
@@ -816,6 +839,8 @@ main (int    argc,
               test_insert_triggers_dropped, fixture_teardown);
   g_test_add ("/tern/store/partial-id-indexes", Fixture, NULL, fixture_setup,
               test_partial_id_indexes, fixture_teardown);
+  g_test_add ("/tern/store/fts-automerge", Fixture, NULL, fixture_setup, test_fts_automerge,
+              fixture_teardown);
   g_test_add ("/tern/store/checkpoints", Fixture, NULL, fixture_setup, test_checkpoints, fixture_teardown);
   g_test_add ("/tern/store/disk-full", Fixture, NULL, fixture_setup, test_disk_full, fixture_teardown);
   g_test_add ("/tern/store/killed-deferred", Fixture, NULL, fixture_setup, test_killed_deferred, fixture_teardown);

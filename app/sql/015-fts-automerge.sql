@@ -1,0 +1,17 @@
+-- Schema version 15: the full-text index merges its segments 16 at a
+-- time, not 4.
+--
+-- FTS5 writes the terms of each transaction as a new segment, and with
+-- automerge = 4 it merges every four segments of a level into one of the
+-- next: each posting is rewritten once per level.  At 100,000 messages
+-- that merging was a fifth of the header sync's writer thread, the thread
+-- the sync waits for (callgrind of a 108,000-message header sync: the
+-- writer 16,233 -> 14,695 million instructions with 16, the whole sync
+-- 28,766 -> 27,219 million); a full sync with bodies of 108,000 messages
+-- took 33.1-33.9 s instead of 36.4-37.3 s.  The price is more segments
+-- for a query to read: the 20 searches of tern-bench over 100,000 bodies
+-- 11.5-11.9 -> 14.8-15.7 ms (median; p90 16.5-18.4 -> 22.8-23.3 ms),
+-- against a target of 50.  automerge = 8 searched as slowly and saved
+-- less.  Profiles made before keep their segments; later writes merge
+-- them by the new rule.
+INSERT INTO messages_fts (messages_fts, rank) VALUES ('automerge', 16);
