@@ -482,33 +482,6 @@ read_digits (const char **p,
   return TRUE;
 }
 
-static gboolean
-days_in_month_ok (guint year,
-                  guint month,
-                  guint day)
-{
-  static const guint8 days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-  gboolean leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-
-  return day >= 1 && day <= (guint) days[month - 1] + (month == 2 && leap ? 1 : 0);
-}
-
-/* Days from 1970-01-01 to the date (proleptic Gregorian). */
-static gint64
-days_from_civil (gint64 year,
-                 guint  month,
-                 guint  day)
-{
-  gint64 era, yoe, doy, doe;
-
-  year -= month <= 2;
-  era = year / 400;
-  yoe = year - era * 400;
-  doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-  doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 /* A Date in the form nearly every mailer writes, "Wed, 25 Nov 2026
  * 10:00:00 +0300" (the day's name optional).  GMime builds a GDateTime
  * and a GTimeZone for each (3% of a header sync); anything else, or a
@@ -558,12 +531,11 @@ parse_plain_date (const char *text,
   offset = *p++ == '-' ? -1 : 1;
   if (!read_digits (&p, 4, &zone) || *p != '\0')
     return FALSE;
-  if (year < 1970 || !days_in_month_ok (year, month, day) || hour > 23 || minute > 59 ||
-      second > 59 || zone / 100 > 23 || zone % 100 > 59)
+  if (year < 1970 || !g_date_valid_dmy ((GDateDay) day, (GDateMonth) month, (GDateYear) year) ||
+      hour > 23 || minute > 59 || second > 59 || zone / 100 > 23 || zone % 100 > 59)
     return FALSE;
   offset *= (zone / 100) * 3600 + (zone % 100) * 60;
-  *seconds = days_from_civil (year, month, day) * 86400 + hour * 3600 + minute * 60 + second -
-             offset;
+  *seconds = tern_imap_utc_seconds (year, month, day, hour * 3600 + minute * 60 + second) - offset;
   return TRUE;
 }
 

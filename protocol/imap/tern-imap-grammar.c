@@ -1102,16 +1102,10 @@ parse_internaldate (const char *s,
       h > 23 || m > 59 || sec > 60 || h < 0 || m < 0 || sec < 0 || zone < 0 || zone % 100 > 59)
     return FALSE;
   {
-    /* Days from 1970-01-01 (proleptic Gregorian). */
-    gint64 y = year - (month <= 2);
-    gint64 era = (y >= 0 ? y : y - 399) / 400;
-    gint64 yoe = y - era * 400;
-    gint64 doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-    gint64 doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    gint64 days = era * 146097 + doe - 719468;
     gint64 offset = (zone / 100) * 3600 + (zone % 100) * 60;
 
-    *out = days * 86400 + h * 3600 + m * 60 + sec - (sign == '+' ? offset : -offset);
+    *out = tern_imap_utc_seconds (year, month, day, h * 3600 + m * 60 + sec) -
+           (sign == '+' ? offset : -offset);
   }
   return TRUE;
 }

@@ -330,3 +330,21 @@ tern_imap_address_free (TernImapAddress *address)
   g_free (address->host);
   g_free (address);
 }
+
+gint64
+tern_imap_utc_seconds (guint year,
+                       guint month,
+                       guint day,
+                       guint seconds_of_day)
+{
+  /* g_date_get_julian () of 1 January 1970: GDate counts from 1 January
+   * of year 1. */
+  const gint64 epoch = 719163;
+  GDate date;
+
+  g_return_val_if_fail (g_date_valid_dmy ((GDateDay) day, (GDateMonth) month, (GDateYear) year), 0);
+
+  g_date_clear (&date, 1);
+  g_date_set_dmy (&date, (GDateDay) day, (GDateMonth) month, (GDateYear) year);
+  return ((gint64) g_date_get_julian (&date) - epoch) * 86400 + seconds_of_day;
+}

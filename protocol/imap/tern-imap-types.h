@@ -164,6 +164,14 @@ TernImapMessage *tern_imap_message_new  (void);
 void             tern_imap_message_free (TernImapMessage *message);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TernImapMessage, tern_imap_message_free)
 
+/* Seconds since the epoch of a date that g_date_valid_dmy() accepts, at
+ * a UTC time of day (INTERNALDATE, and the Date header as the mail store
+ * reads it), without a GDateTime. */
+gint64 tern_imap_utc_seconds (guint year,
+                              guint month,
+                              guint day,
+                              guint seconds_of_day);
+
 /* A LIST (and LIST-STATUS / STATUS) result. */
 typedef enum {
   TERN_IMAP_STATUS_MESSAGES      = 1 << 0,
