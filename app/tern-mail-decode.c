@@ -617,17 +617,25 @@ static gboolean
 starts_with_folded (const char *text,
                     const char *prefix)
 {
-  gsize length = strlen (prefix);
-  g_autofree char *head = NULL;
-
   if ((guchar) prefix[0] < 0x80)
-    return g_ascii_strncasecmp (text, prefix, length) == 0;
-  /* Only a letter of the prefix's script can fold to its first letter:
-   * skips the lowercasing (an allocation) for the rest. */
-  if ((guchar) text[0] < 0x80 || strlen (text) < length)
+    return g_ascii_strncasecmp (text, prefix, strlen (prefix)) == 0;
+  /* Only a letter of the prefix's script can fold to its first letter. */
+  if ((guchar) text[0] < 0x80)
     return FALSE;
-  head = g_utf8_strdown (text, length);
-  return strcmp (head, prefix) == 0;
+  /* Letter by letter (@prefix is lower case), without lowercasing a copy
+   * of @text for each prefix tried: a Cyrillic subject was folded three
+   * times before its own key was. */
+  for (const char *p = prefix; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char_validated (text, -1);
+
+      /* The end of @text, or bytes that are not UTF-8, end the match. */
+      if (c == 0 || c == (gunichar) -1 || c == (gunichar) -2 ||
+          g_unichar_tolower (c) != g_utf8_get_char (p))
+        return FALSE;
+      text = g_utf8_next_char (text);
+    }
+  return TRUE;
 }
 
 /* "Re: Fwd: AW: subject" -> "subject"; @is_reply tells whether anything was
