@@ -38,19 +38,9 @@
  * touched in every index, and fewer commits touch each page fewer times
  * (108,000 headers: about 0.5 s less CPU, RSS 40 -> 46 MB, with 2,500;
  * with 5,000 wall 4.51 -> 4.31 s, CPU 4.55 -> 4.33 s, RSS 44 -> 51 MB in
- * 4 alternating pairs; 10,000 gained nothing more and took 60 MB).
- *
- * Towards the end they shrink again, to a quarter of what is left but at
- * least LAST_BATCH_SIZE: when the fetch ends, the sync waits for the
- * writer to store the last batch before it goes on to the next folder,
- * and with the machine's other work done, that wait ran on one core.  The
- * benchmark's 108,000 headers: the wait after the 100,000 of INBOX 0.11-0.30
- * -> 0.07-0.10 s, after each folder of 2,000 0.06-0.07 -> about 0.02 s;
- * the whole sync 6.41 -> 6.02 s (medians of 5 alternating pairs). */
+ * 4 alternating pairs; 10,000 gained nothing more and took 60 MB). */
 #define BATCH_SIZE 1000
 #define LATER_BATCH_SIZE 5000
-#define LAST_BATCH_SIZE 250
-#define TAPER_PARTS 4
 #define BODY_WINDOW_DAYS 30
 /* Bodies up to this size live in the database, larger ones in files. */
 #define BODY_INLINE_MAX (256 * 1024)
@@ -312,18 +302,8 @@ typedef struct
   TernBatchWriter *writer;
   const TernMailFolder *folder;
   guint total;
-  guint queued;     /* messages handed to the writer */
   guint batch_size;
 } NewHeaders;
-
-/* The size of the batch after the first (see BATCH_SIZE). */
-static guint
-next_batch_size (const NewHeaders *headers)
-{
-  guint left = headers->total > headers->queued ? headers->total - headers->queued : 0;
-
-  return CLAMP (left / TAPER_PARTS, LAST_BATCH_SIZE, LATER_BATCH_SIZE);
-}
 
 /* Hands the batch collected so far to the writer (waiting for a slot). */
 static void
@@ -333,7 +313,6 @@ queue_batch (NewHeaders *headers)
 
   if (sync->batch == NULL || sync->batch->len == 0)
     return;
-  headers->queued += sync->batch->len;
   tern_batch_writer_push (headers->writer, g_steal_pointer (&sync->batch));
   report (sync, headers->folder->name, tern_batch_writer_get_stored (headers->writer),
           headers->total);
@@ -355,7 +334,7 @@ collect_cb (TernImapMessage  *message,
   if (sync->batch->len >= headers->batch_size)
     {
       queue_batch (headers);
-      headers->batch_size = next_batch_size (headers);
+      headers->batch_size = LATER_BATCH_SIZE;
       if (tern_batch_writer_failed (headers->writer))
         {
           /* The writer's error is the one reported. */
@@ -388,7 +367,7 @@ fetch_new (Sync                 *sync,
                              TERN_IMAP_FETCH_INTERNALDATE | TERN_IMAP_FETCH_SIZE |
                              TERN_IMAP_FETCH_ENVELOPE | TERN_IMAP_FETCH_BODYSTRUCTURE |
                              TERN_IMAP_FETCH_HEADERS;
-  NewHeaders headers = { sync, NULL, folder, uids->len, 0, BATCH_SIZE };
+  NewHeaders headers = { sync, NULL, folder, uids->len, BATCH_SIZE };
   g_autoptr(GError) fetch_error = NULL;
   g_autoptr(GError) fill_error = NULL;
   g_autoptr(TernImapSet) set = set_from_slice (uids, 0, uids->len);
