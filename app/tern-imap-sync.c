@@ -45,6 +45,24 @@
 /* Bodies up to this size live in the database, larger ones in files. */
 #define BODY_INLINE_MAX (256 * 1024)
 
+/* What the connections of one account's sync share (see
+ * tern_imap_sync_account()): the folders left to sync, and the fill. */
+typedef struct
+{
+  GMutex lock;
+  GPtrArray *folders;   /* of TernMailFolder, in the order to sync them */
+  guint next;           /* the first not taken yet */
+  GHashTable *by_name;  /* name -> its TernImapStatus; read only */
+  gboolean stop;        /* a connection failed: no more folders are taken */
+
+  /* A first sync fills the store without some indexes (fetch_new()): the
+   * connections filling now; the indexes are out while any is. */
+  GMutex fill_lock;
+  guint filling;
+
+  GMutex progress_lock; /* one TernImapSyncProgress call at a time */
+} Shared;
+
 typedef struct
 {
   TernContext *context;
@@ -66,6 +84,9 @@ typedef struct
   GPtrArray *batch; /* of TernMailNewMessage */
 
   gboolean charsets_pinned; /* see _tern_mail_pin_charsets() */
+
+  Shared *shared;
+  GError *refused; /* the first folder the server would not open */
 } Sync;
 
 /* Pinned on the first folder with something to fetch: a sync that finds
@@ -90,6 +111,7 @@ sync_clear (Sync *sync)
   g_clear_pointer (&sync->vanished, tern_imap_set_free);
   g_clear_pointer (&sync->changes, g_ptr_array_unref);
   g_clear_pointer (&sync->batch, g_ptr_array_unref);
+  g_clear_error (&sync->refused);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Sync, sync_clear)
@@ -117,8 +139,11 @@ report (Sync       *sync,
         guint       done,
         guint       total)
 {
-  if (sync->progress != NULL)
-    sync->progress (folder, done, total, sync->progress_data);
+  if (sync->progress == NULL)
+    return;
+  g_mutex_lock (&sync->shared->progress_lock);
+  sync->progress (folder, done, total, sync->progress_data);
+  g_mutex_unlock (&sync->shared->progress_lock);
 }
 
 /* Events */
@@ -354,6 +379,43 @@ changes_cb (TernImapMessage  *message,
   return TRUE;
 }
 
+/* A fill is shared by the connections of a sync: a folder fetched while
+ * another fills the store joins that fill (its rows go in without the
+ * indexes too), and the last connection to end it builds the indexes. */
+static gboolean
+fill_begin (Sync     *sync,
+            guint     count,
+            gboolean *filling,
+            GError  **error)
+{
+  Shared *shared = sync->shared;
+  gboolean ok = TRUE;
+
+  g_mutex_lock (&shared->fill_lock);
+  *filling = shared->filling > 0;
+  if (!*filling)
+    ok = tern_mail_store_begin_fill (sync->store, count, filling, error);
+  if (*filling)
+    shared->filling++;
+  g_mutex_unlock (&shared->fill_lock);
+  return ok;
+}
+
+static gboolean
+fill_end (Sync    *sync,
+          GError **error)
+{
+  Shared *shared = sync->shared;
+  gboolean ok = TRUE;
+
+  g_mutex_lock (&shared->fill_lock);
+  g_assert (shared->filling > 0);
+  if (--shared->filling == 0)
+    ok = tern_mail_store_end_fill (sync->store, error);
+  g_mutex_unlock (&shared->fill_lock);
+  return ok;
+}
+
 /* Fetches @uids (sorted ascending) highest first, a transaction per
  * batch, so that the newest mail shows first and an interrupted sync
  * keeps what it stored. */
@@ -381,7 +443,7 @@ fetch_new (Sync                 *sync,
   /* A first sync (or a folder larger than all the store holds) fills the
    * store without the indexes it does not read, and builds them once at
    * the end, whether the fetch ended well or not. */
-  if (!tern_mail_store_begin_fill (sync->store, uids->len, &deferred, error))
+  if (!fill_begin (sync, uids->len, &deferred, error))
     return FALSE;
 
   headers.writer = tern_batch_writer_start (sync->store, folder->id, PENDING_BATCHES);
@@ -395,7 +457,7 @@ fetch_new (Sync                 *sync,
   /* The writer finishes what was queued (whole batches), then ends. */
   tern_batch_writer_finish (headers.writer, &inserted, &write_error);
   if (deferred)
-    tern_mail_store_end_fill (sync->store, &fill_error);
+    fill_end (sync, &fill_error);
   sync->stats.new_messages += inserted;
   if (fetch_error == NULL && write_error == NULL)
     report (sync, folder->name, uids->len, uids->len);
@@ -1072,6 +1134,238 @@ status_listed (Sync       *sync,
                                        sync->cancellable, error);
 }
 
+/* Folders */
+
+static void
+shared_init (Shared *shared)
+{
+  g_mutex_init (&shared->lock);
+  g_mutex_init (&shared->fill_lock);
+  g_mutex_init (&shared->progress_lock);
+}
+
+static void
+shared_clear (Shared *shared)
+{
+  g_mutex_clear (&shared->lock);
+  g_mutex_clear (&shared->fill_lock);
+  g_mutex_clear (&shared->progress_lock);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Shared, shared_clear)
+
+/* The next selectable folder nobody has taken, or NULL. */
+static const TernMailFolder *
+take_folder (Shared *shared)
+{
+  const TernMailFolder *folder = NULL;
+
+  g_mutex_lock (&shared->lock);
+  while (folder == NULL && !shared->stop && shared->next < shared->folders->len)
+    {
+      folder = g_ptr_array_index (shared->folders, shared->next++);
+      if (!is_selectable (folder))
+        folder = NULL;
+    }
+  g_mutex_unlock (&shared->lock);
+  return folder;
+}
+
+static void
+stop_taking (Shared *shared)
+{
+  g_mutex_lock (&shared->lock);
+  shared->stop = TRUE;
+  g_mutex_unlock (&shared->lock);
+}
+
+/* Syncs the folders it takes over @sync's connection until none is left:
+ * FALSE with the error that stopped it.  A folder the server refuses
+ * alone (a name it cannot open, one deleted since the LIST) does not stop
+ * the others; the first refusal is kept in @sync->refused. */
+static gboolean
+sync_folders (Sync    *sync,
+              GError **error)
+{
+  const TernMailFolder *folder;
+
+  while ((folder = take_folder (sync->shared)) != NULL)
+    {
+      g_autoptr(GError) folder_error = NULL;
+
+      if (sync_folder (sync, folder, g_hash_table_lookup (sync->shared->by_name, folder->name),
+                       &folder_error))
+        continue;
+      if (!folder_refused (folder_error))
+        {
+          stop_taking (sync->shared);
+          g_propagate_error (error, g_steal_pointer (&folder_error));
+          return FALSE;
+        }
+      g_debug ("%s not synced: %s", folder->name, folder_error->message);
+      sync->stats.refused_folders++;
+      if (sync->refused == NULL && !g_error_matches (folder_error, TERN_IMAP_ERROR,
+                                                     TERN_IMAP_ERROR_NONEXISTENT))
+        sync->refused = g_error_new (TERN_APP_ERROR, TERN_APP_ERROR_FAILED,
+                                     _("The folder “%s” was not synced: %s"),
+                                     folder->name, folder_error->message);
+    }
+  return TRUE;
+}
+
+/* A second connection */
+
+/* New mail in folders other than the one with the most, from which on a
+ * second connection syncs folders beside the first (its sign-in costs
+ * both sides a few milliseconds of CPU, SCRAM's key derivation mostly). */
+#define SECOND_CONNECTION_MIN 500
+
+/* A first sync of a large folder leaves the machine's cores idle at its
+ * end: the last batches, the index builds, and then each small folder in
+ * turn (SELECT, fetch, the writer's last batch), one after the other.
+ * 108,000 headers, of which 100,000 in INBOX: after INBOX's stream, 1.2 to
+ * 1.6 s ran on about one core.  Worth a second connection only when the
+ * folders' STATUS (asked with CONDSTORE) shows enough new mail outside
+ * the largest share. */
+static gboolean
+second_connection_pays (Sync *sync)
+{
+  Shared *shared = sync->shared;
+  guint64 total = 0;
+  guint64 largest = 0;
+  guint busy = 0;
+
+  for (guint i = 0; i < shared->folders->len; i++)
+    {
+      const TernMailFolder *folder = g_ptr_array_index (shared->folders, i);
+      const TernImapStatus *status = g_hash_table_lookup (shared->by_name, folder->name);
+      guint64 fresh;
+
+      if (!is_selectable (folder) || status == NULL ||
+          !(status->present & TERN_IMAP_STATUS_MESSAGES) || status->messages <= folder->total_count)
+        continue;
+      fresh = status->messages - folder->total_count;
+      busy++;
+      total += fresh;
+      largest = MAX (largest, fresh);
+    }
+  return busy >= 2 && total - largest >= SECOND_CONNECTION_MIN;
+}
+
+typedef struct
+{
+  Sync sync;
+  GThread *thread;
+  GCancellable *cancellable;  /* the helper's: cancelled with the sync's, or to stop it */
+  gulong cancelled_id;
+  GCancellable *parent;
+  gboolean ok;
+  GError *error;
+} Helper;
+
+static gpointer
+helper_thread (gpointer user_data)
+{
+  Helper *helper = user_data;
+  Sync *sync = &helper->sync;
+  g_autoptr(GError) error = NULL;
+
+  sync->client = tern_imap_session_open (sync->context, sync->account, sync->cancellable, &error);
+  if (sync->client == NULL)
+    {
+      /* The first connection takes every folder then (a server may limit
+       * a user's connections). */
+      g_debug ("No second connection: %s", error->message);
+      helper->ok = TRUE;
+      return NULL;
+    }
+  tern_imap_client_set_events (sync->client, &events, sync);
+  helper->ok = sync_folders (sync, &helper->error);
+  tern_imap_client_logout (sync->client, sync->cancellable, NULL);
+  return NULL;
+}
+
+static void
+cancel_helper_cb (GCancellable *parent,
+                  gpointer      user_data)
+{
+  g_cancellable_cancel (user_data);
+}
+
+/* Starts a thread that syncs folders over a connection of its own,
+ * taking them from @first's list as @first does. */
+static Helper *
+helper_start (Sync *first)
+{
+  Helper *helper = g_new0 (Helper, 1);
+  Sync *sync = &helper->sync;
+
+  helper->cancellable = g_cancellable_new ();
+  if (first->cancellable != NULL)
+    {
+      helper->parent = g_object_ref (first->cancellable);
+      helper->cancelled_id = g_cancellable_connect (first->cancellable,
+                                                    G_CALLBACK (cancel_helper_cb),
+                                                    helper->cancellable, NULL);
+    }
+  sync->context = first->context;
+  sync->store = first->store;
+  sync->account = first->account;
+  sync->bodies = first->bodies;
+  sync->bodies_since = first->bodies_since;
+  sync->progress = first->progress;
+  sync->progress_data = first->progress_data;
+  sync->cancellable = helper->cancellable;
+  sync->shared = first->shared;
+  reset_events (sync);
+  helper->thread = g_thread_new ("tern-sync-helper", helper_thread, helper);
+  return helper;
+}
+
+static void
+add_stats (TernImapSyncStats       *to,
+           const TernImapSyncStats *from)
+{
+  to->folders += from->folders;
+  to->new_messages += from->new_messages;
+  to->removed_messages += from->removed_messages;
+  to->flag_updates += from->flag_updates;
+  to->bodies += from->bodies;
+  to->uidvalidity_resets += from->uidvalidity_resets;
+  to->unselected_folders += from->unselected_folders;
+  to->refused_folders += from->refused_folders;
+}
+
+/* Waits for @helper (told to stop when @first failed: @ok FALSE) and
+ * frees it, adding what it did to @first.  The result: @ok and @error, or else
+ * the helper's failure. */
+static gboolean
+helper_finish (Helper   *helper,
+               Sync     *first,
+               gboolean  ok,
+               GError  **error)
+{
+  if (!ok)
+    g_cancellable_cancel (helper->cancellable);
+  g_thread_join (helper->thread);
+  if (helper->parent != NULL)
+    g_cancellable_disconnect (helper->parent, helper->cancelled_id);
+  add_stats (&first->stats, &helper->sync.stats);
+  if (first->refused == NULL)
+    first->refused = g_steal_pointer (&helper->sync.refused);
+  if (ok && !helper->ok)
+    {
+      g_propagate_error (error, g_steal_pointer (&helper->error));
+      ok = FALSE;
+    }
+  g_clear_error (&helper->error);
+  sync_clear (&helper->sync);
+  g_clear_object (&helper->parent);
+  g_clear_object (&helper->cancellable);
+  g_free (helper);
+  return ok;
+}
+
 gboolean
 tern_imap_sync_account (TernContext           *context,
                         TernAccount           *account,
@@ -1082,18 +1376,22 @@ tern_imap_sync_account (TernContext           *context,
                         GCancellable          *cancellable,
                         GError               **error)
 {
+  g_auto(Shared) shared = { 0 };
   g_auto(Sync) sync = { 0 };
+  Helper *helper = NULL;
   g_autoptr(GPtrArray) known = NULL;
   g_autoptr(GPtrArray) mailboxes = NULL;
   g_autoptr(GPtrArray) folders = NULL;
   g_autoptr(GHashTable) by_name = NULL; /* name -> its TernImapStatus in @mailboxes */
-  g_autoptr(GError) refused = NULL;     /* the first folder the server would not open */
   gboolean condstore;
+  gboolean ok;
   gint64 start = g_get_monotonic_time ();
 
   g_return_val_if_fail (TERN_IS_CONTEXT (context), FALSE);
   g_return_val_if_fail (TERN_IS_ACCOUNT (account), FALSE);
 
+  shared_init (&shared);
+  sync.shared = &shared;
   sync.context = context;
   sync.store = tern_context_get_store (context);
   sync.account = account;
@@ -1137,30 +1435,15 @@ tern_imap_sync_account (TernContext           *context,
 
       g_hash_table_insert (by_name, mailbox->name, &mailbox->status);
     }
-  for (guint i = 0; i < folders->len; i++)
-    {
-      const TernMailFolder *folder = g_ptr_array_index (folders, i);
-      g_autoptr(GError) folder_error = NULL;
-
-      if (!is_selectable (folder) ||
-          sync_folder (&sync, folder, g_hash_table_lookup (by_name, folder->name), &folder_error))
-        continue;
-      if (!folder_refused (folder_error))
-        {
-          g_propagate_error (error, g_steal_pointer (&folder_error));
-          return FALSE;
-        }
-      /* The server refused this folder alone (a name it cannot open, one
-       * deleted since the LIST): the others still sync, and the refusal is
-       * the sync's error once they have. */
-      g_debug ("%s not synced: %s", folder->name, folder_error->message);
-      sync.stats.refused_folders++;
-      if (refused == NULL && !g_error_matches (folder_error, TERN_IMAP_ERROR,
-                                               TERN_IMAP_ERROR_NONEXISTENT))
-        refused = g_error_new (TERN_APP_ERROR, TERN_APP_ERROR_FAILED,
-                               _("The folder “%s” was not synced: %s"),
-                               folder->name, folder_error->message);
-    }
+  shared.folders = folders;
+  shared.by_name = by_name;
+  if (second_connection_pays (&sync))
+    helper = helper_start (&sync);
+  ok = sync_folders (&sync, error);
+  if (helper != NULL)
+    ok = helper_finish (helper, &sync, ok, error);
+  if (!ok)
+    return FALSE;
 
   /* A polite goodbye; the sync is complete whatever the server answers. */
   tern_imap_client_logout (sync.client, cancellable, NULL);
@@ -1176,9 +1459,9 @@ tern_imap_sync_account (TernContext           *context,
   sync.stats.seconds = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
   if (stats != NULL)
     *stats = sync.stats;
-  if (refused != NULL)
+  if (sync.refused != NULL)
     {
-      g_propagate_error (error, g_steal_pointer (&refused));
+      g_propagate_error (error, g_steal_pointer (&sync.refused));
       return FALSE;
     }
   return TRUE;

@@ -27,8 +27,10 @@ typedef enum {
 gboolean tern_imap_sync_bodies_from_string (const char          *string,
                                             TernImapSyncBodies  *bodies);
 
-/* Called on the syncing thread: @done of @total new messages (or bodies)
- * of @folder are stored; (folder, 0, 0) when a folder starts. */
+/* Called on a thread of the sync (which may sync folders over two
+ * connections, each on a thread of its own), one call at a time: @done of
+ * @total new messages (or bodies) of @folder are stored; (folder, 0, 0)
+ * when a folder starts. */
 typedef void (*TernImapSyncProgress) (const char *folder,
                                       guint       done,
                                       guint       total,

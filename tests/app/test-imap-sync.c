@@ -950,6 +950,131 @@ test_refused_folder (Fixture       *fixture,
   g_free (doveadm ("mailbox", "delete", "-u", user, "Zzz After", NULL));
 }
 
+/* The sessions logged since clear_rawlog(). */
+static guint
+count_sessions (void)
+{
+  g_autoptr(GDir) dir = g_dir_open (rawlog_dir, 0, NULL);
+  const char *name;
+  guint sessions = 0;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    sessions += g_str_has_suffix (name, ".in");
+  return sessions;
+}
+
+/* Every selectable folder of the store matches the server, each selected
+ * (or examined) once by one of the sessions logged: the messages in all. */
+static guint
+assert_all_folders_match (Fixture    *fixture,
+                          const char *user)
+{
+  g_autoptr(GPtrArray) folders = NULL;
+  g_autoptr(GPtrArray) commands = rawlog_commands ();
+  g_autoptr(GError) error = NULL;
+  guint total = 0;
+  guint selects = 0;
+
+  folders = tern_mail_store_list_folders (tern_context_get_store (fixture->context),
+                                          tern_account_get_id (fixture->account), &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < folders->len; i++)
+    {
+      const TernMailFolder *folder = g_ptr_array_index (folders, i);
+
+      if (!(folder->attributes & (TERN_IMAP_MAILBOX_NOSELECT | TERN_IMAP_MAILBOX_NONEXISTENT)))
+        total += assert_folder_matches (fixture, user, folder->name);
+    }
+  for (guint i = 0; i < commands->len; i++)
+    {
+      const char *command = g_ptr_array_index (commands, i);
+
+      selects += g_str_has_prefix (command, "SELECT ") || g_str_has_prefix (command, "EXAMINE ");
+    }
+  g_assert_cmpuint (selects, ==, count_selectable (fixture));
+  return total;
+}
+
+/* A first sync with new mail in several folders syncs them over two
+ * connections, each folder once; a sync with new mail in one folder uses
+ * one.  A server that takes one connection at a time gets the whole sync
+ * over the first. */
+static void
+test_second_connection (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  const char *user = data;
+  g_autofree char *conf = NULL;
+  g_autofree char *limited = NULL;
+  g_autoptr(GError) error = NULL;
+  TernImapSyncStats stats;
+
+  if (rawlog_dir == NULL)
+    enable_rawlog ();
+  /* Besides the largest folder's new mail, at least 500 messages (see
+   * tern-imap-sync.c), with what the tests before left in the others. */
+  add_messages (user, NULL, 400);
+  add_messages (user, "Second-A", 400);
+  add_messages (user, "Second-B", 400);
+  clear_rawlog ();
+  stats = sync_ok (fixture, TERN_IMAP_SYNC_BODIES_NONE);
+  g_assert_cmpuint (count_sessions (), ==, 2);
+  g_assert_cmpuint (stats.new_messages, ==, assert_all_folders_match (fixture, user));
+  g_assert_cmpuint (stats.folders, ==, count_selectable (fixture));
+  assert_indexes_built (fixture);
+
+  add_messages (user, "Second-A", 5);
+  clear_rawlog ();
+  stats = sync_ok (fixture, TERN_IMAP_SYNC_BODIES_NONE);
+  g_assert_cmpuint (stats.new_messages, ==, 5);
+  g_assert_cmpuint (count_sessions (), ==, 1);
+  assert_folder_matches (fixture, user, "Second-A");
+
+  /* One connection a user: the second is refused at its login. */
+  g_file_get_contents (dovecot_conf, &conf, NULL, &error);
+  g_assert_no_error (error);
+  limited = g_strdup_printf ("%s\nprotocol imap {\n  mail_max_userip_connections = 1\n}\n", conf);
+  g_file_set_contents (dovecot_conf, limited, -1, &error);
+  g_assert_no_error (error);
+  g_free (doveadm ("reload", NULL));
+  /* The reload is asynchronous: wait until a second session is refused. */
+  for (guint i = 0;; i++)
+    {
+      g_autoptr(TernImapClient) first = NULL;
+      g_autoptr(TernImapClient) second = NULL;
+      g_autoptr(GError) refused = NULL;
+
+      g_assert_cmpuint (i, <, 100);
+      first = tern_imap_session_open (fixture->context, fixture->account, NULL, &error);
+      g_assert_no_error (error);
+      second = tern_imap_session_open (fixture->context, fixture->account, NULL, &refused);
+      if (second != NULL)
+        tern_imap_client_logout (second, NULL, NULL);
+      tern_imap_client_logout (first, NULL, NULL);
+      if (second == NULL)
+        {
+          g_test_message ("refused: %s", refused->message);
+          break;
+        }
+      g_usleep (100 * 1000);
+    }
+  add_messages (user, "Second-A", 600);
+  add_messages (user, "Second-B", 600);
+  clear_rawlog ();
+  stats = sync_ok (fixture, TERN_IMAP_SYNC_BODIES_NONE);
+  g_assert_cmpuint (stats.new_messages, ==, 1200);
+  g_assert_cmpuint (count_sessions (), ==, 1);
+  assert_folder_matches (fixture, user, "Second-A");
+  assert_folder_matches (fixture, user, "Second-B");
+
+  g_file_set_contents (dovecot_conf, conf, -1, &error);
+  g_assert_no_error (error);
+  g_free (doveadm ("reload", NULL));
+  g_free (doveadm ("mailbox", "delete", "-u", user, "Second-A", NULL));
+  g_free (doveadm ("mailbox", "delete", "-u", user, "Second-B", NULL));
+}
+
 /* Bodies: the window fetches the last 30 days; on demand fetches one. */
 static void
 test_bodies (Fixture       *fixture,
@@ -1225,6 +1350,9 @@ main (int    argc,
   ADD ("interrupted", tern_test_servers_get_user (servers, 1), test_interrupted);
   ADD ("store-fails", tern_test_servers_get_user (servers, 1), test_store_fails);
   ADD ("qresync-noop", tern_test_servers_get_user (servers, 0), test_qresync_noop);
+  /* Before the tests that take CONDSTORE away: a second connection is
+   * chosen by the folders' STATUS. */
+  ADD ("second-connection", tern_test_servers_get_user (servers, 0), test_second_connection);
   ADD ("resync-condstore", tern_test_servers_get_user (servers, 0), test_resync_without_qresync);
   ADD ("resync-plain", tern_test_servers_get_user (servers, 0), test_resync_without_qresync);
   ADD ("bodies-all", tern_test_servers_get_user (servers, 0), test_bodies_all);
