@@ -86,7 +86,8 @@ typedef struct
   gboolean charsets_pinned; /* see _tern_mail_pin_charsets() */
 
   Shared *shared;
-  GError *refused; /* the first folder the server would not open */
+  gboolean took_folder; /* under shared->lock: has taken a folder to sync */
+  GError *refused;      /* the first folder the server would not open */
 } Sync;
 
 /* Pinned on the first folder with something to fetch: a sync that finds
@@ -1156,8 +1157,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Shared, shared_clear)
 
 /* The next selectable folder nobody has taken, or NULL. */
 static const TernMailFolder *
-take_folder (Shared *shared)
+take_folder (Sync *sync)
 {
+  Shared *shared = sync->shared;
   const TernMailFolder *folder = NULL;
 
   g_mutex_lock (&shared->lock);
@@ -1167,6 +1169,7 @@ take_folder (Shared *shared)
       if (!is_selectable (folder))
         folder = NULL;
     }
+  sync->took_folder = sync->took_folder || folder != NULL;
   g_mutex_unlock (&shared->lock);
   return folder;
 }
@@ -1189,7 +1192,7 @@ sync_folders (Sync    *sync,
 {
   const TernMailFolder *folder;
 
-  while ((folder = take_folder (sync->shared)) != NULL)
+  while ((folder = take_folder (sync)) != NULL)
     {
       g_autoptr(GError) folder_error = NULL;
 
@@ -1345,7 +1348,15 @@ helper_finish (Helper   *helper,
                gboolean  ok,
                GError  **error)
 {
-  if (!ok)
+  gboolean idle;
+
+  /* A helper that has no folder (still signing in, say to a server slow
+   * to answer a second login) is not waited for: none is left to take. */
+  g_mutex_lock (&first->shared->lock);
+  first->shared->stop = TRUE;
+  idle = !helper->sync.took_folder;
+  g_mutex_unlock (&first->shared->lock);
+  if (!ok || idle)
     g_cancellable_cancel (helper->cancellable);
   g_thread_join (helper->thread);
   if (helper->parent != NULL)
