@@ -802,7 +802,10 @@ set_auth_error (TernImapClient    *self,
 {
   g_autofree char *text = response_text (response);
 
-  if (response->code == TERN_IMAP_CODE_UNAVAILABLE)
+  /* Not the credentials: the server cannot now (UNAVAILABLE), or takes
+   * no more connections of this user (LIMIT, RFC 5530), say while a sync
+   * or another client holds them. */
+  if (response->code == TERN_IMAP_CODE_UNAVAILABLE || response->code == TERN_IMAP_CODE_LIMIT)
     g_set_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_NO,
                  _("%s cannot sign you in at the moment: %s"), self->label, text);
   else

@@ -1054,7 +1054,9 @@ test_second_connection (Fixture       *fixture,
       tern_imap_client_logout (first, NULL, NULL);
       if (second == NULL)
         {
+          /* Not taken for a wrong password ([LIMIT]). */
           g_test_message ("refused: %s", refused->message);
+          g_assert_error (refused, TERN_IMAP_ERROR, TERN_IMAP_ERROR_NO);
           break;
         }
       g_usleep (100 * 1000);
