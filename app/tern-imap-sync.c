@@ -1262,8 +1262,7 @@ typedef struct
   GCancellable *cancellable;  /* the helper's: cancelled with the sync's, or to stop it */
   gulong cancelled_id;
   GCancellable *parent;
-  gboolean ok;
-  GError *error;
+  GError *error;              /* what stopped it, after it took a folder */
 } Helper;
 
 static gpointer
@@ -1279,11 +1278,10 @@ helper_thread (gpointer user_data)
       /* The first connection takes every folder then (a server may limit
        * a user's connections). */
       g_debug ("No second connection: %s", error->message);
-      helper->ok = TRUE;
       return NULL;
     }
   tern_imap_client_set_events (sync->client, &events, sync);
-  helper->ok = sync_folders (sync, &helper->error);
+  sync_folders (sync, &helper->error);
   tern_imap_client_logout (sync->client, sync->cancellable, NULL);
   return NULL;
 }
@@ -1364,7 +1362,7 @@ helper_finish (Helper   *helper,
   add_stats (&first->stats, &helper->sync.stats);
   if (first->refused == NULL)
     first->refused = g_steal_pointer (&helper->sync.refused);
-  if (ok && !helper->ok)
+  if (ok && helper->error != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&helper->error));
       ok = FALSE;

@@ -336,6 +336,18 @@ add_messages (const char *user,
   g_assert_no_error (error);
 }
 
+/* Writes @text as Dovecot's configuration and has it reloaded (which
+ * takes effect some time later: the callers wait in their own way). */
+static void
+reload_dovecot (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (dovecot_conf, text, -1, &error);
+  g_assert_no_error (error);
+  g_free (doveadm ("reload", NULL));
+}
+
 /* Rawlog: the client lines of every session, in DIR/rawlog/NAME.in. */
 
 static char *rawlog_dir;
@@ -345,7 +357,6 @@ enable_rawlog (void)
 {
   g_autofree char *conf = NULL;
   g_autofree char *extra = NULL;
-  g_autofree char *out = NULL;
   g_autoptr(GError) error = NULL;
 
   rawlog_dir = g_build_filename (tern_test_servers_get_dir (servers), "rawlog", NULL);
@@ -356,9 +367,7 @@ enable_rawlog (void)
   /* A later value wins: imap_zlib (COMPRESS) goes, the rawlog comes. */
   extra = g_strdup_printf ("%s\nprotocol imap {\n  mail_plugins = zlib\n  rawlog_dir = %s\n}\n",
                            conf, rawlog_dir);
-  g_file_set_contents (dovecot_conf, extra, -1, &error);
-  g_assert_no_error (error);
-  out = doveadm ("reload", NULL);
+  reload_dovecot (extra);
   /* Wait for the new configuration to be served. */
   g_usleep (300 * 1000);
 }
@@ -467,6 +476,12 @@ test_initial_and_changes (Fixture       *fixture,
                    "Archive,Drafts,INBOX,Junk,Sent,Trash,Новая,Новая/Вложенная,Отчёты,Проекты,Проекты/2026");
 }
 
+static gboolean
+is_selectable (const TernMailFolder *folder)
+{
+  return !(folder->attributes & (TERN_IMAP_MAILBOX_NOSELECT | TERN_IMAP_MAILBOX_NONEXISTENT));
+}
+
 /* The selectable folders of the fixture's account. */
 static guint
 count_selectable (Fixture *fixture)
@@ -479,9 +494,7 @@ count_selectable (Fixture *fixture)
                                           tern_account_get_id (fixture->account), &error);
   g_assert_no_error (error);
   for (guint i = 0; i < folders->len; i++)
-    if (!(((TernMailFolder *) g_ptr_array_index (folders, i))->attributes &
-          (TERN_IMAP_MAILBOX_NOSELECT | TERN_IMAP_MAILBOX_NONEXISTENT)))
-      selectable++;
+    selectable += is_selectable (g_ptr_array_index (folders, i));
   return selectable;
 }
 
@@ -620,9 +633,7 @@ set_capability (const char *user,
   g_file_get_contents (dovecot_conf, &conf, NULL, &error);
   g_assert_no_error (error);
   extra = g_strdup_printf ("%s\nprotocol imap {\n  imap_capability = %s\n}\n", conf, capability);
-  g_file_set_contents (dovecot_conf, extra, -1, &error);
-  g_assert_no_error (error);
-  g_free (doveadm ("reload", NULL));
+  reload_dovecot (extra);
   /* The reload is asynchronous: wait until new sessions see it. */
   for (guint i = 0; session_offers (user, probe) != offered; i++)
     {
@@ -983,7 +994,7 @@ assert_all_folders_match (Fixture    *fixture,
     {
       const TernMailFolder *folder = g_ptr_array_index (folders, i);
 
-      if (!(folder->attributes & (TERN_IMAP_MAILBOX_NOSELECT | TERN_IMAP_MAILBOX_NONEXISTENT)))
+      if (is_selectable (folder))
         total += assert_folder_matches (fixture, user, folder->name);
     }
   for (guint i = 0; i < commands->len; i++)
@@ -1021,6 +1032,19 @@ open_two_sessions (Fixture *fixture)
   g_test_message ("refused: %s", error->message);
   g_assert_error (error, TERN_IMAP_ERROR, TERN_IMAP_ERROR_NO);
   return 1;
+}
+
+/* Waits (the reload is asynchronous) until open_two_sessions() opens
+ * @expected of the two. */
+static void
+wait_for_sessions (Fixture *fixture,
+                   guint    expected)
+{
+  for (guint i = 0; open_two_sessions (fixture) != expected; i++)
+    {
+      g_assert_cmpuint (i, <, 100);
+      g_usleep (100 * 1000);
+    }
 }
 
 /* A first sync with new mail in several folders syncs them over two
@@ -1062,15 +1086,8 @@ test_second_connection (Fixture       *fixture,
   g_file_get_contents (dovecot_conf, &conf, NULL, &error);
   g_assert_no_error (error);
   limited = g_strdup_printf ("%s\nprotocol imap {\n  mail_max_userip_connections = 1\n}\n", conf);
-  g_file_set_contents (dovecot_conf, limited, -1, &error);
-  g_assert_no_error (error);
-  g_free (doveadm ("reload", NULL));
-  /* The reload is asynchronous: wait until a second session is refused. */
-  for (guint i = 0; open_two_sessions (fixture) != 1; i++)
-    {
-      g_assert_cmpuint (i, <, 100);
-      g_usleep (100 * 1000);
-    }
+  reload_dovecot (limited);
+  wait_for_sessions (fixture, 1);
   add_messages (user, "Second-A", 600);
   add_messages (user, "Second-B", 600);
   clear_rawlog ();
@@ -1082,16 +1099,10 @@ test_second_connection (Fixture       *fixture,
 
   g_free (doveadm ("mailbox", "delete", "-u", user, "Second-A", NULL));
   g_free (doveadm ("mailbox", "delete", "-u", user, "Second-B", NULL));
-  g_file_set_contents (dovecot_conf, conf, -1, &error);
-  g_assert_no_error (error);
-  g_free (doveadm ("reload", NULL));
+  reload_dovecot (conf);
   /* Until the reload is through (its auth process takes no lookups while
    * it restarts): the next tests need both. */
-  for (guint i = 0; open_two_sessions (fixture) != 2; i++)
-    {
-      g_assert_cmpuint (i, <, 100);
-      g_usleep (100 * 1000);
-    }
+  wait_for_sessions (fixture, 2);
 }
 
 /* Bodies: the window fetches the last 30 days; on demand fetches one. */
