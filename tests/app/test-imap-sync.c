@@ -618,6 +618,21 @@ session_offers (const char *user,
   return offered;
 }
 
+typedef struct
+{
+  const char *user;
+  const char *probe;
+  gboolean offered;
+} CapabilityWait;
+
+static gboolean
+capability_served (gpointer data)
+{
+  CapabilityWait *wait = data;
+
+  return session_offers (wait->user, wait->probe) == wait->offered;
+}
+
 /* Makes Dovecot advertise @capability after login, and waits until a new
  * session offers @probe (or not, as @offered says). */
 static void
@@ -626,6 +641,7 @@ set_capability (const char *user,
                 const char *probe,
                 gboolean    offered)
 {
+  CapabilityWait wait = { user, probe, offered };
   g_autofree char *conf = NULL;
   g_autofree char *extra = NULL;
   g_autoptr(GError) error = NULL;
@@ -635,11 +651,7 @@ set_capability (const char *user,
   extra = g_strdup_printf ("%s\nprotocol imap {\n  imap_capability = %s\n}\n", conf, capability);
   reload_dovecot (extra);
   /* The reload is asynchronous: wait until new sessions see it. */
-  for (guint i = 0; session_offers (user, probe) != offered; i++)
-    {
-      g_assert_cmpuint (i, <, 100);
-      g_usleep (100 * 1000);
-    }
+  tern_test_wait_until (capability_served, &wait, "the new capabilities");
 }
 
 static void
@@ -1034,17 +1046,29 @@ open_two_sessions (Fixture *fixture)
   return 1;
 }
 
+typedef struct
+{
+  Fixture *fixture;
+  guint expected;
+} SessionsWait;
+
+static gboolean
+sessions_open (gpointer data)
+{
+  SessionsWait *wait = data;
+
+  return open_two_sessions (wait->fixture) == wait->expected;
+}
+
 /* Waits (the reload is asynchronous) until open_two_sessions() opens
  * @expected of the two. */
 static void
 wait_for_sessions (Fixture *fixture,
                    guint    expected)
 {
-  for (guint i = 0; open_two_sessions (fixture) != expected; i++)
-    {
-      g_assert_cmpuint (i, <, 100);
-      g_usleep (100 * 1000);
-    }
+  SessionsWait wait = { fixture, expected };
+
+  tern_test_wait_until (sessions_open, &wait, "the reloaded configuration's sessions");
 }
 
 /* A first sync with new mail in several folders syncs them over two
