@@ -919,6 +919,75 @@ assert_no_prefetch (Fixture *fixture,
   g_assert_cmpuint (stats.unselected_folders, ==, stats.folders);
 }
 
+/* A port on 127.0.0.1 that was free a moment ago and has no listener. */
+static guint16
+closed_port (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) local = NULL;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                         &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (socket, address, FALSE, &error));
+  local = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  g_socket_close (socket, NULL);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+}
+
+static void
+assert_session_error (Fixture     *fixture,
+                      TernAccount *account,
+                      GQuark       domain,
+                      int          code)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernImapClient) client = tern_imap_session_open (fixture->context, account, NULL,
+                                                             &error);
+
+  g_assert_null (client);
+  g_assert_error (error, domain, code);
+  g_test_message ("%s", error->message);
+}
+
+/* The password is asked for while the connection opens (side by side):
+ * a password that cannot be had is the error whether or not the server
+ * answers, as when it was asked for first; a server that does not answer
+ * is the error when the password is there. */
+static void
+test_password_and_connection (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  const char *user = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernServer) server = tern_server_new ("127.0.0.1", closed_port (),
+                                                  TERN_TLS_MODE_IMPLICIT);
+  g_autoptr(TernAccount) unreachable = NULL;
+  g_autoptr(TernImapClient) client = NULL;
+  g_autofree char *good = g_strdup (tern_account_get_password_command (fixture->account));
+
+  client = tern_imap_session_open (fixture->context, fixture->account, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (client);
+  tern_imap_client_logout (client, NULL, NULL);
+
+  server->username = g_strdup (user);
+  unreachable = tern_account_new (user, user, TERN_ACCOUNT_PROTOCOL_IMAP, server, NULL);
+  tern_account_set_password_command (unreachable, good);
+  assert_session_error (fixture, unreachable, TERN_CONNECTION_ERROR,
+                        TERN_CONNECTION_ERROR_CONNECT_FAILED);
+
+  tern_account_set_password_command (fixture->account, "echo 'no password for you' >&2; exit 3");
+  assert_session_error (fixture, fixture->account, TERN_APP_ERROR,
+                        TERN_APP_ERROR_PASSWORD_COMMAND);
+  tern_account_set_password_command (unreachable, "exit 3");
+  assert_session_error (fixture, unreachable, TERN_APP_ERROR, TERN_APP_ERROR_PASSWORD_COMMAND);
+}
+
 /* A folder the server will not open (here: its Maildir unreadable, as
  * after a server-side fault or a name it cannot handle) costs that folder
  * alone: the folders after it still sync, and the sync then fails naming
@@ -1411,6 +1480,8 @@ main (int    argc,
   ADD ("resync-plain", tern_test_servers_get_user (servers, 0), test_resync_without_qresync);
   ADD ("bodies-all", tern_test_servers_get_user (servers, 0), test_bodies_all);
   ADD ("refused-folder", tern_test_servers_get_user (servers, 0), test_refused_folder);
+  ADD ("password-and-connection", tern_test_servers_get_user (servers, 1),
+       test_password_and_connection);
   g_test_add_func ("/tern/imap-sync/cli", test_cli);
   /* Last: it restarts Dovecot, and no other test should depend on how
    * soon a restarted server takes logins. */

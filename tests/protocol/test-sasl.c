@@ -1,7 +1,9 @@
 /* test-sasl.c: TernSasl without a server: mechanism choice, the messages
- * each mechanism sends, and that SCRAM never asks for channel binding
- * (Dovecot 2.3 fails the exchange when it is offered).  The exchanges with
- * a real server are in imap-client/test-imap-client-servers.c.
+ * each mechanism sends, that SCRAM never asks for channel binding
+ * (Dovecot 2.3 fails the exchange when it is offered), and SCRAM's salted
+ * password (computed with GnuTLS, not libgsasl) against libgsasl's own
+ * and its server side.  The exchanges with a real server are in
+ * imap-client/test-imap-client-servers.c.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -9,9 +11,11 @@
 
 #include "config.h"
 
+#include <gsasl.h>
 #include <string.h>
 
 #include "tern-sasl.h"
+#include "tern-sasl-private.h"
 
 static void
 test_choose (void)
@@ -126,6 +130,147 @@ test_scram_no_channel_binding (void)
   g_test_message ("%s", error->message);
 }
 
+/* libgsasl's own Hi (), in hex: what ours must equal. */
+static char *
+gsasl_salted_password (Gsasl_hash  hash,
+                       const char *password,
+                       const char *salt_base64,
+                       guint       iterations)
+{
+  char salted[GSASL_HASH_MAX_SIZE], client_key[GSASL_HASH_MAX_SIZE];
+  char server_key[GSASL_HASH_MAX_SIZE], stored_key[GSASL_HASH_MAX_SIZE];
+  g_autofree guchar *salt = NULL;
+  gsize salt_length;
+  GString *hex = g_string_new (NULL);
+
+  salt = g_base64_decode (salt_base64, &salt_length);
+  g_assert_cmpint (gsasl_scram_secrets_from_password (hash, password, iterations,
+                                                      (const char *) salt, salt_length,
+                                                      salted, client_key, server_key,
+                                                      stored_key), ==, GSASL_OK);
+  for (gsize i = 0; i < gsasl_hash_length (hash); i++)
+    g_string_append_printf (hex, "%02x", (guchar) salted[i]);
+  return g_string_free (hex, FALSE);
+}
+
+static void
+test_scram_salted_password (void)
+{
+  /* RFC 7677's example, a password SASLprep changes (a soft hyphen maps
+   * to nothing, U+00A0 to a space), and one iteration. */
+  const struct {
+    const char *password;
+    const char *salt;
+    guint iterations;
+  } cases[] = {
+    { "pencil", "W22ZaJ0SNY7soEsUEjb6gQ==", 4096 },
+    { "pen\u00adcil\u00a0\u0436", "QSXCR+Q6sek8bf92", 4096 },
+    { "x", "c2FsdA==", 1 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *sha256 = NULL;
+      g_autofree char *sha1 = NULL;
+      g_autofree char *expected256 = gsasl_salted_password (GSASL_HASH_SHA256, cases[i].password,
+                                                           cases[i].salt, cases[i].iterations);
+      g_autofree char *expected1 = gsasl_salted_password (GSASL_HASH_SHA1, cases[i].password,
+                                                         cases[i].salt, cases[i].iterations);
+
+      g_assert_true (_tern_sasl_salted_password ("SCRAM-SHA-256", cases[i].password,
+                                                 cases[i].salt, cases[i].iterations, &sha256));
+      g_assert_cmpstr (sha256, ==, expected256);
+      g_assert_true (_tern_sasl_salted_password ("scram-sha-1", cases[i].password,
+                                                 cases[i].salt, cases[i].iterations, &sha1));
+      g_assert_cmpstr (sha1, ==, expected1);
+    }
+  g_assert_false (_tern_sasl_salted_password ("PLAIN", "pencil", "c2FsdA==", 4096, NULL));
+  g_assert_false (_tern_sasl_salted_password ("SCRAM-SHA-256", "pencil", "c2FsdA==", 0, NULL));
+}
+
+typedef struct
+{
+  const char *password;
+  gboolean asked;
+} ScramServer;
+
+static int
+scram_server_cb (Gsasl          *context,
+                 Gsasl_session  *session,
+                 Gsasl_property  property)
+{
+  ScramServer *server = gsasl_session_hook_get (session);
+
+  if (property != GSASL_PASSWORD)
+    return GSASL_NO_CALLBACK;
+  g_assert_cmpstr (gsasl_property_fast (session, GSASL_AUTHID), ==, "alice");
+  server->asked = TRUE;
+  return gsasl_property_set (session, GSASL_PASSWORD, server->password);
+}
+
+/* A whole SCRAM-SHA-256 exchange, TernSasl against libgsasl's server:
+ * the server checks our proof, we check its signature.  The client's
+ * password differs from the server's only where SASLprep maps it. */
+static void
+scram_exchange (const char *client_password,
+                const char *server_password,
+                gboolean    accepted)
+{
+  g_autoptr(TernSasl) sasl = tern_sasl_new ("mail.example.org:993", "alice", client_password);
+  ScramServer server = { server_password, FALSE };
+  g_autoptr(GError) error = NULL;
+  Gsasl *context = NULL;
+  Gsasl_session *session = NULL;
+  g_autofree char *challenge = NULL;
+  char *response;
+  int ret = GSASL_NEEDS_MORE;
+
+  g_assert_cmpint (gsasl_init (&context), ==, GSASL_OK);
+  gsasl_callback_set (context, scram_server_cb);
+  g_assert_cmpint (gsasl_server_start (context, "SCRAM-SHA-256", &session), ==, GSASL_OK);
+  gsasl_session_hook_set (session, &server);
+  tern_sasl_start (sasl, "SCRAM-SHA-256", &error);
+  g_assert_no_error (error);
+
+  /* client-first, server-first, client-final, server-final */
+  for (int round = 0; round < 2; round++)
+    {
+      response = tern_sasl_step (sasl, challenge, &error);
+      g_assert_no_error (error);
+      g_clear_pointer (&challenge, g_free);
+      ret = gsasl_step64 (session, response, &challenge);
+      tern_sasl_response_free (response);
+      if (ret != GSASL_NEEDS_MORE)
+        break;
+    }
+  g_assert_true (server.asked);
+  if (!accepted)
+    {
+      g_assert_cmpint (ret, ==, GSASL_AUTHENTICATION_ERROR);
+      g_assert_false (tern_sasl_is_complete (sasl));
+    }
+  else
+    {
+      g_assert_cmpint (ret, ==, GSASL_OK);
+      response = tern_sasl_step (sasl, challenge, &error);
+      g_assert_no_error (error);
+      tern_sasl_response_free (response);
+      g_assert_true (tern_sasl_is_complete (sasl));
+    }
+  gsasl_free (challenge);
+  challenge = NULL;
+  gsasl_finish (session);
+  gsasl_done (context);
+}
+
+static void
+test_scram_exchange (void)
+{
+  scram_exchange ("pencil", "pencil", TRUE);
+  scram_exchange ("pen\u00adcil\u00a0", "pencil ", TRUE);
+  scram_exchange ("pencil", "pencils", FALSE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -136,6 +281,8 @@ main (int   argc,
   g_test_add_func ("/tern/sasl/plain", test_plain);
   g_test_add_func ("/tern/sasl/login", test_login);
   g_test_add_func ("/tern/sasl/scram-no-channel-binding", test_scram_no_channel_binding);
+  g_test_add_func ("/tern/sasl/scram-salted-password", test_scram_salted_password);
+  g_test_add_func ("/tern/sasl/scram-exchange", test_scram_exchange);
 
   return g_test_run ();
 }
