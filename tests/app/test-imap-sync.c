@@ -633,6 +633,9 @@ capability_served (gpointer data)
   return session_offers (wait->user, wait->probe) == wait->offered;
 }
 
+/* Dovecot's configuration before set_capability() changed it. */
+static char *conf_before_capability;
+
 /* Makes Dovecot advertise @capability after login, and waits until a new
  * session offers @probe (or not, as @offered says). */
 static void
@@ -648,10 +651,25 @@ set_capability (const char *user,
 
   g_file_get_contents (dovecot_conf, &conf, NULL, &error);
   g_assert_no_error (error);
+  if (conf_before_capability == NULL)
+    conf_before_capability = g_strdup (conf);
   extra = g_strdup_printf ("%s\nprotocol imap {\n  imap_capability = %s\n}\n", conf, capability);
   reload_dovecot (extra);
   /* The reload is asynchronous: wait until new sessions see it. */
   tern_test_wait_until (capability_served, &wait, "the new capabilities");
+}
+
+/* Undoes set_capability(): the tests after one run against the server's
+ * own capabilities (QRESYNC). */
+static void
+restore_capability (const char *user)
+{
+  CapabilityWait wait = { user, "QRESYNC", TRUE };
+  g_autofree char *conf = g_steal_pointer (&conf_before_capability);
+
+  g_assert_nonnull (conf);
+  reload_dovecot (conf);
+  tern_test_wait_until (capability_served, &wait, "the server's own capabilities");
 }
 
 static void
@@ -700,6 +718,7 @@ test_resync_without_qresync (Fixture       *fixture,
     }
   /* Only the folder that changed is asked what changed. */
   g_assert_true (changedsince == condstore);
+  restore_capability (user);
 }
 
 /* A sync cut in the middle of fetching, by the user (cancelled from another
@@ -1473,8 +1492,8 @@ main (int    argc,
   ADD ("interrupted", tern_test_servers_get_user (servers, 1), test_interrupted);
   ADD ("store-fails", tern_test_servers_get_user (servers, 1), test_store_fails);
   ADD ("qresync-noop", tern_test_servers_get_user (servers, 0), test_qresync_noop);
-  /* Before the tests that take CONDSTORE away: a second connection is
-   * chosen by the folders' STATUS. */
+  /* The resync tests take QRESYNC (and CONDSTORE) away while they run,
+   * and give them back. */
   ADD ("second-connection", tern_test_servers_get_user (servers, 0), test_second_connection);
   ADD ("resync-condstore", tern_test_servers_get_user (servers, 0), test_resync_without_qresync);
   ADD ("resync-plain", tern_test_servers_get_user (servers, 0), test_resync_without_qresync);
