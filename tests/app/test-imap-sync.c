@@ -973,10 +973,10 @@ assert_session_error (Fixture     *fixture,
   g_test_message ("%s", error->message);
 }
 
-/* The password is asked for while the connection opens (side by side):
- * a password that cannot be had is the error whether or not the server
- * answers, as when it was asked for first; a server that does not answer
- * is the error when the password is there. */
+/* A password that cannot be had is the error whether or not the server
+ * answers (it is asked for before connecting: a password command may
+ * prompt for longer than a server waits for a login); a server that does
+ * not answer is the error when the password is there. */
 static void
 test_password_and_connection (Fixture       *fixture,
                               gconstpointer  data)
