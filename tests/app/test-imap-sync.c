@@ -938,26 +938,6 @@ assert_no_prefetch (Fixture *fixture,
   g_assert_cmpuint (stats.unselected_folders, ==, stats.folders);
 }
 
-/* A port on 127.0.0.1 that was free a moment ago and has no listener. */
-static guint16
-closed_port (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GSocketAddress) local = NULL;
-
-  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
-                         &error);
-  g_assert_no_error (error);
-  g_assert_true (g_socket_bind (socket, address, FALSE, &error));
-  local = g_socket_get_local_address (socket, &error);
-  g_assert_no_error (error);
-  g_socket_close (socket, NULL);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-}
-
 static void
 assert_session_error (Fixture     *fixture,
                       TernAccount *account,
@@ -983,8 +963,7 @@ test_password_and_connection (Fixture       *fixture,
 {
   const char *user = data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(TernServer) server = tern_server_new ("127.0.0.1", closed_port (),
-                                                  TERN_TLS_MODE_IMPLICIT);
+  g_autoptr(TernServer) server = NULL;
   g_autoptr(TernAccount) unreachable = NULL;
   g_autoptr(TernImapClient) client = NULL;
   g_autofree char *good = g_strdup (tern_account_get_password_command (fixture->account));
@@ -994,6 +973,8 @@ test_password_and_connection (Fixture       *fixture,
   g_assert_nonnull (client);
   tern_imap_client_logout (client, NULL, NULL);
 
+  server = tern_server_new ("127.0.0.1", tern_test_closed_port (G_SOCKET_FAMILY_IPV4),
+                            TERN_TLS_MODE_IMPLICIT);
   server->username = g_strdup (user);
   unreachable = tern_account_new (user, user, TERN_ACCOUNT_PROTOCOL_IMAP, server, NULL);
   tern_account_set_password_command (unreachable, good);

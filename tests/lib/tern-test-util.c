@@ -166,6 +166,24 @@ tern_test_wait_until (TernTestPredicate predicate,
     g_error ("Gave up waiting for %s", what);
 }
 
+guint16
+tern_test_closed_port (GSocketFamily family)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (family);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) local = NULL;
+
+  socket = g_socket_new (family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (socket, address, FALSE, &error));
+  local = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  g_socket_close (socket, NULL);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+}
+
 void
 tern_test_drain (void)
 {

@@ -63,6 +63,10 @@ char     *tern_test_run_cli          (const char        *profile,
 #define TERN_TEST_STORED_SQL                                                              \
   "SELECT folder_id, thread_key, message_count, last_date FROM folder_threads"
 
+/* A port on the loopback address of @family that was free a moment ago
+ * and has no listener: connecting to it is refused. */
+guint16   tern_test_closed_port      (GSocketFamily      family);
+
 typedef gboolean (*TernTestPredicate) (gpointer data);
 
 /* Runs the default main context until @predicate returns TRUE or

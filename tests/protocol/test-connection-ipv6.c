@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "tern-connection.h"
+#include "tern-test-util.h"
 
 typedef struct
 {
@@ -74,21 +75,9 @@ static void
 test_refused_names_bracketed_host (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GSocketAddress) local = NULL;
   g_autoptr(TernConnection) connection = NULL;
   g_autofree char *label = NULL;
-  guint16 port;
-
-  /* A port that was free a moment ago and has no listener now. */
-  socket = g_socket_new (G_SOCKET_FAMILY_IPV6, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_socket_bind (socket, address, FALSE, &error));
-  local = g_socket_get_local_address (socket, &error);
-  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-  g_socket_close (socket, NULL);
+  guint16 port = tern_test_closed_port (G_SOCKET_FAMILY_IPV6);
 
   connection = tern_connection_new ("::1", port, TERN_TLS_MODE_IMPLICIT);
   g_assert_false (tern_connection_connect (connection, NULL, &error));
