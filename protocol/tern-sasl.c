@@ -27,6 +27,7 @@ struct _TernSasl
   Gsasl_session *session;
   char *mechanism;
   gboolean complete;
+  guint64 refused_iterations;  /* a SCRAM count past MAX_SCRAM_ITERATIONS */
 };
 
 G_DEFINE_FINAL_TYPE (TernSasl, tern_sasl, G_TYPE_OBJECT)
@@ -141,6 +142,12 @@ _tern_sasl_salted_password (const char *mechanism,
   return TRUE;
 }
 
+/* RFC 7677 asks for at least 4,096 rounds; servers use 4,096 to some tens
+ * of thousands.  The count is the server's to choose, and every round is
+ * our CPU: past a million (about a quarter of a second here) the sign-in
+ * fails instead of a thread spinning for minutes or hours. */
+#define MAX_SCRAM_ITERATIONS 1000000
+
 /* SCRAM's salted password, Hi () of RFC 5802: 4,096 rounds of HMAC at
  * Dovecot's setting.  libgsasl computes it with a hash of its own in plain
  * C, two thirds of the instructions of a whole no-change resync; GnuTLS
@@ -158,8 +165,17 @@ salted_password (Gsasl_session *session)
   int ret;
 
   if (self == NULL || iterations == NULL ||
-      !g_ascii_string_to_unsigned (iterations, 10, 1, G_MAXUINT, &count, NULL) ||
-      !_tern_sasl_salted_password (self->mechanism, self->password, salt, (guint) count, &hex))
+      !g_ascii_string_to_unsigned (iterations, 10, 1, G_MAXUINT64, &count, NULL))
+    return GSASL_NO_CALLBACK;
+  if (count > MAX_SCRAM_ITERATIONS)
+    {
+      /* Without a password libgsasl cannot compute it either: the step
+       * fails, and set_gsasl_error() says why. */
+      self->refused_iterations = count;
+      gsasl_property_set (session, GSASL_PASSWORD, NULL);
+      return GSASL_NO_CALLBACK;
+    }
+  if (!_tern_sasl_salted_password (self->mechanism, self->password, salt, (guint) count, &hex))
     return GSASL_NO_CALLBACK;
   ret = gsasl_property_set (session, GSASL_SCRAM_SALTED_PASSWORD, hex);
   explicit_bzero (hex, strlen (hex));
@@ -259,7 +275,14 @@ set_gsasl_error (TernSasl    *self,
                  int          code,
                  GError     **error)
 {
-  if (code == GSASL_AUTHENTICATION_ERROR)
+  g_autofree char *rounds = g_strdup_printf ("%" G_GUINT64_FORMAT, self->refused_iterations);
+
+  if (self->refused_iterations > 0)
+    g_set_error (error, TERN_SASL_ERROR, TERN_SASL_ERROR_BAD_SERVER,
+                 _("%s asked for %s rounds of password hashing to sign in, far more than "
+                   "servers use; the connection may have been intercepted"),
+                 self->label, rounds);
+  else if (code == GSASL_AUTHENTICATION_ERROR)
     g_set_error (error, TERN_SASL_ERROR, TERN_SASL_ERROR_BAD_SERVER,
                  _("%s could not prove that it knows your password; the connection may "
                    "have been intercepted"),

@@ -263,6 +263,37 @@ scram_exchange (const char *client_password,
   gsasl_done (context);
 }
 
+/* A server may choose the iteration count, not make us hash for hours:
+ * past a million the exchange fails at once, saying why. */
+static void
+test_scram_iterations_bounded (void)
+{
+  g_autoptr(TernSasl) sasl = tern_sasl_new ("mail.example.org:993", "alice", "secret");
+  g_autoptr(TernSaslResponse) first = NULL;
+  g_autoptr(TernSaslResponse) proof = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *server_first = NULL;
+  g_autofree char *challenge = NULL;
+  gint64 start;
+
+  tern_sasl_start (sasl, "SCRAM-SHA-256", &error);
+  g_assert_no_error (error);
+  first = tern_sasl_step (sasl, NULL, &error);
+  g_assert_no_error (error);
+  text = decode (first);
+  server_first = g_strdup_printf ("r=%sserver,s=QSXCR+Q6sek8bf92,i=2000000",
+                                  strstr (text, ",r=") + 3);
+  challenge = g_base64_encode ((const guchar *) server_first, strlen (server_first));
+  start = g_get_monotonic_time ();
+  proof = tern_sasl_step (sasl, challenge, &error);
+  g_assert_null (proof);
+  g_assert_error (error, TERN_SASL_ERROR, TERN_SASL_ERROR_BAD_SERVER);
+  g_assert_nonnull (strstr (error->message, "2000000"));
+  g_test_message ("%s (%.3f s)", error->message, (g_get_monotonic_time () - start) / 1e6);
+  g_assert_false (tern_sasl_is_complete (sasl));
+}
+
 static void
 test_scram_exchange (void)
 {
@@ -283,6 +314,7 @@ main (int   argc,
   g_test_add_func ("/tern/sasl/scram-no-channel-binding", test_scram_no_channel_binding);
   g_test_add_func ("/tern/sasl/scram-salted-password", test_scram_salted_password);
   g_test_add_func ("/tern/sasl/scram-exchange", test_scram_exchange);
+  g_test_add_func ("/tern/sasl/scram-iterations-bounded", test_scram_iterations_bounded);
 
   return g_test_run ();
 }
