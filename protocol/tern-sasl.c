@@ -111,6 +111,8 @@ _tern_sasl_salted_password (const char *mechanism,
   char *prepared = NULL;
   gnutls_datum_t password_datum;
   gnutls_datum_t salt_datum;
+  gnutls_datum_t key_datum;
+  size_t hex_size;
   int ret;
 
   if (g_ascii_strcasecmp (mechanism, "SCRAM-SHA-256") == 0)
@@ -135,11 +137,14 @@ _tern_sasl_salted_password (const char *mechanism,
   if (ret < 0)
     return FALSE;
 
-  *hex = g_malloc (2 * key_length + 1);
-  for (gsize i = 0; i < key_length; i++)
-    g_snprintf (*hex + 2 * i, 3, "%02x", key[i]);
+  key_datum = (gnutls_datum_t) { key, key_length };
+  hex_size = 2 * key_length + 1;
+  *hex = g_malloc (hex_size);
+  ret = gnutls_hex_encode (&key_datum, *hex, &hex_size);
   explicit_bzero (key, sizeof key);
-  return TRUE;
+  if (ret < 0)
+    g_clear_pointer (hex, g_free);
+  return ret >= 0;
 }
 
 /* RFC 7677 asks for at least 4,096 rounds; servers use 4,096 to some tens
@@ -275,13 +280,15 @@ set_gsasl_error (TernSasl    *self,
                  int          code,
                  GError     **error)
 {
-  g_autofree char *rounds = g_strdup_printf ("%" G_GUINT64_FORMAT, self->refused_iterations);
-
   if (self->refused_iterations > 0)
-    g_set_error (error, TERN_SASL_ERROR, TERN_SASL_ERROR_BAD_SERVER,
-                 _("%s asked for %s rounds of password hashing to sign in, far more than "
-                   "servers use; the connection may have been intercepted"),
-                 self->label, rounds);
+    {
+      g_autofree char *rounds = g_strdup_printf ("%" G_GUINT64_FORMAT, self->refused_iterations);
+
+      g_set_error (error, TERN_SASL_ERROR, TERN_SASL_ERROR_BAD_SERVER,
+                   _("%s asked for %s rounds of password hashing to sign in, far more than "
+                     "servers use; the connection may have been intercepted"),
+                   self->label, rounds);
+    }
   else if (code == GSASL_AUTHENTICATION_ERROR)
     g_set_error (error, TERN_SASL_ERROR, TERN_SASL_ERROR_BAD_SERVER,
                  _("%s could not prove that it knows your password; the connection may "
