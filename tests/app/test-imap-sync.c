@@ -348,6 +348,23 @@ reload_dovecot (const char *text)
   g_free (doveadm ("reload", NULL));
 }
 
+/* Appends @settings to Dovecot's configuration in a "protocol imap"
+ * block (a later value wins) and reloads; returns the configuration
+ * before, for reload_dovecot() to put back. */
+static char *
+add_imap_settings (const char *settings)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *extra = NULL;
+  char *conf = NULL;
+
+  g_file_get_contents (dovecot_conf, &conf, NULL, &error);
+  g_assert_no_error (error);
+  extra = g_strdup_printf ("%s\nprotocol imap {\n%s\n}\n", conf, settings);
+  reload_dovecot (extra);
+  return conf;
+}
+
 /* Rawlog: the client lines of every session, in DIR/rawlog/NAME.in. */
 
 static char *rawlog_dir;
@@ -355,19 +372,14 @@ static char *rawlog_dir;
 static void
 enable_rawlog (void)
 {
-  g_autofree char *conf = NULL;
-  g_autofree char *extra = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autofree char *settings = NULL;
 
   rawlog_dir = g_build_filename (tern_test_servers_get_dir (servers), "rawlog", NULL);
   g_assert_cmpint (g_mkdir_with_parents (rawlog_dir, 0755), ==, 0);
   g_assert_cmpint (chown (rawlog_dir, 5000, 5000), ==, 0);
-  g_file_get_contents (dovecot_conf, &conf, NULL, &error);
-  g_assert_no_error (error);
-  /* A later value wins: imap_zlib (COMPRESS) goes, the rawlog comes. */
-  extra = g_strdup_printf ("%s\nprotocol imap {\n  mail_plugins = zlib\n  rawlog_dir = %s\n}\n",
-                           conf, rawlog_dir);
-  reload_dovecot (extra);
+  /* imap_zlib (COMPRESS) goes, the rawlog comes. */
+  settings = g_strdup_printf ("  mail_plugins = zlib\n  rawlog_dir = %s", rawlog_dir);
+  g_free (add_imap_settings (settings));
   /* Wait for the new configuration to be served. */
   g_usleep (300 * 1000);
 }
@@ -645,16 +657,11 @@ set_capability (const char *user,
                 gboolean    offered)
 {
   CapabilityWait wait = { user, probe, offered };
-  g_autofree char *conf = NULL;
-  g_autofree char *extra = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autofree char *settings = g_strdup_printf ("  imap_capability = %s", capability);
+  g_autofree char *conf = add_imap_settings (settings);
 
-  g_file_get_contents (dovecot_conf, &conf, NULL, &error);
-  g_assert_no_error (error);
   if (conf_before_capability == NULL)
-    conf_before_capability = g_strdup (conf);
-  extra = g_strdup_printf ("%s\nprotocol imap {\n  imap_capability = %s\n}\n", conf, capability);
-  reload_dovecot (extra);
+    conf_before_capability = g_steal_pointer (&conf);
   /* The reload is asynchronous: wait until new sessions see it. */
   tern_test_wait_until (capability_served, &wait, "the new capabilities");
 }
@@ -1150,8 +1157,6 @@ test_second_connection (Fixture       *fixture,
 {
   const char *user = data;
   g_autofree char *conf = NULL;
-  g_autofree char *limited = NULL;
-  g_autoptr(GError) error = NULL;
   TernImapSyncStats stats;
 
   if (rawlog_dir == NULL)
@@ -1176,10 +1181,7 @@ test_second_connection (Fixture       *fixture,
   assert_folder_matches (fixture, user, "Second-A");
 
   /* One connection a user: the second is refused at its login. */
-  g_file_get_contents (dovecot_conf, &conf, NULL, &error);
-  g_assert_no_error (error);
-  limited = g_strdup_printf ("%s\nprotocol imap {\n  mail_max_userip_connections = 1\n}\n", conf);
-  reload_dovecot (limited);
+  conf = add_imap_settings ("  mail_max_userip_connections = 1");
   wait_for_sessions (fixture, 1);
   add_messages (user, "Second-A", 600);
   add_messages (user, "Second-B", 600);
