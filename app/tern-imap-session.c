@@ -11,6 +11,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "tern-app-error.h"
+#include "tern-secrets.h"
 
 /* Long enough for a slow server, short enough that an unreachable one
  * turns into "offline" soon.  The I/O timeout stays the connection's: IDLE
@@ -31,31 +32,50 @@ is_loopback (const char *host)
   return address != NULL && g_inet_address_get_is_loopback (address);
 }
 
+static gboolean
+check_imap (TernAccount  *account,
+            GError      **error)
+{
+  if (tern_account_get_protocol (account) == TERN_ACCOUNT_PROTOCOL_IMAP)
+    return TRUE;
+  g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID,
+               _("The account %s does not use IMAP"), tern_account_get_address (account));
+  return FALSE;
+}
+
+char *
+tern_imap_session_get_password (TernContext   *context,
+                                TernAccount   *account,
+                                GCancellable  *cancellable,
+                                GError       **error)
+{
+  g_return_val_if_fail (TERN_IS_CONTEXT (context), NULL);
+  g_return_val_if_fail (TERN_IS_ACCOUNT (account), NULL);
+
+  if (!check_imap (account, error))
+    return NULL;
+  return tern_account_manager_get_password (tern_context_get_accounts (context), account,
+                                            TERN_SECRET_ROLE_INCOMING, cancellable, error);
+}
+
 TernImapClient *
-tern_imap_session_open (TernContext   *context,
-                        TernAccount   *account,
-                        GCancellable  *cancellable,
-                        GError       **error)
+tern_imap_session_open_with_password (TernContext   *context,
+                                      TernAccount   *account,
+                                      const char    *password,
+                                      GCancellable  *cancellable,
+                                      GError       **error)
 {
   const TernServer *server;
   g_autoptr(TernConnection) connection = NULL;
   g_autoptr(TernImapClient) client = NULL;
-  g_autofree char *password = NULL;
 
   g_return_val_if_fail (TERN_IS_CONTEXT (context), NULL);
   g_return_val_if_fail (TERN_IS_ACCOUNT (account), NULL);
+  g_return_val_if_fail (password != NULL, NULL);
 
-  if (tern_account_get_protocol (account) != TERN_ACCOUNT_PROTOCOL_IMAP)
-    {
-      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID,
-                   _("The account %s does not use IMAP"), tern_account_get_address (account));
-      return NULL;
-    }
-  server = tern_account_get_incoming (account);
-  password = tern_account_manager_get_password (tern_context_get_accounts (context), account,
-                                                TERN_SECRET_ROLE_INCOMING, cancellable, error);
-  if (password == NULL)
+  if (!check_imap (account, error))
     return NULL;
+  server = tern_account_get_incoming (account);
   connection = tern_context_new_connection (context, server, error);
   if (connection == NULL)
     return NULL;
@@ -69,4 +89,23 @@ tern_imap_session_open (TernContext   *context,
                                   cancellable, error))
     return NULL;
   return g_steal_pointer (&client);
+}
+
+/* The password is looked up before connecting: a password command may
+ * ask the user, longer than a server waits for a login. */
+TernImapClient *
+tern_imap_session_open (TernContext   *context,
+                        TernAccount   *account,
+                        GCancellable  *cancellable,
+                        GError       **error)
+{
+  char *password;
+  TernImapClient *client;
+
+  password = tern_imap_session_get_password (context, account, cancellable, error);
+  if (password == NULL)
+    return NULL;
+  client = tern_imap_session_open_with_password (context, account, password, cancellable, error);
+  tern_password_free (password);
+  return client;
 }

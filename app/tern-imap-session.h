@@ -19,5 +19,20 @@ TernImapClient *tern_imap_session_open (TernContext   *context,
                                         TernAccount   *account,
                                         GCancellable  *cancellable,
                                         GError       **error);
+/* The same, signing in with @password: the account's, looked up by the
+ * caller.  A sync's connections share one lookup, so that a password
+ * command (which may ask the user) runs once a sync. */
+TernImapClient *tern_imap_session_open_with_password (TernContext   *context,
+                                                      TernAccount   *account,
+                                                      const char    *password,
+                                                      GCancellable  *cancellable,
+                                                      GError       **error);
+/* The password tern_imap_session_open() signs in with, for
+ * tern_imap_session_open_with_password(); free it with
+ * tern_password_free(). */
+char           *tern_imap_session_get_password       (TernContext   *context,
+                                                      TernAccount   *account,
+                                                      GCancellable  *cancellable,
+                                                      GError       **error);
 
 G_END_DECLS

@@ -32,6 +32,7 @@
 #include "tern-mail-store-private.h"
 #include "tern-offline-queue.h"
 #include "tern-search.h"
+#include "tern-secrets.h"
 
 /* The first batch of a folder is small, so that its newest mail shows
  * soon; later ones are larger: each commit rewrites the pages its rows
@@ -61,6 +62,10 @@ typedef struct
   guint filling;
 
   GMutex progress_lock; /* one TernImapSyncProgress call at a time */
+
+  /* Looked up once for both connections: a password command may ask the
+   * user, who should not be asked twice for one sync. */
+  char *password;
 } Shared;
 
 typedef struct
@@ -1151,6 +1156,7 @@ shared_clear (Shared *shared)
   g_mutex_clear (&shared->lock);
   g_mutex_clear (&shared->fill_lock);
   g_mutex_clear (&shared->progress_lock);
+  g_clear_pointer (&shared->password, tern_password_free);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Shared, shared_clear)
@@ -1272,7 +1278,9 @@ helper_thread (gpointer user_data)
   Sync *sync = &helper->sync;
   g_autoptr(GError) error = NULL;
 
-  sync->client = tern_imap_session_open (sync->context, sync->account, sync->cancellable, &error);
+  sync->client = tern_imap_session_open_with_password (sync->context, sync->account,
+                                                      sync->shared->password, sync->cancellable,
+                                                      &error);
   if (sync->client == NULL)
     {
       /* The first connection takes every folder then (a server may limit
@@ -1411,7 +1419,11 @@ tern_imap_sync_account (TernContext           *context,
   resolve_body_window (&sync);
   reset_events (&sync);
 
-  sync.client = tern_imap_session_open (context, account, cancellable, error);
+  shared.password = tern_imap_session_get_password (context, account, cancellable, error);
+  if (shared.password == NULL)
+    return FALSE;
+  sync.client = tern_imap_session_open_with_password (context, account, shared.password,
+                                                      cancellable, error);
   if (sync.client == NULL)
     return FALSE;
   /* What the user did offline goes to the server first, so that the sync

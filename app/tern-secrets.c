@@ -125,6 +125,13 @@ wipe (char *text)
     explicit_bzero (text, strlen (text));
 }
 
+void
+tern_password_free (char *password)
+{
+  wipe (password);
+  g_free (password);
+}
+
 /* Runs the user's command (as mbsync's PassCmd) through /bin/sh and takes
  * the first line it prints.  The error never quotes the output: it may be
  * the password. */

@@ -34,5 +34,7 @@ gboolean tern_secrets_clear            (const char      *account_uuid,
 char    *tern_password_command_run     (const char      *command,
                                         GCancellable    *cancellable,
                                         GError         **error);
+/* Wipes and frees a password these functions returned. */
+void     tern_password_free            (char            *password);
 
 G_END_DECLS

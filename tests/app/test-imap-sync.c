@@ -1157,6 +1157,12 @@ test_second_connection (Fixture       *fixture,
 {
   const char *user = data;
   g_autofree char *conf = NULL;
+  g_autofree char *password_command = g_strdup (tern_account_get_password_command (fixture->account));
+  g_autofree char *runs_file = g_build_filename (tern_test_servers_get_dir (servers),
+                                                 "password-runs", NULL);
+  g_autofree char *counting = g_strdup_printf ("echo run >> '%s'; %s", runs_file,
+                                               password_command);
+  g_autofree char *runs = NULL;
   TernImapSyncStats stats;
 
   if (rawlog_dir == NULL)
@@ -1167,8 +1173,15 @@ test_second_connection (Fixture       *fixture,
   add_messages (user, "Second-A", 400);
   add_messages (user, "Second-B", 400);
   clear_rawlog ();
+  /* Both connections sign in with one run of the password command: it may
+   * ask the user. */
+  g_unlink (runs_file);
+  tern_account_set_password_command (fixture->account, counting);
   stats = sync_ok (fixture, TERN_IMAP_SYNC_BODIES_NONE);
+  tern_account_set_password_command (fixture->account, password_command);
   g_assert_cmpuint (count_sessions (), ==, 2);
+  g_assert_true (g_file_get_contents (runs_file, &runs, NULL, NULL));
+  g_assert_cmpstr (runs, ==, "run\n");
   g_assert_cmpuint (stats.new_messages, ==, assert_all_folders_match (fixture, user));
   g_assert_cmpuint (stats.folders, ==, count_selectable (fixture));
   assert_indexes_built (fixture);
