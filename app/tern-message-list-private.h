@@ -110,6 +110,11 @@ void          _tern_message_list_read_rows (TernMessageList   *self,
                                             GHashTable        *reuse,
                                             TernMessageWindow *window);
 
+/* CREATE INDEX IF NOT EXISTS of the index a folder's list sorted by
+ * @sort reads its pages from, when that one is made on first use
+ * (migration 016); NULL for the date order. */
+const char   *_tern_message_list_sort_index_sql (TernMessageListSort sort);
+
 void          _tern_message_list_set_paging (TernMessageList *self,
                                              const char      *page_condition,
                                              gboolean         date_only,

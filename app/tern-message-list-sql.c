@@ -25,6 +25,10 @@
 #include "tern-message-list-private.h"
 
 #define DATE_KEY "coalesce (m.date, m.internal_date, 0)"
+/* The keys of the sender and subject orders, over the messages @t; their
+ * indexes (below) must say the same for SQLite to read pages from them. */
+#define SENDER_KEY(t) "coalesce (" t "from_name, " t "from_address, '') COLLATE NOCASE"
+#define SUBJECT_KEY(t) "coalesce (" t "subject, '') COLLATE NOCASE"
 #define KEY_COLUMN 10
 #define IDENT_COLUMN 11
 
@@ -99,12 +103,29 @@ sort_key (TernMessageList *self)
   switch (self->sort)
     {
     case TERN_MESSAGE_LIST_SORT_SENDER:
-      return "coalesce (m.from_name, m.from_address, '') COLLATE NOCASE";
+      return SENDER_KEY ("m.");
     case TERN_MESSAGE_LIST_SORT_SUBJECT:
-      return "coalesce (m.subject, '') COLLATE NOCASE";
+      return SUBJECT_KEY ("m.");
     case TERN_MESSAGE_LIST_SORT_DATE:
     default:
       return DATE_KEY;
+    }
+}
+
+const char *
+_tern_message_list_sort_index_sql (TernMessageListSort sort)
+{
+  switch (sort)
+    {
+    case TERN_MESSAGE_LIST_SORT_SENDER:
+      return "CREATE INDEX IF NOT EXISTS messages_folder_sort_sender"
+             " ON messages (folder_id, " SENDER_KEY ("") ")";
+    case TERN_MESSAGE_LIST_SORT_SUBJECT:
+      return "CREATE INDEX IF NOT EXISTS messages_folder_sort_subject"
+             " ON messages (folder_id, " SUBJECT_KEY ("") ")";
+    case TERN_MESSAGE_LIST_SORT_DATE:
+    default:
+      return NULL; /* migration 005's, always there */
     }
 }
 

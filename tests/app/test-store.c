@@ -311,7 +311,7 @@ test_threads (Fixture       *fixture,
 /* The child writes batches until it is killed; whatever moment the kill
  * lands on, the database must open consistent with whole batches only. */
 static const char * const deferrable[] = {
-  "messages_folder_sort_subject", "messages_sort_date", "folder_threads_date", "no_such_index", NULL
+  "messages_folder_sort_date", "messages_sort_date", "folder_threads_date", "no_such_index", NULL
 };
 
 /* Forks a process that writes batches of rows with @blob_size bytes each
@@ -738,6 +738,32 @@ test_fts_automerge (Fixture       *fixture,
   g_assert_cmpint (file_query_int (fixture->path, automerge), ==, 16);
 }
 
+/* Migration 16: the sender and subject indexes go, also when a killed
+ * first sync had left one out (its record must not build it again); a
+ * message list makes them when it sorts by them (test-message-list). */
+static void
+test_sort_indexes_on_first_use (Fixture       *fixture,
+                                gconstpointer  data)
+{
+  g_assert_cmpint (tern_store_get_latest_version (), >=, 16);
+  make_old_profile (fixture->path,
+    "PRAGMA user_version = 15;"
+    "CREATE INDEX messages_folder_sort_sender"
+    " ON messages (folder_id, coalesce (from_name, from_address, '') COLLATE NOCASE);"
+    "INSERT INTO deferred_indexes (name, sql) VALUES ('messages_folder_sort_subject',"
+    " 'CREATE INDEX messages_folder_sort_subject"
+    " ON messages (folder_id, coalesce (subject, '''') COLLATE NOCASE)');");
+
+  assert_migrates (fixture->path);
+  g_assert_cmpint (file_query_int (fixture->path, INDEX_EXISTS ("messages_folder_sort_sender")),
+                   ==, 0);
+  g_assert_cmpint (file_query_int (fixture->path, INDEX_EXISTS ("messages_folder_sort_subject")),
+                   ==, 0);
+  g_assert_cmpint (file_query_int (fixture->path, INDEX_EXISTS ("messages_folder_sort_date")),
+                   ==, 1);
+  g_assert_cmpint (file_query_int (fixture->path, "SELECT count (*) FROM deferred_indexes"), ==, 0);
+}
+
 static gint64
 file_size (const char *path)
 {
@@ -841,6 +867,8 @@ main (int    argc,
               test_partial_id_indexes, fixture_teardown);
   g_test_add ("/tern/store/fts-automerge", Fixture, NULL, fixture_setup, test_fts_automerge,
               fixture_teardown);
+  g_test_add ("/tern/store/sort-indexes-on-first-use", Fixture, NULL, fixture_setup,
+              test_sort_indexes_on_first_use, fixture_teardown);
   g_test_add ("/tern/store/checkpoints", Fixture, NULL, fixture_setup, test_checkpoints, fixture_teardown);
   g_test_add ("/tern/store/disk-full", Fixture, NULL, fixture_setup, test_disk_full, fixture_teardown);
   g_test_add ("/tern/store/killed-deferred", Fixture, NULL, fixture_setup, test_killed_deferred, fixture_teardown);

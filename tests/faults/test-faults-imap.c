@@ -315,8 +315,8 @@ test_kill (void)
       g_assert_cmpint (faults_db_int (profile, "SELECT count (*) FROM deferred_indexes"), ==, 0);
       g_assert_cmpint (faults_db_int (profile, "SELECT count (*) FROM sqlite_master"
                                                " WHERE type = 'index' AND name IN"
-                                               " ('messages_sort_date', 'messages_folder_sort_sender',"
-                                               " 'messages_folder_sort_subject', 'folder_threads_date')"),
+                                               " ('messages_sort_date', 'messages_folder_sort_date',"
+                                               " 'messages_thread', 'folder_threads_date')"),
                        ==, 4);
       faults_assert_imap_cache (profile, TRUE);
     }
