@@ -253,15 +253,9 @@ static char *
 page_plan (TernMessageList *list)
 {
   sqlite3_stmt *page = _tern_message_list_statement (list, TERN_MESSAGE_STMT_PAGE);
-  g_autofree char *sql = g_strdup_printf ("EXPLAIN QUERY PLAN %s", sqlite3_sql (page));
-  g_autoptr(sqlite3_stmt) explain = NULL;
-  GString *plan = g_string_new (NULL);
 
   sqlite3_reset (page);
-  g_assert_cmpint (sqlite3_prepare_v2 (list->db, sql, -1, &explain, NULL), ==, SQLITE_OK);
-  while (sqlite3_step (explain) == SQLITE_ROW)
-    g_string_append_printf (plan, "%s\n", sqlite3_column_text (explain, 3));
-  return g_string_free (plan, FALSE);
+  return tern_test_query_plan (list->db, sqlite3_sql (page));
 }
 
 /* The sender and subject orders have indexes only once a list sorted by

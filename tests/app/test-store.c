@@ -414,18 +414,13 @@ static char *
 file_query_plan (const char *path,
                  const char *sql)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autofree char *explain = g_strconcat ("EXPLAIN QUERY PLAN ", sql, NULL);
-  GString *text = g_string_new (NULL);
   sqlite3 *db = NULL;
+  char *plan;
 
   g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, explain, -1, &stmt, NULL), ==, SQLITE_OK);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
-    g_string_append_printf (text, "%s\n", sqlite3_column_text (stmt, 3));
-  g_clear_pointer (&stmt, sqlite3_finalize);
+  plan = tern_test_query_plan (db, sql);
   sqlite3_close (db);
-  return g_string_free (text, FALSE);
+  return plan;
 }
 
 #define INDEX_EXISTS(name) \

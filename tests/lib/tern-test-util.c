@@ -204,6 +204,21 @@ tern_test_wait_for_last_ref (gpointer object)
   tern_test_drain ();
 }
 
+char *
+tern_test_query_plan (sqlite3    *db,
+                      const char *sql)
+{
+  g_autofree char *explain = g_strconcat ("EXPLAIN QUERY PLAN ", sql, NULL);
+  GString *text = g_string_new (NULL);
+  sqlite3_stmt *stmt = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, explain, -1, &stmt, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_string_append_printf (text, "%s\n", sqlite3_column_text (stmt, 3));
+  sqlite3_finalize (stmt);
+  return g_string_free (text, FALSE);
+}
+
 void
 tern_test_exec_migration (sqlite3    *db,
                           const char *name)

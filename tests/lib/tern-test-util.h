@@ -37,6 +37,11 @@ void      tern_test_profile_teardown (TernTestProfile *fixture,
 void      tern_test_exec_migration   (sqlite3         *db,
                                       const char      *name);
 
+/* What SQLite would do for @sql on @db: the details of EXPLAIN QUERY
+ * PLAN, one a line. */
+char     *tern_test_query_plan       (sqlite3         *db,
+                                      const char      *sql);
+
 /* Runs $TERN_CLI --profile @profile [--ca-file @ca_file] @args... and
  * returns its standard output; its standard error goes to the test log.
  * @exit_status receives 0 for success, 1 otherwise. */
