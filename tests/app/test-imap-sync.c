@@ -605,8 +605,9 @@ test_qresync_noop (Fixture       *fixture,
   "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE UNSELECT CHILDREN NAMESPACE UIDPLUS "     \
   "LIST-EXTENDED ESEARCH SEARCHRES LIST-STATUS MOVE LITERAL+ SPECIAL-USE"
 
-/* Whether a new session of @user is offered @capability. */
-static gboolean
+/* Whether a new session of @user is offered @capability: 1 or 0, or -1
+ * when none opens (Dovecot reloading closes connections for a moment). */
+static int
 session_offers (const char *user,
                 const char *capability)
 {
@@ -620,14 +621,17 @@ session_offers (const char *user,
                                     TERN_TLS_MODE_IMPLICIT);
   tern_connection_set_ca_file (connection, tern_test_servers_get_ca_file (servers));
   client = tern_imap_client_new (connection);
-  tern_imap_client_open (client, NULL, &error);
-  g_assert_no_error (error);
-  tern_imap_client_login (client, user, tern_test_servers_get_password (servers, user_index (user)),
-                          NULL, FALSE, NULL, &error);
-  g_assert_no_error (error);
+  if (!tern_imap_client_open (client, NULL, &error) ||
+      !tern_imap_client_login (client, user,
+                               tern_test_servers_get_password (servers, user_index (user)),
+                               NULL, FALSE, NULL, &error))
+    {
+      g_test_message ("no session yet: %s", error->message);
+      return -1;
+    }
   offered = tern_imap_client_has_capability (client, capability);
   tern_imap_client_logout (client, NULL, NULL);
-  return offered;
+  return offered ? 1 : 0;
 }
 
 typedef struct
@@ -642,7 +646,7 @@ capability_served (gpointer data)
 {
   CapabilityWait *wait = data;
 
-  return session_offers (wait->user, wait->probe) == wait->offered;
+  return session_offers (wait->user, wait->probe) == (wait->offered ? 1 : 0);
 }
 
 /* Dovecot's configuration before set_capability() changed it. */
