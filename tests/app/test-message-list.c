@@ -37,9 +37,6 @@ typedef struct
   gint64 other_folder_id;
 } Fixture;
 
-/* The store of the running test, for predicates. */
-static TernStore *store_of_test;
-
 static void
 fixture_setup (Fixture       *fixture,
                gconstpointer  data)
@@ -236,16 +233,40 @@ test_sort (Fixture       *fixture,
 }
 
 static gboolean
-index_exists (gpointer data)
+has_index (TernStore  *store,
+           const char *name)
 {
-  const char *name = data;
-  sqlite3 *db = tern_store_get_main_reader (store_of_test, NULL);
+  sqlite3 *db = tern_store_get_main_reader (store, NULL);
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
   g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT 1 FROM sqlite_master WHERE type = 'index'"
                                            " AND name = ?1", -1, &stmt, NULL), ==, SQLITE_OK);
   sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
   return sqlite3_step (stmt) == SQLITE_ROW;
+}
+
+typedef struct
+{
+  TernStore *store;
+  const char *name;
+} IndexWait;
+
+static gboolean
+index_made (gpointer data)
+{
+  IndexWait *wait = data;
+
+  return has_index (wait->store, wait->name);
+}
+
+/* Waits until the list's background build has made the index @name. */
+static void
+wait_for_index (Fixture    *fixture,
+                const char *name)
+{
+  IndexWait wait = { fixture->store, name };
+
+  tern_test_wait_until (index_made, &wait, name);
 }
 
 /* What SQLite does for the list's next page. */
@@ -271,29 +292,27 @@ test_sort_indexes (Fixture       *fixture,
   gboolean deferred = FALSE;
   const guint n = 300;
 
-  store_of_test = fixture->store;
   fill_folder (fixture, fixture->folder_id, n);
   list = open_list (fixture, fixture->folder_id);
-  g_assert_false (index_exists ("messages_folder_sort_sender"));
-  g_assert_false (index_exists ("messages_folder_sort_subject"));
+  g_assert_false (has_index (fixture->store, "messages_folder_sort_sender"));
+  g_assert_false (has_index (fixture->store, "messages_folder_sort_subject"));
   plan = page_plan (list);
   g_test_message ("date order:\n%s", plan);
   g_assert_nonnull (strstr (plan, "messages_folder_sort_date"));
   g_clear_pointer (&plan, g_free);
 
   tern_message_list_set_sort (list, TERN_MESSAGE_LIST_SORT_SENDER, FALSE);
-  tern_test_wait_until (index_exists, (gpointer) "messages_folder_sort_sender", "the sender index");
+  wait_for_index (fixture, "messages_folder_sort_sender");
   plan = page_plan (list);
   g_test_message ("sender order:\n%s", plan);
   g_assert_nonnull (strstr (plan, "USING INDEX messages_folder_sort_sender"));
   g_assert_null (strstr (plan, "TEMP B-TREE"));
   g_clear_pointer (&plan, g_free);
   g_assert_cmpstr (tern_message_item_get_sender_name (item_at (list, n - 1)), ==, "sender00299");
-  g_assert_false (index_exists ("messages_folder_sort_subject"));
+  g_assert_false (has_index (fixture->store, "messages_folder_sort_subject"));
 
   tern_message_list_set_sort (list, TERN_MESSAGE_LIST_SORT_SUBJECT, TRUE);
-  tern_test_wait_until (index_exists, (gpointer) "messages_folder_sort_subject",
-                        "the subject index");
+  wait_for_index (fixture, "messages_folder_sort_subject");
   plan = page_plan (list);
   g_assert_nonnull (strstr (plan, "USING INDEX messages_folder_sort_subject"));
   g_assert_cmpstr (tern_message_item_get_subject (item_at (list, 0)), ==, "Subject 00299");
@@ -302,12 +321,12 @@ test_sort_indexes (Fixture       *fixture,
   g_assert_true (tern_mail_store_begin_fill (fixture->store, 2 * n, &deferred, &error));
   g_assert_no_error (error);
   g_assert_true (deferred);
-  g_assert_false (index_exists ("messages_folder_sort_sender"));
-  g_assert_false (index_exists ("messages_folder_sort_subject"));
+  g_assert_false (has_index (fixture->store, "messages_folder_sort_sender"));
+  g_assert_false (has_index (fixture->store, "messages_folder_sort_subject"));
   g_assert_true (tern_mail_store_end_fill (fixture->store, &error));
   g_assert_no_error (error);
-  g_assert_true (index_exists ("messages_folder_sort_sender"));
-  g_assert_true (index_exists ("messages_folder_sort_subject"));
+  g_assert_true (has_index (fixture->store, "messages_folder_sort_sender"));
+  g_assert_true (has_index (fixture->store, "messages_folder_sort_subject"));
   drain_main_context ();
   g_assert_finalize_object (g_steal_pointer (&list));
 }
