@@ -691,6 +691,13 @@ thread_subject (const char *subject,
 }
 
 static gboolean
+has_param (GHashTable *params,
+           const char *name)
+{
+  return params != NULL && g_hash_table_contains (params, name);
+}
+
+static gboolean
 body_has_attachments (const TernImapBody *body)
 {
   if (body == NULL)
@@ -699,8 +706,7 @@ body_has_attachments (const TernImapBody *body)
     return TRUE;
   if (g_strcmp0 (body->type, "multipart") != 0 &&
       g_strcmp0 (body->type, "text") != 0 &&
-      (g_hash_table_contains (body->params, "name") ||
-       g_hash_table_contains (body->disposition_params, "filename")))
+      (has_param (body->params, "name") || has_param (body->disposition_params, "filename")))
     return TRUE;
   if (g_strcmp0 (body->type, "message") == 0 && g_strcmp0 (body->subtype, "rfc822") == 0)
     return TRUE;

@@ -111,7 +111,7 @@ struct _TernImapBody
 {
   char        *type;         /* lower-case: "text", "multipart", ... */
   char        *subtype;      /* lower-case */
-  GHashTable  *params;       /* lower-case name -> value; never NULL */
+  GHashTable  *params;       /* lower-case name -> value; NULL if none */
   char        *id;
   char        *description;
   char        *encoding;     /* lower-case */
@@ -119,12 +119,12 @@ struct _TernImapBody
   guint64      lines;        /* text and message/rfc822 parts */
   char        *md5;
   char        *disposition;  /* lower-case, NULL if none */
-  GHashTable  *disposition_params; /* never NULL */
+  GHashTable  *disposition_params; /* likewise */
   char        *language;     /* first language, if any */
   char        *location;
   TernImapEnvelope *envelope;   /* message/rfc822 */
   GPtrArray   *children;     /* of TernImapBody: multipart parts, or the
-                                single body of a message/rfc822; never NULL */
+                                single body of a message/rfc822; NULL if none */
   char        *section;      /* "1", "1.2", "TEXT" for the top of a single part: "1" */
 };
 

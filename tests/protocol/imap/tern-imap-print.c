@@ -176,7 +176,7 @@ put_body (GString            *out,
 {
   g_string_append_printf (out, "(%s %s/%s", b->section[0] != '\0' ? b->section : "-", b->type,
                           b->subtype != NULL ? b->subtype : "NIL");
-  if (g_hash_table_size (b->params) > 0)
+  if (b->params != NULL)
     {
       g_string_append (out, " params=");
       put_table (out, b->params);
@@ -199,7 +199,10 @@ put_body (GString            *out,
   if (b->disposition != NULL)
     {
       g_string_append_printf (out, " disposition=%s", b->disposition);
-      put_table (out, b->disposition_params);
+      if (b->disposition_params != NULL)
+        put_table (out, b->disposition_params);
+      else
+        g_string_append (out, "()");
     }
   if (b->language != NULL)
     g_string_append_printf (out, " language=%s", b->language);
@@ -210,7 +213,7 @@ put_body (GString            *out,
     }
   if (b->envelope != NULL)
     put_envelope (out, b->envelope);
-  for (guint i = 0; i < b->children->len; i++)
+  for (guint i = 0; b->children != NULL && i < b->children->len; i++)
     {
       g_string_append_c (out, ' ');
       put_body (out, g_ptr_array_index (b->children, i));

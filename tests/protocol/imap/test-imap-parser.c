@@ -429,7 +429,7 @@ test_bodystructure (void)
   g_assert_cmpuint (p2->lines, ==, 40);
   g_assert_cmpstr (p2->envelope->subject, ==, "Inner subject");
   g_assert_cmpstr (p2->disposition, ==, "inline");
-  g_assert_cmpuint (g_hash_table_size (p2->disposition_params), ==, 0);
+  g_assert_null (p2->disposition_params);
   g_assert_cmpstr (p2->language, ==, "de");
   g_assert_cmpuint (p2->children->len, ==, 1);
 
@@ -468,6 +468,8 @@ test_bodystructure_single (void)
   g_assert_cmpuint (b->lines, ==, 92);
   g_assert_null (b->md5);
   g_assert_null (b->disposition);
+  g_assert_null (b->disposition_params);
+  g_assert_null (b->children);
 
   /* A message/rfc822 message: its body is part 1.1. */
   b = msg->message->body;
