@@ -15,6 +15,7 @@
 
 #include "tern-app-error.h"
 #include "tern-demo.h"
+#include "tern-subprocess-private.h"
 
 const char *
 tern_demo_get_script (void)
@@ -45,7 +46,7 @@ run_script (const char * const  *argv,
   process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
                                &local_error);
   if (process == NULL ||
-      !g_subprocess_communicate_utf8 (process, NULL, cancellable, &out, &err, &local_error))
+      !_tern_subprocess_communicate_utf8 (process, NULL, cancellable, &out, &err, &local_error))
     {
       g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_FAILED,
                    _("The demo mail servers could not be started: %s"), local_error->message);

@@ -12,6 +12,7 @@
 
 #include "tern-app-error.h"
 #include "tern-secrets.h"
+#include "tern-subprocess-private.h"
 
 /* A password command may print a long token, never megabytes. */
 #define MAX_PASSWORD_OUTPUT 8192
@@ -149,8 +150,11 @@ tern_password_command_run (const char    *command,
 
   process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
                               &local_error, "/bin/sh", "-c", command, NULL);
+  /* Not g_subprocess_communicate_utf8(): with a cancellable (a worker
+   * job's), it writes into freed memory now and then (see
+   * tern-subprocess.c). */
   if (process == NULL ||
-      !g_subprocess_communicate_utf8 (process, NULL, cancellable, &out, &err, &local_error))
+      !_tern_subprocess_communicate_utf8 (process, NULL, cancellable, &out, &err, &local_error))
     {
       g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_PASSWORD_COMMAND,
                    _("The password command could not be run: %s"), local_error->message);

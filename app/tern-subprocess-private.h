@@ -1,0 +1,20 @@
+/* tern-subprocess-private.h: running a command and reading what it prints.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* g_subprocess_communicate_utf8(), safe with @cancellable on any thread
+ * (see tern-subprocess.c). */
+gboolean _tern_subprocess_communicate_utf8 (GSubprocess   *process,
+                                            const char    *stdin_buf,
+                                            GCancellable  *cancellable,
+                                            char         **stdout_buf,
+                                            char         **stderr_buf,
+                                            GError       **error);
+
+G_END_DECLS
