@@ -156,6 +156,11 @@ tern_password_command_run (const char    *command,
   if (process == NULL ||
       !_tern_subprocess_communicate_utf8 (process, NULL, cancellable, &out, &err, &local_error))
     {
+      /* Cancelled (or cut off): nobody reads the answer any more, and a
+       * command that prompts (zenity, a script of the user's) would keep
+       * its window open for nothing. */
+      if (process != NULL)
+        g_subprocess_force_exit (process);
       g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_PASSWORD_COMMAND,
                    _("The password command could not be run: %s"), local_error->message);
       return NULL;

@@ -6,8 +6,12 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <signal.h>
+
 #include "tern-app-error.h"
 #include "tern-secrets.h"
+#include "tern-test-util.h"
 
 #define N_THREADS 8
 #define RUNS_PER_THREAD 200
@@ -68,6 +72,7 @@ test_threads (void)
 typedef struct
 {
   GCancellable *cancellable;
+  const char *command;
   GError *error;
   char *password;
   gint done; /* atomic */
@@ -78,32 +83,57 @@ slow_thread (gpointer data)
 {
   Slow *slow = data;
 
-  slow->password = tern_password_command_run ("sleep 10; echo late", slow->cancellable,
-                                              &slow->error);
+  slow->password = tern_password_command_run (slow->command, slow->cancellable, &slow->error);
   g_atomic_int_set (&slow->done, TRUE);
   return NULL;
 }
 
+static gboolean
+has_file (gpointer path)
+{
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+static gboolean
+is_gone (gpointer pid)
+{
+  return kill (GPOINTER_TO_INT (pid), 0) < 0 && errno == ESRCH;
+}
+
 /* Cancelling still stops the wait for a command that takes its time (a
- * prompt, say): the job that asked is not held up by it. */
+ * prompt, say): the job that asked is not held up by it, and the command
+ * does not run on for nothing (a prompt's window would stay open). */
 static void
 test_cancelled (void)
 {
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  Slow slow = { cancellable, NULL, NULL, FALSE };
+  g_autofree char *dir = tern_test_make_tmpdir ("tern-password-command-XXXXXX");
+  g_autofree char *pid_file = g_build_filename (dir, "pid", NULL);
+  /* exec: the shell's process becomes the sleep, the one to be stopped. */
+  g_autofree char *command = g_strdup_printf ("echo $$ > '%s'; exec sleep 120", pid_file);
+  Slow slow = { cancellable, command, NULL, NULL, FALSE };
   GThread *thread = g_thread_new ("password-command", slow_thread, &slow);
+  g_autofree char *pid_text = NULL;
   gint64 start;
+  int pid;
 
-  g_usleep (G_USEC_PER_SEC / 10);
+  tern_test_wait_until (has_file, pid_file, "the command's pid file");
+  g_usleep (G_USEC_PER_SEC / 10); /* the write after the create */
+  g_assert_true (g_file_get_contents (pid_file, &pid_text, NULL, NULL));
+  pid = atoi (pid_text);
+  g_assert_cmpint (pid, >, 1);
   start = g_get_monotonic_time ();
   g_cancellable_cancel (cancellable);
   g_thread_join (thread);
   g_assert_true (g_atomic_int_get (&slow.done));
-  /* Well before the command's 10 s, with room for a loaded machine. */
+  /* Long before the command would end, with room for a loaded machine. */
   g_assert_cmpint (g_get_monotonic_time () - start, <, 8 * G_USEC_PER_SEC);
   g_assert_null (slow.password);
   g_assert_error (slow.error, TERN_APP_ERROR, TERN_APP_ERROR_PASSWORD_COMMAND);
   g_clear_error (&slow.error);
+  /* Killed, and reaped by GLib: well within TERN_TEST_DEADLINE_SECONDS,
+   * which the sleep outlasts. */
+  tern_test_wait_until (is_gone, GINT_TO_POINTER (pid), "the cancelled command to end");
 }
 
 int
