@@ -6,9 +6,13 @@
 
 #include "config.h"
 
+#include <fcntl.h>
 #include <glib/gi18n-lib.h>
 #include <libsecret/secret.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tern-app-error.h"
 #include "tern-secrets.h"
@@ -133,6 +137,39 @@ tern_password_free (char *password)
   g_free (password);
 }
 
+/* Whether a password command could prompt on this process's terminal. */
+static gboolean
+has_terminal (void)
+{
+  int fd = open ("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+
+  if (fd < 0)
+    return FALSE;
+  close (fd);
+  return TRUE;
+}
+
+/* In the child, before exec: only async-signal-safe calls. */
+static void
+new_process_group (gpointer user_data)
+{
+  setpgid (0, 0);
+}
+
+/* Ends a command nobody waits for any more: its whole process group when
+ * it has one of its own (the shell forks the command line's programs, so
+ * killing the shell alone would leave a prompt open), else the shell. */
+static void
+stop_command (GSubprocess *process,
+              gboolean     own_group)
+{
+  const char *pid = g_subprocess_get_identifier (process); /* NULL once reaped */
+
+  if (own_group && pid != NULL)
+    kill (-(pid_t) atoi (pid), SIGTERM);
+  g_subprocess_force_exit (process);
+}
+
 /* Runs the user's command (as mbsync's PassCmd) through /bin/sh and takes
  * the first line it prints.  The error never quotes the output: it may be
  * the password. */
@@ -141,15 +178,25 @@ tern_password_command_run (const char    *command,
                            GCancellable  *cancellable,
                            GError       **error)
 {
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autofree char *err_line = NULL;
+  gboolean own_group;
   char *password;
 
-  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                              &local_error, "/bin/sh", "-c", command, NULL);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  /* Without a terminal (the window, a service), the command gets a process
+   * group of its own, which a cancel can end as a whole.  On a terminal
+   * it stays in the foreground group: a prompt there may read /dev/tty,
+   * which a background group is stopped for. */
+  own_group = !has_terminal ();
+  if (own_group)
+    g_subprocess_launcher_set_child_setup (launcher, new_process_group, NULL, NULL);
+  process = g_subprocess_launcher_spawn (launcher, &local_error, "/bin/sh", "-c", command, NULL);
   /* Not g_subprocess_communicate_utf8(): with a cancellable (a worker
    * job's), it writes into freed memory now and then (see
    * tern-subprocess.c). */
@@ -160,7 +207,7 @@ tern_password_command_run (const char    *command,
        * command that prompts (zenity, a script of the user's) would keep
        * its window open for nothing. */
       if (process != NULL)
-        g_subprocess_force_exit (process);
+        stop_command (process, own_group);
       g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_PASSWORD_COMMAND,
                    _("The password command could not be run: %s"), local_error->message);
       return NULL;

@@ -31,8 +31,9 @@ gboolean tern_secrets_clear            (const char      *account_uuid,
                                         GCancellable    *cancellable,
                                         GError         **error);
 
-/* Runs @command through /bin/sh and returns the first line it prints;
- * cancelling @cancellable stops the wait and kills the command. */
+/* Runs @command through /bin/sh and returns the first line it prints.
+ * Cancelling @cancellable stops the wait and ends the command (without a
+ * terminal, with whatever it started). */
 char    *tern_password_command_run     (const char      *command,
                                         GCancellable    *cancellable,
                                         GError         **error);
