@@ -6,7 +6,6 @@
 
 #include "config.h"
 
-#include <fcntl.h>
 #include <glib/gi18n-lib.h>
 #include <libsecret/secret.h>
 #include <signal.h>
@@ -137,18 +136,6 @@ tern_password_free (char *password)
   g_free (password);
 }
 
-/* Whether a password command could prompt on this process's terminal. */
-static gboolean
-has_terminal (void)
-{
-  int fd = open ("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
-
-  if (fd < 0)
-    return FALSE;
-  close (fd);
-  return TRUE;
-}
-
 /* In the child, before exec: only async-signal-safe calls. */
 static void
 new_process_group (gpointer user_data)
@@ -193,7 +180,7 @@ tern_password_command_run (const char    *command,
    * group of its own, which a cancel can end as a whole.  On a terminal
    * it stays in the foreground group: a prompt there may read /dev/tty,
    * which a background group is stopped for. */
-  own_group = !has_terminal ();
+  own_group = !_tern_subprocess_has_terminal ();
   if (own_group)
     g_subprocess_launcher_set_child_setup (launcher, new_process_group, NULL, NULL);
   process = g_subprocess_launcher_spawn (launcher, &local_error, "/bin/sh", "-c", command, NULL);

@@ -17,4 +17,8 @@ gboolean _tern_subprocess_communicate_utf8 (GSubprocess   *process,
                                             char         **stderr_buf,
                                             GError       **error);
 
+/* Whether this process has a controlling terminal a command it runs
+ * could prompt on. */
+gboolean _tern_subprocess_has_terminal (void);
+
 G_END_DECLS

@@ -8,6 +8,20 @@
 
 #include "tern-subprocess-private.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+gboolean
+_tern_subprocess_has_terminal (void)
+{
+  int fd = open ("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+
+  if (fd < 0)
+    return FALSE;
+  close (fd);
+  return TRUE;
+}
+
 static void
 communicate_done_cb (GObject      *source,
                      GAsyncResult *result,

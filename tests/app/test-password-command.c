@@ -6,13 +6,12 @@
  */
 #include "config.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "tern-app-error.h"
 #include "tern-secrets.h"
+#include "tern-subprocess-private.h"
 #include "tern-test-util.h"
 
 #define N_THREADS 8
@@ -91,17 +90,6 @@ slow_thread (gpointer data)
 }
 
 static gboolean
-has_terminal (void)
-{
-  int fd = open ("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
-
-  if (fd < 0)
-    return FALSE;
-  close (fd);
-  return TRUE;
-}
-
-static gboolean
 has_file (gpointer path)
 {
   return g_file_test (path, G_FILE_TEST_EXISTS);
@@ -156,7 +144,7 @@ test_cancelled (void)
   g_clear_error (&slow.error);
   /* On a terminal the command stays in its foreground group, and only
    * the shell is ended. */
-  if (has_terminal ())
+  if (_tern_subprocess_has_terminal ())
     {
       g_test_message ("Not checked on a terminal: whether what the command started ends");
       kill (pid, SIGTERM);
