@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tern-app-error.h"
 #include "tern-secrets.h"
@@ -43,6 +44,12 @@ run_thread (gpointer data)
   return NULL;
 }
 
+static gboolean
+all_finished (gpointer data)
+{
+  return g_atomic_int_get (&((Runs *) data)->finished) == N_THREADS;
+}
+
 /* GLib 2.74's g_subprocess_communicate_utf8() with a cancellable locked
  * its freed main context now and then: glibc aborted when a GTask thread
  * exited ("unaligned tcache chunk detected"), or a run hung on the mutex.
@@ -52,19 +59,12 @@ test_threads (void)
 {
   Runs runs = { 0 };
   GThread *threads[N_THREADS];
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
 
   for (guint i = 0; i < N_THREADS; i++)
     threads[i] = g_thread_new ("password-command", run_thread, &runs);
   /* A run stuck on a lock would leave its thread unjoinable: fail with a
    * reason rather than at the suite's timeout. */
-  while (g_atomic_int_get (&runs.finished) < N_THREADS)
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("Password commands still running after 60 s: %d of %d threads done",
-                 g_atomic_int_get (&runs.finished), N_THREADS);
-      g_usleep (G_USEC_PER_SEC / 100);
-    }
+  tern_test_wait_until (all_finished, &runs, "the password commands of every thread");
   for (guint i = 0; i < N_THREADS; i++)
     g_thread_join (threads[i]);
   g_assert_cmpint (g_atomic_int_get (&runs.failed), ==, 0);
@@ -89,10 +89,13 @@ slow_thread (gpointer data)
   return NULL;
 }
 
+/* The command has written its line: a number and a newline. */
 static gboolean
-has_file (gpointer path)
+has_pid (gpointer path)
 {
-  return g_file_test (path, G_FILE_TEST_EXISTS);
+  g_autofree char *text = NULL;
+
+  return g_file_get_contents (path, &text, NULL, NULL) && strchr (text, '\n') != NULL;
 }
 
 /* Ended: no such process, or a zombie its new parent has not reaped. */
@@ -128,8 +131,7 @@ test_cancelled (void)
   gint64 start;
   int pid;
 
-  tern_test_wait_until (has_file, pid_file, "the command's pid file");
-  g_usleep (G_USEC_PER_SEC / 10); /* the write after the create */
+  tern_test_wait_until (has_pid, pid_file, "the command's pid file");
   g_assert_true (g_file_get_contents (pid_file, &pid_text, NULL, NULL));
   pid = atoi (pid_text);
   g_assert_cmpint (pid, >, 1);
