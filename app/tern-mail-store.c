@@ -1043,6 +1043,58 @@ add_fts_row (AddMessages    *data,
   return tern_store_step_done (data->fts, error);
 }
 
+/* Whether the batch's new rows are ids first..last with none between
+ * (nothing else writes messages inside the batch's transaction) and
+ * without body text: a header sync's batches. */
+static gboolean
+fts_rows_in_range (GArray *rows)
+{
+  gint64 first;
+
+  if (rows->len < 2)
+    return FALSE;
+  first = g_array_index (rows, FtsRow, 0).row_id;
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const FtsRow *row = &g_array_index (rows, FtsRow, i);
+
+      if (row->row_id != first + i || row->decoded->body_text != NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The full-text rows of a batch of headers in one statement, from the
+ * rows just inserted: the same texts add_fts_row() binds, without a
+ * statement (bindings, cursors, registers freed at its end) and two
+ * strings built per message: about a fifth of the cost of a header's
+ * row. */
+static gboolean
+add_fts_range (sqlite3      *db,
+               AddMessages  *data,
+               GError      **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  GArray *rows = data->fts_rows;
+
+  stmt = tern_store_prepare (db,
+    "INSERT INTO messages_fts (rowid, subject, sender, recipients, scope)"
+    " SELECT id, subject,"
+    "  CASE WHEN from_name IS NULL AND from_address IS NULL THEN NULL"
+    "   ELSE coalesce (from_name, '') || ' ' || coalesce (from_address, '') END,"
+    "  coalesce (to_list, '') || ' ' || coalesce (cc_list, ''),"
+    "  char (57344) || 'f' || ?3 || ' ' || char (57344) || 'a' || ?4"
+    " FROM messages WHERE id BETWEEN ?1 AND ?2",
+    error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, g_array_index (rows, FtsRow, 0).row_id);
+  sqlite3_bind_int64 (stmt, 2, g_array_index (rows, FtsRow, rows->len - 1).row_id);
+  sqlite3_bind_int64 (stmt, 3, data->folder_id);
+  sqlite3_bind_int64 (stmt, 4, data->account_id);
+  return tern_store_step_done (stmt, error);
+}
+
 static gboolean
 add_body (AddMessages    *data,
           gint64          row_id,
@@ -1202,12 +1254,15 @@ add_messages_cb (sqlite3  *db,
   data->fts_rows = g_array_sized_new (FALSE, FALSE, sizeof (FtsRow), data->messages->len);
   for (guint i = 0; ok && i < data->messages->len; i++)
     ok = add_one_message (db, data, g_ptr_array_index (data->messages, i), error);
-  for (guint i = 0; ok && i < data->fts_rows->len; i++)
-    {
-      FtsRow *fts = &g_array_index (data->fts_rows, FtsRow, i);
+  if (ok && fts_rows_in_range (data->fts_rows))
+    ok = add_fts_range (db, data, error);
+  else
+    for (guint i = 0; ok && i < data->fts_rows->len; i++)
+      {
+        FtsRow *fts = &g_array_index (data->fts_rows, FtsRow, i);
 
-      ok = add_fts_row (data, fts->row_id, fts->decoded, error);
-    }
+        ok = add_fts_row (data, fts->row_id, fts->decoded, error);
+      }
   /* After every full-text row: this INSERT may open a savepoint, at
    * which FTS5 would write its pending terms out as a segment. */
   for (guint i = 0; ok && i < data->fts_rows->len; i++)
