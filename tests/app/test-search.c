@@ -596,6 +596,96 @@ test_migration_prefix (void)
   tern_test_remove_tree (dir);
 }
 
+/* Migration 017: the index is written again without its table of
+ * column sizes (columnsize = 0), keeps the automerge of migration 015,
+ * and finds what it did: words, prefixes, phrases, columns, scopes. */
+static void
+test_migration_column_sizes (void)
+{
+  static const char * const before[] = {
+    "001-initial.sql", "002-sync.sql", "003-pop3-seen.sql", "004-outbox.sql",
+    "005-message-list.sql", "006-search.sql", "007-search-scope.sql", "008-deferred-indexes.sql",
+    "009-search-prefix.sql", "010-drop-folder-date.sql", "011-drop-parts.sql",
+    "012-partial-id-indexes.sql", "013-insert-triggers-in-code.sql",
+    "014-conversation-newest-by-thread.sql", "015-fts-automerge.sql",
+    "016-sort-indexes-on-first-use.sql",
+  };
+  static const char docsize[] = "SELECT count (*) FROM sqlite_master WHERE name = 'messages_fts_docsize'";
+  g_autofree char *dir = tern_test_make_tmpdir ("tern-search-migration-XXXXXX");
+  g_autofree char *path = g_build_filename (dir, "tern.db", NULL);
+  g_autoptr(TernStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  sqlite3 *db = NULL;
+  struct { const char *text; gboolean prefix; TernSearchScope scope; gint64 id; guint n; } searches[] = {
+    { "report", FALSE, TERN_SEARCH_SCOPE_EVERYWHERE, 0, 3 },
+    { "report", FALSE, TERN_SEARCH_SCOPE_FOLDER, 1, 2 },
+    { "report", FALSE, TERN_SEARCH_SCOPE_ACCOUNT, 2, 0 },
+    { "re", TRUE, TERN_SEARCH_SCOPE_EVERYWHERE, 0, 4 },
+    { "\"report two\"", FALSE, TERN_SEARCH_SCOPE_EVERYWHERE, 0, 1 },
+    { "\"two report\"", FALSE, TERN_SEARCH_SCOPE_EVERYWHERE, 0, 0 },
+    { "from:carol", FALSE, TERN_SEARCH_SCOPE_EVERYWHERE, 0, 1 },
+    { "письмо", FALSE, TERN_SEARCH_SCOPE_FOLDER, 1, 1 },
+  };
+
+  g_assert_cmpint (tern_store_get_latest_version (), >=, 17);
+  db = old_profile (path, before, G_N_ELEMENTS (before));
+  g_assert_cmpint (sqlite3_exec (db,
+    "PRAGMA user_version = 16;"
+    TWO_ACCOUNTS
+    "INSERT INTO messages (id, folder_id, uid, flags, date, subject, from_name)"
+    " VALUES (1, 1, 1, 0, 100, 'Report one', 'Bob'), (2, 1, 2, 1, 200, 'Report two', 'Carol'),"
+    " (3, 2, 1, 0, 300, 'Report three', 'Dan'), (4, 3, 1, 0, 400, 'Review', 'Eve'),"
+    " (5, 1, 3, 0, 500, 'Lunch', 'Dan');"
+    "INSERT INTO messages_fts (rowid, subject, sender, recipients, body, scope)"
+    " SELECT m.id, m.subject, m.from_name, '', CASE m.id WHEN 5 THEN 'pineapple письмо' END,"
+    "        char (57344) || 'f' || f.id || ' ' || char (57344) || 'a' || f.account_id"
+    " FROM messages m JOIN folders f ON f.id = m.folder_id;",
+    NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "SELECT count (*) FROM messages_fts_docsize", NULL, NULL, NULL),
+                   ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  store = tern_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tern_store_get_schema_version (store), ==, tern_store_get_latest_version ());
+  g_assert_cmpint (query_int (store, docsize), ==, 0);
+  g_assert_cmpint (query_int (store, "SELECT count (*) FROM messages_fts"), ==, 5);
+  g_assert_cmpint (query_int (store, "SELECT v FROM messages_fts_config WHERE k = 'automerge'"), ==, 16);
+  g_assert_cmpint (query_int (store, "SELECT count (*) FROM sqlite_master"
+                                     " WHERE name LIKE 'messages_fts_old%'"), ==, 0);
+  g_assert_cmpint (query_int (store, "SELECT count (*) FROM sqlite_master WHERE type = 'trigger'"
+                                     " AND name IN ('messages_fts_delete', 'messages_fts_move')"
+                                     " AND sql NOT LIKE '%messages_fts_old%'"), ==, 2);
+  for (guint i = 0; i < G_N_ELEMENTS (searches); i++)
+    {
+      g_autoptr(TernMessageList) list = tern_search_run (store, searches[i].text, searches[i].prefix,
+                                                         searches[i].scope, searches[i].id, &error);
+
+      g_assert_no_error (error);
+      g_test_message ("%s%s in scope %d %" G_GINT64_FORMAT, searches[i].text,
+                      searches[i].prefix ? "*" : "", searches[i].scope, searches[i].id);
+      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, searches[i].n);
+      g_assert_finalize_object (g_steal_pointer (&list));
+    }
+  g_assert_true (tern_mail_store_remove_messages (store, (gint64[]) { 2 }, 1, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (query_int (store, "SELECT count (*) FROM messages_fts WHERE messages_fts MATCH 'report'"),
+                   ==, 2);
+  g_assert_finalize_object (g_steal_pointer (&store));
+  tern_test_remove_tree (dir);
+
+  /* A new profile has no such table either. */
+  g_free (dir);
+  dir = tern_test_make_tmpdir ("tern-search-migration-XXXXXX");
+  g_free (path);
+  path = g_build_filename (dir, "tern.db", NULL);
+  store = tern_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (query_int (store, docsize), ==, 0);
+  g_assert_finalize_object (g_steal_pointer (&store));
+  tern_test_remove_tree (dir);
+}
+
 /* 600 cached bodies, indexed 250 a transaction while the next batch is
  * parsed; the store refuses the second batch (as a full disk would): the
  * first stays indexed, indexing reports the error and returns, and the
@@ -1388,6 +1478,7 @@ main (int    argc,
 #undef ADD
   g_test_add_func ("/tern/search/migration", test_migration);
   g_test_add_func ("/tern/search/migration-prefix", test_migration_prefix);
+  g_test_add_func ("/tern/search/migration-column-sizes", test_migration_column_sizes);
 
   return g_test_run ();
 }
