@@ -92,8 +92,9 @@ typedef struct
   char      *date;        /* the Date: header as sent, raw */
   char      *subject;     /* raw */
   GPtrArray *from;        /* of TernImapAddress; never NULL, maybe empty */
-  GPtrArray *sender;
-  GPtrArray *reply_to;
+  GPtrArray *sender;      /* from the parser: may be @from itself (a reference)
+                           * when the server sent the same list */
+  GPtrArray *reply_to;    /* likewise */
   GPtrArray *to;
   GPtrArray *cc;
   GPtrArray *bcc;

@@ -374,6 +374,53 @@ test_envelope (void)
   g_assert_cmpstr (e->message_id, ==, "<B27397-0100000@cac.washington.edu>");
 }
 
+/* Sender and Reply-To repeating From are the same list (a reference);
+ * others, and lists with literals, are read on their own. */
+static void
+test_envelope_shared_lists (void)
+{
+  g_autoptr(TernImapResponse) same = parse_one (
+    "* 1 FETCH (ENVELOPE (NIL \"s\" ((\"A\" NIL \"a\" \"x.org\")) ((\"A\" NIL \"a\" \"x.org\")) "
+    "((\"A\" NIL \"a\" \"x.org\")) ((\"A\" NIL \"a\" \"x.org\")) NIL NIL NIL NIL))\r\n");
+  g_autoptr(TernImapResponse) longer = parse_one (
+    "* 2 FETCH (ENVELOPE (NIL \"s\" ((\"A\" NIL \"a\" \"x.org\")) "
+    "((\"A\" NIL \"a\" \"x.org\")(\"B\" NIL \"b\" \"x.org\")) "
+    "((\"A\" NIL \"a\" \"x.orgy\")) NIL NIL NIL NIL NIL))\r\n");
+  g_autoptr(TernImapResponse) literal = parse_one (
+    "* 3 FETCH (ENVELOPE (NIL \"s\" (({1}\r\nA NIL \"a\" \"x.org\")) (({1}\r\nA NIL \"a\" \"x.org\")) "
+    "NIL NIL NIL NIL NIL NIL))\r\n");
+  TernImapEnvelope *e = same->message->envelope;
+  TernImapAddress *a;
+
+  g_assert_true (e->sender == e->from);
+  g_assert_true (e->reply_to == e->from);
+  /* To is never shared, even when it is the same. */
+  g_assert_false (e->to == e->from);
+  g_assert_cmpuint (e->to->len, ==, 1);
+  a = g_ptr_array_index (e->from, 0);
+  g_assert_cmpstr (a->name, ==, "A");
+  g_assert_cmpstr (a->host, ==, "x.org");
+
+  /* The same start is not the same list. */
+  e = longer->message->envelope;
+  g_assert_false (e->sender == e->from);
+  g_assert_cmpuint (e->sender->len, ==, 2);
+  a = g_ptr_array_index (e->sender, 1);
+  g_assert_cmpstr (a->name, ==, "B");
+  g_assert_false (e->reply_to == e->from);
+  g_assert_cmpuint (e->reply_to->len, ==, 1);
+  a = g_ptr_array_index (e->reply_to, 0);
+  g_assert_cmpstr (a->host, ==, "x.orgy");
+  g_assert_cmpuint (e->to->len, ==, 0);
+
+  e = literal->message->envelope;
+  g_assert_false (e->sender == e->from);
+  g_assert_cmpuint (e->sender->len, ==, 1);
+  a = g_ptr_array_index (e->sender, 0);
+  g_assert_cmpstr (a->name, ==, "A");
+  g_assert_cmpuint (e->reply_to->len, ==, 0);
+}
+
 static void
 test_envelope_nil_and_literal (void)
 {
@@ -1196,6 +1243,7 @@ main (int   argc,
   g_test_add_func ("/tern/imap/parser/codes", test_codes);
   g_test_add_func ("/tern/imap/parser/envelope", test_envelope);
   g_test_add_func ("/tern/imap/parser/envelope-nil-literal", test_envelope_nil_and_literal);
+  g_test_add_func ("/tern/imap/parser/envelope-shared-lists", test_envelope_shared_lists);
   g_test_add_func ("/tern/imap/parser/bodystructure", test_bodystructure);
   g_test_add_func ("/tern/imap/parser/bodystructure-single", test_bodystructure_single);
   g_test_add_func ("/tern/imap/parser/internaldate", test_internaldate);
