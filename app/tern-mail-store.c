@@ -757,13 +757,14 @@ tern_mail_store_get_uids (TernStore  *store,
 
 typedef TernMailNewMessage Decoded;
 
-/* Counts a new message in its folder's conversation (folder_threads,
- * migration 005): the row of its thread, or of the message alone when it
- * has none (thread_key -id), gets one more message and keeps the latest.
- * The values are (folder_id, thread_key, date, message id). */
+/* Counts new messages in their folder's conversation (folder_threads,
+ * migration 005): the row of their thread, or of a message alone when it
+ * has none (thread_key -id), gets message_count more messages and keeps
+ * the latest.  The values are (folder_id, thread_key, date, message id,
+ * message_count). */
 #define COUNT_CONVERSATION_UPSERT                                                       \
   " ON CONFLICT (folder_id, thread_key) DO UPDATE SET"                                  \
-  " message_count = message_count + 1,"                                                 \
+  " message_count = message_count + excluded.message_count,"                            \
   " latest_id = CASE WHEN excluded.last_date > last_date"                               \
   "   OR (excluded.last_date = last_date AND excluded.latest_id > latest_id)"          \
   "   THEN excluded.latest_id ELSE latest_id END,"                                      \
@@ -810,6 +811,10 @@ typedef struct
   sqlite3_stmt *mark_indexed;
   sqlite3_stmt *body;
 
+  /* Conversations the batch adds to, counted at its end (thread id ->
+   * Conversation). */
+  GHashTable *conversations;
+
   /* Full-text rows wait for the end of the batch: FTS5 flushes its
    * pending terms to a new segment at every savepoint, and a statement
    * with triggers opens one (the INSERT into messages did until migration
@@ -822,6 +827,16 @@ typedef struct
   gint64 row_id;
   const Decoded *decoded;
 } FtsRow;
+
+/* A batch's new messages in one conversation: how many, and the latest
+ * by (date, id), the order of COUNT_CONVERSATION_UPSERT. */
+typedef struct
+{
+  gint64 thread_id;
+  gint64 last_date;
+  gint64 latest_id;
+  gint64 count;
+} Conversation;
 
 static void
 add_messages_clear (AddMessages *data)
@@ -897,7 +912,7 @@ prepare_add_messages (sqlite3      *db,
     return FALSE;
   data->count_conversation = tern_store_prepare (db,
     "INSERT INTO folder_threads (folder_id, thread_key, last_date, latest_id, message_count)"
-    " VALUES (?1, ?2, ?3, ?4, 1)" COUNT_CONVERSATION_UPSERT,
+    " VALUES (?1, ?2, ?3, ?4, ?5)" COUNT_CONVERSATION_UPSERT,
     error);
   if (data->count_conversation == NULL)
     return FALSE;
@@ -1116,21 +1131,55 @@ add_body (AddMessages    *data,
 }
 
 /* The new row in its folder's conversation (a trigger until migration
- * 013). */
-static gboolean
-count_conversation (AddMessages    *data,
-                    gint64          row_id,
-                    gint64          thread_id,
-                    const Decoded  *d,
-                    GError        **error)
+ * 013), written by count_conversations() at the end of the batch: an
+ * upsert per conversation, not per message (the 10,000 messages of the
+ * benchmark's INBOX are in 6,131 conversations, and a thread's messages
+ * mostly arrive in the same batch). */
+static void
+count_conversation (AddMessages   *data,
+                    gint64         row_id,
+                    gint64         thread_id,
+                    const Decoded *d)
 {
-  sqlite3_reset (data->count_conversation);
-  sqlite3_bind_int64 (data->count_conversation, 1, data->folder_id);
-  sqlite3_bind_int64 (data->count_conversation, 2, thread_id);
-  sqlite3_bind_int64 (data->count_conversation, 3,
-                      d->date != 0 ? d->date : d->internal_date);
-  sqlite3_bind_int64 (data->count_conversation, 4, row_id);
-  return tern_store_step_done (data->count_conversation, error);
+  gint64 date = d->date != 0 ? d->date : d->internal_date;
+  Conversation *c = g_hash_table_lookup (data->conversations, &thread_id);
+
+  if (c == NULL)
+    {
+      c = g_new (Conversation, 1);
+      *c = (Conversation) { thread_id, date, row_id, 0 };
+      g_hash_table_insert (data->conversations, &c->thread_id, c);
+    }
+  else if (date > c->last_date || (date == c->last_date && row_id > c->latest_id))
+    {
+      c->last_date = date;
+      c->latest_id = row_id;
+    }
+  c->count++;
+}
+
+static gboolean
+count_conversations (AddMessages  *data,
+                     GError      **error)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, data->conversations);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      const Conversation *c = value;
+
+      sqlite3_reset (data->count_conversation);
+      sqlite3_bind_int64 (data->count_conversation, 1, data->folder_id);
+      sqlite3_bind_int64 (data->count_conversation, 2, c->thread_id);
+      sqlite3_bind_int64 (data->count_conversation, 3, c->last_date);
+      sqlite3_bind_int64 (data->count_conversation, 4, c->latest_id);
+      sqlite3_bind_int64 (data->count_conversation, 5, c->count);
+      if (!tern_store_step_done (data->count_conversation, error))
+        return FALSE;
+    }
+  return TRUE;
 }
 
 /* A POP3 message's UIDL among those ever seen (a trigger until migration
@@ -1208,8 +1257,8 @@ add_one_message (sqlite3        *db,
       return tern_store_step_done (data->update_flags, error);
     }
 
-  if (!count_conversation (data, row_id, thread_id, d, error) ||
-      !record_pop3_seen (data, d, error))
+  count_conversation (data, row_id, thread_id, d);
+  if (!record_pop3_seen (data, d, error))
     return FALSE;
   data->inserted++;
   fts = (FtsRow) { row_id, d };
@@ -1252,8 +1301,11 @@ add_messages_cb (sqlite3  *db,
   if (!prepare_add_messages (db, data, error))
     ok = FALSE;
   data->fts_rows = g_array_sized_new (FALSE, FALSE, sizeof (FtsRow), data->messages->len);
+  data->conversations = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
   for (guint i = 0; ok && i < data->messages->len; i++)
     ok = add_one_message (db, data, g_ptr_array_index (data->messages, i), error);
+  ok = ok && count_conversations (data, error);
+  g_clear_pointer (&data->conversations, g_hash_table_unref);
   if (ok && fts_rows_in_range (data->fts_rows))
     ok = add_fts_range (db, data, error);
   else

@@ -295,6 +295,80 @@ delete_one_cb (sqlite3  *db,
   return TRUE;
 }
 
+/* Conversations that disagree with their messages: count or date
+ * (tern-test-util.h), or latest message, the newest by (date, id). */
+static gboolean
+check_conversations_cb (sqlite3  *db,
+                        gpointer  user_data,
+                        GError  **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db,
+    "SELECT (" TERN_TEST_MISCOUNTED_CONVERSATIONS_SQL "),"
+    " (SELECT count (*) FROM folder_threads t WHERE t.latest_id IS NOT"
+    "   (SELECT m.id FROM messages m WHERE m.folder_id = t.folder_id"
+    "    AND coalesce (m.thread_id, -m.id) = t.thread_key"
+    "    ORDER BY coalesce (m.date, m.internal_date, 0) DESC, m.id DESC LIMIT 1))",
+    -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  *(gint64 *) user_data = sqlite3_column_int64 (stmt, 0) + sqlite3_column_int64 (stmt, 1);
+  return TRUE;
+}
+
+static gint64
+wrong_conversations (Fixture *fixture)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 wrong = -1;
+
+  g_assert_true (tern_store_read (fixture->store, check_conversations_cb, &wrong, &error));
+  g_assert_no_error (error);
+  return wrong;
+}
+
+static TernImapMessage *
+dated_message (guint32     uid,
+               const char *message_id,
+               const char *in_reply_to,
+               const char *date)
+{
+  TernImapMessage *message = make_message (uid, in_reply_to ? "Re: Plan" : "Plan", message_id,
+                                           in_reply_to, NULL, 0);
+
+  g_free (message->envelope->date);
+  message->envelope->date = g_strdup (date);
+  return message;
+}
+
+/* A batch counts its messages in their conversations once per
+ * conversation: counts, dates and latest messages as if one by one,
+ * within a batch (dates out of order, a tie broken by id) and across
+ * batches (an older message, then a newer one). */
+static void
+test_conversation_batch (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(GPtrArray) first = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_message_free);
+  g_autoptr(GPtrArray) second = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_message_free);
+
+  g_ptr_array_add (first, dated_message (1, "<a1@x>", NULL, "Tue, 14 Nov 2023 10:05:00 +0000"));
+  g_ptr_array_add (first, dated_message (2, "<a2@x>", "<a1@x>", "Tue, 14 Nov 2023 10:30:00 +0000"));
+  g_ptr_array_add (first, dated_message (3, "<a3@x>", "<a1@x>", "Tue, 14 Nov 2023 10:10:00 +0000"));
+  g_ptr_array_add (first, dated_message (4, "<b1@x>", NULL, "Tue, 14 Nov 2023 11:00:00 +0000"));
+  g_ptr_array_add (first, dated_message (5, "<b2@x>", "<b1@x>", "Tue, 14 Nov 2023 11:00:00 +0000"));
+  g_ptr_array_add (first, dated_message (6, "<c1@x>", NULL, "Tue, 14 Nov 2023 12:00:00 +0000"));
+  g_assert_cmpuint (add (fixture, first), ==, 6);
+  g_assert_cmpint (wrong_conversations (fixture), ==, 0);
+
+  g_assert_cmpint (thread_count (fixture), ==, 3);
+
+  g_ptr_array_add (second, dated_message (7, "<a4@x>", "<a1@x>", "Tue, 14 Nov 2023 09:00:00 +0000"));
+  g_ptr_array_add (second, dated_message (8, "<b3@x>", "<b1@x>", "Tue, 14 Nov 2023 11:30:00 +0000"));
+  g_assert_cmpuint (add (fixture, second), ==, 2);
+  g_assert_cmpint (wrong_conversations (fixture), ==, 0);
+}
+
 /* The newest message of an old conversation is deleted from a large
  * folder: the conversation's next newest is found among the thread's
  * messages (migration 014), with work in proportion to them, not by
@@ -945,6 +1019,7 @@ main (int    argc,
   ADD ("flags-and-removal", test_flags_and_removal);
   ADD ("threads", test_threads);
   ADD ("conversation-newest-deleted", test_conversation_newest_deleted);
+  ADD ("conversation-batch", test_conversation_batch);
   ADD ("fts", test_fts);
   ADD ("bodies", test_bodies);
   ADD ("folders", test_folders);
