@@ -523,6 +523,59 @@ test_migration (void)
   tern_test_remove_tree (dir);
 }
 
+/* Five messages in three folders of two accounts, and their rows of
+ * the search index with scopes (migration 007): where the tests of the
+ * migrations that rewrite the index start. */
+#define SCOPED_ROWS                                                                            \
+  TWO_ACCOUNTS                                                                                 \
+  "INSERT INTO messages (id, folder_id, uid, flags, date, subject, from_name)"                 \
+  " VALUES (1, 1, 1, 0, 100, 'Report one', 'Bob'), (2, 1, 2, 1, 200, 'Report two', 'Carol'),"  \
+  " (3, 2, 1, 0, 300, 'Report three', 'Dan'), (4, 3, 1, 0, 400, 'Review', 'Eve'),"             \
+  " (5, 1, 3, 0, 500, 'Lunch', 'Dan');"                                                        \
+  "INSERT INTO messages_fts (rowid, subject, sender, recipients, body, scope)"                 \
+  " SELECT m.id, m.subject, m.from_name, '', CASE m.id WHEN 5 THEN 'pineapple письмо' END,"    \
+  "        char (57344) || 'f' || f.id || ' ' || char (57344) || 'a' || f.account_id"          \
+  " FROM messages m JOIN folders f ON f.id = m.folder_id;"
+
+typedef struct
+{
+  const char *text;
+  gboolean prefix;
+  TernSearchScope scope;
+  gint64 id;
+  guint n;  /* messages found */
+} SearchCase;
+
+static void
+assert_searches (TernStore        *store,
+                 const SearchCase *cases,
+                 gsize             n_cases)
+{
+  for (gsize i = 0; i < n_cases; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(TernMessageList) list = tern_search_run (store, cases[i].text, cases[i].prefix,
+                                                         cases[i].scope, cases[i].id, &error);
+
+      g_assert_no_error (error);
+      g_test_message ("%s%s in scope %d %" G_GINT64_FORMAT, cases[i].text,
+                      cases[i].prefix ? "*" : "", cases[i].scope, cases[i].id);
+      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, cases[i].n);
+      g_assert_finalize_object (g_steal_pointer (&list));
+    }
+}
+
+/* A rewritten index: the old table gone, the triggers on the new one. */
+static void
+assert_index_rewritten (TernStore *store)
+{
+  g_assert_cmpint (query_int (store, "SELECT count (*) FROM sqlite_master"
+                                     " WHERE name LIKE 'messages_fts_old%'"), ==, 0);
+  g_assert_cmpint (query_int (store, "SELECT count (*) FROM sqlite_master WHERE type = 'trigger'"
+                                     " AND name IN ('messages_fts_delete', 'messages_fts_move')"
+                                     " AND sql NOT LIKE '%messages_fts_old%'"), ==, 2);
+}
+
 /* Migration 009: the index is written again with prefixes of two
  * characters only; every search, prefix or not, finds what it did. */
 static void
@@ -537,7 +590,7 @@ test_migration_prefix (void)
   g_autoptr(TernStore) store = NULL;
   g_autoptr(GError) error = NULL;
   sqlite3 *db = NULL;
-  struct { const char *text; gboolean prefix; TernSearchScope scope; gint64 id; guint n; } searches[] = {
+  static const SearchCase searches[] = {
     { "re", TRUE, TERN_SEARCH_SCOPE_EVERYWHERE, 0, 4 },  /* report, review */
     { "rep", TRUE, TERN_SEARCH_SCOPE_EVERYWHERE, 0, 3 },
     { "r", TRUE, TERN_SEARCH_SCOPE_EVERYWHERE, 0, 4 },
@@ -553,15 +606,7 @@ test_migration_prefix (void)
   db = old_profile (path, before, G_N_ELEMENTS (before));
   g_assert_cmpint (sqlite3_exec (db,
     "PRAGMA user_version = 8;"
-    TWO_ACCOUNTS
-    "INSERT INTO messages (id, folder_id, uid, flags, date, subject, from_name)"
-    " VALUES (1, 1, 1, 0, 100, 'Report one', 'Bob'), (2, 1, 2, 1, 200, 'Report two', 'Carol'),"
-    " (3, 2, 1, 0, 300, 'Report three', 'Dan'), (4, 3, 1, 0, 400, 'Review', 'Eve'),"
-    " (5, 1, 3, 0, 500, 'Lunch', 'Dan');"
-    "INSERT INTO messages_fts (rowid, subject, sender, recipients, body, scope)"
-    " SELECT m.id, m.subject, m.from_name, '', CASE m.id WHEN 5 THEN 'pineapple письмо' END,"
-    "        char (57344) || 'f' || f.id || ' ' || char (57344) || 'a' || f.account_id"
-    " FROM messages m JOIN folders f ON f.id = m.folder_id;",
+    SCOPED_ROWS,
     NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close (db);
 
@@ -572,22 +617,8 @@ test_migration_prefix (void)
   g_assert_cmpint (query_int (store, "SELECT count (*) FROM sqlite_master"
                                      " WHERE sql LIKE '%prefix = ''2''%' AND name = 'messages_fts'"),
                    ==, 1);
-  g_assert_cmpint (query_int (store, "SELECT count (*) FROM sqlite_master"
-                                     " WHERE name LIKE 'messages_fts_old%'"), ==, 0);
-  g_assert_cmpint (query_int (store, "SELECT count (*) FROM sqlite_master WHERE type = 'trigger'"
-                                     " AND name IN ('messages_fts_delete', 'messages_fts_move')"
-                                     " AND sql NOT LIKE '%messages_fts_old%'"), ==, 2);
-  for (guint i = 0; i < G_N_ELEMENTS (searches); i++)
-    {
-      g_autoptr(TernMessageList) list = tern_search_run (store, searches[i].text, searches[i].prefix,
-                                                         searches[i].scope, searches[i].id, &error);
-
-      g_assert_no_error (error);
-      g_test_message ("%s%s in scope %d %" G_GINT64_FORMAT, searches[i].text,
-                      searches[i].prefix ? "*" : "", searches[i].scope, searches[i].id);
-      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, searches[i].n);
-      g_assert_finalize_object (g_steal_pointer (&list));
-    }
+  assert_index_rewritten (store);
+  assert_searches (store, searches, G_N_ELEMENTS (searches));
   /* The triggers work on the new table: a deleted message leaves it. */
   g_assert_true (tern_mail_store_remove_messages (store, (gint64[]) { 4 }, 1, &error));
   g_assert_no_error (error);
@@ -616,7 +647,7 @@ test_migration_column_sizes (void)
   g_autoptr(TernStore) store = NULL;
   g_autoptr(GError) error = NULL;
   sqlite3 *db = NULL;
-  struct { const char *text; gboolean prefix; TernSearchScope scope; gint64 id; guint n; } searches[] = {
+  static const SearchCase searches[] = {
     { "report", FALSE, TERN_SEARCH_SCOPE_EVERYWHERE, 0, 3 },
     { "report", FALSE, TERN_SEARCH_SCOPE_FOLDER, 1, 2 },
     { "report", FALSE, TERN_SEARCH_SCOPE_ACCOUNT, 2, 0 },
@@ -631,15 +662,7 @@ test_migration_column_sizes (void)
   db = old_profile (path, before, G_N_ELEMENTS (before));
   g_assert_cmpint (sqlite3_exec (db,
     "PRAGMA user_version = 16;"
-    TWO_ACCOUNTS
-    "INSERT INTO messages (id, folder_id, uid, flags, date, subject, from_name)"
-    " VALUES (1, 1, 1, 0, 100, 'Report one', 'Bob'), (2, 1, 2, 1, 200, 'Report two', 'Carol'),"
-    " (3, 2, 1, 0, 300, 'Report three', 'Dan'), (4, 3, 1, 0, 400, 'Review', 'Eve'),"
-    " (5, 1, 3, 0, 500, 'Lunch', 'Dan');"
-    "INSERT INTO messages_fts (rowid, subject, sender, recipients, body, scope)"
-    " SELECT m.id, m.subject, m.from_name, '', CASE m.id WHEN 5 THEN 'pineapple письмо' END,"
-    "        char (57344) || 'f' || f.id || ' ' || char (57344) || 'a' || f.account_id"
-    " FROM messages m JOIN folders f ON f.id = m.folder_id;",
+    SCOPED_ROWS,
     NULL, NULL, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db, "SELECT count (*) FROM messages_fts_docsize", NULL, NULL, NULL),
                    ==, SQLITE_OK);
@@ -651,22 +674,8 @@ test_migration_column_sizes (void)
   g_assert_cmpint (query_int (store, docsize), ==, 0);
   g_assert_cmpint (query_int (store, "SELECT count (*) FROM messages_fts"), ==, 5);
   g_assert_cmpint (query_int (store, "SELECT v FROM messages_fts_config WHERE k = 'automerge'"), ==, 16);
-  g_assert_cmpint (query_int (store, "SELECT count (*) FROM sqlite_master"
-                                     " WHERE name LIKE 'messages_fts_old%'"), ==, 0);
-  g_assert_cmpint (query_int (store, "SELECT count (*) FROM sqlite_master WHERE type = 'trigger'"
-                                     " AND name IN ('messages_fts_delete', 'messages_fts_move')"
-                                     " AND sql NOT LIKE '%messages_fts_old%'"), ==, 2);
-  for (guint i = 0; i < G_N_ELEMENTS (searches); i++)
-    {
-      g_autoptr(TernMessageList) list = tern_search_run (store, searches[i].text, searches[i].prefix,
-                                                         searches[i].scope, searches[i].id, &error);
-
-      g_assert_no_error (error);
-      g_test_message ("%s%s in scope %d %" G_GINT64_FORMAT, searches[i].text,
-                      searches[i].prefix ? "*" : "", searches[i].scope, searches[i].id);
-      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, searches[i].n);
-      g_assert_finalize_object (g_steal_pointer (&list));
-    }
+  assert_index_rewritten (store);
+  assert_searches (store, searches, G_N_ELEMENTS (searches));
   g_assert_true (tern_mail_store_remove_messages (store, (gint64[]) { 2 }, 1, &error));
   g_assert_no_error (error);
   g_assert_cmpint (query_int (store, "SELECT count (*) FROM messages_fts WHERE messages_fts MATCH 'report'"),
