@@ -877,16 +877,10 @@ prepare_add_messages (sqlite3      *db,
     error);
   if (data->update_flags == NULL)
     return FALSE;
-  data->thread_by_id = tern_store_prepare (db,
-    "SELECT m.thread_id FROM messages m JOIN folders f ON f.id = m.folder_id"
-    " WHERE m.message_id = ?1 AND f.account_id = ?2 AND m.thread_id IS NOT NULL LIMIT 1",
-    error);
+  data->thread_by_id = tern_store_prepare (db, TERN_MAIL_STORE_THREAD_BY_ID_SQL, error);
   if (data->thread_by_id == NULL)
     return FALSE;
-  data->thread_by_parent = tern_store_prepare (db,
-    "SELECT m.thread_id FROM messages m JOIN folders f ON f.id = m.folder_id"
-    " WHERE m.in_reply_to = ?1 AND f.account_id = ?2 AND m.thread_id IS NOT NULL LIMIT 1",
-    error);
+  data->thread_by_parent = tern_store_prepare (db, TERN_MAIL_STORE_THREAD_BY_PARENT_SQL, error);
   if (data->thread_by_parent == NULL)
     return FALSE;
   data->thread_by_subject = tern_store_prepare (db,

@@ -476,6 +476,54 @@ test_threads (Fixture       *fixture,
   }
 }
 
+static gint64
+thread_of (Fixture *fixture,
+           guint32  uid)
+{
+  g_autoptr(TernMailMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+
+  message = tern_mail_store_find_message (fixture->store, fixture->folder_id, uid, &error);
+  g_assert_no_error (error);
+  return message->thread_id;
+}
+
+/* When a new message's ids name messages of different threads, it joins
+ * the first in order: a copy's (its own Message-ID), In-Reply-To's, then
+ * References' from the last; past eight ids too. */
+static void
+test_thread_priority (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_message_free);
+  g_autoptr(GString) many = g_string_new ("<p@x>");
+  gint64 p, q;
+
+  g_ptr_array_add (batch, make_message (1, "Plans", "<p@x>", NULL, NULL, 0));
+  g_ptr_array_add (batch, make_message (2, "Other", "<q@x>", NULL, NULL, 0));
+  g_assert_cmpuint (add (fixture, batch), ==, 2);
+  p = thread_of (fixture, 1);
+  q = thread_of (fixture, 2);
+  g_assert_cmpint (p, !=, q);
+
+  for (guint i = 0; i < 10; i++)
+    g_string_append_printf (many, " <n%u@x>", i);
+  g_ptr_array_set_size (batch, 0);
+  g_ptr_array_add (batch, make_message (3, "Re: x", "<r3@x>", "<q@x>", "<p@x>", 0));
+  g_ptr_array_add (batch, make_message (4, "Re: x", "<r4@x>", NULL, "<p@x> <q@x>", 0));
+  g_ptr_array_add (batch, make_message (5, "Re: x", "<r5@x>", NULL, "<q@x> <p@x>", 0));
+  g_ptr_array_add (batch, make_message (6, "Re: x", "<p@x>", "<q@x>", "<q@x>", 0));
+  g_ptr_array_add (batch, make_message (7, "Re: x", "<r7@x>", NULL, many->str, 0));
+  g_ptr_array_add (batch, make_message (8, "Re: x", "<r8@x>", "<none@x>", "<q@x> <none@x>", 0));
+  g_assert_cmpuint (add (fixture, batch), ==, 6);
+  g_assert_cmpint (thread_of (fixture, 3), ==, q);  /* In-Reply-To before References */
+  g_assert_cmpint (thread_of (fixture, 4), ==, q);  /* the last reference first */
+  g_assert_cmpint (thread_of (fixture, 5), ==, p);
+  g_assert_cmpint (thread_of (fixture, 6), ==, p);  /* a copy before its parent */
+  g_assert_cmpint (thread_of (fixture, 7), ==, p);  /* the oldest of eleven references */
+  g_assert_cmpint (thread_of (fixture, 8), ==, q);  /* after ids nobody has */
+}
+
 static gboolean
 count_fts_cb (sqlite3  *db,
               gpointer  user_data,
@@ -1018,6 +1066,7 @@ main (int    argc,
   ADD ("add-and-list", test_add_and_list);
   ADD ("flags-and-removal", test_flags_and_removal);
   ADD ("threads", test_threads);
+  ADD ("thread-priority", test_thread_priority);
   ADD ("conversation-newest-deleted", test_conversation_newest_deleted);
   ADD ("conversation-batch", test_conversation_batch);
   ADD ("fts", test_fts);
