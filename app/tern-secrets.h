@@ -27,6 +27,7 @@ char    *tern_secrets_lookup           (const char      *account_uuid,
                                         TernSecretRole   role,
                                         GCancellable    *cancellable,
                                         GError         **error);
+/* @cancellable is checked before the removal starts, not during it. */
 gboolean tern_secrets_clear            (const char      *account_uuid,
                                         GCancellable    *cancellable,
                                         GError         **error);

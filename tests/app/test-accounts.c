@@ -32,6 +32,79 @@ random_password (void)
   return g_strdup_printf ("pw-%08x%08x-secret", g_random_int (), g_random_int ());
 }
 
+typedef struct
+{
+  GCancellable *cancellable;
+  gulong delay_us;
+} CancelLater;
+
+static gpointer
+cancel_later (gpointer user_data)
+{
+  CancelLater *later = user_data;
+
+  g_usleep (later->delay_us);
+  g_cancellable_cancel (later->cancellable);
+  return NULL;
+}
+
+/* Clearing an account's passwords with a cancellable cancelled at any
+ * moment: refused before it starts (both passwords kept), done once
+ * started (both gone), never half.  libsecret returns a cancelled
+ * clear twice, which the tests' fatal warnings would turn into an
+ * abort. */
+static void
+test_clear_cancelled (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  guint refused = 0, done = 0;
+
+  for (guint i = 0; i < 60; i++)
+    {
+      g_autofree char *uuid = g_uuid_string_random ();
+      g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+      g_autoptr(GError) error = NULL;
+      CancelLater later = { cancellable, g_random_int_range (0, 600) };
+      GThread *thread;
+      gboolean cleared;
+      guint kept = 0;
+
+      for (TernSecretRole role = TERN_SECRET_ROLE_INCOMING; role <= TERN_SECRET_ROLE_OUTGOING; role++)
+        {
+          g_assert_true (tern_secrets_store (uuid, role, "Tern test", "pw", NULL, &error));
+          g_assert_no_error (error);
+        }
+      if (i == 0)
+        g_cancellable_cancel (cancellable);
+      thread = g_thread_new ("cancel", cancel_later, &later);
+      cleared = tern_secrets_clear (uuid, cancellable, &error);
+      g_thread_join (thread);
+      for (TernSecretRole role = TERN_SECRET_ROLE_INCOMING; role <= TERN_SECRET_ROLE_OUTGOING; role++)
+        {
+          g_autoptr(GError) lookup_error = NULL;
+          g_autofree char *stored = tern_secrets_lookup (uuid, role, NULL, &lookup_error);
+
+          g_assert_no_error (lookup_error);
+          kept += stored != NULL;
+        }
+      if (cleared)
+        {
+          g_assert_no_error (error);
+          g_assert_cmpuint (kept, ==, 0);
+          done++;
+        }
+      else
+        {
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+          g_assert_cmpuint (kept, ==, 2);
+          g_assert_true (tern_secrets_clear (uuid, NULL, NULL));
+          refused++;
+        }
+    }
+  g_test_message ("%u refused, %u done", refused, done);
+  g_assert_cmpuint (refused, >=, 1);
+}
+
 static void
 test_add_list_remove (Fixture       *fixture,
                       gconstpointer  data)
@@ -209,6 +282,8 @@ main (int    argc,
 
   g_test_add ("/tern/accounts/add-list-remove", TernTestProfile, NULL, tern_test_profile_setup, test_add_list_remove, tern_test_profile_teardown);
   g_test_add ("/tern/accounts/password-command", TernTestProfile, NULL, tern_test_profile_setup, test_password_command, tern_test_profile_teardown);
+  g_test_add ("/tern/accounts/clear-cancelled", TernTestProfile, NULL, tern_test_profile_setup,
+              test_clear_cancelled, tern_test_profile_teardown);
   g_test_add ("/tern/accounts/invalid", TernTestProfile, NULL, tern_test_profile_setup, test_invalid, tern_test_profile_teardown);
   g_test_add_func ("/tern/accounts/server-parse", test_server_parse);
 
