@@ -25,6 +25,22 @@ G_BEGIN_DECLS
   "SELECT m.thread_id FROM messages m JOIN folders f ON f.id = m.folder_id"                \
   " WHERE m.in_reply_to = ?1 AND f.account_id = ?2 AND m.thread_id IS NOT NULL LIMIT 1"
 
+/* A message's columns in the search index, from its row (m): rowid,
+ * subject, sender, recipients, and scope, the tokens of its folder and
+ * account (migration 007), SQL expressions @folder and @account.  The
+ * body is the caller's. */
+#define TERN_MAIL_STORE_FTS_HEADERS_SQL(folder, account)                                  \
+  "m.id, m.subject,"                                                                       \
+  " coalesce (m.from_name, '') || ' ' || coalesce (m.from_address, ''),"                   \
+  " coalesce (m.to_list, '') || ' ' || coalesce (m.cc_list, ''),"                          \
+  " char (57344) || 'f' || " folder " || ' ' || char (57344) || 'a' || " account
+/* A stored message's row of the search index: ?1 its id, ?2 its body's
+ * text (NULL for headers alone). */
+#define TERN_MAIL_STORE_FTS_ROW_SQL                                                        \
+  "INSERT INTO messages_fts (rowid, subject, sender, recipients, scope, body)"             \
+  " SELECT " TERN_MAIL_STORE_FTS_HEADERS_SQL ("f.id", "f.account_id") ", ?2"                \
+  " FROM messages m JOIN folders f ON f.id = m.folder_id WHERE m.id = ?1"
+
 /* What one new message row holds, decoded. */
 struct _TernMailNewMessage
 {

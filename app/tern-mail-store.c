@@ -917,11 +917,7 @@ prepare_add_messages (sqlite3      *db,
     error);
   if (data->pop3_seen == NULL)
     return FALSE;
-  /* scope: the folder's and account's tokens (migration 007). */
-  data->fts = tern_store_prepare (db,
-    "INSERT INTO messages_fts (rowid, subject, sender, recipients, body, scope)"
-    " VALUES (?1, ?2, ?3, ?4, ?7, char (57344) || 'f' || ?5 || ' ' || char (57344) || 'a' || ?6)",
-    error);
+  data->fts = tern_store_prepare (db, TERN_MAIL_STORE_FTS_ROW_SQL, error);
   if (data->fts == NULL)
     return FALSE;
   /* A body indexed with its row (tern-search-index.c reads the table). */
@@ -1027,28 +1023,17 @@ settle_thread (AddMessages    *data,
   return tern_store_step_done (data->count_thread, error);
 }
 
+/* From the row just inserted, as the body indexer does
+ * (tern-search-index.c). */
 static gboolean
 add_fts_row (AddMessages    *data,
              gint64          row_id,
              const Decoded  *d,
              GError        **error)
 {
-  g_autofree char *sender = NULL;
-  g_autofree char *recipients = NULL;
-
-  if (d->from_name != NULL || d->from_address != NULL)
-    sender = g_strdup_printf ("%s %s", d->from_name ? d->from_name : "",
-                              d->from_address ? d->from_address : "");
-  recipients = g_strjoin (" ", d->to_list ? d->to_list : "", d->cc_list ? d->cc_list : "", NULL);
-
   sqlite3_reset (data->fts);
   sqlite3_bind_int64 (data->fts, 1, row_id);
-  tern_store_bind_text (data->fts, 2, d->subject);
-  tern_store_bind_text (data->fts, 3, sender);
-  tern_store_bind_text (data->fts, 4, recipients);
-  sqlite3_bind_int64 (data->fts, 5, data->folder_id);
-  sqlite3_bind_int64 (data->fts, 6, data->account_id);
-  bind_static_text (data->fts, 7, d->body_text);
+  bind_static_text (data->fts, 2, d->body_text);
   return tern_store_step_done (data->fts, error);
 }
 
@@ -1073,11 +1058,10 @@ fts_rows_in_range (GArray *rows)
   return TRUE;
 }
 
-/* The full-text rows of a batch of headers in one statement, from the
- * rows just inserted: the same texts add_fts_row() binds, without a
- * statement (bindings, cursors, registers freed at its end) and two
- * strings built per message: about a fifth of the cost of a header's
- * row. */
+/* The full-text rows of a batch of headers in one statement, the
+ * columns of add_fts_row(): a statement per message (bindings, cursors,
+ * registers freed at its end) was about a fifth of the cost of a
+ * header's row. */
 static gboolean
 add_fts_range (sqlite3      *db,
                AddMessages  *data,
@@ -1088,17 +1072,14 @@ add_fts_range (sqlite3      *db,
 
   stmt = tern_store_prepare (db,
     "INSERT INTO messages_fts (rowid, subject, sender, recipients, scope)"
-    " SELECT id, subject,"
-    "  CASE WHEN from_name IS NULL AND from_address IS NULL THEN NULL"
-    "   ELSE coalesce (from_name, '') || ' ' || coalesce (from_address, '') END,"
-    "  coalesce (to_list, '') || ' ' || coalesce (cc_list, ''),"
-    "  char (57344) || 'f' || ?3 || ' ' || char (57344) || 'a' || ?4"
-    " FROM messages WHERE id BETWEEN ?1 AND ?2",
+    " SELECT " TERN_MAIL_STORE_FTS_HEADERS_SQL ("?3", "?4")
+    " FROM messages m WHERE m.id BETWEEN ?1 AND ?2",
     error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, g_array_index (rows, FtsRow, 0).row_id);
   sqlite3_bind_int64 (stmt, 2, g_array_index (rows, FtsRow, rows->len - 1).row_id);
+  /* The batch's folder: no join per message. */
   sqlite3_bind_int64 (stmt, 3, data->folder_id);
   sqlite3_bind_int64 (stmt, 4, data->account_id);
   return tern_store_step_done (stmt, error);

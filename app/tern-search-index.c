@@ -367,14 +367,7 @@ index_batch_cb (sqlite3  *db,
 
   stmts.update = tern_store_prepare (db, "UPDATE messages_fts SET body = ?2 WHERE rowid = ?1",
                                      error);
-  stmts.insert = tern_store_prepare (db,
-                               "INSERT INTO messages_fts (rowid, subject, sender, recipients, body,"
-                               " scope) SELECT m.id, m.subject,"
-                               " trim (coalesce (m.from_name, '') || ' ' || coalesce (m.from_address, '')),"
-                               " trim (coalesce (m.to_list, '') || ' ' || coalesce (m.cc_list, '')), ?2,"
-                               " char (57344) || 'f' || f.id || ' ' || char (57344) || 'a' || f.account_id"
-                               " FROM messages m JOIN folders f ON f.id = m.folder_id WHERE m.id = ?1",
-                               error);
+  stmts.insert = tern_store_prepare (db, TERN_MAIL_STORE_FTS_ROW_SQL, error);
   /* By SELECT: the message may have gone since its body was listed. */
   stmts.mark = tern_store_prepare (db,
                                    "INSERT OR IGNORE INTO search_bodies (message_id)"
