@@ -407,12 +407,23 @@ test_conversation_newest_deleted (Fixture       *fixture,
   g_assert_cmpint (delete.vm_steps, <, (int) total);
 }
 
+static gint64
+thread_of (Fixture *fixture,
+           guint32  uid)
+{
+  g_autoptr(TernMailMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+
+  message = tern_mail_store_find_message (fixture->store, fixture->folder_id, uid, &error);
+  g_assert_no_error (error);
+  return message->thread_id;
+}
+
 static void
 test_threads (Fixture       *fixture,
               gconstpointer  data)
 {
   g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_message_free);
-  g_autoptr(GError) error = NULL;
   gint64 thread[7];
 
   /* Newest first, as a sync fetches: replies before their parents. */
@@ -426,12 +437,8 @@ test_threads (Fixture       *fixture,
 
   for (guint uid = 1; uid <= 6; uid++)
     {
-      g_autoptr(TernMailMessage) message = NULL;
-
-      message = tern_mail_store_find_message (fixture->store, fixture->folder_id, uid, &error);
-      g_assert_no_error (error);
-      g_assert_cmpint (message->thread_id, >, 0);
-      thread[uid] = message->thread_id;
+      thread[uid] = thread_of (fixture, uid);
+      g_assert_cmpint (thread[uid], >, 0);
     }
   g_assert_cmpint (thread[4], ==, thread[5]);
   g_assert_cmpint (thread[5], ==, thread[6]);
@@ -458,34 +465,9 @@ test_threads (Fixture       *fixture,
   g_assert_cmpuint (add (fixture, batch), ==, 3);
   g_assert_cmpint (thread_count (fixture), ==, 5);
   for (guint uid = 9; uid <= 11; uid++)
-    {
-      g_autoptr(TernMailMessage) message = NULL;
-
-      message = tern_mail_store_find_message (fixture->store, fixture->folder_id, uid, &error);
-      g_assert_no_error (error);
-      thread[uid - 9] = message->thread_id;
-    }
+    thread[uid - 9] = thread_of (fixture, uid);
   g_assert_cmpint (thread[0], ==, thread[1]);
-  {
-    g_autoptr(TernMailMessage) news = tern_mail_store_find_message (fixture->store,
-                                                                    fixture->folder_id, 8,
-                                                                    &error);
-
-    g_assert_no_error (error);
-    g_assert_cmpint (thread[2], ==, news->thread_id);
-  }
-}
-
-static gint64
-thread_of (Fixture *fixture,
-           guint32  uid)
-{
-  g_autoptr(TernMailMessage) message = NULL;
-  g_autoptr(GError) error = NULL;
-
-  message = tern_mail_store_find_message (fixture->store, fixture->folder_id, uid, &error);
-  g_assert_no_error (error);
-  return message->thread_id;
+  g_assert_cmpint (thread[2], ==, thread_of (fixture, 8));
 }
 
 /* When a new message's ids name messages of different threads, it joins
