@@ -13,8 +13,11 @@
 G_BEGIN_DECLS
 
 /* Connects to @account's incoming server with @context's trust settings
- * and logs in with the account's password (keyring or password command).
- * Blocking, for a worker thread. */
+ * and logs in with the account's password (keyring or password command),
+ * looked up while the connection is made.  A password error comes before
+ * a connection error, as if looked up first; a connection the server let
+ * go while a slow password command ran is made again.  Blocking, for a
+ * worker thread. */
 TernImapClient *tern_imap_session_open (TernContext   *context,
                                         TernAccount   *account,
                                         GCancellable  *cancellable,
@@ -27,11 +30,12 @@ TernImapClient *tern_imap_session_open_with_password (TernContext   *context,
                                                       const char    *password,
                                                       GCancellable  *cancellable,
                                                       GError       **error);
-/* The password tern_imap_session_open() signs in with, for
- * tern_imap_session_open_with_password(); free it with
- * tern_password_free(). */
-char           *tern_imap_session_get_password       (TernContext   *context,
+/* tern_imap_session_open(), giving the password it signed in with in
+ * @password (when not NULL; free it with tern_password_free()) for more
+ * connections through tern_imap_session_open_with_password(). */
+TernImapClient *tern_imap_session_open_full          (TernContext   *context,
                                                       TernAccount   *account,
+                                                      char         **password,
                                                       GCancellable  *cancellable,
                                                       GError       **error);
 

@@ -1419,11 +1419,8 @@ tern_imap_sync_account (TernContext           *context,
   resolve_body_window (&sync);
   reset_events (&sync);
 
-  shared.password = tern_imap_session_get_password (context, account, cancellable, error);
-  if (shared.password == NULL)
-    return FALSE;
-  sync.client = tern_imap_session_open_with_password (context, account, shared.password,
-                                                      cancellable, error);
+  sync.client = tern_imap_session_open_full (context, account, &shared.password, cancellable,
+                                             error);
   if (sync.client == NULL)
     return FALSE;
   /* What the user did offline goes to the server first, so that the sync
