@@ -792,6 +792,7 @@ _tern_mail_store_count_conversation (sqlite3  *db,
 /* Statements of one add_messages batch, prepared once. */
 typedef struct
 {
+  TernStore *store;
   gint64 folder_id;
   gint64 account_id;
   GPtrArray *messages;
@@ -1273,6 +1274,9 @@ add_messages_cb (sqlite3  *db,
   data->inserted = 0;
   if (!folder_account (db, data->folder_id, &data->account_id, error))
     return FALSE;
+  /* Every messages row below is in the folder (a known message's flags
+   * included). */
+  tern_store_writes_in_folder (data->store, data->folder_id);
   if (!prepare_add_messages (db, data, error))
     ok = FALSE;
   data->fts_rows = g_array_sized_new (FALSE, FALSE, sizeof (FtsRow), data->messages->len);
@@ -1314,7 +1318,7 @@ tern_mail_store_add_new_messages (TernStore  *store,
                                   guint      *inserted,
                                   GError    **error)
 {
-  AddMessages data = { .folder_id = folder_id, .messages = messages };
+  AddMessages data = { .store = store, .folder_id = folder_id, .messages = messages };
 
   g_return_val_if_fail (TERN_IS_STORE (store), FALSE);
   g_return_val_if_fail (messages != NULL, FALSE);

@@ -29,6 +29,8 @@ gboolean    tern_store_write              (TernStore      *self,
                                            TernStoreFunc   func,
                                            gpointer        user_data,
                                            GError        **error);
+void        tern_store_writes_in_folder   (TernStore      *self,
+                                           gint64          folder_id);
 gboolean    tern_store_read               (TernStore      *self,
                                            TernStoreFunc   func,
                                            gpointer        user_data,
