@@ -389,10 +389,11 @@ changes_cb (TernImapMessage  *message,
  * another fills the store joins that fill (its rows go in without the
  * indexes too), and the last connection to end it builds the indexes. */
 static gboolean
-fill_begin (Sync     *sync,
-            guint     count,
-            gboolean *filling,
-            GError  **error)
+fill_begin (Sync                 *sync,
+            const TernMailFolder *folder,
+            guint                 count,
+            gboolean             *filling,
+            GError              **error)
 {
   Shared *shared = sync->shared;
   gboolean ok = TRUE;
@@ -400,7 +401,7 @@ fill_begin (Sync     *sync,
   g_mutex_lock (&shared->fill_lock);
   *filling = shared->filling > 0;
   if (!*filling)
-    ok = tern_mail_store_begin_fill (sync->store, count, filling, error);
+    ok = tern_mail_store_begin_fill (sync->store, folder->id, count, filling, error);
   if (*filling)
     shared->filling++;
   g_mutex_unlock (&shared->fill_lock);
@@ -449,7 +450,7 @@ fetch_new (Sync                 *sync,
   /* A first sync (or a folder larger than all the store holds) fills the
    * store without the indexes it does not read, and builds them once at
    * the end, whether the fetch ended well or not. */
-  if (!fill_begin (sync, uids->len, &deferred, error))
+  if (!fill_begin (sync, folder, uids->len, &deferred, error))
     return FALSE;
 
   headers.writer = tern_batch_writer_start (sync->store, folder->id, PENDING_BATCHES);

@@ -175,12 +175,14 @@ gboolean        tern_mail_store_add_new_messages    (TernStore             *stor
                                                      GPtrArray             *messages,
                                                      guint                 *inserted,
                                                      GError               **error);
-/* Before adding @count new messages to a folder: when they are at least
+/* Before adding @count new messages to @folder_id: when they are at least
  * as many as the store holds, the indexes that adding does not read are
  * left out (tern_store_defer_indexes()) and *@deferred is set; then
  * tern_mail_store_end_fill() must follow, whether the adding succeeded or
- * not (tern_store_open() builds them if the process ends first). */
+ * not (tern_store_open() builds them if the process ends first).  Until
+ * then, adding to the folder's account finds most threads without SQL. */
 gboolean        tern_mail_store_begin_fill          (TernStore             *store,
+                                                     gint64                 folder_id,
                                                      guint                  count,
                                                      gboolean              *deferred,
                                                      GError               **error);

@@ -52,6 +52,7 @@ struct _TernStore
    * main_context (under notify_lock). */
   GHashTable *txn_folders;
   gboolean watch_paused;  /* by tern_store_writes_in_folder(), this transaction */
+  guint64 messages_added; /* see tern_store_get_messages_added() */
   GMutex notify_lock;
   GHashTable *pending_folders;
   GSource *notify_source;
@@ -691,13 +692,25 @@ preupdate_cb (void          *user_data,
 {
   TernStore *self = user_data;
   sqlite3_value *value = NULL;
+  gint64 old_folder = 0;
+  gint64 new_folder = 0;
 
   if (strcmp (table, "messages") != 0 || strcmp (db_name, "main") != 0)
     return;
   if (op != SQLITE_INSERT && sqlite3_preupdate_old (db, MESSAGES_FOLDER_COLUMN, &value) == SQLITE_OK)
-    note_folder (self, sqlite3_value_int64 (value));
+    {
+      old_folder = sqlite3_value_int64 (value);
+      note_folder (self, old_folder);
+    }
   if (op != SQLITE_DELETE && sqlite3_preupdate_new (db, MESSAGES_FOLDER_COLUMN, &value) == SQLITE_OK)
-    note_folder (self, sqlite3_value_int64 (value));
+    {
+      new_folder = sqlite3_value_int64 (value);
+      note_folder (self, new_folder);
+    }
+  /* No code changes a row's Message-ID or In-Reply-To: a message comes
+   * into a folder by an insert or a move. */
+  if (op == SQLITE_INSERT || (op == SQLITE_UPDATE && old_folder != new_folder))
+    self->messages_added++;
 }
 
 static void
@@ -715,8 +728,14 @@ update_cb (void          *user_data,
            const char    *table,
            sqlite3_int64  rowid)
 {
-  if (strcmp (table, "messages") == 0 && strcmp (db_name, "main") == 0)
-    note_folder (user_data, 0);
+  TernStore *self = user_data;
+
+  if (strcmp (table, "messages") != 0 || strcmp (db_name, "main") != 0)
+    return;
+  note_folder (self, 0);
+  /* Any update may have moved the row. */
+  if (op != SQLITE_DELETE)
+    self->messages_added++;
 }
 
 static void
@@ -725,6 +744,24 @@ watch_messages (TernStore *self)
   sqlite3_update_hook (self->writer, update_cb, self);
 }
 #endif
+
+/**
+ * tern_store_get_messages_added:
+ *
+ * For a #TernStoreFunc of tern_store_write(): how many rows of messages
+ * watched writes have inserted or moved from a folder to another since
+ * the store was opened; the writes after tern_store_writes_in_folder() in
+ * their transaction are not watched.  A writer that keeps something about
+ * every message in memory (the thread filter of a fill,
+ * tern-mail-store.c) knows from it whether others added any meanwhile.
+ */
+guint64
+tern_store_get_messages_added (TernStore *self)
+{
+  g_return_val_if_fail (TERN_IS_STORE (self), 0);
+
+  return self->messages_added;
+}
 
 /**
  * tern_store_writes_in_folder:

@@ -31,6 +31,7 @@ gboolean    tern_store_write              (TernStore      *self,
                                            GError        **error);
 void        tern_store_writes_in_folder   (TernStore      *self,
                                            gint64          folder_id);
+guint64     tern_store_get_messages_added (TernStore      *self);
 gboolean    tern_store_read               (TernStore      *self,
                                            TernStoreFunc   func,
                                            gpointer        user_data,

@@ -21,7 +21,12 @@ typedef struct
   TernStore *store;
   gint64 account_id;
   gint64 folder_id;
+  gboolean filling;  /* the test runs inside a fill (tern_mail_store_begin_fill) */
 } Fixture;
+
+/* The data of a test that runs inside a fill, as a first sync's batches
+ * do: thread lookups then go through the fill's filter first. */
+#define IN_FILL "in-fill"
 
 static void
 fixture_setup (Fixture       *fixture,
@@ -45,12 +50,26 @@ fixture_setup (Fixture       *fixture,
   fixture->folder_id = tern_mail_store_upsert_folder (fixture->store, &folder, &error);
   g_assert_no_error (error);
   g_assert_cmpint (fixture->folder_id, >, 0);
+  if (g_strcmp0 (data, IN_FILL) == 0)
+    {
+      g_assert_true (tern_mail_store_begin_fill (fixture->store, fixture->folder_id, 1000,
+                                                 &fixture->filling, &error));
+      g_assert_no_error (error);
+      g_assert_true (fixture->filling);
+    }
 }
 
 static void
 fixture_teardown (Fixture       *fixture,
                   gconstpointer  data)
 {
+  g_autoptr(GError) error = NULL;
+
+  if (fixture->filling)
+    {
+      g_assert_true (tern_mail_store_end_fill (fixture->store, &error));
+      g_assert_no_error (error);
+    }
   g_assert_finalize_object (fixture->context);
   tern_test_profile_teardown (&fixture->profile, data);
 }
@@ -504,6 +523,69 @@ test_thread_priority (Fixture       *fixture,
   g_assert_cmpint (thread_of (fixture, 6), ==, p);  /* a copy before its parent */
   g_assert_cmpint (thread_of (fixture, 7), ==, p);  /* the oldest of eleven references */
   g_assert_cmpint (thread_of (fixture, 8), ==, q);  /* after ids nobody has */
+}
+
+/* Inside a fill, a message that came another way than the fill's batches
+ * (here a plain INSERT; a move, a copy) is found by the replies after it:
+ * the fill's filter no longer holds every message, and lookups ask SQL. */
+static void
+test_thread_other_writer (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_message_free);
+  g_autofree char *insert = NULL;
+  gint64 side;
+
+  g_assert_true (fixture->filling);
+  g_ptr_array_add (batch, make_message (1, "Plans", "<p@x>", NULL, NULL, 0));
+  g_assert_cmpuint (add (fixture, batch), ==, 1);
+
+  insert = g_strdup_printf ("INSERT INTO threads (account_id, subject, last_date, message_count)"
+                            " VALUES (%" G_GINT64_FORMAT ", 'elsewhere', 0, 1);"
+                            "INSERT INTO messages (folder_id, uid, message_id, thread_id)"
+                            " VALUES (%" G_GINT64_FORMAT ", 100, 's@x', last_insert_rowid ())",
+                            fixture->account_id, fixture->folder_id);
+  tern_test_store_exec (fixture->store, insert);
+  side = thread_of (fixture, 100);
+
+  g_ptr_array_set_size (batch, 0);
+  g_ptr_array_add (batch, make_message (2, "Re: side", "<r@x>", "<s@x>", "<s@x>", 0));
+  g_ptr_array_add (batch, make_message (3, "Re: Plans", "<q@x>", "<p@x>", "<p@x>", 0));
+  g_assert_cmpuint (add (fixture, batch), ==, 2);
+  g_assert_cmpint (thread_of (fixture, 2), ==, side);
+  g_assert_cmpint (thread_of (fixture, 3), ==, thread_of (fixture, 1));
+}
+
+/* The same when another process (here another connection to the file)
+ * adds the message during the fill. */
+static void
+test_thread_other_process (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_message_free);
+  g_autofree char *insert = NULL;
+  sqlite3 *other = NULL;
+  gint64 side;
+
+  g_assert_true (fixture->filling);
+  g_ptr_array_add (batch, make_message (1, "Plans", "<p@x>", NULL, NULL, 0));
+  g_assert_cmpuint (add (fixture, batch), ==, 1);
+
+  insert = g_strdup_printf ("INSERT INTO threads (account_id, subject, last_date, message_count)"
+                            " VALUES (%" G_GINT64_FORMAT ", 'elsewhere', 0, 1);"
+                            "INSERT INTO messages (folder_id, uid, message_id, thread_id)"
+                            " VALUES (%" G_GINT64_FORMAT ", 100, 's@x', last_insert_rowid ())",
+                            fixture->account_id, fixture->folder_id);
+  g_assert_cmpint (sqlite3_open (tern_store_get_path (fixture->store), &other), ==, SQLITE_OK);
+  sqlite3_busy_timeout (other, 5000);
+  g_assert_cmpint (sqlite3_exec (other, insert, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (other);
+  side = thread_of (fixture, 100);
+
+  g_ptr_array_set_size (batch, 0);
+  g_ptr_array_add (batch, make_message (2, "Re: side", "<r@x>", "<s@x>", "<s@x>", 0));
+  g_assert_cmpuint (add (fixture, batch), ==, 1);
+  g_assert_cmpint (thread_of (fixture, 2), ==, side);
 }
 
 static gboolean
@@ -1057,5 +1139,12 @@ main (int    argc,
   ADD ("attachments", test_attachments);
   ADD ("split-encoded-words", test_split_encoded_words);
 #undef ADD
+#define ADD_IN_FILL(path, func) \
+  g_test_add ("/tern/mail-store/" path, Fixture, IN_FILL, fixture_setup, func, fixture_teardown)
+  ADD_IN_FILL ("threads-in-fill", test_threads);
+  ADD_IN_FILL ("thread-priority-in-fill", test_thread_priority);
+  ADD_IN_FILL ("thread-other-writer", test_thread_other_writer);
+  ADD_IN_FILL ("thread-other-process", test_thread_other_process);
+#undef ADD_IN_FILL
   return g_test_run ();
 }

@@ -318,7 +318,8 @@ test_sort_indexes (Fixture       *fixture,
   g_assert_cmpstr (tern_message_item_get_subject (item_at (list, 0)), ==, "Subject 00299");
 
   /* More new rows than there are: left out for the fill, built at its end. */
-  g_assert_true (tern_mail_store_begin_fill (fixture->store, 2 * n, &deferred, &error));
+  g_assert_true (tern_mail_store_begin_fill (fixture->store, fixture->folder_id, 2 * n, &deferred,
+                                             &error));
   g_assert_no_error (error);
   g_assert_true (deferred);
   g_assert_false (has_index (fixture->store, "messages_folder_sort_sender"));
