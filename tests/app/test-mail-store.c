@@ -526,11 +526,13 @@ test_thread_priority (Fixture       *fixture,
 }
 
 /* Inside a fill, a message that came another way than the fill's batches
- * (here a plain INSERT; a move, a copy) is found by the replies after it:
- * the fill's filter no longer holds every message, and lookups ask SQL. */
+ * (a plain INSERT here, a move or a copy in the app; or a write by
+ * another process, here another connection to the file) is found by the
+ * replies after it: the fill's filter no longer holds every message, and
+ * lookups ask SQL. */
 static void
-test_thread_other_writer (Fixture       *fixture,
-                          gconstpointer  data)
+check_message_from_elsewhere (Fixture  *fixture,
+                              gboolean  other_process)
 {
   g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_message_free);
   g_autofree char *insert = NULL;
@@ -540,12 +542,23 @@ test_thread_other_writer (Fixture       *fixture,
   g_ptr_array_add (batch, make_message (1, "Plans", "<p@x>", NULL, NULL, 0));
   g_assert_cmpuint (add (fixture, batch), ==, 1);
 
+  /* Its thread's subject is no reply's: only its Message-ID finds it. */
   insert = g_strdup_printf ("INSERT INTO threads (account_id, subject, last_date, message_count)"
                             " VALUES (%" G_GINT64_FORMAT ", 'elsewhere', 0, 1);"
                             "INSERT INTO messages (folder_id, uid, message_id, thread_id)"
                             " VALUES (%" G_GINT64_FORMAT ", 100, 's@x', last_insert_rowid ())",
                             fixture->account_id, fixture->folder_id);
-  tern_test_store_exec (fixture->store, insert);
+  if (other_process)
+    {
+      sqlite3 *other = NULL;
+
+      g_assert_cmpint (sqlite3_open (tern_store_get_path (fixture->store), &other), ==, SQLITE_OK);
+      sqlite3_busy_timeout (other, 5000);
+      g_assert_cmpint (sqlite3_exec (other, insert, NULL, NULL, NULL), ==, SQLITE_OK);
+      sqlite3_close (other);
+    }
+  else
+    tern_test_store_exec (fixture->store, insert);
   side = thread_of (fixture, 100);
 
   g_ptr_array_set_size (batch, 0);
@@ -556,36 +569,18 @@ test_thread_other_writer (Fixture       *fixture,
   g_assert_cmpint (thread_of (fixture, 3), ==, thread_of (fixture, 1));
 }
 
-/* The same when another process (here another connection to the file)
- * adds the message during the fill. */
+static void
+test_thread_other_writer (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  check_message_from_elsewhere (fixture, FALSE);
+}
+
 static void
 test_thread_other_process (Fixture       *fixture,
                            gconstpointer  data)
 {
-  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_message_free);
-  g_autofree char *insert = NULL;
-  sqlite3 *other = NULL;
-  gint64 side;
-
-  g_assert_true (fixture->filling);
-  g_ptr_array_add (batch, make_message (1, "Plans", "<p@x>", NULL, NULL, 0));
-  g_assert_cmpuint (add (fixture, batch), ==, 1);
-
-  insert = g_strdup_printf ("INSERT INTO threads (account_id, subject, last_date, message_count)"
-                            " VALUES (%" G_GINT64_FORMAT ", 'elsewhere', 0, 1);"
-                            "INSERT INTO messages (folder_id, uid, message_id, thread_id)"
-                            " VALUES (%" G_GINT64_FORMAT ", 100, 's@x', last_insert_rowid ())",
-                            fixture->account_id, fixture->folder_id);
-  g_assert_cmpint (sqlite3_open (tern_store_get_path (fixture->store), &other), ==, SQLITE_OK);
-  sqlite3_busy_timeout (other, 5000);
-  g_assert_cmpint (sqlite3_exec (other, insert, NULL, NULL, NULL), ==, SQLITE_OK);
-  sqlite3_close (other);
-  side = thread_of (fixture, 100);
-
-  g_ptr_array_set_size (batch, 0);
-  g_ptr_array_add (batch, make_message (2, "Re: side", "<r@x>", "<s@x>", "<s@x>", 0));
-  g_assert_cmpuint (add (fixture, batch), ==, 1);
-  g_assert_cmpint (thread_of (fixture, 2), ==, side);
+  check_message_from_elsewhere (fixture, TRUE);
 }
 
 static gboolean
