@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <gmodule.h>
 #include <libsoup/soup.h>
 
 #include "tern-app-error.h"
@@ -767,6 +768,75 @@ lookup_provider (TernDetection         *detection,
 
 /* HTTP */
 
+/* libsoup, loaded when the setup first fetches a configuration or asks
+ * for a domain's public suffix.  Linked, it and the twelve libraries it
+ * brings (HTTP/2, Brotli, PSL, Kerberos...) were loaded at every start of
+ * every process, 3 ms of the 50 that a no-change sync may take on the
+ * benchmark's machine; a sync never needs them. */
+typedef struct
+{
+  SoupSession  *(*session_new_with_options)    (const char *first_property, ...);
+  SoupMessage  *(*message_new_from_uri)        (const char *method, GUri *uri);
+  GInputStream *(*session_send)                (SoupSession *session, SoupMessage *message,
+                                                GCancellable *cancellable, GError **error);
+  guint         (*message_get_status)          (SoupMessage *message);
+  GUri         *(*message_get_uri)             (SoupMessage *message);
+  const char   *(*message_get_reason_phrase)   (SoupMessage *message);
+  const char   *(*tld_get_base_domain)         (const char *hostname, GError **error);
+  gboolean      (*tld_domain_is_public_suffix) (const char *domain);
+  char *error;  /* why it could not be loaded; then the rest is NULL */
+} Soup;
+
+static gboolean
+find_symbols (GModule *module,
+              Soup    *soup)
+{
+  const struct {
+    const char *name;
+    gpointer *address;
+  } symbols[] = {
+    { "soup_session_new_with_options", (gpointer *) &soup->session_new_with_options },
+    { "soup_message_new_from_uri", (gpointer *) &soup->message_new_from_uri },
+    { "soup_session_send", (gpointer *) &soup->session_send },
+    { "soup_message_get_status", (gpointer *) &soup->message_get_status },
+    { "soup_message_get_uri", (gpointer *) &soup->message_get_uri },
+    { "soup_message_get_reason_phrase", (gpointer *) &soup->message_get_reason_phrase },
+    { "soup_tld_get_base_domain", (gpointer *) &soup->tld_get_base_domain },
+    { "soup_tld_domain_is_public_suffix", (gpointer *) &soup->tld_domain_is_public_suffix },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (symbols); i++)
+    if (!g_module_symbol (module, symbols[i].name, symbols[i].address))
+      return FALSE;
+  return TRUE;
+}
+
+static const Soup *
+get_soup (void)
+{
+  static Soup soup;
+  static gsize loaded;
+
+  if (g_once_init_enter (&loaded))
+    {
+      GModule *module = g_module_open (TERN_SOUP_LIBRARY, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL);
+
+      if (module == NULL || !find_symbols (module, &soup))
+        {
+          Soup failed = { 0 };
+
+          failed.error = g_strdup (g_module_error ());
+          soup = failed;
+          g_warning ("%s could not be loaded: %s", TERN_SOUP_LIBRARY, soup.error);
+        }
+      /* Its types are registered with GObject once used: never unloaded. */
+      if (module != NULL)
+        g_module_make_resident (module);
+      g_once_init_leave (&loaded, 1);
+    }
+  return &soup;
+}
+
 typedef struct
 {
   GTlsDatabase       *database;
@@ -829,20 +899,27 @@ http_fetch (TernDetection  *detection,
   g_autoptr(SoupSession) session = NULL;
   g_autoptr(SoupMessage) message = NULL;
   g_autoptr(GInputStream) stream = NULL;
+  const Soup *soup = get_soup ();
   ExtraTrust trust = { NULL, NULL };
   GBytes *body = NULL;
   guint status;
 
+  if (soup->error != NULL)
+    {
+      g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_FAILED,
+                   _("The HTTP library could not be loaded: %s"), soup->error);
+      return NULL;
+    }
   if (!tern_autoconfig_map_lookup (detection->map, g_uri_get_host (uri),
                                    port > 0 ? port : https ? 443 : 80, &host, &mapped_port, error))
     return NULL;
   target = g_uri_build (G_URI_FLAGS_NONE, g_uri_get_scheme (uri), NULL, host, mapped_port,
                         g_uri_get_path (uri), g_uri_get_query (uri), NULL);
 
-  session = soup_session_new_with_options ("timeout", detection->timeout, "idle-timeout",
+  session = soup->session_new_with_options ("timeout", detection->timeout, "idle-timeout",
                                            detection->timeout, "user-agent",
                                            PACKAGE_NAME "/" PACKAGE_VERSION, NULL);
-  message = soup_message_new_from_uri (SOUP_METHOD_GET, target);
+  message = soup->message_new_from_uri ("GET", target);
   if (https && detection->ca_file != NULL)
     {
       trust.database = g_tls_file_database_new (detection->ca_file, error);
@@ -852,19 +929,19 @@ http_fetch (TernDetection  *detection,
       g_signal_connect (message, "accept-certificate", G_CALLBACK (accept_certificate), &trust);
     }
 
-  stream = soup_session_send (session, message, detection->cancellable, error);
+  stream = soup->session_send (session, message, detection->cancellable, error);
   if (stream != NULL)
     {
-      status = soup_message_get_status (message);
-      if (https && g_strcmp0 (g_uri_get_scheme (soup_message_get_uri (message)), "https") != 0)
+      status = soup->message_get_status (message);
+      if (https && g_strcmp0 (g_uri_get_scheme (soup->message_get_uri (message)), "https") != 0)
         g_set_error_literal (error, TERN_APP_ERROR, TERN_APP_ERROR_INVALID,
                              _("The server redirected to an unencrypted address."));
       else if (status >= 400 && status < 500)
         g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_NOT_FOUND, _("The server answered %u %s."),
-                     status, soup_message_get_reason_phrase (message));
+                     status, soup->message_get_reason_phrase (message));
       else if (!SOUP_STATUS_IS_SUCCESSFUL (status))
         g_set_error (error, TERN_APP_ERROR, TERN_APP_ERROR_FAILED, _("The server answered %u %s."),
-                     status, soup_message_get_reason_phrase (message));
+                     status, soup->message_get_reason_phrase (message));
       else
         body = read_limited (stream, detection->cancellable, error);
     }
@@ -1044,9 +1121,17 @@ mx_domains (const char *mx_host,
             const char *own_domain)
 {
   GPtrArray *domains = g_ptr_array_new_with_free_func (g_free);
+  const Soup *soup = get_soup ();
   const char *dot = strchr (mx_host, '.');
-  const char *base = soup_tld_get_base_domain (mx_host, NULL);
-  const char *candidates[] = { dot ? dot + 1 : NULL, base };
+  const char *base = NULL;
+  const char *candidates[2] = { NULL, NULL };
+
+  /* Without the public suffix list, no domain is known not to be one. */
+  if (soup->error != NULL)
+    return domains;
+  base = soup->tld_get_base_domain (mx_host, NULL);
+  candidates[0] = dot ? dot + 1 : NULL;
+  candidates[1] = base;
 
   for (guint i = 0; i < G_N_ELEMENTS (candidates); i++)
     {
@@ -1057,7 +1142,7 @@ mx_domains (const char *mx_host,
           || g_ascii_strcasecmp (candidate, own_domain) == 0)
         continue;
       /* A public suffix ("co.uk") is nobody's configuration. */
-      if (soup_tld_domain_is_public_suffix (candidate))
+      if (soup->tld_domain_is_public_suffix (candidate))
         continue;
       for (guint j = 0; j < domains->len; j++)
         seen |= g_ascii_strcasecmp (g_ptr_array_index (domains, j), candidate) == 0;
