@@ -26,7 +26,8 @@ def check(cond, what):
 
 # What org.gnome.Platform (47) ships, as pkg-config names.
 RUNTIME = {
-    'glib-2.0', 'gobject-2.0', 'gio-2.0', 'gio-unix-2.0', 'gnutls', 'zlib', 'sqlite3',
+    'glib-2.0', 'gobject-2.0', 'gio-2.0', 'gio-unix-2.0', 'gmodule-no-export-2.0', 'gnutls',
+    'zlib', 'sqlite3',
     'libsecret-1', 'libsoup-3.0', 'gtk4', 'libadwaita-1', 'webkitgtk-6.0',
 }
 # The manifest's modules and the pkg-config names they install.
