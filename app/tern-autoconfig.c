@@ -823,9 +823,10 @@ get_soup (void)
 
       if (module == NULL || !find_symbols (module, &soup))
         {
+          const char *why = g_module_error ();
           Soup failed = { 0 };
 
-          failed.error = g_strdup (g_module_error ());
+          failed.error = g_strdup (why != NULL ? why : "no such library or symbol");
           soup = failed;
           g_warning ("%s could not be loaded: %s", TERN_SOUP_LIBRARY, soup.error);
         }
