@@ -50,6 +50,14 @@ struct _TernConnection
   GCancellable *io_cancellable;
   GError *transport_error;
   gboolean transport_eof;
+  /* What the socket gave and GnuTLS has not taken yet: it reads a record's
+   * five-byte header, then its body, and a server's records are often
+   * small (2 KB in a header sync), so reading for it one socket read at a
+   * time was two system calls a record.  [tls_in_start, tls_in_end) are
+   * unread; empty whenever a session starts. */
+  guint8 *tls_in;
+  gsize tls_in_start;
+  gsize tls_in_end;
 
   /* What the last handshake saw, kept after a failure for the UI */
   GBytes *peer_der;
@@ -114,6 +122,9 @@ gssize    _tern_connection_tls_send        (TernConnection  *self,
 void      _tern_connection_tls_bye         (TernConnection  *self,
                                             GCancellable    *cancellable);
 void      _tern_connection_tls_free        (TernConnection  *self);
+/* Whether received bytes wait inside the TLS layer: decrypted ones in
+ * GnuTLS, or ones read from the socket for it. */
+gboolean  _tern_connection_tls_has_input   (TernConnection  *self);
 void      _tern_connection_clear_peer      (TernConnection  *self);
 
 G_END_DECLS

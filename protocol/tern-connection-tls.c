@@ -50,12 +50,13 @@ push_cb (gnutls_transport_ptr_t  ptr,
   return sent;
 }
 
-static ssize_t
-pull_cb (gnutls_transport_ptr_t  ptr,
-         void                   *data,
-         size_t                  len)
+#define TLS_IN_SIZE (32 * 1024)
+
+static gssize
+receive (TernConnection *self,
+         void           *data,
+         gsize           len)
 {
-  TernConnection *self = ptr;
   GError *local_error = NULL;
   gssize got;
 
@@ -64,8 +65,43 @@ pull_cb (gnutls_transport_ptr_t  ptr,
     stash_transport_error (self, local_error);
   else if (got == 0)
     self->transport_eof = TRUE;
-
   return got;
+}
+
+static ssize_t
+pull_cb (gnutls_transport_ptr_t  ptr,
+         void                   *data,
+         size_t                  len)
+{
+  TernConnection *self = ptr;
+  gsize n;
+
+  if (self->tls_in_start == self->tls_in_end)
+    {
+      gssize got;
+
+      /* As much as the socket has: what GnuTLS asks next is likely there. */
+      if (len >= TLS_IN_SIZE)
+        return receive (self, data, len);
+      if (self->tls_in == NULL)
+        self->tls_in = g_malloc (TLS_IN_SIZE);
+      got = receive (self, self->tls_in, TLS_IN_SIZE);
+      if (got <= 0)
+        return got;
+      self->tls_in_start = 0;
+      self->tls_in_end = got;
+    }
+  n = MIN (len, self->tls_in_end - self->tls_in_start);
+  memcpy (data, self->tls_in + self->tls_in_start, n);
+  self->tls_in_start += n;
+  return n;
+}
+
+gboolean
+_tern_connection_tls_has_input (TernConnection *self)
+{
+  return self->session != NULL && (self->tls_in_start < self->tls_in_end ||
+                                   gnutls_record_check_pending (self->session) > 0);
 }
 
 /* GnuTLS asks this when it wants to wait for data with a time limit of its
@@ -78,6 +114,8 @@ pull_timeout_cb (gnutls_transport_ptr_t ptr,
   GError *local_error = NULL;
   gint64 timeout_us;
 
+  if (self->tls_in_start < self->tls_in_end)
+    return 1;
   if (ms == 0)
     return (g_socket_condition_check (self->socket, G_IO_IN) & G_IO_IN) != 0;
 
@@ -657,6 +695,7 @@ create_session (TernConnection  *self,
 
   if (gnutls_init (&self->session, GNUTLS_CLIENT) < 0)
     g_error ("out of memory");
+  self->tls_in_start = self->tls_in_end = 0;
 
   gnutls_priority_set_direct (self->session, TERN_TLS_PRIORITY, NULL);
   gnutls_credentials_set (self->session, GNUTLS_CRD_CERTIFICATE, credentials);
@@ -687,6 +726,8 @@ void
 _tern_connection_tls_free (TernConnection *self)
 {
   g_clear_pointer (&self->session, gnutls_deinit);
+  g_clear_pointer (&self->tls_in, g_free);
+  self->tls_in_start = self->tls_in_end = 0;
   g_clear_pointer (&self->credentials, gnutls_certificate_free_credentials);
   g_clear_pointer (&self->tls_description, g_free);
   g_clear_pointer (&self->resume_key, g_free);

@@ -1225,7 +1225,7 @@ tern_connection_wait_readable (TernConnection  *self,
 
   if (buffered (self) > 0 || inflate_buffered (self))
     return TRUE;
-  if (self->session != NULL && gnutls_record_check_pending (self->session) > 0)
+  if (_tern_connection_tls_has_input (self))
     return TRUE;
 
   /* The socket's I/O timeout would cut a long wait short. */

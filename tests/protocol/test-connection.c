@@ -9,6 +9,8 @@
 
 #include "config.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -501,6 +503,52 @@ test_tls_good (void)
   g_assert_finalize_object (g_steal_pointer (&connection));
 }
 
+/* Two TLS records that arrive in one segment: the connection reads the
+ * socket for GnuTLS ahead of the record it asks for, so after the first
+ * line the second record waits inside the connection, not in the socket,
+ * and it must still count as input (IDLE waits for it with
+ * tern_connection_wait_readable()). */
+static void
+two_records_script (FakeServer *server,
+                    int         fd)
+{
+  FakeTls tls = { 0 };
+  int on = 1, off = 0;
+  char byte;
+
+  g_assert_cmpint (fake_tls_start (&tls, fd, certs->good, certs->key, MODERN), ==, 0);
+  g_assert_cmpint (setsockopt (fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on), ==, 0);
+  fake_tls_write (&tls, "* one\r\n");
+  fake_tls_write (&tls, "* two\r\n");
+  g_assert_cmpint (setsockopt (fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off), ==, 0);
+  g_assert_cmpint (gnutls_record_recv (tls.session, &byte, 1), ==, 0);
+  fake_tls_finish (&tls);
+}
+
+static void
+test_tls_records_read_ahead (void)
+{
+  g_autoptr(FakeServer) server = fake_server_start (two_records_script, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TernConnection) connection = tls_connect (server, TRUE, NULL, &error);
+  g_autofree char *one = NULL;
+  g_autofree char *two = NULL;
+
+  g_assert_no_error (error);
+  one = read_line (connection);
+  g_assert_cmpstr (one, ==, "* one");
+  /* No waiting: the bytes are here already. */
+  g_assert_true (tern_connection_wait_readable (connection, 0, NULL, &error));
+  g_assert_no_error (error);
+  two = read_line (connection);
+  g_assert_cmpstr (two, ==, "* two");
+  g_assert_false (tern_connection_wait_readable (connection, 0, NULL, &error));
+  g_assert_no_error (error);
+  tern_connection_close (connection, NULL, &error);
+  g_assert_no_error (error);
+  fake_server_join (server);
+}
+
 /* Every refused certificate: the code, host:port and the fingerprint in
  * the message, and the certificate left for the UI to show. */
 static void
@@ -823,6 +871,7 @@ main (int   argc,
   g_test_add_func ("/tern/connection/plain/cancel-read", test_cancel_read);
   g_test_add_func ("/tern/connection/plain/connect-refused", test_connect_refused);
   g_test_add_func ("/tern/connection/tls/good", test_tls_good);
+  g_test_add_func ("/tern/connection/tls/records-read-ahead", test_tls_records_read_ahead);
   g_test_add_func ("/tern/connection/tls/handshake-timeout", test_handshake_timeout);
   g_test_add_func ("/tern/connection/tls/untrusted-without-ca", test_tls_untrusted_without_ca);
   g_test_add_func ("/tern/connection/tls/expired", test_tls_expired);
