@@ -60,6 +60,15 @@ typedef struct
   GError *error;
 } Lookup;
 
+static void
+lookup_clear (Lookup *lookup)
+{
+  g_clear_pointer (&lookup->password, tern_password_free);
+  g_clear_error (&lookup->error);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Lookup, lookup_clear)
+
 static gpointer
 lookup_thread (gpointer user_data)
 {
@@ -127,7 +136,7 @@ tern_imap_session_open_full (TernContext   *context,
                              GCancellable  *cancellable,
                              GError       **error)
 {
-  Lookup lookup = { context, account, cancellable, NULL, NULL };
+  g_auto(Lookup) lookup = { context, account, cancellable, NULL, NULL };
   g_autoptr(TernImapClient) client = NULL;
   g_autoptr(GError) connect_error = NULL;
   g_autoptr(GError) login_error = NULL;
@@ -157,7 +166,6 @@ tern_imap_session_open_full (TernContext   *context,
     }
   if (client == NULL)
     {
-      tern_password_free (lookup.password);
       g_propagate_error (error, g_steal_pointer (&connect_error));
       return NULL;
     }
@@ -171,7 +179,6 @@ tern_imap_session_open_full (TernContext   *context,
       if (!connection_gone (login_error) ||
           looked_up - connected < RECONNECT_AFTER_WAIT_SECONDS * G_USEC_PER_SEC)
         {
-          tern_password_free (lookup.password);
           g_propagate_error (error, g_steal_pointer (&login_error));
           return NULL;
         }
@@ -179,17 +186,11 @@ tern_imap_session_open_full (TernContext   *context,
                tern_account_get_address (account), login_error->message);
       client = connect_client (context, account, cancellable, error);
       if (client == NULL || !sign_in (client, account, lookup.password, cancellable, error))
-        {
-          g_clear_object (&client);
-          tern_password_free (lookup.password);
-          return NULL;
-        }
+        return NULL;
     }
 
   if (password != NULL)
-    *password = lookup.password;
-  else
-    tern_password_free (lookup.password);
+    *password = g_steal_pointer (&lookup.password);
   return g_steal_pointer (&client);
 }
 

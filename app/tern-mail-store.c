@@ -789,7 +789,6 @@ _tern_mail_store_count_conversation (sqlite3  *db,
   return tern_store_step_done (stmt, error);
 }
 
-/* Statements of one add_messages batch, prepared once. */
 static gboolean folder_account (sqlite3  *db,
                                 gint64    folder_id,
                                 gint64   *account_id,
@@ -934,6 +933,7 @@ drop_thread_filter_cb (sqlite3  *db,
   return TRUE;
 }
 
+/* Statements of one add_messages batch, prepared once. */
 typedef struct
 {
   TernStore *store;
