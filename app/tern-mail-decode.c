@@ -421,28 +421,49 @@ is_dot_atom (const char *p,
  * header sync); anything else (comments, quoted strings, domain
  * literals, words outside brackets) is NULL, left to GMime.  (Checked
  * against GMime by test-mail-store/message-ids.) */
+typedef enum {
+  PLAIN_ID,
+  PLAIN_END,
+  NOT_PLAIN
+} PlainStep;
+
+/* The plain Message-ID at *@p (after white space), as *@id of *@len
+ * bytes without its brackets; *@p moves past it. */
+static PlainStep
+next_plain_message_id (const char **p,
+                       const char **id,
+                       gsize       *len)
+{
+  const char *close;
+  const char *at;
+  const char *q = *p;
+
+  while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
+    q++;
+  if (*q == '\0')
+    return PLAIN_END;
+  if (*q != '<' || (close = strchr (q + 1, '>')) == NULL ||
+      (at = memchr (q + 1, '@', close - (q + 1))) == NULL ||
+      !is_dot_atom (q + 1, at) || !is_dot_atom (at + 1, close))
+    return NOT_PLAIN;
+  *id = q + 1;
+  *len = close - (q + 1);
+  *p = close + 1;
+  return PLAIN_ID;
+}
+
 static GPtrArray *
 parse_plain_message_ids (const char *text)
 {
   g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
   const char *p = text;
+  const char *id;
+  gsize len;
+  PlainStep step;
 
-  for (;;)
-    {
-      const char *close;
-      const char *at;
-
-      while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-        p++;
-      if (*p == '\0')
-        return ids->len > 0 ? g_steal_pointer (&ids) : NULL;
-      if (*p != '<' || (close = strchr (p + 1, '>')) == NULL ||
-          (at = memchr (p + 1, '@', close - (p + 1))) == NULL ||
-          !is_dot_atom (p + 1, at) || !is_dot_atom (at + 1, close))
-        return NULL;
-      g_ptr_array_add (ids, g_strndup (p + 1, close - (p + 1)));
-      p = close + 1;
-    }
+  while ((step = next_plain_message_id (&p, &id, &len)) == PLAIN_ID)
+    g_ptr_array_add (ids, g_strndup (id, len));
+  return step == PLAIN_END && ids->len > 0 ? g_steal_pointer (&ids) : NULL;
 }
 
 /* The Message-IDs in @text ("<a@b> <c@d>") without angle brackets. */
@@ -556,11 +577,30 @@ _tern_mail_decode_date (const char *text,
   return TRUE;
 }
 
+/* The first of _tern_mail_parse_message_ids (@text), without a list of
+ * them all when every one is plain (twice a message in a header sync). */
 static char *
 first_message_id (const char *text)
 {
-  g_autoptr(GPtrArray) ids = _tern_mail_parse_message_ids (text);
+  g_autoptr(GPtrArray) ids = NULL;
+  const char *p = text;
+  const char *first = NULL;
+  gsize first_len = 0;
+  const char *id;
+  gsize len;
+  PlainStep step;
 
+  if (text == NULL)
+    return NULL;
+  while ((step = next_plain_message_id (&p, &id, &len)) == PLAIN_ID)
+    if (first == NULL)
+      {
+        first = id;
+        first_len = len;
+      }
+  if (step == PLAIN_END && first != NULL)
+    return g_strndup (first, first_len);
+  ids = _tern_mail_parse_message_ids (text);
   return ids->len > 0 ? g_strdup (g_ptr_array_index (ids, 0)) : NULL;
 }
 
@@ -746,7 +786,7 @@ TernMailNewMessage *
 tern_mail_new_message_from_imap (const TernImapMessage *message)
 {
   const TernImapEnvelope *envelope = message->envelope;
-  g_autofree char *in_reply_to_header = NULL;
+  g_autofree char *refs = NULL;
   Decoded *d = g_new0 (Decoded, 1);
 
   _tern_mail_ensure_gmime ();
@@ -758,7 +798,6 @@ tern_mail_new_message_from_imap (const TernImapMessage *message)
   d->has_attachments = body_has_attachments (message->body);
   d->keywords = _tern_mail_join_keywords (message->keywords);
   d->date = message->internal_date;
-  d->reference_ids = _tern_mail_parse_message_ids (NULL);
   if (envelope != NULL)
     {
       d->subject = decode_text (envelope->subject);
@@ -779,21 +818,25 @@ tern_mail_new_message_from_imap (const TernImapMessage *message)
         _tern_mail_decode_date (envelope->date, &d->date);
     }
   if (message->headers != NULL)
+    refs = find_header (message->headers, "References");
+  d->reference_ids = _tern_mail_parse_message_ids (refs);
+  if (d->reference_ids->len > 0)
     {
-      g_autofree char *refs = find_header (message->headers, "References");
-
-      g_clear_pointer (&d->reference_ids, g_ptr_array_unref);
-      d->reference_ids = _tern_mail_parse_message_ids (refs);
-      if (d->reference_ids->len > 0)
-        {
-          g_ptr_array_add (d->reference_ids, NULL);
-          d->references = g_strjoinv (" ", (char **) d->reference_ids->pdata);
-          g_ptr_array_remove_index (d->reference_ids, d->reference_ids->len - 1);
-        }
+      g_ptr_array_add (d->reference_ids, NULL);
+      d->references = g_strjoinv (" ", (char **) d->reference_ids->pdata);
+      g_ptr_array_remove_index (d->reference_ids, d->reference_ids->len - 1);
+    }
+  if (message->headers != NULL)
+    {
       d->list_id = find_header (message->headers, "List-Id");
-      in_reply_to_header = find_header (message->headers, "In-Reply-To");
+      /* The header only when the ENVELOPE had none (read for nothing
+       * otherwise: a scan of the block and a copy). */
       if (d->in_reply_to == NULL)
-        d->in_reply_to = first_message_id (in_reply_to_header);
+        {
+          g_autofree char *in_reply_to_header = find_header (message->headers, "In-Reply-To");
+
+          d->in_reply_to = first_message_id (in_reply_to_header);
+        }
     }
   return d;
 }

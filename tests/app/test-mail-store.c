@@ -983,6 +983,8 @@ assert_ids_as_gmime (const char *text)
 {
   g_autoptr(GPtrArray) ours = _tern_mail_parse_message_ids (text);
   g_autoptr(GPtrArray) theirs = gmime_message_ids (text);
+  g_autoptr(TernImapMessage) message = make_message (1, "s", text, NULL, NULL, 0);
+  g_autoptr(TernMailNewMessage) d = NULL;
 
   if (ours->len != theirs->len)
     g_error ("%s: %u IDs, GMime %u", text, ours->len, theirs->len);
@@ -990,6 +992,12 @@ assert_ids_as_gmime (const char *text)
     if (g_strcmp0 (ours->pdata[i], theirs->pdata[i]) != 0)
       g_error ("%s: ID %u is %s, GMime's %s", text, i, (char *) ours->pdata[i],
                (char *) theirs->pdata[i]);
+  /* A Message-ID field keeps the first (read without the list when
+   * every ID is plain). */
+  d = tern_mail_new_message_from_imap (message);
+  if (g_strcmp0 (d->message_id, theirs->len > 0 ? theirs->pdata[0] : NULL) != 0)
+    g_error ("%s: Message-ID %s, GMime's first %s", text, d->message_id,
+             theirs->len > 0 ? (char *) theirs->pdata[0] : "(none)");
 }
 
 /* Message-IDs in their common form are read without GMime: the same IDs
