@@ -27,6 +27,8 @@ typedef struct
   guint           depth;
   guint           next_streamed;
   GError         *error;
+  GStringChunk   *strings;  /* while an ENVELOPE or a BODYSTRUCTURE is read:
+                             * its message's (see TernImapMessage) */
 } Cursor;
 
 /* A string as read: bytes (NUL-terminated, may hold NULs) or, for a
@@ -37,12 +39,23 @@ typedef struct
   gsize    len;
   gboolean is_nil;
   gboolean streamed;
+  gboolean kept;     /* @data is in the cursor's strings, not allocated */
 } Str;
 
 static void
 str_clear (Str *s)
 {
-  g_clear_pointer (&s->data, g_free);
+  if (!s->kept)
+    g_free (s->data);
+  s->data = NULL;
+}
+
+/* A copy of @text among the strings of the message being read. */
+static char *
+keep_text (Cursor     *c,
+           const char *text)
+{
+  return g_string_chunk_insert (c->strings, text);
 }
 
 static gboolean
@@ -269,9 +282,17 @@ read_quoted (Cursor *c,
   if (end < c->len && c->d[end] == '"')
     {
       out->len = end - start;
-      out->data = g_malloc (out->len + 1);
-      memcpy (out->data, c->d + start, out->len);
-      out->data[out->len] = '\0';
+      if (c->strings != NULL)
+        {
+          out->data = g_string_chunk_insert_len (c->strings, (const char *) c->d + start, out->len);
+          out->kept = TRUE;
+        }
+      else
+        {
+          out->data = g_malloc (out->len + 1);
+          memcpy (out->data, c->d + start, out->len);
+          out->data[out->len] = '\0';
+        }
       c->pos = end + 1;
       return TRUE;
     }
@@ -299,7 +320,14 @@ read_quoted (Cursor *c,
     }
   c->pos++;
   out->len = s->len;
-  out->data = g_string_free (s, FALSE);
+  if (c->strings != NULL)
+    {
+      out->data = g_string_chunk_insert_len (c->strings, s->str, s->len);
+      out->kept = TRUE;
+      g_string_free (s, TRUE);
+    }
+  else
+    out->data = g_string_free (s, FALSE);
   return TRUE;
 }
 
@@ -435,13 +463,26 @@ read_ntext (Cursor  *c,
 
   if (!read_nstring (c, &s))
     return FALSE;
+  *out = NULL;
+  if (s.data == NULL)
+    return TRUE;
   /* Valid UTF-8 without NULs (g_utf8_validate_len() refuses them) is
    * kept as read. */
-  if (s.data != NULL &&
-      (is_plain_ascii (s.data, s.len) || g_utf8_validate_len (s.data, s.len, NULL)))
-    *out = g_steal_pointer (&s.data);
+  if (is_plain_ascii (s.data, s.len) || g_utf8_validate_len (s.data, s.len, NULL))
+    {
+      if (s.kept || c->strings == NULL)
+        *out = g_steal_pointer (&s.data);
+      else
+        *out = g_string_chunk_insert_len (c->strings, s.data, s.len);
+    }
+  else if (c->strings == NULL)
+    *out = to_utf8 (s.data, s.len);
   else
-    *out = s.data != NULL ? to_utf8 (s.data, s.len) : NULL;
+    {
+      g_autofree char *text = to_utf8 (s.data, s.len);
+
+      *out = keep_text (c, text);
+    }
   str_clear (&s);
   return TRUE;
 }
@@ -814,24 +855,25 @@ read_resp_text (Cursor           *c,
 
 /* ENVELOPE */
 
-static void
-address_free (gpointer address)
+/* Lists of addresses whose strings are the message's. */
+static GPtrArray *
+address_list_new (void)
 {
-  tern_imap_address_free (address);
+  return g_ptr_array_new_with_free_func (g_free);
 }
 
 static gboolean
 read_addresses (Cursor     *c,
                 GPtrArray **out)
 {
-  *out = g_ptr_array_new_with_free_func (address_free);
+  *out = address_list_new ();
   if (accept_nil (c))
     return TRUE;
   if (!enter (c))
     return FALSE;
   while (list_next (c))
     {
-      g_autoptr(TernImapAddress) a = g_new0 (TernImapAddress, 1);
+      g_autofree TernImapAddress *a = g_new0 (TernImapAddress, 1);
 
       if (!enter (c) || !read_ntext (c, &a->name) || !sp (c) || !read_ntext (c, &a->adl) ||
           !sp (c) || !read_ntext (c, &a->mailbox) || !sp (c) || !read_ntext (c, &a->host) ||
@@ -859,11 +901,17 @@ accept_repeat (Cursor *c,
   return TRUE;
 }
 
+/* An envelope or a body part being read: its strings are the message's. */
+typedef TernImapEnvelope KeptEnvelope;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KeptEnvelope, _tern_imap_envelope_free_kept)
+typedef TernImapBody KeptBody;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KeptBody, _tern_imap_body_free_kept)
+
 static gboolean
 read_envelope (Cursor            *c,
                TernImapEnvelope **out)
 {
-  g_autoptr(TernImapEnvelope) e = g_new0 (TernImapEnvelope, 1);
+  g_autoptr(KeptEnvelope) e = g_new0 (TernImapEnvelope, 1);
   GPtrArray **lists[] = { &e->from, &e->sender, &e->reply_to, &e->to, &e->cc, &e->bcc };
   gsize from_start = 0, from_end = 0;
   gboolean ok;
@@ -891,7 +939,7 @@ read_envelope (Cursor            *c,
   /* Fields never reached stay NULL: make them empty lists. */
   for (gsize i = 0; i < G_N_ELEMENTS (lists); i++)
     if (*lists[i] == NULL)
-      *lists[i] = g_ptr_array_new_with_free_func (address_free);
+      *lists[i] = address_list_new ();
   if (!ok)
     return FALSE;
   *out = g_steal_pointer (&e);
@@ -910,7 +958,8 @@ lower_text (char *s)
 }
 
 /* Into *@params, made at the first parameter: most parts have no
- * disposition parameters, and a table costs three allocations. */
+ * disposition parameters, and a table costs three allocations.  Its
+ * names and values are the message's strings. */
 static gboolean
 read_params (Cursor      *c,
              GHashTable **params)
@@ -921,17 +970,16 @@ read_params (Cursor      *c,
     return FALSE;
   while (list_next (c))
     {
-      g_autofree char *name = NULL;
-      g_autofree char *value = NULL;
+      char *name = NULL;
+      char *value = NULL;
 
       if (!read_ntext (c, &name) || !sp (c) || !read_ntext (c, &value))
         return FALSE;
       if (name == NULL)
         continue;
       if (*params == NULL)
-        *params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-      g_hash_table_replace (*params, lower_text (g_steal_pointer (&name)),
-                            value != NULL ? g_steal_pointer (&value) : g_strdup (""));
+        *params = g_hash_table_new (g_str_hash, g_str_equal);
+      g_hash_table_replace (*params, lower_text (name), value != NULL ? value : keep_text (c, ""));
     }
   return leave (c);
 }
@@ -957,12 +1005,12 @@ read_language (Cursor       *c,
     return FALSE;
   while (list_next (c))
     {
-      g_autofree char *lang = NULL;
+      char *lang = NULL;
 
       if (!read_ntext (c, &lang))
         return FALSE;
       if (b->language == NULL)
-        b->language = g_steal_pointer (&lang);
+        b->language = lang;
     }
   return leave (c);
 }
@@ -995,7 +1043,7 @@ add_child (TernImapBody *b,
            TernImapBody *child)
 {
   if (b->children == NULL)
-    b->children = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_body_free);
+    b->children = g_ptr_array_new_with_free_func ((GDestroyNotify) _tern_imap_body_free_kept);
   g_ptr_array_add (b->children, child);
 }
 
@@ -1005,7 +1053,7 @@ static gboolean
 read_body_multipart (Cursor       *c,
                      TernImapBody *b)
 {
-  b->type = g_strdup ("multipart");
+  b->type = keep_text (c, "multipart");
   while (peek (c) == '(')
     {
       TernImapBody *child = NULL;
@@ -1039,9 +1087,9 @@ read_body_single (Cursor       *c,
   lower_text (b->subtype);
   lower_text (b->encoding);
   if (b->type == NULL)
-    b->type = g_strdup ("application");
+    b->type = keep_text (c, "application");
   if (b->subtype == NULL)
-    b->subtype = g_strdup ("octet-stream");
+    b->subtype = keep_text (c, "octet-stream");
 
   if (strcmp (b->type, "message") == 0 &&
       (strcmp (b->subtype, "rfc822") == 0 || strcmp (b->subtype, "global") == 0) &&
@@ -1072,7 +1120,7 @@ static gboolean
 read_body (Cursor        *c,
            TernImapBody **out)
 {
-  g_autoptr(TernImapBody) b = g_new0 (TernImapBody, 1);
+  g_autoptr(KeptBody) b = g_new0 (TernImapBody, 1);
   gboolean ok;
 
   if (!enter (c))
@@ -1087,28 +1135,34 @@ read_body (Cursor        *c,
   return TRUE;
 }
 
-/* "@prefix.@n", or "@n" under the top: a printf per part was a tenth of
- * reading a BODYSTRUCTURE. */
+/* "@prefix.@n", or "@n" under the top, among the message's strings: a
+ * printf per part was a tenth of reading a BODYSTRUCTURE. */
 static char *
-join_section (const char *prefix,
+join_section (Cursor     *c,
+              const char *prefix,
               guint       n)
 {
   char digits[16];
   gsize i = sizeof digits;
+  g_autofree char *joined = NULL;
 
   digits[--i] = '\0';
   do
     digits[--i] = (char) ('0' + n % 10);
   while ((n /= 10) > 0);
-  return prefix[0] != '\0' ? g_strconcat (prefix, ".", digits + i, NULL) : g_strdup (digits + i);
+  if (prefix[0] == '\0')
+    return keep_text (c, digits + i);
+  joined = g_strconcat (prefix, ".", digits + i, NULL);
+  return keep_text (c, joined);
 }
 
 /* Part numbers as in RFC 3501 §6.4.5: the top of a single-part message is
  * "1"; the parts of a multipart are its number plus ".n"; the body of a
  * message/rfc822 part N is numbered like a message of its own under N.
- * Takes @number. */
+ * @number is one of the message's strings, and parts may share it. */
 static void
-assign_sections (TernImapBody *b,
+assign_sections (Cursor       *c,
+                 TernImapBody *b,
                  char         *number,
                  gboolean      is_message_top)
 {
@@ -1116,18 +1170,13 @@ assign_sections (TernImapBody *b,
     {
       b->section = number;
       for (guint i = 0; b->children != NULL && i < b->children->len; i++)
-        assign_sections (g_ptr_array_index (b->children, i), join_section (number, i + 1), FALSE);
+        assign_sections (c, g_ptr_array_index (b->children, i), join_section (c, number, i + 1),
+                         FALSE);
       return;
     }
-  if (is_message_top)
-    {
-      b->section = join_section (number, 1);
-      g_free (number);
-    }
-  else
-    b->section = number;
+  b->section = is_message_top ? join_section (c, number, 1) : number;
   if (b->children != NULL && b->children->len > 0)
-    assign_sections (g_ptr_array_index (b->children, 0), g_strdup (b->section), TRUE);
+    assign_sections (c, g_ptr_array_index (b->children, 0), b->section, TRUE);
 }
 
 /* FETCH */
@@ -1186,6 +1235,19 @@ parse_internaldate (const char *s,
            (sign == '+' ? offset : -offset);
   }
   return TRUE;
+}
+
+/* Where the strings of @message's envelope and body go (made at the
+ * first: a FETCH of flags alone has none).  Most messages' fit in one
+ * block of this size. */
+#define MESSAGE_STRINGS_BLOCK 2048
+
+static GStringChunk *
+message_strings (TernImapMessage *message)
+{
+  if (message->strings == NULL)
+    message->strings = g_string_chunk_new (MESSAGE_STRINGS_BLOCK);
+  return message->strings;
 }
 
 static gboolean
@@ -1290,9 +1352,14 @@ read_fetch_item (Cursor           *c,
     }
   if (strcmp (name, "ENVELOPE") == 0)
     {
+      gboolean ok;
+
       msg->present |= TERN_IMAP_FETCH_ENVELOPE;
-      g_clear_pointer (&msg->envelope, tern_imap_envelope_free);
-      return sp (c) && read_envelope (c, &msg->envelope);
+      g_clear_pointer (&msg->envelope, _tern_imap_envelope_free_kept);
+      c->strings = message_strings (msg);
+      ok = sp (c) && read_envelope (c, &msg->envelope);
+      c->strings = NULL;
+      return ok;
     }
   if (strcmp (name, "MODSEQ") == 0)
     {
@@ -1301,12 +1368,16 @@ read_fetch_item (Cursor           *c,
     }
   if ((strcmp (name, "BODY") == 0 && peek (c) != '[') || strcmp (name, "BODYSTRUCTURE") == 0)
     {
+      gboolean ok;
+
       msg->present |= TERN_IMAP_FETCH_BODYSTRUCTURE;
-      g_clear_pointer (&msg->body, tern_imap_body_free);
-      if (!sp (c) || !read_body (c, &msg->body))
-        return FALSE;
-      assign_sections (msg->body, g_strdup (""), TRUE);
-      return TRUE;
+      g_clear_pointer (&msg->body, _tern_imap_body_free_kept);
+      c->strings = message_strings (msg);
+      ok = sp (c) && read_body (c, &msg->body);
+      if (ok)
+        assign_sections (c, msg->body, keep_text (c, ""), TRUE);
+      c->strings = NULL;
+      return ok;
     }
   if (strcmp (name, "BODY") == 0 || strcmp (name, "BINARY") == 0 ||
       strcmp (name, "RFC822") == 0 || strcmp (name, "RFC822.HEADER") == 0 ||

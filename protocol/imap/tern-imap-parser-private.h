@@ -78,4 +78,10 @@ GError           *_tern_imap_parser_error         (guint64          offset,
 TernImapResponse *_tern_imap_parse_response       (TernImapParser  *self,
                                                    GError         **error);
 
+/* The envelope and body of a parsed message are freed with these
+ * (tern-imap-types.c): their strings are the message's (see
+ * TernImapMessage.strings). */
+void _tern_imap_envelope_free_kept (TernImapEnvelope *envelope);
+void _tern_imap_body_free_kept     (TernImapBody     *body);
+
 G_END_DECLS

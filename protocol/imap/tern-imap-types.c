@@ -14,6 +14,7 @@
 
 #include "tern-imap-types.h"
 #include "tern-imap-client.h"
+#include "tern-imap-parser-private.h"
 
 G_DEFINE_QUARK (tern-imap-error-quark, tern_imap_error)
 
@@ -288,6 +289,36 @@ tern_imap_body_free (TernImapBody *body)
   g_free (body);
 }
 
+/* Those of a parsed message (see TernImapMessage.strings): the structs
+ * and lists, not the strings.  (The parser makes the lists of addresses
+ * and of parts free their items likewise, and its parameter tables free
+ * nothing but themselves.) */
+void
+_tern_imap_envelope_free_kept (TernImapEnvelope *envelope)
+{
+  if (envelope == NULL)
+    return;
+  g_clear_pointer (&envelope->from, g_ptr_array_unref);
+  g_clear_pointer (&envelope->sender, g_ptr_array_unref);
+  g_clear_pointer (&envelope->reply_to, g_ptr_array_unref);
+  g_clear_pointer (&envelope->to, g_ptr_array_unref);
+  g_clear_pointer (&envelope->cc, g_ptr_array_unref);
+  g_clear_pointer (&envelope->bcc, g_ptr_array_unref);
+  g_free (envelope);
+}
+
+void
+_tern_imap_body_free_kept (TernImapBody *body)
+{
+  if (body == NULL)
+    return;
+  g_clear_pointer (&body->params, g_hash_table_unref);
+  g_clear_pointer (&body->disposition_params, g_hash_table_unref);
+  _tern_imap_envelope_free_kept (body->envelope);
+  g_clear_pointer (&body->children, g_ptr_array_unref);
+  g_free (body);
+}
+
 TernImapMessage *
 tern_imap_message_new (void)
 {
@@ -303,8 +334,17 @@ tern_imap_message_free (TernImapMessage *message)
   if (message == NULL)
     return;
   g_clear_pointer (&message->keywords, g_ptr_array_unref);
-  tern_imap_envelope_free (message->envelope);
-  tern_imap_body_free (message->body);
+  if (message->strings != NULL)
+    {
+      _tern_imap_envelope_free_kept (message->envelope);
+      _tern_imap_body_free_kept (message->body);
+      g_string_chunk_free (message->strings);
+    }
+  else
+    {
+      tern_imap_envelope_free (message->envelope);
+      tern_imap_body_free (message->body);
+    }
   g_clear_pointer (&message->headers, g_bytes_unref);
   g_free (message);
 }

@@ -806,6 +806,69 @@ test_envelope_strings (void)
   g_assert_cmpstr (e->message_id, ==, "<\xef\xbf\xbd>\xef\xbf\xbd");
 }
 
+/* The strings of a parsed ENVELOPE and BODYSTRUCTURE are kept in one
+ * chunk of their message (TernImapMessage.strings): made only for them,
+ * right when an item comes twice, and freed whole when a response fails
+ * half way (the sanitizers' runs would see a leak or a double free). */
+static void
+test_message_strings (void)
+{
+  static const char envelope[] =
+    "(\"d\" \"s\" ((\"N\" NIL \"m\" \"h\")) ((\"N\" NIL \"m\" \"h\")) NIL "
+    "((\"T\" NIL \"t\" \"h\")) NIL NIL NIL \"<i@h>\")";
+  static const char * const broken[] = {
+    "* 1 FETCH (ENVELOPE (\"d\" \"s\" ((\"N\" NIL \"m\" x\r\n",
+    "* 1 FETCH (BODYSTRUCTURE ((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\" \"NAME\" x\r\n",
+    "* 1 FETCH (BODYSTRUCTURE ((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 1 1)(\"TEXT\" x\r\n",
+    "* 1 FETCH (BODYSTRUCTURE (\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 9 "
+    "(NIL \"inner\" NIL NIL NIL NIL NIL NIL NIL NIL) (\"TEXT\" x\r\n",
+  };
+  g_autoptr(TernImapResponse) flags = parse_one ("* 1 FETCH (UID 7 FLAGS (\\Seen $Work))\r\n");
+  g_autofree char *twice_text =
+    g_strdup_printf ("* 2 FETCH (ENVELOPE %s BODYSTRUCTURE (\"TEXT\" \"PLAIN\" NIL NIL NIL "
+                     "\"7BIT\" 1 1) ENVELOPE %s BODYSTRUCTURE ((\"TEXT\" \"PLAIN\" "
+                     "(\"CHARSET\" \"UTF-8\") NIL NIL \"7BIT\" 1 1 NIL (\"INLINE\" "
+                     "(\"FILENAME\" \"a.txt\")) \"EN\")(\"MESSAGE\" \"RFC822\" NIL NIL NIL "
+                     "\"7BIT\" 9 (NIL \"inner\" NIL NIL NIL NIL NIL NIL NIL NIL) "
+                     "(\"TEXT\" \"HTML\" NIL NIL NIL \"8BIT\" 2 1) 1) \"MIXED\"))\r\n",
+                     envelope, envelope);
+  g_autoptr(TernImapResponse) twice = parse_one (twice_text);
+  TernImapMessage *m = twice->message;
+  TernImapBody *inner;
+
+  g_assert_null (flags->message->strings);
+  g_assert_cmpuint (flags->message->keywords->len, ==, 1);
+
+  g_assert_nonnull (m->strings);
+  g_assert_cmpstr (m->envelope->subject, ==, "s");
+  g_assert_true (m->envelope->sender == m->envelope->from);
+  g_assert_cmpstr (((TernImapAddress *) g_ptr_array_index (m->envelope->to, 0))->mailbox, ==, "t");
+  g_assert_cmpstr (m->body->type, ==, "multipart");
+  g_assert_cmpstr (m->body->subtype, ==, "mixed");
+  g_assert_cmpstr (m->body->section, ==, "");
+  g_assert_cmpuint (m->body->children->len, ==, 2);
+  inner = g_ptr_array_index (m->body->children, 0);
+  g_assert_cmpstr (g_hash_table_lookup (inner->params, "charset"), ==, "UTF-8");
+  g_assert_cmpstr (g_hash_table_lookup (inner->disposition_params, "filename"), ==, "a.txt");
+  g_assert_cmpstr (inner->disposition, ==, "inline");
+  g_assert_cmpstr (inner->language, ==, "EN");
+  g_assert_cmpstr (inner->section, ==, "1");
+  inner = g_ptr_array_index (m->body->children, 1);
+  g_assert_cmpstr (inner->envelope->subject, ==, "inner");
+  g_assert_cmpstr (inner->section, ==, "2");
+  inner = g_ptr_array_index (inner->children, 0);
+  g_assert_cmpstr (inner->subtype, ==, "html");
+  g_assert_cmpstr (inner->section, ==, "2.1");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (broken); i++)
+    {
+      g_autoptr(TernImapParser) parser = tern_imap_parser_new ();
+
+      g_test_message ("%s", broken[i]);
+      parse_error_offset (parser, broken[i], strlen (broken[i]), 4096);
+    }
+}
+
 /* Byte at a time */
 
 static void
@@ -1235,6 +1298,7 @@ main (int   argc,
 
   g_test_add_func ("/tern/imap/set/parse", test_set_parse);
   g_test_add_func ("/tern/imap/parser/envelope-strings", test_envelope_strings);
+  g_test_add_func ("/tern/imap/parser/message-strings", test_message_strings);
   g_test_add_func ("/tern/imap/set/merge", test_set_merge);
   g_test_add_func ("/tern/imap/utf7/examples", test_utf7);
   g_test_add_func ("/tern/imap/utf7/random", test_utf7_random);
