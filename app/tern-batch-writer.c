@@ -21,22 +21,12 @@ struct _TernBatchWriter
   gint64 folder_id;
   GThread *thread;
   GAsyncQueue *batches; /* of GPtrArray of TernMailNewMessage; an empty one ends */
-  GAsyncQueue *slots;   /* a batch may be queued when one is taken: FREE_SLOT, or a
-                         * batch written, which the pusher frees */
+  GAsyncQueue *slots;   /* tokens: a batch may be queued when one is taken */
   gint inserted;        /* atomic */
   gint stored;          /* atomic: messages of the batches written */
   GMutex lock;
   GError *error;        /* the first failure, under @lock */
 };
-
-#define FREE_SLOT GINT_TO_POINTER (1)
-
-static void
-slot_free (gpointer slot)
-{
-  if (slot != FREE_SLOT)
-    g_ptr_array_unref (slot);
-}
 
 gboolean
 tern_batch_writer_failed (TernBatchWriter *writer)
@@ -77,11 +67,7 @@ writer_thread (gpointer user_data)
             writer->error = g_steal_pointer (&error);
           g_mutex_unlock (&writer->lock);
         }
-      /* Freed by the thread that made it: its allocator's bins get the
-       * memory back without taking a lock, and hand it out again for the
-       * next messages (freed here, every string of a batch went back to
-       * the reader's arena under its lock, while the reader allocated). */
-      g_async_queue_push (writer->slots, g_steal_pointer (&batch));
+      g_async_queue_push (writer->slots, GINT_TO_POINTER (1));
     }
   return NULL;
 }
@@ -101,10 +87,10 @@ tern_batch_writer_start (TernStore *store,
   writer->store = g_object_ref (store);
   writer->folder_id = folder_id;
   writer->batches = g_async_queue_new_full ((GDestroyNotify) g_ptr_array_unref);
-  writer->slots = g_async_queue_new_full (slot_free);
+  writer->slots = g_async_queue_new ();
   g_mutex_init (&writer->lock);
   for (guint i = 0; i < pending; i++)
-    g_async_queue_push (writer->slots, FREE_SLOT);
+    g_async_queue_push (writer->slots, GINT_TO_POINTER (1));
   writer->thread = g_thread_new ("tern-batch-writer", writer_thread, writer);
   return writer;
 }
@@ -123,7 +109,7 @@ tern_batch_writer_push (TernBatchWriter *writer,
       g_ptr_array_unref (batch);
       return;
     }
-  slot_free (g_async_queue_pop (writer->slots));
+  g_async_queue_pop (writer->slots);
   g_async_queue_push (writer->batches, batch);
 }
 
