@@ -249,50 +249,10 @@ tern_imap_set_parse (const char *text)
 
 /* Envelopes, bodies, messages, mailboxes */
 
-void
-tern_imap_envelope_free (TernImapEnvelope *envelope)
-{
-  if (envelope == NULL)
-    return;
-  g_free (envelope->date);
-  g_free (envelope->subject);
-  g_clear_pointer (&envelope->from, g_ptr_array_unref);
-  g_clear_pointer (&envelope->sender, g_ptr_array_unref);
-  g_clear_pointer (&envelope->reply_to, g_ptr_array_unref);
-  g_clear_pointer (&envelope->to, g_ptr_array_unref);
-  g_clear_pointer (&envelope->cc, g_ptr_array_unref);
-  g_clear_pointer (&envelope->bcc, g_ptr_array_unref);
-  g_free (envelope->in_reply_to);
-  g_free (envelope->message_id);
-  g_free (envelope);
-}
-
-void
-tern_imap_body_free (TernImapBody *body)
-{
-  if (body == NULL)
-    return;
-  g_free (body->type);
-  g_free (body->subtype);
-  g_clear_pointer (&body->params, g_hash_table_unref);
-  g_free (body->id);
-  g_free (body->description);
-  g_free (body->encoding);
-  g_free (body->md5);
-  g_free (body->disposition);
-  g_clear_pointer (&body->disposition_params, g_hash_table_unref);
-  g_free (body->language);
-  g_free (body->location);
-  tern_imap_envelope_free (body->envelope);
-  g_clear_pointer (&body->children, g_ptr_array_unref);
-  g_free (body->section);
-  g_free (body);
-}
-
 /* Those of a parsed message (see TernImapMessage.strings): the structs
  * and lists, not the strings.  (The parser makes the lists of addresses
  * and of parts free their items likewise, and its parameter tables free
- * nothing but themselves.) */
+ * nothing but themselves.)  The public ones free the strings first. */
 void
 _tern_imap_envelope_free_kept (TernImapEnvelope *envelope)
 {
@@ -317,6 +277,37 @@ _tern_imap_body_free_kept (TernImapBody *body)
   _tern_imap_envelope_free_kept (body->envelope);
   g_clear_pointer (&body->children, g_ptr_array_unref);
   g_free (body);
+}
+
+void
+tern_imap_envelope_free (TernImapEnvelope *envelope)
+{
+  if (envelope == NULL)
+    return;
+  g_free (envelope->date);
+  g_free (envelope->subject);
+  g_free (envelope->in_reply_to);
+  g_free (envelope->message_id);
+  _tern_imap_envelope_free_kept (envelope);
+}
+
+void
+tern_imap_body_free (TernImapBody *body)
+{
+  if (body == NULL)
+    return;
+  g_free (body->type);
+  g_free (body->subtype);
+  g_free (body->id);
+  g_free (body->description);
+  g_free (body->encoding);
+  g_free (body->md5);
+  g_free (body->disposition);
+  g_free (body->language);
+  g_free (body->location);
+  g_free (body->section);
+  g_clear_pointer (&body->envelope, tern_imap_envelope_free);
+  _tern_imap_body_free_kept (body);
 }
 
 TernImapMessage *
