@@ -657,8 +657,10 @@ static gboolean
 starts_with_folded (const char *text,
                     const char *prefix)
 {
+  /* The first letter first: most subjects start with none of them. */
   if ((guchar) prefix[0] < 0x80)
-    return g_ascii_strncasecmp (text, prefix, strlen (prefix)) == 0;
+    return g_ascii_tolower (text[0]) == prefix[0] &&
+           g_ascii_strncasecmp (text, prefix, strlen (prefix)) == 0;
   /* Only a letter of the prefix's script can fold to its first letter. */
   if ((guchar) text[0] < 0x80)
     return FALSE;

@@ -440,15 +440,29 @@ to_utf8 (const char *data,
 }
 
 /* Whether @data holds only ASCII without NULs, the most common text of an
- * ENVELOPE or BODYSTRUCTURE: no branch a byte, unlike UTF-8 validation. */
+ * ENVELOPE or BODYSTRUCTURE: eight bytes at a time, no branch a byte,
+ * unlike UTF-8 validation. */
 static gboolean
 is_plain_ascii (const char *data,
                 gsize       len)
 {
+  const guint64 ones = G_GUINT64_CONSTANT (0x0101010101010101);
+  const guint64 highs = G_GUINT64_CONSTANT (0x8080808080808080);
   guint8 seen = 0;
+  gsize i = 0;
 
+  /* A byte of 0x80 and above has its top bit; (w - ones) & ~w has the
+   * top bit of the first zero byte at least, and of no byte if none is. */
+  for (; i + 8 <= len; i += 8)
+    {
+      guint64 w;
+
+      memcpy (&w, data + i, sizeof w);
+      if (((w | ((w - ones) & ~w)) & highs) != 0)
+        return FALSE;
+    }
   /* The top bit of b or of b - 1 is set for 0x80 and above, and for 0. */
-  for (gsize i = 0; i < len; i++)
+  for (; i < len; i++)
     seen |= (guint8) data[i] | (guint8) ((guint8) data[i] - 1);
   return (seen & 0x80) == 0;
 }
@@ -1214,7 +1228,10 @@ parse_internaldate (const char *s,
     return FALSE;
   for (int i = 0; i < 12 && s[0] != '\0' && s[1] != '\0' && s[2] != '\0'; i++)
     if (g_ascii_strncasecmp (s, months + 3 * i, 3) == 0)
-      month = i + 1;
+      {
+        month = i + 1;
+        break;
+      }
   if (month == 0)
     return FALSE;
   s += 3;
@@ -1304,30 +1321,38 @@ read_fetch_item (Cursor           *c,
   TernImapMessage *msg = r->message;
   gsize start = c->pos;
   char name[32] = "";
+  gsize n = 0;
 
   while (g_ascii_isalnum (peek (c)) || peek (c) == '.' || peek (c) == '-' || peek (c) == '_')
     c->pos++;
   if (c->pos == start)
     return fail (c, TERN_IMAP_PROBLEM_EXPECTED_ATOM);
-  /* Uppercased on the stack (seven items a message); a longer name is
+  /* Uppercased on the stack (eight items a message); a longer name is
    * none of those read below, and stays "" to be skipped. */
   if (c->pos - start < sizeof name)
-    for (gsize i = 0; i < c->pos - start; i++)
-      name[i] = g_ascii_toupper (c->d[start + i]);
+    for (n = 0; n < c->pos - start; n++)
+      {
+        char ch = (char) c->d[start + n];
 
-  if (strcmp (name, "UID") == 0)
+        name[n] = ch >= 'a' && ch <= 'z' ? (char) (ch - 'a' + 'A') : ch;
+      }
+  /* Its length first: a chain of strcmp() was a tenth of the work of
+   * reading the items. */
+#define IS_ITEM(literal) (n == sizeof (literal) - 1 && memcmp (name, literal, n) == 0)
+
+  if (IS_ITEM ("UID"))
     {
       msg->present |= TERN_IMAP_FETCH_UID;
       return sp (c) && read_number (c, &msg->uid);
     }
-  if (strcmp (name, "FLAGS") == 0)
+  if (IS_ITEM ("FLAGS"))
     {
       msg->present |= TERN_IMAP_FETCH_FLAGS;
       msg->flags = 0;
       g_ptr_array_set_size (msg->keywords, 0);
       return sp (c) && read_flag_list (c, &msg->flags, msg->keywords, NULL);
     }
-  if (strcmp (name, "INTERNALDATE") == 0)
+  if (IS_ITEM ("INTERNALDATE"))
     {
       Str s;
       gboolean ok;
@@ -1345,12 +1370,12 @@ read_fetch_item (Cursor           *c,
       msg->present |= TERN_IMAP_FETCH_INTERNALDATE;
       return TRUE;
     }
-  if (strcmp (name, "RFC822.SIZE") == 0)
+  if (IS_ITEM ("RFC822.SIZE"))
     {
       msg->present |= TERN_IMAP_FETCH_SIZE;
       return sp (c) && read_number64 (c, &msg->size);
     }
-  if (strcmp (name, "ENVELOPE") == 0)
+  if (IS_ITEM ("ENVELOPE"))
     {
       gboolean ok;
 
@@ -1361,12 +1386,12 @@ read_fetch_item (Cursor           *c,
       c->strings = NULL;
       return ok;
     }
-  if (strcmp (name, "MODSEQ") == 0)
+  if (IS_ITEM ("MODSEQ"))
     {
       msg->present |= TERN_IMAP_FETCH_MODSEQ;
       return sp (c) && enter (c) && read_number64 (c, &msg->modseq) && leave (c);
     }
-  if ((strcmp (name, "BODY") == 0 && peek (c) != '[') || strcmp (name, "BODYSTRUCTURE") == 0)
+  if ((IS_ITEM ("BODY") && peek (c) != '[') || IS_ITEM ("BODYSTRUCTURE"))
     {
       gboolean ok;
 
@@ -1379,10 +1404,10 @@ read_fetch_item (Cursor           *c,
       c->strings = NULL;
       return ok;
     }
-  if (strcmp (name, "BODY") == 0 || strcmp (name, "BINARY") == 0 ||
-      strcmp (name, "RFC822") == 0 || strcmp (name, "RFC822.HEADER") == 0 ||
-      strcmp (name, "RFC822.TEXT") == 0)
+  if (IS_ITEM ("BODY") || IS_ITEM ("BINARY") || IS_ITEM ("RFC822") || IS_ITEM ("RFC822.HEADER") ||
+      IS_ITEM ("RFC822.TEXT"))
     return read_section_item (c, r, name);
+#undef IS_ITEM
 
   /* BINARY.SIZE[...], X-GM-*, EMAILID, THREADID, SAVEDATE, PREVIEW, ... */
   if (accept (c, '['))

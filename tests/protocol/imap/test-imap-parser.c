@@ -806,6 +806,56 @@ test_envelope_strings (void)
   g_assert_cmpstr (e->message_id, ==, "<\xef\xbf\xbd>\xef\xbf\xbd");
 }
 
+/* An ENVELOPE string of 1 to 24 bytes, one of them a NUL, a byte of
+ * 0x80 or above, or DEL, at every place (the parser checks plain ASCII
+ * eight bytes at a time, then byte by byte): repaired as UTF-8 but for
+ * DEL, which is ASCII; and a long valid UTF-8 string kept as sent. */
+static void
+test_envelope_plain_ascii (void)
+{
+  static const char odd[] = { '\0', '\x80', '\xff', '\x7f' };
+
+  for (gsize len = 1; len <= 24; len++)
+    for (gsize pos = 0; pos < len; pos++)
+      for (gsize k = 0; k < G_N_ELEMENTS (odd); k++)
+        {
+          g_autoptr(GString) sent = g_string_new (NULL);
+          g_autoptr(GString) expected = g_string_new (NULL);
+          g_autoptr(GString) text = NULL;
+          g_autoptr(TernImapParser) parser = tern_imap_parser_new ();
+          g_autoptr(GError) error = NULL;
+          g_autoptr(GPtrArray) responses = NULL;
+
+          for (gsize i = 0; i < len; i++)
+            {
+              char ch = i == pos ? odd[k] : (char) ('a' + i % 26);
+
+              g_string_append_c (sent, ch);
+              if (i == pos && odd[k] != '\x7f')
+                g_string_append (expected, "\xef\xbf\xbd");
+              else
+                g_string_append_c (expected, ch);
+            }
+          text = g_string_new (NULL);
+          g_string_append_printf (text, "* 1 FETCH (ENVELOPE (NIL {%" G_GSIZE_FORMAT "}\r\n", len);
+          g_string_append_len (text, sent->str, (gssize) sent->len);
+          g_string_append (text, " NIL NIL NIL NIL NIL NIL NIL NIL))\r\n");
+          responses = parse_all (parser, text->str, text->len, 4096, &error);
+          g_assert_no_error (error);
+          g_assert_cmpuint (responses->len, ==, 1);
+          g_assert_cmpstr (((TernImapResponse *) responses->pdata[0])->message->envelope->subject,
+                           ==, expected->str);
+        }
+  {
+    g_autoptr(TernImapResponse) r =
+      parse_one ("* 1 FETCH (ENVELOPE (NIL \"\xd0\x9e\xd1\x82\xd1\x87\xd1\x91\xd1\x82 "
+                 "\xd0\xb7\xd0\xb0 \xd0\xbd\xd0\xbe\xd1\x8f\xd0\xb1\xd1\x80\xd1\x8c\" "
+                 "NIL NIL NIL NIL NIL NIL NIL NIL))\r\n");
+
+    g_assert_cmpstr (r->message->envelope->subject, ==, "Отчёт за ноябрь");
+  }
+}
+
 /* The strings of a parsed ENVELOPE and BODYSTRUCTURE are kept in one
  * chunk of their message (TernImapMessage.strings): made only for them,
  * right when an item comes twice, and freed whole when a response fails
@@ -1299,6 +1349,7 @@ main (int   argc,
   g_test_add_func ("/tern/imap/set/parse", test_set_parse);
   g_test_add_func ("/tern/imap/parser/envelope-strings", test_envelope_strings);
   g_test_add_func ("/tern/imap/parser/message-strings", test_message_strings);
+  g_test_add_func ("/tern/imap/parser/envelope-plain-ascii", test_envelope_plain_ascii);
   g_test_add_func ("/tern/imap/set/merge", test_set_merge);
   g_test_add_func ("/tern/imap/utf7/examples", test_utf7);
   g_test_add_func ("/tern/imap/utf7/random", test_utf7_random);
