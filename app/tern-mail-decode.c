@@ -820,16 +820,8 @@ tern_mail_new_message_from_imap (const TernImapMessage *message)
         _tern_mail_decode_date (envelope->date, &d->date);
     }
   if (message->headers != NULL)
-    refs = find_header (message->headers, "References");
-  d->reference_ids = _tern_mail_parse_message_ids (refs);
-  if (d->reference_ids->len > 0)
     {
-      g_ptr_array_add (d->reference_ids, NULL);
-      d->references = g_strjoinv (" ", (char **) d->reference_ids->pdata);
-      g_ptr_array_remove_index (d->reference_ids, d->reference_ids->len - 1);
-    }
-  if (message->headers != NULL)
-    {
+      refs = find_header (message->headers, "References");
       d->list_id = find_header (message->headers, "List-Id");
       /* The header only when the ENVELOPE had none (read for nothing
        * otherwise: a scan of the block and a copy). */
@@ -839,6 +831,14 @@ tern_mail_new_message_from_imap (const TernImapMessage *message)
 
           d->in_reply_to = first_message_id (in_reply_to_header);
         }
+    }
+  /* An empty list without a References header. */
+  d->reference_ids = _tern_mail_parse_message_ids (refs);
+  if (d->reference_ids->len > 0)
+    {
+      g_ptr_array_add (d->reference_ids, NULL);
+      d->references = g_strjoinv (" ", (char **) d->reference_ids->pdata);
+      g_ptr_array_remove_index (d->reference_ids, d->reference_ids->len - 1);
     }
   return d;
 }
