@@ -50,12 +50,21 @@ str_clear (Str *s)
   s->data = NULL;
 }
 
-/* A copy of @text among the strings of the message being read. */
+/* A copy of @len bytes at @data (and a NUL) among the strings of the
+ * message being read. */
+static char *
+keep_bytes (Cursor     *c,
+            const void *data,
+            gsize       len)
+{
+  return g_string_chunk_insert_len (c->strings, data, (gssize) len);
+}
+
 static char *
 keep_text (Cursor     *c,
            const char *text)
 {
-  return g_string_chunk_insert (c->strings, text);
+  return keep_bytes (c, text, strlen (text));
 }
 
 static gboolean
@@ -284,7 +293,7 @@ read_quoted (Cursor *c,
       out->len = end - start;
       if (c->strings != NULL)
         {
-          out->data = g_string_chunk_insert_len (c->strings, (const char *) c->d + start, out->len);
+          out->data = keep_bytes (c, c->d + start, out->len);
           out->kept = TRUE;
         }
       else
@@ -322,7 +331,7 @@ read_quoted (Cursor *c,
   out->len = s->len;
   if (c->strings != NULL)
     {
-      out->data = g_string_chunk_insert_len (c->strings, s->str, s->len);
+      out->data = keep_bytes (c, s->str, s->len);
       out->kept = TRUE;
       g_string_free (s, TRUE);
     }
@@ -487,7 +496,7 @@ read_ntext (Cursor  *c,
       if (s.kept || c->strings == NULL)
         *out = g_steal_pointer (&s.data);
       else
-        *out = g_string_chunk_insert_len (c->strings, s.data, s.len);
+        *out = keep_bytes (c, s.data, s.len);
     }
   else if (c->strings == NULL)
     *out = to_utf8 (s.data, s.len);
