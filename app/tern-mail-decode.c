@@ -733,13 +733,6 @@ thread_subject (const char *subject,
 }
 
 static gboolean
-has_param (GHashTable *params,
-           const char *name)
-{
-  return params != NULL && g_hash_table_contains (params, name);
-}
-
-static gboolean
 body_has_attachments (const TernImapBody *body)
 {
   if (body == NULL)
@@ -748,7 +741,8 @@ body_has_attachments (const TernImapBody *body)
     return TRUE;
   if (g_strcmp0 (body->type, "multipart") != 0 &&
       g_strcmp0 (body->type, "text") != 0 &&
-      (has_param (body->params, "name") || has_param (body->disposition_params, "filename")))
+      (tern_imap_params_lookup (body->params, "name") != NULL ||
+       tern_imap_params_lookup (body->disposition_params, "filename") != NULL))
     return TRUE;
   if (g_strcmp0 (body->type, "message") == 0 && g_strcmp0 (body->subtype, "rfc822") == 0)
     return TRUE;

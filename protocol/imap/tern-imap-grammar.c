@@ -980,13 +980,18 @@ lower_text (char *s)
   return s;
 }
 
-/* Into *@params, made at the first parameter: most parts have no
- * disposition parameters, and a table costs three allocations.  Its
- * names and values are the message's strings. */
+/* Into *@params, made at the first parameter (most parts have no
+ * disposition parameters) as a vector of name and value pairs: a part has
+ * one to three, and a hash table of them cost four allocations and four
+ * frees where this costs one of each.  Its names and values are the
+ * message's strings.  A name sent twice keeps its last value. */
 static gboolean
-read_params (Cursor      *c,
-             GHashTable **params)
+read_params (Cursor   *c,
+             char   ***params)
 {
+  gsize n = 0;
+  gsize size = 0;
+
   if (accept_nil (c))
     return TRUE;
   if (!enter (c))
@@ -995,14 +1000,30 @@ read_params (Cursor      *c,
     {
       char *name = NULL;
       char *value = NULL;
+      gsize i;
 
       if (!read_ntext (c, &name) || !sp (c) || !read_ntext (c, &value))
         return FALSE;
       if (name == NULL)
         continue;
-      if (*params == NULL)
-        *params = g_hash_table_new (g_str_hash, g_str_equal);
-      g_hash_table_replace (*params, lower_text (name), value != NULL ? value : keep_text (c, ""));
+      lower_text (name);
+      if (value == NULL)
+        value = keep_text (c, "");
+      for (i = 0; i < n && strcmp ((*params)[i], name) != 0; i += 2)
+        ;
+      if (i == n)
+        {
+          /* Room for the pair and the NULL after it. */
+          if (n + 3 > size)
+            {
+              size = MAX (5, 2 * size);
+              *params = g_renew (char *, *params, size);
+            }
+          (*params)[n] = name;
+          n += 2;
+          (*params)[n] = NULL;
+        }
+      (*params)[i + 1] = value;
     }
   return leave (c);
 }

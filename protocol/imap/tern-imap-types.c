@@ -272,11 +272,20 @@ _tern_imap_body_free_kept (TernImapBody *body)
 {
   if (body == NULL)
     return;
-  g_clear_pointer (&body->params, g_hash_table_unref);
-  g_clear_pointer (&body->disposition_params, g_hash_table_unref);
+  g_free (body->params);
+  g_free (body->disposition_params);
   _tern_imap_envelope_free_kept (body->envelope);
   g_clear_pointer (&body->children, g_ptr_array_unref);
   g_free (body);
+}
+
+/* The names and values of a body made by hand; the vector itself goes
+ * with the body. */
+static void
+free_param_strings (char **params)
+{
+  for (gsize i = 0; params != NULL && params[i] != NULL; i++)
+    g_free (params[i]);
 }
 
 void
@@ -306,8 +315,27 @@ tern_imap_body_free (TernImapBody *body)
   g_free (body->language);
   g_free (body->location);
   g_free (body->section);
+  free_param_strings (body->params);
+  free_param_strings (body->disposition_params);
   g_clear_pointer (&body->envelope, tern_imap_envelope_free);
   _tern_imap_body_free_kept (body);
+}
+
+/**
+ * tern_imap_params_lookup:
+ * @params: (nullable) (array zero-terminated=1): a body part's parameters
+ * @name: a lower-case name
+ *
+ * Returns: (nullable): the value of @name among @params.
+ */
+const char *
+tern_imap_params_lookup (char * const *params,
+                         const char   *name)
+{
+  for (gsize i = 0; params != NULL && params[i] != NULL; i += 2)
+    if (strcmp (params[i], name) == 0)
+      return params[i + 1];
+  return NULL;
 }
 
 TernImapMessage *

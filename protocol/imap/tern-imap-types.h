@@ -112,7 +112,9 @@ struct _TernImapBody
 {
   char        *type;         /* lower-case: "text", "multipart", ... */
   char        *subtype;      /* lower-case */
-  GHashTable  *params;       /* lower-case name -> value; NULL if none */
+  char       **params;       /* lower-case name, value, name, value...,
+                                NULL; NULL if none: see
+                                tern_imap_params_lookup() */
   char        *id;
   char        *description;
   char        *encoding;     /* lower-case */
@@ -120,7 +122,7 @@ struct _TernImapBody
   guint64      lines;        /* text and message/rfc822 parts */
   char        *md5;
   char        *disposition;  /* lower-case, NULL if none */
-  GHashTable  *disposition_params; /* likewise */
+  char       **disposition_params; /* likewise */
   char        *language;     /* first language, if any */
   char        *location;
   TernImapEnvelope *envelope;   /* message/rfc822 */
@@ -129,7 +131,9 @@ struct _TernImapBody
   char        *section;      /* "1", "1.2", "TEXT" for the top of a single part: "1" */
 };
 
-void tern_imap_body_free (TernImapBody *body);
+void        tern_imap_body_free     (TernImapBody       *body);
+const char *tern_imap_params_lookup (char * const      *params,
+                                     const char         *name);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TernImapBody, tern_imap_body_free)
 
 /* One message's data from FETCH.  A field the server did not send is left

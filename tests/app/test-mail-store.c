@@ -663,14 +663,14 @@ make_body (const char *type,
   body->type = g_strdup (type);
   body->subtype = g_strdup (subtype);
   body->section = g_strdup (section);
-  body->params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  body->disposition_params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   body->children = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_body_free);
   body->size = 100;
   if (filename != NULL)
     {
       body->disposition = g_strdup ("attachment");
-      g_hash_table_insert (body->disposition_params, g_strdup ("filename"), g_strdup (filename));
+      body->disposition_params = g_new0 (char *, 3);
+      body->disposition_params[0] = g_strdup ("filename");
+      body->disposition_params[1] = g_strdup (filename);
     }
   return body;
 }

@@ -118,6 +118,30 @@ put_table (GString    *out,
   g_string_append_c (out, ')');
 }
 
+/* A body part's parameters as put_table() puts a table: by name. */
+static void
+put_params (GString *out,
+            char   **params)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+
+  if (params == NULL)
+    {
+      g_string_append (out, "NIL");
+      return;
+    }
+  for (gsize i = 0; params[i] != NULL; i += 2)
+    g_ptr_array_add (names, params[i]);
+  g_ptr_array_sort (names, compare_strings);
+  g_string_append_c (out, '(');
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_string_append_printf (out, "%s%s=", i > 0 ? " " : "", (const char *) names->pdata[i]);
+      put_str (out, tern_imap_params_lookup (params, names->pdata[i]));
+    }
+  g_string_append_c (out, ')');
+}
+
 static void
 put_addresses (GString   *out,
                GPtrArray *addresses)
@@ -179,7 +203,7 @@ put_body (GString            *out,
   if (b->params != NULL)
     {
       g_string_append (out, " params=");
-      put_table (out, b->params);
+      put_params (out, b->params);
     }
   if (b->id != NULL)
     g_string_append_printf (out, " id=%s", b->id);
@@ -200,7 +224,7 @@ put_body (GString            *out,
     {
       g_string_append_printf (out, " disposition=%s", b->disposition);
       if (b->disposition_params != NULL)
-        put_table (out, b->disposition_params);
+        put_params (out, b->disposition_params);
       else
         g_string_append (out, "()");
     }

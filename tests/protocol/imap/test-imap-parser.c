@@ -454,7 +454,7 @@ test_bodystructure (void)
   g_assert_cmpstr (top->type, ==, "multipart");
   g_assert_cmpstr (top->subtype, ==, "mixed");
   g_assert_cmpstr (top->section, ==, "");
-  g_assert_cmpstr (g_hash_table_lookup (top->params, "boundary"), ==, "outer");
+  g_assert_cmpstr (tern_imap_params_lookup (top->params, "boundary"), ==, "outer");
   g_assert_cmpstr (top->disposition, ==, "inline");
   g_assert_cmpstr (top->language, ==, "en");
   g_assert_cmpstr (top->location, ==, "http://x");
@@ -466,7 +466,7 @@ test_bodystructure (void)
   g_assert_cmpstr (p1->encoding, ==, "quoted-printable");
   g_assert_cmpuint (p1->size, ==, 402);
   g_assert_cmpuint (p1->lines, ==, 12);
-  g_assert_cmpstr (g_hash_table_lookup (p1->params, "charset"), ==, "utf-8");
+  g_assert_cmpstr (tern_imap_params_lookup (p1->params, "charset"), ==, "utf-8");
 
   p2 = g_ptr_array_index (top->children, 1);
   g_assert_cmpstr (p2->section, ==, "2");
@@ -489,12 +489,46 @@ test_bodystructure (void)
   g_assert_cmpstr (p22->section, ==, "2.2");
   g_assert_cmpstr (p22->subtype, ==, "pdf");
   g_assert_cmpstr (p22->id, ==, "<id1>");
-  g_assert_cmpstr (g_hash_table_lookup (p22->params, "name"), ==, "Отчёт.pdf");
+  g_assert_cmpstr (tern_imap_params_lookup (p22->params, "name"), ==, "Отчёт.pdf");
   g_assert_cmpstr (p22->md5, ==, "md5sum");
   g_assert_cmpstr (p22->disposition, ==, "attachment");
-  g_assert_cmpstr (g_hash_table_lookup (p22->disposition_params, "filename"), ==, "Отчёт.pdf");
+  g_assert_cmpstr (tern_imap_params_lookup (p22->disposition_params, "filename"), ==, "Отчёт.pdf");
   g_assert_cmpstr (p22->language, ==, "ru");
   g_assert_cmpstr (p22->location, ==, "loc");
+}
+
+/* Parameters in the order sent, names lower-cased, a name sent twice
+ * with its last value (as the table before them), NIL values empty, and
+ * more pairs than the first vector holds; a list cut half way is an
+ * error that leaks nothing (the ASan run checks). */
+static void
+test_bodystructure_params (void)
+{
+  g_autoptr(TernImapResponse) r = parse_one (
+    "* 1 FETCH (BODYSTRUCTURE (\"application\" \"pdf\" (\"NAME\" \"a.pdf\" \"Charset\" \"x\" "
+    "\"name\" \"b.pdf\" \"x-a\" NIL \"x-b\" \"2\" \"x-c\" {1}\r\n3) NIL NIL \"base64\" 10 NIL "
+    "(\"ATTACHMENT\" (\"filename\" \"b.pdf\")) NIL NIL))\r\n");
+  TernImapBody *b = r->message->body;
+  const char *expected[] = { "name", "b.pdf", "charset", "x", "x-a", "", "x-b", "2", "x-c", "3" };
+  g_autoptr(TernImapParser) parser = tern_imap_parser_new ();
+  const char *cut = "* 2 FETCH (BODYSTRUCTURE (\"text\" \"plain\" (\"a\" \"1\" \"b\" \"2\" \"c\" "
+                    "\"3\" \"d\") NIL NIL \"7bit\" 1 1))\r\n";
+
+  g_assert_nonnull (b->params);
+  for (gsize i = 0; i < G_N_ELEMENTS (expected); i++)
+    g_assert_cmpstr (b->params[i], ==, expected[i]);
+  g_assert_null (b->params[G_N_ELEMENTS (expected)]);
+  g_assert_cmpstr (tern_imap_params_lookup (b->params, "name"), ==, "b.pdf");
+  g_assert_cmpstr (tern_imap_params_lookup (b->params, "x-c"), ==, "3");
+  g_assert_null (tern_imap_params_lookup (b->params, "NAME"));
+  g_assert_null (tern_imap_params_lookup (NULL, "name"));
+  g_assert_cmpstr (b->disposition, ==, "attachment");
+  g_assert_cmpstr (tern_imap_params_lookup (b->disposition_params, "filename"), ==, "b.pdf");
+  g_assert_null (b->disposition_params[2]);
+
+  /* The value of "d" missing: the error is at the list's end. */
+  g_assert_cmpuint (parse_error_offset (parser, cut, strlen (cut), 4096), ==,
+                    strstr (cut, "\"d\")") - cut + 3);
 }
 
 static void
@@ -510,7 +544,7 @@ test_bodystructure_single (void)
   g_assert_cmpstr (b->section, ==, "1");
   g_assert_cmpstr (b->type, ==, "text");
   g_assert_cmpstr (b->subtype, ==, "plain");
-  g_assert_cmpstr (g_hash_table_lookup (b->params, "charset"), ==, "US-ASCII");
+  g_assert_cmpstr (tern_imap_params_lookup (b->params, "charset"), ==, "US-ASCII");
   g_assert_cmpstr (b->encoding, ==, "7bit");
   g_assert_cmpuint (b->lines, ==, 92);
   g_assert_null (b->md5);
@@ -898,8 +932,8 @@ test_message_strings (void)
   g_assert_cmpstr (m->body->section, ==, "");
   g_assert_cmpuint (m->body->children->len, ==, 2);
   inner = g_ptr_array_index (m->body->children, 0);
-  g_assert_cmpstr (g_hash_table_lookup (inner->params, "charset"), ==, "UTF-8");
-  g_assert_cmpstr (g_hash_table_lookup (inner->disposition_params, "filename"), ==, "a.txt");
+  g_assert_cmpstr (tern_imap_params_lookup (inner->params, "charset"), ==, "UTF-8");
+  g_assert_cmpstr (tern_imap_params_lookup (inner->disposition_params, "filename"), ==, "a.txt");
   g_assert_cmpstr (inner->disposition, ==, "inline");
   g_assert_cmpstr (inner->language, ==, "EN");
   g_assert_cmpstr (inner->section, ==, "1");
@@ -1361,6 +1395,7 @@ main (int   argc,
   g_test_add_func ("/tern/imap/parser/envelope-shared-lists", test_envelope_shared_lists);
   g_test_add_func ("/tern/imap/parser/bodystructure", test_bodystructure);
   g_test_add_func ("/tern/imap/parser/bodystructure-single", test_bodystructure_single);
+  g_test_add_func ("/tern/imap/parser/bodystructure-params", test_bodystructure_params);
   g_test_add_func ("/tern/imap/parser/internaldate", test_internaldate);
   g_test_add_func ("/tern/imap/parser/fetch-items", test_fetch_items);
   g_test_add_func ("/tern/imap/parser/quoted-literals", test_quoted_and_literals);
