@@ -24,6 +24,7 @@ struct _TernBatchWriter
   GAsyncQueue *slots;   /* tokens: a batch may be queued when one is taken */
   gint inserted;        /* atomic */
   gint stored;          /* atomic: messages of the batches written */
+  guint build_at;       /* see tern_batch_writer_build_indexes_at() */
   GMutex lock;
   GError *error;        /* the first failure, under @lock */
 };
@@ -37,6 +38,18 @@ tern_batch_writer_failed (TernBatchWriter *writer)
   failed = writer->error != NULL;
   g_mutex_unlock (&writer->lock);
   return failed;
+}
+
+static void
+maybe_build_indexes (TernBatchWriter *writer)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (writer->build_at == 0 || (guint) g_atomic_int_get (&writer->stored) < writer->build_at)
+    return;
+  writer->build_at = 0;
+  if (!tern_store_restore_indexes (writer->store, NULL, &error))
+    g_debug ("The indexes wait for the end of the fill: %s", error->message);
 }
 
 static gpointer
@@ -59,6 +72,7 @@ writer_thread (gpointer user_data)
         {
           g_atomic_int_add (&writer->inserted, inserted);
           g_atomic_int_add (&writer->stored, batch->len);
+          maybe_build_indexes (writer);
         }
       else if (error != NULL)
         {
@@ -93,6 +107,19 @@ tern_batch_writer_start (TernStore *store,
     g_async_queue_push (writer->slots, GINT_TO_POINTER (1));
   writer->thread = g_thread_new ("tern-batch-writer", writer_thread, writer);
   return writer;
+}
+
+/* Has the writer build the indexes a fill left out
+ * (tern_store_restore_indexes()) once @stored messages are written,
+ * between two batches; 0: never.  Set before the first push.  A build
+ * that fails leaves them for the fill's end. */
+void
+tern_batch_writer_build_indexes_at (TernBatchWriter *writer,
+                                    guint            stored)
+{
+  g_return_if_fail (writer != NULL);
+
+  writer->build_at = stored;
 }
 
 /* Hands @batch (of TernMailNewMessage, taken) to the writer, waiting while

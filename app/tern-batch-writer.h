@@ -15,6 +15,8 @@ TernBatchWriter *tern_batch_writer_start       (TernStore        *store,
                                                 guint             pending);
 void             tern_batch_writer_push        (TernBatchWriter  *writer,
                                                 GPtrArray        *batch);
+void             tern_batch_writer_build_indexes_at (TernBatchWriter *writer,
+                                                     guint            stored);
 gboolean         tern_batch_writer_failed      (TernBatchWriter  *writer);
 guint            tern_batch_writer_get_stored  (TernBatchWriter  *writer);
 gboolean         tern_batch_writer_finish      (TernBatchWriter  *writer,

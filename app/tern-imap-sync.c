@@ -42,6 +42,16 @@
  * 4 alternating pairs; 10,000 gained nothing more and took 60 MB). */
 #define BATCH_SIZE 1000
 #define LATER_BATCH_SIZE 5000
+/* A large fill's writer builds the indexes it left out when this many of
+ * the folder's messages are still to come, rather than after the last
+ * one.  The writer waits for batches most of the stream (about 1 s of
+ * 4 at 100,000 headers) while the connection and the server keep the
+ * other core busy; after the stream nothing else runs, and the builds
+ * (0.16-0.21 s there) kept a core idle.  The rows after the build go in
+ * with the indexes, a little dearer each.  108,000 headers, 14
+ * alternating runs: faster in 10, medians 4.66 -> 4.45 s and 4.82 ->
+ * 4.73 s in two sets, CPU the same. */
+#define EARLY_INDEXES_REST (3 * LATER_BATCH_SIZE)
 #define BODY_WINDOW_DAYS 30
 /* Bodies up to this size live in the database, larger ones in files. */
 #define BODY_INLINE_MAX (256 * 1024)
@@ -454,6 +464,8 @@ fetch_new (Sync                 *sync,
     return FALSE;
 
   headers.writer = tern_batch_writer_start (sync->store, folder->id, PENDING_BATCHES);
+  if (deferred && uids->len > EARLY_INDEXES_REST)
+    tern_batch_writer_build_indexes_at (headers.writer, uids->len - EARLY_INDEXES_REST);
 
   g_clear_pointer (&sync->batch, g_ptr_array_unref);
   if (tern_imap_client_fetch_newest_first (sync->client, set, items, 0, collect_cb, &headers,

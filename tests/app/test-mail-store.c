@@ -7,6 +7,7 @@
 
 #include <gmime/gmime.h>
 
+#include "tern-batch-writer.h"
 #include "tern-context.h"
 #include "tern-folder-roles.h"
 #include "tern-mail-store.h"
@@ -1116,6 +1117,115 @@ test_dates (void)
   g_rand_free (rand);
 }
 
+static gboolean
+count_deferred_cb (sqlite3  *db,
+                   gpointer  user_data,
+                   GError  **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count (*) FROM deferred_indexes", -1, &stmt,
+                                       NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  *(int *) user_data = sqlite3_column_int (stmt, 0);
+  return TRUE;
+}
+
+static gboolean
+has_index_cb (sqlite3  *db,
+              gpointer  user_data,
+              GError  **error)
+{
+  const char **name = user_data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?1",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  sqlite3_bind_text (stmt, 1, *name, -1, SQLITE_STATIC);
+  *name = sqlite3_step (stmt) == SQLITE_ROW ? *name : NULL;
+  return TRUE;
+}
+
+static gboolean
+has_index (TernStore  *store,
+           const char *name)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (tern_store_read (store, has_index_cb, &name, &error));
+  g_assert_no_error (error);
+  return name != NULL;
+}
+
+static int
+count_deferred (TernStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  int n = -1;
+
+  g_assert_true (tern_store_read (store, count_deferred_cb, &n, &error));
+  g_assert_no_error (error);
+  return n;
+}
+
+/* Pushes @n headers from @first_uid through a writer that builds the
+ * fill's indexes once @build_at of them are stored. */
+static void
+write_batches (Fixture *fixture,
+               guint32  first_uid,
+               guint    n,
+               guint    build_at)
+{
+  TernBatchWriter *writer = tern_batch_writer_start (fixture->store, fixture->folder_id, 2);
+  g_autoptr(GError) error = NULL;
+  guint inserted = 0;
+
+  tern_batch_writer_build_indexes_at (writer, build_at);
+  for (guint32 uid = first_uid; uid < first_uid + n; uid += 10)
+    {
+      GPtrArray *batch = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_mail_new_message_free);
+
+      for (guint32 i = uid; i < uid + 10; i++)
+        {
+          g_autoptr(TernImapMessage) message = make_message (i, "Batch", NULL, NULL, NULL, 0);
+
+          g_ptr_array_add (batch, tern_mail_new_message_from_imap (message));
+        }
+      tern_batch_writer_push (writer, batch);
+    }
+  g_assert_true (tern_batch_writer_finish (writer, &inserted, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (inserted, ==, n);
+}
+
+/* A large fill's indexes are built by its writer while the last batches
+ * are still to come (tern-imap-sync.c), not after them: the rows after
+ * go in with the indexes, and the fill's end has none left to build. */
+static void
+test_indexes_before_fill_end (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autoptr(GPtrArray) listed = NULL;
+  g_autoptr(GError) error = NULL;
+  guint restored = 99;
+
+  g_assert_cmpint (count_deferred (fixture->store), >, 0);
+  /* Not reached: still left out. */
+  write_batches (fixture, 1, 30, 31);
+  g_assert_cmpint (count_deferred (fixture->store), >, 0);
+  g_assert_false (has_index (fixture->store, "messages_thread"));
+  /* Reached after the second of three batches. */
+  write_batches (fixture, 31, 30, 20);
+  g_assert_cmpint (count_deferred (fixture->store), ==, 0);
+  g_assert_true (has_index (fixture->store, "messages_thread"));
+  g_assert_true (tern_store_restore_indexes (fixture->store, &restored, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (restored, ==, 0);
+  listed = tern_mail_store_list_messages (fixture->store, fixture->folder_id, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (listed->len, ==, 60);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1145,6 +1255,7 @@ main (int    argc,
 #define ADD_IN_FILL(path, func) \
   g_test_add ("/tern/mail-store/" path, Fixture, IN_FILL, fixture_setup, func, fixture_teardown)
   ADD_IN_FILL ("threads-in-fill", test_threads);
+  ADD_IN_FILL ("indexes-before-fill-end", test_indexes_before_fill_end);
   ADD_IN_FILL ("thread-priority-in-fill", test_thread_priority);
   ADD_IN_FILL ("thread-other-writer", test_thread_other_writer);
   ADD_IN_FILL ("thread-other-process", test_thread_other_process);
