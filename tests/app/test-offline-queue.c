@@ -357,6 +357,7 @@ test_copy (Fixture       *fixture,
 typedef struct
 {
   TernStore *store;     /* unowned: the job must be done before it goes */
+  gint started;         /* atomic */
   gboolean used_store;
   gboolean done;
   GError *error;
@@ -378,6 +379,7 @@ blocking_job (TernWorkerJob  *job,
 {
   Blocking *blocking = data;
 
+  g_atomic_int_set (&blocking->started, TRUE);
   while (!g_cancellable_is_cancelled (cancellable))
     g_usleep (1000);
   /* Late work on the way out, as a sync writing its last batch does. */
@@ -405,13 +407,18 @@ test_context_cancels_jobs (Fixture       *fixture,
   g_autoptr(TernServer) server = tern_server_new ("127.0.0.1", 993, TERN_TLS_MODE_IMPLICIT);
   g_autoptr(TernAccount) account = tern_account_new ("A", "a@example.org",
                                                      TERN_ACCOUNT_PROTOCOL_IMAP, server, NULL);
-  Blocking blocking = { store (fixture), FALSE, FALSE, NULL };
+  Blocking blocking = { store (fixture), FALSE, FALSE, FALSE, NULL };
   gint64 end;
 
   _tern_account_set_id (account, fixture->account);
   tern_worker_pool_run_async (tern_context_get_worker_pool (fixture->context), account,
                               blocking_job, &blocking, NULL, blocking_done_cb, &blocking);
-  g_usleep (20 * 1000);
+  /* A running job (a loaded machine may take a while to start it: a job
+   * cancelled before it starts never runs, and that is another test). */
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (!g_atomic_int_get (&blocking.started) && g_get_monotonic_time () < end)
+    g_usleep (1000);
+  g_assert_true (g_atomic_int_get (&blocking.started));
   g_object_unref (g_steal_pointer (&fixture->context));
   g_assert_true (blocking.used_store);
 
