@@ -1226,6 +1226,56 @@ test_indexes_before_fill_end (Fixture       *fixture,
   g_assert_cmpuint (listed->len, ==, 60);
 }
 
+static gboolean
+unread_plan_cb (sqlite3  *db,
+                gpointer  user_data,
+                GError  **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  GString *plan = user_data;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "EXPLAIN QUERY PLAN " TERN_MAIL_STORE_UNREAD_SQL ("1"),
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_string_append_printf (plan, "%s\n", (const char *) sqlite3_column_text (stmt, 3));
+  return TRUE;
+}
+
+/* A folder's unread messages are counted from their index alone
+ * (migration 018), and counted right as flags change and messages go. */
+static void
+test_unread_count (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_message_free);
+  g_autoptr(TernImapSet) gone = tern_imap_set_new ();
+  g_autoptr(GString) plan = g_string_new (NULL);
+  g_autoptr(TernMailFolder) folder = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (tern_store_read (fixture->store, unread_plan_cb, plan, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (plan->str, "COVERING INDEX messages_folder_unread"));
+
+  /* Seen, deleted, both, neither, flagged. */
+  g_ptr_array_add (batch, make_message (1, "a", NULL, NULL, NULL, TERN_IMAP_FLAG_SEEN));
+  g_ptr_array_add (batch, make_message (2, "b", NULL, NULL, NULL, TERN_IMAP_FLAG_DELETED));
+  g_ptr_array_add (batch, make_message (3, "c", NULL, NULL, NULL,
+                                        TERN_IMAP_FLAG_SEEN | TERN_IMAP_FLAG_DELETED));
+  g_ptr_array_add (batch, make_message (4, "d", NULL, NULL, NULL, 0));
+  g_ptr_array_add (batch, make_message (5, "e", NULL, NULL, NULL, TERN_IMAP_FLAG_FLAGGED));
+  g_assert_cmpuint (add (fixture, batch), ==, 5);
+  tern_imap_set_add (gone, 5);
+  tern_mail_store_remove_uids (fixture->store, fixture->folder_id, gone, &error);
+  g_assert_no_error (error);
+  tern_mail_store_set_folder_synced (fixture->store, fixture->folder_id, 5, 6, 0, &error);
+  g_assert_no_error (error);
+  folder = tern_mail_store_find_folder (fixture->store, fixture->account_id, "inbox", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (folder->total_count, ==, 4);
+  g_assert_cmpuint (folder->unread_count, ==, 1);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1247,6 +1297,7 @@ main (int    argc,
   ADD ("conversation-newest-deleted", test_conversation_newest_deleted);
   ADD ("conversation-batch", test_conversation_batch);
   ADD ("fts", test_fts);
+  ADD ("unread-count", test_unread_count);
   ADD ("bodies", test_bodies);
   ADD ("folders", test_folders);
   ADD ("attachments", test_attachments);
