@@ -13,17 +13,17 @@ G_BEGIN_DECLS
                            TERN_IMAP_FLAG_DELETED | TERN_IMAP_FLAG_DRAFT |                        \
                            TERN_IMAP_FLAG_FORWARDED | TERN_IMAP_FLAG_JUNK)
 
-/* The thread lookups of adding messages (tern-mail-store.c), here for
- * test-store to check their plans: a message of account ?2 whose
- * Message-ID is ?1, and one that replies to ?1.  One statement for
- * several ids (message_id IN (...)) was tried: SQLite builds a table of
- * the list for each run, ten times the instructions of these. */
 /* How many unread messages folder @folder holds, from the index of
  * migration 018 alone: its terms are the index's WHERE. */
 #define TERN_MAIL_STORE_UNREAD_SQL(folder)                                                  \
   "SELECT count(*) FROM messages WHERE folder_id = " folder                                \
   " AND (flags & 1) = 0 AND (flags & 8) = 0"
 
+/* The thread lookups of adding messages (tern-mail-store.c), here for
+ * test-store to check their plans: a message of account ?2 whose
+ * Message-ID is ?1, and one that replies to ?1.  One statement for
+ * several ids (message_id IN (...)) was tried: SQLite builds a table of
+ * the list for each run, ten times the instructions of these. */
 #define TERN_MAIL_STORE_THREAD_BY_ID_SQL                                                   \
   "SELECT m.thread_id FROM messages m JOIN folders f ON f.id = m.folder_id"                \
   " WHERE m.message_id = ?1 AND f.account_id = ?2 AND m.thread_id IS NOT NULL LIMIT 1"

@@ -1117,55 +1117,53 @@ test_dates (void)
   g_rand_free (rand);
 }
 
-static gboolean
-count_deferred_cb (sqlite3  *db,
-                   gpointer  user_data,
-                   GError  **error)
+typedef struct
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count (*) FROM deferred_indexes", -1, &stmt,
-                                       NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  *(int *) user_data = sqlite3_column_int (stmt, 0);
-  return TRUE;
-}
+  const char *sql;
+  gint64 value;
+} QueryInt;
 
 static gboolean
-has_index_cb (sqlite3  *db,
+query_int_cb (sqlite3  *db,
               gpointer  user_data,
               GError  **error)
 {
-  const char **name = user_data;
+  QueryInt *query = user_data;
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?1",
-                                       -1, &stmt, NULL), ==, SQLITE_OK);
-  sqlite3_bind_text (stmt, 1, *name, -1, SQLITE_STATIC);
-  *name = sqlite3_step (stmt) == SQLITE_ROW ? *name : NULL;
+  g_assert_cmpint (sqlite3_prepare_v2 (db, query->sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  query->value = sqlite3_column_int64 (stmt, 0);
   return TRUE;
+}
+
+/* The first column of @sql's first row. */
+static gint64
+query_int (TernStore  *store,
+           const char *sql)
+{
+  g_autoptr(GError) error = NULL;
+  QueryInt query = { sql, -1 };
+
+  g_assert_true (tern_store_read (store, query_int_cb, &query, &error));
+  g_assert_no_error (error);
+  return query.value;
 }
 
 static gboolean
 has_index (TernStore  *store,
            const char *name)
 {
-  g_autoptr(GError) error = NULL;
+  g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM sqlite_master"
+                                          " WHERE type = 'index' AND name = '%s'", name);
 
-  g_assert_true (tern_store_read (store, has_index_cb, &name, &error));
-  g_assert_no_error (error);
-  return name != NULL;
+  return query_int (store, sql) > 0;
 }
 
-static int
+static gint64
 count_deferred (TernStore *store)
 {
-  g_autoptr(GError) error = NULL;
-  int n = -1;
-
-  g_assert_true (tern_store_read (store, count_deferred_cb, &n, &error));
-  g_assert_no_error (error);
-  return n;
+  return query_int (store, "SELECT count (*) FROM deferred_indexes");
 }
 
 /* Pushes @n headers from @first_uid through a writer that builds the
@@ -1226,21 +1224,6 @@ test_indexes_before_fill_end (Fixture       *fixture,
   g_assert_cmpuint (listed->len, ==, 60);
 }
 
-static gboolean
-unread_plan_cb (sqlite3  *db,
-                gpointer  user_data,
-                GError  **error)
-{
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  GString *plan = user_data;
-
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "EXPLAIN QUERY PLAN " TERN_MAIL_STORE_UNREAD_SQL ("1"),
-                                       -1, &stmt, NULL), ==, SQLITE_OK);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
-    g_string_append_printf (plan, "%s\n", (const char *) sqlite3_column_text (stmt, 3));
-  return TRUE;
-}
-
 /* A folder's unread messages are counted from their index alone
  * (migration 018), and counted right as flags change and messages go. */
 static void
@@ -1249,13 +1232,14 @@ test_unread_count (Fixture       *fixture,
 {
   g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) tern_imap_message_free);
   g_autoptr(TernImapSet) gone = tern_imap_set_new ();
-  g_autoptr(GString) plan = g_string_new (NULL);
   g_autoptr(TernMailFolder) folder = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *plan = NULL;
+  sqlite3 *db = tern_store_get_main_reader (fixture->store, &error);
 
-  g_assert_true (tern_store_read (fixture->store, unread_plan_cb, plan, &error));
   g_assert_no_error (error);
-  g_assert_nonnull (strstr (plan->str, "COVERING INDEX messages_folder_unread"));
+  plan = tern_test_query_plan (db, TERN_MAIL_STORE_UNREAD_SQL ("1"));
+  g_assert_nonnull (strstr (plan, "COVERING INDEX messages_folder_unread"));
 
   /* Seen, deleted, both, neither, flagged. */
   g_ptr_array_add (batch, make_message (1, "a", NULL, NULL, NULL, TERN_IMAP_FLAG_SEEN));
